@@ -1,0 +1,1 @@
+"""The agent-based simulation of servitization (built in the simulation issue)."""

@@ -1,0 +1,1 @@
+"""The award allocation: policy catalogue, candidate tables, eligibility and the integer programme."""

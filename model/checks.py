@@ -1,0 +1,97 @@
+"""An independent check of a plan against every rule, used on every answer before it is shown."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from .options import AllocationProblem
+from .programme import HORIZON, quota_scopes
+
+
+def expected_spend(problem: AllocationProblem, chosen: np.ndarray) -> dict[int, Decimal]:
+    """Money committed per year by the chosen options, nominations at expected cost, exact."""
+    spend = {t: Decimal(0) for t in problem.years}
+    rows = problem.options.iloc[chosen]
+    for year, cost, probability in zip(
+        rows["year"], rows["cost"], rows["probability"], strict=True
+    ):
+        spend[int(year)] += cost * Decimal(str(probability))
+    return spend
+
+
+def plan_violations(problem: AllocationProblem, chosen: np.ndarray) -> list[str]:
+    """Every rule the plan breaks, in words; empty when the plan is feasible.
+
+    Written directly from the rules (not from the Pyomo model), so it also checks the model.
+    """
+    options = problem.options
+    rows = options.iloc[chosen]
+    policy = problem.policy
+    problems: list[str] = []
+    keys = (
+        ["candidate", "matter"]
+        if policy.stacking == "highest"
+        else ["candidate", "programme", "level"]
+    )
+    repeated = rows.groupby(keys).size()
+    for key in repeated[repeated > 1].index:
+        problems.append(
+            f"candidate {problem.candidates.at[key[0], 'id']} designated twice in {key[1:]}"
+        )
+    cap = problem.settings.cap_per_candidate_per_year or policy.cap_per_candidate_per_year
+    if cap is not None:
+        per_year = rows.groupby(["candidate", "year"]).size()
+        for c, t in per_year[per_year > cap].index:
+            problems.append(
+                f"candidate {problem.candidates.at[c, 'id']} gets more than {cap} in {t}"
+            )
+    spend = expected_spend(problem, chosen)
+    budget = problem.budget
+    tolerance = Decimal("0.0001")
+    carried = Decimal(0)
+    for t in problem.years:
+        if t not in budget.per_year:
+            continue
+        limit = budget.per_year[t] + (carried if budget.carry_over else 0)
+        if spend[t] > limit + tolerance:
+            problems.append(f"{t}: spends {spend[t]} over the budget {limit}")
+        carried = limit - spend[t]
+    if budget.total is not None and sum(spend.values()) > budget.total + tolerance:
+        problems.append(f"spends {sum(spend.values())} over the horizon budget {budget.total}")
+    selected = set(chosen.tolist())
+    for q, t, scope in quota_scopes(problem):
+        quota = policy.quotas[q]
+        count = sum(1 for o in scope if o in selected)
+        if quota.min is not None and count < quota.min:
+            problems.append(
+                f"{quota.label(q)} {t}: {count} designations, below the minimum {quota.min}"
+            )
+        if quota.max is not None and count > quota.max:
+            problems.append(
+                f"{quota.label(q)} {t}: {count} designations, above the maximum {quota.max}"
+            )
+    for rule in policy.balance:
+        scope = rows
+        if rule.programmes is not None:
+            scope = scope[scope["programme"].isin(rule.programmes)]
+        if rule.levels is not None:
+            scope = scope[scope["level"].isin([lv.value for lv in rule.levels])]
+        groups = problem.candidates[rule.by].to_numpy()[scope["candidate"].to_numpy()].astype(str)
+        periods = problem.years if rule.per == "year" else [HORIZON]
+        for t in periods:
+            in_period = (
+                np.ones(len(scope), dtype=bool) if t == HORIZON else (scope["year"].to_numpy() == t)
+            )
+            counts = pd.Series(groups[in_period]).value_counts()
+            total = int(in_period.sum())
+            for group, count in counts.items():
+                if rule.max_share is not None and count > rule.max_share * total + 1e-9:
+                    problems.append(
+                        f"{rule.by} {group} {t}: {count} of {total}, above share {rule.max_share}"
+                    )
+                if rule.max_count is not None and count > rule.max_count:
+                    problems.append(f"{rule.by} {group} {t}: {count}, above {rule.max_count}")
+    return problems

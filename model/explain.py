@@ -1,0 +1,200 @@
+"""Explanations in the user's terms: why each candidate got what it got, why a plan is impossible."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from .checks import expected_spend
+from .options import AllocationProblem
+from .programme import HORIZON, build_model, quota_scopes
+from .solve import solve_model
+
+OUTCOMES = ("selected", "ineligible", "out_of_budget", "outranked", "not_needed")
+
+
+def _fmt(amount: Decimal | float) -> str:
+    value = Decimal(str(amount)).quantize(Decimal("0.01")).normalize()
+    return f"{value:f}万元"
+
+
+def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.DataFrame:
+    """One row per candidate: outcome (selected / ineligible / out_of_budget / outranked /
+    not_needed) and a sentence saying why, naming the rule, quota or budget involved."""
+    options = problem.options
+    candidates = problem.candidates
+    policy = problem.policy
+    selected = set(chosen.tolist())
+    spend = expected_spend(problem, chosen)
+    budget = problem.budget
+    left = {
+        t: (budget.per_year[t] - spend[t]) if t in budget.per_year else None for t in problem.years
+    }
+    if budget.carry_over and budget.per_year:
+        running = Decimal(0)
+        for t in problem.years:
+            running += budget.per_year[t] - spend[t]
+            left[t] = running
+    total_left = None if budget.total is None else budget.total - sum(spend.values())
+
+    quota_full: dict[int, list[str]] = defaultdict(list)
+    for q, t, scope in quota_scopes(problem):
+        quota = policy.quotas[q]
+        if quota.max is not None and sum(1 for o in scope if o in selected) >= quota.max:
+            for o in scope:
+                quota_full[int(o)].append(
+                    f"{quota.label(q)}{'' if t == HORIZON else f' in {t}'} is full"
+                )
+    lowest_selected = {}
+    if len(chosen):
+        rows = options.iloc[chosen]
+        lowest_selected = rows.groupby(["programme", "year"])["merit"].min().to_dict()
+
+    by_candidate = options.groupby("candidate").indices
+    exclusions = problem.exclusions.groupby("candidate") if len(problem.exclusions) else None
+    excluded_for = dict(list(exclusions)) if exclusions is not None else {}
+    records = []
+    for c in candidates.index:
+        own = by_candidate.get(c, np.array([], dtype=int))
+        won = [o for o in own if o in selected]
+        record = {"candidate_id": candidates.at[c, "id"], "name": candidates.at[c, "name"]}
+        if won:
+            parts = []
+            for o in won:
+                row = options.loc[o]
+                kind = "nominated for" if row["nomination"] else "designated"
+                parts.append(
+                    f"{kind} {row['programme']} at {row['level']} in {row['year']} ({_fmt(row['cost'])})"
+                )
+            records.append({**record, "outcome": "selected", "detail": "; ".join(parts)})
+            continue
+        if len(own) == 0:
+            reasons = excluded_for.get(c)
+            detail = "no programme it may apply for"
+            if reasons is not None:
+                firsts = reasons.drop_duplicates(subset=["programme"])
+                detail = "; ".join(
+                    f"{p}: {r}" for p, r in zip(firsts["programme"], firsts["reason"], strict=True)
+                )
+            records.append({**record, "outcome": "ineligible", "detail": detail})
+            continue
+        best = max(own, key=lambda o: (options.at[o, "merit"], -options.at[o, "level_rank"]))
+        row = options.loc[best]
+        cost = Decimal(str(row["expected_cost"]))
+        year = int(row["year"])
+        cheapest = min(own, key=lambda o: options.at[o, "expected_cost"])
+        cheapest_cost = Decimal(str(options.at[cheapest, "expected_cost"]))
+        cheapest_year = int(options.at[cheapest, "year"])
+        year_left = left.get(cheapest_year)
+        if (year_left is not None and cheapest_cost > year_left + Decimal("0.0001")) or (
+            total_left is not None and cheapest_cost > total_left + Decimal("0.0001")
+        ):
+            room = year_left if year_left is not None else total_left
+            detail = (
+                f"its cheapest award ({row['programme'] if cheapest == best else options.at[cheapest, 'programme']}"
+                f" {options.at[cheapest, 'level']}, {cheapest_year}) costs {_fmt(cheapest_cost)}; "
+                f"only {_fmt(max(room, Decimal(0)))} is left"
+            )
+            floor = lowest_selected.get((row["programme"], year))
+            if floor is not None:
+                detail += f"; its score {row['score']:g} vs lowest selected {floor:g}"
+            records.append({**record, "outcome": "out_of_budget", "detail": detail})
+            continue
+        full = quota_full.get(int(best)) or quota_full.get(int(cheapest))
+        if full:
+            floor = lowest_selected.get((row["programme"], year))
+            detail = f"{full[0]}"
+            if floor is not None:
+                detail += f"; its score {row['score']:g} vs lowest selected {floor:g}"
+            records.append({**record, "outcome": "outranked", "detail": detail})
+            continue
+        if problem.settings.objective == "min_cost":
+            records.append(
+                {
+                    **record,
+                    "outcome": "not_needed",
+                    "detail": "the cheapest plan meeting every quota does without it",
+                }
+            )
+            continue
+        records.append(
+            {
+                **record,
+                "outcome": "outranked",
+                "detail": f"a balance, cap or stacking rule binds (best option {row['programme']} "
+                f"{row['level']} {year}, cost {_fmt(cost)})",
+            }
+        )
+    return pd.DataFrame.from_records(records, columns=["candidate_id", "name", "outcome", "detail"])
+
+
+def diagnose_infeasible(problem: AllocationProblem) -> list[str]:
+    """Why no plan satisfies every rule, in sentences naming quotas and money.
+
+    1. a minimum quota with fewer eligible candidates than it asks for;
+    2. otherwise, the cheapest plan meeting every rule but the budget, compared to the budget;
+    3. otherwise, the quotas that conflict with each other, by how much each falls short.
+    """
+    policy = problem.policy
+    options = problem.options
+    findings: list[str] = []
+    for q, t, scope in quota_scopes(problem):
+        quota = policy.quotas[q]
+        if not quota.min:
+            continue
+        possible = options.iloc[scope].groupby(["candidate", "matter"]).ngroups if len(scope) else 0
+        if possible < quota.min:
+            when = "over the horizon" if t == HORIZON else f"in {t}"
+            findings.append(
+                f"{quota.label(q)} needs {quota.min} designations {when} but only {possible} "
+                f"eligible candidate(s) could fill it"
+                + (f" ({quota.reference})" if quota.reference else "")
+            )
+    if findings:
+        return findings
+
+    settings = problem.settings.model_copy(
+        update={"objective": "min_cost", "time_limit": min(60.0, problem.settings.time_limit)}
+    )
+    relaxed = replace(problem, settings=settings)
+    no_budget = solve_model(build_model(relaxed, with_budget=False), settings)
+    if no_budget.has_solution:
+        need = expected_spend(problem, no_budget.chosen)
+        budget = problem.budget
+        for t in problem.years:
+            if t in budget.per_year and need[t] > budget.per_year[t]:
+                findings.append(
+                    f"{t}: meeting every quota costs at least {_fmt(need[t])} in the cheapest plan "
+                    f"found, against a budget of {_fmt(budget.per_year[t])} "
+                    f"(short by {_fmt(need[t] - budget.per_year[t])})"
+                )
+        total_need = sum(need.values())
+        if budget.total is not None and total_need > budget.total:
+            findings.append(
+                f"the horizon needs at least {_fmt(total_need)} against a total budget of "
+                f"{_fmt(budget.total)} (short by {_fmt(total_need - budget.total)})"
+            )
+        if not findings:
+            findings.append(
+                "the budget in total would suffice, but not in the years the quotas fall; "
+                f"the cheapest plan spends {', '.join(f'{t}: {_fmt(v)}' for t, v in need.items())}"
+            )
+        return findings
+
+    model = build_model(relaxed, with_budget=False, elastic_quotas=True)
+    if not solve_model(model, settings).has_solution:
+        return ["the rules conflict even without quotas and budget (check balance rules and caps)"]
+    for q, t in model.QUOTA_MIN:
+        shortfall = model.quota_shortfall[q, t].value or 0.0
+        if shortfall > 0.5:
+            quota = policy.quotas[q]
+            when = "over the horizon" if t == HORIZON else f"in {t}"
+            findings.append(
+                f"{quota.label(q)} {when}: at most {quota.min - round(shortfall)} of the required "
+                f"{quota.min} can be met together with the other quotas, balance rules and caps"
+            )
+    return findings or ["the quotas, balance rules and caps cannot all hold together"]

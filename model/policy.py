@@ -1,0 +1,268 @@
+"""The policy catalogue: programmes, award levels, quotas and rules, loaded from TOML files.
+
+A policy file is data (see DESIGN.md, "Policy"); every number in it carries the clause it
+comes from. Loading validates everything at once and reports each problem with the file
+and the key, e.g. ``jiaxing.toml programmes[1].levels[0].amount: -5 is negative``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from .errors import InputError, Problem, validation_problems
+from .expressions import Rule, RuleSyntaxError, parse_rule
+from .units import Level, parse_level, parse_money
+
+LevelField = Annotated[
+    Level, BeforeValidator(lambda v: parse_level(v) if isinstance(v, str) else v)
+]
+Kind = Literal["enterprise", "park"]
+
+
+def _money(value: object) -> Decimal | None:
+    return None if value is None else parse_money(value)
+
+
+Money = Annotated[Decimal, BeforeValidator(_money)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LevelAward(_Strict):
+    """One tier of a programme: who confers it and what the deciding government pays."""
+
+    level: LevelField
+    amount: Money | None = Field(
+        default=None,
+        description="万元 paid on designation; absent where the document states no amount",
+    )
+    conferred_by: LevelField | None = None
+    eligibility: list[str] = Field(default_factory=list, description="extra rules for this tier")
+    reference: str | None = None
+    note: str | None = None
+
+    @property
+    def conferrer(self) -> Level:
+        """The government that confers the designation (defaults to the level itself)."""
+        return self.conferred_by or self.level
+
+
+class Programme(_Strict):
+    """A designation programme: its matter (stacking group), who may hold it, and its tiers."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    name: str
+    matter: str | None = None
+    kinds: list[Kind] = Field(default_factory=lambda: ["enterprise"], min_length=1)
+    eligibility: list[str] = Field(default_factory=list)
+    reference: str
+    levels: list[LevelAward] = Field(min_length=1)
+    note: str | None = None
+
+    @property
+    def stacking_matter(self) -> str:
+        """Programmes sharing a matter do not stack; a programme alone is its own matter."""
+        return self.matter or self.id
+
+    @field_validator("levels")
+    @classmethod
+    def _levels_distinct(cls, levels: list[LevelAward]) -> list[LevelAward]:
+        seen = [lv.level for lv in levels]
+        duplicated = sorted({lv.value for lv in seen if seen.count(lv) > 1})
+        if duplicated:
+            raise ValueError(f"level {', '.join(duplicated)} is listed twice")
+        return levels
+
+    def award(self, level: Level) -> LevelAward | None:
+        """The tier at ``level``, or None if the programme has no such tier."""
+        return next((lv for lv in self.levels if lv.level == level), None)
+
+
+class Quota(_Strict):
+    """A minimum and/or maximum count of designations over programmes and levels."""
+
+    name: str | None = None
+    programmes: list[str] | None = Field(default=None, description="absent: every programme")
+    levels: list[LevelField] | None = Field(default=None, description="absent: every level")
+    per: Literal["year", "horizon"] = "year"
+    years: list[int] | None = Field(default=None, description="absent: every year in force")
+    min: int | None = Field(default=None, ge=0)
+    max: int | None = Field(default=None, ge=0)
+    reference: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Quota:
+        if self.min is None and self.max is None:
+            raise ValueError("a quota needs min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+    def label(self, index: int) -> str:
+        """How the quota is named to a user: its name, or what it counts."""
+        if self.name:
+            return self.name
+        what = ", ".join(self.programmes) if self.programmes else "all programmes"
+        levels = f" at {', '.join(lv.value for lv in self.levels)}" if self.levels else ""
+        return f"quota {index + 1} ({what}{levels}, per {self.per})"
+
+
+class Balance(_Strict):
+    """A cap on how much of the designations one district or sector may take."""
+
+    by: Literal["district", "sector"]
+    max_share: float | None = Field(default=None, gt=0, le=1)
+    max_count: int | None = Field(default=None, ge=0)
+    programmes: list[str] | None = None
+    levels: list[LevelField] | None = None
+    per: Literal["year", "horizon"] = "horizon"
+    reference: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _some_cap(self) -> Balance:
+        if self.max_share is None and self.max_count is None:
+            raise ValueError("a balance rule needs max_share, max_count or both")
+        return self
+
+
+class Policy(_Strict):
+    """One policy document as data: what it awards, to whom, how often, under which rules."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    title: str
+    issuer: str | None = None
+    issued: dt.date | None = None
+    valid_until: dt.date | None = None
+    years: tuple[int, int]
+    deciding_level: LevelField = Field(
+        default=Level.municipal,
+        description="the government whose budget pays; other conferrers make a nomination",
+    )
+    stacking: Literal["highest", "all"] = "highest"
+    upgrade: Literal["top_up", "full", "none"] = "top_up"
+    cap_per_candidate_per_year: int | None = Field(default=None, ge=1)
+    reference: str | None = None
+    source: str | None = None
+    note: str | None = None
+    programmes: list[Programme] = Field(min_length=1)
+    quotas: list[Quota] = Field(default_factory=list)
+    balance: list[Balance] = Field(default_factory=list)
+
+    @field_validator("years")
+    @classmethod
+    def _years_ordered(cls, years: tuple[int, int]) -> tuple[int, int]:
+        if years[0] > years[1]:
+            raise ValueError(f"first year {years[0]} is after last year {years[1]}")
+        return years
+
+    @property
+    def year_range(self) -> list[int]:
+        return list(range(self.years[0], self.years[1] + 1))
+
+    def programme(self, programme_id: str) -> Programme:
+        for programme in self.programmes:
+            if programme.id == programme_id:
+                return programme
+        raise KeyError(programme_id)
+
+    @property
+    def programme_ids(self) -> list[str]:
+        return [p.id for p in self.programmes]
+
+
+def _cross_checks(policy: Policy, source: str) -> list[Problem]:
+    """Checks that need the whole file: unknown names, duplicate ids, rules that do not parse."""
+    problems: list[Problem] = []
+    ids = policy.programme_ids
+    for i, programme_id in enumerate(ids):
+        if programme_id in ids[:i]:
+            problems.append(
+                Problem(source, f"programmes[{i}].id", f"'{programme_id}' is a duplicate")
+            )
+    for i, programme in enumerate(policy.programmes):
+        for j, text in enumerate(programme.eligibility):
+            problems += _rule_problem(source, f"programmes[{i}].eligibility[{j}]", text)
+        for k, award in enumerate(programme.levels):
+            for j, text in enumerate(award.eligibility):
+                where = f"programmes[{i}].levels[{k}].eligibility[{j}]"
+                problems += _rule_problem(source, where, text)
+    for group, entries in (("quotas", policy.quotas), ("balance", policy.balance)):
+        for i, entry in enumerate(entries):
+            for name in entry.programmes or []:
+                if name not in ids:
+                    problems.append(
+                        Problem(
+                            source,
+                            f"{group}[{i}].programmes",
+                            f"'{name}' is not a programme of this policy (known: {', '.join(ids)})",
+                        )
+                    )
+    for i, quota in enumerate(policy.quotas):
+        for year in quota.years or []:
+            if year not in policy.year_range:
+                problems.append(
+                    Problem(source, f"quotas[{i}].years", f"{year} is outside the policy's years")
+                )
+    return problems
+
+
+def _rule_problem(source: str, where: str, text: str) -> list[Problem]:
+    try:
+        parse_rule(text)
+    except RuleSyntaxError as error:
+        return [Problem(source, where, f"rule '{text}' does not parse: {error}")]
+    return []
+
+
+def policy_from_dict(data: dict, source: str = "<policy>") -> Policy:
+    """Validate a policy given as a dict (as read from TOML); raise InputError listing all problems."""
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as error:
+        raise InputError(validation_problems(error, source)) from None
+    problems = _cross_checks(policy, source)
+    if problems:
+        raise InputError(problems)
+    return policy
+
+
+def read_toml(path: Path) -> dict:
+    """Read a TOML file; syntax errors and duplicate keys become an InputError naming the file."""
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise InputError([Problem(str(path), "", "file not found")]) from None
+    except tomllib.TOMLDecodeError as error:
+        raise InputError([Problem(path.name, "", f"is not valid TOML: {error}")]) from None
+    except UnicodeDecodeError:
+        raise InputError([Problem(path.name, "", "is not UTF-8 text")]) from None
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Load and validate the policy file at ``path``; raise InputError listing all problems."""
+    path = Path(path)
+    return policy_from_dict(read_toml(path), source=path.name)
+
+
+def compile_rules(texts: list[str]) -> list[Rule]:
+    """Parse rules already checked by loading (so they cannot fail here)."""
+    return [parse_rule(text) for text in texts]

@@ -1,0 +1,78 @@
+"""Typed settings for one allocation: the objective, solver limits, budgets and overrides."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from .units import Level, parse_level, parse_money
+
+LevelKey = Annotated[Level, BeforeValidator(lambda v: parse_level(v) if isinstance(v, str) else v)]
+Amount = Annotated[Decimal, BeforeValidator(parse_money)]
+
+
+class Budget(BaseModel):
+    """Money the deciding government may commit, in 万元.
+
+    ``per_year`` maps each year to its limit; ``total`` optionally caps the horizon;
+    with ``carry_over`` unspent money moves to later years (cumulative limits).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    per_year: dict[int, Amount] = Field(default_factory=dict)
+    total: Amount | None = None
+    carry_over: bool = False
+
+    @property
+    def unlimited(self) -> bool:
+        return not self.per_year and self.total is None
+
+
+class AllocationSettings(BaseModel):
+    """How to choose among feasible plans and how hard to try."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    objective: Literal["merit", "count", "min_cost"] = "merit"
+    level_weights: dict[LevelKey, float] = Field(
+        default_factory=dict, description="merit weight per level; unset levels weigh 1"
+    )
+    mip_gap: float = Field(default=1e-4, ge=0, le=1, description="relative optimality gap")
+    time_limit: float = Field(default=60.0, gt=0, description="seconds")
+    threads: int | None = Field(default=None, ge=1)
+    success_probability: dict[LevelKey, float] = Field(
+        default_factory=dict,
+        description="chance a nomination is conferred, per conferring level; unset levels: 1",
+    )
+    amounts: dict[str, dict[LevelKey, Amount]] = Field(
+        default_factory=dict,
+        description="award amounts (万元) per programme and level, overriding or filling the policy's",
+    )
+    cap_per_candidate_per_year: int | None = Field(default=None, ge=1)
+    overrun_samples: int = Field(default=2000, ge=0, description="Monte Carlo draws of nominations")
+    seed: int = 0
+
+    @field_validator("success_probability")
+    @classmethod
+    def _probabilities(cls, value: dict[Level, float]) -> dict[Level, float]:
+        for level, probability in value.items():
+            if not 0 <= probability <= 1:
+                raise ValueError(f"{level.value}: {probability} is not a probability in [0, 1]")
+        return value
+
+    @field_validator("level_weights")
+    @classmethod
+    def _weights(cls, value: dict[Level, float]) -> dict[Level, float]:
+        for level, weight in value.items():
+            if weight < 0:
+                raise ValueError(f"{level.value}: weight {weight} is negative")
+        return value
+
+    def weight(self, level: Level) -> float:
+        return self.level_weights.get(level, 1.0)
+
+    def probability(self, level: Level) -> float:
+        return self.success_probability.get(level, 1.0)

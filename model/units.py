@@ -1,0 +1,122 @@
+"""Levels, money and shares: the units of the policies and their conversion on input."""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+
+class Level(StrEnum):
+    """Government levels, highest first. The order is the order of precedence."""
+
+    national = "national"
+    provincial = "provincial"
+    municipal = "municipal"
+    district = "district"
+
+    @property
+    def rank(self) -> int:
+        """0 for national ... 3 for district: lower is higher."""
+        return LEVEL_ORDER.index(self)
+
+    @property
+    def chinese(self) -> str:
+        return LEVEL_CHINESE[self]
+
+
+LEVEL_ORDER: list[Level] = [Level.national, Level.provincial, Level.municipal, Level.district]
+LEVEL_CHINESE: dict[Level, str] = {
+    Level.national: "国家级",
+    Level.provincial: "省级",
+    Level.municipal: "市级",
+    Level.district: "区县级",
+}
+_LEVEL_ALIASES: dict[str, Level] = {
+    **{lv.value: lv for lv in Level},
+    **{zh: lv for lv, zh in LEVEL_CHINESE.items()},
+    "国家": Level.national,
+    "省": Level.provincial,
+    "市": Level.municipal,
+    "区县": Level.district,
+    "县级": Level.district,
+    "区级": Level.district,
+}
+
+
+def parse_level(text: str) -> Level:
+    """Read a level given in English or Chinese ("provincial", "省级"); raise ValueError."""
+    key = str(text).strip().lower()
+    if key in _LEVEL_ALIASES:
+        return _LEVEL_ALIASES[key]
+    raise ValueError(f"'{text}' is not a level (expected one of {', '.join(_LEVEL_ALIASES)})")
+
+
+# Money units a header may state, as multiples of 万元.
+MONEY_UNITS: dict[str, Decimal] = {
+    "元": Decimal("0.0001"),
+    "万元": Decimal(1),
+    "亿元": Decimal(10000),
+    "万": Decimal(1),
+    "亿": Decimal(10000),
+}
+
+
+def parse_number(text: object) -> float:
+    """Read a number from a cell: ints, floats, "1,234.5", "1 234"; raise ValueError."""
+    if isinstance(text, bool):
+        raise ValueError(f"'{text}' is not a number")
+    if isinstance(text, int | float):
+        if isinstance(text, float) and math.isnan(text):
+            raise ValueError("is empty")
+        return float(text)
+    cleaned = str(text).strip().replace(",", "").replace("，", "").replace(" ", "")
+    if not cleaned:
+        raise ValueError("is empty")
+    try:
+        return float(cleaned)
+    except ValueError:
+        raise ValueError(f"'{text}' is not a number") from None
+
+
+def parse_share(text: object) -> float:
+    """Read a share as a fraction in [0, 1]: "0.2", "20%", "20％"; raise ValueError.
+
+    A bare number above 1 is refused rather than guessed to be a percent: 30 could mean
+    30% or a typo, and silently wrong shares would move money.
+    """
+    raw = str(text).strip() if not isinstance(text, int | float) else text
+    if isinstance(raw, str) and raw.endswith(("%", "％")):
+        value = parse_number(raw[:-1]) / 100
+    else:
+        value = parse_number(raw)
+    if not 0 <= value <= 1:
+        raise ValueError(f"'{text}' is not a share between 0 and 1 (write percents as '20%')")
+    return value
+
+
+def parse_money(text: object) -> Decimal:
+    """Read an amount in 万元 as an exact Decimal, refusing negatives; raise ValueError."""
+    if isinstance(text, float):
+        text = repr(text)
+    try:
+        amount = Decimal(str(text).strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValueError(f"'{text}' is not an amount") from None
+    if not amount.is_finite():
+        raise ValueError(f"'{text}' is not a finite amount")
+    if amount < 0:
+        raise ValueError(f"{text} is negative; amounts are in 万元 and must be ≥ 0")
+    return amount
+
+
+_UNIT_IN_HEADER = re.compile(r"[（(]\s*(元|万元|亿元|万|亿|%|％)\s*[)）]\s*$")
+
+
+def split_header_unit(header: str) -> tuple[str, str | None]:
+    """Split "营业收入（亿元）" into ("营业收入", "亿元"); headers without a unit give None."""
+    match = _UNIT_IN_HEADER.search(header)
+    if not match:
+        return header.strip(), None
+    return header[: match.start()].strip(), match.group(1)

@@ -1,0 +1,1 @@
+"""The result store, plan exports and reports."""

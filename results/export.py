@@ -1,0 +1,72 @@
+"""The plan as files for people: CSV and an Excel workbook with Chinese headers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+
+from .store import write_atomic
+
+PLAN_HEADERS_ZH = {
+    "candidate_id": "编号",
+    "name": "名称",
+    "district": "所在县区",
+    "sector": "所属行业",
+    "programme": "项目",
+    "programme_name": "项目名称",
+    "level": "级别",
+    "year": "年度",
+    "amount": "奖励标准（万元）",
+    "cost": "本级支付（万元）",
+    "probability": "获批概率",
+    "expected_cost": "预计支出（万元）",
+    "nomination": "是否推荐申报",
+    "score": "评分",
+}
+REASON_HEADERS_ZH = {"candidate_id": "编号", "name": "名称", "outcome": "结果", "detail": "说明"}
+OUTCOME_ZH = {
+    "selected": "入选",
+    "ineligible": "不符合条件",
+    "out_of_budget": "预算不足",
+    "outranked": "排名靠后",
+    "not_needed": "无需入选",
+}
+LEVEL_ZH = {"national": "国家级", "provincial": "省级", "municipal": "市级", "district": "区县级"}
+
+
+def _numeric(frame: pd.DataFrame) -> pd.DataFrame:
+    """Decimals as numbers a spreadsheet can add up (万元 with at most 4 decimals: exact to 1元)."""
+    frame = frame.copy()
+    for column in frame.columns:
+        if len(frame) and isinstance(frame[column].iloc[0], Decimal):
+            frame[column] = frame[column].map(lambda d: float(round(d, 4)))
+    return frame
+
+
+def write_plan_csv(plan: pd.DataFrame, path: Path) -> Path:
+    """The plan as UTF-8 CSV with the canonical (English) column names."""
+    return write_atomic(path, lambda p: _numeric(plan).to_csv(p, index=False, encoding="utf-8"))
+
+
+def write_plan_xlsx(
+    plan: pd.DataFrame, reasons: pd.DataFrame, summary: dict[str, object], path: Path
+) -> Path:
+    """An Excel workbook for the bureau's own files: 分配方案, 候选说明, 汇总 (Chinese headers)."""
+    sheet = _numeric(plan)
+    sheet["level"] = sheet["level"].map(LEVEL_ZH)
+    sheet["nomination"] = sheet["nomination"].map({True: "是", False: "否"})
+    sheet = sheet.rename(columns=PLAN_HEADERS_ZH)
+    explained = reasons.assign(outcome=reasons["outcome"].map(OUTCOME_ZH)).rename(
+        columns=REASON_HEADERS_ZH
+    )
+    overview = pd.DataFrame({"项目": list(summary), "数值": [str(v) for v in summary.values()]})
+
+    def write(p: Path) -> None:
+        with pd.ExcelWriter(p, engine="openpyxl") as writer:
+            sheet.to_excel(writer, sheet_name="分配方案", index=False)
+            explained.to_excel(writer, sheet_name="候选说明", index=False)
+            overview.to_excel(writer, sheet_name="汇总", index=False)
+
+    return write_atomic(path, write)

@@ -1,0 +1,1 @@
+"""Scenario files, their loader, the runner and the command-line interface."""

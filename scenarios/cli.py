@@ -1,0 +1,225 @@
+"""The ``liangye`` command line: run, allocate, validate."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from liangye.model.allocation import AllocationResult, allocate
+from liangye.model.candidates import load_applications, load_candidates
+from liangye.model.errors import InputError, Problem
+from liangye.model.options import build_problem
+from liangye.model.settings import AllocationSettings, Budget
+from liangye.model.units import parse_money
+from liangye.results.store import new_run_dir
+from rich.console import Console
+from rich.logging import RichHandler
+
+from .display import show_allocation, show_problems
+from .loader import load_policy_reference, load_scenario, scenario_hash
+from .runner import run_allocation, save_allocation
+from .validate import validate_file
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False
+)
+console = Console()
+errors = Console(stderr=True)
+
+EXIT_INPUT = 2  # bad input files or options
+EXIT_INFEASIBLE = 3  # the rules cannot all be met: the diagnosis says why
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=errors, show_path=False)],
+    )
+
+
+def parse_years(text: str) -> list[int]:
+    """ "2024-2026" or "2025" or "2024,2026" into a list of years."""
+    try:
+        if "-" in text:
+            first, last = (int(part) for part in text.split("-", 1))
+            if first > last:
+                raise ValueError
+            return list(range(first, last + 1))
+        return sorted(int(part) for part in text.split(","))
+    except ValueError:
+        raise InputError(
+            [Problem("--years", text, "expected YEAR, FIRST-LAST or YEAR,YEAR")]
+        ) from None
+
+
+def parse_budget(items: list[str], years: list[int]) -> Budget:
+    """``--budget 3000`` (every year) or ``--budget 2025=2500`` (repeatable) into a Budget."""
+    per_year: dict[int, Decimal] = {}
+    problems: list[Problem] = []
+    for item in items:
+        year_text, sep, amount_text = item.partition("=")
+        try:
+            if sep:
+                per_year[int(year_text)] = parse_money(amount_text)
+            else:
+                for year in years:
+                    per_year[year] = parse_money(item)
+        except ValueError as error:
+            problems.append(
+                Problem(
+                    "--budget",
+                    item,
+                    str(error)
+                    if sep or "amount" in str(error)
+                    else "expected AMOUNT or YEAR=AMOUNT (万元)",
+                )
+            )
+    if problems:
+        raise InputError(problems)
+    return Budget(per_year=per_year)
+
+
+def _finish(
+    result: AllocationResult, as_json: bool, out: Path | None, folder_written: list[Path]
+) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+    else:
+        show_allocation(console, result)
+        if folder_written:
+            console.print(f"written: {folder_written[0].parent}", highlight=False)
+    if result.status == "infeasible":
+        raise typer.Exit(EXIT_INFEASIBLE)
+
+
+@app.command("allocate")
+def allocate_command(
+    policy: Annotated[str, typer.Option("--policy", help="policy file, or a bundled policy id")],
+    candidates: Annotated[Path, typer.Option("--candidates", help="candidate table (CSV or XLSX)")],
+    applications: Annotated[
+        Path | None, typer.Option("--applications", help="applications table")
+    ] = None,
+    years: Annotated[
+        str | None, typer.Option("--years", help="e.g. 2024-2026 (default: the policy's)")
+    ] = None,
+    budget: Annotated[
+        list[str] | None,
+        typer.Option("--budget", help="AMOUNT for every year, or YEAR=AMOUNT (万元); repeatable"),
+    ] = None,
+    objective: Annotated[
+        str, typer.Option("--objective", help="merit, count or min_cost")
+    ] = "merit",
+    time_limit: Annotated[float, typer.Option("--time-limit", help="seconds")] = 60.0,
+    gap: Annotated[float, typer.Option("--gap", help="relative optimality gap")] = 1e-4,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="folder for plan.csv, plan.xlsx, ...")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print one JSON object to stdout")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Choose designations for a candidate table under a policy and budget."""
+    _setup_logging(verbose)
+    loaded_policy = load_policy_reference(policy)
+    year_list = parse_years(years) if years else loaded_policy.year_range
+    apps = load_applications(str(applications)) if applications else None
+    table = load_candidates(str(candidates), needs_score=apps is None)
+    if objective not in ("merit", "count", "min_cost"):
+        raise InputError([Problem("--objective", objective, "expected merit, count or min_cost")])
+    settings = AllocationSettings(objective=objective, time_limit=time_limit, mip_gap=gap)
+    problem = build_problem(
+        loaded_policy, table, parse_budget(budget or [], year_list), settings, year_list, apps
+    )
+    with console.status("solving…", spinner="dots") if not as_json else _nothing():
+        result = allocate(problem)
+    written = (
+        save_allocation(result, out, ["csv", "xlsx", "parquet"], command=" ".join(sys.argv))
+        if out
+        else []
+    )
+    _finish(result, as_json, out, written)
+
+
+@app.command()
+def run(
+    scenario: Annotated[
+        Path | None, typer.Argument(help="scenario file (default: the bundled default)")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="override a key, e.g. budget.2025=2500")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="output folder (default: results/runs/<run-id>)")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print one JSON object to stdout")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Run a scenario: allocate and write the results under results/runs/."""
+    _setup_logging(verbose)
+    loaded, base = load_scenario(scenario, set_ or [])
+    with console.status(f"allocating {loaded.id}…", spinner="dots") if not as_json else _nothing():
+        result = run_allocation(loaded, base)
+    folder = out or new_run_dir(None, loaded.id, scenario_hash(loaded))
+    written = save_allocation(result, folder, loaded.outputs, loaded, command=" ".join(sys.argv))
+    _finish(result, as_json, folder, written)
+
+
+@app.command()
+def validate(
+    files: Annotated[
+        list[Path], typer.Argument(help="policy, scenario, candidate or application files")
+    ],
+) -> None:
+    """Check input files and report every problem at once."""
+    failed = 0
+    for path in files:
+        kind, problems = validate_file(path)
+        if problems:
+            failed += 1
+            show_problems(console, InputError(problems), f"{path}: {kind} with problems")
+        else:
+            console.print(f"[green]✓[/] {path}: {kind}, no problems", highlight=False)
+    if failed:
+        raise typer.Exit(EXIT_INPUT)
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *args: object) -> None:
+        return None
+
+
+def main() -> None:
+    """Entry point: bad input exits 2 with every problem listed, never with a traceback."""
+    try:
+        code = app(standalone_mode=False)
+    except InputError as error:
+        show_problems(errors, error)
+        sys.exit(EXIT_INPUT)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        errors.print("[yellow]interrupted[/]")
+        sys.exit(130)
+    except click.ClickException as error:  # usage errors: unknown option, missing argument
+        error.show(file=sys.stderr)
+        sys.exit(error.exit_code)
+    except Exception as error:  # the last line of defence: one sentence, details on request
+        if os.environ.get("LIANGYE_DEBUG"):
+            raise
+        errors.print(
+            f"[bold red]error:[/] {error}  (set LIANGYE_DEBUG=1 for the traceback)", highlight=False
+        )
+        sys.exit(1)
+    sys.exit(code or 0)

@@ -1,0 +1,95 @@
+"""What the command line shows a person: rich tables of an allocation and of input problems."""
+
+from __future__ import annotations
+
+from liangye.model.allocation import AllocationResult
+from liangye.model.errors import InputError
+from rich.console import Console
+from rich.table import Table
+
+STATUS_STYLE = {
+    "optimal": "green",
+    "time_limit": "yellow",
+    "infeasible": "red",
+    "no_solution": "red",
+    "error": "red",
+}
+
+
+def show_problems(console: Console, error: InputError, title: str = "Input problems") -> None:
+    """Every problem of an InputError, one per line, naming file and place."""
+    console.print(f"[bold red]{title} ({len(error.problems)}):[/]")
+    for problem in error.problems:
+        console.print(f"  [red]✗[/] {problem}", highlight=False, markup=False)
+
+
+def _money(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def show_allocation(console: Console, result: AllocationResult) -> None:
+    """A readable summary: status and proof, spend against budget, greedy beside optimum."""
+    data = result.to_dict()
+    style = STATUS_STYLE.get(result.status, "white")
+    console.print(
+        f"[bold]{result.problem.policy.title}[/]\n"
+        f"status [{style}]{result.status}[/]   objective ({data['objective_kind']}) "
+        f"{_money(result.objective)}   bound {_money(result.bound)}   "
+        f"gap {'—' if result.gap is None else f'{result.gap:.2e}'}   "
+        f"{result.seconds:.2f}s (build {result.build_seconds:.2f}s, solve {result.solve_seconds:.2f}s)   "
+        f"{data['candidates']} candidates, {data['options']} options",
+        highlight=False,
+    )
+    if result.diagnosis:
+        console.print("[bold red]No plan meets every rule:[/]")
+        for line in result.diagnosis:
+            console.print(f"  • {line}", markup=False, highlight=False)
+    money = Table(title="Spend by year (万元)", title_justify="left")
+    for column in ("year", "budget", "optimal plan", "greedy plan"):
+        money.add_column(column, justify="right")
+    for year in result.problem.years:
+        budget = result.problem.budget.per_year.get(year)
+        money.add_row(
+            str(year),
+            "unlimited" if budget is None else _money(float(budget)),
+            _money(data["spend"][str(year)]),
+            _money(data["greedy"]["spend"][str(year)]),
+        )
+    money.add_row(
+        "objective", "", _money(result.objective), _money(result.greedy.objective), style="bold"
+    )
+    money.add_row("designations", "", str(len(result.chosen)), str(result.greedy.count))
+    console.print(money)
+    if result.greedy.violations:
+        console.print(
+            f"[yellow]the greedy plan breaks {len(result.greedy.violations)} rule(s):[/] "
+            + "; ".join(result.greedy.violations[:3]),
+            highlight=False,
+        )
+    if len(result.chosen):
+        plan = result.selected
+        counts = plan.pivot_table(
+            index=["programme", "level"],
+            columns="year",
+            values="candidate_id",
+            aggfunc="count",
+            fill_value=0,
+        )
+        table = Table(title="Designations by programme, level and year", title_justify="left")
+        table.add_column("programme")
+        table.add_column("level")
+        for year in counts.columns:
+            table.add_column(str(year), justify="right")
+        for (programme, level), row in counts.iterrows():
+            table.add_row(programme, level, *(str(int(v)) for v in row))
+        console.print(table)
+    if result.overrun:
+        console.print(
+            "chance that conferred nominations overrun the budget: "
+            + ", ".join(f"{k} {v:.0%}" for k, v in result.overrun.items()),
+            highlight=False,
+        )
+    outcomes = data["outcomes"]
+    console.print(
+        "candidates: " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())), highlight=False
+    )

@@ -1,0 +1,96 @@
+"""Running a scenario: load its inputs, allocate, and store the results."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+from liangye.model.allocation import AllocationResult, allocate
+from liangye.model.candidates import load_applications, load_candidates
+from liangye.model.options import build_problem
+from liangye.model.policy import Policy
+from liangye.model.synthetic import synthetic_candidates
+from liangye.results.export import write_plan_csv, write_plan_xlsx
+from liangye.results.store import write_json, write_manifest, write_parquet
+
+from .loader import load_policy_reference, scenario_hash
+from .schema import Scenario
+
+log = logging.getLogger(__name__)
+
+
+def scenario_candidates(
+    scenario: Scenario, base: Path, policy: Policy
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The scenario's candidate table and applications (None when scores sit on candidates)."""
+    source = scenario.candidates
+    if source.synthetic is not None:
+        pool = source.synthetic
+        return synthetic_candidates(
+            pool.enterprises, pool.parks, seed=pool.seed, held_share=pool.held_share
+        ), None
+    applications = (
+        load_applications(str(base / source.applications)) if source.applications else None
+    )
+    candidates = load_candidates(str(base / source.file), needs_score=applications is None)
+    return candidates, applications
+
+
+def run_allocation(scenario: Scenario, base: Path) -> AllocationResult:
+    """Allocate for ``scenario`` (paths resolved against ``base``)."""
+    policy = load_policy_reference(scenario.policy, base)
+    candidates, applications = scenario_candidates(scenario, base, policy)
+    years = list(range(scenario.years[0], scenario.years[1] + 1)) if scenario.years else None
+    problem = build_problem(
+        policy, candidates, scenario.budget, scenario.allocation, years, applications
+    )
+    log.info("%s: %d candidates, %d options", scenario.id, len(candidates), problem.size)
+    return allocate(problem)
+
+
+def save_allocation(
+    result: AllocationResult,
+    folder: Path,
+    outputs: list[str],
+    scenario: Scenario | None = None,
+    command: str | None = None,
+) -> list[Path]:
+    """Write the plan, the reasons and the summary into ``folder``; return the files written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    plan = result.selected
+    summary = result.to_dict()
+    written = [write_json(folder / "allocation.json", summary)]
+    if "csv" in outputs:
+        written.append(write_plan_csv(plan, folder / "plan.csv"))
+        written.append(write_plan_csv(result.reasons, folder / "reasons.csv"))
+    if "xlsx" in outputs:
+        headline = {
+            "政策": result.problem.policy.title,
+            "状态": result.status,
+            "目标值": result.objective,
+            "上界": result.bound,
+            "相对间隙": result.gap,
+            "入选数": len(plan),
+            **{f"{t}年预计支出（万元）": float(v) for t, v in result.spend.items()},
+            **{f"{t}年预算（万元）": float(v) for t, v in result.problem.budget.per_year.items()},
+            "按分排序法目标值": result.greedy.objective,
+            "按分排序法入选数": result.greedy.count,
+        }
+        written.append(write_plan_xlsx(plan, result.reasons, headline, folder / "plan.xlsx"))
+    if "parquet" in outputs:
+        numeric = plan.assign(
+            **{c: plan[c].astype(float) for c in ("amount", "cost", "expected_cost")}
+        )
+        written.append(write_parquet(folder / "plan.parquet", numeric))
+        written.append(write_parquet(folder / "reasons.parquet", result.reasons))
+    write_manifest(
+        folder,
+        kind="allocation",
+        scenario=scenario.model_dump(mode="json") if scenario else None,
+        scenario_hash=scenario_hash(scenario) if scenario else None,
+        seed=result.problem.settings.seed,
+        command=command,
+        status=result.status,
+    )
+    return written

@@ -1,0 +1,55 @@
+"""The scenario file: a policy, years, budgets, a candidate pool and allocation settings."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from liangye.model.settings import AllocationSettings, Budget
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class SyntheticPool(BaseModel):
+    """The seeded synthetic candidate generator (``liangye.model.synthetic``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enterprises: int = Field(default=500, ge=0)
+    parks: int = Field(default=12, ge=0)
+    seed: int = 0
+    held_share: float = Field(default=0.05, ge=0, le=1)
+
+
+class CandidateSource(BaseModel):
+    """Where candidates come from: a file (CSV/XLSX) or the synthetic generator."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    file: str | None = None
+    applications: str | None = None
+    synthetic: SyntheticPool | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CandidateSource:
+        if (self.file is None) == (self.synthetic is None):
+            raise ValueError("give exactly one of candidates.file and [candidates.synthetic]")
+        if self.applications and self.synthetic is not None:
+            raise ValueError("applications go with a candidate file, not the synthetic pool")
+        return self
+
+
+class Scenario(BaseModel):
+    """One scenario: everything needed to run an allocation, as data."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    title: str | None = None
+    description: str | None = None
+    policy: str = Field(description="a bundled policy id, or a path relative to the scenario file")
+    years: tuple[int, int] | None = None
+    budget: Budget = Field(default_factory=Budget)
+    candidates: CandidateSource
+    allocation: AllocationSettings = Field(default_factory=AllocationSettings)
+    outputs: list[Literal["csv", "xlsx", "parquet"]] = Field(
+        default_factory=lambda: ["csv", "xlsx", "parquet"]
+    )
