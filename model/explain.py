@@ -164,11 +164,12 @@ def diagnose_infeasible(problem: AllocationProblem) -> list[str]:
     no_budget = solve_model(build_model(relaxed, with_budget=False), settings)
     if no_budget.has_solution:
         need = expected_spend(problem, no_budget.chosen)
+        minimums = "; ".join(q.label(i) for i, q in enumerate(policy.quotas) if q.min) or "none"
         budget = problem.budget
         for t in problem.years:
             if t in budget.per_year and need[t] > budget.per_year[t]:
                 findings.append(
-                    f"{t}: meeting every quota costs at least {_fmt(need[t])} in the cheapest plan "
+                    f"{t}: meeting the minimum quotas ({minimums}) costs at least {_fmt(need[t])} in the cheapest plan "
                     f"found, against a budget of {_fmt(budget.per_year[t])} "
                     f"(short by {_fmt(need[t] - budget.per_year[t])})"
                 )

@@ -208,10 +208,12 @@ def objective_coefficients(
     n = len(options)
     cost = options["expected_cost"].to_numpy(dtype=float)
     merit = options["merit"].to_numpy(dtype=float)
-    order = options["candidate"].to_numpy(dtype=float)
+    # Options are sorted by candidate (file order), programme, level and year, so a lower
+    # index is "earlier in the candidate table", with a fixed order within a candidate.
+    order = np.arange(n, dtype=float)
     cheap = 1.0 - cost / cost.max() if n and cost.max() > 0 else np.ones(n)
     good = merit / merit.max() if n and merit.max() > 0 else np.zeros(n)
-    early = 1.0 - order / (order.max() + 1) if n else np.zeros(n)
+    early = 1.0 - order / (n + 1)
     if objective == "merit":
         return merit, 0.9 * cheap + 0.1 * early
     if objective == "count":

@@ -6,6 +6,7 @@ from liangye.model.allocation import AllocationResult
 from liangye.model.errors import InputError
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 STATUS_STYLE = {
     "optimal": "green",
@@ -20,7 +21,7 @@ def show_problems(console: Console, error: InputError, title: str = "Input probl
     """Every problem of an InputError, one per line, naming file and place."""
     console.print(f"[bold red]{title} ({len(error.problems)}):[/]")
     for problem in error.problems:
-        console.print(f"  [red]✗[/] {problem}", highlight=False, markup=False)
+        console.print(Text.assemble(("  ✗ ", "red"), str(problem)), highlight=False)
 
 
 def _money(value: float | None) -> str:

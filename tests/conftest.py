@@ -1,0 +1,80 @@
+"""Shared builders for tiny, hand-checkable allocation instances."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+
+from liangye.model.allocation import AllocationResult, allocate
+from liangye.model.options import build_problem
+from liangye.model.policy import Policy, policy_from_dict
+from liangye.model.settings import AllocationSettings, Budget
+
+
+def make_policy(programmes: list[dict], **extra: object) -> Policy:
+    """A policy from programme dicts, with one-year defaults filled in."""
+    data = {"id": "test", "title": "测试政策", "years": [2024, 2024], "programmes": programmes}
+    data.update(extra)
+    return policy_from_dict(data, "test.toml")
+
+
+def programme(pid: str, amounts: dict[str, float], **extra: object) -> dict:
+    """A programme dict with levels {level: amount}, conferred by the municipal level itself."""
+    levels = [
+        {"level": level, "amount": amount, "conferred_by": "municipal"}
+        for level, amount in amounts.items()
+    ]
+    return {"id": pid, "name": pid, "reference": "test", "levels": levels, **extra}
+
+
+def make_candidates(rows: list[dict]) -> pd.DataFrame:
+    """A canonical candidate table; missing columns get harmless defaults."""
+    frame = pd.DataFrame(rows)
+    defaults = {
+        "kind": "enterprise",
+        "district": "A",
+        "sector": "S",
+        "revenue": 10000.0,
+        "service_input_share": 0.2,
+        "service_revenue_share": 0.2,
+    }
+    for column, value in defaults.items():
+        if column not in frame.columns:
+            frame[column] = value
+    if "name" not in frame.columns:
+        frame["name"] = frame["id"]
+    frame["row"] = [f"row {i + 2}" for i in range(len(frame))]
+    frame.attrs["source"] = "candidates.csv"
+    return frame
+
+
+def solve(
+    policy: Policy,
+    candidates: pd.DataFrame,
+    budget: dict[int, float] | None = None,
+    total: float | None = None,
+    carry_over: bool = False,
+    **settings: object,
+) -> AllocationResult:
+    """Build and solve; budgets in 万元."""
+    budget_obj = Budget(
+        per_year={t: Decimal(str(v)) for t, v in (budget or {}).items()},
+        total=None if total is None else Decimal(str(total)),
+        carry_over=carry_over,
+    )
+    problem = build_problem(policy, candidates, budget_obj, AllocationSettings(**settings))
+    return allocate(problem)
+
+
+def picks(result: AllocationResult) -> set[tuple]:
+    """The plan as {(candidate_id, programme, level, year)}."""
+    return {
+        (r.candidate_id, r.programme, r.level, int(r.year)) for r in result.selected.itertuples()
+    }
+
+
+@pytest.fixture
+def policy_dir(tmp_path):
+    return tmp_path

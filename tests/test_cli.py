@@ -1,0 +1,155 @@
+"""The command line as a user meets it: exit codes, JSON output, files written, errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from liangye.model.synthetic import synthetic_candidates
+
+CANDIDATES = "编号,企业名称,类型,所在县区,所属行业,营业收入（万元）,服务投入占比,服务收入占比,评分,design_prize\n"
+
+
+def liangye(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", "from liangye.scenarios.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def candidate_file(tmp_path) -> Path:
+    pool = synthetic_candidates(60, 0, seed=3)
+    lines = [
+        f"{r.id},{r.name},企业,{r.district},{r.sector},{r.revenue},{r.service_input_share},"
+        f"{r.service_revenue_share},{int(r.score)},{'是' if r.design_prize else '否'}"
+        for r in pool.itertuples()
+    ]
+    path = tmp_path / "candidates.csv"
+    path.write_text(CANDIDATES + "\n".join(lines) + "\n", encoding="gb18030")
+    return path
+
+
+def test_allocate_json_and_files(tmp_path, candidate_file):
+    out = tmp_path / "out"
+    done = liangye(
+        "allocate",
+        "--policy",
+        "jiaxing-2024-2026",
+        "--candidates",
+        str(candidate_file),
+        "--budget",
+        "300",
+        "--budget",
+        "2025=200",
+        "--out",
+        str(out),
+        "--json",
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    for key in ("status", "objective", "bound", "gap", "seconds", "spend", "greedy", "selected"):
+        assert key in answer
+    assert answer["status"] == "optimal"
+    assert answer["spend"]["2025"] <= 200 and answer["spend"]["2024"] <= 300
+    assert answer["greedy"]["objective"] <= answer["objective"] + 1e-6
+    first = answer["selected"][0]
+    assert set(first) >= {"candidate_id", "programme", "level", "year", "amount"}
+    sheet = openpyxl.load_workbook(out / "plan.xlsx")["分配方案"]
+    assert [c.value for c in sheet[1]][:3] == ["编号", "名称", "所在县区"]
+    assert sheet.max_row == len(answer["selected"]) + 1
+    assert (out / "plan.csv").exists() and (out / "manifest.json").exists()
+
+
+def test_allocate_readable_summary(candidate_file):
+    done = liangye(
+        "allocate",
+        "--policy",
+        "jiaxing-2024-2026",
+        "--candidates",
+        str(candidate_file),
+        "--budget",
+        "300",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "optimal" in done.stdout and "greedy plan" in done.stdout
+
+
+def test_infeasible_scenario_exits_3_with_explanation(candidate_file):
+    done = liangye(
+        "allocate",
+        "--policy",
+        "jiaxing-2024-2026",
+        "--candidates",
+        str(candidate_file),
+        "--budget",
+        "100",
+        "--json",
+    )
+    assert done.returncode == 3
+    answer = json.loads(done.stdout)
+    assert answer["status"] == "infeasible"
+    assert any("18家以上" in line and "short by" in line for line in answer["diagnosis"])
+
+
+def test_bad_input_exits_2_without_traceback(tmp_path, candidate_file):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(CANDIDATES + "E1,甲,企业,南湖区,纺织,abc,20%,0.1,85,否\n", encoding="utf-8")
+    done = liangye("allocate", "--policy", "jiaxing-2024-2026", "--candidates", str(bad))
+    assert done.returncode == 2
+    assert "bad.csv row 2: revenue 'abc' is not a number" in done.stderr.replace("\n", " ")
+    assert "Traceback" not in done.stderr
+    done = liangye("allocate", "--policy", "nowhere", "--candidates", str(candidate_file))
+    assert done.returncode == 2 and "bundled policy" in done.stderr
+    done = liangye(
+        "allocate",
+        "--policy",
+        "jiaxing-2024-2026",
+        "--candidates",
+        str(candidate_file),
+        "--budget",
+        "lots",
+    )
+    assert done.returncode == 2 and "--budget" in done.stderr
+
+
+def test_validate_reports_every_problem(tmp_path, candidate_file):
+    bad = tmp_path / "policy.toml"
+    bad.write_text(
+        'id = "x"\ntitle = "t"\nyears = [2024, 2024]\nfoo = 1\n[[programmes]]\nid = "p"\n',
+        encoding="utf-8",
+    )
+    done = liangye("validate", str(candidate_file), str(bad))
+    assert done.returncode == 2
+    assert "candidates, no problems" in done.stdout
+    assert "foo: is not a known key" in done.stdout and "programmes[0].name" in done.stdout
+
+
+def test_run_default_scenario(tmp_path):
+    done = liangye(
+        "run",
+        "--set",
+        "allocation.time_limit=20",
+        "--set",
+        "candidates.synthetic.enterprises=150",
+        "--json",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["policy"] == "jiaxing-2024-2026" and answer["candidates"] == 162
+    runs = list((tmp_path / "results" / "runs").iterdir())
+    assert len(runs) == 1
+    manifest = json.loads((runs[0] / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["scenario"]["candidates"]["synthetic"]["enterprises"] == 150
+    assert "plan.parquet" in manifest["files"]
+    done = liangye("run", "--set", "budget.2025=abc", cwd=tmp_path)
+    assert done.returncode == 2 and "budget.per_year.2025" in done.stderr

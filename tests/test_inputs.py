@@ -1,0 +1,119 @@
+"""Candidate and application tables: headers, units, encodings, and every kind of bad row."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from liangye.model.candidates import load_applications, load_candidates
+from liangye.model.errors import InputError
+from liangye.model.units import parse_level, parse_share
+
+HEADER_ZH = "编号,企业名称,类型,所在县区,所属行业,营业收入（亿元）,服务投入占比,服务收入占比,评分"
+ROWS_ZH = [
+    "E1,嘉兴甲有限公司,企业,南湖区,纺织,1.5,20%,0.12,85",
+    "E2,嘉兴乙有限公司,enterprise,秀洲区,化工,0.3,15%,30%,78",
+    "P1,嘉兴丙产业园,园区,海宁市,装备,150,0.25,0.1,80",
+]
+
+
+def write(path, lines: list[str], encoding: str = "utf-8") -> str:
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    return str(path)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_chinese_headers_units_and_encodings(tmp_path, encoding):
+    """Revenue in 亿元 becomes 万元 (1.5亿 = 15000万); percents become fractions; 企业/园区
+    become enterprise/park, whatever encoding Excel used."""
+    table = load_candidates(
+        write(tmp_path / "c.csv", [HEADER_ZH, *ROWS_ZH], encoding), needs_score=True
+    )
+    assert list(table["id"]) == ["E1", "E2", "P1"]
+    assert list(table["revenue"]) == [15000.0, 3000.0, 1500000.0]
+    assert list(table["service_input_share"]) == [0.2, 0.15, 0.25]
+    assert list(table["service_revenue_share"]) == [0.12, 0.3, 0.1]
+    assert list(table["kind"]) == ["enterprise", "enterprise", "park"]
+    assert table.at[0, "name"] == "嘉兴甲有限公司"
+
+
+def test_revenue_in_yuan(tmp_path):
+    lines = ["id,name,kind,district,sector,营业收入（元）,score", "A,a,企业,X,S,25000000,80"]
+    assert load_candidates(write(tmp_path / "c.csv", lines))["revenue"].iloc[0] == 2500.0
+
+
+def test_xlsx_is_read(tmp_path):
+    frame = pd.DataFrame([r.split(",") for r in ROWS_ZH], columns=HEADER_ZH.split(","))
+    path = tmp_path / "c.xlsx"
+    frame.to_excel(path, index=False)
+    table = load_candidates(str(path), needs_score=True)
+    assert list(table["revenue"]) == [15000.0, 3000.0, 1500000.0]
+
+
+def problems_of(path: str, **kwargs) -> list[str]:
+    with pytest.raises(InputError) as caught:
+        load_candidates(path, **kwargs)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_every_bad_row_is_reported_at_once(tmp_path):
+    lines = [
+        HEADER_ZH,
+        "E1,甲,企业,南湖区,纺织,abc,20%,0.1,85",  # row 2: revenue not a number
+        "E2,乙,工厂,南湖区,纺织,1,20%,0.1,85",  # row 3: unknown kind
+        "E1,丙,企业,南湖区,纺织,1,20%,0.1,85",  # row 4: duplicate id
+        "E4,丁,企业,南湖区,纺织,1,130%,0.1,85",  # row 5: share above 1
+        "E5,戊,企业,,纺织,1,20%,30,85",  # row 6: empty district, bare 30 as a share
+        "E6,己,企业,南湖区,纺织,-2,20%,0.1,85",  # row 7: negative revenue
+    ]
+    found = problems_of(write(tmp_path / "candidates.csv", lines), needs_score=True)
+    assert "candidates.csv row 2: revenue 'abc' is not a number" in found
+    assert any(p.startswith("candidates.csv row 3: kind '工厂'") for p in found)
+    assert "candidates.csv row 4: id 'E1' repeats row 2" in found
+    assert any(p.startswith("candidates.csv row 5: service_input_share '130%'") for p in found)
+    assert "candidates.csv row 6: district is empty" in found
+    assert any(p.startswith("candidates.csv row 6: service_revenue_share '30'") for p in found)
+    assert any(p.startswith("candidates.csv row 7: revenue") and "negative" in p for p in found)
+
+
+def test_missing_columns_are_named(tmp_path):
+    found = problems_of(write(tmp_path / "c.csv", ["编号,名称", "A,a"]), needs_score=True)
+    assert any("missing column 'district'" in p for p in found)
+    assert any("missing column 'score'" in p for p in found)
+
+
+def test_missing_empty_and_unreadable_files(tmp_path):
+    assert "file not found" in problems_of(str(tmp_path / "nope.csv"))[0]
+    (tmp_path / "empty.csv").write_bytes(b"")
+    assert "is empty" in problems_of(str(tmp_path / "empty.csv"))[0]
+    (tmp_path / "broken.xlsx").write_bytes(b"not a zip")
+    assert "cannot be read" in problems_of(str(tmp_path / "broken.xlsx"))[0]
+
+
+def test_applications(tmp_path):
+    lines = ["企业编号,申报项目,申报级别,专家评分,年度", "E1,P,省级,88,2025", "E2,P,市级,75,"]
+    apps = load_applications(write(tmp_path / "a.csv", lines))
+    assert list(apps["level"]) == ["provincial", "municipal"]
+    assert apps["year"].iloc[0] == 2025 and pd.isna(apps["year"].iloc[1])
+    bad = [
+        "candidate_id,programme,level,score",
+        "E1,P,大区级,88",
+        "E1,P,市级,x",
+        "E2,P,市级,70",
+        "E2,P,市级,71",
+    ]
+    with pytest.raises(InputError) as caught:
+        load_applications(write(tmp_path / "bad.csv", bad))
+    text = str(caught.value)
+    assert "bad.csv row 2: level '大区级' is not a level" in text
+    assert "bad.csv row 3: score 'x' is not a number" in text
+    assert "bad.csv row 5: repeats an earlier application" in text
+
+
+def test_units():
+    assert parse_share("20%") == 0.2 and parse_share("0.35") == 0.35 and parse_share("20％") == 0.2
+    with pytest.raises(ValueError):
+        parse_share("30")
+    assert parse_level("国家级") == parse_level("national")
+    with pytest.raises(ValueError):
+        parse_level("galactic")
