@@ -12,6 +12,9 @@ from typing import Annotated
 
 import click
 import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
 from liangye.model.allocation import AllocationResult, allocate
 from liangye.model.candidates import load_applications, load_candidates
 from liangye.model.errors import InputError, Problem
@@ -19,8 +22,6 @@ from liangye.model.options import build_problem
 from liangye.model.settings import AllocationSettings, Budget
 from liangye.model.units import parse_money
 from liangye.results.store import new_run_dir
-from rich.console import Console
-from rich.logging import RichHandler
 
 from .display import show_allocation, show_problems
 from .loader import load_policy_reference, load_scenario, scenario_hash

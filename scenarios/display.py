@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from liangye.model.allocation import AllocationResult
-from liangye.model.errors import InputError
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from liangye.model.allocation import AllocationResult
+from liangye.model.errors import InputError
 
 STATUS_STYLE = {
     "optimal": "green",

@@ -9,9 +9,10 @@ import tomllib
 from importlib import resources
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from liangye.model.errors import InputError, Problem, validation_problems
 from liangye.model.policy import Policy, load_policy, read_toml
-from pydantic import ValidationError
 
 from .schema import Scenario
 

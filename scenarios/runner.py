@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import pandas as pd
+
 from liangye.model.allocation import AllocationResult, allocate
 from liangye.model.candidates import load_applications, load_candidates
 from liangye.model.options import build_problem

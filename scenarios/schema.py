@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from liangye.model.settings import AllocationSettings, Budget
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from liangye.model.settings import AllocationSettings, Budget
 
 
 class SyntheticPool(BaseModel):
