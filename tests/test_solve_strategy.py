@@ -1,0 +1,75 @@
+"""The relaxation-first solve, its budget cuts, and the budget frontier's re-used model."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import make_candidates, make_policy, programme
+from liangye.model.allocation import allocate
+from liangye.model.frontier import budget_frontier, scaled
+from liangye.model.options import build_problem
+from liangye.model.programme import build_model
+from liangye.model.settings import AllocationSettings, Budget
+from liangye.model.solve import HighsProgramme, solve_model
+
+
+def parity_problem(budget: int = 50):
+    """Municipal awards cost 20 and score best per 万元; the budget 50 buys two of them and
+    leaves 10 that no whole award can use. The LP spends it on half a third award."""
+    policy = make_policy([programme("P", {"provincial": 50, "municipal": 20})])
+    candidates = make_candidates([{"id": f"C{i}", "score": 90 - i} for i in range(5)])
+    return build_problem(
+        policy,
+        candidates,
+        Budget(per_year={2024: budget}),
+        AllocationSettings(level_weights={"provincial": 2}),
+    )
+
+
+def test_budget_cuts_close_the_parity_gap():
+    """LP without cuts: 20·x ≤ 50 lets 2.5 municipal awards in. The cut ⌊w/2⌋ with weights
+    (2, 5) in units of 10 and b = 5: x_mun + 2·x_prov ≤ 2 forbids the half award, so the
+    relaxation's bound equals the integer optimum: C0 and C1 municipal (90 + 89 = 179) or
+    C0 provincial (180) plus nothing (50 spent): the optimum is 180 with spend 50."""
+    problem = parity_problem()
+    programme_ = HighsProgramme(build_model(problem), problem.settings)
+    assert programme_.cuts, "the budget row should carry rounding cuts"
+    outcome = programme_.solve()
+    assert outcome.status == "optimal"
+    result = allocate(problem)
+    assert result.objective == pytest.approx(180)
+    # The bound includes the tie-break bonus, which stays below half a merit step.
+    assert 180 <= result.bound < 180.5
+
+
+def test_fractional_relaxation_still_proves_optimality():
+    """Costs off the decimal grid get no cuts (amount 20.0001), so the LP stays fractional;
+    the MIP must still return the optimum 179 (two municipal awards, C0 and C1)."""
+    policy = make_policy([programme("P", {"municipal": 20.00013})])
+    candidates = make_candidates([{"id": f"C{i}", "score": 90 - i} for i in range(5)])
+    problem = build_problem(policy, candidates, Budget(per_year={2024: 50}), AllocationSettings())
+    outcome = solve_model(build_model(problem), problem.settings)
+    assert outcome.status == "optimal" and outcome.method != "lp"
+    assert sorted(outcome.chosen.tolist()) == [0, 1]
+
+
+def test_frontier_matches_solving_each_budget_afresh():
+    policy = make_policy(
+        [programme("P", {"national": 150, "provincial": 50, "municipal": 20})], years=[2024, 2025]
+    )
+    candidates = make_candidates(
+        [{"id": f"C{i:02d}", "score": 50 + (i * 7) % 45} for i in range(40)]
+    )
+    problem = build_problem(
+        policy,
+        candidates,
+        Budget(per_year={2024: 200, 2025: 200}),
+        AllocationSettings(level_weights={"national": 3, "provincial": 2}),
+    )
+    scales = [0.5, 1.0, 1.7, 3.0]
+    frontier = budget_frontier(problem, scales)
+    assert list(frontier["status"]) == ["optimal"] * len(scales)
+    afresh = [allocate(scaled(problem, s), explain=False).objective for s in scales]
+    assert frontier["objective"].tolist() == pytest.approx(afresh)
+    assert frontier["objective"].is_monotonic_increasing
+    assert (frontier["objective"] >= frontier["greedy_objective"] - 1e-9).all()
