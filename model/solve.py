@@ -17,8 +17,12 @@ HiGHS's MIP set-up alone can take tens of seconds on 100k binaries (see README,
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import os
+import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -33,6 +37,34 @@ log = logging.getLogger(__name__)
 
 INTEGRALITY_TOLERANCE = 1e-6
 LARGE_LP = 20_000  # columns above which the interior point method beats simplex here
+
+
+_STDOUT_LOCK = threading.Lock()
+
+
+def quiet_highs() -> highspy.Highs:
+    """A new HiGHS instance with logging off, its start-up banner kept out of stdout.
+
+    HiGHS 1.16 writes its copyright banner from C++ to file descriptor 1 as the instance is
+    constructed, before any option can be set (ERGO-Code/HiGHS#1932, #2749); that would corrupt
+    ``liangye ... --json``. So the descriptor points at /dev/null for the construction only.
+    """
+    with _STDOUT_LOCK:
+        sys.stdout.flush()
+        with contextlib.ExitStack() as undo:
+            try:
+                saved = os.dup(1)
+            except OSError:  # no descriptor 1 (embedded interpreters): nothing to protect
+                saved = None
+            if saved is not None:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, 1)
+                os.close(devnull)
+                undo.callback(os.close, saved)
+                undo.callback(os.dup2, saved, 1)
+            highs = highspy.Highs()
+            highs.setOptionValue("output_flag", False)
+    return highs
 
 
 @dataclass
@@ -89,8 +121,7 @@ class HighsProgramme:
         self.integer = np.array([v.is_binary() or v.is_integer() for v in self.columns], dtype=bool)
         cost = np.asarray(repn.c.toarray()).ravel() if repn.c.shape[0] else np.zeros(n)
         matrix = repn.A.tocsc()
-        self.highs = highspy.Highs()
-        self.highs.setOptionValue("output_flag", False)
+        self.highs = quiet_highs()
         lp = highspy.HighsLp()
         lp.num_col_ = n
         lp.num_row_ = len(repn.rows)

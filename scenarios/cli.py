@@ -10,7 +10,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
@@ -210,11 +209,11 @@ def main() -> None:
     except InputError as error:
         show_problems(errors, error)
         sys.exit(EXIT_INPUT)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         errors.print("[yellow]interrupted[/]")
         sys.exit(130)
-    except click.ClickException as error:  # usage errors: unknown option, missing argument
-        error.show(file=sys.stderr)
+    except typer.TyperException as error:  # usage errors: unknown option, missing argument
+        errors.print(f"[bold red]error:[/] {error.format_message()}", highlight=False)
         sys.exit(error.exit_code)
     except Exception as error:  # the last line of defence: one sentence, details on request
         if os.environ.get("LIANGYE_DEBUG"):

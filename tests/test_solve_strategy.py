@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import make_candidates, make_policy, programme
 from liangye.model.allocation import allocate
 from liangye.model.frontier import budget_frontier, scaled
 from liangye.model.options import build_problem
 from liangye.model.programme import build_model
 from liangye.model.settings import AllocationSettings, Budget
 from liangye.model.solve import HighsProgramme, solve_model
+
+from conftest import make_candidates, make_policy, programme
 
 
 def parity_problem(budget: int = 50):
