@@ -7,18 +7,23 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from .options import AllocationProblem
+from .options import AllocationProblem, later_spend
 from .programme import HORIZON, quota_scopes
 
 
 def expected_spend(problem: AllocationProblem, chosen: np.ndarray) -> dict[int, Decimal]:
-    """Money committed per year by the chosen options, nominations at expected cost, exact."""
+    """Money committed per year of the horizon by the chosen options, nominations at expected
+    cost, exact: each designation's amount in its year plus its later payouts (e.g. a tax
+    rebate) in the years they fall (payouts after the horizon: ``options.later_spend``)."""
     spend = {t: Decimal(0) for t in problem.years}
     rows = problem.options.iloc[chosen]
     for year, cost, probability in zip(
         rows["year"], rows["cost"], rows["probability"], strict=True
     ):
         spend[int(year)] += cost * Decimal(str(probability))
+    for year, paid in later_spend(problem, chosen).items():
+        if year in spend:
+            spend[year] += paid
     return spend
 
 

@@ -21,8 +21,7 @@ def greedy_plan(problem: AllocationProblem) -> np.ndarray:
     """
     options = problem.options
     policy = problem.policy
-    budget = problem.budget
-    cost = options["expected_cost"].to_numpy(dtype=float)
+    purse = _Purse(problem)
     candidate = options["candidate"].to_numpy()
     year_of = options["year"].to_numpy()
     stacking_keys = (
@@ -44,16 +43,13 @@ def greedy_plan(problem: AllocationProblem) -> np.ndarray:
     taken: set[int] = set()
     per_candidate_year: dict[tuple[int, int], int] = defaultdict(int)
     chosen: list[int] = []
-    total_left = float(budget.total) if budget.total is not None else float("inf")
-    carried = 0.0
     # Highest weighted score first; ties: higher level, then earlier candidate.
     ranking = np.lexsort(
         (candidate, options["level_rank"].to_numpy(), -options["merit"].to_numpy())
     )
     for year in problem.years:
-        left = float(budget.per_year[year]) + carried if year in budget.per_year else float("inf")
         for o in ranking[year_of[ranking] == year]:
-            if stack_key[o] in taken or cost[o] > min(left, total_left) + 1e-9:
+            if stack_key[o] in taken or not purse.affords(int(o)):
                 continue
             if cap is not None and per_candidate_year[(candidate[o], year)] >= cap:
                 continue
@@ -61,13 +57,58 @@ def greedy_plan(problem: AllocationProblem) -> np.ndarray:
                 continue
             chosen.append(int(o))
             taken.add(stack_key[o])
-            left -= cost[o]
-            total_left -= cost[o]
+            purse.pay(int(o))
             per_candidate_year[(candidate[o], year)] += 1
             for key, _ in counters[o]:
                 count[key] += 1
-        carried = left if budget.carry_over and left != float("inf") else 0.0
     return np.array(sorted(chosen), dtype=int)
+
+
+class _Purse:
+    """The greedy rule's money: what is spent in each year of the horizon, checked against
+    the yearly budgets (cumulatively with carry-over) and the horizon total. An option pays
+    its amount in its year and its later payouts in theirs, all at expected cost."""
+
+    TOLERANCE = 1e-9
+
+    def __init__(self, problem: AllocationProblem):
+        self.budget = problem.budget
+        self.years = list(problem.years)
+        self.spent = dict.fromkeys(self.years, 0.0)
+        self.total = 0.0
+        option, year, cost = problem.payments()
+        inside = np.isin(year, self.years)
+        self.payments: dict[int, list[tuple[int, float]]] = defaultdict(list)
+        for o, t, c in zip(option[inside], year[inside], cost[inside], strict=True):
+            self.payments[int(o)].append((int(t), float(c)))
+
+    def affords(self, option: int) -> bool:
+        pays = self.payments.get(option, [])
+        budget = self.budget
+        cost = sum(c for _, c in pays)
+        if budget.total is not None and self.total + cost > float(budget.total) + self.TOLERANCE:
+            return False
+        if not budget.per_year:
+            return True
+        new: dict[int, float] = defaultdict(float)
+        for t, c in pays:
+            new[t] += c
+        if budget.carry_over:
+            spent = allowed = 0.0
+            for t in self.years:
+                spent += self.spent[t] + new.get(t, 0.0)
+                allowed += float(budget.per_year[t])
+                if spent > allowed + self.TOLERANCE:
+                    return False
+            return True
+        return all(
+            self.spent[t] + c <= float(budget.per_year[t]) + self.TOLERANCE for t, c in new.items()
+        )
+
+    def pay(self, option: int) -> None:
+        for t, c in self.payments.get(option, []):
+            self.spent[t] += c
+            self.total += c
 
 
 def balance_count_groups(problem: AllocationProblem) -> list[tuple[tuple, np.ndarray, int]]:

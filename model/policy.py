@@ -44,6 +44,41 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Band(_Strict):
+    """One band of a banded award: the amount paid to candidates for whom ``when`` holds."""
+
+    when: str = Field(description="a rule over candidate columns, e.g. 'revenue > 1亿'")
+    amount: Money
+    reference: str | None = None
+    note: str | None = None
+
+
+class Payout(_Strict):
+    """A later payment of an award, in years after the designation year (e.g. a tax rebate).
+
+    Either a fixed ``amount`` (万元) or ``share`` × the candidate column ``of`` (万元 a year).
+    """
+
+    years_after: list[int] = Field(min_length=1, description="1 = the year after designation")
+    amount: Money | None = None
+    share: float | None = Field(default=None, gt=0, le=1)
+    of: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    reference: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Payout:
+        if self.amount is not None and (self.share is not None or self.of is not None):
+            raise ValueError("a payout has either amount or share/of, not both")
+        if self.amount is None and (self.share is None or self.of is None):
+            raise ValueError("a payout needs either amount, or share together with of")
+        if any(k < 1 for k in self.years_after) or len(set(self.years_after)) != len(
+            self.years_after
+        ):
+            raise ValueError("years_after are distinct years ≥ 1 after the designation year")
+        return self
+
+
 class LevelAward(_Strict):
     """One tier of a programme: who confers it and what the deciding government pays."""
 
@@ -51,6 +86,14 @@ class LevelAward(_Strict):
     amount: Money | None = Field(
         default=None,
         description="万元 paid on designation; absent where the document states no amount",
+    )
+    bands: list[Band] = Field(
+        default_factory=list,
+        description="amount by candidate band, first matching band wins; instead of amount",
+    )
+    cap: Money | None = Field(default=None, description="the most ever paid (最高不超过), 万元")
+    payouts: list[Payout] = Field(
+        default_factory=list, description="later payments after the designation year"
     )
     conferred_by: LevelField | None = None
     eligibility: list[str] = Field(default_factory=list, description="extra rules for this tier")
@@ -62,6 +105,49 @@ class LevelAward(_Strict):
         """The government that confers the designation (defaults to the level itself)."""
         return self.conferred_by or self.level
 
+    @model_validator(mode="after")
+    def _amount_kinds(self) -> LevelAward:
+        if self.bands and self.amount is not None:
+            raise ValueError("a level has either amount or bands, not both")
+        if self.cap is not None:
+            above = [a for a in [self.amount, *(b.amount for b in self.bands)] if a is not None]
+            if any(a > self.cap for a in above):
+                raise ValueError(f"an amount is above the cap {self.cap}")
+        return self
+
+
+class Term(_Strict):
+    """How long a designation (a pilot) runs: a number of years, or until a calendar year."""
+
+    years: int | None = Field(default=None, ge=1)
+    ends: int | None = Field(default=None, description="last calendar year of the term")
+    reference: str
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _some(self) -> Term:
+        if self.years is None and self.ends is None:
+            raise ValueError("a term needs years, ends or both")
+        return self
+
+
+class Revocation(_Strict):
+    """When a designation is withdrawn (撤销认定); ``rule`` only where the document gives a test."""
+
+    when: str = Field(description="the document's trigger, in words")
+    rule: str | None = Field(default=None, description="a rule over candidate columns, if stated")
+    reference: str
+    note: str | None = None
+
+
+class Selection(_Strict):
+    """How the conferring body chooses among eligible applicants."""
+
+    method: Literal["composite_score", "conferral", "unspecified"]
+    text: str | None = None
+    reference: str
+    note: str | None = None
+
 
 class Programme(_Strict):
     """A designation programme: its matter (stacking group), who may hold it, and its tiers."""
@@ -71,6 +157,20 @@ class Programme(_Strict):
     matter: str | None = None
     kinds: list[Kind] = Field(default_factory=lambda: ["enterprise"], min_length=1)
     eligibility: list[str] = Field(default_factory=list)
+    applicants: str | None = Field(
+        default=None,
+        description="a rule marking who is in the running; a table without its columns "
+        "takes no part in this programme",
+    )
+    no_repeat_by: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="candidate column: the same value is rewarded at most once (同一产品不重复奖励)",
+    )
+    sector_list: str | None = Field(default=None, description="id of a [[lists]] of sectors")
+    term: Term | None = None
+    revocation: Revocation | None = None
+    selection: Selection | None = None
     reference: str
     levels: list[LevelAward] = Field(min_length=1)
     note: str | None = None
@@ -104,6 +204,13 @@ class Quota(_Strict):
     years: list[int] | None = Field(default=None, description="absent: every year in force")
     min: int | None = Field(default=None, ge=0)
     max: int | None = Field(default=None, ge=0)
+    about: int | None = Field(
+        default=None, ge=0, description="the document's approximate number (左右) min/max read"
+    )
+    counts_held: bool = Field(
+        default=False,
+        description="a stock target (达到): designations already held count toward min",
+    )
     reference: str | None = None
     note: str | None = None
 
@@ -113,6 +220,10 @@ class Quota(_Strict):
             raise ValueError("a quota needs min, max or both")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min {self.min} is above max {self.max}")
+        if self.about is not None and not self.note:
+            raise ValueError("a quota with 'about' needs a note saying how min/max read it")
+        if self.counts_held and self.per != "horizon":
+            raise ValueError("counts_held is for stock targets over the horizon (per = 'horizon')")
         return self
 
     def label(self, index: int) -> str:
@@ -125,9 +236,15 @@ class Quota(_Strict):
 
 
 class Balance(_Strict):
-    """A cap on how much of the designations one district or sector may take."""
+    """A cap on how much of the designations one district, sector (or other group) may take.
 
-    by: Literal["district", "sector"]
+    Without max_share and max_count the document asks for balance without a number: the
+    rule is recorded (with a note) and not enforced.
+    """
+
+    by: str = Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="district, sector or another column"
+    )
     max_share: float | None = Field(default=None, gt=0, le=1)
     max_count: int | None = Field(default=None, ge=0)
     programmes: list[str] | None = None
@@ -136,11 +253,86 @@ class Balance(_Strict):
     reference: str | None = None
     note: str | None = None
 
+    @property
+    def quantified(self) -> bool:
+        return self.max_share is not None or self.max_count is not None
+
     @model_validator(mode="after")
     def _some_cap(self) -> Balance:
-        if self.max_share is None and self.max_count is None:
-            raise ValueError("a balance rule needs max_share, max_count or both")
+        if not self.quantified and not self.note:
+            raise ValueError(
+                "a balance rule needs max_share, max_count or both "
+                "(or a note saying the document gives no number)"
+            )
         return self
+
+
+class ListItem(_Strict):
+    name: str
+    reference: str | None = None
+
+
+class NamedList(_Strict):
+    """A list the document names: sectors ("10+X"), service modes, functions, paths."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    name: str
+    of: Literal["sector", "service_mode", "function", "path", "other"]
+    items: list[ListItem] = Field(min_length=1)
+    open: bool = Field(default=False, description="the list ends in 等 or 'X': others qualify")
+    reference: str
+    note: str | None = None
+
+    @property
+    def names(self) -> list[str]:
+        return [item.name for item in self.items]
+
+
+class Reserve(_Strict):
+    """A reserve pool (后备库): eligible candidates not selected, ranked by score."""
+
+    name: str
+    programmes: list[str] | None = None
+    levels: list[LevelField] | None = None
+    per: Literal["year", "horizon"] = "year"
+    size: int | None = Field(default=None, ge=1, description="absent: every such candidate")
+    reference: str
+    note: str | None = None
+
+
+class Target(_Strict):
+    """A quantified goal of the document; ``quota`` names the quota that models it, if any."""
+
+    name: str
+    value: Money
+    unit: str
+    op: Literal[">=", ">", "==", "<=", "<"] = ">="
+    year: int
+    quota: str | None = None
+    aspirational: bool = Field(default=False, description="力争: strive for, not a commitment")
+    reference: str
+    note: str | None = None
+
+
+class Provision(_Strict):
+    """A rule the document states that the allocation records but does not compute with."""
+
+    kind: Literal[
+        "selection",
+        "procedure",
+        "review",
+        "revocation",
+        "recommendation",
+        "support",
+        "award_without_amount",
+        "stacking",
+        "statistics",
+        "other",
+    ]
+    text: str
+    programmes: list[str] | None = None
+    reference: str
+    note: str | None = None
 
 
 class Policy(_Strict):
@@ -165,6 +357,10 @@ class Policy(_Strict):
     programmes: list[Programme] = Field(min_length=1)
     quotas: list[Quota] = Field(default_factory=list)
     balance: list[Balance] = Field(default_factory=list)
+    reserves: list[Reserve] = Field(default_factory=list)
+    targets: list[Target] = Field(default_factory=list)
+    lists: list[NamedList] = Field(default_factory=list)
+    provisions: list[Provision] = Field(default_factory=list)
 
     @field_validator("years")
     @classmethod
@@ -187,6 +383,12 @@ class Policy(_Strict):
     def programme_ids(self) -> list[str]:
         return [p.id for p in self.programmes]
 
+    def named_list(self, list_id: str) -> NamedList:
+        for entry in self.lists:
+            if entry.id == list_id:
+                return entry
+        raise KeyError(list_id)
+
 
 def _cross_checks(policy: Policy, source: str) -> list[Problem]:
     """Checks that need the whole file: unknown names, duplicate ids, rules that do not parse."""
@@ -197,14 +399,40 @@ def _cross_checks(policy: Policy, source: str) -> list[Problem]:
             problems.append(
                 Problem(source, f"programmes[{i}].id", f"'{programme_id}' is a duplicate")
             )
+    list_ids = [entry.id for entry in policy.lists]
     for i, programme in enumerate(policy.programmes):
         for j, text in enumerate(programme.eligibility):
             problems += _rule_problem(source, f"programmes[{i}].eligibility[{j}]", text)
+        if programme.applicants is not None:
+            problems += _rule_problem(source, f"programmes[{i}].applicants", programme.applicants)
+        if programme.revocation is not None and programme.revocation.rule is not None:
+            where = f"programmes[{i}].revocation.rule"
+            problems += _rule_problem(source, where, programme.revocation.rule)
+        if programme.sector_list is not None and programme.sector_list not in list_ids:
+            problems.append(
+                Problem(
+                    source,
+                    f"programmes[{i}].sector_list",
+                    f"'{programme.sector_list}' is not an id in [[lists]] "
+                    f"(known: {', '.join(list_ids) or 'none'})",
+                )
+            )
         for k, award in enumerate(programme.levels):
             for j, text in enumerate(award.eligibility):
                 where = f"programmes[{i}].levels[{k}].eligibility[{j}]"
                 problems += _rule_problem(source, where, text)
-    for group, entries in (("quotas", policy.quotas), ("balance", policy.balance)):
+            for j, band in enumerate(award.bands):
+                where = f"programmes[{i}].levels[{k}].bands[{j}].when"
+                problems += _rule_problem(source, where, band.when)
+    for i, entry in enumerate(list_ids):
+        if entry in list_ids[:i]:
+            problems.append(Problem(source, f"lists[{i}].id", f"'{entry}' is a duplicate"))
+    for group, entries in (
+        ("quotas", policy.quotas),
+        ("balance", policy.balance),
+        ("reserves", policy.reserves),
+        ("provisions", policy.provisions),
+    ):
         for i, entry in enumerate(entries):
             for name in entry.programmes or []:
                 if name not in ids:
@@ -221,6 +449,12 @@ def _cross_checks(policy: Policy, source: str) -> list[Problem]:
                 problems.append(
                     Problem(source, f"quotas[{i}].years", f"{year} is outside the policy's years")
                 )
+    quota_names = [q.name for q in policy.quotas if q.name]
+    for i, target in enumerate(policy.targets):
+        if target.quota is not None and target.quota not in quota_names:
+            problems.append(
+                Problem(source, f"targets[{i}].quota", f"'{target.quota}' names no quota")
+            )
     return problems
 
 

@@ -97,31 +97,35 @@ def add_candidate_year_cap(m: pyo.ConcreteModel, problem: AllocationProblem) -> 
 def add_budget_limits(m: pyo.ConcreteModel, problem: AllocationProblem) -> None:
     """Yearly budgets, nominations at expected cost (amount × chance of conferral).
 
-    without carry-over:  Σ_{o in year t} cost_o · designate[o] ≤ B_t          for every year t
-    with carry-over:     Σ_{o in years ≤ t} cost_o · designate[o] ≤ Σ_{s ≤ t} B_s
-    horizon total:       Σ_o cost_o · designate[o] ≤ B_total
+    pay_{o,t} is what option o costs in year t: its amount in its own year, and its later
+    payouts (e.g. a three-year tax rebate) in the years after.
+
+    without carry-over:  Σ_o pay_{o,t} · designate[o] ≤ B_t                 for every year t
+    with carry-over:     Σ_o Σ_{s ≤ t} pay_{o,s} · designate[o] ≤ Σ_{s ≤ t} B_s
+    horizon total:       Σ_o Σ_{t in horizon} pay_{o,t} · designate[o] ≤ B_total
+    (payouts falling after the horizon are commitments outside these rows.)
     """
     budget = problem.budget
-    options = problem.options
-    cost = options["expected_cost"].to_numpy(dtype=float)
     years = [t for t in problem.years if t in budget.per_year]
     m.BUDGET_YEARS = pyo.Set(initialize=years)
 
     def limit(m, t):
         if budget.carry_over:
-            chosen = np.flatnonzero(options["year"].to_numpy() <= t)
+            chosen, cost = problem.cost_within([s for s in problem.years if s <= t])
             cap = sum(budget.per_year[s] for s in years if s <= t)
         else:
-            chosen = np.flatnonzero(options["year"].to_numpy() == t)
+            chosen, cost = problem.cost_within([t])
             cap = budget.per_year[t]
-        if len(chosen) == 0 or cost[chosen].sum() <= float(cap):
+        if len(chosen) == 0 or cost.sum() <= float(cap):
             return pyo.Constraint.Skip  # cannot bind: leave it out of the model
-        return _linear(m, chosen, cost[chosen]) <= float(cap)
+        return _linear(m, chosen, cost) <= float(cap)
 
     m.budget_limit = pyo.Constraint(m.BUDGET_YEARS, rule=limit)
     m.budget_total = pyo.ConstraintList()
-    if budget.total is not None and cost.sum() > float(budget.total):
-        m.budget_total.add(_linear(m, range(len(options)), cost) <= float(budget.total))
+    if budget.total is not None:
+        chosen, cost = problem.cost_within(problem.years)
+        if cost.sum() > float(budget.total):
+            m.budget_total.add(_linear(m, chosen, cost) <= float(budget.total))
 
 
 def quota_scopes(problem: AllocationProblem) -> list[tuple[int, object, np.ndarray]]:

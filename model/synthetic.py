@@ -4,6 +4,13 @@ The numbers are stylised, not data: a log-normal revenue around 1亿元 for 规�
 service revenue share averaging about one tenth (Crozet & Milet 2014: 11.4% of French
 manufacturing sales were services), and integer expert scores that rise with service share
 and size plus panel noise. Same seed, same pool.
+
+``extended=True`` adds, from a separate random stream (so the basic columns stay the same
+for a seed), the columns the bundled policies' other programmes read: the applicant
+category (Zhongshan), service modes and applicant titles (Jiaxing's smart and green
+manufacturing, cultivation quotas, spin-offs, platforms, outsourcing), and product ids.
+Their shares are stylised, chosen so that every bundled policy's quotas can be met by a
+pool of one or two hundred firms; they are not data.
 """
 
 from __future__ import annotations
@@ -28,6 +35,38 @@ JIAXING_SECTORS = [
 ]
 SECTOR_WEIGHTS = [0.2, 0.15, 0.1, 0.1, 0.15, 0.12, 0.08, 0.1]
 
+# Service modes a firm runs (boolean columns), after the Jiaxing plan's cultivation tasks
+# 三（一）1-5 and 三（二）1-5; the same modes appear in Wuhan 3（一）-（九） and Zhongshan 二（二）.
+SERVICE_MODE_COLUMNS = {
+    "mode_design_marketing": "数字化“设计+营销”",
+    "mode_mass_customisation": "大规模个性化定制",
+    "mode_shared_manufacturing": "共享制造",
+    "mode_lifecycle": "全生命周期管理",
+    "mode_productive_finance": "生产性金融",
+    "mode_industrial_internet": "工业互联网平台",
+    "mode_supply_chain": "供应链管理",
+    "mode_total_integration": "总集成总承包",
+    "mode_energy_environment": "节能环保服务",
+    "mode_testing": "检验检测服务",
+}
+# Titles a firm is in the running for (Jiaxing 四（一）1 and 四（一）2), with stylised shares.
+SMART_MANUFACTURING_TITLES = {
+    "省级未来工厂企业": 0.05,
+    "省级未来工厂培育企业": 0.1,
+    "省级智能工厂": 0.3,
+    "省级数字化车间": 0.35,
+    "国家智能制造示范企业": 0.05,
+    "国家智能制造优秀场景企业": 0.15,
+}
+GREEN_MANUFACTURING_TITLES = {
+    "绿色工厂": 0.4,
+    "绿色供应链管理企业": 0.1,
+    "绿色设计示范企业": 0.1,
+    "能效领跑者企业": 0.1,
+    "节水型企业": 0.15,
+    "清洁生产企业": 0.15,
+}
+
 
 def synthetic_candidates(
     enterprises: int = 500,
@@ -36,12 +75,14 @@ def synthetic_candidates(
     districts: list[str] | None = None,
     sectors: list[str] | None = None,
     held_share: float = 0.05,
+    extended: bool = False,
 ) -> pd.DataFrame:
     """A candidate table in the canonical columns (as ``parse_candidates`` returns).
 
     Columns: id, name, kind, district, sector, revenue (万元), service_input_share,
     service_revenue_share, score (integer 50-99), market_share_rank, design_prize,
-    manufacturing_va_share and has_service_platform (parks), held, row.
+    manufacturing_va_share and has_service_platform (parks), held, row; with ``extended``
+    also the columns of ``extended_columns``.
     """
     rng = np.random.default_rng(seed)
     districts = districts or JIAXING_DISTRICTS
@@ -96,7 +137,74 @@ def synthetic_candidates(
             "held": None,
         }
     )
+    if extended:
+        firms, park_table = extended_columns(firms, park_table, seed)
     table = pd.concat([firms, park_table], ignore_index=True)
     table["row"] = [f"row {i + 2}" for i in range(len(table))]
     table.attrs["source"] = f"synthetic pool (seed {seed})"
     return table
+
+
+def extended_columns(
+    firms: pd.DataFrame, parks: pd.DataFrame, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The columns beyond the basic ones, drawn from their own stream of ``seed``.
+
+    category: manufacturer / producer_service (firms), manufacturing_park / service_cluster
+    (parks); services_to_manufacturing_share (producer-service firms); wholesale_retail,
+    spun_off_service_firm, parent_equity_share, local_tax_above_base (万元 a year);
+    cross_border_platform and firms_served; offshore_outsourcing_firm,
+    advanced_tech_service_firm; smart_manufacturing and green_manufacturing (the title a
+    firm or park is in the running for); the mode_* columns; product_id (prize winners; a
+    quarter share the product of another winner, as a jointly designed product would).
+    """
+    rng = np.random.default_rng([seed, 1])
+    n, k = len(firms), len(parks)
+    service = rng.random(n) < 0.25
+    firms = firms.assign(
+        category=np.where(service, "producer_service", "manufacturer"),
+        services_to_manufacturing_share=np.where(
+            service, np.round(rng.beta(5.0, 4.0, n), 4), np.nan
+        ),
+    )
+    spun_off = service & (rng.random(n) < 0.4)
+    platform = service & (rng.random(n) < 0.12)
+    firms = firms.assign(
+        wholesale_retail=service & (rng.random(n) < 0.3),
+        spun_off_service_firm=spun_off,
+        parent_equity_share=np.where(spun_off, np.round(rng.uniform(0.3, 1.0, n), 4), np.nan),
+        local_tax_above_base=np.where(
+            spun_off, np.round(np.exp(rng.normal(np.log(15.0), 0.8, n)), 1), np.nan
+        ),
+        cross_border_platform=platform,
+        firms_served=np.where(platform, np.round(np.exp(rng.normal(np.log(320), 0.5, n))), np.nan),
+        offshore_outsourcing_firm=service & (rng.random(n) < 0.1),
+        advanced_tech_service_firm=service & (rng.random(n) < 0.1),
+        smart_manufacturing=_titles(
+            rng, ~service & (rng.random(n) < 0.2), SMART_MANUFACTURING_TITLES
+        ),
+        green_manufacturing=_titles(
+            rng, ~service & (rng.random(n) < 0.2), GREEN_MANUFACTURING_TITLES
+        ),
+        **{column: rng.random(n) < 0.25 for column in SERVICE_MODE_COLUMNS},
+    )
+    winners = np.flatnonzero(firms["design_prize"].to_numpy(dtype=bool))
+    product = np.full(n, None, dtype=object)
+    for i, w in enumerate(winners):
+        shares = i > 0 and rng.random() < 0.25
+        product[w] = product[winners[i - 1]] if shares else f"PRD{w + 1:05d}"
+    firms["product_id"] = product
+    parks = parks.assign(
+        category=np.where(rng.random(k) < 0.7, "manufacturing_park", "service_cluster"),
+        green_manufacturing=np.where(rng.random(k) < 0.3, "绿色园区", None),
+        **{c: False for c in firms.columns if c not in parks.columns and firms[c].dtype == bool},
+    )
+    return firms, parks
+
+
+def _titles(rng: np.random.Generator, running: np.ndarray, shares: dict[str, float]) -> np.ndarray:
+    """The title each running firm is in the running for (None elsewhere)."""
+    names = list(shares)
+    weights = np.array(list(shares.values()))
+    drawn = rng.choice(names, len(running), p=weights / weights.sum())
+    return np.where(running, drawn, None)

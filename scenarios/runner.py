@@ -9,7 +9,7 @@ import pandas as pd
 
 from liangye.model.allocation import AllocationResult, allocate
 from liangye.model.candidates import load_applications, load_candidates
-from liangye.model.options import build_problem
+from liangye.model.options import AllocationProblem, build_problem
 from liangye.model.policy import Policy
 from liangye.model.synthetic import synthetic_candidates
 from liangye.results.export import write_plan_csv, write_plan_xlsx
@@ -17,6 +17,7 @@ from liangye.results.store import write_json, write_manifest, write_parquet
 
 from .loader import load_policy_reference, scenario_hash
 from .schema import Scenario
+from .tiers import with_tier_design
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,11 @@ def scenario_candidates(
     if source.synthetic is not None:
         pool = source.synthetic
         return synthetic_candidates(
-            pool.enterprises, pool.parks, seed=pool.seed, held_share=pool.held_share
+            pool.enterprises,
+            pool.parks,
+            seed=pool.seed,
+            held_share=pool.held_share,
+            extended=pool.extended,
         ), None
     applications = (
         load_applications(str(base / source.applications)) if source.applications else None
@@ -38,16 +43,20 @@ def scenario_candidates(
     return candidates, applications
 
 
-def run_allocation(scenario: Scenario, base: Path) -> AllocationResult:
-    """Allocate for ``scenario`` (paths resolved against ``base``)."""
+def scenario_problem(scenario: Scenario, base: Path) -> AllocationProblem:
+    """The allocation problem a scenario describes (paths resolved against ``base``)."""
     policy = load_policy_reference(scenario.policy, base)
     candidates, applications = scenario_candidates(scenario, base, policy)
     years = list(range(scenario.years[0], scenario.years[1] + 1)) if scenario.years else None
-    problem = build_problem(
-        policy, candidates, scenario.budget, scenario.allocation, years, applications
-    )
+    settings = with_tier_design(scenario.allocation, policy, scenario.tier_design)
+    problem = build_problem(policy, candidates, scenario.budget, settings, years, applications)
     log.info("%s: %d candidates, %d options", scenario.id, len(candidates), problem.size)
-    return allocate(problem)
+    return problem
+
+
+def run_allocation(scenario: Scenario, base: Path) -> AllocationResult:
+    """Allocate for ``scenario`` (paths resolved against ``base``)."""
+    return allocate(scenario_problem(scenario, base))
 
 
 def save_allocation(

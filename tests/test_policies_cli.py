@@ -1,0 +1,89 @@
+"""``liangye policy list`` and ``liangye policy show``: every number with its clause, in Chinese."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from liangye.scenarios.cli import app
+from liangye.scenarios.loader import bundled_policies
+
+runner = CliRunner()
+
+
+def invoke(*args: str) -> str:
+    result = runner.invoke(app, ["policy", *args], env={"COLUMNS": "240"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_list_shows_every_bundled_policy():
+    text = invoke("list")
+    assert "政策文件" in text
+    for policy_id in bundled_policies():
+        assert policy_id in text
+    rows = {row["id"]: row for row in json.loads(invoke("list", "--json"))}
+    assert set(rows) == set(bundled_policies())
+    assert rows["wuhan-service-manufacturing"]["levels"] == 9
+    assert rows["zhongshan-pilots-2021-2023"]["quotas"] == 3
+
+
+def test_show_json_has_amounts_rules_quotas_and_references():
+    data = json.loads(invoke("show", "jiaxing-2024-2026", "--json"))
+    programmes = {p["id"]: p for p in data["programmes"]}
+    demo = programmes["service_manufacturing_demo"]["levels"]
+    assert [(lv["level"], lv["amount"]) for lv in demo] == [
+        ("national", 150),
+        ("provincial", 50),
+        ("municipal", 20),
+    ]
+    spin = programmes["service_spin_off"]["levels"][0]
+    assert [b["amount"] for b in spin["bands"]] == [50, 20, 10, 50, 20, 10]
+    assert spin["payouts"][0]["share"] == 0.5 and spin["payouts"][0]["years_after"] == [1, 2, 3]
+    assert programmes["cross_border_platform"]["levels"][0]["cap"] == 60
+    assert "amount" not in programmes["cross_border_platform"]["levels"][0]
+    assert data["valid_until"] == "2026-12-31"
+    assert all(q["reference"] for q in data["quotas"])
+    assert {q["min"] for q in data["quotas"]} == {5, 6, 8, 10, 18}
+
+
+def test_show_readable_in_chinese():
+    text = invoke("show", "jiaxing-2024-2026")
+    for expected in (
+        "奖励项目与级别",
+        "就高不重复",
+        "有效期至：2026-12-31",
+        "数量指标",
+        "每年培育市级数字化“设计+营销”示范企业10家以上",
+        "文件未规定金额",
+        "最高不超过 60",
+        "四（一）1",
+        "目标",
+    ):
+        assert expected in text, expected
+    zhongshan = invoke("show", "zhongshan-pilots-2021-2023")
+    for expected in ("后备库", "按综合得分择优", "文件约数：20左右", "至2023年"):
+        assert expected in zhongshan, expected
+    jiangsu = invoke("show", "jiangsu-pilots-batch3")
+    assert "撤销认定" in jiangsu and "文件未量化（不参与约束）" in jiangsu and "3年" in jiangsu
+
+
+def test_show_unknown_policy_exits_2():
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from liangye.scenarios.cli import main; main()",
+            "policy",
+            "show",
+            "nowhere",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "bundled policy" in done.stderr and "Traceback" not in done.stderr
