@@ -24,6 +24,7 @@ from liangye.results.store import new_run_dir
 
 from .display import show_allocation, show_problems
 from .loader import load_policy_reference, load_scenario, scenario_hash
+from .policy_commands import policy_app
 from .runner import run_allocation, save_allocation
 from .validate import validate_file
 
@@ -176,6 +177,138 @@ def run(
 
 
 @app.command()
+def simulate(
+    scenario: Annotated[
+        Path | None, typer.Argument(help="scenario file (default: the bundled default)")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="root seed (default: simulation.seed)")
+    ] = None,
+    replications: Annotated[
+        int | None,
+        typer.Option("--replications", min=1, help="replications (default: the scenario's)"),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="override a key, e.g. simulation.award_scale=2"),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="output folder (default: results/runs/<run-id>)")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the summary as one JSON object to stdout")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Simulate a scenario's awards against a no-award twin and write results/runs/."""
+    # Imported here so that the other commands start without loading Mesa.
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from rich.table import Table
+
+    from .simulate import headline, run_simulation
+
+    _setup_logging(verbose)
+    logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    loaded, base = load_scenario(scenario, set_ or [])
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=errors, disable=as_json) as bar:
+        task = bar.add_task(f"simulating {loaded.id} (quarters, both worlds)", total=None)
+        run, folder = run_simulation(
+            loaded,
+            base,
+            seed,
+            replications,
+            out,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            command=" ".join(sys.argv),
+        )
+    if as_json:
+        summary = {**run.summary(), "folder": str(folder)}
+        sys.stdout.write(json.dumps(summary, ensure_ascii=False, default=str) + "\n")
+        return
+    table = Table(title=f"{loaded.id}: awards against the no-award twin (seed {run.seed})")
+    table.add_column("outcome")
+    table.add_column("mean over replications", justify="right")
+    for label, value in headline(run):
+        table.add_row(label, value)
+    console.print(table)
+    console.print(f"written: {folder}", highlight=False)
+
+
+@app.command()
+def frontier(
+    scenario: Annotated[
+        Path | None, typer.Argument(help="scenario file (default: the bundled default)")
+    ] = None,
+    scales: Annotated[
+        str, typer.Option("--scales", help="budget multiples, e.g. 0.5,0.75,1,1.5,2")
+    ] = "0.25,0.5,0.75,1,1.25,1.5,2",
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="override a key, e.g. budget.2025=2500")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="output folder (default: results/runs/<run-id>)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the frontier as JSON")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """What each budget buys: the scenario solved at multiples of its budget, greedy beside."""
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from liangye.model.frontier import budget_frontier
+    from liangye.results.plots import plot_frontier
+    from liangye.results.store import write_manifest, write_parquet
+
+    from .runner import scenario_problem
+
+    _setup_logging(verbose)
+    try:
+        levels = sorted({float(part) for part in scales.split(",") if part.strip()})
+    except ValueError:
+        raise InputError([Problem("--scales", scales, "expected numbers like 0.5,1,2")]) from None
+    if not levels or levels[0] <= 0:
+        raise InputError([Problem("--scales", scales, "expected positive budget multiples")])
+    loaded, base = load_scenario(scenario, set_ or [])
+    problem = scenario_problem(loaded, base)
+    if problem.budget.unlimited:
+        raise InputError([Problem(loaded.id, "budget", "a frontier needs a budget to scale")])
+    with Progress(console=errors, disable=as_json) as bar:
+        task = bar.add_task("solving the budget frontier", total=len(levels))
+        table = budget_frontier(problem, levels, progress=lambda _: bar.advance(task))
+    folder = out or new_run_dir(None, f"{loaded.id}-frontier", scenario_hash(loaded))
+    folder.mkdir(parents=True, exist_ok=True)
+    write_parquet(folder / "frontier.parquet", table)
+    table.to_csv(folder / "frontier.csv", index=False)
+    plot_frontier(table, folder / "frontier.png", f"{loaded.id}: budget frontier")
+    write_manifest(
+        folder,
+        kind="frontier",
+        scenario=loaded.model_dump(mode="json"),
+        scenario_hash=scenario_hash(loaded),
+        scales=levels,
+        command=" ".join(sys.argv),
+    )
+    if as_json:
+        sys.stdout.write(table.to_json(orient="records") + "\n")
+        return
+    view = Table(title="Budget frontier (万元)", title_justify="left")
+    for column in ("budget", "status", "objective", "designations", "greedy objective", "seconds"):
+        view.add_column(column, justify="right")
+    for row in table.itertuples():
+        view.add_row(
+            f"{row.budget:,.0f}",
+            row.status,
+            f"{row.objective:,.1f}" if row.objective is not None else "—",
+            str(row.designations),
+            f"{row.greedy_objective:,.1f}",
+            f"{row.seconds:.2f}",
+        )
+    console.print(view)
+    console.print(f"written: {folder} (frontier.png, frontier.csv)", highlight=False)
+
+
+@app.command()
 def validate(
     files: Annotated[
         list[Path], typer.Argument(help="policy, scenario, candidate or application files")
@@ -223,3 +356,6 @@ def main() -> None:
         )
         sys.exit(1)
     sys.exit(code or 0)
+
+
+app.add_typer(policy_app, name="policy")

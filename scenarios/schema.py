@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from liangye.agents import SimulationParameters
 from liangye.model.settings import AllocationSettings, Budget
 
 
@@ -18,6 +19,11 @@ class SyntheticPool(BaseModel):
     parks: int = Field(default=12, ge=0)
     seed: int = 0
     held_share: float = Field(default=0.05, ge=0, le=1)
+    extended: bool = Field(
+        default=False,
+        description="also generate the columns other programmes read (applicant titles, "
+        "service modes, spin-off and platform data, categories, product ids)",
+    )
 
 
 class CandidateSource(BaseModel):
@@ -51,6 +57,11 @@ class Scenario(BaseModel):
     budget: Budget = Field(default_factory=Budget)
     candidates: CandidateSource
     allocation: AllocationSettings = Field(default_factory=AllocationSettings)
+    tier_design: str | None = Field(
+        default=None,
+        description="a design of scenarios/tiers.toml pricing the service-manufacturing tiers",
+    )
+    simulation: SimulationParameters = Field(default_factory=SimulationParameters)
     outputs: list[Literal["csv", "xlsx", "parquet"]] = Field(
         default_factory=lambda: ["csv", "xlsx", "parquet"]
     )

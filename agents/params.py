@@ -1,0 +1,361 @@
+"""Every behavioural and population parameter of the simulation, with its default and source.
+
+A scenario's ``[simulation]`` table (and ``[simulation.population]``) sets these; any key can
+be overridden from the command line (``--set simulation.imitation_q=0.5``). Each field's
+``source`` says where the default comes from: a study (DESIGN.md, "Sources for defaults"),
+a policy document in ``shared/seeds`` with its clause, or "assumption" — a number a user
+should revisit (docs/calibration.md lists them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# The service modes the policy documents promote (Wuhan 004 主要模式（一）-（九）; Jiaxing 002
+# 三（一）1-5 and 三（二）2-5; Zhongshan 000 二（二）1-6). Order is fixed: a mode's index is
+# how firms store it and how the random choice of a new mode is made. Firms show them as
+# columns mode_<name>, spelt as the Jiaxing policy file's programmes read them (e.g. its
+# cultivation programme for shared manufacturing is for firms with mode_shared_manufacturing).
+SERVICE_MODES: tuple[str, ...] = (
+    "industrial_design",  # 工业设计服务
+    "mass_customisation",  # 定制化服务 / 大规模个性化定制
+    "shared_manufacturing",  # 共享制造
+    "lifecycle",  # 全生命周期管理
+    "total_integration",  # 总集成总承包 (EPC, BT, BOT, BOO)
+    "supply_chain",  # 供应链管理
+    "productive_finance",  # 生产性金融服务
+    "testing",  # 检验检测认证服务
+    "energy_environment",  # 节能环保服务
+)
+MODE_CHINESE: dict[str, str] = {
+    "industrial_design": "工业设计服务",
+    "mass_customisation": "定制化服务",
+    "shared_manufacturing": "共享制造",
+    "lifecycle": "全生命周期管理",
+    "total_integration": "总集成总承包",
+    "supply_chain": "供应链管理",
+    "productive_finance": "生产性金融",
+    "testing": "检验检测认证",
+    "energy_environment": "节能环保服务",
+}
+
+ASSUMPTION = "assumption"
+
+
+def _field(default: Any, description: str, source: str, **bounds: Any) -> Any:
+    """A pydantic field whose schema carries its source (shown by ``parameter_table``)."""
+    return Field(
+        default=default, description=description, json_schema_extra={"source": source}, **bounds
+    )
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PopulationParameters(_Strict):
+    """The synthetic firm population, or a real firm table to load instead."""
+
+    file: str | None = _field(
+        None,
+        "a firm table (CSV/XLSX, the candidate headers of DESIGN.md) to simulate instead of "
+        "the synthetic population; relative to the scenario file",
+        "user data",
+    )
+    seed: int | None = _field(
+        None,
+        "fix the synthetic population across replications; None draws a new one per replication",
+        ASSUMPTION,
+    )
+    firms: int = _field(2000, "number of firms", ASSUMPTION, ge=1)
+    service_firm_share: float = _field(
+        0.15, "share of producer-service firms among firms", ASSUMPTION, ge=0, le=1
+    )
+    parks: int = _field(
+        12, "industrial parks (firms of a park imitate each other)", ASSUMPTION, ge=0
+    )
+    park_membership: float = _field(0.5, "share of firms inside a park", ASSUMPTION, ge=0, le=1)
+    sells_services: float = _field(
+        0.83,
+        "share of manufacturers with any service revenue",
+        "Crozet & Milet, CEPII 2014-10: 83% of French manufacturers sold services in 2007",
+        ge=0,
+        le=1,
+    )
+    mean_service_share: float = _field(
+        0.114,
+        "mean service revenue share of manufacturers at the start",
+        "Crozet & Milet, CEPII 2014-10: 11.4% of manufacturing sales were services",
+        gt=0,
+        lt=1,
+    )
+    share_concentration: float = _field(
+        10.0,
+        "a + b of the Beta law of service shares among sellers (higher: less spread)",
+        ASSUMPTION,
+        gt=0,
+    )
+    service_firm_min_share: float = _field(
+        0.5,
+        "lowest service revenue share of a producer-service firm",
+        "Zhongshan 000 三（二）2: producer-service firms earn ≥ 50% from services to manufacturers",
+        ge=0,
+        le=1,
+    )
+    revenue_median: float = _field(
+        10000.0,
+        "median annual revenue, 万元",
+        "liangye.model.synthetic: 规上 firms around 1亿元 (assumption)",
+        gt=0,
+    )
+    revenue_sigma: float = _field(
+        1.1, "standard deviation of log revenue", "liangye.model.synthetic (assumption)", ge=0
+    )
+    margin_mean: float = _field(
+        0.058,
+        "mean operating margin (profit over revenue)",
+        "NBS: 规模以上工业企业营业收入利润率 5.76% in 2023",
+        gt=-1,
+        lt=1,
+    )
+    margin_sd: float = _field(0.03, "spread of operating margins", ASSUMPTION, ge=0)
+    input_gap: tuple[float, float] = _field(
+        (2.0, 12.0),
+        "Beta(a, b) law of service input share minus service revenue share",
+        "liangye.model.synthetic (assumption)",
+    )
+    design_prize: float = _field(
+        0.03,
+        "share of firms holding a listed design prize (Jiaxing's design_award)",
+        "liangye.model.synthetic (assumption)",
+        ge=0,
+        le=1,
+    )
+
+
+class SimulationParameters(_Strict):
+    """The simulation's settings: horizon, population, firm behaviour, government rounds."""
+
+    # --- horizon and replications ---
+    start_year: int | None = _field(
+        None, "first simulated year; None: the scenario's (or the policy's) first year", "scenario"
+    )
+    quarters: int = _field(12, "quarters simulated (12: 2024Q1-2026Q4)", "DESIGN.md", ge=1)
+    seed: int = _field(0, "root seed; replication seeds are spawned from it", "user", ge=0)
+    replications: int = _field(1, "replications (each with its own twin)", "user", ge=1)
+    population: PopulationParameters = Field(default_factory=PopulationParameters)
+
+    # --- diffusion (the Bass model) ---
+    innovation_p: float = _field(
+        0.03,
+        "own-initiative rate of adding a service mode, per year (Bass p)",
+        "meta-analytic average of Bass fits (Sultan, Farley & Lehmann 1990): p ≈ 0.03",
+        ge=0,
+    )
+    imitation_q: float = _field(
+        0.38,
+        "imitation rate per year at full adoption among peers (Bass q)",
+        "meta-analytic average of Bass fits (Sultan, Farley & Lehmann 1990): q ≈ 0.38",
+        ge=0,
+    )
+    park_weight: float = _field(
+        0.5,
+        "weight of park peers against sector peers in imitation (firms outside parks: sector only)",
+        ASSUMPTION,
+        ge=0,
+        le=1,
+    )
+    adopter_share: float = _field(
+        0.2,
+        "service revenue share from which a peer counts as an adopter to imitate",
+        "Fang, Palmatier & Steenkamp 2008: critical mass from 20%",
+        ge=0,
+        le=1,
+    )
+
+    # --- service share dynamics ---
+    share_per_mode: float = _field(
+        0.05,
+        "long-run service revenue share one more mode adds",
+        ASSUMPTION + ": nine modes take a pure manufacturer to about half its sales in services",
+        gt=0,
+        le=1,
+    )
+    max_service_share: float = _field(
+        0.9, "ceiling of a manufacturer's service share", ASSUMPTION, gt=0, le=1
+    )
+    share_adjustment: float = _field(
+        0.25,
+        "quarterly fraction of the gap to the long-run share closed (new services ramp up)",
+        ASSUMPTION + ": a new mode earns most of its revenue within about a year",
+        gt=0,
+        le=1,
+    )
+    share_noise: float = _field(
+        0.01, "standard deviation of quarterly shocks to the service share", ASSUMPTION, ge=0
+    )
+    revenue_growth: float = _field(
+        0.05, "mean revenue growth per year (log)", ASSUMPTION, ge=-1, le=1
+    )
+    revenue_volatility: float = _field(
+        0.10, "standard deviation of log revenue growth per year", ASSUMPTION, ge=0
+    )
+
+    # --- the J-curve payoff of servitization ---
+    payoff_inflection: float = _field(
+        0.25,
+        "service share below which more services lower the margin and above which they raise it",
+        "Fang, Palmatier & Steenkamp 2008: positive effect only above 20-30%",
+        gt=0,
+        lt=1,
+    )
+    service_cost_slope: float = _field(
+        0.10,
+        "margin lost per unit of service share (costs first)",
+        ASSUMPTION + " (shape from Fang, Palmatier & Steenkamp 2008)",
+        ge=0,
+    )
+    service_premium_slope: float = _field(
+        0.30,
+        "margin gained per unit of service share above the inflection",
+        ASSUMPTION + " (shape from Fang, Palmatier & Steenkamp 2008)",
+        ge=0,
+    )
+    adoption_cost: float = _field(
+        0.01, "one-off cost of a new mode, share of annual revenue", ASSUMPTION, ge=0
+    )
+    planning_years: float = _field(
+        3.0, "years of margin change a firm weighs against the adoption cost", ASSUMPTION, gt=0
+    )
+    payoff_sensitivity: float = _field(
+        1.0,
+        "log-hazard response to the payoff of the next mode, per year of profit",
+        ASSUMPTION,
+        ge=0,
+    )
+    profit_floor: float = _field(
+        0.01,
+        "profit, as a share of revenue, below which a firm weighs money against this floor",
+        ASSUMPTION + ": keeps loss-makers' ratios finite",
+        gt=0,
+    )
+
+    # --- awards as firms see them ---
+    award_response: float = _field(
+        5.0,
+        "rise of the adoption hazard per unit of expected award over annual profit",
+        "Srhoj et al. 2021 (effect grows with award size relative to profit); size: assumption",
+        ge=0,
+    )
+    threshold_pull: float = _field(
+        2.0,
+        "extra weight on the expected award for firms one mode short of eligibility",
+        ASSUMPTION + " (bunching at thresholds)",
+        ge=0,
+    )
+
+    # --- the government ---
+    awards_enabled: bool = _field(
+        True, "False: no government rounds (the award world equals its twin)", "user"
+    )
+    award_scale: float = _field(
+        1.0, "multiplier on every tier amount (tier-design experiments)", "user", ge=0
+    )
+    application_rules: dict[str, list[str]] = _field(
+        {"*": ["service_revenue_share >= 0.2"]},
+        "rules an applicant (and a holder, to keep its designation) must meet, besides the "
+        "policy's own; key '*' for every programme or a programme id",
+        "Zhongshan 000 三（二）1 and Jiangsu 001 二2 ask ≥ 20% service inputs; read here as "
+        "service revenue share (assumption; Jiaxing 002 states no bar)",
+    )
+    application_rate: float = _field(
+        0.6, "chance that an eligible firm applies in a round", ASSUMPTION, ge=0, le=1
+    )
+    service_firms_apply: bool = _field(
+        False,
+        "let producer-service firms apply (the Jiaxing programmes target manufacturers)",
+        ASSUMPTION,
+    )
+    panel_agreement: float = _field(
+        0.23,
+        "correlation of two expert panels' scores of the same firm",
+        "weighted κ ≈ 0.23 between grant review panels",
+        gt=0,
+        le=1,
+    )
+    size_weight: float = _field(
+        0.5,
+        "weight of size (log revenue) against service share in the firm's true merit",
+        ASSUMPTION,
+        ge=0,
+        le=1,
+    )
+    round_quarter: int = _field(
+        4, "quarter of the year in which the round is decided and paid", ASSUMPTION, ge=1, le=4
+    )
+    revoke_below_bar: bool = _field(
+        True,
+        "revoke designations whose holders no longer meet the bar",
+        "Jiangsu 001 （五）3 动态调整 (撤销认定); Zhongshan 000 五（二） (动态管理)",
+    )
+    payout_schedule: dict[str, list[float]] = _field(
+        {},
+        "per programme, fractions of the award paid in the round year and the years after "
+        "(absent: all at once)",
+        "policy documents (Jiaxing 002 pays at once)",
+    )
+    time_limit: float = _field(
+        5.0, "seconds per yearly allocation solve (the incumbent is used)", "user", gt=0
+    )
+    mip_gap: float = _field(1e-3, "relative gap of the yearly solves", "user", ge=0, le=1)
+
+    # --- outcomes ---
+    thresholds: tuple[float, ...] = _field(
+        (0.2, 0.3),
+        "service shares whose crossing counts a firm as servitized",
+        "Fang, Palmatier & Steenkamp 2008: 20-30%",
+    )
+
+    @field_validator("payout_schedule")
+    @classmethod
+    def _schedules(cls, value: dict[str, list[float]]) -> dict[str, list[float]]:
+        for programme, fractions in value.items():
+            if not fractions or any(f < 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
+                raise ValueError(f"{programme}: fractions must be ≥ 0 and sum to 1")
+        return value
+
+    @field_validator("thresholds")
+    @classmethod
+    def _thresholds(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if not value or any(not 0 < v < 1 for v in value):
+            raise ValueError("thresholds must be shares strictly between 0 and 1")
+        return tuple(sorted(value))
+
+    @model_validator(mode="after")
+    def _slopes(self) -> SimulationParameters:
+        if self.max_service_share <= self.adopter_share:
+            raise ValueError("max_service_share must exceed adopter_share")
+        return self
+
+
+def parameter_table(model: type[BaseModel] = SimulationParameters) -> list[dict[str, object]]:
+    """Every parameter as {name, default, description, source}, nested tables flattened."""
+    rows: list[dict[str, object]] = []
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            for row in parameter_table(annotation):
+                rows.append({**row, "name": f"{name}.{row['name']}"})
+            continue
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        rows.append(
+            {
+                "name": name,
+                "default": info.get_default(call_default_factory=True),
+                "description": info.description,
+                "source": extra.get("source"),
+            }
+        )
+    return rows

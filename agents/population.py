@@ -1,0 +1,211 @@
+"""The firm population: a seeded synthetic one, or a real firm table completed for simulation.
+
+A population is a table, one row per firm, in the columns ``POPULATION_COLUMNS`` (plus any
+column an eligibility rule names). Manufacturers' service shares follow Crozet & Milet (CEPII
+2014-10): 83% sell some services and services are 11.4% of their sales on average; each
+firm runs the service modes its share implies (``share_per_mode`` each).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from liangye.model.candidates import load_candidates
+from liangye.model.errors import InputError, Problem
+from liangye.model.synthetic import JIAXING_DISTRICTS, JIAXING_SECTORS, SECTOR_WEIGHTS
+
+from .params import SERVICE_MODES, SimulationParameters
+
+MANUFACTURER = "manufacturer"
+SERVICE = "service"
+POPULATION_COLUMNS = [
+    "id",
+    "name",
+    "kind",
+    "role",
+    "district",
+    "sector",
+    "park",
+    "revenue",
+    "margin",
+    "service_revenue_share",
+    "service_input_share",
+    "modes",
+    "design_prize",
+    "market_share_rank",
+    "held",
+]
+# Headers a real firm table may use for the simulation's own columns (besides DESIGN.md's).
+ROLE_ALIASES = {
+    "manufacturer": MANUFACTURER,
+    "制造": MANUFACTURER,
+    "制造业": MANUFACTURER,
+    "制造企业": MANUFACTURER,
+    "service": SERVICE,
+    "服务": SERVICE,
+    "服务业": SERVICE,
+    "生产性服务业": SERVICE,
+}
+EXTRA_HEADERS = {
+    "role": ("role", "企业性质", "两业类型"),
+    "park": ("park", "园区", "所在园区"),
+    "profit": ("profit", "利润", "利润总额"),
+    "modes": ("modes", "服务模式"),
+}
+
+
+def modes_for_share(share: np.ndarray, per_mode: float, rng: np.random.Generator) -> list[str]:
+    """Each firm's modes as "a;b" text: floor(share / per_mode) modes (at most nine), which
+    ones at random. A firm earning 12% from services at 5% a mode runs two."""
+    count = np.minimum(len(SERVICE_MODES), np.floor(share / per_mode + 1e-9)).astype(int)
+    keys = rng.random((len(share), len(SERVICE_MODES)))
+    order = np.argsort(keys, axis=1)
+    return [";".join(SERVICE_MODES[m] for m in sorted(order[i, :k])) for i, k in enumerate(count)]
+
+
+def synthetic_population(
+    params: SimulationParameters, seed: int | np.random.SeedSequence
+) -> pd.DataFrame:
+    """A seeded synthetic population of manufacturers and producer-service firms in
+    Jiaxing's districts, sectors and parks (same seed, same table)."""
+    spec = params.population
+    rng = np.random.default_rng(seed)
+    n = spec.firms
+    service = rng.random(n) < spec.service_firm_share
+    # Manufacturers: 83% sell services; among sellers a Beta share whose mean makes the
+    # overall mean 11.4% (Crozet & Milet 2014).
+    sells = rng.random(n) < spec.sells_services
+    seller_mean = min(0.95, spec.mean_service_share / spec.sells_services)
+    a, b = seller_mean * spec.share_concentration, (1 - seller_mean) * spec.share_concentration
+    manufacturing_share = np.where(sells, rng.beta(a, b, n), 0.0)
+    # Producer-service firms: most revenue from services to manufacturers (Zhongshan 000).
+    floor = spec.service_firm_min_share
+    service_share = floor + (1 - floor) * rng.beta(2.0, 3.0, n)
+    share = np.where(
+        service, service_share, np.minimum(manufacturing_share, params.max_service_share)
+    )
+    districts = np.array(JIAXING_DISTRICTS)
+    district = rng.choice(districts, n)
+    parks = [f"园区{k + 1:02d}" for k in range(spec.parks)]
+    park_district = np.array(
+        [JIAXING_DISTRICTS[k % len(JIAXING_DISTRICTS)] for k in range(spec.parks)]
+    )
+    joins = rng.random(n) < spec.park_membership
+    pick = rng.random(n)
+    park: list[str | None] = []
+    for i in range(n):
+        local = [parks[k] for k in np.flatnonzero(park_district == district[i])]
+        park.append(local[int(pick[i] * len(local))] if joins[i] and local else None)
+    table = pd.DataFrame(
+        {
+            "id": [f"F{i:05d}" for i in range(1, n + 1)],
+            "name": [
+                f"嘉兴模拟{'服务' if service[i] else '制造'}企业{i + 1:05d}有限公司"
+                for i in range(n)
+            ],
+            "kind": "enterprise",
+            "role": np.where(service, SERVICE, MANUFACTURER),
+            "district": district,
+            "sector": rng.choice(JIAXING_SECTORS, n, p=SECTOR_WEIGHTS),
+            "park": park,
+            "revenue": np.round(
+                np.exp(rng.normal(np.log(spec.revenue_median), spec.revenue_sigma, n)), 1
+            ),
+            "margin": np.clip(rng.normal(spec.margin_mean, spec.margin_sd, n), -0.1, 0.3),
+            "service_revenue_share": np.round(share, 4),
+            "service_input_share": np.round(np.clip(share + rng.beta(*spec.input_gap, n), 0, 1), 4),
+            "modes": modes_for_share(share, params.share_per_mode, rng),
+            "design_prize": rng.random(n) < spec.design_prize,
+            "market_share_rank": rng.integers(1, 60, n).astype(float),
+            "held": None,
+        }
+    )
+    table.attrs["source"] = "synthetic population"
+    return table
+
+
+def _rename_extras(table: pd.DataFrame) -> pd.DataFrame:
+    renames = {}
+    for canonical, aliases in EXTRA_HEADERS.items():
+        for column in table.columns:
+            if column in aliases and canonical not in table.columns:
+                renames[column] = canonical
+    return table.rename(columns=renames)
+
+
+def load_population(
+    path: str | Path, params: SimulationParameters, seed: int | np.random.SeedSequence
+) -> pd.DataFrame:
+    """A real firm table (CSV/XLSX with DESIGN.md's candidate headers) completed for
+    simulation: parks rows dropped, role (default manufacturer), park, margin (from a
+    ``profit`` column, else drawn), input share and modes (from the share, when absent)."""
+    raw = load_candidates(str(path))
+    source = raw.attrs.get("source", str(path))
+    table = _rename_extras(raw[raw["kind"] == "enterprise"].reset_index(drop=True))
+    problems = [
+        Problem(source, "header", f"missing column '{c}' the simulation needs")
+        for c in ("revenue", "service_revenue_share")
+        if c not in table.columns
+    ]
+    if problems:
+        raise InputError(problems)
+    rng = np.random.default_rng(seed)
+    n = len(table)
+    spec = params.population
+    role = table["role"] if "role" in table.columns else pd.Series([MANUFACTURER] * n)
+    table["role"] = [ROLE_ALIASES.get(str(r).strip().lower(), MANUFACTURER) for r in role]
+    table["park"] = table["park"].where(table["park"].notna(), None) if "park" in table else None
+    share = table["service_revenue_share"].fillna(0.0).to_numpy(dtype=float)
+    table["service_revenue_share"] = share
+    if "profit" in table.columns:
+        margin = table["profit"].to_numpy(dtype=float) / table["revenue"].to_numpy(dtype=float)
+        table["margin"] = np.where(np.isfinite(margin), margin, spec.margin_mean)
+    elif "margin" not in table.columns:
+        table["margin"] = np.clip(rng.normal(spec.margin_mean, spec.margin_sd, n), -0.1, 0.3)
+    if "service_input_share" not in table.columns:
+        table["service_input_share"] = np.clip(share + rng.beta(*spec.input_gap, n), 0, 1)
+    table["service_input_share"] = table["service_input_share"].fillna(
+        pd.Series(share, index=table.index)
+    )
+    if "modes" in table.columns:
+        table["modes"] = [
+            _checked_modes(v, source, i, problems) for i, v in enumerate(table["modes"])
+        ]
+        if problems:
+            raise InputError(problems)
+    else:
+        table["modes"] = modes_for_share(share, params.share_per_mode, rng)
+    for column, default in (("design_prize", False), ("market_share_rank", np.nan), ("held", None)):
+        if column not in table.columns:
+            table[column] = default
+    table.attrs["source"] = source
+    return table
+
+
+def _checked_modes(value: object, source: str, position: int, problems: list[Problem]) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    names = [m.strip() for m in str(value).replace("；", ";").split(";") if m.strip()]
+    unknown = [m for m in names if m not in SERVICE_MODES]
+    if unknown:
+        problems.append(
+            Problem(source, f"row {position + 2}", f"unknown mode(s) {', '.join(unknown)}")
+        )
+    return ";".join(m for m in SERVICE_MODES if m in names)
+
+
+def firm_population(
+    params: SimulationParameters, seed: np.random.SeedSequence, base: Path | None = None
+) -> pd.DataFrame:
+    """The population a replication simulates: the firm file if the scenario names one,
+    else the synthetic population (with its own fixed seed, if given)."""
+    spec = params.population
+    if spec.file is not None:
+        path = Path(spec.file)
+        return load_population(
+            base / path if base and not path.is_absolute() else path, params, seed
+        )
+    return synthetic_population(params, spec.seed if spec.seed is not None else seed)

@@ -1,0 +1,223 @@
+"""Simulating a scenario: replications of the award world and its twin, written to a run folder."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from liangye.agents.agents import GovernmentSetup
+from liangye.agents.model import POPULATION_STREAM, stream
+from liangye.agents.outcomes import firm_outcomes, summarise, trajectories
+from liangye.agents.params import SimulationParameters
+from liangye.agents.population import firm_population
+from liangye.agents.replication import run_replication
+from liangye.results.store import new_run_dir, write_json, write_manifest, write_parquet
+
+from .loader import load_policy_reference, scenario_hash
+from .schema import Scenario
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]  # (quarters simulated, quarters in all: both worlds)
+
+
+@dataclass
+class SimulationRun:
+    """Every replication of a scenario: stacked tables, outcomes and their summary."""
+
+    scenario: Scenario
+    seed: int
+    params: SimulationParameters
+    start_year: int
+    trajectories: pd.DataFrame
+    awards: pd.DataFrame
+    payments: pd.DataFrame
+    firms: pd.DataFrame
+    outcomes: list[dict[str, object]] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+    def summary(self) -> dict[str, object]:
+        """The JSON summary: settings, each replication's outcomes, and their spread."""
+        return {
+            "scenario": self.scenario.id,
+            "seed": self.seed,
+            "replications": len(self.outcomes),
+            "start_year": self.start_year,
+            "quarters": self.params.quarters,
+            "seconds_per_replication": [round(s, 3) for s in self.seconds],
+            "parameters": self.params.model_dump(mode="json"),
+            "runs": self.outcomes,
+            "summary": summarise(self.outcomes),
+        }
+
+
+def simulation_setup(
+    scenario: Scenario, base: Path
+) -> tuple[SimulationParameters, list[GovernmentSetup], int]:
+    """Parameters, the government (the scenario's policy, budget and allocation settings)
+    and the first simulated year (the simulation's, else the scenario's, else the policy's)."""
+    params = scenario.simulation
+    policy = load_policy_reference(scenario.policy, base)
+    start = params.start_year or (scenario.years[0] if scenario.years else policy.years[0])
+    return params, [GovernmentSetup(policy, scenario.budget, scenario.allocation)], start
+
+
+def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
+    """One SeedSequence per replication: ``SeedSequence(seed).spawn(replications)``."""
+    return np.random.SeedSequence(seed).spawn(replications)
+
+
+def simulate_scenario(
+    scenario: Scenario,
+    base: Path,
+    seed: int | None = None,
+    replications: int | None = None,
+    progress: Progress | None = None,
+) -> SimulationRun:
+    """Run ``replications`` (default: the scenario's) replications from root ``seed``
+    (default: the scenario's); same scenario and seed, same tables. ``progress`` hears
+    (quarters simulated, quarters in all) after every quarter of either world."""
+    params, governments, start = simulation_setup(scenario, base)
+    seed = params.seed if seed is None else seed
+    count = replications or params.replications
+    seeds = replication_seeds(seed, count)
+    fixed = None
+    if params.population.file is not None:  # a real table: load (and complete) it once
+        fixed = firm_population(
+            params, stream(np.random.SeedSequence(seed), POPULATION_STREAM), base
+        )
+    parts: dict[str, list[pd.DataFrame]] = {
+        "trajectories": [],
+        "awards": [],
+        "payments": [],
+        "firms": [],
+    }
+    run = SimulationRun(scenario, seed, params, start, *(pd.DataFrame() for _ in range(4)))
+    steps, total = 0, count * 2 * params.quarters
+
+    def stepped() -> None:
+        nonlocal steps
+        steps += 1
+        if progress:
+            progress(steps, total)
+
+    for k, child in enumerate(seeds):
+        started = time.perf_counter()
+        rep = run_replication(params, governments, start, child, fixed, base, stepped)
+        run.seconds.append(time.perf_counter() - started)
+        tag = {"replication": k, "spawn_key": "/".join(str(x) for x in child.spawn_key)}
+        parts["trajectories"].append(trajectories(rep.award, rep.twin).assign(**tag))
+        parts["awards"].append(rep.award.awards.assign(**tag))
+        parts["payments"].append(rep.award.payments.assign(**tag))
+        parts["firms"].append(firm_outcomes(rep.award, rep.twin).assign(**tag))
+        run.outcomes.append({**tag, **rep.outcomes})
+        log.info("replication %d/%d in %.1fs", k + 1, count, run.seconds[-1])
+    for name, frames in parts.items():
+        setattr(run, name, pd.concat(frames, ignore_index=True))
+    return run
+
+
+def save_simulation(run: SimulationRun, folder: Path) -> list[Path]:
+    """Write the trajectories, awards, payments and firms (Parquet) and summary.json."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return [
+        write_parquet(folder / "trajectories.parquet", run.trajectories),
+        write_parquet(folder / "awards.parquet", run.awards),
+        write_parquet(folder / "payments.parquet", run.payments),
+        write_parquet(folder / "firms.parquet", run.firms),
+        write_json(folder / "summary.json", run.summary()),
+    ]
+
+
+def simulate_into(
+    folder: Path,
+    scenario: Scenario,
+    base: Path,
+    seed: int | None = None,
+    replications: int | None = None,
+    progress: Progress | None = None,
+) -> SimulationRun:
+    """Simulate and write into ``folder`` (e.g. ``<run>/simulation`` of ``liangye run``)
+    without a manifest: the caller's run folder has its own."""
+    run = simulate_scenario(scenario, base, seed, replications, progress)
+    save_simulation(run, folder)
+    return run
+
+
+def run_simulation(
+    scenario: Scenario,
+    base: Path,
+    seed: int | None = None,
+    replications: int | None = None,
+    out: Path | None = None,
+    progress: Progress | None = None,
+    command: str | None = None,
+) -> tuple[SimulationRun, Path]:
+    """Simulate a scenario into a run folder (``out``, or a new one under results/runs/)
+    with a manifest; return the run and the folder."""
+    run = simulate_scenario(scenario, base, seed, replications, progress)
+    folder = out or new_run_dir(None, f"{scenario.id}-sim", scenario_hash(scenario))
+    save_simulation(run, folder)
+    write_manifest(
+        folder,
+        kind="simulation",
+        scenario=scenario.model_dump(mode="json"),
+        scenario_hash=scenario_hash(scenario),
+        seed=run.seed,
+        replications=len(run.outcomes),
+        command=command,
+    )
+    return run, folder
+
+
+def headline(run: SimulationRun) -> list[tuple[str, str]]:
+    """The few numbers a user reads first, as (label, value) rows: means over replications."""
+    summary = summarise(run.outcomes)
+
+    def mean(key: str, form: str = "{:.3f}") -> str:
+        value = summary.get(key)
+        return form.format(value["mean"]) if value else "–"
+
+    rows = [
+        ("replications", str(len(run.outcomes))),
+        (
+            "mean service share: start → awards / twin",
+            f"{mean('servitization.mean_service_share_start')} → "
+            f"{mean('servitization.mean_service_share_award')} / "
+            f"{mean('servitization.mean_service_share_twin')}",
+        ),
+    ]
+    for x in run.params.thresholds:
+        label = f"share_above_{round(x * 100)}"
+        rows.append(
+            (
+                f"manufacturers ≥ {x:.0%}: start → awards / twin",
+                f"{mean(f'servitization.{label}_start')} → {mean(f'servitization.{label}_award')}"
+                f" / {mean(f'servitization.{label}_twin')}",
+            )
+        )
+    rows += [
+        (
+            "designations conferred (nominations decided)",
+            f"{mean('designations.conferred', '{:.1f}')} ({mean('designations.decided', '{:.1f}')})",
+        ),
+        ("paid, 万元", mean("spend.paid", "{:,.0f}")),
+    ]
+    for x in run.params.thresholds:
+        key = f"additionality.{round(x * 100)}"
+        rows.append(
+            (
+                f"additional firms ≥ {x:.0%} (deadweight awards)",
+                f"{mean(f'{key}.net_additional', '{:.1f}')} ({mean(f'{key}.deadweight', '{:.1f}')})",
+            )
+        )
+        rows.append(
+            (f"万元 per additional firm ≥ {x:.0%}", mean(f"{key}.cost_per_additional", "{:,.0f}"))
+        )
+    return rows

@@ -1,0 +1,81 @@
+"""The firm population: the synthetic generator's documented defaults, and a real table loaded."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from liangye.agents.params import SERVICE_MODES, PopulationParameters, SimulationParameters
+from liangye.agents.population import (
+    MANUFACTURER,
+    SERVICE,
+    load_population,
+    synthetic_population,
+)
+from liangye.model.errors import InputError
+
+
+def big(firms: int = 20000) -> SimulationParameters:
+    return SimulationParameters(population=PopulationParameters(firms=firms))
+
+
+def test_synthetic_population_matches_its_sources():
+    """Crozet & Milet (2014): 83% of manufacturers sell services, 11.4% of their sales are
+    services; producer-service firms earn at least half their revenue from services."""
+    table = synthetic_population(big(), 1)
+    makers = table[table["role"] == MANUFACTURER]
+    services = table[table["role"] == SERVICE]
+    assert makers["service_revenue_share"].mean() == pytest.approx(0.114, abs=0.004)
+    assert (makers["service_revenue_share"] > 0).mean() == pytest.approx(0.83, abs=0.01)
+    assert len(services) / len(table) == pytest.approx(0.15, abs=0.01)
+    assert services["service_revenue_share"].min() >= 0.5
+    assert (table["service_input_share"] >= table["service_revenue_share"]).all()
+    assert table["park"].notna().mean() == pytest.approx(0.5, abs=0.02)
+
+
+def test_modes_follow_the_share():
+    """floor(share / 0.05) modes (at most nine): 12% → 2 modes, 4% → none."""
+    table = synthetic_population(big(2000), 2)
+    makers = table[table["role"] == MANUFACTURER]
+    count = makers["modes"].map(lambda text: len([m for m in text.split(";") if m]))
+    expected = np.minimum(9, np.floor(makers["service_revenue_share"] / 0.05 + 1e-9))
+    # Shares are stored rounded to 4 decimals, which can only move a firm at a boundary.
+    assert (count == expected).mean() > 0.99
+    assert set(";".join(table["modes"]).split(";")) - {""} <= set(SERVICE_MODES)
+
+
+def test_same_seed_same_population_other_seed_other():
+    params = big(300)
+    pd.testing.assert_frame_equal(synthetic_population(params, 5), synthetic_population(params, 5))
+    assert not synthetic_population(params, 5).equals(synthetic_population(params, 6))
+
+
+def test_real_firm_table_is_completed_for_simulation(tmp_path):
+    """Chinese headers, a profit column (margin = profit / revenue), a park, given modes."""
+    path = tmp_path / "firms.csv"
+    path.write_text(
+        "编号,企业名称,类型,所在县区,所属行业,营业收入（万元）,服务收入占比,利润,园区,服务模式\n"
+        "A1,甲公司,企业,南湖区,高端装备,20000,15%,1000,园区01,industrial_design;mass_customisation\n"
+        "A2,乙公司,企业,秀洲区,智能光伏,5000,0.02,-100,,\n"
+        "P1,丙园区,园区,南湖区,高端装备,900000,0.1,,,\n",
+        encoding="utf-8",
+    )
+    table = load_population(path, SimulationParameters(), 0)
+    assert table["id"].tolist() == ["A1", "A2"]  # parks are places, not firms
+    assert table["margin"].tolist() == pytest.approx([0.05, -0.02])
+    assert table["park"].tolist() == ["园区01", None]
+    assert table["modes"].tolist() == ["industrial_design;mass_customisation", ""]
+    assert table["role"].tolist() == [MANUFACTURER, MANUFACTURER]
+    assert (table["service_input_share"] >= table["service_revenue_share"]).all()
+
+
+def test_unknown_modes_are_reported(tmp_path):
+    path = tmp_path / "firms.csv"
+    path.write_text(
+        "id,name,kind,district,sector,revenue,service_revenue_share,modes\n"
+        "A1,甲,enterprise,D,S,100,0.1,teleportation\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match="teleportation"):
+        load_population(path, SimulationParameters(), 0)

@@ -1,0 +1,126 @@
+"""The government's round helpers: which programmes are simulated, what firms would be paid,
+quotas paced over the years, merit and revocation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from liangye.agents import behaviour
+from liangye.agents.params import SimulationParameters
+from liangye.agents.rounds import (
+    NO_LEVEL,
+    paced_policy,
+    payable,
+    programme_terms,
+    revocation_reasons,
+    round_settings,
+    simulated_policy,
+)
+from liangye.model.policy import policy_from_dict
+from liangye.model.settings import AllocationSettings
+
+TIERS = [
+    {"level": "national", "amount": 150, "conferred_by": "national"},
+    {"level": "provincial", "amount": 50, "conferred_by": "provincial"},
+    {"level": "municipal", "amount": 20, "conferred_by": "municipal"},
+]
+
+
+def policy(**extra):
+    def programme(pid: str, levels=TIERS, **more):
+        return {"id": pid, "name": pid, "reference": "t", "levels": levels, **more}
+
+    return policy_from_dict(
+        {
+            "id": "p",
+            "title": "测试",
+            "years": [2024, 2026],
+            "programmes": [
+                programme("paid"),
+                programme("unpaid", [{"level": "municipal"}]),
+                programme("parks", kinds=["park"]),
+                programme("needs_column", eligibility=["exports > 0"]),
+            ],
+            "quotas": [
+                {"programmes": ["paid"], "per": "horizon", "min": 18},
+                {"programmes": ["unpaid"], "per": "year", "min": 10},
+            ],
+            **extra,
+        }
+    )
+
+
+COLUMNS = {"revenue", "service_revenue_share", "sector", "role", "kind"}
+
+
+def test_only_programmes_firms_can_hold_and_that_pay_are_simulated():
+    """ "unpaid" has no amount, "parks" is for parks, "needs_column" reads a column firms lack;
+    the quota over "unpaid" goes with it. Naming an amount for "unpaid" brings it in."""
+    simulated, reasons = simulated_policy(
+        policy(), AllocationSettings(), SimulationParameters(), COLUMNS
+    )
+    assert simulated.programme_ids == ["paid"]
+    assert [q.programmes for q in simulated.quotas] == [["paid"]]
+    assert len(reasons) == 3 and any("exports" in r for r in reasons)
+    named = AllocationSettings(amounts={"unpaid": {"municipal": 5}})
+    simulated, _ = simulated_policy(policy(), named, SimulationParameters(), COLUMNS)
+    assert simulated.programme_ids == ["paid", "unpaid"]
+
+
+def test_award_scale_multiplies_tiers_and_overrides():
+    """award_scale 2: 150/50/20 become 300/100/40, an override of 5 becomes 10."""
+    params = SimulationParameters(award_scale=2)
+    named = AllocationSettings(amounts={"unpaid": {"municipal": 5}})
+    simulated, _ = simulated_policy(policy(), named, params, COLUMNS)
+    settings = round_settings(named, simulated, params)
+    terms = {t.id: t for t in programme_terms(simulated, settings, params)}
+    assert terms["paid"].amounts == [300, 100, 40]
+    assert terms["unpaid"].amounts == [10]
+
+
+def test_application_rules_must_name_programmes_of_the_policy():
+    params = SimulationParameters(application_rules={"no_such": ["revenue > 1"]})
+    with pytest.raises(ValueError, match="no_such"):
+        simulated_policy(policy(), AllocationSettings(), params, COLUMNS)
+
+
+def test_what_the_city_would_pay_under_top_up():
+    """就高不重复 with top-up: a firm holding municipal (20) would get 130 for national, 30 for
+    provincial and nothing for municipal again; a firm holding nothing gets the tiers."""
+    params = SimulationParameters()
+    term = programme_terms(policy(), AllocationSettings(), params)[0]
+    amounts = np.array([[150.0, 50.0, 20.0]] * 2)
+    pays = payable(term, amounts, np.array([2, NO_LEVEL]), np.array([20.0, 0.0]), policy())
+    np.testing.assert_allclose(pays, [[130, 30, 0], [150, 50, 20]])
+
+
+def test_horizon_quota_is_paced_over_the_years_left():
+    """min 18 over 2024-2026: 6 asked in 2024; with 7 made by 2025, ⌈11/2⌉ = 6; with 17 made
+    by 2026, 1. The yearly quota is untouched."""
+    made = pd.DataFrame({"programme": ["paid"] * 7, "level": "municipal", "year": 2024})
+    assert paced_policy(policy(), 2024, made.iloc[:0]).quotas[0].min == 6
+    assert paced_policy(policy(), 2025, made).quotas[0].min == 6
+    later = pd.concat([made] * 3).iloc[:17]
+    assert paced_policy(policy(), 2026, later).quotas[0].min == 1
+    assert paced_policy(policy(), 2026, later).quotas[1].min == 10
+
+
+def test_true_merit_weighs_size_and_service_share():
+    """log revenue 0 and 2, shares 0.1 and 0.3: both standardise to (−1, 1); half and half
+    gives (−1, 1); opposite rankings cancel to (0, 0)."""
+    revenue = np.exp([0.0, 2.0])
+    np.testing.assert_allclose(behaviour.true_merit(revenue, np.array([0.1, 0.3]), 0.5), [-1, 1])
+    np.testing.assert_allclose(
+        behaviour.true_merit(revenue, np.array([0.3, 0.1]), 0.5), [0, 0], atol=1e-12
+    )
+
+
+def test_holders_below_the_bar_lose_their_designation():
+    params = SimulationParameters()
+    term = programme_terms(policy(), AllocationSettings(), params)[0]
+    holders = pd.DataFrame({"service_revenue_share": [0.25, 0.15], "role": "manufacturer"})
+    assert revocation_reasons(term, holders, [2024, 2024], 2025, params) == [None, "below the bar"]
+    off = params.model_copy(update={"revoke_below_bar": False})
+    assert revocation_reasons(term, holders, [2024, 2024], 2025, off) == [None, None]

@@ -1,0 +1,166 @@
+"""The simulation runner: reproducible, the twin really is the award world without awards,
+bigger awards buy no less additionality, and a run folder a user can open."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from liangye.scenarios.loader import load_scenario
+from liangye.scenarios.simulate import replication_seeds, run_simulation, simulate_scenario
+
+SMALL = ["simulation.population.firms=300"]
+SERVITIZATION = [
+    "mean_service_share",
+    "share_above_20",
+    "share_above_30",
+    "mean_modes",
+    "adoptions",
+]
+
+
+def small(*overrides: str):
+    return load_scenario(None, [*SMALL, *overrides])
+
+
+def worlds(trajectories: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def pick(world: str) -> pd.DataFrame:
+        rows = trajectories[trajectories["world"] == world]
+        return rows.drop(columns="world").reset_index(drop=True)
+
+    return pick("award"), pick("twin")
+
+
+def test_same_seed_same_outputs_other_seed_other_outputs():
+    scenario, base = small()
+    first = simulate_scenario(scenario, base, seed=4, replications=2)
+    again = simulate_scenario(scenario, base, seed=4, replications=2)
+    other = simulate_scenario(scenario, base, seed=5, replications=2)
+    pd.testing.assert_frame_equal(first.trajectories, again.trajectories)
+    pd.testing.assert_frame_equal(first.awards, again.awards)
+    pd.testing.assert_frame_equal(first.firms, again.firms)
+    assert first.outcomes == again.outcomes
+    assert not first.trajectories[SERVITIZATION].equals(other.trajectories[SERVITIZATION])
+    # Replications of one run differ from each other too (their own spawned seeds).
+    one, two = (first.firms[first.firms["replication"] == k] for k in (0, 1))
+    assert not np.allclose(one["end_share_award"], two["end_share_award"])
+
+
+def test_replication_seeds_are_spawned_from_the_root():
+    seeds = replication_seeds(7, 3)
+    assert [s.spawn_key for s in seeds] == [(0,), (1,), (2,)]
+    assert all(s.entropy == 7 for s in seeds)
+    expected = [c.generate_state(2).tolist() for c in np.random.SeedSequence(7).spawn(3)]
+    assert [s.generate_state(2).tolist() for s in seeds] == expected
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["simulation.awards_enabled=false"],
+        ["budget.2024=0", "budget.2025=0", "budget.2026=0"],
+    ],
+    ids=["awards-off", "zero-budget"],
+)
+def test_without_awards_the_award_world_is_its_twin(overrides):
+    """Same draws, no money: the two worlds are identical quarter by quarter, firm by firm,
+    and nothing is additional."""
+    scenario, base = small(*overrides)
+    run = simulate_scenario(scenario, base, seed=2, replications=1)
+    award, twin = worlds(run.trajectories)
+    pd.testing.assert_frame_equal(award, twin)
+    np.testing.assert_array_equal(run.firms["end_share_award"], run.firms["end_share_twin"])
+    assert not run.awards["conferred"].any()
+    assert all(
+        a["additional"] == 0 and a["reversed"] == 0 for a in run.outcomes[0]["additionality"]
+    )
+
+
+def test_awards_change_the_award_world_only():
+    """With the default awards, the twin is the no-award run, and the award world differs."""
+    scenario, base = small()
+    run = simulate_scenario(scenario, base, seed=2, replications=1)
+    off = simulate_scenario(*small("simulation.awards_enabled=false"), seed=2, replications=1)
+    award, twin = worlds(run.trajectories)
+    pd.testing.assert_frame_equal(twin, worlds(off.trajectories)[1])
+    assert run.awards["conferred"].sum() > 0
+    assert not award[SERVITIZATION].equals(twin[SERVITIZATION])
+
+
+def test_larger_awards_do_not_lower_additionality():
+    """Tier amounts and budgets both × 10 (the same plans, ten times the money): on average
+    over three seeds, at least as many firms cross 20% and 30% only because of awards."""
+    budgets = [f"budget.{year}={3000 * 10}" for year in (2024, 2025, 2026)]
+    base_run = simulate_scenario(*small("simulation.population.firms=400"), seed=11, replications=3)
+    large_run = simulate_scenario(
+        *small("simulation.population.firms=400", "simulation.award_scale=10", *budgets),
+        seed=11,
+        replications=3,
+    )
+
+    def net(run) -> np.ndarray:
+        return np.array([[a["net_additional"] for a in o["additionality"]] for o in run.outcomes])
+
+    assert (net(large_run).mean(axis=0) >= net(base_run).mean(axis=0)).all()
+    assert net(large_run).sum() > 0
+
+
+def test_run_folder_holds_trajectories_summary_and_manifest(tmp_path):
+    scenario, base = small()
+    _, folder = run_simulation(scenario, base, seed=1, replications=2, out=tmp_path / "run")
+    assert folder == tmp_path / "run"
+    trajectories = pd.read_parquet(folder / "trajectories.parquet")
+    assert set(trajectories["world"]) == {"award", "twin"}
+    assert trajectories.groupby(["replication", "world"]).size().tolist() == [13] * 4
+    assert trajectories["quarter"].iloc[:2].tolist() == ["2023Q4", "2024Q1"]
+    awards = pd.read_parquet(folder / "awards.parquet")
+    assert set(awards["year"]) <= {2024, 2025, 2026}
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert summary["replications"] == 2 and len(summary["runs"]) == 2
+    assert summary["summary"]["spend.paid"]["n"] == 2
+    assert {"servitization", "designations", "spend", "additionality", "districts"} <= set(
+        summary["runs"][0]
+    )
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["kind"] == "simulation" and manifest["seed"] == 1
+    assert "trajectories.parquet" in manifest["files"]
+
+
+def test_progress_hears_every_quarter_of_both_worlds():
+    scenario, base = small()
+    heard: list[tuple[int, int]] = []
+    simulate_scenario(
+        scenario, base, seed=1, replications=2, progress=lambda d, t: heard.append((d, t))
+    )
+    assert heard[-1] == (48, 48) and len(heard) == 48
+
+
+def test_cli_simulate(tmp_path):
+    out = tmp_path / "sim"
+    done = subprocess.run(
+        [sys.executable, "-c", "from liangye.scenarios.cli import main; main()", "simulate",
+         "--seed", "3", "--replications", "1", "--set", SMALL[0], "--out", str(out), "--json"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["seed"] == 3 and summary["folder"] == str(out)
+    assert (out / "trajectories.parquet").exists() and (out / "manifest.json").exists()
+
+
+def test_default_size_replication_takes_seconds():
+    """About 2,000 firms, 12 quarters, 3 allocation rounds: one replication (both worlds)
+    in seconds, not minutes (measured: about 1-3 s)."""
+    scenario, base = load_scenario(None)
+    assert scenario.simulation.population.firms >= 2000 and scenario.simulation.quarters == 12
+    started = time.perf_counter()
+    run = simulate_scenario(scenario, base, seed=0, replications=1)
+    seconds = time.perf_counter() - started
+    assert sorted(run.awards["year"].unique()) == [2024, 2025, 2026]
+    assert seconds < 30, f"one default replication took {seconds:.1f}s"
