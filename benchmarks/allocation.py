@@ -144,7 +144,7 @@ def run_lp(n: int, seed: int, continuous: bool) -> dict:
     problem = benchmark_problem(n, seed, continuous)
     started = time.perf_counter()
     programme = HighsProgramme(build_model(problem), problem.settings)
-    programme._set_integrality(False)
+    programme.set_integrality(designations=False, counts=False)
     built = time.perf_counter()
     programme.highs.run()
     done = time.perf_counter()

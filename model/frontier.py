@@ -88,7 +88,7 @@ def budget_frontier(problem: AllocationProblem, scales: list[float], progress=No
                 designations=len(chosen),
                 spend=float(sum(expected_spend(point, chosen).values())),
             )
-            warm = np.asarray(programme.highs.getSolution().col_value)
+            warm = outcome.values
         records.append(record)
         if progress is not None:
             progress(scale)
