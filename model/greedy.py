@@ -48,7 +48,11 @@ def greedy_plan(problem: AllocationProblem) -> np.ndarray:
         (candidate, options["level_rank"].to_numpy(), -options["merit"].to_numpy())
     )
     for year in problem.years:
-        for o in ranking[year_of[ranking] == year]:
+        in_year = ranking[year_of[ranking] == year]
+        cheapest_after = np.minimum.accumulate(purse.now[in_year][::-1])[::-1]
+        for position, o in enumerate(in_year):
+            if purse.left_now(year) < cheapest_after[position] - purse.TOLERANCE:
+                break  # nothing later in this year's ranking fits the money left
             if stack_key[o] in taken or not purse.affords(int(o)):
                 continue
             if cap is not None and per_candidate_year[(candidate[o], year)] >= cap:
@@ -67,47 +71,80 @@ def greedy_plan(problem: AllocationProblem) -> np.ndarray:
 class _Purse:
     """The greedy rule's money: what is spent in each year of the horizon, checked against
     the yearly budgets (cumulatively with carry-over) and the horizon total. An option pays
-    its amount in its year and its later payouts in theirs, all at expected cost."""
+    its amount in its year and its later payouts in theirs, all at expected cost.
+
+    Plain Python floats on the common path (one payment, no carry-over): the rule is
+    sequential, so it is called once per ranked option and must be cheap.
+    """
 
     TOLERANCE = 1e-9
 
     def __init__(self, problem: AllocationProblem):
-        self.budget = problem.budget
+        budget = problem.budget
         self.years = list(problem.years)
-        self.spent = dict.fromkeys(self.years, 0.0)
+        self.index = {t: i for i, t in enumerate(self.years)}
+        self.carry_over = budget.carry_over
+        inf = float("inf")
+        self.caps = [float(budget.per_year[t]) if t in budget.per_year else inf for t in self.years]
+        self.total_cap = inf if budget.total is None else float(budget.total)
+        self.spent = [0.0] * len(self.years)
         self.total = 0.0
         option, year, cost = problem.payments()
         inside = np.isin(year, self.years)
-        self.payments: dict[int, list[tuple[int, float]]] = defaultdict(list)
-        for o, t, c in zip(option[inside], year[inside], cost[inside], strict=True):
-            self.payments[int(o)].append((int(t), float(c)))
+        rows = np.searchsorted(self.years, year[inside])
+        matrix = np.zeros((problem.size, len(self.years)))
+        np.add.at(matrix, (option[inside], rows), cost[inside])
+        self.now = (
+            matrix[
+                np.arange(problem.size),
+                np.searchsorted(self.years, problem.options["year"].to_numpy()),
+            ]
+            if problem.size
+            else np.zeros(0)
+        )
+        self.matrix = matrix
+        self._pairs: dict[int, list[tuple[int, float]]] = {}
+
+    def _pays(self, option: int) -> list[tuple[int, float]]:
+        """(year index, cost) pairs of an option, made when first asked (few are asked)."""
+        pairs = self._pairs.get(option)
+        if pairs is None:
+            row = self.matrix[option]
+            pairs = [(int(i), float(row[i])) for i in np.flatnonzero(row)]
+            self._pairs[option] = pairs
+        return pairs
+
+    def left_now(self, year: int) -> float:
+        """An upper bound on the money any option designated in ``year`` may still use then."""
+        i = self.index[year]
+        if self.carry_over:
+            left = sum(self.caps[: i + 1]) - sum(self.spent[: i + 1])
+        else:
+            left = self.caps[i] - self.spent[i]
+        return min(left, self.total_cap - self.total)
 
     def affords(self, option: int) -> bool:
-        pays = self.payments.get(option, [])
-        budget = self.budget
-        cost = sum(c for _, c in pays)
-        if budget.total is not None and self.total + cost > float(budget.total) + self.TOLERANCE:
+        pays = self._pays(option)
+        if not pays:
+            return True
+        if self.total + sum(c for _, c in pays) > self.total_cap + self.TOLERANCE:
             return False
-        if not budget.per_year:
-            return True
-        new: dict[int, float] = defaultdict(float)
-        for t, c in pays:
-            new[t] += c
-        if budget.carry_over:
-            spent = allowed = 0.0
-            for t in self.years:
-                spent += self.spent[t] + new.get(t, 0.0)
-                allowed += float(budget.per_year[t])
-                if spent > allowed + self.TOLERANCE:
-                    return False
-            return True
-        return all(
-            self.spent[t] + c <= float(budget.per_year[t]) + self.TOLERANCE for t, c in new.items()
-        )
+        if not self.carry_over:
+            return all(self.spent[i] + c <= self.caps[i] + self.TOLERANCE for i, c in pays)
+        added = [0.0] * len(self.years)
+        for i, c in pays:
+            added[i] += c
+        spent = allowed = 0.0
+        for i in range(len(self.years)):
+            spent += self.spent[i] + added[i]
+            allowed += self.caps[i]
+            if spent > allowed + self.TOLERANCE:
+                return False
+        return True
 
     def pay(self, option: int) -> None:
-        for t, c in self.payments.get(option, []):
-            self.spent[t] += c
+        for i, c in self._pays(option):
+            self.spent[i] += c
             self.total += c
 
 

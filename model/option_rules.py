@@ -1,0 +1,377 @@
+"""The rules that shape the options: eligibility, applicants, bands, history, applications,
+the quotas and balance rules in force, and the payments an award brings after its year.
+
+Each function settles one kind of rule over the whole candidate table at once and says why
+a candidate is ruled out; ``options.build_problem`` puts them together.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from .candidates import Held, parse_held
+from .errors import Problem
+from .expressions import parse_rule
+from .policy import Balance, Policy
+from .units import Level
+
+LATER_PAYMENT_COLUMNS = ["option", "year", "cost", "expected_cost"]
+
+
+def rule_failures(
+    rules: list[str], table: pd.DataFrame, where: str, source: str, problems: list[Problem]
+) -> pd.Series:
+    """For each candidate, the first rule in ``rules`` that fails (None where all hold)."""
+    failure = pd.Series([None] * len(table), index=table.index, dtype=object)
+    for text in rules:
+        rule = parse_rule(text)
+        missing = sorted(rule.columns - set(table.columns))
+        if missing:
+            problems.append(
+                Problem(
+                    source,
+                    where,
+                    f"rule '{text}' needs column(s) {', '.join(missing)} "
+                    "that the candidate table does not have",
+                )
+            )
+            continue
+        holds = rule.holds(table)
+        failure = failure.where(failure.notna() | holds, f"rule '{text}' fails")
+    return failure
+
+
+def running_for(programme, candidates: pd.DataFrame) -> pd.Series | str | None:
+    """Who is in the running for ``programme``: None (everyone), a boolean Series, or, when
+    the table lacks a column the applicants rule reads, the reason the programme sits out."""
+    if programme.applicants is None:
+        return None
+    rule = parse_rule(programme.applicants)
+    missing = sorted(rule.columns - set(candidates.columns))
+    if missing:
+        return (
+            f"the candidate table has no column {', '.join(missing)} "
+            f"(who is in the running: {programme.applicants})"
+        )
+    return rule.holds(candidates)
+
+
+def band_amounts(
+    award, candidates: pd.DataFrame, where: str, source: str, problems: list[Problem]
+) -> pd.Series:
+    """Each candidate's amount from the first band whose rule holds (None: no band applies)."""
+    amount = pd.Series([None] * len(candidates), index=candidates.index, dtype=object)
+    for j, band in enumerate(award.bands):
+        rule = parse_rule(band.when)
+        missing = sorted(rule.columns - set(candidates.columns))
+        if missing:
+            problems.append(
+                Problem(
+                    source,
+                    f"{where}[{j}].when",
+                    f"rule '{band.when}' needs column(s) {', '.join(missing)} "
+                    "that the candidate table does not have",
+                )
+            )
+            continue
+        holds = rule.holds(candidates)
+        amount = amount.where(amount.notna() | ~holds, band.amount)
+    return amount
+
+
+def count_held(candidates: pd.DataFrame, programmes: list[str] | None, levels) -> int:
+    """Candidates already holding a designation in ``programmes`` at ``levels`` (None: any)."""
+    if "held" not in candidates.columns:
+        return 0
+    level_values = None if levels is None else {lv.value for lv in levels}
+    count = 0
+    for value in candidates["held"]:
+        if any(
+            (programmes is None or h.programme in programmes)
+            and (level_values is None or h.level in level_values)
+            for h in parse_held(value)
+        ):
+            count += 1
+    return count
+
+
+def no_repeat_column(column: str) -> str:
+    return f"_no_repeat_{column}"
+
+
+def with_no_repeat_keys(policy: Policy, candidates: pd.DataFrame) -> pd.DataFrame:
+    """Add, per ``no_repeat_by`` column, a key where a missing value is the candidate itself."""
+    columns = {p.no_repeat_by for p in policy.programmes if p.no_repeat_by}
+    columns = [c for c in sorted(columns) if c in candidates.columns]
+    if not columns:
+        return candidates
+    candidates = candidates.copy()
+    for column in columns:
+        own = "candidate:" + candidates["id"].astype(str)
+        values = candidates[column].astype(object)
+        candidates[no_repeat_column(column)] = values.where(values.notna(), own).astype(str)
+    return candidates
+
+
+def rules_in_force(
+    policy: Policy,
+    candidates: pd.DataFrame,
+    participating: list[str],
+    years: list[int],
+    notes: list[str],
+    problems: list[Problem],
+) -> Policy:
+    """The policy's quotas and balance rules as this allocation applies them.
+
+    Dropped, with a note: quotas and balance rules over programmes that take no part, quotas
+    whose years all fall outside the allocation's, and balance rules without a number. Adjusted: stock targets (``counts_held``) less the
+    designations already held. Added: a count of one per value of each programme's
+    ``no_repeat_by`` column over the horizon (同一产品不重复奖励), as a balance rule.
+    """
+    taking_part = set(participating)
+    quotas = []
+    for q, quota in enumerate(policy.quotas):
+        if quota.programmes is not None and not taking_part & set(quota.programmes):
+            notes.append(f"{quota.label(q)} is not applied: none of its programmes takes part")
+            continue
+        if quota.years is not None and not set(quota.years) & set(years):
+            notes.append(
+                f"{quota.label(q)} is not applied: its years {quota.years} are not allocated"
+            )
+            continue
+        if quota.counts_held and quota.min:
+            held = count_held(candidates, quota.programmes, quota.levels)
+            if held:
+                notes.append(
+                    f"{quota.label(q)}: {held} already held count toward the minimum {quota.min}"
+                )
+                quota = quota.model_copy(update={"min": max(0, quota.min - held)})
+        quotas.append(quota)
+    balance = []
+    for b, rule in enumerate(policy.balance):
+        if rule.programmes is not None and not taking_part & set(rule.programmes):
+            notes.append(
+                f"balance[{b}] by {rule.by} is not applied: none of its programmes takes part"
+            )
+            continue
+        if not rule.quantified:
+            notes.append(
+                f"balance[{b}] by {rule.by} is recorded, not enforced: the document gives no "
+                "number (set max_share or max_count in a copy of the policy to enforce it)"
+            )
+            continue
+        if rule.by not in candidates.columns:
+            problems.append(
+                Problem(
+                    policy.id,
+                    f"balance[{b}].by",
+                    f"column '{rule.by}' is not in the candidate table",
+                )
+            )
+            continue
+        balance.append(rule)
+    for programme in policy.programmes:
+        column = programme.no_repeat_by
+        if column is None or programme.id not in taking_part:
+            continue
+        if column not in candidates.columns:
+            notes.append(
+                f"{programme.id}: the candidate table has no column '{column}', so each "
+                f"candidate counts as its own {column}"
+            )
+            continue
+        balance.append(
+            Balance(
+                by=no_repeat_column(column),
+                max_count=1,
+                programmes=[programme.id],
+                per="horizon",
+                reference=programme.reference,
+                note=f"no_repeat_by = {column}: the same {column} is rewarded at most once",
+            )
+        )
+    return policy.model_copy(update={"quotas": quotas, "balance": balance})
+
+
+def money_value(value: object) -> Decimal:
+    """A candidate's money cell as an exact Decimal; missing or negative counts as nothing."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return Decimal(0)
+    amount = Decimal(str(round(float(value), 4)))
+    return max(amount, Decimal(0))
+
+
+def later_payments(policy: Policy, candidates: pd.DataFrame, options: pd.DataFrame) -> pd.DataFrame:
+    """Payments after the designation year: one row per (option, year), columns
+    LATER_PAYMENT_COLUMNS; cost exact (Decimal), expected_cost = cost × chance of conferral.
+
+    A payout is a fixed amount, or share × a candidate column (万元 a year); a missing or
+    negative column value pays nothing (no increase over the base, no rebate).
+    """
+    frames: list[pd.DataFrame] = []
+    for programme in policy.programmes:
+        for award in programme.levels:
+            if not award.payouts:
+                continue
+            at = np.flatnonzero(
+                (options["programme"] == programme.id).to_numpy()
+                & (options["level"] == award.level.value).to_numpy()
+            )
+            if len(at) == 0:
+                continue
+            chosen = options.iloc[at]
+            for payout in award.payouts:
+                if payout.amount is not None:
+                    costs = [payout.amount] * len(chosen)
+                else:
+                    share = Decimal(str(payout.share))
+                    values = candidates[payout.of].to_numpy()[chosen["candidate"].to_numpy()]
+                    costs = [share * money_value(v) for v in values]
+                expected = [float(c) * p for c, p in zip(costs, chosen["probability"], strict=True)]
+                for k in payout.years_after:
+                    frames.append(
+                        pd.DataFrame(
+                            {
+                                "option": at,
+                                "year": chosen["year"].to_numpy() + k,
+                                "cost": costs,
+                                "expected_cost": expected,
+                            }
+                        )
+                    )
+    if not frames:
+        return pd.DataFrame(columns=LATER_PAYMENT_COLUMNS)
+    payments = pd.concat(frames, ignore_index=True)
+    payments = payments.groupby(["option", "year"], as_index=False, sort=True).agg(
+        cost=("cost", "sum"), expected_cost=("expected_cost", "sum")
+    )
+    return payments[LATER_PAYMENT_COLUMNS]
+
+
+def join_applications(
+    pairs: pd.DataFrame,
+    candidates: pd.DataFrame,
+    applications: pd.DataFrame,
+    policy: Policy,
+    years: list[int],
+) -> tuple[pd.DataFrame, list[Problem], pd.DataFrame]:
+    source = applications.attrs.get("source", "applications")
+    problems: list[Problem] = []
+    position_of = pd.Series(candidates.index, index=candidates["id"])
+    known_levels = {(p.id, lv.level.value) for p in policy.programmes for lv in p.levels}
+    for app in applications.itertuples():
+        if app.candidate_id not in position_of.index:
+            problems.append(
+                Problem(
+                    source,
+                    app.row,
+                    f"candidate_id '{app.candidate_id}' is not in the candidate table",
+                )
+            )
+        if app.programme not in policy.programme_ids:
+            problems.append(
+                Problem(
+                    source, app.row, f"programme '{app.programme}' is not in policy {policy.id}"
+                )
+            )
+        elif (app.programme, app.level) not in known_levels:
+            problems.append(
+                Problem(source, app.row, f"programme '{app.programme}' has no level '{app.level}'")
+            )
+        year = getattr(app, "year", None)
+        if year is not None and not pd.isna(year) and int(year) not in years:
+            problems.append(
+                Problem(source, app.row, f"year {int(year)} is outside the years {years}")
+            )
+    if problems:
+        return pairs, problems, pd.DataFrame()
+    apps = applications.assign(candidate=position_of.loc[applications["candidate_id"]].to_numpy())
+    if "year" not in apps.columns:
+        apps["year"] = np.nan
+    dated = apps[apps["year"].notna()].astype({"year": int})
+    undated = (
+        apps[apps["year"].isna()]
+        .drop(columns="year")
+        .merge(pd.DataFrame({"year": years}), how="cross")
+    )
+    apps = pd.concat([dated, undated], ignore_index=True)[
+        ["candidate", "programme", "level", "year", "score"]
+    ]
+    joined = pairs.merge(apps, on=["candidate", "programme", "level"], how="inner")
+    # Applications for which the candidate is not eligible are explained, not silently dropped.
+    eligible = pairs[["candidate", "programme", "level"]].drop_duplicates()
+    flagged = apps.merge(
+        eligible, on=["candidate", "programme", "level"], how="left", indicator=True
+    )
+    rejected = flagged[flagged["_merge"] == "left_only"]
+    rejected_frame = pd.DataFrame(
+        {
+            "candidate": rejected["candidate"],
+            "programme": rejected["programme"],
+            "level": rejected["level"],
+            "reason": "applied but not eligible",
+        }
+    )
+    return joined, [], rejected_frame
+
+
+def apply_history(
+    pairs: pd.DataFrame,
+    candidates: pd.DataFrame,
+    policy: Policy,
+    amounts: dict[tuple[str, str], Decimal | None],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Apply designations already held: no repeats, and the upgrade rule's price.
+
+    With stacking "highest" (就高不重复) a candidate holding level L in a matter may only be
+    designated above L in that matter: paying the difference (top_up), the full amount
+    (full), or not at all (none). With stacking "all" it may not receive a level it holds.
+    """
+    pairs = pairs.copy()
+    pairs["cost"] = pairs["amount"]
+    if "held" not in candidates.columns or pairs.empty:
+        return pairs, pd.DataFrame(columns=["candidate", "programme", "level", "reason"])
+    matter_of = {p.id: p.stacking_matter for p in policy.programmes}
+    held_by: dict[int, list[Held]] = {
+        i: parse_held(v) for i, v in zip(candidates.index, candidates["held"], strict=True)
+    }
+    keep = np.ones(len(pairs), dtype=bool)
+    costs = pairs["cost"].tolist()
+    reasons: list[str | None] = [None] * len(pairs)
+    for n, (candidate, programme, level, rank) in enumerate(
+        zip(
+            pairs["candidate"], pairs["programme"], pairs["level"], pairs["level_rank"], strict=True
+        )
+    ):
+        held = held_by.get(candidate) or []
+        if not held:
+            continue
+        matter = matter_of[programme]
+        if policy.stacking == "all":
+            if any(h.programme == programme and h.level == level for h in held):
+                keep[n], reasons[n] = False, f"already holds {programme} at {level}"
+            continue
+        in_matter = [h for h in held if matter_of.get(h.programme, h.programme) == matter]
+        if not in_matter:
+            continue
+        best_rank = min(Level(h.level).rank for h in in_matter)
+        paid = max((amounts.get((h.programme, h.level)) or Decimal(0)) for h in in_matter)
+        if policy.upgrade == "none":
+            keep[n], reasons[n] = False, f"already designated in matter '{matter}' (no upgrades)"
+        elif rank >= best_rank:
+            keep[n], reasons[n] = (
+                False,
+                f"already holds an equal or higher level in matter '{matter}'",
+            )
+        elif policy.upgrade == "top_up":
+            costs[n] = max(Decimal(0), costs[n] - paid)
+    pairs["cost"] = costs
+    dropped = (
+        pairs.loc[~keep, ["candidate", "programme", "level"]]
+        .assign(reason=[r for r, k in zip(reasons, keep, strict=True) if not k])
+        .drop_duplicates(subset=["candidate", "programme", "level"])
+    )
+    return pairs[keep], dropped
