@@ -53,7 +53,7 @@ def budget_frontier(problem: AllocationProblem, scales: list[float], progress=No
     m = build_model(base)
     programme = HighsProgramme(m, problem.settings)
     rows = [
-        (con, programme.highs.getLp().row_upper_[programme.row_of[con]])
+        (con, programme.row_upper[programme.row_of[con]])
         for component in (m.budget_limit, m.budget_total)
         for con in component.values()
     ]

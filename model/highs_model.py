@@ -1,8 +1,11 @@
-"""The Pyomo programme compiled for HiGHS, with designations counted by payment class.
+"""The Pyomo programme compiled for HiGHS: as stated for the relaxation, and with
+designations counted by payment class for the integer phases.
 
 Pyomo's ``LinearStandardFormCompiler`` turns the model into arrays, which are passed to
-HiGHS in one call (much faster than row-by-row translation). On the way, one reformulation
-that changes no answer:
+HiGHS in one call (much faster than row-by-row translation). The relaxation is solved on
+the model as stated (``HighsModel.relaxation``). The integer phases use one reformulation
+that changes no answer (``HighsModel.counted``, built only when the relaxation is not
+already integral):
 
 **Payment classes.** The budget rows are knapsacks over a handful of distinct amounts (20,
 50 and 150万元; 45 and 25 for nominations at expected cost). Options that pay the same
@@ -16,11 +19,12 @@ amounts fits the money) now sits in a few dozen integer counts instead of tens o
 of binaries, where HiGHS's branching and cuts act on it directly; and a relaxation that
 keeps only the counts integer is solved without HiGHS's per-binary MIP set-up (see
 ``solve.py``). On the default scenario this turns a 60 s time-out at a 0.1% gap into a
-proof of optimality in seconds (README, "Performance").
+proof of optimality in seconds (README, "Performance"). The relaxation itself is faster
+without the reformulation (its link rows are dense), hence two HiGHS instances.
 
-Model space is the Pyomo model's columns and rows; HiGHS space appends the class counts as
-columns and the link rows (then any rounding cuts) as rows. Row i < ``base_rows`` is the
-same constraint in both spaces.
+Model space is the Pyomo model's columns and rows. The counted instance appends the class
+counts as columns and the link rows, then rounding cuts, as rows; row i < ``base_rows`` is
+the same constraint in both.
 """
 
 from __future__ import annotations
@@ -36,13 +40,15 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from .highs_quiet import quiet_highs
 
+CUTS_IN_RELAXATION = 20_000  # columns up to which the relaxation carries rounding cuts
+
 
 class HighsModel:
     """A Pyomo allocation model loaded into HiGHS once, re-solvable after bound changes.
 
     Columns 0..n-1 are ``m.designate[0..n-1]`` in order; other model columns (quota
-    shortfalls) follow; class counts come last. Re-solves (a budget frontier) change row
-    bounds in place instead of rebuilding and recompiling the model.
+    shortfalls) follow. Re-solves (a budget frontier) change row bounds in place instead of
+    rebuilding and recompiling the model.
     """
 
     def __init__(self, m: pyo.ConcreteModel):
@@ -56,18 +62,15 @@ class HighsModel:
         self.maximise = m.value.sense == pyo.maximize
         self.row_of: dict[object, int] = {}
         n_rows = len(repn.rows)
-        row_lower = np.full(n_rows, -highspy.kHighsInf)
-        row_upper = np.full(n_rows, highspy.kHighsInf)
+        self.row_lower = np.full(n_rows, -highspy.kHighsInf)
+        self.row_upper = np.full(n_rows, highspy.kHighsInf)
         for i, (con, kind) in enumerate(repn.rows):
             if kind >= 0:
-                row_upper[i] = repn.rhs[i]
+                self.row_upper[i] = repn.rhs[i]
             if kind <= 0:
-                row_lower[i] = repn.rhs[i]
+                self.row_lower[i] = repn.rhs[i]
             self.row_of.setdefault(con, i)
-        inf = highspy.kHighsInf
-        self.col_lower = np.array([-inf if v.lb is None else v.lb for v in self.columns], float)
-        self.col_upper = np.array([inf if v.ub is None else v.ub for v in self.columns], float)
-        self.integer = np.array([v.is_binary() or v.is_integer() for v in self.columns], bool)
+        self.col_lower, self.col_upper, self.integer = _column_bounds(m, self.columns)
         n = self.n_model
         self.cost = np.asarray(repn.c.toarray()).ravel() if repn.c.shape[0] else np.zeros(n)
         self.offset = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
@@ -79,31 +82,120 @@ class HighsModel:
             for con in getattr(m, name, {}).values()
             if con in self.row_of
         ]
-        self.class_of = np.full(n, -1, dtype=int)  # payment class of each model column
-        self.class_pay = np.zeros((0, len(self.budget_rows)))
-        highs_matrix, count_upper = self._counted_by_class()
-        self.n_classes = len(count_upper)
-        self.cuts: dict[int, list[tuple[int, int, float]]] = {}  # budget row -> cuts
-        self.highs = quiet_highs()
-        self._pass(highs_matrix, row_lower, row_upper, count_upper)
-        for row in self.budget_rows:
-            self._add_rounding_cuts(highs_matrix.tocsr(), row)
+        self.relaxation = quiet_highs()
+        self.relaxation.passModel(
+            _lp(
+                self.matrix,
+                self.cost,
+                self.offset,
+                self.col_lower,
+                self.col_upper,
+                self.row_lower,
+                self.row_upper,
+                self.maximise,
+            )
+        )
+        # Rounding cuts make a small relaxation integral more often (they are dense rows over
+        # the designations, which slow the interior point method on large models: there
+        # they wait for the counted instance, where they span a few class counts).
+        self.cuts: dict[int, list[tuple[int, int, float]]] = {}
+        if self.n_model <= CUTS_IN_RELAXATION:
+            rows_major = self.matrix.tocsr()
+            self.cuts = {
+                row: add_rounding_cuts(self.relaxation, rows_major, row, self.integer)
+                for row in self.budget_rows
+            }
+        self._counted: CountedModel | None = None
         self.compile_seconds = time.perf_counter() - started
 
-    # -- building -------------------------------------------------------------------------
+    @property
+    def counted(self) -> CountedModel:
+        """The reformulated instance for the integer phases (built on first use)."""
+        if self._counted is None:
+            self._counted = CountedModel(self)
+        return self._counted
+
+    def row_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The model rows' current bounds (a re-solve may have changed them)."""
+        return self.row_lower, self.row_upper
+
+    def feasible(self, x: np.ndarray) -> bool:
+        """Does model-space ``x`` meet every row and column bound (within 1e-7)?"""
+        activity = self.matrix @ x
+        in_rows = np.all(activity >= self.row_lower - 1e-7) and np.all(
+            activity <= self.row_upper + 1e-7
+        )
+        in_cols = np.all(x >= self.col_lower - 1e-9) and np.all(x <= self.col_upper + 1e-9)
+        return bool(in_rows and in_cols)
+
+    def gain(self, x: np.ndarray) -> float:
+        """The objective of model-space ``x`` as a quantity to maximise."""
+        value = float(np.dot(self.cost, x[: self.n_model])) + self.offset
+        return value if self.maximise else -value
+
+    def set_row_upper(self, constraint: object, upper: float) -> None:
+        """Change one row's upper bound (e.g. a budget) for the next solve, everywhere."""
+        row = self.row_of[constraint]
+        self.row_upper[row] = upper
+        self.relaxation.changeRowBounds(row, self.row_lower[row], upper)
+        for cut, k, factor in self.cuts.get(row, []):
+            self.relaxation.changeRowBounds(cut, -highspy.kHighsInf, cut_rhs(upper, factor, k))
+        if self._counted is not None:
+            self._counted.set_row_upper(row, self.row_lower[row], upper)
+
+    def load_values(self, m: pyo.ConcreteModel, x: np.ndarray) -> None:
+        """Copy model-space values into the Pyomo variables (for reading e.g. shortfalls)."""
+        for var, value in zip(self.columns, x[: self.n_model], strict=True):
+            var.set_value(float(value), skip_validation=True)
+
+
+class CountedModel:
+    """The model with designations counted by payment class, plus rounding cuts, in HiGHS."""
+
+    def __init__(self, model: HighsModel):
+        self.model = model
+        self.n_model = model.n_model
+        self.class_of = np.full(model.n_model, -1, dtype=int)  # payment class per column
+        matrix, count_upper = self._counted_by_class()
+        self.n_classes = len(count_upper)
+        k = self.n_classes
+        self.n_columns = matrix.shape[1]
+        self.counts = np.arange(model.n_model, self.n_columns)
+        self.integer = np.concatenate([model.integer, np.ones(k, dtype=bool)])
+        self.all_lower = np.concatenate([model.col_lower, np.zeros(k)])
+        self.all_upper = np.concatenate([model.col_upper, count_upper])
+        self.highs = quiet_highs()
+        self.highs.passModel(
+            _lp(
+                matrix,
+                np.concatenate([model.cost, np.zeros(k)]),
+                model.offset,
+                self.all_lower,
+                self.all_upper,
+                np.concatenate([model.row_lower, np.zeros(k)]),
+                np.concatenate([model.row_upper, np.zeros(k)]),
+                model.maximise,
+            )
+        )
+        rows_major = matrix.tocsr()
+        self.cuts = {  # budget row -> its cuts (row, k, scale)
+            row: add_rounding_cuts(self.highs, rows_major, row, self.integer)
+            for row in model.budget_rows
+        }
 
     def _counted_by_class(self) -> tuple[sp.csc_matrix, np.ndarray]:
-        """The HiGHS-space matrix: budget rows over class counts, plus one link row per class.
+        """The counted matrix: budget rows over class counts, plus one link row per class.
 
         Returns the matrix and each count's upper bound (its class size). With no budget
         rows, or when classes would not aggregate (amounts all distinct), the model matrix
         is used as it is and there are no counts.
         """
-        a = self.matrix
-        if not self.budget_rows:
+        model = self.model
+        a = model.matrix
+        if not model.budget_rows:
             return a, np.zeros(0)
-        budget = a[self.budget_rows, :].toarray()  # few rows × n columns
-        paying = np.flatnonzero(np.any(budget != 0, axis=0) & self.integer)
+        budget = a[model.budget_rows, :].toarray()  # few rows × n columns
+        paying = np.flatnonzero(np.any(budget != 0, axis=0) & model.integer)
         if len(paying) == 0:
             return a, np.zeros(0)
         pays, klass = np.unique(budget[:, paying].T, axis=0, return_inverse=True)
@@ -111,14 +203,14 @@ class HighsModel:
         if len(pays) * 2 > len(paying):  # hardly any aggregation: not worth the extra rows
             return a, np.zeros(0)
         self.class_of[paying] = klass
-        self.class_pay = pays
-        n, k = self.n_model, len(pays)
+        n, k = model.n_model, len(pays)
         keep = np.ones(a.shape[0])
-        keep[self.budget_rows] = 0.0
+        keep[model.budget_rows] = 0.0
         without_budget = sp.diags(keep) @ a  # budget rows emptied: they move to the counts
         rows, cols = np.nonzero(pays.T)
         count_block = sp.csc_matrix(
-            (pays.T[rows, cols], (np.asarray(self.budget_rows)[rows], cols)), shape=(a.shape[0], k)
+            (pays.T[rows, cols], (np.asarray(model.budget_rows)[rows], cols)),
+            shape=(a.shape[0], k),
         )
         link = sp.csc_matrix(
             (
@@ -132,108 +224,23 @@ class HighsModel:
         matrix.eliminate_zeros()
         return matrix, upper
 
-    def _pass(self, matrix, row_lower, row_upper, count_upper) -> None:
-        k = len(count_upper)
-        lp = highspy.HighsLp()
-        lp.num_col_ = matrix.shape[1]
-        lp.num_row_ = matrix.shape[0]
-        lp.col_cost_ = np.concatenate([self.cost, np.zeros(k)])
-        lp.col_lower_ = np.concatenate([self.col_lower, np.zeros(k)])
-        lp.col_upper_ = np.concatenate([self.col_upper, count_upper])
-        lp.row_lower_ = np.concatenate([row_lower, np.zeros(k)])
-        lp.row_upper_ = np.concatenate([row_upper, np.zeros(k)])
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
-        lp.a_matrix_.value_ = matrix.data.astype(float)
-        lp.sense_ = highspy.ObjSense.kMaximize if self.maximise else highspy.ObjSense.kMinimize
-        lp.offset_ = self.offset
-        self.highs.passModel(lp)
-        self.n_columns = matrix.shape[1]
-        self.all_lower = np.asarray(lp.col_lower_, dtype=float)
-        self.all_upper = np.asarray(lp.col_upper_, dtype=float)
-        self.counts = np.arange(self.n_model, self.n_columns)
-
-    def _add_rounding_cuts(self, csr: sp.csr_matrix, row: int) -> None:
-        """Chvátal–Gomory cuts of a budget row: Σ ⌊w_j/k⌋ y_j ≤ ⌊b/k⌋ for k = 2..6.
-
-        With award amounts on a grid (20, 50, 150万元: weights 2, 5, 15 in units of 10), the LP
-        spends leftover money on half an award that no combination of whole awards can use.
-        These cuts are valid for every integer plan (y ≥ 0 integer and Σ w y ≤ b imply the
-        integer left side is ≤ b/k) and close much of that gap at the root. Over class counts
-        they are rows of a few dozen entries. Rows whose coefficients are not on a decimal
-        grid (scale ≤ 10⁴) get none.
-        """
-        columns = csr.indices[csr.indptr[row] : csr.indptr[row + 1]]
-        values = csr.data[csr.indptr[row] : csr.indptr[row + 1]]
-        integral = np.concatenate([self.integer, np.ones(self.n_columns - self.n_model, bool)])
-        if len(values) == 0 or np.any(values < 0) or not integral[columns].all():
-            return
-        for scale in (1, 10, 100, 1000, 10000):
-            weights = np.round(values * scale)
-            if np.allclose(weights, values * scale, rtol=0, atol=1e-6):
-                break
-        else:
-            return
-        divisor = int(np.gcd.reduce(weights.astype(np.int64)))
-        weights = (weights // divisor).astype(np.int64)
-        upper = self.highs.getLp().row_upper_[row]
-        self.cuts[row] = []
-        for k in range(2, 7):
-            kept = weights // k > 0
-            self.highs.addRow(
-                -highspy.kHighsInf,
-                cut_rhs(upper, scale * 1.0 / divisor, k),
-                int(kept.sum()),
-                columns[kept].astype(np.int32),
-                (weights[kept] // k).astype(float),
-            )
-            self.cuts[row].append((self.highs.getNumRow() - 1, k, scale / divisor))
-
-    # -- between the two spaces -----------------------------------------------------------
-
-    def lift(self, x: np.ndarray) -> np.ndarray:
-        """A model-space point with its class counts appended (HiGHS space)."""
-        counts = np.bincount(
-            self.class_of[self.class_of >= 0],
-            weights=x[self.class_of >= 0],
-            minlength=self.n_classes,
-        )
-        return np.concatenate([x[: self.n_model], counts[: self.n_classes]])
-
-    def row_bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        """The model rows' current bounds (a re-solve may have changed them)."""
-        lp = self.highs.getLp()
-        rows = self.base_rows
-        return np.asarray(lp.row_lower_)[:rows], np.asarray(lp.row_upper_)[:rows]
-
-    def feasible(self, x: np.ndarray) -> bool:
-        """Does model-space ``x`` meet every row and column bound (within 1e-7)?"""
-        lower, upper = self.row_bounds()
-        activity = self.matrix @ x
-        in_rows = np.all(activity >= lower - 1e-7) and np.all(activity <= upper + 1e-7)
-        in_cols = np.all(x >= self.col_lower - 1e-9) and np.all(x <= self.col_upper + 1e-9)
-        return bool(in_rows and in_cols)
-
-    def gain(self, x: np.ndarray) -> float:
-        """The objective of model-space ``x`` as a quantity to maximise."""
-        value = float(np.dot(self.cost, x[: self.n_model])) + self.offset
-        return value if self.maximise else -value
-
-    def set_row_upper(self, constraint: object, upper: float) -> None:
-        """Change one row's upper bound (e.g. a budget) for the next solve; its cuts follow."""
-        row = self.row_of[constraint]
-        lower = self.highs.getLp().row_lower_[row]
+    def set_row_upper(self, row: int, lower: float, upper: float) -> None:
         self.highs.changeRowBounds(row, lower, upper)
         for cut, k, factor in self.cuts.get(row, []):
             self.highs.changeRowBounds(cut, -highspy.kHighsInf, cut_rhs(upper, factor, k))
 
-    # -- integrality and bounds -----------------------------------------------------------
+    def lift(self, x: np.ndarray) -> np.ndarray:
+        """A model-space point with its class counts appended."""
+        member = self.class_of >= 0
+        counts = np.bincount(
+            self.class_of[member], weights=x[: self.n_model][member], minlength=self.n_classes
+        )
+        return np.concatenate([x[: self.n_model], counts])
 
     def set_integrality(self, designations: bool, counts: bool) -> None:
         """Declare the model's integer columns and the class counts integer or continuous."""
         for columns, integer in (
-            (np.flatnonzero(self.integer), designations),
+            (np.flatnonzero(self.model.integer), designations),
             (self.counts, counts),
         ):
             if len(columns):
@@ -252,10 +259,87 @@ class HighsModel:
         columns = np.arange(self.n_columns, dtype=np.int32)
         self.highs.changeColsBounds(len(columns), columns, self.all_lower, self.all_upper)
 
-    def load_values(self, m: pyo.ConcreteModel, x: np.ndarray) -> None:
-        """Copy model-space values into the Pyomo variables (for reading e.g. shortfalls)."""
-        for var, value in zip(self.columns, x[: self.n_model], strict=True):
-            var.set_value(float(value), skip_validation=True)
+
+def _column_bounds(
+    m: pyo.ConcreteModel, columns: list
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lower and upper bounds and integrality of the model's columns.
+
+    The designations are binaries by construction (``add_designation_variables``), so they
+    are read in one step; the few other columns one by one (Pyomo's per-variable bound
+    properties cost microseconds each, which adds up over 100k binaries).
+    """
+    inf = highspy.kHighsInf
+    n_options = len(m.designate)
+    lower = np.zeros(len(columns))
+    upper = np.ones(len(columns))
+    integer = np.ones(len(columns), dtype=bool)
+    if n_options and columns[0] is not m.designate[0]:
+        raise ValueError("the compiled columns do not start with m.designate")
+    for i, var in enumerate(columns[n_options:], start=n_options):
+        lower[i] = -inf if var.lb is None else var.lb
+        upper[i] = inf if var.ub is None else var.ub
+        integer[i] = var.is_binary() or var.is_integer()
+    return lower, upper, integer
+
+
+def _lp(
+    matrix, cost, offset, col_lower, col_upper, row_lower, row_upper, maximise
+) -> highspy.HighsLp:
+    lp = highspy.HighsLp()
+    lp.num_col_ = matrix.shape[1]
+    lp.num_row_ = matrix.shape[0]
+    lp.col_cost_ = cost
+    lp.col_lower_ = col_lower
+    lp.col_upper_ = col_upper
+    lp.row_lower_ = row_lower
+    lp.row_upper_ = row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+    lp.a_matrix_.value_ = matrix.data.astype(float)
+    lp.sense_ = highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize
+    lp.offset_ = offset
+    return lp
+
+
+def add_rounding_cuts(
+    highs: highspy.Highs, csr: sp.csr_matrix, row: int, integer: np.ndarray
+) -> list[tuple[int, int, float]]:
+    """Chvátal–Gomory cuts of a budget row: Σ ⌊w_j/k⌋ y_j ≤ ⌊b/k⌋ for k = 2..6.
+
+    With award amounts on a grid (20, 50, 150万元: weights 2, 5, 15 in units of 10), the LP
+    spends leftover money on half an award that no combination of whole awards can use.
+    These cuts are valid for every integer plan (y ≥ 0 integer and Σ w y ≤ b imply the
+    integer left side is ≤ b/k) and close much of that gap at the root. Over class counts
+    they are rows of a few dozen entries. Rows whose coefficients are not on a decimal
+    grid (scale ≤ 10⁴) get none.
+    """
+    columns = csr.indices[csr.indptr[row] : csr.indptr[row + 1]]
+    values = csr.data[csr.indptr[row] : csr.indptr[row + 1]]
+    if len(values) == 0 or np.any(values < 0) or not integer[columns].all():
+        return []
+    for scale in (1, 10, 100, 1000, 10000):
+        weights = np.round(values * scale)
+        if np.allclose(weights, values * scale, rtol=0, atol=1e-6):
+            break
+    else:
+        return []
+    divisor = int(np.gcd.reduce(weights.astype(np.int64)))
+    weights = (weights // divisor).astype(np.int64)
+    upper = highs.getLp().row_upper_[row]
+    cuts = []
+    for k in range(2, 7):
+        kept = weights // k > 0
+        highs.addRow(
+            -highspy.kHighsInf,
+            cut_rhs(upper, scale * 1.0 / divisor, k),
+            int(kept.sum()),
+            columns[kept].astype(np.int32),
+            (weights[kept] // k).astype(float),
+        )
+        cuts.append((highs.getNumRow() - 1, k, scale / divisor))
+    return cuts
 
 
 def cut_rhs(upper: float, factor: float, k: int) -> float:

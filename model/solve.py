@@ -70,14 +70,14 @@ class HighsProgramme(HighsModel):
         super().__init__(m)
         self.settings = settings
 
-    def _reset_options(self, time_left: float) -> None:
-        self.highs.resetOptions()
-        self.highs.setOptionValue("output_flag", False)
-        self.highs.setOptionValue("random_seed", self.settings.seed)
-        self.highs.setOptionValue("time_limit", max(0.1, time_left))
-        self.highs.setOptionValue("mip_rel_gap", self.settings.mip_gap)
+    def _reset_options(self, highs: highspy.Highs, time_left: float) -> None:
+        highs.resetOptions()
+        highs.setOptionValue("output_flag", False)
+        highs.setOptionValue("random_seed", self.settings.seed)
+        highs.setOptionValue("time_limit", max(0.1, time_left))
+        highs.setOptionValue("mip_rel_gap", self.settings.mip_gap)
         if self.settings.threads:
-            self.highs.setOptionValue("threads", self.settings.threads)
+            highs.setOptionValue("threads", self.settings.threads)
 
     def _integral(self, x: np.ndarray) -> bool:
         columns = self.integer[: len(x)]
@@ -102,14 +102,17 @@ class HighsProgramme(HighsModel):
                 rounded[j] = 1.0
         return rounded
 
-    def _run(self) -> tuple[highspy.HighsModelStatus, np.ndarray | None, float | None, float]:
-        """Run HiGHS; (status, HiGHS-space values or None, objective, dual bound)."""
-        self.highs.run()
-        status = self.highs.getModelStatus()
-        info = self.highs.getInfo()
+    @staticmethod
+    def _run(
+        highs: highspy.Highs,
+    ) -> tuple[highspy.HighsModelStatus, np.ndarray | None, float | None, float]:
+        """Run HiGHS; (status, its column values or None, objective, dual bound)."""
+        highs.run()
+        status = highs.getModelStatus()
+        info = highs.getInfo()
         if info.primal_solution_status != 2:
             return status, None, None, math.nan
-        values = np.asarray(self.highs.getSolution().col_value)
+        values = np.asarray(highs.getSolution().col_value)
         bound = info.mip_dual_bound if info.mip_node_count >= 0 else info.objective_function_value
         return status, values, info.objective_function_value, bound
 
@@ -127,22 +130,22 @@ class HighsProgramme(HighsModel):
 
         if not self.integer.any():
             return self._mip(started, left(), None, designations=False, method="lp")
-        # 1. the relaxation
-        self._reset_options(left())
-        self.set_integrality(designations=False, counts=False)
-        if self.n_columns > LARGE_LP:
-            self.highs.setOptionValue("solver", "ipm")
-            self.highs.setOptionValue("run_crossover", "on")
-        status, values, z_lp, _ = self._run()
+        # 1. the relaxation, on the model as stated (no integrality is declared there)
+        relaxation = self.relaxation
+        self._reset_options(relaxation, left())
+        if self.n_model > LARGE_LP:
+            relaxation.setOptionValue("solver", "ipm")
+            relaxation.setOptionValue("run_crossover", "on")
+        status, values, z_lp, _ = self._run(relaxation)
         if status == highspy.HighsModelStatus.kInfeasible:
             return self._outcome("infeasible", None, None, None, started, status, "lp")
         if status != highspy.HighsModelStatus.kOptimal or values is None:
             return self._mip(started, left(), warm_start, designations=True, method="mip")
         x = values[: self.n_model]
-        if self._integral(x) and self._integral_counts(values):
+        if self._integral(x):
             return self._outcome("optimal", np.round(x), z_lp, z_lp, started, status, "lp")
         # 2. an incumbent, and a proof when it is already within the gap
-        reduced = np.abs(np.asarray(self.highs.getSolution().col_dual))
+        reduced = np.abs(np.asarray(relaxation.getSolution().col_dual))
         incumbent = self._round_and_repair(x, reduced[: self.n_model])
         if not self.feasible(incumbent):
             incumbent = None
@@ -165,7 +168,7 @@ class HighsProgramme(HighsModel):
             slack = distance + 1e-9 * max(1.0, abs(z_lp))
             model_reduced = reduced[: self.n_model]
             fixed = np.flatnonzero(self.integer & (model_reduced > slack))
-            self.fix(fixed, np.round(x[fixed]))
+            self.counted.fix(fixed, np.round(x[fixed]))
         try:
             # 4. only the counts integer; 5. everything integer if a designation stays fractional
             outcome = self._mip(started, left(), incumbent, designations=False, method="counts")
@@ -175,15 +178,11 @@ class HighsProgramme(HighsModel):
                 )
         finally:
             if len(fixed):
-                self.restore_bounds()
+                self.counted.restore_bounds()
         if len(fixed):
             outcome.method += "+fixing"
             outcome.fixed = len(fixed)
         return outcome
-
-    def _integral_counts(self, values: np.ndarray) -> bool:
-        counts = values[self.n_model :]
-        return bool(np.all(np.abs(counts - np.round(counts)) <= INTEGRALITY_TOLERANCE))
 
     def _mip(
         self,
@@ -199,15 +198,15 @@ class HighsProgramme(HighsModel):
         status ``fractional`` (and its rounded repair in ``values``, when feasible, as the
         next step's start); its bound is still a valid bound.
         """
-        self._reset_options(time_left)
-        self.set_integrality(designations=designations, counts=True)
+        counted = self.counted
+        self._reset_options(counted.highs, time_left)
+        counted.set_integrality(designations=designations, counts=True)
         if warm_start is not None:
             solution = highspy.HighsSolution()
-            solution.col_value = self.lift(np.asarray(warm_start, dtype=float)).tolist()
+            solution.col_value = counted.lift(np.asarray(warm_start, dtype=float)).tolist()
             solution.value_valid = True
-            self.highs.setSolution(solution)
-        status, values, objective, bound = self._run()
-        self.set_integrality(designations=True, counts=True)
+            counted.highs.setSolution(solution)
+        status, values, objective, bound = self._run(counted.highs)
         if status == highspy.HighsModelStatus.kInfeasible:
             return self._outcome("infeasible", None, None, None, started, status, method)
         if status == highspy.HighsModelStatus.kModelEmpty:

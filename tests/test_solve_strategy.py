@@ -34,7 +34,7 @@ def test_budget_cuts_close_the_parity_gap():
     C0 provincial (180) plus nothing (50 spent): the optimum is 180 with spend 50."""
     problem = parity_problem()
     programme_ = HighsProgramme(build_model(problem), problem.settings)
-    assert programme_.cuts, "the budget row should carry rounding cuts"
+    assert programme_.counted.cuts, "the budget row should carry rounding cuts"
     outcome = programme_.solve()
     assert outcome.status == "optimal"
     result = allocate(problem)
