@@ -65,8 +65,9 @@ class AllocationResult:
     bound: float | None
     gap: float | None
     seconds: float
-    build_seconds: float
+    build_seconds: float  # Pyomo model and its compilation for HiGHS
     solve_seconds: float
+    method: str  # how the solve concluded (solve.py: lp, lp+rounding, counts, mip, +fixing)
     chosen: np.ndarray
     greedy: PlanSummary
     reasons: pd.DataFrame
@@ -113,6 +114,7 @@ class AllocationResult:
             "seconds": round(self.seconds, 4),
             "build_seconds": round(self.build_seconds, 4),
             "solve_seconds": round(self.solve_seconds, 4),
+            "method": self.method,
             "candidates": len(self.problem.candidates),
             "options": self.problem.size,
             "spend": {str(t): float(v) for t, v in self.spend.items()},
@@ -200,8 +202,9 @@ def allocate(problem: AllocationProblem, explain: bool = True) -> AllocationResu
         bound=bound,
         gap=gap,
         seconds=time.perf_counter() - started,
-        build_seconds=build_seconds,
+        build_seconds=build_seconds + outcome.compile_seconds,
         solve_seconds=outcome.seconds,
+        method=outcome.method,
         chosen=chosen,
         greedy=greedy_summary,
         reasons=reasons,
