@@ -119,9 +119,10 @@ def next_mode_value(
     return (params.planning_years * revenue * gain - cost) / profit
 
 
-def payoff_multiplier(value: np.ndarray | float, sensitivity: float) -> np.ndarray:
-    """exp(sensitivity × v), v clipped to ±5 years of profit: 1 when a mode is worth nothing."""
-    return np.exp(np.clip(sensitivity * np.asarray(value, dtype=float), -5.0, 5.0))
+def payoff_multiplier(value: np.ndarray | float, sensitivity: float, clip: float) -> np.ndarray:
+    """exp(sensitivity × v), the exponent clipped to ±``clip`` (``payoff_clip``): 1 when a
+    mode is worth nothing, never beyond e^±clip however much a mode is worth."""
+    return np.exp(np.clip(sensitivity * np.asarray(value, dtype=float), -clip, clip))
 
 
 def award_multiplier(
@@ -177,12 +178,15 @@ def true_merit(revenue: np.ndarray, share: np.ndarray, size_weight: float) -> np
     return size_weight * z(log_revenue) + (1 - size_weight) * z(np.asarray(share, dtype=float))
 
 
-def panel_scores(quality: np.ndarray, agreement: float, noise: np.ndarray) -> np.ndarray:
-    """Expert scores on a 0-100 scale: 70 + 10·(√κ·q̃ + √(1−κ)·ε), q̃ the standardised true
-    quality, ε ~ N(0, 1) the panel's error. Two panels scoring the same firms then correlate
-    κ (κ ≈ 0.23 between grant panels): most of a score's spread is noise."""
+def panel_scores(
+    quality: np.ndarray, agreement: float, noise: np.ndarray, mean: float, sd: float
+) -> np.ndarray:
+    """Expert scores on a 0-100 scale: μ + σ·(√κ·q̃ + √(1−κ)·ε), clipped to [0, 100] and
+    rounded to 0.1, q̃ the standardised true quality, ε ~ N(0, 1) the panel's error, μ and σ
+    ``score_mean`` and ``score_sd``. Two panels scoring the same firms then correlate κ
+    (κ ≈ 0.23 between grant panels): most of a score's spread is noise."""
     quality = np.asarray(quality, dtype=float)
     spread = quality.std()
     standard = (quality - quality.mean()) / spread if spread > 0 else np.zeros_like(quality)
     raw = np.sqrt(agreement) * standard + np.sqrt(1 - agreement) * np.asarray(noise)
-    return np.round(np.clip(70 + 10 * raw, 0, 100), 1)
+    return np.round(np.clip(mean + sd * raw, 0, 100), 1)

@@ -10,14 +10,8 @@ import numpy as np
 import pandas as pd
 
 from . import behaviour
-from .agents import (
-    AWARD_COLUMNS,
-    PAYMENT_COLUMNS,
-    REVOCATION_COLUMNS,
-    FirmAgent,
-    GovernmentAgent,
-    GovernmentSetup,
-)
+from .agents import AWARD_COLUMNS, PAYMENT_COLUMNS, REVOCATION_COLUMNS, FirmAgent, GovernmentSetup
+from .government import GovernmentAgent
 from .params import SERVICE_MODES, SimulationParameters
 from .population import MANUFACTURER
 
@@ -55,6 +49,7 @@ class WorldResult:
     payments: pd.DataFrame
     revocations: pd.DataFrame
     owed: float = 0.0  # 万元 designated but falling due after the simulated years
+    cancelled: float = 0.0  # 万元 owed for designations withdrawn before it was paid
 
 
 class ServitizationModel(mesa.Model):
@@ -86,7 +81,6 @@ class ServitizationModel(mesa.Model):
             draws = np.random.default_rng(stream(root, BEHAVIOUR_STREAM, i))
             uniforms, normals = draws.random((quarters, 2)), draws.standard_normal((quarters, 2))
             self.firm_agents.append(FirmAgent(self, i, row, uniforms, normals))
-        self.firms = mesa.agent.AgentSet(self.firm_agents, random=self.random)
         self.static = table.drop(columns=[c for c in DYNAMIC_COLUMNS if c in table.columns])
         self.manufacturer = (table["role"] == MANUFACTURER).to_numpy()
         self.governments = mesa.agent.AgentSet(
@@ -178,7 +172,7 @@ class ServitizationModel(mesa.Model):
             p.innovation_p, p.imitation_q, peers
         ) * behaviour.remaining_potential(n_modes, len(SERVICE_MODES))
         value = behaviour.next_mode_value(a["revenue"], a["margin"], a["target"], a["cash"], p)
-        rate = rate * behaviour.payoff_multiplier(value, p.payoff_sensitivity)
+        rate = rate * behaviour.payoff_multiplier(value, p.payoff_sensitivity, p.payoff_clip)
         self.reach = np.zeros(len(self.firm_agents), dtype=bool)
         if len(self.governments):
             now, after = self.state_table(arrays=a), self.state_table(after=True, arrays=a)
@@ -287,4 +281,5 @@ class ServitizationModel(mesa.Model):
             payments=gather("payments", PAYMENT_COLUMNS),
             revocations=gather("revocations", REVOCATION_COLUMNS),
             owed=sum(g.committed_unpaid() for g in self.governments),
+            cancelled=sum(g.ledger.cancelled for g in self.governments),
         )

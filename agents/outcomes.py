@@ -2,11 +2,14 @@
 
 Additionality and deadweight are measured, not assumed (DESIGN.md, "The simulation"): a
 manufacturer *crosses* a threshold τ if it starts below τ and ends the horizon at or above it.
-Crossing only in the award world is additional; awards to firms that cross in both worlds
-are deadweight (Dimos & Pugh 2016 find additionality of firm subsidies limited).
+Crossing only in the award world is additional; awards to firms that end at or above τ in
+the twin — already above at the start, or crossing without the award — are deadweight
+(Dimos & Pugh 2016 find additionality of firm subsidies limited).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,60 +46,78 @@ def additionality(
     """Crossings of ``threshold`` by manufacturers in each world and what they cost.
 
     additional: crossed only with awards; reversed: crossed only without (path dependence);
-    deadweight: awarded firms that crossed in both worlds; already_above: awarded firms that
-    started at or above τ; cost_per_additional: spend / (additional − reversed), None if ≤ 0.
+    net_additional: additional − reversed; cost_per_additional: spend / net_additional, None
+    if net_additional ≤ 0. deadweight: awarded firms at or above τ at the end of the twin,
+    i.e. servitized without the award (DESIGN.md: awards to firms that would have anyway),
+    split into deadweight_already_above (started at or above τ) and deadweight_crossed_anyway
+    (started below and crossed in the twin); deadweight_paid is what they were paid within
+    the horizon (from the firms' ``received``) and deadweight_paid_share its share of
+    ``spend`` (None when nothing was paid).
     """
     manufacturers = firms[firms["role"] == MANUFACTURER]
-    below = manufacturers["start_share"] < threshold
-    in_award = below & (manufacturers["end_share_award"] >= threshold)
-    in_twin = below & (manufacturers["end_share_twin"] >= threshold)
-    got = manufacturers["firm_id"].isin(awarded)
-    net = int((in_award & ~in_twin).sum()) - int((in_twin & ~in_award).sum())
+    below = (manufacturers["start_share"] < threshold).to_numpy()
+    above_award = (manufacturers["end_share_award"] >= threshold).to_numpy()
+    above_twin = (manufacturers["end_share_twin"] >= threshold).to_numpy()
+    in_award, in_twin = below & above_award, below & above_twin
+    got = manufacturers["firm_id"].isin(awarded).to_numpy()
+    deadweight = got & above_twin
+    deadweight_paid = float(manufacturers["received"].to_numpy(dtype=float)[deadweight].sum())
+    additional, reversed_ = int((in_award & ~in_twin).sum()), int((in_twin & ~in_award).sum())
+    net = additional - reversed_
     return {
         "threshold": threshold,
         "crossed_award": int(in_award.sum()),
         "crossed_twin": int(in_twin.sum()),
-        "additional": int((in_award & ~in_twin).sum()),
-        "reversed": int((in_twin & ~in_award).sum()),
+        "additional": additional,
+        "reversed": reversed_,
         "net_additional": net,
         "additional_awarded": int((in_award & ~in_twin & got).sum()),
-        "deadweight": int((in_award & in_twin & got).sum()),
-        "already_above": int((~below & got).sum()),
         "awarded_firms": int(got.sum()),
+        "deadweight": int(deadweight.sum()),
+        "deadweight_already_above": int((deadweight & ~below).sum()),
+        "deadweight_crossed_anyway": int((deadweight & below).sum()),
+        "deadweight_paid": deadweight_paid,
+        "deadweight_paid_share": deadweight_paid / spend if spend > 0 else None,
         "cost_per_additional": spend / net if net > 0 else None,
     }
 
 
+TABLE_KEYS = ["programme", "level", "year"]
+TABLE_COLUMNS = [*TABLE_KEYS, "decided", "nominations", "conferred", "committed", "paid"]
+
+
 def awards_table(award: WorldResult) -> pd.DataFrame:
-    """Designations and spend by programme, level and year: nominated (decided by the city),
-    conferred (designated), committed (the designation-year amounts owed for them) and
-    paid within the horizon (including later payments of earlier designations)."""
+    """Designations and spend by programme, level and year.
+
+    decided (designations the city made and nominations it sent up), nominations, conferred
+    and committed (everything the conferred designations will pay, later instalments and
+    payouts included) count in the year of the decision; paid counts in the year the money
+    was paid, so a later instalment has its row even in a year with no decision at that
+    programme and level, and the paid column adds up to everything paid.
+    """
     decided = award.awards
-    if decided.empty:
-        return pd.DataFrame(
-            columns=[
-                "programme",
-                "level",
-                "year",
-                "decided",
-                "nominations",
-                "conferred",
-                "committed",
-                "paid",
-            ]
-        )
-    table = (
-        decided.assign(committed=decided["cost"] * decided["conferred"])
-        .groupby(["programme", "level", "year"], as_index=False)
-        .agg(
+    rows = (
+        decided.groupby(TABLE_KEYS, as_index=False).agg(
             decided=("firm_id", "size"),
             nominations=("nomination", "sum"),
             conferred=("conferred", "sum"),
             committed=("committed", "sum"),
         )
+        if len(decided)
+        else pd.DataFrame(columns=[*TABLE_KEYS, "decided", "nominations", "conferred", "committed"])
     )
-    paid = award.payments.groupby(["programme", "level", "year"], as_index=False)["paid"].sum()
-    return table.merge(paid, on=["programme", "level", "year"], how="left").fillna({"paid": 0.0})
+    paid = (
+        award.payments.groupby(TABLE_KEYS, as_index=False)["paid"].sum()
+        if len(award.payments)
+        else pd.DataFrame(columns=[*TABLE_KEYS, "paid"])
+    )
+    if rows.empty and paid.empty:
+        return pd.DataFrame(columns=TABLE_COLUMNS)
+    table = rows.merge(paid, on=TABLE_KEYS, how="outer")
+    counts = {c: table[c].fillna(0).astype(int) for c in ("decided", "nominations", "conferred")}
+    money = {c: table[c].fillna(0.0).astype(float) for c in ("committed", "paid")}
+    table = table.assign(year=table["year"].astype(int), **counts, **money)
+    return table.sort_values(TABLE_KEYS, ignore_index=True)[TABLE_COLUMNS]
 
 
 def district_spread(award: WorldResult) -> dict[str, object]:
@@ -134,6 +155,8 @@ def compare_worlds(
         if len(award.payments)
         else pd.Series(dtype=float)
     )
+    # Everything conferred designations were to pay: paid + cancelled on withdrawal + owed.
+    committed = float(award.awards["committed"].sum()) if len(award.awards) else 0.0
     servitization = {
         "mean_service_share_start": float(award.trajectory["mean_service_share"].iloc[0]),
         "mean_service_share_award": float(end_a["mean_service_share"]),
@@ -155,8 +178,9 @@ def compare_worlds(
         },
         "spend": {
             "paid": paid,
+            "committed": committed,
+            "cancelled": award.cancelled,
             "owed_after_horizon": award.owed,
-            "committed": paid + award.owed,
             "paid_by_year": {str(k): float(v) for k, v in by_year.items()},
         },
         "additionality": [additionality(firms, awarded, x, paid) for x in params.thresholds],
@@ -164,32 +188,66 @@ def compare_worlds(
     }
 
 
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def summarise(outcomes: list[dict[str, object]]) -> dict[str, object]:
-    """Mean, min and max over replications of every number in the outcomes (flattened keys)."""
+    """Mean, min and max over replications of every number in the outcomes (flattened keys).
+
+    An outcome some replications leave undefined (None, e.g. the cost per additional firm of
+    a replication with no net additional firm) gets ``undefined``: how many; its min and max
+    are over the others and its mean is None, since the mean of the defined ones alone would
+    leave out exactly the replications where awards bought nothing (``pooled_costs`` gives a
+    cost per additional firm over all replications instead).
+    """
     flat = [_flatten(o) for o in outcomes]
     keys = sorted(
         {
             k
             for f in flat
             for k, v in f.items()
-            if isinstance(v, int | float)
-            and not isinstance(v, bool)
-            and not k.endswith(("threshold", "replication"))
+            if (v is None or _number(v)) and not k.endswith(("threshold", "replication"))
         }
     )
-    summary = {}
+    summary: dict[str, object] = {}
     for key in keys:
-        values = np.array(
-            [f[key] for f in flat if isinstance(f.get(key), int | float)], dtype=float
-        )
-        if len(values):
-            summary[key] = {
-                "mean": float(values.mean()),
-                "min": float(values.min()),
-                "max": float(values.max()),
-                "n": len(values),
-            }
+        values = np.array([f[key] for f in flat if _number(f.get(key))], dtype=float)
+        undefined = sum(1 for f in flat if key in f and f[key] is None)
+        entry: dict[str, object] = {
+            "mean": float(values.mean()) if len(values) and not undefined else None,
+            "min": float(values.min()) if len(values) else None,
+            "max": float(values.max()) if len(values) else None,
+            "n": len(values),
+        }
+        if undefined:
+            entry["undefined"] = undefined
+        summary[key] = entry
     return summary
+
+
+def pooled_costs(outcomes: list[dict[str, Any]]) -> list[dict[str, object]]:
+    """Per threshold, the cost per additional firm over all replications: Σ paid / Σ net
+    additional (None if Σ net additional ≤ 0), with the number of replications and how
+    many of them had no net additional firm (a cost of their own is undefined)."""
+    if not outcomes:
+        return []
+    paid = sum(float(o["spend"]["paid"]) for o in outcomes)
+    pooled = []
+    for k, first in enumerate(outcomes[0]["additionality"]):
+        nets = [int(o["additionality"][k]["net_additional"]) for o in outcomes]
+        total = sum(nets)
+        pooled.append(
+            {
+                "threshold": first["threshold"],
+                "cost_per_additional": paid / total if total > 0 else None,
+                "net_additional": total,
+                "paid": paid,
+                "replications": len(outcomes),
+                "without_net_additional": sum(1 for n in nets if n <= 0),
+            }
+        )
+    return pooled
 
 
 def _flatten(data: object, prefix: str = "") -> dict[str, object]:

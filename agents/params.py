@@ -104,6 +104,12 @@ class PopulationParameters(_Strict):
         ge=0,
         le=1,
     )
+    service_firm_share_beta: tuple[float, float] = _field(
+        (2.0, 3.0),
+        "Beta(a, b) law of a producer-service firm's service share above the lowest: "
+        "share = lowest + (1 − lowest)·Beta(a, b); the defaults give a mean of 70%",
+        ASSUMPTION + ": no source gives the spread of service firms' service shares",
+    )
     revenue_median: float = _field(
         10000.0,
         "median annual revenue, 万元",
@@ -121,6 +127,11 @@ class PopulationParameters(_Strict):
         lt=1,
     )
     margin_sd: float = _field(0.03, "spread of operating margins", ASSUMPTION, ge=0)
+    margin_bounds: tuple[float, float] = _field(
+        (-0.1, 0.3),
+        "lowest and highest operating margin drawn (the normal law is clipped to them)",
+        ASSUMPTION + ": keeps drawn margins within what 规上 manufacturers report",
+    )
     input_gap: tuple[float, float] = _field(
         (2.0, 12.0),
         "Beta(a, b) law of service input share minus service revenue share",
@@ -133,6 +144,20 @@ class PopulationParameters(_Strict):
         ge=0,
         le=1,
     )
+
+    @field_validator("service_firm_share_beta", "input_gap")
+    @classmethod
+    def _beta(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if min(value) <= 0:
+            raise ValueError("both parameters of a Beta law must be positive")
+        return value
+
+    @field_validator("margin_bounds")
+    @classmethod
+    def _bounds(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not -1 < value[0] < value[1] < 1:
+            raise ValueError("margin bounds must be increasing and within (−1, 1)")
+        return value
 
 
 class SimulationParameters(_Strict):
@@ -235,6 +260,13 @@ class SimulationParameters(_Strict):
         ASSUMPTION,
         ge=0,
     )
+    payoff_clip: float = _field(
+        5.0,
+        "largest |sensitivity × v| the payoff multiplier exp(sensitivity × v) takes: a mode "
+        "worth more (or less) than this moves the hazard no further",
+        ASSUMPTION + ": keeps one firm's hazard within e^±5 of its rate without the payoff",
+        gt=0,
+    )
     profit_floor: float = _field(
         0.01,
         "profit, as a share of revenue, below which a firm weighs money against this floor",
@@ -284,6 +316,16 @@ class SimulationParameters(_Strict):
         "weighted κ ≈ 0.23 between grant review panels",
         gt=0,
         le=1,
+    )
+    score_mean: float = _field(
+        70.0,
+        "mean expert score on the calls' 0-100 scale",
+        ASSUMPTION + ": the calls score out of 100 and publish no score distribution",
+        ge=0,
+        le=100,
+    )
+    score_sd: float = _field(
+        10.0, "standard deviation of expert scores (0-100 scale)", ASSUMPTION, gt=0, le=50
     )
     size_weight: float = _field(
         0.5,

@@ -81,9 +81,10 @@ def synthetic_population(
     seller_mean = min(0.95, spec.mean_service_share / spec.sells_services)
     a, b = seller_mean * spec.share_concentration, (1 - seller_mean) * spec.share_concentration
     manufacturing_share = np.where(sells, rng.beta(a, b, n), 0.0)
-    # Producer-service firms: most revenue from services to manufacturers (Zhongshan 000).
+    # Producer-service firms: most revenue from services to manufacturers (Zhongshan 000);
+    # how far above that floor is an assumption (service_firm_share_beta).
     floor = spec.service_firm_min_share
-    service_share = floor + (1 - floor) * rng.beta(2.0, 3.0, n)
+    service_share = floor + (1 - floor) * rng.beta(*spec.service_firm_share_beta, n)
     share = np.where(
         service, service_share, np.minimum(manufacturing_share, params.max_service_share)
     )
@@ -114,7 +115,7 @@ def synthetic_population(
             "revenue": np.round(
                 np.exp(rng.normal(np.log(spec.revenue_median), spec.revenue_sigma, n)), 1
             ),
-            "margin": np.clip(rng.normal(spec.margin_mean, spec.margin_sd, n), -0.1, 0.3),
+            "margin": np.clip(rng.normal(spec.margin_mean, spec.margin_sd, n), *spec.margin_bounds),
             "service_revenue_share": np.round(share, 4),
             "service_input_share": np.round(np.clip(share + rng.beta(*spec.input_gap, n), 0, 1), 4),
             "modes": modes_for_share(share, params.share_per_mode, rng),
@@ -164,7 +165,9 @@ def load_population(
         margin = table["profit"].to_numpy(dtype=float) / table["revenue"].to_numpy(dtype=float)
         table["margin"] = np.where(np.isfinite(margin), margin, spec.margin_mean)
     elif "margin" not in table.columns:
-        table["margin"] = np.clip(rng.normal(spec.margin_mean, spec.margin_sd, n), -0.1, 0.3)
+        table["margin"] = np.clip(
+            rng.normal(spec.margin_mean, spec.margin_sd, n), *spec.margin_bounds
+        )
     if "service_input_share" not in table.columns:
         table["service_input_share"] = np.clip(share + rng.beta(*spec.input_gap, n), 0, 1)
     table["service_input_share"] = table["service_input_share"].fillna(

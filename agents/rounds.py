@@ -26,6 +26,7 @@ from .population import MANUFACTURER
 
 log = logging.getLogger(__name__)
 NO_LEVEL = 99  # rank of "holds nothing in this matter": below every level
+TERM_ENDED = "term ended"  # a designation that lapses rather than being withdrawn
 
 
 def _scale(amount: Decimal | None, scale: float) -> Decimal | None:
@@ -80,12 +81,16 @@ def simulated_policy(
         else:
             kept.append(_scaled_programme(programme, params.award_scale))
     ids = {p.id for p in kept}
-    unknown = sorted(set(params.application_rules) - {"*", *policy.programme_ids})
-    if unknown:
-        raise ValueError(
-            f"simulation.application_rules names {', '.join(unknown)}, not programmes of "
-            f"policy {policy.id} (known: {', '.join(policy.programme_ids)})"
-        )
+    for setting, keys, wildcard in (
+        ("application_rules", params.application_rules, {"*"}),
+        ("payout_schedule", params.payout_schedule, set()),
+    ):
+        unknown = sorted(set(keys) - wildcard - set(policy.programme_ids))
+        if unknown:
+            raise ValueError(
+                f"simulation.{setting} names {', '.join(unknown)}, not programmes of "
+                f"policy {policy.id} (known: {', '.join(policy.programme_ids)})"
+            )
 
     def restricted(entries: list) -> list:
         out = []
@@ -161,7 +166,9 @@ class ProgrammeTerms:
     bands: list[list[tuple[Rule, float]]]
     conferral: list[float]  # chance a level is conferred once the city decides or nominates
     sectors: list[str] | None = None  # a closed sector list, if the programme has one
-    rates: list[float] = field(default_factory=list)  # belief: P(designated at level | apply)
+    # belief: P(the city designates or nominates at the level | the firm applies); a
+    # nomination's chance of being conferred is ``conferral``, kept apart
+    rates: list[float] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -284,9 +291,10 @@ def expected_award(
     payables: dict[str, np.ndarray],
     policy: Policy,
 ) -> np.ndarray:
-    """E[award] per firm, 万元: Σ over levels of (chance of designation × conferral × what
-    the city would pay), for programmes the firm can reach; programmes sharing a matter do
-    not stack, so the best of them counts (stacking "highest"), else they add up."""
+    """E[award] per firm, 万元: Σ over levels of (chance the city designates or nominates ×
+    chance of conferral × what the city would pay), for programmes the firm can reach;
+    programmes sharing a matter do not stack, so the best of them counts (stacking
+    "highest"), else they add up. ``rates`` leave conferral out, so it counts once here."""
     n = len(next(iter(reachable.values()))) if reachable else 0
     by_matter: dict[str, np.ndarray] = {}
     for term in terms:
@@ -300,11 +308,14 @@ def expected_award(
 def paced_policy(policy: Policy, year: int, made: pd.DataFrame) -> Policy:
     """The policy for one yearly round: each horizon quota spread over the years it has
     left. A minimum of m with d already made and k years to go (this one included) asks
-    ⌈(m − d)/k⌉ this year; a maximum of M allows M − d. Nominations count when made."""
+    ⌈(m − d)/k⌉ this year; a maximum of M allows M − d. Nominations count when made.
+    Yearly quotas apply to this year only (the round's solve spans the later years for
+    their budgets, but decides nothing in them)."""
     quotas: list[Quota] = []
     for quota in policy.quotas:
         if quota.per != "horizon":
-            quotas.append(quota)
+            if quota.years is None or year in quota.years:
+                quotas.append(quota.model_copy(update={"years": [year]}))
             continue
         years = [t for t in (quota.years or policy.year_range) if t >= year]
         if year not in years:
@@ -365,7 +376,7 @@ def revocation_reasons(
             if (period.years and year - start >= period.years) or (
                 period.ends and year > period.ends
             ):
-                reasons[k] = "term ended"
+                reasons[k] = TERM_ENDED
     return reasons
 
 

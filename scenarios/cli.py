@@ -1,4 +1,4 @@
-"""The ``liangye`` command line: run, allocate, validate."""
+"""The ``liangye`` command line: run, simulate, allocate, frontier, validate."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import os
 import sys
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -26,7 +26,11 @@ from .display import show_allocation, show_problems
 from .loader import load_policy_reference, load_scenario, scenario_hash
 from .policy_commands import policy_app
 from .runner import run_allocation, save_allocation
+from .schema import Scenario
 from .validate import validate_file
+
+if TYPE_CHECKING:  # the simulation loads Mesa: only the commands that simulate import it
+    from .simulate import SimulationRun
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False
@@ -166,14 +170,68 @@ def run(
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """Run a scenario: allocate and write the results under results/runs/."""
+    """Run a scenario: allocate, then simulate its awards against a no-award twin; write both
+    under results/runs/ (the simulation in the run's simulation/ folder)."""
     _setup_logging(verbose)
     loaded, base = load_scenario(scenario, set_ or [])
+    command = " ".join(sys.argv)
     with console.status(f"allocating {loaded.id}…", spinner="dots") if not as_json else _nothing():
         result = run_allocation(loaded, base)
     folder = out or new_run_dir(None, loaded.id, scenario_hash(loaded))
-    written = save_allocation(result, folder, loaded.outputs, loaded, command=" ".join(sys.argv))
-    _finish(result, as_json, folder, written)
+    written = save_allocation(result, folder, loaded.outputs, loaded, command=command)
+    simulation = _simulate(loaded, base, folder / "simulation", None, None, as_json, command)
+    if as_json:
+        summary = simulation.summary()
+        answer = {
+            **result.to_dict(),
+            "folder": str(folder),
+            "simulation": {
+                "folder": str(folder / "simulation"),
+                "seed": simulation.seed,
+                "replications": len(simulation.outcomes),
+                "summary": summary["summary"],
+                "cost_per_additional": summary["cost_per_additional"],
+            },
+        }
+        sys.stdout.write(json.dumps(answer, ensure_ascii=False, default=str) + "\n")
+    else:
+        from .simulate import headline_table
+
+        show_allocation(console, result)
+        console.print(headline_table(simulation))
+        console.print(f"written: {written[0].parent} (simulation in simulation/)", highlight=False)
+    if result.status == "infeasible":
+        raise typer.Exit(EXIT_INFEASIBLE)
+
+
+def _simulate(
+    loaded: Scenario,
+    base: Path,
+    folder: Path,
+    seed: int | None,
+    replications: int | None,
+    quiet: bool,
+    command: str,
+) -> SimulationRun:
+    """Simulate ``loaded`` into ``folder`` with a progress bar on stderr (none if ``quiet``)."""
+    # Imported here so that the commands that do not simulate start without loading Mesa.
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from .simulate import simulate_into
+
+    logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=errors, disable=quiet) as bar:
+        task = bar.add_task(f"simulating {loaded.id} (quarters, both worlds)", total=None)
+        return simulate_into(
+            folder,
+            loaded,
+            base,
+            seed,
+            replications,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            command=command,
+        )
 
 
 @app.command()
@@ -201,37 +259,17 @@ def simulate(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Simulate a scenario's awards against a no-award twin and write results/runs/."""
-    # Imported here so that the other commands start without loading Mesa.
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-    from rich.table import Table
-
-    from .simulate import headline, run_simulation
-
     _setup_logging(verbose)
-    logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     loaded, base = load_scenario(scenario, set_ or [])
-    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=errors, disable=as_json) as bar:
-        task = bar.add_task(f"simulating {loaded.id} (quarters, both worlds)", total=None)
-        run, folder = run_simulation(
-            loaded,
-            base,
-            seed,
-            replications,
-            out,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-            command=" ".join(sys.argv),
-        )
+    folder = out or new_run_dir(None, f"{loaded.id}-sim", scenario_hash(loaded))
+    run = _simulate(loaded, base, folder, seed, replications, as_json, " ".join(sys.argv))
     if as_json:
         summary = {**run.summary(), "folder": str(folder)}
         sys.stdout.write(json.dumps(summary, ensure_ascii=False, default=str) + "\n")
         return
-    table = Table(title=f"{loaded.id}: awards against the no-award twin (seed {run.seed})")
-    table.add_column("outcome")
-    table.add_column("mean over replications", justify="right")
-    for label, value in headline(run):
-        table.add_row(label, value)
-    console.print(table)
+    from .simulate import headline_table
+
+    console.print(headline_table(run))
     console.print(f"written: {folder}", highlight=False)
 
 

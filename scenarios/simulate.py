@@ -10,10 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from rich.table import Table
 
 from liangye.agents.agents import GovernmentSetup
 from liangye.agents.model import POPULATION_STREAM, stream
-from liangye.agents.outcomes import firm_outcomes, summarise, trajectories
+from liangye.agents.outcomes import firm_outcomes, pooled_costs, summarise, trajectories
 from liangye.agents.params import SimulationParameters
 from liangye.agents.population import firm_population
 from liangye.agents.replication import run_replication
@@ -21,6 +22,7 @@ from liangye.results.store import new_run_dir, write_json, write_manifest, write
 
 from .loader import load_policy_reference, scenario_hash
 from .schema import Scenario
+from .tiers import with_tier_design
 
 log = logging.getLogger(__name__)
 
@@ -43,29 +45,33 @@ class SimulationRun:
     seconds: list[float] = field(default_factory=list)
 
     def summary(self) -> dict[str, object]:
-        """The JSON summary: settings, each replication's outcomes, and their spread."""
+        """The JSON summary: settings, each replication's outcomes, their spread and the
+        pooled cost per additional firm. Nothing in it depends on the machine or the clock
+        (timings go to the manifest), so the same scenario and seed give the same summary."""
         return {
             "scenario": self.scenario.id,
             "seed": self.seed,
             "replications": len(self.outcomes),
             "start_year": self.start_year,
             "quarters": self.params.quarters,
-            "seconds_per_replication": [round(s, 3) for s in self.seconds],
             "parameters": self.params.model_dump(mode="json"),
             "runs": self.outcomes,
             "summary": summarise(self.outcomes),
+            "cost_per_additional": pooled_costs(self.outcomes),
         }
 
 
 def simulation_setup(
     scenario: Scenario, base: Path
 ) -> tuple[SimulationParameters, list[GovernmentSetup], int]:
-    """Parameters, the government (the scenario's policy, budget and allocation settings)
-    and the first simulated year (the simulation's, else the scenario's, else the policy's)."""
+    """Parameters, the government (the scenario's policy, budget and allocation settings,
+    with its tier design applied as ``liangye run`` applies it) and the first simulated year
+    (the simulation's, else the scenario's, else the policy's)."""
     params = scenario.simulation
     policy = load_policy_reference(scenario.policy, base)
     start = params.start_year or (scenario.years[0] if scenario.years else policy.years[0])
-    return params, [GovernmentSetup(policy, scenario.budget, scenario.allocation)], start
+    settings = with_tier_design(scenario.allocation, policy, scenario.tier_design)
+    return params, [GovernmentSetup(policy, scenario.budget, settings)], start
 
 
 def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
@@ -123,16 +129,29 @@ def simulate_scenario(
     return run
 
 
-def save_simulation(run: SimulationRun, folder: Path) -> list[Path]:
-    """Write the trajectories, awards, payments and firms (Parquet) and summary.json."""
+def save_simulation(run: SimulationRun, folder: Path, command: str | None = None) -> list[Path]:
+    """Write the trajectories, awards, payments and firms (Parquet), summary.json, and
+    manifest.json (scenario, its hash, versions, seed, and the seconds each replication
+    took: kept out of summary.json so that it is the same for the same scenario and seed)."""
     folder.mkdir(parents=True, exist_ok=True)
-    return [
+    written = [
         write_parquet(folder / "trajectories.parquet", run.trajectories),
         write_parquet(folder / "awards.parquet", run.awards),
         write_parquet(folder / "payments.parquet", run.payments),
         write_parquet(folder / "firms.parquet", run.firms),
         write_json(folder / "summary.json", run.summary()),
     ]
+    manifest = write_manifest(
+        folder,
+        kind="simulation",
+        scenario=run.scenario.model_dump(mode="json"),
+        scenario_hash=scenario_hash(run.scenario),
+        seed=run.seed,
+        replications=len(run.outcomes),
+        seconds_per_replication=[round(s, 3) for s in run.seconds],
+        command=command,
+    )
+    return [*written, manifest]
 
 
 def simulate_into(
@@ -142,11 +161,12 @@ def simulate_into(
     seed: int | None = None,
     replications: int | None = None,
     progress: Progress | None = None,
+    command: str | None = None,
 ) -> SimulationRun:
-    """Simulate and write into ``folder`` (e.g. ``<run>/simulation`` of ``liangye run``)
-    without a manifest: the caller's run folder has its own."""
+    """Simulate and write into ``folder`` (``<run>/simulation`` of ``liangye run``), with
+    the simulation's own manifest."""
     run = simulate_scenario(scenario, base, seed, replications, progress)
-    save_simulation(run, folder)
+    save_simulation(run, folder, command)
     return run
 
 
@@ -161,19 +181,8 @@ def run_simulation(
 ) -> tuple[SimulationRun, Path]:
     """Simulate a scenario into a run folder (``out``, or a new one under results/runs/)
     with a manifest; return the run and the folder."""
-    run = simulate_scenario(scenario, base, seed, replications, progress)
     folder = out or new_run_dir(None, f"{scenario.id}-sim", scenario_hash(scenario))
-    save_simulation(run, folder)
-    write_manifest(
-        folder,
-        kind="simulation",
-        scenario=scenario.model_dump(mode="json"),
-        scenario_hash=scenario_hash(scenario),
-        seed=run.seed,
-        replications=len(run.outcomes),
-        command=command,
-    )
-    return run, folder
+    return simulate_into(folder, scenario, base, seed, replications, progress, command), folder
 
 
 def headline(run: SimulationRun) -> list[tuple[str, str]]:
@@ -182,7 +191,7 @@ def headline(run: SimulationRun) -> list[tuple[str, str]]:
 
     def mean(key: str, form: str = "{:.3f}") -> str:
         value = summary.get(key)
-        return form.format(value["mean"]) if value else "–"
+        return form.format(value["mean"]) if value and value["mean"] is not None else "–"
 
     rows = [
         ("replications", str(len(run.outcomes))),
@@ -209,15 +218,46 @@ def headline(run: SimulationRun) -> list[tuple[str, str]]:
         ),
         ("paid, 万元", mean("spend.paid", "{:,.0f}")),
     ]
+    pooled = {round(p["threshold"] * 100): p for p in pooled_costs(run.outcomes)}
     for x in run.params.thresholds:
         key = f"additionality.{round(x * 100)}"
         rows.append(
             (
-                f"additional firms ≥ {x:.0%} (deadweight awards)",
-                f"{mean(f'{key}.net_additional', '{:.1f}')} ({mean(f'{key}.deadweight', '{:.1f}')})",
+                f"net additional firms ≥ {x:.0%}",
+                mean(f"{key}.net_additional", "{:.1f}"),
             )
         )
         rows.append(
-            (f"万元 per additional firm ≥ {x:.0%}", mean(f"{key}.cost_per_additional", "{:,.0f}"))
+            (
+                f"deadweight ≥ {x:.0%} (already above / crossed anyway), money",
+                f"{mean(f'{key}.deadweight', '{:.1f}')} "
+                f"({mean(f'{key}.deadweight_already_above', '{:.1f}')} / "
+                f"{mean(f'{key}.deadweight_crossed_anyway', '{:.1f}')}), "
+                f"{mean(f'{key}.deadweight_paid_share', '{:.0%}')}",
+            )
+        )
+        cost = pooled.get(round(x * 100), {})
+        value = cost.get("cost_per_additional")
+        note = (
+            f" ({cost['without_net_additional']} of {cost['replications']} replications "
+            "without a net additional firm)"
+            if cost.get("without_net_additional")
+            else ""
+        )
+        rows.append(
+            (
+                f"万元 per additional firm ≥ {x:.0%} (pooled)",
+                ("–" if value is None else f"{value:,.0f}") + note,
+            )
         )
     return rows
+
+
+def headline_table(run: SimulationRun) -> Table:
+    """The headline rows as a rich table for the terminal."""
+    table = Table(title=f"{run.scenario.id}: awards against the no-award twin (seed {run.seed})")
+    table.add_column("outcome")
+    table.add_column("mean over replications", justify="right")
+    for label, value in headline(run):
+        table.add_row(label, value)
+    return table

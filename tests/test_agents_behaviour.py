@@ -71,7 +71,9 @@ def test_value_of_the_next_mode_in_years_of_profit():
         DEFAULTS,
     )
     np.testing.assert_allclose(value, [-0.5, -0.3, 0.4])
-    np.testing.assert_allclose(behaviour.payoff_multiplier(value, 1.0), np.exp([-0.5, -0.3, 0.4]))
+    np.testing.assert_allclose(
+        behaviour.payoff_multiplier(value, 1.0, 5.0), np.exp([-0.5, -0.3, 0.4])
+    )
 
 
 def test_award_weighed_against_profit_and_the_threshold_pull():
@@ -114,8 +116,27 @@ def test_two_panels_agree_as_weakly_as_kappa():
     panel without noise (κ = 1) ranks firms exactly by quality."""
     rng = np.random.default_rng(0)
     quality = rng.normal(size=20000)
-    first = behaviour.panel_scores(quality, 0.23, rng.normal(size=20000))
-    second = behaviour.panel_scores(quality, 0.23, rng.normal(size=20000))
+    first = behaviour.panel_scores(quality, 0.23, rng.normal(size=20000), 70.0, 10.0)
+    second = behaviour.panel_scores(quality, 0.23, rng.normal(size=20000), 70.0, 10.0)
     assert np.corrcoef(first, second)[0, 1] == pytest.approx(0.23, abs=0.03)
-    exact = behaviour.panel_scores(quality[:50], 1.0, np.zeros(50))
+    exact = behaviour.panel_scores(quality[:50], 1.0, np.zeros(50), 70.0, 10.0)
     assert np.all(np.diff(exact[np.argsort(quality[:50])]) >= 0)
+
+
+def test_payoff_multiplier_is_bounded_by_payoff_clip():
+    """exp(β·v) with |β·v| ≤ clip: v = 10 and −10 years of profit at clip 2 give e^±2;
+    v = 0.5 is inside the bound: e^0.5."""
+    np.testing.assert_allclose(
+        behaviour.payoff_multiplier(np.array([10.0, -10.0, 0.5]), 1.0, 2.0),
+        np.exp([2.0, -2.0, 0.5]),
+    )
+
+
+def test_panel_scores_use_the_named_score_scale():
+    """Quality 0, 1, 2 standardises to −1.2247, 0, 1.2247; a noiseless panel (κ = 1) with
+    mean 60 and spread 5 scores 60 ∓ 6.12 → 53.9, 60.0, 66.1 (rounded to 0.1); a score
+    scale pushing past 100 is clipped to it."""
+    scores = behaviour.panel_scores(np.array([0.0, 1.0, 2.0]), 1.0, np.zeros(3), 60.0, 5.0)
+    np.testing.assert_allclose(scores, [53.9, 60.0, 66.1])
+    high = behaviour.panel_scores(np.array([0.0, 1.0, 2.0]), 1.0, np.zeros(3), 95.0, 10.0)
+    np.testing.assert_allclose(high, [82.8, 95.0, 100.0])

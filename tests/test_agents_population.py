@@ -79,3 +79,27 @@ def test_unknown_modes_are_reported(tmp_path):
     )
     with pytest.raises(InputError, match="teleportation"):
         load_population(path, SimulationParameters(), 0)
+
+
+def test_service_firm_shares_and_margins_follow_their_named_parameters():
+    """Producer-service shares are lowest + (1 − lowest)·Beta(a, b): with a = b = 10⁶ the Beta
+    draw is ½ to within 0.005, so shares are 0.5 + 0.5·½ = 0.75. Margins are a normal law
+    clipped to margin_bounds: a 1% spread around 5.8% clipped to [0.05, 0.06] stays there."""
+    spec = PopulationParameters(
+        firms=3000,
+        service_firm_share_beta=(1e6, 1e6),
+        margin_sd=0.01,
+        margin_bounds=(0.05, 0.06),
+    )
+    table = synthetic_population(SimulationParameters(population=spec), 3)
+    services = table[table["role"] == SERVICE]["service_revenue_share"]
+    assert services.to_numpy() == pytest.approx(0.75, abs=0.003)
+    assert table["margin"].between(0.05, 0.06).all()
+    assert table["margin"].min() == 0.05 and table["margin"].max() == 0.06
+
+
+def test_beta_laws_and_margin_bounds_are_checked():
+    with pytest.raises(ValueError, match="Beta"):
+        PopulationParameters(service_firm_share_beta=(0.0, 3.0))
+    with pytest.raises(ValueError, match="margin bounds"):
+        PopulationParameters(margin_bounds=(0.3, -0.1))

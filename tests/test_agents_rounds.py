@@ -124,3 +124,22 @@ def test_holders_below_the_bar_lose_their_designation():
     assert revocation_reasons(term, holders, [2024, 2024], 2025, params) == [None, "below the bar"]
     off = params.model_copy(update={"revoke_below_bar": False})
     assert revocation_reasons(term, holders, [2024, 2024], 2025, off) == [None, None]
+
+
+def test_payout_schedule_must_name_programmes_of_the_policy():
+    """A schedule for a programme the policy does not have is an error naming it (it would
+    otherwise be ignored and every award paid at once)."""
+    params = SimulationParameters(payout_schedule={"paid": [0.5, 0.5], "piad": [1.0]})
+    with pytest.raises(ValueError, match="payout_schedule names piad"):
+        simulated_policy(policy(), AllocationSettings(), params, COLUMNS)
+
+
+def test_yearly_quotas_bind_the_round_year_only():
+    """A round's solve spans the later years for their budgets; a yearly minimum of 10 must
+    not ask for 10 designations in years the round does not decide: it is kept for the round
+    year alone. A yearly quota limited to 2025 is dropped in 2024's round."""
+    paced = paced_policy(policy(), 2024, pd.DataFrame(columns=["programme", "level", "year"]))
+    assert paced.quotas[1].per == "year" and paced.quotas[1].years == [2024]
+    only_2025 = policy(quotas=[{"programmes": ["paid"], "per": "year", "years": [2025], "min": 3}])
+    assert paced_policy(only_2025, 2024, pd.DataFrame()).quotas == []
+    assert paced_policy(only_2025, 2025, pd.DataFrame()).quotas[0].years == [2025]

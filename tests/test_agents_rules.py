@@ -157,7 +157,9 @@ def test_round_nominates_pays_in_instalments_and_revokes_below_the_bar():
     conferred with probability 1) or 20 at municipal; merit weights 2/1 make the city nominate
     everyone provincially; everybody applies. Payout 50/50 over two years.
       2024Q4: A and B (25%) designated provincial, 25 each paid; C (10%) cannot apply.
-      2025Q4: the second 25 each; A, pushed to 10% before the round, loses its designation.
+      2025Q4: A, pushed to 10% before the round, loses its designation, and with it the 25
+              still owed (cancelled, not paid); B gets its second 25.
+      Paid: 50 in 2024, 25 in 2025; cancelled 25; nothing owed after the horizon.
     """
     levels = [
         {"level": "provincial", "amount": 50, "conferred_by": "provincial"},
@@ -199,10 +201,11 @@ def test_round_nominates_pays_in_instalments_and_revokes_below_the_bar():
         model.step()
     result = model.results()
     assert a.held == {} and b.held[("mini", "demo")].level == "provincial"
-    assert [a.received, b.received] == [50.0, 50.0]
-    revoked = result.revocations[["year", "firm_id", "level", "reason"]].values.tolist()
-    assert revoked == [[2025, "A", "provincial", "below the bar"]]
-    assert result.payments.groupby("year")["paid"].sum().to_dict() == {2024: 50.0, 2025: 50.0}
+    assert [a.received, b.received] == [25.0, 50.0]
+    revoked = result.revocations[["year", "firm_id", "level", "reason", "cancelled"]]
+    assert revoked.values.tolist() == [[2025, "A", "provincial", "below the bar", 25.0]]
+    assert result.payments.groupby("year")["paid"].sum().to_dict() == {2024: 50.0, 2025: 25.0}
+    assert result.cancelled == 25.0 and result.owed == 0.0
 
 
 def test_failed_nominations_are_not_paid():

@@ -1,0 +1,254 @@
+"""A government's money in the simulation: what a round may still commit, instalments owed,
+cancelled on withdrawal and charged to the years they fall in, all worked out by hand.
+
+The model tests use firms whose state never moves (no adoption, no noise) at a 25% service
+share, above the 20% application bar, and a one-programme policy paying a municipal tier.
+Everybody applies, so who is chosen depends only on noisy scores; the money does not.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from liangye.agents.agents import GovernmentSetup
+from liangye.agents.ledger import (
+    Instalment,
+    Ledger,
+    budget_horizon,
+    option_dues,
+    round_budget,
+    with_payout_schedule,
+)
+from liangye.agents.model import ServitizationModel
+from liangye.agents.params import SimulationParameters
+from liangye.model.errors import InputError
+from liangye.model.options import build_problem
+from liangye.model.policy import policy_from_dict
+from liangye.model.settings import AllocationSettings, Budget
+
+STILL = {
+    "share_noise": 0.0,
+    "revenue_volatility": 0.0,
+    "revenue_growth": 0.0,
+    "innovation_p": 0.0,
+    "imitation_q": 0.0,
+    "application_rate": 1.0,
+}
+
+
+def money(per_year: dict[int, float] | None = None, **extra: object) -> Budget:
+    return Budget(per_year={t: Decimal(str(v)) for t, v in (per_year or {}).items()}, **extra)
+
+
+def as_floats(budget: Budget) -> dict[int, float]:
+    return {t: float(v) for t, v in budget.per_year.items()}
+
+
+def demo_policy(last_year: int, amount: float = 20, **level: object):
+    return policy_from_dict(
+        {
+            "id": "mini",
+            "title": "测试",
+            "years": [2024, last_year],
+            "programmes": [
+                {
+                    "id": "demo",
+                    "name": "示范",
+                    "reference": "t",
+                    "levels": [
+                        {
+                            "level": "municipal",
+                            "amount": amount,
+                            "conferred_by": "municipal",
+                            **level,
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+
+
+def firm_table(n: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": [f"F{i}" for i in range(1, n + 1)],
+            "name": [f"F{i}" for i in range(1, n + 1)],
+            "kind": "enterprise",
+            "role": "manufacturer",
+            "district": "A",
+            "sector": "S",
+            "park": None,
+            "revenue": 10000.0,
+            "margin": 0.05,
+            "service_revenue_share": 0.25,
+            "service_input_share": 0.35,
+            "modes": "industrial_design",
+            "design_prize": False,
+            "market_share_rank": np.nan,
+            "held": None,
+        }
+    )
+
+
+def simulate(n: int, policy, budget: Budget, years: int, **params: object):
+    model = ServitizationModel(
+        firm_table(n),
+        SimulationParameters(quarters=4 * years, **STILL, **params),
+        [GovernmentSetup(policy, budget, AllocationSettings())],
+        seed=0,
+    )
+    return model, model.run()
+
+
+def paid_by_year(result) -> dict[int, float]:
+    return result.payments.groupby("year")["paid"].sum().to_dict()
+
+
+# --- what a round may still commit ---
+
+
+def test_round_budget_takes_off_what_earlier_rounds_owe():
+    """B = 100 a year 2024-2026; the 2025 round, with 30 owed in 2025 and 120 in 2026:
+    2025: 100 − 30 = 70; 2026: 100 − 120 < 0 → 0. 2024 is past and not in the round."""
+    budget = money({2024: 100, 2025: 100, 2026: 100})
+    left = round_budget(budget, [2024, 2025, 2026], 2025, {2024: 90.0}, {2025: 30.0, 2026: 120.0})
+    assert as_floats(left) == {2025: 70.0, 2026: 0.0} and left.total is None
+
+
+def test_round_budget_carries_unspent_money_over():
+    """Carry-over, B = 100 a year, 90 paid in 2024 (10 carried):
+    owed 30 in 2025 and 20 in 2026: C_2025 = 10 + 70 = 80, C_2026 = 80 + 80 = 160, so the
+    round may spend 80 by 2025 and 80 more in 2026;
+    owed 30 and 150: C_2026 = 80 − 50 = 30 binds 2025 as well (whatever 2025 spends still
+    counts by 2026): L = (30, 30), so 30 in 2025 and nothing more in 2026."""
+    budget = money({2024: 100, 2025: 100, 2026: 100}, carry_over=True)
+    horizon, paid = [2024, 2025, 2026], {2024: 90.0}
+    left = round_budget(budget, horizon, 2025, paid, {2025: 30.0, 2026: 20.0})
+    assert as_floats(left) == {2025: 80.0, 2026: 80.0} and left.carry_over
+    left = round_budget(budget, horizon, 2025, paid, {2025: 30.0, 2026: 150.0})
+    assert as_floats(left) == {2025: 30.0, 2026: 0.0}
+
+
+def test_round_budget_keeps_to_what_is_left_of_the_horizon_total():
+    """Total 300 over 2024-2026, no yearly lines: 120 paid in 2024, 50 owed in 2025 and 40
+    in 2026 leave 300 − 120 − 90 = 90; a total already spent leaves 0, not less."""
+    budget = money(total=Decimal(300))
+    left = round_budget(budget, [2024, 2025, 2026], 2025, {2024: 120.0}, {2025: 50.0, 2026: 40.0})
+    assert left.per_year == {} and left.total == Decimal(90)
+    spent = round_budget(budget, [2024, 2025, 2026], 2025, {2024: 350.0}, {})
+    assert spent.total == Decimal(0)
+
+
+def test_budget_horizon_is_the_policy_years_with_a_yearly_line():
+    assert budget_horizon(money(), [2024, 2025, 2026]) == [2024, 2025, 2026]
+    assert budget_horizon(money({2024: 1, 2025: 1}), [2024, 2025, 2026]) == [2024, 2025]
+
+
+def test_ledger_pays_what_falls_due_and_cancels_what_a_withdrawn_designation_owes():
+    """Firm 0 is owed 25 in 2024 and 2025 for demo and 10 in 2025 for another programme;
+    firm 1 25 in 2025. 2024: 25 paid. Cancelling firm 0's demo frees its 2025 instalment
+    (25) only: owed in 2025 drops from 60 to 35."""
+    ledger = Ledger()
+    ledger.owe(
+        [
+            Instalment(2024, 0, "demo", "provincial", 25.0),
+            Instalment(2025, 0, "demo", "provincial", 25.0),
+            Instalment(2025, 0, "other", "municipal", 10.0),
+            Instalment(2025, 1, "demo", "provincial", 25.0),
+        ]
+    )
+    assert [p.amount for p in ledger.fall_due(2024)] == [25.0] and ledger.paid == {2024: 25.0}
+    assert ledger.owed_by_year() == {2025: 60.0}
+    assert ledger.cancel(0, "demo") == 25.0
+    assert ledger.owed_by_year() == {2025: 35.0} and ledger.cancelled == 25.0
+    assert ledger.owed() == 35.0
+
+
+def test_payout_schedule_splits_an_option_over_its_years():
+    """Amount 40 paid 50/30/20 from the designation year 2024: the option costs 20 in 2024,
+    and later payments of 12 in 2025 and 8 in 2026 (beside the policy's own later payout of
+    5 in 2025: 17 then); its full cost stays 40."""
+    policy = demo_policy(2026, 40, payouts=[{"amount": 5, "years_after": [1]}])
+    table = firm_table(1).assign(row="row 2")
+    apps = pd.DataFrame(
+        [{"candidate_id": "F1", "programme": "demo", "level": "municipal", "year": 2024}]
+    ).assign(score=70.0, row="-")
+    problem = build_problem(policy, table, money(), AllocationSettings(), [2024, 2025, 2026], apps)
+    split, full = with_payout_schedule(problem, {"demo": [0.5, 0.3, 0.2]})
+    assert float(full[0]) == 40.0 and split.options["expected_cost"].tolist() == [20.0]
+    assert option_dues(split, 0) == [(2024, 20.0), (2025, 17.0), (2026, 8.0)]
+    assert option_dues(problem, 0) == [(2024, 40.0), (2025, 5.0)]
+
+
+# --- the rounds in the model ---
+
+
+def test_a_horizon_total_limits_the_rounds():
+    """Total 50 over 2024-2026 and three firms asking 20 each: 2024 designates two (40);
+    10 left is less than one award, so 2025 and 2026 designate nobody. (Before the total
+    was kept, the rounds had no limit and 2024 paid 60.)"""
+    _, result = simulate(3, demo_policy(2026), money(total=Decimal(50)), years=3)
+    assert paid_by_year(result) == {2024: 40.0}
+    assert result.awards["year"].tolist() == [2024, 2024]
+
+
+def test_carry_over_moves_unspent_money_to_the_next_round():
+    """30 a year with carry-over, three firms asking 20: 2024 designates one (10 unspent),
+    2025 has 30 + 10 = 40 and designates the other two."""
+    budget = money({2024: 30, 2025: 30}, carry_over=True)
+    _, result = simulate(3, demo_policy(2025), budget, years=2)
+    assert paid_by_year(result) == {2024: 20.0, 2025: 40.0}
+
+
+def test_later_payouts_are_charged_to_the_years_they_fall_in():
+    """The tier pays 20 on designation and 20 the year after; 40 a year, four firms.
+    2024's round sees both years: two designations (40 in 2024, 40 owed in 2025). 2025's
+    round has 40 − 40 = 0 left and designates nobody, so 2025 pays 40, not 80."""
+    policy = demo_policy(2025, 20, payouts=[{"amount": 20, "years_after": [1]}])
+    _, result = simulate(4, policy, money({2024: 40, 2025: 40}), years=2)
+    assert paid_by_year(result) == {2024: 40.0, 2025: 40.0}
+    assert result.awards["year"].tolist() == [2024, 2024]
+    assert result.awards["committed"].tolist() == [40.0, 40.0]
+
+
+def test_instalments_of_a_payout_schedule_are_charged_to_their_years():
+    """Tier 40 paid half now, half next year; 40 a year, four firms. 2024: two designations
+    (20 + 20 now, 20 + 20 owed in 2025); 2025 has nothing left. Paid 40 and 40, each award
+    costing 40 in all."""
+    params = {"payout_schedule": {"demo": [0.5, 0.5]}}
+    _, result = simulate(4, demo_policy(2025, 40), money({2024: 40, 2025: 40}), 2, **params)
+    assert paid_by_year(result) == {2024: 40.0, 2025: 40.0}
+    assert result.awards[["year", "cost", "committed"]].values.tolist() == [[2024, 40, 40]] * 2
+
+
+def test_a_withdrawn_designation_frees_its_instalments_for_the_round():
+    """As above, but one 2024 holder falls below the bar before 2025's round: its second 20
+    is cancelled, which leaves 20 of 2025's money for one new designation (20 now, 20 in
+    2026, after the horizon). 2025 pays the other holder's 20 and the new firm's 20."""
+    policy, budget = demo_policy(2025, 40), money({2024: 40, 2025: 40})
+    model = ServitizationModel(
+        firm_table(4),
+        SimulationParameters(quarters=8, payout_schedule={"demo": [0.5, 0.5]}, **STILL),
+        [GovernmentSetup(policy, budget, AllocationSettings())],
+        seed=0,
+    )
+    for _ in range(4):
+        model.step()
+    holder = next(f for f in model.firm_agents if f.held)
+    holder.share = holder.base_share = 0.10
+    for _ in range(4):
+        model.step()
+    result = model.results()
+    assert paid_by_year(result) == {2024: 40.0, 2025: 40.0}
+    assert holder.received == 20.0 and result.cancelled == 20.0 and result.owed == 20.0
+    assert result.awards.groupby("year").size().to_dict() == {2024: 2, 2025: 1}
+
+
+def test_a_budget_by_year_must_cover_every_round():
+    with pytest.raises(InputError, match="no budget for \\[2025\\]"):
+        simulate(2, demo_policy(2025), money({2024: 100}), years=2)
