@@ -166,10 +166,14 @@ def test_jiaxing_spin_off_bands_and_rebate():
     rows = [
         {"id": "r1亿", "revenue": 10000.0, "wholesale_retail": False},  # 1亿 is not 超过1亿
         {"id": "r1亿+", "revenue": 10000.1, "wholesale_retail": False},
+        {"id": "r5000", "revenue": 5000.0, "wholesale_retail": False},  # 10: not 超过5000万
+        {"id": "r5000+", "revenue": 5000.1, "wholesale_retail": False},
         {"id": "r2000", "revenue": 2000.0, "wholesale_retail": False},
         {"id": "r2000+", "revenue": 2000.1, "wholesale_retail": False},
         {"id": "w20亿", "revenue": 200000.0, "wholesale_retail": True},
         {"id": "w20亿+", "revenue": 200000.1, "wholesale_retail": True},
+        {"id": "w10亿", "revenue": 100000.0, "wholesale_retail": True},  # 10: not 超过10亿
+        {"id": "w10亿+", "revenue": 100000.1, "wholesale_retail": True},
         {"id": "w5亿", "revenue": 50000.0, "wholesale_retail": True},
         {"id": "w1亿+", "revenue": 10000.1, "wholesale_retail": True},  # retail needs > 5亿
         {
@@ -193,7 +197,11 @@ def test_jiaxing_spin_off_bands_and_rebate():
     assert paid == {
         "r1亿": Decimal(20),
         "r1亿+": Decimal(50),
+        "r5000": Decimal(10),
+        "r5000+": Decimal(20),
         "r2000+": Decimal(10),
+        "w10亿": Decimal(10),
+        "w10亿+": Decimal(20),
         "w20亿": Decimal(20),
         "w20亿+": Decimal(50),
     }
