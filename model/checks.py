@@ -66,10 +66,11 @@ def plan_violations(problem: AllocationProblem, chosen: np.ndarray) -> list[str]
         carried = limit - spend[t]
     if budget.total is not None and sum(spend.values()) > budget.total + tolerance:
         problems.append(f"spends {sum(spend.values())} over the horizon budget {budget.total}")
-    selected = set(chosen.tolist())
+    selected = np.zeros(problem.size, dtype=bool)
+    selected[chosen] = True
     for q, t, scope in quota_scopes(problem):
         quota = policy.quotas[q]
-        count = sum(1 for o in scope if o in selected)
+        count = int(selected[scope].sum())
         if quota.min is not None and count < quota.min:
             problems.append(
                 f"{quota.label(q)} {t}: {count} designations, below the minimum {quota.min}"

@@ -131,20 +131,22 @@ def add_budget_limits(m: pyo.ConcreteModel, problem: AllocationProblem) -> None:
 def quota_scopes(problem: AllocationProblem) -> list[tuple[int, object, np.ndarray]]:
     """(quota index, year or HORIZON, option indices it counts) for every quota row."""
     options = problem.options
+    programme = options["programme"].to_numpy(dtype=object)
+    level = options["level"].to_numpy(dtype=object)
+    year = options["year"].to_numpy()
     scopes: list[tuple[int, object, np.ndarray]] = []
     for q, quota in enumerate(problem.policy.quotas):
         mask = np.ones(len(options), dtype=bool)
         if quota.programmes is not None:
-            mask &= options["programme"].isin(quota.programmes).to_numpy()
+            mask &= np.isin(programme, quota.programmes)
         if quota.levels is not None:
-            mask &= options["level"].isin([lv.value for lv in quota.levels]).to_numpy()
+            mask &= np.isin(level, [lv.value for lv in quota.levels])
         years = [t for t in (quota.years or problem.years) if t in problem.years]
-        in_years = options["year"].isin(years).to_numpy()
         if quota.per == "year":
             for t in years:
-                scopes.append((q, t, np.flatnonzero(mask & (options["year"].to_numpy() == t))))
+                scopes.append((q, t, np.flatnonzero(mask & (year == t))))
         else:
-            scopes.append((q, HORIZON, np.flatnonzero(mask & in_years)))
+            scopes.append((q, HORIZON, np.flatnonzero(mask & np.isin(year, years))))
     return scopes
 
 
