@@ -88,18 +88,26 @@ class HighsProgramme(HighsModel):
         self, x: np.ndarray, reduced: np.ndarray, limit: int = 20_000
     ) -> np.ndarray:
         """The LP solution rounded down, then improved greedily: binaries at 0 whose reduced
-        cost is smallest are switched on while every row stays within its upper bound."""
+        cost is smallest are switched on while every row stays within its upper bound.
+
+        A plain-Python loop over the columns' entries: it runs once per solve over up to
+        ``limit`` columns of a handful of entries each, where per-column numpy calls would
+        cost more than the work.
+        """
         rounded = np.where(self.integer, np.floor(x + INTEGRALITY_TOLERANCE), x)
-        _, upper = self.row_bounds()
-        activity = self.matrix @ rounded
+        _, upper_bounds = self.row_bounds()
+        activity = (self.matrix @ rounded).tolist()
+        upper = (upper_bounds + 1e-9).tolist()
         gain = self.cost if self.maximise else -self.cost
-        start, index, value = self.matrix.indptr, self.matrix.indices, self.matrix.data
+        start = self.matrix.indptr.tolist()
+        index = self.matrix.indices.tolist()
+        value = self.matrix.data.tolist()
         off = np.flatnonzero(self.integer & (rounded < 0.5) & (gain > 0) & (self.col_upper > 0.5))
-        for j in off[np.argsort(np.abs(reduced[off]), kind="stable")][:limit]:
-            rows = index[start[j] : start[j + 1]]
-            after = activity[rows] + value[start[j] : start[j + 1]]
-            if np.all(after <= upper[rows] + 1e-9):
-                activity[rows] = after
+        for j in off[np.argsort(np.abs(reduced[off]), kind="stable")][:limit].tolist():
+            entries = range(start[j], start[j + 1])
+            if all(activity[index[k]] + value[k] <= upper[index[k]] for k in entries):
+                for k in entries:
+                    activity[index[k]] += value[k]
                 rounded[j] = 1.0
         return rounded
 
@@ -201,6 +209,11 @@ class HighsProgramme(HighsModel):
         """
         counted = self.counted
         self._reset_options(counted.highs, time_left)
+        if not designations:
+            # Reduced-cost fixing has already removed what presolve would find here, and
+            # HiGHS's MIP presolve cost more than it saved on these models (README,
+            # "Performance"); the full MIP keeps it.
+            counted.highs.setOptionValue("presolve", "off")
         counted.set_integrality(designations=designations, counts=True)
         if warm_start is not None:
             solution = highspy.HighsSolution()
