@@ -20,6 +20,7 @@ whole candidate table at once; a missing value makes the comparison false, never
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 from collections.abc import Callable
@@ -385,4 +386,11 @@ def parse_rule(source: str) -> Rule:
     """Parse ``source`` into a Rule, or raise RuleSyntaxError saying what is wrong."""
     if not isinstance(source, str) or not source.strip():
         raise RuleSyntaxError("a rule must be a non-empty text")
-    return Rule(source.strip(), _Parser(source).parse())
+    return _parse_text(source.strip())
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_text(source: str) -> Rule:
+    """Cached: rules are immutable, and the simulation's yearly rounds and sweeps parse the
+    same few dozen rule texts thousands of times."""
+    return Rule(source, _Parser(source).parse())
