@@ -24,15 +24,66 @@ def plot_frontier(frontier: pd.DataFrame, path: Path, title: str) -> Path:
     budget = frontier["budget"]
     left.plot(budget, frontier["objective"], "o-", label="optimal plan")
     left.plot(budget, frontier["greedy_objective"], "s--", label="rank by score (greedy)")
-    left.set_xlabel("budget over the horizon (10k CNY, 万元)")
+    left.set_xlabel("budget over the horizon (10k CNY)")
     left.set_ylabel("objective (weighted merit)")
     left.legend()
     left.grid(alpha=0.3)
     right.plot(budget, frontier["designations"], "o-", label="optimal plan")
     right.plot(budget, frontier["greedy_designations"], "s--", label="rank by score (greedy)")
-    right.set_xlabel("budget over the horizon (10k CNY, 万元)")
+    right.set_xlabel("budget over the horizon (10k CNY)")
     right.set_ylabel("designations")
     right.grid(alpha=0.3)
+    figure.suptitle(title)
+
+    def save(p: Path) -> None:
+        figure.savefig(p, dpi=120, format="png")
+
+    write_atomic(path, save)
+    plt.close(figure)
+    return path
+
+
+def plot_servitization(
+    trajectories: pd.DataFrame, payments: pd.DataFrame, path: Path, title: str
+) -> Path:
+    """Servitization over time in the award world against its no-award twin, and payouts.
+
+    Left: the share of manufacturers at or above 20% and 30% service revenue share each
+    quarter, the mean over replications as a line and the range over replications as a
+    band, award world beside twin. Right: money paid by programme and year (mean over
+    replications). Columns as written by ``liangye simulate`` (trajectories, payments).
+    """
+    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.4), constrained_layout=True)
+    styles = {"award": "-", "twin": "--"}
+    colours = {"share_above_20": "tab:blue", "share_above_30": "tab:orange"}
+    labels = {"share_above_20": "≥ 20%", "share_above_30": "≥ 30%"}
+    quarters = list(dict.fromkeys(trajectories.sort_values("t")["quarter"]))
+    for world, frame in trajectories.groupby("world", sort=True):
+        for column, colour in colours.items():
+            by_t = frame.groupby("t")[column]
+            mean, low, high = by_t.mean(), by_t.min(), by_t.max()
+            left.plot(
+                mean.index,
+                mean.to_numpy(),
+                styles.get(str(world), ":"),
+                color=colour,
+                label=f"{labels[column]}, {'awards' if world == 'award' else 'no awards (twin)'}",
+            )
+            left.fill_between(mean.index, low.to_numpy(), high.to_numpy(), color=colour, alpha=0.12)
+    ticks = list(range(0, len(quarters), 4))
+    left.set_xticks(ticks, [quarters[i] for i in ticks])
+    left.set_ylabel("share of manufacturers")
+    left.set_xlabel("quarter")
+    left.legend(fontsize=8)
+    left.grid(alpha=0.3)
+    replications = max(1, trajectories["replication"].nunique())
+    if len(payments):
+        paid = payments.groupby(["year", "programme"])["paid"].sum().unstack(fill_value=0)
+        (paid / replications).plot.bar(ax=right, stacked=True, rot=0)
+        right.legend(fontsize=8)
+    right.set_xlabel("year")
+    right.set_ylabel("paid (10k CNY), mean over replications")
+    right.grid(alpha=0.3, axis="y")
     figure.suptitle(title)
 
     def save(p: Path) -> None:

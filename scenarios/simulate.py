@@ -18,6 +18,7 @@ from liangye.agents.outcomes import firm_outcomes, pooled_costs, summarise, traj
 from liangye.agents.params import SimulationParameters
 from liangye.agents.population import firm_population
 from liangye.agents.replication import run_replication
+from liangye.results.plots import plot_servitization
 from liangye.results.store import new_run_dir, write_json, write_manifest, write_parquet
 
 from .loader import load_policy_reference, scenario_hash
@@ -140,6 +141,12 @@ def save_simulation(run: SimulationRun, folder: Path, command: str | None = None
         write_parquet(folder / "payments.parquet", run.payments),
         write_parquet(folder / "firms.parquet", run.firms),
         write_json(folder / "summary.json", run.summary()),
+        plot_servitization(
+            run.trajectories,
+            run.payments,
+            folder / "servitization.png",
+            f"{run.scenario.id}: servitization with awards and without (twin)",
+        ),
     ]
     manifest = write_manifest(
         folder,

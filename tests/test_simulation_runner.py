@@ -135,6 +135,9 @@ def test_run_folder_holds_trajectories_summary_and_manifest(tmp_path):
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["kind"] == "simulation" and manifest["seed"] == 1
     assert "trajectories.parquet" in manifest["files"]
+    # The picture a reader looks at first: a PNG, listed in the manifest.
+    assert (folder / "servitization.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "servitization.png" in manifest["files"]
 
 
 def test_progress_hears_every_quarter_of_both_worlds():
