@@ -34,13 +34,7 @@ def plot_frontier(frontier: pd.DataFrame, path: Path, title: str) -> Path:
     right.set_ylabel("designations")
     right.grid(alpha=0.3)
     figure.suptitle(title)
-
-    def save(p: Path) -> None:
-        figure.savefig(p, dpi=120, format="png")
-
-    write_atomic(path, save)
-    plt.close(figure)
-    return path
+    return _save(figure, path)
 
 
 def plot_servitization(
@@ -85,6 +79,11 @@ def plot_servitization(
     right.set_ylabel("paid (10k CNY), mean over replications")
     right.grid(alpha=0.3, axis="y")
     figure.suptitle(title)
+    return _save(figure, path)
+
+
+def _save(figure: plt.Figure, path: Path) -> Path:
+    """Write ``figure`` as a PNG atomically (a crash never leaves half a file) and close it."""
 
     def save(p: Path) -> None:
         figure.savefig(p, dpi=120, format="png")
