@@ -228,7 +228,12 @@ class GovernmentAgent(mesa.Agent):
         )
         ledger = self.ledger
         budget = round_budget(self.budget, self.horizon, year, ledger.paid, ledger.owed_by_year())
-        policy = paced_policy(self.policy, year, pd.DataFrame(self.awards, columns=AWARD_COLUMNS))
+        held_before = pd.DataFrame(
+            [(h.programme, h.level) for f in self.model.firm_agents for h in f.initial_held],
+            columns=["programme", "level"],
+        )
+        made = pd.DataFrame(self.awards, columns=AWARD_COLUMNS)
+        policy = paced_policy(self.policy, year, made, held_before)
         problem = build_problem(policy, candidates, budget, self.settings, years, applications)
         return with_payout_schedule(problem, self.model.params.payout_schedule)
 

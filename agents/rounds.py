@@ -305,12 +305,19 @@ def expected_award(
     return sum(by_matter.values(), np.zeros(n))
 
 
-def paced_policy(policy: Policy, year: int, made: pd.DataFrame) -> Policy:
+def paced_policy(
+    policy: Policy, year: int, made: pd.DataFrame, held_before: pd.DataFrame | None = None
+) -> Policy:
     """The policy for one yearly round: each horizon quota spread over the years it has
     left. A minimum of m with d already made and k years to go (this one included) asks
     ⌈(m − d)/k⌉ this year; a maximum of M allows M − d. Nominations count when made.
     Yearly quotas apply to this year only (the round's solve spans the later years for
-    their budgets, but decides nothing in them)."""
+    their budgets, but decides nothing in them).
+
+    A stock target (``counts_held``) also counts the designations firms held before the
+    simulation (``held_before``: programme, level), over the whole population; the paced
+    quota then no longer asks the allocation to subtract holdings, which it could only
+    count among this round's applicants, and would count twice."""
     quotas: list[Quota] = []
     for quota in policy.quotas:
         if quota.per != "horizon":
@@ -321,12 +328,17 @@ def paced_policy(policy: Policy, year: int, made: pd.DataFrame) -> Policy:
         if year not in years:
             continue
         done = _counted(quota, made)
+        update: dict[str, object] = {}
+        if quota.counts_held:
+            if held_before is not None:
+                done += _counted(quota, held_before)
+            update["counts_held"] = False
         low = math.ceil(max(0, quota.min - done) / len(years)) if quota.min else None
         high = max(0, quota.max - done) if quota.max is not None else None
         if low is not None and high is not None:
             low = min(low, high)
         if low or high is not None:
-            quotas.append(quota.model_copy(update={"min": low or None, "max": high}))
+            quotas.append(quota.model_copy(update={**update, "min": low or None, "max": high}))
     return policy.model_copy(update={"quotas": quotas})
 
 
@@ -338,7 +350,7 @@ def _counted(quota: Quota, made: pd.DataFrame) -> int:
         mask &= made["programme"].isin(quota.programmes).to_numpy()
     if quota.levels is not None:
         mask &= made["level"].isin([lv.value for lv in quota.levels]).to_numpy()
-    if quota.years is not None:
+    if quota.years is not None and "year" in made.columns:  # holdings before: no year
         mask &= made["year"].isin(quota.years).to_numpy()
     return int(mask.sum())
 

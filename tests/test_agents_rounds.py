@@ -107,6 +107,21 @@ def test_horizon_quota_is_paced_over_the_years_left():
     assert paced_policy(policy(), 2026, later).quotas[1].min == 10
 
 
+def test_a_stock_target_counts_holdings_once_over_the_whole_population():
+    """A stock target (counts_held) of min 18 over 2024-2026, in 2025: 4 made in 2024 and 5
+    held before the simulation (by any firm, applicant or not) leave 9, so ⌈9/2⌉ = 5 this
+    year; the paced quota no longer asks the allocation to subtract holdings again."""
+    stock = policy().model_copy(
+        update={"quotas": [policy().quotas[0].model_copy(update={"counts_held": True})]}
+    )
+    made = pd.DataFrame({"programme": ["paid"] * 4, "level": "municipal", "year": 2024})
+    before = pd.DataFrame({"programme": ["paid"] * 5, "level": "municipal"})
+    (paced,) = paced_policy(stock, 2025, made, before).quotas
+    assert paced.min == 5 and not paced.counts_held
+    # Without holdings before, only what was made counts: ⌈14/2⌉ = 7.
+    assert paced_policy(stock, 2025, made).quotas[0].min == 7
+
+
 def test_true_merit_weighs_size_and_service_share():
     """log revenue 0 and 2, shares 0.1 and 0.3: both standardise to (−1, 1); half and half
     gives (−1, 1); opposite rankings cancel to (0, 0)."""
