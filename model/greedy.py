@@ -94,14 +94,8 @@ class _Purse:
         rows = np.searchsorted(self.years, year[inside])
         matrix = np.zeros((problem.size, len(self.years)))
         np.add.at(matrix, (option[inside], rows), cost[inside])
-        self.now = (
-            matrix[
-                np.arange(problem.size),
-                np.searchsorted(self.years, problem.options["year"].to_numpy()),
-            ]
-            if problem.size
-            else np.zeros(0)
-        )
+        own_year = np.searchsorted(self.years, problem.options["year"].to_numpy())
+        self.now = matrix[np.arange(problem.size), own_year]  # paid in the option's own year
         self.matrix = matrix
         self._pairs: dict[int, list[tuple[int, float]]] = {}
 

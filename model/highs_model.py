@@ -100,11 +100,9 @@ class HighsModel:
         # they wait for the counted instance, where they span a few class counts).
         self.cuts: dict[int, list[tuple[int, int, float]]] = {}
         if self.n_model <= CUTS_IN_RELAXATION:
-            rows_major = self.matrix.tocsr()
-            self.cuts = {
-                row: add_rounding_cuts(self.relaxation, rows_major, row, self.integer)
-                for row in self.budget_rows
-            }
+            self.cuts = add_budget_cuts(
+                self.relaxation, self.matrix, self.budget_rows, self.integer
+            )
         self._counted: CountedModel | None = None
         self.compile_seconds = time.perf_counter() - started
 
@@ -137,11 +135,10 @@ class HighsModel:
         """Change one row's upper bound (e.g. a budget) for the next solve, everywhere."""
         row = self.row_of[constraint]
         self.row_upper[row] = upper
-        self.relaxation.changeRowBounds(row, self.row_lower[row], upper)
-        for cut, k, factor in self.cuts.get(row, []):
-            self.relaxation.changeRowBounds(cut, -highspy.kHighsInf, cut_rhs(upper, factor, k))
+        move_row_bounds(self.relaxation, self.cuts, row, self.row_lower[row], upper)
         if self._counted is not None:
-            self._counted.set_row_upper(row, self.row_lower[row], upper)
+            counted = self._counted
+            move_row_bounds(counted.highs, counted.cuts, row, self.row_lower[row], upper)
 
     def load_values(self, m: pyo.ConcreteModel, x: np.ndarray) -> None:
         """Copy model-space values into the Pyomo variables (for reading e.g. shortfalls)."""
@@ -177,11 +174,7 @@ class CountedModel:
                 model.maximise,
             )
         )
-        rows_major = matrix.tocsr()
-        self.cuts = {  # budget row -> its cuts (row, k, scale)
-            row: add_rounding_cuts(self.highs, rows_major, row, self.integer)
-            for row in model.budget_rows
-        }
+        self.cuts = add_budget_cuts(self.highs, matrix, model.budget_rows, self.integer)
 
     def _counted_by_class(self) -> tuple[sp.csc_matrix, np.ndarray]:
         """The counted matrix: budget rows over class counts, plus one link row per class.
@@ -223,11 +216,6 @@ class CountedModel:
         matrix = sp.vstack([sp.hstack([without_budget, count_block]), link], format="csc")
         matrix.eliminate_zeros()
         return matrix, upper
-
-    def set_row_upper(self, row: int, lower: float, upper: float) -> None:
-        self.highs.changeRowBounds(row, lower, upper)
-        for cut, k, factor in self.cuts.get(row, []):
-            self.highs.changeRowBounds(cut, -highspy.kHighsInf, cut_rhs(upper, factor, k))
 
     def lift(self, x: np.ndarray) -> np.ndarray:
         """A model-space point with its class counts appended."""
@@ -301,6 +289,27 @@ def _lp(
     lp.sense_ = highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize
     lp.offset_ = offset
     return lp
+
+
+def add_budget_cuts(
+    highs: highspy.Highs, matrix: sp.spmatrix, rows: list[int], integer: np.ndarray
+) -> dict[int, list[tuple[int, int, float]]]:
+    """Rounding cuts of every budget row in ``rows``: budget row -> its cuts (row, k, scale)."""
+    rows_major = matrix.tocsr()
+    return {row: add_rounding_cuts(highs, rows_major, row, integer) for row in rows}
+
+
+def move_row_bounds(
+    highs: highspy.Highs,
+    cuts: dict[int, list[tuple[int, int, float]]],
+    row: int,
+    lower: float,
+    upper: float,
+) -> None:
+    """Change a row's bounds in ``highs``; the right-hand sides of its cuts follow."""
+    highs.changeRowBounds(row, lower, upper)
+    for cut, k, factor in cuts.get(row, []):
+        highs.changeRowBounds(cut, -highspy.kHighsInf, cut_rhs(upper, factor, k))
 
 
 def add_rounding_cuts(

@@ -81,8 +81,9 @@ class HighsProgramme(HighsModel):
             highs.setOptionValue("threads", self.settings.threads)
 
     def _integral(self, x: np.ndarray) -> bool:
-        columns = self.integer[: len(x)]
-        return bool(np.all(np.abs(x[columns] - np.round(x[columns])) <= INTEGRALITY_TOLERANCE))
+        """Are the model's integer columns of model-space ``x`` whole numbers?"""
+        whole = x[self.integer]
+        return bool(np.all(np.abs(whole - np.round(whole)) <= INTEGRALITY_TOLERANCE))
 
     def _round_and_repair(
         self, x: np.ndarray, reduced: np.ndarray, limit: int = 20_000
@@ -150,15 +151,15 @@ class HighsProgramme(HighsModel):
             return self._outcome("infeasible", None, None, None, started, status, "lp")
         if status != highspy.HighsModelStatus.kOptimal or values is None:
             return self._mip(started, left(), warm_start, designations=True, method="mip")
-        x = values[: self.n_model]
+        x = values  # the relaxation has the model's columns only
         if self._integral(x):
             return self._outcome("optimal", np.round(x), z_lp, z_lp, started, status, "lp")
         # 2. an incumbent, and a proof when it is already within the gap
         reduced = np.abs(np.asarray(relaxation.getSolution().col_dual))
-        incumbent = self._round_and_repair(x, reduced[: self.n_model])
+        incumbent = self._round_and_repair(x, reduced)
         if not self.feasible(incumbent):
             incumbent = None
-        warm = None if warm_start is None else np.asarray(warm_start[: self.n_model], float)
+        warm = None if warm_start is None else np.asarray(warm_start, dtype=float)
         if (
             warm is not None
             and self.feasible(warm)
@@ -175,8 +176,7 @@ class HighsProgramme(HighsModel):
                 )
             # 3. reduced-cost fixing
             slack = distance + 1e-9 * max(1.0, abs(z_lp))
-            model_reduced = reduced[: self.n_model]
-            fixed = np.flatnonzero(self.integer & (model_reduced > slack))
+            fixed = np.flatnonzero(self.integer & (reduced > slack))
             self.counted.fix(fixed, np.round(x[fixed]))
         try:
             # 4. only the counts integer; 5. everything integer if a designation stays fractional
