@@ -67,7 +67,7 @@ class AllocationResult:
     seconds: float
     build_seconds: float  # Pyomo model and its compilation for HiGHS
     solve_seconds: float
-    method: str  # how the solve concluded (solve.py: lp, lp+rounding, counts, mip, +fixing)
+    method: str  # how the solve concluded (solve.py: lp, lp+rounding, lp+counts, counts, mip)
     chosen: np.ndarray
     greedy: PlanSummary
     reasons: pd.DataFrame

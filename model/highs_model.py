@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
+from functools import cached_property
 
 import highspy
 import numpy as np
@@ -41,6 +43,7 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from .highs_quiet import quiet_highs
 
 CUTS_IN_RELAXATION = 20_000  # columns up to which the relaxation carries rounding cuts
+INTEGRALITY_TOLERANCE = 1e-6
 
 
 class HighsModel:
@@ -84,7 +87,7 @@ class HighsModel:
         ]
         self.relaxation = quiet_highs()
         self.relaxation.passModel(
-            _lp(
+            lp_arrays(
                 self.matrix,
                 self.cost,
                 self.offset,
@@ -104,7 +107,35 @@ class HighsModel:
                 self.relaxation, self.matrix, self.budget_rows, self.integer
             )
         self._counted: CountedModel | None = None
+        self._class_rows: np.ndarray | None = None
         self.compile_seconds = time.perf_counter() - started
+
+    @cached_property
+    def classes(self) -> PaymentClasses | None:
+        """The designations grouped by what they pay in the budget rows (module docstring)."""
+        return payment_classes(self.matrix, self.budget_rows, self.integer)
+
+    def class_rows(self) -> np.ndarray:
+        """Rows of the relaxation that sum each payment class, added on first use.
+
+        They are free (no bounds) and change nothing until a caller bounds them, e.g. to
+        hold every class count at a whole number and re-solve from the current basis.
+        """
+        if self._class_rows is None:
+            members = self.classes.members(self.n_model).tocsr()
+            first = self.relaxation.getNumRow()
+            k = members.shape[0]
+            self.relaxation.addRows(
+                k,
+                np.full(k, -highspy.kHighsInf),
+                np.full(k, highspy.kHighsInf),
+                members.nnz,
+                members.indptr[:-1].astype(np.int32),
+                members.indices.astype(np.int32),
+                members.data,
+            )
+            self._class_rows = np.arange(first, first + k, dtype=np.int32)
+        return self._class_rows
 
     @property
     def counted(self) -> CountedModel:
@@ -116,6 +147,11 @@ class HighsModel:
     def row_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """The model rows' current bounds (a re-solve may have changed them)."""
         return self.row_lower, self.row_upper
+
+    def integral(self, x: np.ndarray) -> bool:
+        """Are the model's integer columns of model-space ``x`` whole numbers?"""
+        whole = x[: self.n_model][self.integer]
+        return bool(np.all(np.abs(whole - np.round(whole)) <= INTEGRALITY_TOLERANCE))
 
     def feasible(self, x: np.ndarray) -> bool:
         """Does model-space ``x`` meet every row and column bound (within 1e-7)?"""
@@ -152,7 +188,6 @@ class CountedModel:
     def __init__(self, model: HighsModel):
         self.model = model
         self.n_model = model.n_model
-        self.class_of = np.full(model.n_model, -1, dtype=int)  # payment class per column
         matrix, count_upper = self._counted_by_class()
         self.n_classes = len(count_upper)
         k = self.n_classes
@@ -163,7 +198,7 @@ class CountedModel:
         self.all_upper = np.concatenate([model.col_upper, count_upper])
         self.highs = quiet_highs()
         self.highs.passModel(
-            _lp(
+            lp_arrays(
                 matrix,
                 np.concatenate([model.cost, np.zeros(k)]),
                 model.offset,
@@ -179,50 +214,33 @@ class CountedModel:
     def _counted_by_class(self) -> tuple[sp.csc_matrix, np.ndarray]:
         """The counted matrix: budget rows over class counts, plus one link row per class.
 
-        Returns the matrix and each count's upper bound (its class size). With no budget
-        rows, or when classes would not aggregate (amounts all distinct), the model matrix
-        is used as it is and there are no counts.
+        Returns the matrix and each count's upper bound (its class size). Without payment
+        classes (no budget rows, or amounts that would not aggregate) the model matrix is
+        used as it is and there are no counts.
         """
         model = self.model
         a = model.matrix
-        if not model.budget_rows:
+        classes = model.classes
+        if classes is None:
             return a, np.zeros(0)
-        budget = a[model.budget_rows, :].toarray()  # few rows × n columns
-        paying = np.flatnonzero(np.any(budget != 0, axis=0) & model.integer)
-        if len(paying) == 0:
-            return a, np.zeros(0)
-        pays, klass = np.unique(budget[:, paying].T, axis=0, return_inverse=True)
-        klass = klass.ravel()
-        if len(pays) * 2 > len(paying):  # hardly any aggregation: not worth the extra rows
-            return a, np.zeros(0)
-        self.class_of[paying] = klass
-        n, k = model.n_model, len(pays)
+        n, k = model.n_model, classes.n_classes
         keep = np.ones(a.shape[0])
         keep[model.budget_rows] = 0.0
         without_budget = sp.diags(keep) @ a  # budget rows emptied: they move to the counts
-        rows, cols = np.nonzero(pays.T)
+        rows, cols = np.nonzero(classes.pays.T)
         count_block = sp.csc_matrix(
-            (pays.T[rows, cols], (np.asarray(model.budget_rows)[rows], cols)),
+            (classes.pays.T[rows, cols], (np.asarray(model.budget_rows)[rows], cols)),
             shape=(a.shape[0], k),
         )
-        link = sp.csc_matrix(
-            (
-                np.concatenate([np.ones(len(paying)), -np.ones(k)]),
-                (np.concatenate([klass, np.arange(k)]), np.concatenate([paying, n + np.arange(k)])),
-            ),
-            shape=(k, n + k),
-        )
-        upper = np.bincount(klass, minlength=k).astype(float)
+        link = sp.hstack([classes.members(n), -sp.eye(k)], format="csr")
         matrix = sp.vstack([sp.hstack([without_budget, count_block]), link], format="csc")
         matrix.eliminate_zeros()
-        return matrix, upper
+        return matrix, classes.sizes.astype(float)
 
     def lift(self, x: np.ndarray) -> np.ndarray:
         """A model-space point with its class counts appended."""
-        member = self.class_of >= 0
-        counts = np.bincount(
-            self.class_of[member], weights=x[: self.n_model][member], minlength=self.n_classes
-        )
+        classes = self.model.classes
+        counts = np.zeros(0) if classes is None else classes.counts(x)
         return np.concatenate([x[: self.n_model], counts])
 
     def set_integrality(self, designations: bool, counts: bool) -> None:
@@ -248,6 +266,52 @@ class CountedModel:
         self.highs.changeColsBounds(len(columns), columns, self.all_lower, self.all_upper)
 
 
+@dataclass(frozen=True)
+class PaymentClasses:
+    """Options that pay the same amounts in the same budget rows, grouped (module docstring)."""
+
+    columns: np.ndarray  # the paying integer columns
+    klass: np.ndarray  # each paying column's class
+    pays: np.ndarray  # class × budget row: what one designation of the class pays there
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.pays)
+
+    @property
+    def sizes(self) -> np.ndarray:
+        """How many options each class holds (the most its count can be)."""
+        return np.bincount(self.klass, minlength=self.n_classes)
+
+    def members(self, n_columns: int) -> sp.csr_matrix:
+        """Class × column 0/1 matrix: row k sums the designations of class k."""
+        return sp.csr_matrix(
+            (np.ones(len(self.columns)), (self.klass, self.columns)),
+            shape=(self.n_classes, n_columns),
+        )
+
+    def counts(self, x: np.ndarray) -> np.ndarray:
+        """Each class's count in model-space plan ``x``."""
+        return np.bincount(self.klass, weights=x[self.columns], minlength=self.n_classes)
+
+
+def payment_classes(
+    matrix: sp.csc_matrix, budget_rows: list[int], integer: np.ndarray
+) -> PaymentClasses | None:
+    """The payment classes of the integer columns that appear in budget rows, or None when
+    there is nothing to group (no budget rows) or grouping would hardly aggregate."""
+    if not budget_rows:
+        return None
+    budget = matrix[budget_rows, :].toarray()  # few rows × n columns
+    paying = np.flatnonzero(np.any(budget != 0, axis=0) & integer)
+    if len(paying) == 0:
+        return None
+    pays, klass = np.unique(budget[:, paying].T, axis=0, return_inverse=True)
+    if len(pays) * 2 > len(paying):  # hardly any aggregation: not worth the extra rows
+        return None
+    return PaymentClasses(paying, klass.ravel(), pays)
+
+
 def _column_bounds(
     m: pyo.ConcreteModel, columns: list
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -271,9 +335,10 @@ def _column_bounds(
     return lower, upper, integer
 
 
-def _lp(
+def lp_arrays(
     matrix, cost, offset, col_lower, col_upper, row_lower, row_upper, maximise
 ) -> highspy.HighsLp:
+    """A HiGHS LP from a sparse matrix and bound arrays, passed in one call."""
     lp = highspy.HighsLp()
     lp.num_col_ = matrix.shape[1]
     lp.num_row_ = matrix.shape[0]
