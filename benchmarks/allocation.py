@@ -169,14 +169,12 @@ def run_lp(spec: dict) -> dict:
     import highspy
 
     from liangye.model.programme import build_model
-    from liangye.model.solve import LARGE_LP, HighsProgramme
+    from liangye.model.solve import HighsProgramme
 
     problem, prepare = prepared(spec)
     started = time.perf_counter()
     programme = HighsProgramme(build_model(problem), problem.settings)
-    relaxation = programme.relaxation
-    if programme.n_model > LARGE_LP:  # the method liangye uses at this size
-        relaxation.setOptionValue("solver", "ipm")
+    relaxation = programme.prepare_relaxation(LIMIT)  # liangye's own LP method and options
     built = time.perf_counter()
     relaxation.run()
     done = time.perf_counter()
