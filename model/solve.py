@@ -38,7 +38,7 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 
-from .count_rounding import rounded_plans
+from .count_rounding import rounded_plan
 from .highs_model import INTEGRALITY_TOLERANCE, HighsModel
 from .settings import AllocationSettings
 
@@ -189,7 +189,7 @@ class HighsProgramme(HighsModel):
         method = "lp+rounding"
         if not self._within_gap(incumbent, z_lp):
             # 2b. the class counts rounded together (count_rounding.py)
-            rounded = self._best([incumbent, *rounded_plans(self, x, row_dual)])
+            rounded = self._best([incumbent, rounded_plan(self, x, row_dual)])
             if rounded is not incumbent:
                 incumbent, method = rounded, "lp+counts"
         fixed = np.zeros(0, dtype=int)

@@ -11,7 +11,7 @@ import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from liangye.model.allocation import allocate
-from liangye.model.count_rounding import rounded_plans, whole_counts
+from liangye.model.count_rounding import rounded_plan, whole_counts
 from liangye.model.options import build_problem
 from liangye.model.programme import build_model
 from liangye.model.settings import AllocationSettings, Budget
@@ -106,7 +106,7 @@ def test_whole_counts_fit_the_budget_and_keep_to_the_relaxation():
     programme_, x, row_dual = fractional_relaxation()
     classes = programme_.classes
     relaxed = classes.counts(x)
-    counts = whole_counts(programme_, classes, x, row_dual, cap_total=True)
+    counts = whole_counts(programme_, classes, x, row_dual)
     assert counts is not None
     assert np.array_equal(counts, np.round(counts))
     spend = classes.pays.T @ counts
@@ -116,13 +116,12 @@ def test_whole_counts_fit_the_budget_and_keep_to_the_relaxation():
     assert np.all(counts <= classes.sizes)
 
 
-def test_rounded_plans_are_whole_and_leave_the_class_rows_free():
+def test_rounded_plan_is_whole_and_leaves_the_class_rows_free():
     programme_, x, row_dual = fractional_relaxation()
-    plans = rounded_plans(programme_, x, row_dual)
-    assert plans, "rounding the counts found no plan on this instance"
-    for plan in plans:
-        assert programme_.integral(plan)
-        assert programme_.feasible(plan)
+    plan = rounded_plan(programme_, x, row_dual)
+    assert plan is not None, "rounding the counts found no plan on this instance"
+    assert programme_.integral(plan)
+    assert programme_.feasible(plan)
     lp = programme_.relaxation.getLp()
     rows = programme_.class_rows()
     assert np.all(np.asarray(lp.row_lower_)[rows] == -highspy.kHighsInf)
