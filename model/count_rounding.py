@@ -7,8 +7,8 @@ that no whole award can use: a yearly budget of 12,000 spent on awards of 20 and
 up only when the number of 50s is even. Here the counts are rounded together:
 
 1. a small integer programme over the counts alone (HiGHS, a few dozen columns): spend
-   each budget row as far as its money is worth something in the relaxation (the row's
-   dual value), keep the classes the relaxation left empty empty and the total number of
+   each budget row as far as its money is worth something in the relaxation (the duals of
+   the row and of its rounding cuts, ``class_worth``), keep the classes the relaxation left empty empty and the total number of
    designations at most the relaxation's, and among such counts stay nearest to the
    relaxation's;
 2. the relaxation re-solved from its optimal basis with every class count held at those
@@ -24,9 +24,7 @@ the tests' and the benchmark's families; they were dropped.)
 This is a heuristic for an incumbent, nothing more: ``solve.py`` checks what comes back
 against every row, and the relaxation's bound is what proves a plan within the gap. On the
 benchmark's generous family (1,000 candidates) it replaces a 0.3-0.8 s MIP by a small
-programme and a re-solve of about 0.02 s together (README, "Performance"). Its limit: the
-money's worth comes from the budget rows' duals; where the relaxation's rounding cuts carry
-that value instead, the counts are only rounded to the nearest that fit.
+programme and a re-solve of about 0.02 s together (README, "Performance").
 """
 
 from __future__ import annotations
@@ -42,7 +40,6 @@ from .highs_quiet import quiet_highs
 
 log = logging.getLogger(__name__)
 
-BINDING = 1e-7  # a budget row this close to its upper bound is spent
 TIE_BREAK = 1e-4  # distance to the relaxation's counts, per count, relative to the money's worth
 # Counts by which the chosen counts may lie farther from the relaxation's than the nearest
 # (on the 64 instances named above: 10 concluded as many, more slowly; 1,000 lost a third).
@@ -84,9 +81,7 @@ def whole_counts(
     outside = budget @ np.where(members, 0.0, x[: model.n_model])
     lower = model.row_lower[rows] - outside
     upper = model.row_upper[rows] - outside
-    spent = (budget @ x[: model.n_model]) >= model.row_upper[rows] - BINDING
-    worth = np.where(spent, np.abs(row_dual[rows]), 0.0)  # value of one unit of money
-    value = classes.pays @ worth  # what one more designation of each class is worth
+    value = class_worth(model, classes, row_dual)
     tie = TIE_BREAK * max(1.0, float(value.max(initial=0.0)))
     # columns: counts n (k), distance above d⁺ (k), distance below d⁻ (k)
     eye = sp.eye(k, format="csr")
@@ -125,6 +120,22 @@ def whole_counts(
     if highs.getInfo().primal_solution_status != 2:
         return None
     return np.round(np.asarray(highs.getSolution().col_value)[:k])
+
+
+def class_worth(model: HighsModel, classes: PaymentClasses, row_dual: np.ndarray) -> np.ndarray:
+    """What one more designation of each class is worth to the relaxation in money: the
+    duals of the budget rows it pays into and of their rounding cuts (``add_rounding_cuts``:
+    coefficient ⌊w/k⌋ of its payment w on the cut's grid), times its coefficients there.
+
+    A row's dual is non-zero only where the row binds, so unspent money is worth nothing.
+    """
+    value = np.zeros(classes.n_classes)
+    for j, row in enumerate(model.budget_rows):
+        pays = classes.pays[:, j]
+        value += abs(row_dual[row]) * pays
+        for cut, k, factor in model.cuts.get(row, []):
+            value += abs(row_dual[cut]) * np.floor(np.round(pays * factor) / k)
+    return value
 
 
 def _resolve_holding(model: HighsModel, counts: np.ndarray) -> np.ndarray | None:
