@@ -81,7 +81,9 @@ def whole_counts(
     outside = budget @ np.where(members, 0.0, x[: model.n_model])
     lower = model.row_lower[rows] - outside
     upper = model.row_upper[rows] - outside
-    value = class_worth(model, classes, row_dual)
+    # When the objective is to minimise spending, money has no worth to pursue: the counts
+    # are only rounded to the nearest that fit.
+    value = class_worth(model, classes, row_dual) if model.maximise else np.zeros(k)
     tie = TIE_BREAK * max(1.0, float(value.max(initial=0.0)))
     # columns: counts n (k), distance above d⁺ (k), distance below d⁻ (k)
     eye = sp.eye(k, format="csr")
@@ -144,6 +146,9 @@ def _resolve_holding(model: HighsModel, counts: np.ndarray) -> np.ndarray | None
     rows = model.class_rows()
     relaxation = model.relaxation
     relaxation.changeRowsBounds(len(rows), rows, counts, counts)
+    # From the optimal basis, whatever solved the relaxation (the interior point method would
+    # start over); the next solve sets the relaxation's options again.
+    relaxation.setOptionValue("solver", "simplex")
     try:
         relaxation.run()
         if relaxation.getModelStatus() != highspy.HighsModelStatus.kOptimal:
