@@ -56,9 +56,7 @@ class HighsModel:
 
     def __init__(self, m: pyo.ConcreteModel):
         started = time.perf_counter()
-        repn = LinearStandardFormCompiler().write(
-            m, mixed_form=True, set_sense=None, column_order=[m.designate]
-        )
+        repn = _compile(m)
         self.columns = repn.columns
         self.n_options = len(m.designate)
         self.n_model = len(self.columns)
@@ -310,6 +308,25 @@ def payment_classes(
     if len(pays) * 2 > len(paying):  # hardly any aggregation: not worth the extra rows
         return None
     return PaymentClasses(paying, klass.ravel(), pays)
+
+
+def _compile(m: pyo.ConcreteModel):
+    """Pyomo's standard form of ``m``, with ``m.designate[0..n-1]`` as its first columns.
+
+    The compiler meets the designations first anyway (the objective holds them all, in
+    order); asking for that order explicitly cost 10-25% of the compile (0.07-0.25 s at
+    10,000 candidates), so it is asked for only if the order found differs.
+    """
+    compiler = LinearStandardFormCompiler()
+    repn = compiler.write(m, mixed_form=True, set_sense=None)
+    designations = m.designate_array
+    columns = repn.columns
+    if len(columns) < len(designations) or any(
+        column is not designation
+        for column, designation in zip(columns, designations, strict=False)
+    ):
+        repn = compiler.write(m, mixed_form=True, set_sense=None, column_order=[m.designate])
+    return repn
 
 
 def _column_bounds(

@@ -131,3 +131,20 @@ def test_rounded_plan_is_whole_and_leaves_the_class_rows_free():
 def test_allocation_reports_the_method():
     methods = {allocate(deep_budget_problem(seed), explain=False).method for seed in SEEDS}
     assert "lp+counts" in methods
+
+
+def test_interior_point_relaxation_still_rounds_by_counts(solved, monkeypatch):
+    """Above ``LARGE_LP`` columns the relaxation is solved by the interior point method (with
+    crossover); the re-solve with the counts held starts from its basis, and the answers stay
+    within the gap of the exact optimum."""
+    import liangye.model.solve as solve_module
+
+    monkeypatch.setattr(solve_module, "LARGE_LP", 0)
+    methods = []
+    for seed in SEEDS:
+        problem, _, optimum = solved[seed]
+        outcome = HighsProgramme(build_model(problem), problem.settings).solve()
+        assert outcome.status == "optimal"
+        assert optimum - GAP * abs(optimum) <= outcome.solver_objective <= optimum + 1e-6
+        methods.append(outcome.method)
+    assert "lp+counts" in methods, methods

@@ -74,3 +74,42 @@ def test_frontier_matches_solving_each_budget_afresh():
     assert frontier["objective"].tolist() == pytest.approx(afresh)
     assert frontier["objective"].is_monotonic_increasing
     assert (frontier["objective"] >= frontier["greedy_objective"] - 1e-9).all()
+
+
+def test_compiled_columns_start_with_the_designations_whatever_order_the_compiler_picks(
+    monkeypatch,
+):
+    """The compiler is first asked for its own column order (which, in Pyomo 6.10, puts the
+    designations first); if it ever put another variable first, the model must be compiled
+    again in the order the solve relies on: columns 0..n-1 = designate[0..n-1]."""
+    import numpy as np
+    import pyomo.environ as pyo
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+    from liangye.model.highs_model import HighsModel
+
+    model = pyo.ConcreteModel()
+    model.extra = pyo.Var(bounds=(0, 1))
+    model.designate = pyo.Var(range(3), domain=pyo.Binary)
+    model.designate_array = np.array(list(model.designate.values()), dtype=object)
+    model.budget_limit = pyo.Constraint(
+        expr=20 * model.designate[0] + 50 * model.designate[1] + 20 * model.designate[2] <= 50
+    )
+    model.value = pyo.Objective(
+        expr=7 * model.extra + sum((i + 1) * model.designate[i] for i in range(3)),
+        sense=pyo.maximize,
+    )
+    write = LinearStandardFormCompiler.write
+    calls = []
+
+    def extra_first_unless_told(self, m, **options):
+        calls.append(options.get("column_order"))
+        options.setdefault("column_order", [m.extra])
+        return write(self, m, **options)
+
+    monkeypatch.setattr(LinearStandardFormCompiler, "write", extra_first_unless_told)
+    compiled = HighsModel(model)
+    assert len(calls) == 2, "the first order put `extra` first: it should have compiled again"
+    assert [compiled.columns[i] is model.designate[i] for i in range(3)] == [True] * 3
+    assert compiled.columns[3] is model.extra
+    assert compiled.cost.tolist() == [1.0, 2.0, 3.0, 7.0]
