@@ -128,11 +128,6 @@ def test_rounded_plan_is_whole_and_leaves_the_class_rows_free():
     assert np.all(np.asarray(lp.row_upper_)[rows] == highspy.kHighsInf)
 
 
-def test_allocation_reports_the_method():
-    methods = {allocate(deep_budget_problem(seed), explain=False).method for seed in SEEDS}
-    assert "lp+counts" in methods
-
-
 def test_interior_point_relaxation_still_rounds_by_counts(solved, monkeypatch):
     """Above ``LARGE_LP`` columns the relaxation is solved by the interior point method (with
     crossover); the re-solve with the counts held starts from its basis, and the answers stay
@@ -148,3 +143,15 @@ def test_interior_point_relaxation_still_rounds_by_counts(solved, monkeypatch):
         assert optimum - GAP * abs(optimum) <= outcome.solver_objective <= optimum + 1e-6
         methods.append(outcome.method)
     assert "lp+counts" in methods, methods
+
+
+def test_the_same_instance_gives_the_same_plan():
+    """The small programme is bounded by nodes, not time: a rerun reproduces the plan."""
+    concluded_by_counts = 0
+    for seed in list(SEEDS)[:6]:
+        first = allocate(deep_budget_problem(seed), explain=False)
+        again = allocate(deep_budget_problem(seed), explain=False)
+        assert first.method == again.method
+        assert first.chosen.tolist() == again.chosen.tolist()
+        concluded_by_counts += first.method == "lp+counts"
+    assert concluded_by_counts >= 1
