@@ -197,6 +197,8 @@ def run_cpsat(spec: dict) -> dict:
     exact for scores with two decimals and amounts in tenths of 万元)."""
     from ortools.sat.python import cp_model
 
+    from liangye.model.programme import quota_scopes
+
     problem, prepare = prepared(spec)
     options = problem.options
     started = time.perf_counter()
@@ -211,24 +213,10 @@ def run_cpsat(spec: dict) -> dict:
         members = np.flatnonzero(year == t)
         cap = int(np.floor(float(problem.budget.per_year[t]) * 10 + 1e-9))
         model.Add(sum(int(cost[o]) * x[o] for o in members) <= cap)
-    for quota in problem.policy.quotas:
-        for t in problem.years if quota.per == "year" else [None]:
-            members = np.flatnonzero(
-                (np.ones(len(options), bool) if t is None else year == t)
-                & (
-                    options["programme"].isin(quota.programmes).to_numpy()
-                    if quota.programmes is not None
-                    else True
-                )
-                & (
-                    options["level"].isin([lv.value for lv in quota.levels]).to_numpy()
-                    if quota.levels is not None
-                    else True
-                )
-            )
-            model.AddLinearConstraint(
-                sum(x[o] for o in members), quota.min or 0, quota.max or len(members)
-            )
+    for q, _, members in quota_scopes(problem):  # the same rows liangye states
+        quota = problem.policy.quotas[q]
+        upper = len(members) if quota.max is None else quota.max
+        model.AddLinearConstraint(sum(x[o] for o in members), quota.min or 0, upper)
     merit = np.round(options["merit"].to_numpy(float) * 100).astype(int)
     model.Maximize(sum(int(merit[o]) * x[o] for o in range(len(options))))
     built = time.perf_counter()

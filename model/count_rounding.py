@@ -35,7 +35,13 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from .highs_model import INTEGRALITY_TOLERANCE, HighsModel, PaymentClasses, lp_arrays
+from .highs_model import (
+    INTEGRALITY_TOLERANCE,
+    HighsModel,
+    PaymentClasses,
+    cut_coefficients,
+    lp_arrays,
+)
 from .highs_quiet import quiet_highs
 
 log = logging.getLogger(__name__)
@@ -60,7 +66,7 @@ def rounded_plan(model: HighsModel, x: np.ndarray, row_dual: np.ndarray) -> np.n
     relaxed = classes.counts(x)
     if np.all(np.abs(relaxed - np.round(relaxed)) <= INTEGRALITY_TOLERANCE):
         return None  # the counts are whole; what is fractional is not about money
-    counts = whole_counts(model, classes, x, row_dual)
+    counts = whole_counts(model, classes, x, relaxed, row_dual)
     return None if counts is None else _resolve_holding(model, counts)
 
 
@@ -68,12 +74,12 @@ def whole_counts(
     model: HighsModel,
     classes: PaymentClasses,
     x: np.ndarray,
+    relaxed: np.ndarray,
     row_dual: np.ndarray,
 ) -> np.ndarray | None:
     """Whole class counts that fit the budget rows, chosen as the module docstring says
-    (step 1); None when HiGHS finds none."""
+    (step 1); None when HiGHS finds none. ``relaxed`` is the class counts of ``x``."""
     rows = np.asarray(model.budget_rows)
-    relaxed = classes.counts(x)
     k, b = classes.n_classes, len(rows)
     # Money the relaxation spends outside the classes (e.g. continuous columns) stays spent.
     budget = model.matrix[rows, :]
@@ -137,7 +143,7 @@ def class_worth(model: HighsModel, classes: PaymentClasses, row_dual: np.ndarray
         pays = classes.pays[:, j]
         value += abs(row_dual[row]) * pays
         for cut, k, factor in model.cuts.get(row, []):
-            value += abs(row_dual[cut]) * np.floor(np.round(pays * factor) / k)
+            value += abs(row_dual[cut]) * cut_coefficients(pays, factor, k)
     return value
 
 

@@ -96,9 +96,8 @@ class HighsProgramme(HighsModel):
         cost more than the work.
         """
         rounded = np.where(self.integer, np.floor(x + INTEGRALITY_TOLERANCE), x)
-        _, upper_bounds = self.row_bounds()
         activity = (self.matrix @ rounded).tolist()
-        upper = (upper_bounds + 1e-9).tolist()
+        upper = (self.row_upper + 1e-9).tolist()
         gain = self.cost if self.maximise else -self.cost
         start = self.matrix.indptr.tolist()
         index = self.matrix.indices.tolist()
@@ -140,7 +139,7 @@ class HighsProgramme(HighsModel):
         """Is ``plan`` proven within the settings' gap by the relaxation's value ``z_lp``?"""
         if plan is None:
             return False
-        z = self.gain(plan) if self.maximise else -self.gain(plan)
+        z = self.objective(plan)
         return abs(z_lp - z) <= self.settings.mip_gap * max(abs(z), 1e-9)
 
     @staticmethod
@@ -189,12 +188,14 @@ class HighsProgramme(HighsModel):
         method = "lp+rounding"
         if not self._within_gap(incumbent, z_lp):
             # 2b. the class counts rounded together (count_rounding.py)
-            rounded = self._best([incumbent, rounded_plan(self, x, row_dual)])
-            if rounded is not incumbent:
+            rounded = self._best([rounded_plan(self, x, row_dual)])
+            if rounded is not None and (
+                incumbent is None or self.gain(rounded) > self.gain(incumbent)
+            ):
                 incumbent, method = rounded, "lp+counts"
         fixed = np.zeros(0, dtype=int)
         if incumbent is not None:
-            z_inc = self.gain(incumbent) if self.maximise else -self.gain(incumbent)
+            z_inc = self.objective(incumbent)
             if self._within_gap(incumbent, z_lp):
                 return self._outcome("optimal", incumbent, z_inc, z_lp, started, status, method)
             distance = abs(z_lp - z_inc)

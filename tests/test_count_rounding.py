@@ -106,7 +106,7 @@ def test_whole_counts_fit_the_budget_and_keep_to_the_relaxation():
     programme_, x, row_dual = fractional_relaxation()
     classes = programme_.classes
     relaxed = classes.counts(x)
-    counts = whole_counts(programme_, classes, x, row_dual)
+    counts = whole_counts(programme_, classes, x, relaxed, row_dual)
     assert counts is not None
     assert np.array_equal(counts, np.round(counts))
     spend = classes.pays.T @ counts
