@@ -38,19 +38,24 @@ def plot_frontier(frontier: pd.DataFrame, path: Path, title: str) -> Path:
 
 
 def plot_servitization(
-    trajectories: pd.DataFrame, payments: pd.DataFrame, path: Path, title: str
+    trajectories: pd.DataFrame,
+    payments: pd.DataFrame,
+    path: Path,
+    title: str,
+    shares: dict[str, str],
 ) -> Path:
     """Servitization over time in the award world against its no-award twin, and payouts.
 
-    Left: the share of manufacturers at or above 20% and 30% service revenue share each
-    quarter, the mean over replications as a line and the range over replications as a
-    band, award world beside twin. Right: money paid by programme and year (mean over
-    replications). Columns as written by ``liangye simulate`` (trajectories, payments).
+    Left: for each trajectory column in ``shares`` (column -> legend label, e.g.
+    ``share_above_20`` -> "≥ 20%"), the share of manufacturers at or above that service
+    revenue share each quarter, the mean over replications as a line and the range over
+    replications as a band, award world beside twin. Right: money paid by programme and year
+    (mean over replications). Columns as written by ``liangye simulate``.
     """
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.4), constrained_layout=True)
     styles = {"award": "-", "twin": "--"}
-    colours = {"share_above_20": "tab:blue", "share_above_30": "tab:orange"}
-    labels = {"share_above_20": "≥ 20%", "share_above_30": "≥ 30%"}
+    colours = {column: f"C{i}" for i, column in enumerate(shares)}
+    labels = shares
     quarters = list(dict.fromkeys(trajectories.sort_values("t")["quarter"]))
     for world, frame in trajectories.groupby("world", sort=True):
         for column, colour in colours.items():

@@ -13,7 +13,7 @@ import pandas as pd
 from rich.table import Table
 
 from liangye.agents.agents import GovernmentSetup
-from liangye.agents.model import POPULATION_STREAM, stream
+from liangye.agents.model import POPULATION_STREAM, stream, threshold_label
 from liangye.agents.outcomes import firm_outcomes, pooled_costs, summarise, trajectories
 from liangye.agents.params import SimulationParameters
 from liangye.agents.population import firm_population
@@ -146,6 +146,7 @@ def save_simulation(run: SimulationRun, folder: Path, command: str | None = None
             run.payments,
             folder / "servitization.png",
             f"{run.scenario.id}: servitization with awards and without (twin)",
+            {threshold_label(x): f"≥ {x:.0%}" for x in run.params.thresholds},
         ),
     ]
     manifest = write_manifest(
@@ -210,7 +211,7 @@ def headline(run: SimulationRun) -> list[tuple[str, str]]:
         ),
     ]
     for x in run.params.thresholds:
-        label = f"share_above_{round(x * 100)}"
+        label = threshold_label(x)
         rows.append(
             (
                 f"manufacturers ≥ {x:.0%}: start → awards / twin",

@@ -81,3 +81,13 @@ def test_liangye_run_allocates_and_simulates(tmp_path):
     assert set(trajectories["world"]) == {"award", "twin"}
     summary = json.loads((out / "simulation" / "summary.json").read_text(encoding="utf-8"))
     assert summary["seed"] == 0 and np.isfinite(summary["summary"]["spend.paid"]["mean"])
+
+
+def test_other_thresholds_are_plotted_not_only_20_and_30(tmp_path):
+    """The servitization plot draws the scenario's own thresholds (it once assumed 20%/30%
+    and failed after the whole simulation had run)."""
+    scenario, base = load_scenario(None, [*SMALL, "simulation.thresholds=[0.25]"])
+    run_simulation(scenario, base, seed=1, replications=1, out=tmp_path)
+    assert (tmp_path / "servitization.png").stat().st_size > 0
+    trajectories = pd.read_parquet(tmp_path / "trajectories.parquet")
+    assert "share_above_25" in trajectories and "share_above_20" not in trajectories
