@@ -101,11 +101,6 @@ class FirmAgent(mesa.Agent):
     def n_modes(self) -> int:
         return self.mode_count
 
-    @property
-    def target_share(self) -> float:
-        """The share the firm heads for with the modes it runs."""
-        return min(self.cap, self.base_share + self.model.params.share_per_mode * self.mode_count)
-
     def decide(self, hazard: float) -> None:
         """Add a mode if this quarter's uniform falls below ``hazard``; the second uniform
         picks which of the modes not yet run (in SERVICE_MODES order). The one-off cost is

@@ -29,17 +29,6 @@ SERVICE_MODES: tuple[str, ...] = (
     "testing",  # 检验检测认证服务
     "energy_environment",  # 节能环保服务
 )
-MODE_CHINESE: dict[str, str] = {
-    "industrial_design": "工业设计服务",
-    "mass_customisation": "定制化服务",
-    "shared_manufacturing": "共享制造",
-    "lifecycle": "全生命周期管理",
-    "total_integration": "总集成总承包",
-    "supply_chain": "供应链管理",
-    "productive_finance": "生产性金融",
-    "testing": "检验检测认证",
-    "energy_environment": "节能环保服务",
-}
 
 ASSUMPTION = "assumption"
 

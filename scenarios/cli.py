@@ -20,7 +20,7 @@ from liangye.model.errors import InputError, Problem
 from liangye.model.options import build_problem
 from liangye.model.settings import AllocationSettings, Budget
 from liangye.model.units import parse_money
-from liangye.results.store import new_run_dir
+from liangye.results.store import new_run_dir, write_atomic
 
 from .display import show_allocation, show_problems
 from .loader import load_policy_reference, load_scenario, scenario_hash
@@ -317,7 +317,7 @@ def frontier(
     folder = out or new_run_dir(None, f"{loaded.id}-frontier", scenario_hash(loaded))
     folder.mkdir(parents=True, exist_ok=True)
     write_parquet(folder / "frontier.parquet", table)
-    table.to_csv(folder / "frontier.csv", index=False)
+    write_atomic(folder / "frontier.csv", lambda path: table.to_csv(path, index=False))
     plot_frontier(table, folder / "frontier.png", f"{loaded.id}: budget frontier")
     write_manifest(
         folder,

@@ -11,6 +11,7 @@ from liangye.model.allocation import AllocationResult, allocate
 from liangye.model.candidates import load_applications, load_candidates
 from liangye.model.options import AllocationProblem, build_problem
 from liangye.model.policy import Policy
+from liangye.model.settings import AllocationSettings
 from liangye.model.synthetic import synthetic_candidates
 from liangye.results.export import write_plan_csv, write_plan_xlsx
 from liangye.results.store import write_json, write_manifest, write_parquet
@@ -22,9 +23,7 @@ from .tiers import with_tier_design
 log = logging.getLogger(__name__)
 
 
-def scenario_candidates(
-    scenario: Scenario, base: Path, policy: Policy
-) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def scenario_candidates(scenario: Scenario, base: Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The scenario's candidate table and applications (None when scores sit on candidates)."""
     source = scenario.candidates
     if source.synthetic is not None:
@@ -43,12 +42,18 @@ def scenario_candidates(
     return candidates, applications
 
 
+def scenario_policy(scenario: Scenario, base: Path) -> tuple[Policy, AllocationSettings]:
+    """The scenario's policy and its allocation settings with the tier design applied: one
+    rule for the allocation and the simulation's government alike."""
+    policy = load_policy_reference(scenario.policy, base)
+    return policy, with_tier_design(scenario.allocation, policy, scenario.tier_design)
+
+
 def scenario_problem(scenario: Scenario, base: Path) -> AllocationProblem:
     """The allocation problem a scenario describes (paths resolved against ``base``)."""
-    policy = load_policy_reference(scenario.policy, base)
-    candidates, applications = scenario_candidates(scenario, base, policy)
+    policy, settings = scenario_policy(scenario, base)
+    candidates, applications = scenario_candidates(scenario, base)
     years = list(range(scenario.years[0], scenario.years[1] + 1)) if scenario.years else None
-    settings = with_tier_design(scenario.allocation, policy, scenario.tier_design)
     problem = build_problem(policy, candidates, scenario.budget, settings, years, applications)
     log.info("%s: %d candidates, %d options", scenario.id, len(candidates), problem.size)
     return problem

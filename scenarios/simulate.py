@@ -21,9 +21,9 @@ from liangye.agents.replication import run_replication
 from liangye.results.plots import plot_servitization
 from liangye.results.store import new_run_dir, write_json, write_manifest, write_parquet
 
-from .loader import load_policy_reference, scenario_hash
+from .loader import scenario_hash
+from .runner import scenario_policy
 from .schema import Scenario
-from .tiers import with_tier_design
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +66,11 @@ def simulation_setup(
     scenario: Scenario, base: Path
 ) -> tuple[SimulationParameters, list[GovernmentSetup], int]:
     """Parameters, the government (the scenario's policy, budget and allocation settings,
-    with its tier design applied as ``liangye run`` applies it) and the first simulated year
-    (the simulation's, else the scenario's, else the policy's)."""
+    with its tier design applied by ``scenario_policy``, as for the allocation) and the first
+    simulated year (the simulation's, else the scenario's, else the policy's)."""
     params = scenario.simulation
-    policy = load_policy_reference(scenario.policy, base)
+    policy, settings = scenario_policy(scenario, base)
     start = params.start_year or (scenario.years[0] if scenario.years else policy.years[0])
-    settings = with_tier_design(scenario.allocation, policy, scenario.tier_design)
     return params, [GovernmentSetup(policy, scenario.budget, settings)], start
 
 

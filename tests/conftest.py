@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -78,3 +81,14 @@ def picks(result: AllocationResult) -> set[tuple]:
 @pytest.fixture
 def policy_dir(tmp_path):
     return tmp_path
+
+
+def liangye(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The ``liangye`` command in a subprocess, as a user runs it (output captured)."""
+    return subprocess.run(
+        [sys.executable, "-c", "from liangye.scenarios.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -12,17 +10,9 @@ import pytest
 
 from liangye.model.synthetic import synthetic_candidates
 
+from conftest import liangye
+
 CANDIDATES = "编号,企业名称,类型,所在县区,所属行业,营业收入（万元）,服务投入占比,服务收入占比,评分,design_prize\n"
-
-
-def liangye(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", "from liangye.scenarios.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-    )
 
 
 @pytest.fixture

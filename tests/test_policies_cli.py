@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 from typer.testing import CliRunner
 
 from liangye.scenarios.cli import app
 from liangye.scenarios.loader import bundled_policies
+
+from conftest import liangye
 
 runner = CliRunner()
 
@@ -72,18 +72,6 @@ def test_show_readable_in_chinese():
 
 
 def test_show_unknown_policy_exits_2():
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from liangye.scenarios.cli import main; main()",
-            "policy",
-            "show",
-            "nowhere",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = liangye("policy", "show", "nowhere")
     assert done.returncode == 2
     assert "bundled policy" in done.stderr and "Traceback" not in done.stderr

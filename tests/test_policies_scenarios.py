@@ -65,7 +65,7 @@ def test_jiaxing_default_pool_keeps_the_first_three_programmes():
     out, so the default scenario allocates what it did before."""
     scenario, base = load_scenario(None, ["candidates.synthetic.enterprises=120"])
     policy = load_policy_reference(scenario.policy, base)
-    candidates, _ = scenario_candidates(scenario, base, policy)
+    candidates, _ = scenario_candidates(scenario, base)
     problem = build_problem(policy, candidates, scenario.budget, scenario.allocation)
     assert set(problem.options["programme"]) == {
         "service_manufacturing_demo",

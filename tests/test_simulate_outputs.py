@@ -4,8 +4,6 @@ the scenario's tier design, money that adds up, and `liangye run` allocating and
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -15,6 +13,8 @@ from liangye.agents.model import ServitizationModel
 from liangye.agents.population import synthetic_population
 from liangye.scenarios.loader import load_scenario
 from liangye.scenarios.simulate import run_simulation, simulate_scenario, simulation_setup
+
+from conftest import liangye
 
 SMALL = ["simulation.population.firms=300"]
 
@@ -64,11 +64,9 @@ def test_money_adds_up_over_programmes_levels_and_years():
 
 def test_liangye_run_allocates_and_simulates(tmp_path):
     out = tmp_path / "run"
-    done = subprocess.run(
-        [sys.executable, "-c", "from liangye.scenarios.cli import main; main()", "run",
-         "--set", "allocation.time_limit=5", "--set", "candidates.synthetic.enterprises=100",
-         "--set", SMALL[0], "--out", str(out), "--json"],
-        capture_output=True, text=True, timeout=300,
+    done = liangye(
+        "run", "--set", "allocation.time_limit=5", "--set", "candidates.synthetic.enterprises=100",
+        "--set", SMALL[0], "--out", str(out), "--json",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)

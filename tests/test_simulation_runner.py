@@ -4,8 +4,6 @@ bigger awards buy no less additionality, and a run folder a user can open."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -13,6 +11,8 @@ import pytest
 
 from liangye.scenarios.loader import load_scenario
 from liangye.scenarios.simulate import replication_seeds, run_simulation, simulate_scenario
+
+from conftest import liangye
 
 SMALL = ["simulation.population.firms=300"]
 SERVITIZATION = [
@@ -151,10 +151,9 @@ def test_progress_hears_every_quarter_of_both_worlds():
 
 def test_cli_simulate(tmp_path):
     out = tmp_path / "sim"
-    done = subprocess.run(
-        [sys.executable, "-c", "from liangye.scenarios.cli import main; main()", "simulate",
-         "--seed", "3", "--replications", "1", "--set", SMALL[0], "--out", str(out), "--json"],
-        capture_output=True, text=True, timeout=300,
+    done = liangye(
+        "simulate", "--seed", "3", "--replications", "1", "--set", SMALL[0], "--out", str(out),
+        "--json",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
