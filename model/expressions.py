@@ -6,7 +6,8 @@ Grammar (keywords are case-insensitive)::
     or       := and ("or" and)*
     and      := not ("and" not)*
     not      := "not" not | compare
-    compare  := sum (("<" | "<=" | ">" | ">=" | "==" | "!=") sum | "in" list | "not" "in" list)?
+    compare  := sum (("<" | "<=" | ">" | ">=" | "==" | "!=") sum
+                     | "in" list | "not" "in" list | "in" NAME | "not" "in" NAME)?
     sum      := product (("+" | "-") product)*
     product  := unary (("*" | "/") unary)*
     unary    := "-" unary | atom
@@ -16,6 +17,10 @@ Grammar (keywords are case-insensitive)::
 NUMBER may carry a unit suffix, so ``revenue >= 5亿`` reads as 50000 (万元) and
 ``service_input_share >= 20%`` as 0.2. NAME is a candidate column. A rule evaluates over a
 whole candidate table at once; a missing value makes the comparison false, never true.
+
+``'省级智能工厂' in smart_manufacturing`` asks whether a *multi-valued* cell holds a value: a
+cell lists several values separated by ``;``, ``；``, ``、``, ``,`` or ``，`` (a firm in the
+running for two titles of one matter, say), and a single value is a list of one.
 """
 
 from __future__ import annotations
@@ -189,6 +194,38 @@ class _Membership:
         return self.operand.names()
 
 
+MULTI_VALUE_SEPARATORS = re.compile(r"[;；、,，]")
+
+
+def cell_values(cell: object) -> frozenset[str]:
+    """The values a multi-valued cell lists (empty for a missing cell)."""
+    if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+        return frozenset()
+    if isinstance(cell, bool | np.bool_):
+        return frozenset()  # a yes/no column lists no values
+    parts = MULTI_VALUE_SEPARATORS.split(str(cell))
+    return frozenset(part.strip() for part in parts if part.strip())
+
+
+@dataclass(frozen=True)
+class _Contains:
+    value: object
+    column: _Column
+    negate: bool
+
+    def evaluate(self, table: pd.DataFrame) -> pd.Series:
+        wanted = self.value.evaluate(table)
+        if isinstance(wanted, float) and wanted.is_integer():
+            wanted = int(wanted)
+        text = str(wanted)
+        cells = table[self.column.name]
+        inside = cells.map(lambda cell: text in cell_values(cell)).astype(bool)
+        return (~inside if self.negate else inside) & cells.notna()
+
+    def names(self) -> set[str]:
+        return self.column.names()
+
+
 @dataclass(frozen=True)
 class _Logical:
     op: str  # "and" / "or"
@@ -300,12 +337,18 @@ class _Parser:
         if token.kind == "op" and token.text in _COMPARE:
             self.take()
             return _Compare(token.text, left, self.parse_sum())
+        negate = token.text == "not" and self.tokens[self.index + 1].text == "in"
+        if negate:
+            self.take()
         if self.accept("in"):
-            return _Membership(left, self.parse_list(), negate=False)
-        if token.text == "not" and self.tokens[self.index + 1].text == "in":
-            self.take()
-            self.take()
-            return _Membership(left, self.parse_list(), negate=True)
+            if self.peek().kind == "name":
+                if not isinstance(left, _Literal):
+                    raise RuleSyntaxError(
+                        f"'in {self.peek().text}' tests a quoted value or a number against a "
+                        f"multi-valued column, e.g. '省级智能工厂' in {self.peek().text}"
+                    )
+                return _Contains(left, _Column(self.take().text), negate=negate)
+            return _Membership(left, self.parse_list(), negate=negate)
         return left
 
     def parse_sum(self) -> object:

@@ -31,6 +31,12 @@ LevelField = Annotated[
     Level, BeforeValidator(lambda v: parse_level(v) if isinstance(v, str) else v)
 ]
 Kind = Literal["enterprise", "park"]
+# Who decides whether an award is paid (docs/policy-format.md, "Decisions"):
+#   discretionary: the deciding government designates (its own tiers);
+#   nomination:    it recommends, a higher government confers with a chance, it pays on conferral;
+#   entitlement:   every qualifying applicant is paid; the deciding government cannot decline.
+Decision = Literal["discretionary", "nomination", "entitlement"]
+DECISIONS: tuple[str, ...] = ("discretionary", "nomination", "entitlement")
 
 
 def _money(value: object) -> Decimal | None:
@@ -96,6 +102,12 @@ class LevelAward(_Strict):
         default_factory=list, description="later payments after the designation year"
     )
     conferred_by: LevelField | None = None
+    decision: Decision | None = Field(
+        default=None, description="who decides this tier; absent: the programme's, or by conferrer"
+    )
+    decision_reference: str | None = Field(
+        default=None, description="the clause that makes the tier this kind of decision"
+    )
     eligibility: list[str] = Field(default_factory=list, description="extra rules for this tier")
     reference: str | None = None
     note: str | None = None
@@ -168,6 +180,12 @@ class Programme(_Strict):
         description="candidate column: the same value is rewarded at most once (同一产品不重复奖励)",
     )
     sector_list: str | None = Field(default=None, description="id of a [[lists]] of sectors")
+    decision: Decision | None = Field(
+        default=None, description="who decides every tier (a level's own `decision` wins)"
+    )
+    decision_reference: str | None = Field(
+        default=None, description="the clause that makes the programme this kind of decision"
+    )
     term: Term | None = None
     revocation: Revocation | None = None
     selection: Selection | None = None
@@ -383,6 +401,22 @@ class Policy(_Strict):
     def programme_ids(self) -> list[str]:
         return [p.id for p in self.programmes]
 
+    def decision(self, programme: Programme, award: LevelAward) -> str:
+        """The kind of decision a tier is: its own ``decision``, else its programme's, else by
+        who confers it (a government above ``deciding_level`` makes it a nomination; the
+        deciding government's own tiers, and any below, are discretionary)."""
+        if award.decision is not None:
+            return award.decision
+        if programme.decision is not None:
+            return programme.decision
+        return (
+            "nomination" if award.conferrer.rank < self.deciding_level.rank else "discretionary"
+        )
+
+    def confers_above(self, award: LevelAward) -> bool:
+        """Is the tier conferred by a government above the deciding one (a chance applies)?"""
+        return award.conferrer.rank < self.deciding_level.rank
+
     def named_list(self, list_id: str) -> NamedList:
         for entry in self.lists:
             if entry.id == list_id:
@@ -448,6 +482,21 @@ def _cross_checks(policy: Policy, source: str) -> list[Problem]:
             if year not in policy.year_range:
                 problems.append(
                     Problem(source, f"quotas[{i}].years", f"{year} is outside the policy's years")
+                )
+    for i, programme in enumerate(policy.programmes):
+        for k, award in enumerate(programme.levels):
+            kind = policy.decision(programme, award)
+            if kind == "nomination" and not policy.confers_above(award):
+                where = f"programmes[{i}].levels[{k}]"
+                problems.append(
+                    Problem(
+                        source,
+                        f"{where}.decision" if award.decision else f"programmes[{i}].decision",
+                        f"a nomination needs a conferring government above the deciding one "
+                        f"({policy.deciding_level.value}); {programme.id} at "
+                        f"{award.level.value} is conferred by {award.conferrer.value} "
+                        "(set conferred_by, or declare it discretionary or an entitlement)",
+                    )
                 )
     quota_names = [q.name for q in policy.quotas if q.name]
     for i, target in enumerate(policy.targets):

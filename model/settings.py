@@ -45,21 +45,28 @@ class AllocationSettings(BaseModel):
     threads: int | None = Field(default=None, ge=1)
     success_probability: dict[LevelKey, float] = Field(
         default_factory=dict,
-        description="chance a nomination is conferred, per conferring level; unset levels: 1",
+        description="chance that a tier conferred by this (higher) government is conferred; "
+        "required for every such tier that has options (no document states one)",
     )
     amounts: dict[str, dict[LevelKey, Amount]] = Field(
         default_factory=dict,
         description="award amounts (万元) per programme and level, overriding or filling the policy's",
     )
     cap_per_candidate_per_year: int | None = Field(default=None, ge=1)
-    overrun_samples: int = Field(default=2000, ge=0, description="Monte Carlo draws of nominations")
+    overrun_risk: float | None = Field(
+        default=None,
+        gt=0,
+        lt=1,
+        description="the largest chance, in every year (and over the horizon total), that "
+        "conferred awards and obligations exceed the budget; absent: budgets at expected cost only",
+    )
     seed: int = 0
 
     @field_validator("success_probability")
     @classmethod
     def _probabilities(cls, value: dict[Level, float]) -> dict[Level, float]:
         for level, probability in value.items():
-            if not 0 <= probability <= 1:
+            if not 0 <= probability <= 1:  # also refuses NaN
                 raise ValueError(f"{level.value}: {probability} is not a probability in [0, 1]")
         return value
 
@@ -74,5 +81,6 @@ class AllocationSettings(BaseModel):
     def weight(self, level: Level) -> float:
         return self.level_weights.get(level, 1.0)
 
-    def probability(self, level: Level) -> float:
-        return self.success_probability.get(level, 1.0)
+    def chance(self, level: Level) -> float | None:
+        """The chance that ``level`` confers what it is put forward for (None: not given)."""
+        return self.success_probability.get(level)
