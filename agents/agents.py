@@ -27,6 +27,7 @@ AWARD_COLUMNS = [
     "sector",
     "programme",
     "level",
+    "decision",
     "nomination",
     "conferred",
     "amount",

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 from liangye.model.allocation import allocate
+from liangye.model.decisions import ENTITLEMENT
+from liangye.model.eligibility import Tier
 from liangye.model.errors import InputError, Problem
 from liangye.model.greedy import greedy_plan
 from liangye.model.options import AllocationProblem, build_problem
@@ -25,14 +27,11 @@ from .ledger import (
     with_payout_schedule,
 )
 from .rounds import (
-    NO_LEVEL,
     TERM_ENDED,
     expected_award,
-    level_rank,
-    may_apply,
+    open_tiers,
     paced_policy,
     payable,
-    programme_terms,
     revocation_reasons,
     round_settings,
     simulated_policy,
@@ -44,8 +43,9 @@ log = logging.getLogger(__name__)
 
 class GovernmentAgent(mesa.Agent):
     """Runs a policy's yearly rounds: applications, noisy scores, the allocation (liangye.model)
-    under what is left of the budget, nominations upward, payouts (later ones too), and
-    revocation of holders below the bar (their unpaid instalments cancelled)."""
+    under what is left of the budget and its overrun bound, nominations upward, entitlements
+    paid to every qualifying applicant, conferral draws, payouts (later ones too, paid even
+    when they overrun the budget), and revocation where the policy states a rule."""
 
     def __init__(self, model: mesa.Model, setup: GovernmentSetup, rng: np.random.Generator):
         super().__init__(model)
@@ -59,8 +59,10 @@ class GovernmentAgent(mesa.Agent):
         self.budget = setup.budget
         self.horizon = budget_horizon(self.budget, self.policy.year_range)
         self.settings = round_settings(setup.settings, self.policy, params)
-        self.terms = programme_terms(self.policy, self.settings, params)
-        self.matter_of = {t.id: t.matter for t in self.terms}
+        self.matter_of = {p.id: p.stacking_matter for p in self.policy.programmes}
+        self.programmes = {p.id: p for p in self.policy.programmes}
+        # Belief per tier: P(the city decides for it | the firm applies to the programme).
+        self.rates: dict[tuple[str, str], float] = {}
         self.draws = rng
         self.beliefs_ready = False
         self.awards: list[dict] = []
@@ -68,14 +70,20 @@ class GovernmentAgent(mesa.Agent):
         self.revocations: list[dict] = []
         self.ledger = Ledger()
         self.check_budget_years()
-        for firm in model.firm_agents:
-            for held in firm.initial_held:
-                term = next((t for t in self.terms if t.id == held.programme), None)
-                if term is not None and held.level in term.levels:
-                    amount = term.amounts[term.levels.index(held.level)] or 0.0
-                    firm.held[(self.policy.id, held.programme)] = Holding(
-                        held.level, amount, model.start_year - 1
-                    )
+        if self.policy.programmes:
+            tiers = self.tiers(model.state_table())
+            amount_of = {(t.programme.id, t.level): np.nan_to_num(t.amounts()) for t in tiers}
+            for firm in model.firm_agents:
+                for held in firm.initial_held:
+                    amounts = amount_of.get((held.programme, held.level))
+                    if amounts is not None:
+                        firm.held[(self.policy.id, held.programme)] = Holding(
+                            held.level, float(amounts[firm.index]), model.start_year - 1
+                        )
+
+    def tiers(self, table: pd.DataFrame) -> list[Tier]:
+        """The policy's tiers over ``table``, narrowed to the firms that may apply."""
+        return open_tiers(self.policy, self.settings, table, self.model.params)
 
     def round_years(self) -> list[int]:
         """The years in which this government holds a round within the simulated quarters."""
@@ -90,7 +98,7 @@ class GovernmentAgent(mesa.Agent):
         """A budget given by year must cover every year with a round (as ``liangye.model``
         asks of an allocation: every year or none); otherwise an InputError names them."""
         missing = [y for y in self.round_years() if self.budget.per_year and y not in self.horizon]
-        if missing and self.terms:
+        if missing and self.policy.programmes:
             raise InputError(
                 [
                     Problem(
@@ -104,72 +112,89 @@ class GovernmentAgent(mesa.Agent):
 
     # --- what firms expect ---
 
-    def holdings(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Per matter: each firm's best level rank held (NO_LEVEL if none) and its tier amount."""
+    def holdings(
+        self,
+    ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], set[tuple[str, str, int]]]:
+        """Per matter, each firm's amount paid (the largest tier it holds there) and whether
+        it holds anything there; and the (programme, level, firm) titles held."""
         n = len(self.model.firm_agents)
-        result = {m: (np.full(n, NO_LEVEL), np.zeros(n)) for m in set(self.matter_of.values())}
+        result = {m: (np.zeros(n), np.zeros(n, dtype=bool)) for m in set(self.matter_of.values())}
+        titles: set[tuple[str, str, int]] = set()
         for firm in self.model.firm_agents:
             for (policy, programme), holding in firm.held.items():
                 if policy == self.policy.id and programme in self.matter_of:
-                    rank, paid = result[self.matter_of[programme]]
-                    rank[firm.index] = min(rank[firm.index], level_rank(holding.level))
+                    paid, holds = result[self.matter_of[programme]]
                     paid[firm.index] = max(paid[firm.index], holding.amount)
-        return result
+                    holds[firm.index] = True
+                    titles.add((programme, holding.level, firm.index))
+        return result, titles
 
-    def payables(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
-        """Per programme, (firms × levels) what the city would pay each firm at each level."""
-        holdings = self.holdings()
-        return {
-            t.id: payable(t, t.level_amounts(table), *holdings[t.matter], self.policy)
-            for t in self.terms
-        }
+    def payables(self, tiers: list[Tier]) -> dict[tuple[str, str], np.ndarray]:
+        """Per tier, what the city would pay each firm there (NaN: not open to it)."""
+        by_matter, titles = self.holdings()
+        n = len(self.model.firm_agents)
+        out = {}
+        for tier in tiers:
+            paid, holds = by_matter[tier.programme.stacking_matter]
+            title = np.zeros(n, dtype=bool)
+            for programme, level, firm in titles:
+                if programme == tier.programme.id and level == tier.level:
+                    title[firm] = True
+            out[(tier.programme.id, tier.level)] = payable(tier, paid, holds, title, self.policy)
+        return out
 
     def incentives(self, now: pd.DataFrame, after: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """(E[award] in 万元, one-mode-short) per firm: what applying is worth to a firm that is
         or, with one more mode, would be eligible; and whether that mode is what it lacks."""
-        if not self.terms:  # nothing this policy pays for can reach these firms
+        if not self.policy.programmes:  # nothing this policy pays for can reach these firms
             return np.zeros(len(now)), np.zeros(len(now), dtype=bool)
         if not self.beliefs_ready:
             self.prior_beliefs(now)
+        tiers_now, tiers_after = self.tiers(now), self.tiers(after)
         reach, short = {}, np.zeros(len(now), dtype=bool)
-        for term in self.terms:
-            ok_now, ok_after = (
-                may_apply(term, now, self.model.params),
-                may_apply(term, after, self.model.params),
-            )
-            reach[term.id] = ok_now | ok_after
-            short |= ok_after & ~ok_now
-        value = expected_award(self.terms, reach, self.payables(after), self.policy)
+        for tier, later in zip(tiers_now, tiers_after, strict=True):
+            key = (tier.programme.id, tier.level)
+            reach[key] = tier.eligible | later.eligible
+            short |= later.eligible & ~tier.eligible
+        value = expected_award(
+            tiers_after, self.payables(tiers_after), reach, self.rates, self.policy
+        )
         return value, short & (value > 0)
 
     def prior_beliefs(self, now: pd.DataFrame) -> None:
         """Before the first round firms guess their chances from the bureau's rule of thumb
         (rank by score until the money runs out) applied to everyone eligible, without noise."""
         self.beliefs_ready = True
-        if self.model.year not in self.policy.year_range or not self.terms:
+        if self.model.year not in self.policy.year_range or not self.policy.programmes:
             return
-        eligible = {t.id: may_apply(t, now, self.model.params) for t in self.terms}
+        tiers = self.tiers(now)
+        applying = {(t.programme.id, t.level): t.eligible for t in tiers}
         scores = self.scores(now, 1.0, np.zeros(len(now)))
         try:
-            built = self.problem(now, eligible, scores, self.model.year)
+            built = self.problem(now, applying, scores, self.model.year)
         except InputError as error:
             log.warning("%s: no prior beliefs: %s", self.policy.id, error)
             return
         if built is not None:
             problem, _ = built
-            self.update_beliefs(problem.options.iloc[greedy_plan(problem)], eligible)
+            self.update_beliefs(problem.options.iloc[greedy_plan(problem)], applying)
 
-    def update_beliefs(self, decided: pd.DataFrame, applied: dict[str, np.ndarray]) -> None:
-        """Belief per level := the round's decisions at that level (designations the city
-        makes and nominations it sends up) / the programme's applicants.
+    def update_beliefs(
+        self, decided: pd.DataFrame, applied: dict[tuple[str, str], np.ndarray]
+    ) -> None:
+        """Belief per tier := the round's decisions there (designations the city makes and
+        nominations it sends up) / the programme's applicants.
 
         Whether a nomination is then conferred is not in this rate: ``expected_award``
-        multiplies by the level's chance of conferral, once."""
-        for term in self.terms:
-            count = int(applied[term.id].sum())
+        multiplies by the tier's chance, once."""
+        applicants: dict[str, np.ndarray] = {}
+        for (programme, _), mask in applied.items():
+            applicants[programme] = applicants.get(programme, np.zeros(len(mask), bool)) | mask
+        for programme, level in applied:
+            count = int(applicants[programme].sum())
             if count:
-                mine = decided[decided["programme"] == term.id]
-                term.rates = [float((mine["level"] == lv).sum()) / count for lv in term.levels]
+                mine = decided[(decided["programme"] == programme) & (decided["level"] == level)]
+                self.rates[(programme, level)] = len(mine) / count
 
     # --- the yearly round ---
 
@@ -189,14 +214,18 @@ class GovernmentAgent(mesa.Agent):
         )
 
     def problem(
-        self, table: pd.DataFrame, eligible: dict[str, np.ndarray], scores: np.ndarray, year: int
+        self,
+        table: pd.DataFrame,
+        applying: dict[tuple[str, str], np.ndarray],
+        scores: np.ndarray,
+        year: int,
     ) -> tuple[AllocationProblem, np.ndarray] | None:
         """The round's allocation problem and its options' full costs (None if nobody applies).
 
-        One application per applicant, programme and level it is eligible for, dated ``year``;
+        One application per applicant and tier it applies to (``applying``), dated ``year``;
         the problem spans the budget's years from ``year`` on, with what is left of each
         (``ledger.round_budget``), so later payouts are charged to the years they fall in."""
-        rows = np.flatnonzero(np.any(np.vstack(list(eligible.values())), axis=0))
+        rows = np.flatnonzero(np.any(np.vstack(list(applying.values())), axis=0))
         years = [t for t in self.horizon if t >= year]
         if len(rows) == 0 or year not in years:
             return None
@@ -214,16 +243,15 @@ class GovernmentAgent(mesa.Agent):
             [
                 {
                     "candidate_id": firms[i].firm_id,
-                    "programme": t.id,
-                    "level": lv,
+                    "programme": programme,
+                    "level": level,
                     "year": year,
                     "score": scores[i],
                     "row": "-",
                 }
                 for i in rows
-                for t in self.terms
-                if eligible[t.id][i]
-                for lv in t.levels
+                for (programme, level), mask in applying.items()
+                if mask[i]
             ]
         )
         ledger = self.ledger
@@ -246,24 +274,29 @@ class GovernmentAgent(mesa.Agent):
         if self.model.quarter != self.model.params.round_quarter:
             return
         year = self.model.year
-        if year in self.policy.year_range and self.terms:
+        if year in self.policy.year_range and self.policy.programmes:
             self.run_round(year)
         self.pay_due(year)
 
     def run_round(self, year: int) -> None:
-        """Revoke, take applications, score, allocate, nominate upward, designate."""
+        """Revoke, take applications, score, allocate, nominate upward, designate; pay every
+        entitlement, even when the budget cannot carry it."""
         params = self.model.params
         table = self.model.state_table()
         self.revoke(table, year)
         applies = self.draws.random(len(table)) < params.application_rate
-        payables = self.payables(table)
-        eligible = {
-            t.id: may_apply(t, table, params) & (payables[t.id].max(axis=1) > 0) & applies
-            for t in self.terms
+        tiers = self.tiers(table)
+        payables = self.payables(tiers)
+        # A firm applies to what is open to it; it always claims what it is entitled to.
+        applying = {
+            (t.programme.id, t.level): t.eligible
+            & ~np.isnan(payables[(t.programme.id, t.level)])
+            & (applies | (t.decision == ENTITLEMENT))
+            for t in tiers
         }
         scores = self.scores(table, params.panel_agreement, self.draws.standard_normal(len(table)))
         try:
-            built = self.problem(table, eligible, scores, year)
+            built = self.problem(table, applying, scores, year)
         except InputError as error:
             log.warning("%s %d: round not held: %s", self.policy.id, year, error)
             return
@@ -274,28 +307,37 @@ class GovernmentAgent(mesa.Agent):
         result = allocate(problem, explain=False)
         if result.status == "infeasible":
             log.warning(
-                "%s %d: quotas cannot be met (%s); deciding without minimums",
+                "%s %d: no plan meets every rule (%s); deciding without minimum quotas",
                 self.policy.id,
                 year,
                 "; ".join(result.diagnosis) or "infeasible",
             )
             problem = replace(problem, policy=without_minimums(problem.policy))
             result = allocate(problem, explain=False)
-        if result.status not in ("optimal", "time_limit"):
+        if result.status in ("optimal", "time_limit"):
+            chosen, selected = result.chosen, result.selected
+        else:
+            # Obligations alone break the budget or its overrun bound: they are paid anyway
+            # (the city cannot decline them), and nothing else is decided this year.
             log.warning(
-                "%s %d: allocation %s: no awards this year", self.policy.id, year, result.status
+                "%s %d: allocation %s (%s): paying obligations only",
+                self.policy.id,
+                year,
+                result.status,
+                "; ".join(result.diagnosis),
             )
-            return
-        self.designate(problem, full_cost, result.chosen, result.selected, year)
+            chosen = np.flatnonzero(problem.options["forced"].to_numpy(dtype=bool))
+            selected = replace(result, chosen=chosen).selected
+        self.designate(problem, full_cost, chosen, selected, year)
         self.update_beliefs(
-            pd.DataFrame(self.awards, columns=AWARD_COLUMNS).query("year == @year"), eligible
+            pd.DataFrame(self.awards, columns=AWARD_COLUMNS).query("year == @year"), applying
         )
         log.info(
             "%s %d: %d applicants, %d decided (%s)",
             self.policy.id,
             year,
             len(problem.candidates),
-            len(result.chosen),
+            len(chosen),
             result.status,
         )
 
@@ -307,13 +349,14 @@ class GovernmentAgent(mesa.Agent):
         selected: pd.DataFrame,
         year: int,
     ) -> None:
-        """Confer (nominations with their level's chance), record, and owe every payment of a
-        conferred designation: its instalments (``payout_schedule``) and the policy's later
-        payouts, in the years the round's solve charged them to."""
+        """Confer (nominations and entitlements conferred above the city with their tier's
+        chance), record, and owe every payment of a conferred designation: its instalments
+        (``payout_schedule``) and the policy's later payouts, in the years the round's solve
+        charged them to."""
         by_id = {f.firm_id: f for f in self.model.firm_agents}
         draws = self.draws.random(len(selected))
         for option, row, u in zip(chosen, selected.itertuples(), draws, strict=True):
-            conferred = (not row.nomination) or u < row.probability
+            conferred = row.probability >= 1 or u < row.probability
             firm = by_id[row.candidate_id]
             dues = [(t, a) for t, a in option_dues(problem, int(option)) if a > 0]
             self.awards.append(
@@ -325,6 +368,7 @@ class GovernmentAgent(mesa.Agent):
                     "sector": firm.sector,
                     "programme": row.programme,
                     "level": row.level,
+                    "decision": row.decision,
                     "nomination": bool(row.nomination),
                     "conferred": bool(conferred),
                     "amount": float(row.amount),
@@ -342,32 +386,38 @@ class GovernmentAgent(mesa.Agent):
             )
 
     def revoke(self, table: pd.DataFrame, year: int) -> None:
-        """Dynamic management: holders lose a designation whose term has ended, that the
-        policy's revocation rule withdraws, or (revoke_below_bar) whose bar they no longer meet.
+        """Dynamic management where the policy states it: holders lose a designation whose
+        term has ended, or that the policy's revocation rule withdraws.
 
         A withdrawn designation is paid no more: what it still owes is cancelled and returns
         to the budgets of the years it fell in. A designation whose term has simply ended
         keeps what it was owed."""
-        for term in self.terms:
-            key = (self.policy.id, term.id)
+        for programme in self.policy.programmes:
+            if programme.term is None and (
+                programme.revocation is None or not programme.revocation.rule
+            ):
+                continue
+            key = (self.policy.id, programme.id)
             holders = [f for f in self.model.firm_agents if key in f.held]
             if not holders:
                 continue
             rows = table.iloc[[f.index for f in holders]]
             since = [f.held[key].since for f in holders]
-            reasons = revocation_reasons(term, rows, since, year, self.model.params)
+            reasons = revocation_reasons(programme, rows, since, year)
             for firm, reason in zip(holders, reasons, strict=True):
                 if reason:
                     level = firm.held.pop(key).level
                     cancelled = (
-                        0.0 if reason == TERM_ENDED else self.ledger.cancel(firm.index, term.id)
+                        0.0
+                        if reason == TERM_ENDED
+                        else self.ledger.cancel(firm.index, programme.id)
                     )
                     self.revocations.append(
                         {
                             "year": year,
                             "policy": self.policy.id,
                             "firm_id": firm.firm_id,
-                            "programme": term.id,
+                            "programme": programme.id,
                             "level": level,
                             "reason": reason,
                             "cancelled": cancelled,
@@ -375,7 +425,8 @@ class GovernmentAgent(mesa.Agent):
                     )
 
     def pay_due(self, year: int) -> None:
-        """Pay every instalment due this year (multi-year awards pay in later rounds)."""
+        """Pay every instalment due this year (multi-year awards pay in later rounds), within
+        the budget or not: what was conferred is owed."""
         for due in self.ledger.fall_due(year):
             firm = self.model.firm_agents[due.firm]
             firm.receive(due.amount)
@@ -390,6 +441,25 @@ class GovernmentAgent(mesa.Agent):
                     "paid": due.amount,
                 }
             )
+
+    def overruns(self) -> dict[str, float]:
+        """万元 paid above each budget row in the simulated years (0 where within): a year
+        (cumulative through it with carry-over) and, where set, the horizon total. Conferred
+        awards and entitlements are paid even when they overrun; this says by how much."""
+        paid, budget = self.ledger.paid, self.budget
+        years = [t for t in self.round_years() if t in budget.per_year]
+        out: dict[str, float] = {}
+        for t in years:
+            if budget.carry_over:
+                spent = sum(paid.get(s, 0.0) for s in years if s <= t)
+                money = sum(float(budget.per_year[s]) for s in years if s <= t)
+            else:
+                spent, money = paid.get(t, 0.0), float(budget.per_year[t])
+            out[str(t)] = max(0.0, round(spent - money, 4))
+        if budget.total is not None:
+            spent = sum(paid.get(t, 0.0) for t in self.round_years())
+            out["total"] = max(0.0, round(spent - float(budget.total), 4))
+        return out
 
     def committed_unpaid(self) -> float:
         """万元 owed for designations already made, falling due after the simulated years."""

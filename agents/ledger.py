@@ -158,6 +158,8 @@ def with_payout_schedule(
                         "year": rows["year"].to_numpy(dtype=int) + k,
                         "cost": [c * share for c in rows["cost"]],
                         "expected_cost": rows["expected_cost"].to_numpy(dtype=float) * fraction,
+                        "chance": rows["probability"].to_numpy(dtype=float),
+                        "part": 1,
                     }
                 )
             )
@@ -169,7 +171,7 @@ def with_payout_schedule(
     frames = [f for f in later if len(f)]
     payments = (
         pd.concat(frames, ignore_index=True)
-        .groupby(["option", "year"], as_index=False, sort=True)
+        .groupby(["option", "year", "chance", "part"], as_index=False, sort=True)
         .agg(cost=("cost", "sum"), expected_cost=("expected_cost", "sum"))[LATER_PAYMENT_COLUMNS]
         if frames
         else problem.later_payments

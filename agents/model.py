@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import mesa
 import numpy as np
@@ -50,6 +50,8 @@ class WorldResult:
     revocations: pd.DataFrame
     owed: float = 0.0  # 万元 designated but falling due after the simulated years
     cancelled: float = 0.0  # 万元 owed for designations withdrawn before it was paid
+    # 万元 paid above each budget row (year, or "total"), summed over governments
+    overruns: dict[str, float] = field(default_factory=dict)
 
 
 class ServitizationModel(mesa.Model):
@@ -282,4 +284,13 @@ class ServitizationModel(mesa.Model):
             revocations=gather("revocations", REVOCATION_COLUMNS),
             owed=sum(g.committed_unpaid() for g in self.governments),
             cancelled=sum(g.ledger.cancelled for g in self.governments),
+            overruns=_summed([g.overruns() for g in self.governments]),
         )
+
+
+def _summed(parts: list[dict[str, float]]) -> dict[str, float]:
+    total: dict[str, float] = {}
+    for part in parts:
+        for key, value in part.items():
+            total[key] = total.get(key, 0.0) + value
+    return dict(sorted(total.items()))

@@ -183,6 +183,15 @@ def compare_worlds(
             "owed_after_horizon": award.owed,
             "paid_by_year": {str(k): float(v) for k, v in by_year.items()},
         },
+        "overrun": {
+            # 万元 paid above each budget row, and whether it happened (its mean over
+            # replications is the chance a plan overruns that row)
+            "by_row": dict(award.overruns),
+            "occurred": {
+                **{k: int(v > 0) for k, v in award.overruns.items()},
+                "any_year": int(any(v > 0 for v in award.overruns.values())),
+            },
+        },
         "additionality": [additionality(firms, awarded, x, paid) for x in params.thresholds],
         "districts": district_spread(award),
     }

@@ -285,11 +285,10 @@ class SimulationParameters(_Strict):
         1.0, "multiplier on every tier amount (tier-design experiments)", "user", ge=0
     )
     application_rules: dict[str, list[str]] = _field(
-        {"*": ["service_revenue_share >= 0.2"]},
-        "rules an applicant (and a holder, to keep its designation) must meet, besides the "
-        "policy's own; key '*' for every programme or a programme id",
-        "Zhongshan 000 三（二）1 and Jiangsu 001 二2 ask ≥ 20% service inputs; read here as "
-        "service revenue share (assumption; Jiaxing 002 states no bar)",
+        {},
+        "rules an applicant must meet besides the policy's own; key '*' for every programme "
+        "or a programme id (none by default: firms apply where the policy admits them)",
+        "user",
     )
     application_rate: float = _field(
         0.6, "chance that an eligible firm applies in a round", ASSUMPTION, ge=0, le=1
@@ -325,11 +324,6 @@ class SimulationParameters(_Strict):
     )
     round_quarter: int = _field(
         4, "quarter of the year in which the round is decided and paid", ASSUMPTION, ge=1, le=4
-    )
-    revoke_below_bar: bool = _field(
-        True,
-        "revoke designations whose holders no longer meet the bar",
-        "Jiangsu 001 （五）3 动态调整 (撤销认定); Zhongshan 000 五（二） (动态管理)",
     )
     payout_schedule: dict[str, list[float]] = _field(
         {},

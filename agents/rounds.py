@@ -1,8 +1,11 @@
 """What a yearly award round needs besides the allocation itself: which programmes firms can
-take part in, who may apply, what an award is worth to a firm, quotas paced over the years.
+take part in, who applies, what an award is worth to a firm, quotas paced over the years.
 
-Policy fields added after the first policy format (applicants, bands, payouts, sector lists,
-revocation rules, terms) are read with ``getattr`` so that either format works.
+The meaning of the policy is not read here: eligibility, bands, decision kinds and chances
+come from ``liangye.model.eligibility.read_tiers``, upgrade pricing from
+``liangye.model.decisions``, quota scopes from ``liangye.model.programme.scope_mask``, as
+the allocation reads them. What is here is behaviour and bookkeeping: which firms apply,
+what they believe their chances are, how horizon quotas are paced over the rounds.
 """
 
 from __future__ import annotations
@@ -10,22 +13,22 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
+from liangye.model.decisions import ENTITLEMENT, upgrade_prices
+from liangye.model.eligibility import Tier, columns_read, read_tiers
 from liangye.model.expressions import Rule, parse_rule
 from liangye.model.policy import Policy, Programme, Quota
+from liangye.model.programme import scope_mask
 from liangye.model.settings import AllocationSettings
-from liangye.model.units import Level
 
 from .params import SimulationParameters
 from .population import MANUFACTURER
 
 log = logging.getLogger(__name__)
-NO_LEVEL = 99  # rank of "holds nothing in this matter": below every level
 TERM_ENDED = "term ended"  # a designation that lapses rather than being withdrawn
 
 
@@ -35,41 +38,24 @@ def _scale(amount: Decimal | None, scale: float) -> Decimal | None:
     return (Decimal(amount) * Decimal(str(scale))).quantize(Decimal("0.01"))
 
 
-def _programme_columns(policy: Policy, programme: Programme) -> set[str]:
-    """Every firm column the programme's rules read (applicants, eligibility, bands, payouts)."""
-    texts = [*programme.eligibility]
-    for award in programme.levels:
-        texts += [*award.eligibility, *(band.when for band in getattr(award, "bands", []))]
-    columns = {c for text in texts for c in parse_rule(text).columns}
-    columns |= {p.of for a in programme.levels for p in getattr(a, "payouts", []) if p.of}
-    if getattr(programme, "sector_list", None):
-        columns.add("sector")
-    return columns
-
-
 def simulated_policy(
     policy: Policy, settings: AllocationSettings, params: SimulationParameters, columns: set[str]
 ) -> tuple[Policy, list[str]]:
     """The policy as the simulation runs it, and why the other programmes sit out.
 
     A programme takes part if firms (enterprises) may hold it, the firm table has every
-    column its applicants and eligibility rules read, and some tier carries money (an
-    amount, bands, or the scenario's ``allocation.amounts``). Every amount — tiers, bands,
-    caps, fixed later payouts and the scenario's overrides — is multiplied by award_scale.
-    Quotas and balance rules keep only the programmes that take part.
+    column its rules read (``model.eligibility.columns_read``), and some tier carries money
+    (an amount, bands, or the scenario's ``allocation.amounts``) or is counted by a quota.
+    Every amount — tiers, bands, caps, fixed later payouts and the scenario's overrides — is
+    multiplied by award_scale. Quotas and balance rules keep only the programmes that take part.
     """
     overrides = {(p, lv.value) for p, by_level in settings.amounts.items() for lv in by_level}
     kept: list[Programme] = []
     reasons: list[str] = []
     for programme in policy.programmes:
-        applicants = getattr(programme, "applicants", None)
-        needed = _programme_columns(policy, programme)
-        if applicants:
-            needed |= parse_rule(applicants).columns
+        needed = columns_read(policy, programme)
         money = any(
-            a.amount is not None
-            or getattr(a, "bands", None)
-            or (programme.id, a.level.value) in overrides
+            a.amount is not None or a.bands or (programme.id, a.level.value) in overrides
             for a in programme.levels
         )
         if "enterprise" not in programme.kinds:
@@ -119,13 +105,13 @@ def _scaled_programme(programme: Programme, scale: float) -> Programme:
     levels = []
     for award in programme.levels:
         update: dict[str, object] = {"amount": _scale(award.amount, scale)}
-        if getattr(award, "bands", None):
+        if award.bands:
             update["bands"] = [
                 b.model_copy(update={"amount": _scale(b.amount, scale)}) for b in award.bands
             ]
-        if getattr(award, "cap", None) is not None:
+        if award.cap is not None:
             update["cap"] = _scale(award.cap, scale)
-        if getattr(award, "payouts", None):
+        if award.payouts:
             update["payouts"] = [
                 p.model_copy(update={"amount": _scale(p.amount, scale)}) for p in award.payouts
             ]
@@ -138,104 +124,22 @@ def round_settings(
 ) -> AllocationSettings:
     """The scenario's allocation settings for a yearly round of ``policy`` (already the
     simulated one): its amount overrides × award_scale for programmes that take part, the
-    simulation's time limit and gap, and no Monte Carlo of overruns (nominations are drawn)."""
+    simulation's time limit and gap; the overrun bound and chances as the scenario sets them."""
     amounts = {
         programme: {level: _scale(amount, params.award_scale) for level, amount in by_level.items()}
         for programme, by_level in settings.amounts.items()
         if programme in policy.programme_ids
     }
     return settings.model_copy(
-        update={
-            "amounts": amounts,
-            "time_limit": params.time_limit,
-            "mip_gap": params.mip_gap,
-            "overrun_samples": 0,
-        }
+        update={"amounts": amounts, "time_limit": params.time_limit, "mip_gap": params.mip_gap}
     )
 
 
-@dataclass
-class ProgrammeTerms:
-    """One programme as firms and the government agent see it in the simulation."""
-
-    programme: Programme
-    rules: list[Rule]  # applicants, the policy's rules and the simulation's application rules
-    levels: list[str]  # highest first
-    ranks: list[int]
-    amounts: list[float | None]  # 万元; None where the amount comes from bands
-    bands: list[list[tuple[Rule, float]]]
-    conferral: list[float]  # chance a level is conferred once the city decides or nominates
-    sectors: list[str] | None = None  # a closed sector list, if the programme has one
-    # belief: P(the city designates or nominates at the level | the firm applies); a
-    # nomination's chance of being conferred is ``conferral``, kept apart
-    rates: list[float] = field(default_factory=list)
-
-    @property
-    def id(self) -> str:
-        return self.programme.id
-
-    @property
-    def matter(self) -> str:
-        return self.programme.stacking_matter
-
-    def level_amounts(self, table: pd.DataFrame) -> np.ndarray:
-        """(firms × levels) the amount each firm would get at each level (bands per firm)."""
-        columns = []
-        for amount, bands in zip(self.amounts, self.bands, strict=True):
-            if amount is not None:
-                columns.append(np.full(len(table), amount))
-                continue
-            value = np.full(len(table), np.nan)
-            for rule, band in bands:
-                value = np.where(np.isnan(value) & rule.holds(table).to_numpy(bool), band, value)
-            columns.append(np.nan_to_num(value))
-        return np.column_stack(columns) if columns else np.zeros((len(table), 0))
-
-
-def programme_terms(
-    policy: Policy, settings: AllocationSettings, params: SimulationParameters
-) -> list[ProgrammeTerms]:
-    """Each simulated programme's rules, tiers, amounts and conferral chances."""
-    terms = []
-    for programme in policy.programmes:
-        texts = [
-            *([programme.applicants] if getattr(programme, "applicants", None) else []),
-            *programme.eligibility,
-            *params.application_rules.get("*", []),
-            *params.application_rules.get(programme.id, []),
-        ]
-        levels = sorted(programme.levels, key=lambda award: award.level.rank)
-        sectors = None
-        if getattr(programme, "sector_list", None):
-            named = policy.named_list(programme.sector_list)
-            sectors = None if named.open else list(named.names)
-        amounts = []
-        for award in levels:
-            override = settings.amounts.get(programme.id, {}).get(award.level)
-            amount = override if override is not None else award.amount
-            amounts.append(None if amount is None else float(amount))
-        terms.append(
-            ProgrammeTerms(
-                programme=programme,
-                rules=[parse_rule(text) for text in texts],
-                levels=[award.level.value for award in levels],
-                ranks=[award.level.rank for award in levels],
-                amounts=amounts,
-                bands=[
-                    [(parse_rule(b.when), float(b.amount)) for b in getattr(a, "bands", [])]
-                    for a in levels
-                ],
-                conferral=[
-                    settings.probability(a.conferrer)
-                    if a.conferrer != policy.deciding_level
-                    else 1.0
-                    for a in levels
-                ],
-                sectors=sectors,
-                rates=[0.0] * len(levels),
-            )
-        )
-    return terms
+def extra_rules(params: SimulationParameters, programme: str) -> list[Rule]:
+    """The simulation's own application rules for a programme (none by default: firms apply
+    where the policy admits them)."""
+    texts = [*params.application_rules.get("*", []), *params.application_rules.get(programme, [])]
+    return [parse_rule(text) for text in texts]
 
 
 def rules_hold(rules: Sequence[Rule], table: pd.DataFrame) -> np.ndarray:
@@ -251,57 +155,57 @@ def rules_hold(rules: Sequence[Rule], table: pd.DataFrame) -> np.ndarray:
     return mask
 
 
-def may_apply(
-    terms: ProgrammeTerms, table: pd.DataFrame, params: SimulationParameters
-) -> np.ndarray:
-    """Firms that meet a programme's bar and may apply to it (by role and sector list)."""
-    allowed = (table["role"] == MANUFACTURER).to_numpy() | params.service_firms_apply
-    if terms.sectors is not None:
-        allowed = allowed & table["sector"].isin(terms.sectors).to_numpy()
-    return allowed & rules_hold(terms.rules, table)
+def open_tiers(
+    policy: Policy, settings: AllocationSettings, table: pd.DataFrame, params: SimulationParameters
+) -> list[Tier]:
+    """The policy's tiers over the firms, with ``eligible`` narrowed to the firms that may
+    apply: the policy's own rules (as the allocation reads them), manufacturers only unless
+    service firms may apply, and any application rules the scenario adds."""
+    problems: list = []
+    tiers, _ = read_tiers(policy, settings, table, problems, [])
+    if problems:  # simulated_policy keeps only programmes whose columns firms have
+        raise ValueError("; ".join(str(p) for p in problems))
+    role = (table["role"] == MANUFACTURER).to_numpy() | params.service_firms_apply
+    extra = {p.id: rules_hold(extra_rules(params, p.id), table) for p in policy.programmes}
+    for tier in tiers:
+        tier.eligible = tier.eligible & role & extra[tier.programme.id]
+    return tiers
 
 
 def payable(
-    terms: ProgrammeTerms,
-    amounts: np.ndarray,
-    held_rank: np.ndarray,
-    paid: np.ndarray,
-    policy: Policy,
+    tier: Tier, paid: np.ndarray, holds: np.ndarray, title_held: np.ndarray, policy: Policy
 ) -> np.ndarray:
-    """(firms × levels) money the city would pay each firm at each level of the programme,
-    given its best level held in the programme's matter (``held_rank``, NO_LEVEL if none)
-    and the amount already paid for it: 就高不重复 with the policy's upgrade rule."""
-    ranks = np.asarray(terms.ranks)[None, :]
-    holds = held_rank[:, None] != NO_LEVEL
-    higher = ranks < held_rank[:, None]
+    """Money the city would pay each firm at ``tier`` given what it was paid in the tier's
+    matter (``paid``; ``holds`` whether it holds anything there) and whether it holds this
+    very title (``title_held``): 就高不重复 with the policy's upgrade rule, as
+    ``model.decisions.upgrade_prices`` prices it for the allocation. NaN: not open to it."""
+    amounts = np.nan_to_num(tier.amounts())
     if policy.stacking == "all":
-        return np.where(ranks == held_rank[:, None], 0.0, amounts)
-    if policy.upgrade == "none":
-        upgrade = np.zeros_like(amounts)
-    elif policy.upgrade == "full":
-        upgrade = amounts
-    else:
-        upgrade = np.maximum(0.0, amounts - paid[:, None])
-    return np.where(holds, np.where(higher, upgrade, 0.0), amounts)
+        return np.where(title_held, np.nan, amounts)
+    price = upgrade_prices(policy.upgrade, amounts, paid)
+    return np.where(holds, price, amounts)
 
 
 def expected_award(
-    terms: list[ProgrammeTerms],
-    reachable: dict[str, np.ndarray],
-    payables: dict[str, np.ndarray],
+    tiers: list[Tier],
+    payables: dict[tuple[str, str], np.ndarray],
+    reachable: dict[tuple[str, str], np.ndarray],
+    rates: dict[tuple[str, str], float],
     policy: Policy,
 ) -> np.ndarray:
-    """E[award] per firm, 万元: Σ over levels of (chance the city designates or nominates ×
-    chance of conferral × what the city would pay), for programmes the firm can reach;
-    programmes sharing a matter do not stack, so the best of them counts (stacking
-    "highest"), else they add up. ``rates`` leave conferral out, so it counts once here."""
-    n = len(next(iter(reachable.values()))) if reachable else 0
+    """E[award] per firm, 万元: Σ over tiers of (the chance the city decides for it × the
+    chance it is paid × what the city would pay), for tiers the firm can reach; tiers of
+    one matter do not stack, so the best counts (stacking "highest"), else they add up.
+    An entitlement is decided for every applicant (its rate is 1)."""
+    n = len(next(iter(payables.values()))) if payables else 0
     by_matter: dict[str, np.ndarray] = {}
-    for term in terms:
-        chance = np.asarray(term.rates) * np.asarray(term.conferral)
-        value = (payables[term.id] @ chance) * reachable[term.id]
-        key = term.matter if policy.stacking == "highest" else term.id
-        by_matter[key] = np.maximum(by_matter.get(key, np.zeros(n)), value)
+    for tier in tiers:
+        key = (tier.programme.id, tier.level)
+        rate = 1.0 if tier.decision == ENTITLEMENT else rates.get(key, 0.0)
+        chance = 1.0 if tier.chance is None else tier.chance
+        value = np.nan_to_num(payables[key]) * rate * chance * reachable[key]
+        matter = tier.programme.stacking_matter if policy.stacking == "highest" else key
+        by_matter[matter] = np.maximum(by_matter.get(matter, np.zeros(n)), value)
     return sum(by_matter.values(), np.zeros(n))
 
 
@@ -345,11 +249,7 @@ def paced_policy(
 def _counted(quota: Quota, made: pd.DataFrame) -> int:
     if made.empty:
         return 0
-    mask = np.ones(len(made), dtype=bool)
-    if quota.programmes is not None:
-        mask &= made["programme"].isin(quota.programmes).to_numpy()
-    if quota.levels is not None:
-        mask &= made["level"].isin([lv.value for lv in quota.levels]).to_numpy()
+    mask = scope_mask(made, quota.programmes, quota.levels)
     if quota.years is not None and "year" in made.columns:  # holdings before: no year
         mask &= made["year"].isin(quota.years).to_numpy()
     return int(mask.sum())
@@ -363,26 +263,20 @@ def without_minimums(policy: Policy) -> Policy:
 
 
 def revocation_reasons(
-    terms: ProgrammeTerms,
-    holders: pd.DataFrame,
-    since: list[int],
-    year: int,
-    params: SimulationParameters,
+    programme: Programme, holders: pd.DataFrame, since: list[int], year: int
 ) -> list[str | None]:
     """Why each holder (a row of ``holders``, designated in ``since``) loses the designation
-    this year, or None: its term has ended (the programme's ``term``), the policy's
-    revocation rule holds for it, or (``revoke_below_bar``) it no longer meets the bar."""
+    this year, or None: the policy's revocation rule holds for it (only where the policy
+    file states one: a document that revokes for problems found in supervision gives no
+    test over firm data), or its term has ended (the programme's ``term``: a lapse)."""
     reasons: list[str | None] = [None] * len(holders)
-    if params.revoke_below_bar:
-        below = ~rules_hold(terms.rules, holders)
-        reasons = ["below the bar" if b else r for b, r in zip(below, reasons, strict=True)]
-    revocation = getattr(terms.programme, "revocation", None)
+    revocation = programme.revocation
     if revocation is not None and revocation.rule:
         rule = parse_rule(revocation.rule)
         if rule.columns <= set(holders.columns):
             hits = rule.holds(holders).to_numpy(bool)
             reasons = [revocation.when if h else r for h, r in zip(hits, reasons, strict=True)]
-    period = getattr(terms.programme, "term", None)
+    period = programme.term
     if period is not None:
         for k, start in enumerate(since):
             if (period.years and year - start >= period.years) or (
@@ -390,7 +284,3 @@ def revocation_reasons(
             ):
                 reasons[k] = TERM_ENDED
     return reasons
-
-
-def level_rank(level: str) -> int:
-    return Level(level).rank

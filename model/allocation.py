@@ -10,8 +10,9 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from .budget_risk import PlanRisk, plan_risk
 from .checks import expected_spend, plan_violations
-from .explain import candidate_reasons, diagnose_infeasible
+from .explain import candidate_reasons, diagnose_infeasible, obligations_beyond_budget
 from .greedy import greedy_plan
 from .options import AllocationProblem
 from .programme import build_model, objective_coefficients
@@ -32,6 +33,8 @@ PLAN_COLUMNS = [
     "probability",
     "expected_cost",
     "nomination",
+    "decision",
+    "upgrade_of",
     "score",
 ]
 
@@ -57,7 +60,8 @@ class PlanSummary:
 
 @dataclass
 class AllocationResult:
-    """The answer to one allocation: status, plan, bound and gap, greedy plan, reasons."""
+    """The answer to one allocation: status, plan, bound and gap, greedy plan, reasons,
+    and the plan's money as a law (``risk``: overrun chances, percentiles, commitments)."""
 
     problem: AllocationProblem
     status: str
@@ -72,22 +76,80 @@ class AllocationResult:
     greedy: PlanSummary
     reasons: pd.DataFrame
     diagnosis: list[str]
-    overrun: dict[str, float] | None
+    risk: PlanRisk | None = None
+    # The best plan at expected cost, ignoring the overrun bound: its objective bounds
+    # the bounded plan's from above, so their difference is the price of safety.
+    expected_objective: float | None = None
 
     @property
     def spend(self) -> dict[int, Decimal]:
         return expected_spend(self.problem, self.chosen)
 
     @property
+    def overrun(self) -> dict[str, float] | None:
+        """Exact chance that each budget row (and any) is overrun; None without a budget."""
+        if self.risk is None or not self.risk.overrun:
+            return None
+        return self.risk.overrun
+
+    @property
     def selected(self) -> pd.DataFrame:
-        """The plan, one row per designation or nomination, in candidate order."""
-        rows = self.problem.options.iloc[self.chosen]
+        """The plan, one row per designation or nomination, in candidate order: an upgrade
+        chain gives two rows, its first designation and then the upgrade (``upgrade_of``
+        naming the first as programme:level:year, ``cost`` what the upgrade pays)."""
+        return self._designation_rows()[PLAN_COLUMNS]
+
+    def _designation_rows(self) -> pd.DataFrame:
+        options = self.problem.options
+        chosen = np.asarray(self.chosen, dtype=int)
+        origin = options["from_option"].to_numpy()[chosen]
+        firsts = origin[origin >= 0]
+        index = np.concatenate([firsts, chosen])
+        part = np.concatenate([np.zeros(len(firsts), int), np.ones(len(chosen), int)])
+        owner = np.concatenate([chosen[origin >= 0], chosen])
+        order = np.lexsort((part, owner))
+        index, part, owner = index[order], part[order], owner[order]
+        rows = options.iloc[index].reset_index(drop=True)
         info = self.problem.candidates.loc[rows["candidate"], ["name", "district", "sector"]]
-        plan = rows.reset_index(drop=True).join(info.reset_index(drop=True))
+        plan = rows.join(info.reset_index(drop=True))
         plan["expected_cost"] = [
             c * Decimal(str(p)) for c, p in zip(plan["cost"], plan["probability"], strict=True)
         ]
-        return plan[PLAN_COLUMNS]
+        upgraded = options["from_option"].to_numpy()[owner]
+        plan["upgrade_of"] = pd.Series(
+            [
+                None
+                if u < 0 or k == 0
+                else f"{options.at[int(u), 'programme']}:{options.at[int(u), 'level']}:"
+                f"{options.at[int(u), 'year']}"
+                for u, k in zip(upgraded, part, strict=True)
+            ],
+            dtype=object,
+        )
+        plan["option"] = owner
+        plan["part"] = part
+        return plan
+
+    def payments_of(self) -> list[dict[str, float]]:
+        """Each row of ``selected``: its payments by year (万元, if paid)."""
+        plan = self._designation_rows()
+        later = self.problem.later_payments
+        mine: dict[tuple[int, int], dict[str, float]] = {}
+        if len(later):
+            rows = later[later["option"].isin(self.chosen)]
+            for option, year, cost, part in zip(
+                rows["option"], rows["year"], rows["cost"], rows["part"], strict=True
+            ):
+                key = (int(option), int(part))
+                mine.setdefault(key, {})[str(int(year))] = float(cost)
+        out = []
+        for r in plan.itertuples():
+            own = {str(int(r.year)): float(r.cost)}
+            if r.part == 0:  # a chain's first designation: its payments sit on the chain
+                out.append(dict(sorted(mine.get((int(r.option), 0), own).items())))
+            else:
+                out.append(dict(sorted({**own, **mine.get((int(r.option), 1), {})}.items())))
+        return out
 
     def to_dict(self) -> dict:
         """A JSON-ready summary: the ``--json`` output of ``liangye allocate``."""
@@ -100,10 +162,23 @@ class AllocationResult:
                 "amount": float(r.cost),
                 "expected_amount": float(r.expected_cost),
                 "nomination": bool(r.nomination),
+                "decision": r.decision,
+                "probability": float(r.probability),
+                "payments": payments,
+                "upgrade_of": r.upgrade_of,
                 "score": float(r.score),
             }
-            for r in self.selected.itertuples()
+            for r, payments in zip(self.selected.itertuples(), self.payments_of(), strict=True)
         ]
+        risk = self.risk
+        alpha = self.problem.settings.overrun_risk
+        price = (
+            None
+            if self.expected_objective is None or self.objective is None
+            else self.expected_objective - self.objective
+        )
+        if self.problem.settings.objective == "min_cost" and price is not None:
+            price = -price  # the bounded plan costs more: the price is what it adds
         return {
             "policy": self.problem.policy.id,
             "objective_kind": self.problem.settings.objective,
@@ -119,10 +194,24 @@ class AllocationResult:
             "options": self.problem.size,
             "spend": {str(t): float(v) for t, v in self.spend.items()},
             "budget": {str(t): float(v) for t, v in self.problem.budget.per_year.items()},
+            "budget_total": None
+            if self.problem.budget.total is None
+            else float(self.problem.budget.total),
+            "overrun_risk": alpha,
+            "overrun_probability": None if risk is None else dict(risk.overrun),
+            "overrun_probability_exact": None if risk is None else risk.any_exact,
+            "spend_p95": None if risk is None else {str(t): float(v) for t, v in risk.p95.items()},
+            "commitments": None
+            if risk is None
+            else {str(t): float(v) for t, v in risk.commitments.items()},
+            "commitments_if_conferred": None
+            if risk is None
+            else {str(t): float(v) for t, v in risk.commitments_if_conferred.items()},
+            "expected_cost_objective": self.expected_objective,
+            "price_of_safety": price,
             "greedy": self.greedy.to_dict(),
             "selected": selected,
             "diagnosis": self.diagnosis,
-            "overrun_probability": self.overrun,
             "outcomes": self.reasons["outcome"].value_counts().to_dict(),
         }
 
@@ -134,54 +223,51 @@ def plan_objective(problem: AllocationProblem, chosen: np.ndarray, objective: st
     return -value if objective == "min_cost" else value
 
 
-def overrun_probability(problem: AllocationProblem, chosen: np.ndarray) -> dict[str, float] | None:
-    """Chance that conferred nominations push spending over budget, by Monte Carlo.
-
-    Each nomination is conferred independently with its level's probability; the city pays
-    the full amount if it is. None when the plan has no uncertain nominations or no budget.
-    """
-    settings = problem.settings
-    rows = problem.options.iloc[chosen]
-    uncertain = rows["probability"].to_numpy() < 1
-    if not uncertain.any() or not problem.budget.per_year or settings.overrun_samples == 0:
-        return None
-    rng = np.random.default_rng(settings.seed)
-    conferred = rng.random((settings.overrun_samples, len(rows))) < rows["probability"].to_numpy()
-    paid = conferred * rows["cost"].astype(float).to_numpy()
-    result: dict[str, float] = {}
-    any_over = np.zeros(settings.overrun_samples, dtype=bool)
-    for t in problem.years:
-        if t not in problem.budget.per_year:
-            continue
-        in_year = rows["year"].to_numpy() == t
-        over = paid[:, in_year].sum(axis=1) > float(problem.budget.per_year[t]) + 1e-9
-        result[str(t)] = float(over.mean())
-        any_over |= over
-    result["any_year"] = float(any_over.mean())
-    return result
-
-
 def allocate(problem: AllocationProblem, explain: bool = True) -> AllocationResult:
     """Solve the allocation and explain it. Never raises for an infeasible problem: the
-    result says ``infeasible`` and ``diagnosis`` says why."""
+    result says ``infeasible`` and ``diagnosis`` says why (obligations beyond the budget or
+    too risky, quotas that cannot be met, money that is short)."""
     settings = problem.settings
     started = time.perf_counter()
-    model = build_model(problem)
-    build_seconds = time.perf_counter() - started
-    outcome = solve_model(model, settings)
-    chosen = outcome.chosen if outcome.has_solution else np.array([], dtype=int)
-    objective = bound = gap = None
-    if outcome.has_solution:
-        violations = plan_violations(problem, chosen)
-        if violations:  # the solver's tolerances let something through: never show such a plan
-            raise RuntimeError("solver returned a plan that breaks rules: " + "; ".join(violations))
-        objective = plan_objective(problem, chosen, settings.objective)
-        raw_bound = (
-            outcome.solver_bound if outcome.solver_bound is not None else outcome.solver_objective
-        )
-        if raw_bound is not None:
-            bound = -raw_bound if settings.objective == "min_cost" else raw_bound
-            gap = abs(bound - objective) / max(abs(objective), 1e-9) if objective or bound else 0.0
+    chosen = np.array([], dtype=int)
+    objective = bound = gap = expected_objective = None
+    build_seconds = solve_seconds = 0.0
+    method = "obligations"
+    diagnosis = obligations_beyond_budget(problem)
+    status = "infeasible"
+    if not diagnosis:
+        model = build_model(problem)
+        build_seconds = time.perf_counter() - started
+        outcome = solve_model(model, settings, problem)
+        build_seconds += outcome.compile_seconds
+        solve_seconds = outcome.seconds
+        method, status = outcome.method, outcome.status
+        if outcome.has_solution:
+            chosen = outcome.chosen
+            violations = plan_violations(problem, chosen)
+            if violations:  # the solver's tolerances let something through: never show it
+                raise RuntimeError(
+                    "solver returned a plan that breaks rules: " + "; ".join(violations)
+                )
+            objective = plan_objective(problem, chosen, settings.objective)
+            raw_bound = (
+                outcome.solver_bound
+                if outcome.solver_bound is not None
+                else outcome.solver_objective
+            )
+            if raw_bound is not None:
+                bound = -raw_bound if settings.objective == "min_cost" else raw_bound
+                gap = (
+                    abs(bound - objective) / max(abs(objective), 1e-9)
+                    if objective or bound
+                    else 0.0
+                )
+            if outcome.expected_plan is not None:
+                expected_objective = plan_objective(
+                    problem, outcome.expected_plan, settings.objective
+                )
+        elif status == "infeasible":
+            diagnosis = diagnose_infeasible(problem)
     greedy = greedy_plan(problem)
     greedy_summary = PlanSummary(
         objective=plan_objective(problem, greedy, settings.objective),
@@ -189,25 +275,26 @@ def allocate(problem: AllocationProblem, explain: bool = True) -> AllocationResu
         spend=expected_spend(problem, greedy),
         violations=plan_violations(problem, greedy),
     )
-    diagnosis = diagnose_infeasible(problem) if outcome.status == "infeasible" else []
     reasons = (
         candidate_reasons(problem, chosen)
         if explain
         else pd.DataFrame(columns=["candidate_id", "name", "outcome", "detail"])
     )
+    risk = plan_risk(problem, chosen) if status in ("optimal", "time_limit") else None
     return AllocationResult(
         problem=problem,
-        status=outcome.status,
+        status=status,
         objective=objective,
         bound=bound,
         gap=gap,
         seconds=time.perf_counter() - started,
-        build_seconds=build_seconds + outcome.compile_seconds,
-        solve_seconds=outcome.seconds,
-        method=outcome.method,
+        build_seconds=build_seconds,
+        solve_seconds=solve_seconds,
+        method=method,
         chosen=chosen,
         greedy=greedy_summary,
         reasons=reasons,
         diagnosis=diagnosis,
-        overrun=overrun_probability(problem, chosen),
+        risk=risk,
+        expected_objective=expected_objective,
     )

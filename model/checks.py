@@ -7,8 +7,9 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from .budget_risk import plan_risk
 from .options import AllocationProblem, later_spend
-from .programme import HORIZON, quota_scopes
+from .programme import HORIZON, quota_scopes, scope_mask
 
 
 def expected_spend(problem: AllocationProblem, chosen: np.ndarray) -> dict[int, Decimal]:
@@ -46,9 +47,21 @@ def plan_violations(problem: AllocationProblem, chosen: np.ndarray) -> list[str]
         problems.append(
             f"candidate {problem.candidates.at[key[0], 'id']} designated twice in {key[1:]}"
         )
+    picked = np.zeros(problem.size, dtype=bool)
+    picked[np.asarray(chosen, dtype=int)] = True
+    origin = options["from_option"].to_numpy()
+    paid = picked.copy()  # an entitlement is paid by itself or by a chain that upgrades it
+    paid[origin[picked & (origin >= 0)]] = True
+    for o in np.flatnonzero(options["forced"].to_numpy(dtype=bool) & ~paid):
+        problems.append(
+            f"entitlement of {options.at[int(o), 'candidate_id']} "
+            f"({options.at[int(o), 'programme']} {options.at[int(o), 'level']}) left out"
+        )
+    parts = problem.designations()
+    parts = parts[picked[parts["option"].to_numpy()]]
     cap = problem.settings.cap_per_candidate_per_year or policy.cap_per_candidate_per_year
     if cap is not None:
-        per_year = rows.groupby(["candidate", "year"]).size()
+        per_year = parts.groupby(["candidate", "year"]).size()
         for c, t in per_year[per_year > cap].index:
             problems.append(
                 f"candidate {problem.candidates.at[c, 'id']} gets more than {cap} in {t}"
@@ -66,6 +79,11 @@ def plan_violations(problem: AllocationProblem, chosen: np.ndarray) -> list[str]
         carried = limit - spend[t]
     if budget.total is not None and sum(spend.values()) > budget.total + tolerance:
         problems.append(f"spends {sum(spend.values())} over the horizon budget {budget.total}")
+    alpha = problem.settings.overrun_risk
+    if alpha is not None and not budget.unlimited:
+        for label, chance in plan_risk(problem, chosen).overrun.items():
+            if label != "any_year" and chance > alpha + 1e-12:
+                problems.append(f"{label}: overrun chance {chance:.4%} above the bound {alpha:g}")
     selected = np.zeros(problem.size, dtype=bool)
     selected[chosen] = True
     for q, t, scope in quota_scopes(problem):
@@ -80,19 +98,19 @@ def plan_violations(problem: AllocationProblem, chosen: np.ndarray) -> list[str]
                 f"{quota.label(q)} {t}: {count} designations, above the maximum {quota.max}"
             )
     for rule in policy.balance:
-        scope = rows
-        if rule.programmes is not None:
-            scope = scope[scope["programme"].isin(rule.programmes)]
-        if rule.levels is not None:
-            scope = scope[scope["level"].isin([lv.value for lv in rule.levels])]
+        scope = parts[scope_mask(parts, rule.programmes, rule.levels)]
         groups = problem.candidates[rule.by].to_numpy()[scope["candidate"].to_numpy()].astype(str)
         periods = problem.years if rule.per == "year" else [HORIZON]
         for t in periods:
             in_period = (
                 np.ones(len(scope), dtype=bool) if t == HORIZON else (scope["year"].to_numpy() == t)
             )
-            counts = pd.Series(groups[in_period]).value_counts()
-            total = int(in_period.sum())
+            # an option counts once in a period, whichever of its designations fall in it
+            counted = pd.DataFrame(
+                {"option": scope["option"].to_numpy()[in_period], "group": groups[in_period]}
+            ).drop_duplicates()
+            counts = counted["group"].value_counts()
+            total = len(counted)
             for group, count in counts.items():
                 if rule.max_share is not None and count > rule.max_share * total + 1e-9:
                     problems.append(

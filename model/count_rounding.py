@@ -79,7 +79,7 @@ def whole_counts(
 ) -> np.ndarray | None:
     """Whole class counts that fit the budget rows, chosen as the module docstring says
     (step 1); None when HiGHS finds none. ``relaxed`` is the class counts of ``x``."""
-    rows = np.asarray(model.budget_rows)
+    rows = np.asarray(model.money_rows)
     k, b = classes.n_classes, len(rows)
     # Money the relaxation spends outside the classes (e.g. continuous columns) stays spent.
     budget = model.matrix[rows, :]
@@ -139,7 +139,7 @@ def class_worth(model: HighsModel, classes: PaymentClasses, row_dual: np.ndarray
     A row's dual is non-zero only where the row binds, so unspent money is worth nothing.
     """
     value = np.zeros(classes.n_classes)
-    for j, row in enumerate(model.budget_rows):
+    for j, row in enumerate(model.money_rows):
         pays = classes.pays[:, j]
         value += abs(row_dual[row]) * pays
         for cut, k, factor in model.cuts.get(row, []):

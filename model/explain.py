@@ -9,12 +9,14 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from .budget_risk import HORIZON_TOTAL, RISK_MARGIN, budget_rows, payment_table, plan_risk, to_wan
 from .checks import expected_spend
 from .options import AllocationProblem
 from .programme import HORIZON, build_model, quota_scopes
 from .solve import solve_model
 
 OUTCOMES = ("selected", "ineligible", "out_of_budget", "outranked", "not_needed")
+VERB = {"discretionary": "designated", "nomination": "nominated for", "entitlement": "entitled to"}
 
 
 def _fmt(amount: Decimal | float) -> str:
@@ -66,9 +68,39 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
             parts = []
             for o in won:
                 row = options.loc[o]
-                kind = "nominated for" if row["nomination"] else "designated"
+                kind = VERB[row["decision"]]
+                if row["from_option"] >= 0:
+                    origin = options.loc[int(row["from_option"])]
+                    kind = f"upgraded from {origin['programme']} {origin['level']} ({origin['year']}), {kind}"
+                chance = (
+                    "" if row["probability"] >= 1 else f", paid with chance {row['probability']:g}"
+                )
                 parts.append(
-                    f"{kind} {row['programme']} at {row['level']} in {row['year']} ({_fmt(row['cost'])})"
+                    f"{kind} {row['programme']} at {row['level']} in {row['year']} "
+                    f"({_fmt(row['cost'])}{chance})"
+                )
+            matters = set(options.loc[won, "matter"])
+            aside = sorted(
+                {
+                    f"{options.at[o, 'programme']} {options.at[o, 'level']}"
+                    for o in own
+                    if o not in selected
+                    and options.at[o, "matter"] in matters
+                    and options.at[o, "from_option"] < 0
+                    and f"{options.at[o, 'programme']} {options.at[o, 'level']}"
+                    not in {f"{options.at[w, 'programme']} {options.at[w, 'level']}" for w in won}
+                }
+            )
+            reasons = excluded_for.get(c)
+            if reasons is not None:
+                stacked = reasons[reasons["reason"].astype(str).str.startswith("就高不重复")]
+                aside += [
+                    f"{p} {lv}"
+                    for p, lv in zip(stacked["programme"], stacked["level"], strict=True)
+                ]
+            if aside:
+                parts.append(
+                    "set aside (就高不重复, one award per matter): " + ", ".join(sorted(set(aside)))
                 )
             records.append({**record, "outcome": "selected", "detail": "; ".join(parts)})
             continue
@@ -130,6 +162,59 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
             }
         )
     return pd.DataFrame.from_records(records, columns=["candidate_id", "name", "outcome", "detail"])
+
+
+def obligations_beyond_budget(problem: AllocationProblem) -> list[str]:
+    """Why the obligations alone (entitlements, paid whatever the plan) break the budget:
+    per budget row, their expected cost against the money, naming the largest; or, with an
+    overrun bound, their chance of overrunning against it. Empty when they fit."""
+    options = problem.options
+    forced = np.flatnonzero(options["forced"].to_numpy(dtype=bool))
+    if len(forced) == 0 or problem.budget.unlimited:
+        return []
+    table = payment_table(problem)
+    rows = budget_rows(problem)
+    sure, hanging = table.within(rows)
+    findings: list[str] = []
+    for r, row in enumerate(rows):
+        expected = sure[forced, r] + hanging[forced, r] * table.probability[forced]
+        need = Decimal(str(round(float(expected.sum()) / 1e4, 4)))
+        money = to_wan(row.budget)
+        if need > money:
+            largest = forced[np.argsort(-expected, kind="stable")[:3]]
+            named = ", ".join(
+                f"{options.at[o, 'candidate_id']} {options.at[o, 'programme']} "
+                f"{options.at[o, 'level']} ({_fmt(options.at[o, 'cost'])}"
+                + (
+                    ""
+                    if options.at[o, "probability"] >= 1
+                    else f" × chance {options.at[o, 'probability']:g}"
+                )
+                + ")"
+                for o in largest
+            )
+            findings.append(
+                f"{_row_name(row.label)}: obligations alone (entitlements the city must pay) "
+                f"are expected to cost {_fmt(need)} against a budget of {_fmt(money)} "
+                f"(over by {_fmt(need - money)}); the largest: {named}"
+            )
+    alpha = problem.settings.overrun_risk
+    if findings or alpha is None:
+        return findings
+    risk = plan_risk(problem, forced, table)
+    for row in rows:
+        chance = risk.overrun.get(row.label, 0.0)
+        if chance > alpha - RISK_MARGIN:
+            findings.append(
+                f"{_row_name(row.label)}: obligations alone overrun the budget of "
+                f"{_fmt(to_wan(row.budget))} with chance {chance:.4%}, above the bound "
+                f"{alpha:g} (--overrun-risk): no plan can meet it"
+            )
+    return findings
+
+
+def _row_name(label: str) -> str:
+    return "the horizon total" if label == HORIZON_TOTAL else label
 
 
 def diagnose_infeasible(problem: AllocationProblem) -> list[str]:

@@ -7,16 +7,17 @@ from collections import defaultdict
 import numpy as np
 
 from .options import AllocationProblem
-from .programme import quota_scopes
+from .programme import balance_rows, quota_scopes
 
 
 def greedy_plan(problem: AllocationProblem) -> np.ndarray:
     """Options chosen by the by-hand rule, as indices into ``problem.options``.
 
-    Year by year, options are taken in order of weighted score (ties: higher level, then
-    earlier candidate) whenever the candidate has nothing yet in that matter, the year's
-    money covers the expected cost, and no maximum quota, balance count or per-candidate cap
-    would be exceeded. Minimum quotas and balance shares are not pursued: that is what a
+    Entitlements are taken first (they are owed). Then, year by year, options are taken in
+    order of weighted score (ties: higher level, then earlier candidate) whenever the
+    candidate has nothing yet in that matter (or, for an upgrade, holds what it upgrades
+    from this rule's own earlier choice), the year's money covers the expected cost, and no
+    maximum quota, balance count or per-candidate cap would be exceeded. Minimum quotas and balance shares are not pursued: that is what a
     ranking by hand cannot do, and what the optimisation is for.
     """
     options = problem.options
@@ -43,6 +44,42 @@ def greedy_plan(problem: AllocationProblem) -> np.ndarray:
     taken: set[int] = set()
     per_candidate_year: dict[tuple[int, int], int] = defaultdict(int)
     chosen: list[int] = []
+    origin = options["from_option"].to_numpy()
+
+    def take(o: int, year: int) -> None:
+        chosen.append(o)
+        taken.add(stack_key[o])
+        purse.pay(o)
+        per_candidate_year[(candidate[o], year)] += 1
+        for key, _ in counters[o]:
+            count[key] += 1
+
+    def upgrade(chain: int, year: int) -> bool:
+        """Replace the rule's own earlier choice by the chain that upgrades it (its first
+        designation is that choice, so only the upgrade's money and counts are added)."""
+        first = int(origin[chain])
+        if first not in chosen:
+            return False
+        purse.refund(first)
+        if not purse.affords(chain) or any(
+            count[key] >= limit for key, limit in counters[chain] if key not in counted[first]
+        ):
+            purse.pay(first)
+            return False
+        chosen.remove(first)
+        chosen.append(chain)
+        purse.pay(chain)
+        per_candidate_year[(candidate[chain], year)] += 1
+        for key, _ in counters[chain]:
+            if key not in counted[first]:
+                count[key] += 1
+        return True
+
+    counted = {o: {key for key, _ in counters[o]} for o in range(len(options))}
+    # Obligations first: entitlements are paid whatever the ranking (even over the budget).
+    forced = options["forced"].to_numpy(dtype=bool)
+    for o in np.flatnonzero(forced):
+        take(int(o), int(year_of[o]))
     # Highest weighted score first; ties: higher level, then earlier candidate.
     ranking = np.lexsort(
         (candidate, options["level_rank"].to_numpy(), -options["merit"].to_numpy())
@@ -53,18 +90,18 @@ def greedy_plan(problem: AllocationProblem) -> np.ndarray:
         for position, o in enumerate(in_year):
             if purse.left_now(year) < cheapest_after[position] - purse.TOLERANCE:
                 break  # nothing later in this year's ranking fits the money left
-            if stack_key[o] in taken or not purse.affords(int(o)):
+            if forced[o]:
                 continue
             if cap is not None and per_candidate_year[(candidate[o], year)] >= cap:
                 continue
+            if origin[o] >= 0:  # an upgrade of a designation this rule made earlier
+                upgrade(int(o), year)
+                continue
+            if stack_key[o] in taken or not purse.affords(int(o)):
+                continue
             if any(count[key] >= limit for key, limit in counters[o]):
                 continue
-            chosen.append(int(o))
-            taken.add(stack_key[o])
-            purse.pay(int(o))
-            per_candidate_year[(candidate[o], year)] += 1
-            for key, _ in counters[o]:
-                count[key] += 1
+            take(int(o), year)
     return np.array(sorted(chosen), dtype=int)
 
 
@@ -141,25 +178,17 @@ class _Purse:
             self.spent[i] += c
             self.total += c
 
+    def refund(self, option: int) -> None:
+        """Undo ``pay`` (an option replaced by the chain that upgrades it)."""
+        for i, c in self._pays(option):
+            self.spent[i] -= c
+            self.total -= c
+
 
 def balance_count_groups(problem: AllocationProblem) -> list[tuple[tuple, np.ndarray, int]]:
     """(counter key, member options, limit) for every balance rule with a max_count."""
-    options = problem.options
     groups: list[tuple[tuple, np.ndarray, int]] = []
-    for b, rule in enumerate(problem.policy.balance):
-        if rule.max_count is None:
-            continue
-        mask = np.ones(len(options), dtype=bool)
-        if rule.programmes is not None:
-            mask &= options["programme"].isin(rule.programmes).to_numpy()
-        if rule.levels is not None:
-            mask &= options["level"].isin([lv.value for lv in rule.levels]).to_numpy()
-        group_of = (
-            problem.candidates[rule.by].astype(str).to_numpy()[options["candidate"].to_numpy()]
-        )
-        period_of = options["year"].to_numpy() if rule.per == "year" else np.zeros(len(options))
-        for group in np.unique(group_of[mask]):
-            for period in np.unique(period_of[mask]):
-                members = np.flatnonzero(mask & (group_of == group) & (period_of == period))
-                groups.append((("balance", b, group, period), members, rule.max_count))
+    for (b, t, group), (members, _, _, limit) in balance_rows(problem).items():
+        if limit is not None:
+            groups.append((("balance", b, group, t), members, limit))
     return groups

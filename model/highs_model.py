@@ -62,6 +62,9 @@ class HighsModel:
         self.columns = repn.columns
         self.n_options = len(m.designate)
         self.n_model = len(self.columns)
+        # What each designation pays and with which chance (programme.payment_tags): payment
+        # classes keep apart options that differ in it.
+        self.tags = np.asarray(getattr(m, "class_tags", np.zeros(self.n_options)), dtype=float)
         self.maximise = m.value.sense == pyo.maximize
         self.row_of: dict[object, int] = {}
         n_rows = len(repn.rows)
@@ -78,12 +81,17 @@ class HighsModel:
         self.cost = np.asarray(repn.c.toarray()).ravel() if repn.c.shape[0] else np.zeros(n)
         self.offset = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
         self.matrix = repn.A.tocsc()  # model space: what the rules say, row by row
-        self.budget_rows = [
-            self.row_of[con]
-            for name in ("budget_limit", "budget_total")
-            for con in getattr(m, name, {}).values()
+        self.budget_rows = self.rows_of(m, "budget_limit", "budget_total")
+        # Rows like budget rows whose coefficients are loaded for risk (risk_loads.py): over
+        # the class counts in the counted instance, but without rounding cuts (those would
+        # not survive a change of coefficients).
+        self.load_rows = self.rows_of(m, "risk_load")
+        self.money_rows = self.budget_rows + self.load_rows
+        self.risk_rows = {
+            label: self.row_of[con]
+            for label, con in getattr(m, "risk_load", {}).items()
             if con in self.row_of
-        ]
+        }
         self.relaxation = quiet_highs()
         self.relaxation.passModel(
             lp_arrays(
@@ -112,7 +120,19 @@ class HighsModel:
     @cached_property
     def classes(self) -> PaymentClasses | None:
         """The designations grouped by what they pay in the budget rows (module docstring)."""
-        return payment_classes(self.matrix, self.budget_rows, self.integer)
+        tags = np.full(self.n_model, -1.0)
+        tags[: self.n_options] = self.tags
+        return payment_classes(self.matrix, self.money_rows, self.integer, tags)
+
+    def rows_of(self, m: pyo.ConcreteModel, *names: str) -> list[int]:
+        """The compiled rows of the model's constraint components ``names`` (in order): the
+        solver finds row blocks by the names the builder declares them under."""
+        return [
+            self.row_of[con]
+            for name in names
+            for con in getattr(m, name, {}).values()
+            if con in self.row_of
+        ]
 
     def class_rows(self) -> np.ndarray:
         """Rows of the relaxation that sum each payment class, added on first use.
@@ -174,6 +194,35 @@ class HighsModel:
             counted = self._counted
             move_row_bounds(counted.highs, counted.cuts, row, self.row_lower[row], upper)
 
+    def set_coefficients(self, row: int, columns: np.ndarray, values: np.ndarray) -> None:
+        """Change the coefficients of designation ``columns`` in model row ``row`` (a row
+        with no rounding cuts: ``load_rows``), everywhere: the model-space matrix, the
+        relaxation, and the counted instance (over a payment class's count when every
+        designation of the class is given the same value, as ``risk_loads.py`` does)."""
+        columns = np.asarray(columns, dtype=int)
+        values = np.asarray(values, dtype=float)
+        matrix = self.matrix
+        for column, value in zip(columns.tolist(), values.tolist(), strict=True):
+            start, end = matrix.indptr[column], matrix.indptr[column + 1]
+            at = start + np.flatnonzero(matrix.indices[start:end] == row)
+            matrix.data[at] = value
+            self.relaxation.changeCoeff(row, column, value)
+        if self._counted is None:
+            return
+        classes = self.classes
+        counted = self._counted.highs
+        if classes is None:
+            for column, value in zip(columns.tolist(), values.tolist(), strict=True):
+                counted.changeCoeff(row, column, value)
+            return
+        klass = np.full(self.n_model, -1)
+        klass[classes.columns] = classes.klass
+        where = self.money_rows.index(row)
+        for k, value in zip(klass[columns].tolist(), values.tolist(), strict=True):
+            if k >= 0 and classes.pays[k, where] != value:
+                classes.pays[k, where] = value
+                counted.changeCoeff(row, self.n_model + k, value)
+
     def load_values(self, m: pyo.ConcreteModel, x: np.ndarray) -> None:
         """Copy model-space values into the Pyomo variables (for reading e.g. shortfalls)."""
         for var, value in zip(self.columns, x[: self.n_model], strict=True):
@@ -208,9 +257,12 @@ class CountedModel:
             )
         )
         self.cuts = add_budget_cuts(self.highs, matrix, model.budget_rows, self.integer)
+        # Appended columns compute their values from the point so far (``lift``).
+        self.extensions: list = []
 
     def _counted_by_class(self) -> tuple[sp.csc_matrix, np.ndarray]:
-        """The counted matrix: budget rows over class counts, plus one link row per class.
+        """The counted matrix: budget (and risk-load) rows over class counts, plus one link
+        row per class.
 
         Returns the matrix and each count's upper bound (its class size). Without payment
         classes (no budget rows, or amounts that would not aggregate) the model matrix is
@@ -223,11 +275,11 @@ class CountedModel:
             return a, np.zeros(0)
         n, k = model.n_model, classes.n_classes
         keep = np.ones(a.shape[0])
-        keep[model.budget_rows] = 0.0
+        keep[model.money_rows] = 0.0
         without_budget = sp.diags(keep) @ a  # budget rows emptied: they move to the counts
         rows, cols = np.nonzero(classes.pays.T)
         count_block = sp.csc_matrix(
-            (classes.pays.T[rows, cols], (np.asarray(model.budget_rows)[rows], cols)),
+            (classes.pays.T[rows, cols], (np.asarray(model.money_rows)[rows], cols)),
             shape=(a.shape[0], k),
         )
         link = sp.hstack([classes.members(n), -sp.eye(k)], format="csr")
@@ -236,10 +288,37 @@ class CountedModel:
         return matrix, classes.sizes.astype(float)
 
     def lift(self, x: np.ndarray) -> np.ndarray:
-        """A model-space point with its class counts appended."""
+        """A model-space point with its class counts (and any appended columns) added."""
         classes = self.model.classes
         counts = np.zeros(0) if classes is None else classes.counts(x)
-        return np.concatenate([x[: self.n_model], counts])
+        point = np.concatenate([x[: self.n_model], counts])
+        for extend in self.extensions:
+            point = np.concatenate([point, extend(point)])
+        return point
+
+    def add_columns(self, lower: np.ndarray, upper: np.ndarray, integer: np.ndarray) -> np.ndarray:
+        """Append columns (objective 0) with these bounds; return their indices. Integer
+        ones stay integer in every phase (``set_integrality`` touches only the model's
+        columns and the counts)."""
+        k = len(lower)
+        first = self.n_columns
+        self.highs.addVars(k, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float))
+        columns = np.arange(first, first + k, dtype=np.int32)
+        whole = columns[np.asarray(integer, dtype=bool)]
+        if len(whole):
+            self.highs.changeColsIntegrality(
+                len(whole), whole, np.full(len(whole), highspy.HighsVarType.kInteger)
+            )
+        self.n_columns += k
+        self.integer = np.concatenate([self.integer, np.asarray(integer, dtype=bool)])
+        self.all_lower = np.concatenate([self.all_lower, lower])
+        self.all_upper = np.concatenate([self.all_upper, upper])
+        return columns
+
+    def add_row(self, lower: float, upper: float, columns: np.ndarray, values: np.ndarray) -> int:
+        """Append one row lower ≤ Σ values·x[columns] ≤ upper; return its index."""
+        self.highs.addRow(lower, upper, len(columns), np.asarray(columns, dtype=np.int32), values)
+        return self.highs.getNumRow() - 1
 
     def set_integrality(self, designations: bool, counts: bool) -> None:
         """Declare the model's integer columns and the class counts integer or continuous."""
@@ -294,10 +373,19 @@ class PaymentClasses:
 
 
 def payment_classes(
-    matrix: sp.csc_matrix, budget_rows: list[int], integer: np.ndarray
+    matrix: sp.csc_matrix,
+    budget_rows: list[int],
+    integer: np.ndarray,
+    tags: np.ndarray | None = None,
 ) -> PaymentClasses | None:
     """The payment classes of the integer columns that appear in budget rows, or None when
-    there is nothing to group (no budget rows) or grouping would hardly aggregate."""
+    there is nothing to group (no budget rows) or grouping would hardly aggregate.
+
+    ``tags`` (one per column: what an option pays, when and with which chance,
+    ``programme.payment_tags``) split classes further: two options paying the same expected
+    amounts are one class only if their tags agree, so a class pays the same amounts with the
+    same chance (``risk_cuts.py`` relies on it).
+    """
     if not budget_rows:
         return None
     budget = matrix[budget_rows, :].toarray()  # few rows × n columns
@@ -307,7 +395,12 @@ def payment_classes(
     # Rows of equal payments, numbered in lexicographic order (as np.unique(axis=0) would,
     # which sorts the float rows and took 0.2 s at 10,000 candidates against 0.01 s here).
     payments = pd.DataFrame(budget[:, paying].T)
-    klass = payments.groupby(list(payments.columns), sort=True).ngroup().to_numpy()
+    keys = list(payments.columns)
+    if tags is not None:
+        payments["tag"] = np.asarray(tags)[paying]
+        keys = ["tag", *keys]
+    klass = payments.groupby(keys, sort=True).ngroup().to_numpy()
+    payments = payments.drop(columns="tag", errors="ignore")
     _, first = np.unique(klass, return_index=True)
     if len(first) * 2 > len(paying):  # hardly any aggregation: not worth the extra rows
         return None
@@ -338,13 +431,14 @@ def _column_bounds(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Lower and upper bounds and integrality of the model's columns.
 
-    The designations are binaries by construction (``add_designation_variables``), so they
-    are read in one step; the few other columns one by one (Pyomo's per-variable bound
+    The designations are binaries by construction (``add_designation_variables``), at least
+    1 where forced (entitlements), so they are read in one step; the few other columns one by one (Pyomo's per-variable bound
     properties cost microseconds each, which adds up over 100k binaries).
     """
     inf = highspy.kHighsInf
     n_options = len(m.designate)
     lower = np.zeros(len(columns))
+    lower[:n_options] = getattr(m, "forced_array", np.zeros(n_options, dtype=bool))
     upper = np.ones(len(columns))
     integer = np.ones(len(columns), dtype=bool)
     if n_options and columns[0] is not m.designate[0]:

@@ -13,12 +13,15 @@ import numpy as np
 import pandas as pd
 
 from .candidates import Held, parse_held
+from .decisions import upgrade_price
 from .errors import Problem
 from .expressions import parse_rule
 from .policy import Balance, Policy
-from .units import Level
 
-LATER_PAYMENT_COLUMNS = ["option", "year", "cost", "expected_cost"]
+# One row per payment of an option besides its own year's cost: later payouts, and an
+# upgrade chain's first designation; ``chance`` that it is paid (cost × chance = expected);
+# ``part`` 1 for the option's own designation, 0 for a chain's first one.
+LATER_PAYMENT_COLUMNS = ["option", "year", "cost", "expected_cost", "chance", "part"]
 
 
 def rule_failures(
@@ -205,13 +208,17 @@ def money_value(value: object) -> Decimal:
 
 
 def later_payments(policy: Policy, candidates: pd.DataFrame, options: pd.DataFrame) -> pd.DataFrame:
-    """Payments after the designation year: one row per (option, year), columns
-    LATER_PAYMENT_COLUMNS; cost exact (Decimal), expected_cost = cost × chance of conferral.
+    """Payments besides each option's own-year cost, one row per (option, year, chance),
+    columns LATER_PAYMENT_COLUMNS; cost exact (Decimal), expected_cost = cost × chance:
 
-    A payout is a fixed amount, or share × a candidate column (万元 a year); a missing or
-    negative column value pays nothing (no increase over the base, no rebate).
+    - the policy's later payouts of the option's tier, paid with the option's chance: a
+      fixed amount, or share × a candidate column (万元 a year); a missing or negative
+      column value pays nothing (no increase over the base, no rebate);
+    - for an upgrade chain (``from_option`` ≥ 0, ``decisions.upgrade_chains``), the first
+      designation's own cost and payouts, certain (chance 1), in their years.
     """
     frames: list[pd.DataFrame] = []
+    chance = options["probability"].to_numpy(dtype=float)
     for programme in policy.programmes:
         for award in programme.levels:
             if not award.payouts:
@@ -230,7 +237,6 @@ def later_payments(policy: Policy, candidates: pd.DataFrame, options: pd.DataFra
                     share = Decimal(str(payout.share))
                     values = candidates[payout.of].to_numpy()[chosen["candidate"].to_numpy()]
                     costs = [share * money_value(v) for v in values]
-                expected = [float(c) * p for c, p in zip(costs, chosen["probability"], strict=True)]
                 for k in payout.years_after:
                     frames.append(
                         pd.DataFrame(
@@ -238,16 +244,43 @@ def later_payments(policy: Policy, candidates: pd.DataFrame, options: pd.DataFra
                                 "option": at,
                                 "year": chosen["year"].to_numpy() + k,
                                 "cost": costs,
-                                "expected_cost": expected,
+                                "chance": chance[at],
+                                "part": 1,
                             }
                         )
                     )
+    payouts = pd.concat(frames, ignore_index=True) if frames else None
+    origin = options["from_option"].to_numpy()
+    chains = np.flatnonzero(origin >= 0)
+    if len(chains):
+        first = origin[chains]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "option": chains,
+                    "year": options["year"].to_numpy()[first],
+                    "cost": options["cost"].to_numpy()[first],
+                    "chance": 1.0,
+                    "part": 0,
+                }
+            )
+        )
+        if payouts is not None:
+            owner = pd.Series(chains).groupby(first).apply(list).to_dict()
+            theirs = payouts[payouts["option"].isin(owner)]
+            for o, chain_list in owner.items():
+                rows = theirs[theirs["option"] == o]
+                for chain in chain_list:
+                    frames.append(rows.assign(option=chain, chance=1.0, part=0))
     if not frames:
         return pd.DataFrame(columns=LATER_PAYMENT_COLUMNS)
     payments = pd.concat(frames, ignore_index=True)
-    payments = payments.groupby(["option", "year"], as_index=False, sort=True).agg(
-        cost=("cost", "sum"), expected_cost=("expected_cost", "sum")
-    )
+    payments["expected_cost"] = [
+        float(c) * p for c, p in zip(payments["cost"], payments["chance"], strict=True)
+    ]
+    payments = payments.groupby(
+        ["option", "year", "chance", "part"], as_index=False, sort=True
+    ).agg(cost=("cost", "sum"), expected_cost=("expected_cost", "sum"))
     return payments[LATER_PAYMENT_COLUMNS]
 
 
@@ -291,14 +324,15 @@ def join_applications(
     apps = applications.assign(candidate=position_of.loc[applications["candidate_id"]].to_numpy())
     if "year" not in apps.columns:
         apps["year"] = np.nan
-    dated = apps[apps["year"].notna()].astype({"year": int})
+    dated = apps[apps["year"].notna()].astype({"year": int}).assign(dated=True)
     undated = (
         apps[apps["year"].isna()]
         .drop(columns="year")
         .merge(pd.DataFrame({"year": years}), how="cross")
+        .assign(dated=False)
     )
     apps = pd.concat([dated, undated], ignore_index=True)[
-        ["candidate", "programme", "level", "year", "score"]
+        ["candidate", "programme", "level", "year", "score", "dated"]
     ]
     joined = pairs.merge(apps, on=["candidate", "programme", "level"], how="inner")
     # Applications for which the candidate is not eligible are explained, not silently dropped.
@@ -322,13 +356,17 @@ def apply_history(
     pairs: pd.DataFrame,
     candidates: pd.DataFrame,
     policy: Policy,
-    amounts: dict[tuple[str, str], Decimal | None],
+    tier_amounts: dict[tuple[str, str], np.ndarray],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Apply designations already held: no repeats, and the upgrade rule's price.
 
-    With stacking "highest" (就高不重复) a candidate holding level L in a matter may only be
-    designated above L in that matter: paying the difference (top_up), the full amount
-    (full), or not at all (none). With stacking "all" it may not receive a level it holds.
+    With stacking "highest" (就高不重复) a candidate already paid P in a matter (the largest
+    amount of the titles it holds there) may be designated in that matter again only for an
+    award above P, paid as ``decisions.upgrade_price`` says: the difference (top_up), the
+    full amount (full), or not at all (none). History blocks by amount, not by government
+    level: a holder of a 30万元 provincial title may still move up to a 300万元 one. With
+    stacking "all" a candidate may not receive a title (programme and level) it holds.
+    ``tier_amounts`` gives what each tier pays each candidate (bands per candidate).
     """
     pairs = pairs.copy()
     pairs["cost"] = pairs["amount"]
@@ -338,36 +376,42 @@ def apply_history(
     held_by: dict[int, list[Held]] = {
         i: parse_held(v) for i, v in zip(candidates.index, candidates["held"], strict=True)
     }
+    # What each candidate was paid in each matter: the largest tier amount it holds there.
+    paid_in: dict[tuple[int, str], Decimal] = {}
+    for position, (candidate, held) in enumerate(held_by.items()):
+        for h in held:
+            known = tier_amounts.get((h.programme, h.level))
+            value = 0.0 if known is None or np.isnan(known[position]) else float(known[position])
+            key = (candidate, matter_of.get(h.programme, h.programme))
+            paid_in[key] = max(paid_in.get(key, Decimal(0)), Decimal(str(round(value, 4))))
     keep = np.ones(len(pairs), dtype=bool)
     costs = pairs["cost"].tolist()
     reasons: list[str | None] = [None] * len(pairs)
-    for n, (candidate, programme, level, rank) in enumerate(
-        zip(
-            pairs["candidate"], pairs["programme"], pairs["level"], pairs["level_rank"], strict=True
-        )
+    for n, (candidate, programme, level, amount) in enumerate(
+        zip(pairs["candidate"], pairs["programme"], pairs["level"], pairs["amount"], strict=True)
     ):
         held = held_by.get(candidate) or []
         if not held:
             continue
-        matter = matter_of[programme]
         if policy.stacking == "all":
             if any(h.programme == programme and h.level == level for h in held):
                 keep[n], reasons[n] = False, f"already holds {programme} at {level}"
             continue
-        in_matter = [h for h in held if matter_of.get(h.programme, h.programme) == matter]
-        if not in_matter:
+        matter = matter_of[programme]
+        paid = paid_in.get((candidate, matter))
+        if paid is None:
             continue
-        best_rank = min(Level(h.level).rank for h in in_matter)
-        paid = max((amounts.get((h.programme, h.level)) or Decimal(0)) for h in in_matter)
-        if policy.upgrade == "none":
-            keep[n], reasons[n] = False, f"already designated in matter '{matter}' (no upgrades)"
-        elif rank >= best_rank:
-            keep[n], reasons[n] = (
-                False,
-                f"already holds an equal or higher level in matter '{matter}'",
+        price = upgrade_price(policy.upgrade, Decimal(amount), paid)
+        if price is None:
+            keep[n] = False
+            reasons[n] = (
+                f"already designated in matter '{matter}' (no upgrades)"
+                if policy.upgrade == "none"
+                else f"already paid {paid:f}万元 in matter '{matter}'; 就高不重复 pays only a "
+                f"higher award (this one is {Decimal(amount):f}万元)"
             )
-        elif policy.upgrade == "top_up":
-            costs[n] = max(Decimal(0), costs[n] - paid)
+        else:
+            costs[n] = price
     pairs["cost"] = costs
     dropped = (
         pairs.loc[~keep, ["candidate", "programme", "level"]]

@@ -17,16 +17,23 @@ import numpy as np
 import pandas as pd
 
 from .candidates import parse_held
+from .decisions import (
+    ENTITLEMENT,
+    NO_ORIGIN,
+    NOMINATION,
+    level_terms,
+    missing_chances,
+    settle_entitlements,
+    upgrade_chains,
+)
+from .eligibility import award_amounts, read_tiers
 from .errors import InputError, Problem
 from .option_rules import (
     LATER_PAYMENT_COLUMNS,
     apply_history,
-    band_amounts,
     join_applications,
     later_payments,
-    rule_failures,
     rules_in_force,
-    running_for,
     with_no_repeat_keys,
 )
 from .policy import Policy
@@ -38,12 +45,13 @@ log = logging.getLogger(__name__)
 _PAIR_COLUMNS = [
     "candidate",
     "programme",
+    "programme_order",
     "matter",
     "level",
     "level_rank",
     "amount",
     "probability",
-    "nomination",
+    "decision",
 ]
 
 OPTION_COLUMNS = [
@@ -61,7 +69,13 @@ OPTION_COLUMNS = [
     "score",
     "merit",
     "nomination",
+    "decision",  # discretionary | nomination | entitlement (decisions.py)
+    "forced",  # an entitlement: in every plan
+    "from_option",  # an upgrade chain: this option's designation first, then the upgrade (-1: none)
 ]
+
+
+DESIGNATION_COLUMNS = ["option", "part", "candidate", "programme", "level", "year"]
 
 
 @dataclass
@@ -88,45 +102,64 @@ class AllocationProblem:
     def size(self) -> int:
         return len(self.options)
 
-    def payments(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Every payment a designation brings, as arrays (option, year, expected cost): the
-        designation year's and the later ones, nominations at expected cost."""
+    def expected_costs(self) -> np.ndarray:
+        """Everything each option is expected to pay: its own year's cost and its other
+        payments (later payouts, a chain's first designation), conferrals × their chance."""
+        option, _, cost = self.payments()
+        return np.bincount(option, weights=cost, minlength=self.size)
+
+    def designations(self) -> pd.DataFrame:
+        """One row per designation an option makes (columns ``DESIGNATION_COLUMNS``): one
+        for a plain option, two for an upgrade chain (its first designation, then the
+        upgrade). Quotas, balance rules and the cap per candidate and year count these."""
+        cached = self.__dict__.get("_designations")
+        if cached is not None:
+            return cached
+        options = self.options
+        own = options[["candidate", "programme", "level", "year"]].assign(
+            option=np.arange(len(options)), part=1
+        )
+        origin = options["from_option"].to_numpy()
+        chains = np.flatnonzero(origin >= 0)
+        first = (
+            options.iloc[origin[chains]][["candidate", "programme", "level", "year"]]
+            .reset_index(drop=True)
+            .assign(option=chains, part=0)
+        )
+        table = pd.concat([first, own], ignore_index=True)[DESIGNATION_COLUMNS]
+        table = table.sort_values(["option", "part"], kind="stable").reset_index(drop=True)
+        self.__dict__["_designations"] = table
+        return table
+
+    def payments(self, expected: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every payment a designation brings, as arrays (option, year, cost): the
+        designation year's and the later ones; conferrals at expected cost (amount × chance)
+        unless ``expected`` is False (then the amount paid if conferred)."""
         later = self.later_payments
         option = np.concatenate([np.arange(len(self.options)), later["option"].to_numpy(dtype=int)])
         year = np.concatenate(
             [self.options["year"].to_numpy(dtype=int), later["year"].to_numpy(dtype=int)]
         )
+        column = "expected_cost" if expected else "cost"
         cost = np.concatenate(
             [
-                self.options["expected_cost"].to_numpy(dtype=float),
-                later["expected_cost"].to_numpy(dtype=float),
+                self.options[column].to_numpy(dtype=float),
+                later[column].to_numpy(dtype=float),
             ]
         )
         return option, year, cost
 
-    def cost_within(self, years: list[int] | set[int]) -> tuple[np.ndarray, np.ndarray]:
-        """(options, expected cost of each) paying anything in ``years``: the coefficients of
-        a budget row over those years."""
-        option, year, cost = self.payments()
+    def cost_within(
+        self, years: list[int] | set[int], expected: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(options, cost of each) paying anything in ``years``: the coefficients of a
+        budget row over those years (expected cost unless ``expected`` is False)."""
+        option, year, cost = self.payments(expected)
         inside = np.isin(year, list(years))
         present = np.bincount(option[inside], minlength=self.size) > 0
         total = np.bincount(option[inside], weights=cost[inside], minlength=self.size)
         chosen = np.flatnonzero(present)
         return chosen, total[chosen]
-
-
-def award_amounts(
-    policy: Policy, settings: AllocationSettings
-) -> dict[tuple[str, str], Decimal | None]:
-    """The amount of each (programme, level): the policy's, unless the settings override it."""
-    amounts: dict[tuple[str, str], Decimal | None] = {}
-    for programme in policy.programmes:
-        for award in programme.levels:
-            amounts[(programme.id, award.level.value)] = award.amount
-    for programme_id, by_level in settings.amounts.items():
-        for level, amount in by_level.items():
-            amounts[(programme_id, level.value)] = amount
-    return amounts
 
 
 def _check_settings(policy: Policy, settings: AllocationSettings, source: str) -> list[Problem]:
@@ -193,8 +226,10 @@ def build_problem(
     """Validate the inputs against each other and enumerate every option.
 
     Raises InputError listing every inconsistency: applications naming unknown candidates,
-    programmes or levels; rules naming missing columns; options with no amount; budgets for
-    years outside the horizon.
+    programmes or levels; rules naming missing columns; options with no amount (an
+    entitlement without an amount, even with no candidate); tiers conferred above the
+    deciding government with candidates but no chance of conferral; budgets for years
+    outside the horizon.
     """
     problems = _check_settings(policy, settings, "settings")
     problems += _check_held(policy, candidates)
@@ -216,8 +251,10 @@ def build_problem(
         problems.append(
             Problem("budget", "", f"no budget for year(s) {missing}: give every year or none")
         )
+    terms = level_terms(policy, settings)
+    notes: list[str] = []
+    tiers, participating = read_tiers(policy, settings, candidates, problems, notes)
     amounts = award_amounts(policy, settings)
-    prob_of_level = {lv: settings.probability(lv) for lv in Level}
 
     # Every (candidate, programme, level) pair that passes kind, applicants and rules.
     # Columns are gathered as arrays and framed once: a DataFrame per (programme, level)
@@ -226,87 +263,41 @@ def build_problem(
     pair_columns = _Columns(_PAIR_COLUMNS)
     excluded = _Columns(["candidate", "programme", "level", "reason"])
     exclusions: list[pd.DataFrame] = []
-    notes: list[str] = []
-    participating: list[str] = []
-    for i, programme in enumerate(policy.programmes):
-        running = running_for(programme, candidates)
-        if isinstance(running, str):
-            # The table says nothing about who is in the running: the programme sits this
-            # allocation out (a note, not a reason per candidate: it is not about them).
-            notes.append(f"{programme.id} ({programme.name}) takes no part: {running}")
-            continue
-        participating.append(programme.id)
-        kind_ok = candidates["kind"].isin(programme.kinds)
-        base_fail = rule_failures(
-            programme.eligibility, candidates, f"programmes[{i}].eligibility", policy.id, problems
+    # What each tier pays each candidate (NaN: nothing known), for pricing what is held.
+    tier_amounts = {(t.programme.id, t.level): t.amounts() for t in tiers}
+    for tier in tiers:
+        ok = tier.eligible
+        excluded.add(
+            candidate=positions[~ok],
+            programme=tier.programme.id,
+            level=tier.level,
+            reason=tier.reasons[~ok],
         )
-        if programme.sector_list is not None:
-            sectors = policy.named_list(programme.sector_list)
-            if not sectors.open:  # an open list (等, "+X") records priorities, not limits
-                in_list = candidates["sector"].isin(sectors.names)
-                base_fail = base_fail.where(in_list, f"sector not in {sectors.name}")
-        if running is not None:
-            base_fail = base_fail.where(running, f"not in the running ({programme.applicants})")
-        base_fail = base_fail.where(kind_ok, f"kind {'/'.join(programme.kinds)} only")
-        for k, award in enumerate(programme.levels):
-            fail = base_fail.copy()
-            if award.eligibility:
-                level_fail = rule_failures(
-                    award.eligibility,
-                    candidates,
-                    f"programmes[{i}].levels[{k}].eligibility",
+        amount = tier.amount
+        if amount is None and tier.band_amount is not None:
+            amount = tier.band_amount.to_numpy()[ok]  # per candidate, from its band
+        elif amount is None and (ok.any() or tier.decision == ENTITLEMENT):
+            what = "an entitlement" if tier.decision == ENTITLEMENT else "a tier with candidates"
+            problems.append(
+                Problem(
                     policy.id,
-                    problems,
+                    f"{tier.where}.amount",
+                    f"{tier.programme.id} at {tier.level} has no amount in the policy "
+                    f"document, and {what} needs one: set "
+                    f"amounts.{tier.programme.id}.{tier.level} in the scenario",
                 )
-                fail = fail.where(fail.notna(), level_fail)
-            band_amount = None
-            if award.bands:
-                band_amount = band_amounts(
-                    award, candidates, f"programmes[{i}].levels[{k}].bands", policy.id, problems
-                )
-                fail = fail.where(
-                    fail.notna() | band_amount.notna(), "no band of the award applies"
-                )
-            for j, payout in enumerate(award.payouts):
-                if payout.of is not None and payout.of not in candidates.columns:
-                    problems.append(
-                        Problem(
-                            policy.id,
-                            f"programmes[{i}].levels[{k}].payouts[{j}].of",
-                            f"column '{payout.of}' is not in the candidate table",
-                        )
-                    )
-            ok = fail.isna().to_numpy()
-            excluded.add(
-                candidate=positions[~ok],
-                programme=programme.id,
-                level=award.level.value,
-                reason=fail.to_numpy()[~ok],
             )
-            amount = amounts[(programme.id, award.level.value)]
-            if amount is None and band_amount is not None:
-                amount = band_amount.to_numpy()[ok]  # per candidate, from its band
-            elif amount is None and ok.any():
-                problems.append(
-                    Problem(
-                        policy.id,
-                        f"programmes[{i}].levels[{k}].amount",
-                        f"{programme.id} at {award.level.value} has no amount in the policy document; "
-                        f"set amounts.{programme.id}.{award.level.value} in the scenario",
-                    )
-                )
-            conferrer = award.conferrer
-            nomination = conferrer != policy.deciding_level
-            pair_columns.add(
-                candidate=positions[ok],
-                programme=programme.id,
-                matter=programme.stacking_matter,
-                level=award.level.value,
-                level_rank=award.level.rank,
-                amount=amount,
-                probability=prob_of_level[conferrer] if nomination else 1.0,
-                nomination=nomination,
-            )
+        pair_columns.add(
+            candidate=positions[ok],
+            programme=tier.programme.id,
+            programme_order=tier.order,
+            matter=tier.programme.stacking_matter,
+            level=tier.level,
+            level_rank=tier.award.level.rank,
+            amount=amount,
+            probability=np.nan if tier.chance is None else tier.chance,
+            decision=tier.decision,
+        )
     policy_in_force = rules_in_force(policy, candidates, participating, years, notes, problems)
     if problems:
         raise InputError(problems)
@@ -325,25 +316,50 @@ def build_problem(
         exclusions.append(app_exclusions)
     else:
         pairs = pairs.merge(pd.DataFrame({"year": years}), how="cross")
+        pairs["dated"] = False
         pairs["score"] = (
             candidates["score"].to_numpy()[pairs["candidate"].to_numpy()] if len(pairs) else []
         )
+    problems += missing_chances(pairs, terms)
     if problems:
         raise InputError(problems)
 
-    pairs, history_exclusions = apply_history(pairs, candidates, policy, amounts)
+    pairs, history_exclusions = apply_history(pairs, candidates, policy, tier_amounts)
     exclusions.append(history_exclusions)
+    entitled = (pairs["decision"] == ENTITLEMENT).to_numpy()
+    # An obligation needs no expert score: it is paid whatever the panel thinks.
+    pairs["score"] = pairs["score"].where(pairs["score"].notna() | ~entitled, 0.0)
     pairs = pairs[pairs["score"].notna()]
+    pairs, set_aside = settle_entitlements(pairs, years[0], policy.stacking)
+    exclusions.append(set_aside)
     pairs["candidate_id"] = candidates["id"].to_numpy()[pairs["candidate"].to_numpy()]
     weights = pairs["level"].map({lv.value: settings.weight(lv) for lv in Level}).astype(float)
     pairs["merit"] = weights * pairs["score"].astype(float)
+    pairs["nomination"] = (pairs["decision"] == NOMINATION).to_numpy()
+    pairs["key"] = np.arange(len(pairs))
+    chains = upgrade_chains(pairs, policy.upgrade, policy.stacking)
+    pairs = pd.concat([pairs.assign(from_key=NO_ORIGIN), chains], ignore_index=True)
     pairs["expected_cost"] = pairs["cost"].to_numpy(dtype=float) * pairs["probability"].to_numpy(
         dtype=float
     )
     # A stable order makes the model, and so the answer, independent of how rows arrived.
-    options = pairs.sort_values(["candidate", "programme", "level_rank", "year"], kind="stable")
+    options = pairs.sort_values(
+        ["candidate", "programme", "level_rank", "year", "from_key"], kind="stable"
+    ).reset_index(drop=True)
+    plain = (options["from_key"] == NO_ORIGIN).to_numpy()
+    position_of_key = pd.Series(options.index[plain], index=options["key"][plain])
+    from_key = options["from_key"].to_numpy()
+    origin = np.full(len(options), NO_ORIGIN, dtype=int)
+    origin[~plain] = position_of_key.loc[from_key[~plain]].to_numpy()
+    options["from_option"] = origin
     options = options[OPTION_COLUMNS].reset_index(drop=True)
-    exclusions_frame = pd.concat(exclusions, ignore_index=True)
+    options["forced"] = options["forced"].astype(bool)
+    filled = [e for e in exclusions if len(e)]
+    exclusions_frame = (
+        pd.concat(filled, ignore_index=True)
+        if filled
+        else pd.DataFrame(columns=["candidate", "programme", "level", "reason"])
+    )
     return AllocationProblem(
         policy=policy_in_force,
         candidates=candidates,
@@ -388,21 +404,20 @@ class _Columns:
 
 
 def later_spend(problem: AllocationProblem, chosen: np.ndarray) -> dict[int, Decimal]:
-    """The chosen options' later payments by year (any year, also after the horizon), exact,
-    nominations at expected cost."""
+    """The chosen options' payments besides their own-year cost, by year (any year, also
+    after the horizon), exact, conferrals at expected cost (cost × chance)."""
     later = problem.later_payments
     spend: dict[int, Decimal] = {}
     if later.empty or len(chosen) == 0:
         return spend
     rows = later[later["option"].isin(np.asarray(chosen, dtype=int))]
-    probability = problem.options["probability"].to_numpy()
-    for option, year, cost in zip(rows["option"], rows["year"], rows["cost"], strict=True):
-        paid = cost * Decimal(str(probability[int(option)]))
+    for year, cost, chance in zip(rows["year"], rows["cost"], rows["chance"], strict=True):
+        paid = cost * Decimal(str(chance))
         spend[int(year)] = spend.get(int(year), Decimal(0)) + paid
     return dict(sorted(spend.items()))
 
 
 def _no_pairs() -> pd.DataFrame:
     """The pair table when no programme takes part (typed, so later steps run unchanged)."""
-    types = {"candidate": int, "level_rank": int, "probability": float, "nomination": bool}
+    types = {"candidate": int, "level_rank": int, "programme_order": int, "probability": float}
     return pd.DataFrame(columns=_PAIR_COLUMNS).astype(types)

@@ -409,9 +409,7 @@ class Policy(_Strict):
             return award.decision
         if programme.decision is not None:
             return programme.decision
-        return (
-            "nomination" if award.conferrer.rank < self.deciding_level.rank else "discretionary"
-        )
+        return "nomination" if award.conferrer.rank < self.deciding_level.rank else "discretionary"
 
     def confers_above(self, award: LevelAward) -> bool:
         """Is the tier conferred by a government above the deciding one (a chance applies)?"""

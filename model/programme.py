@@ -14,6 +14,7 @@ import pandas as pd
 import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
+from .budget_risk import budget_rows
 from .options import AllocationProblem
 
 HORIZON = "horizon"
@@ -53,16 +54,59 @@ def _groups(options: pd.DataFrame, keys: list[str]) -> dict[tuple, np.ndarray]:
 
 
 def add_designation_variables(m: pyo.ConcreteModel, problem: AllocationProblem) -> None:
-    """designate[o] ∈ {0, 1} for every option o: binaries exist only where eligible."""
+    """designate[o] ∈ {0, 1} for every option o: binaries exist only where eligible.
+
+    An entitlement is an obligation: designate[o] = 1 (its lower bound), in every plan —
+    or, where it may be upgraded inside the horizon, it or one of its upgrade chains
+    (``add_obligations``).
+    """
     m.OPTIONS = pyo.RangeSet(0, problem.size - 1) if problem.size else pyo.Set(initialize=[])
     m.designate = pyo.Var(m.OPTIONS, domain=pyo.Binary)
     # The variables as an array, for building expressions by index arrays (not a component).
     m.designate_array = np.empty(problem.size, dtype=object)
     m.designate_array[:] = list(m.designate.values())
+    options = problem.options
+    forced = options["forced"].to_numpy(dtype=bool)
+    upgraded = np.zeros(problem.size, dtype=bool)
+    upgraded[options["from_option"].to_numpy()[options["from_option"].to_numpy() >= 0]] = True
+    m.forced_array = forced & ~upgraded
+    m.class_tags = payment_tags(problem)
+    for o in np.flatnonzero(m.forced_array):
+        m.designate[int(o)].setlb(1)
+
+
+def payment_tags(problem: AllocationProblem) -> np.ndarray:
+    """A number per option naming what it pays if conferred, when, and with which chance:
+    options that pay alike in the budget rows may share a payment class
+    (``highs_model.payment_classes``) only if their tags agree, so that a class also agrees
+    on which of its payments are certain and which hang on a conferral (risk_cuts.py)."""
+    options = problem.options
+    if options.empty:
+        return np.zeros(0)
+    later = problem.later_payments
+    keys = pd.DataFrame(
+        {
+            "option": np.arange(len(options)),
+            "chance": options["probability"].to_numpy(dtype=float),
+            "own": options["cost"].astype(float).to_numpy(),
+            "year": options["year"].to_numpy(),
+        }
+    )
+    if len(later):
+        spread = (
+            later.assign(cost=later["cost"].astype(float))
+            .pivot_table(index="option", columns=["year", "chance"], values="cost", aggfunc="sum")
+            .fillna(0.0)
+        )
+        spread.columns = [f"{y}:{c}" for y, c in spread.columns]
+        keys = keys.join(spread, on="option").fillna(0.0)
+    columns = [c for c in keys.columns if c != "option"]
+    return keys.groupby(columns, sort=True).ngroup().to_numpy(dtype=float)
 
 
 def add_one_designation_per_matter(m: pyo.ConcreteModel, problem: AllocationProblem) -> None:
-    """No stacking (就高不重复): at most one designation per candidate per matter.
+    """No stacking (就高不重复): at most one option per candidate per matter (an upgrade
+    chain, ``decisions.upgrade_chains``, is one option making two designations).
 
     stacking = "highest":  Σ_{p ∈ m, l, t} designate[c,p,l,t] ≤ 1   for every candidate c, matter m
     stacking = "all":      Σ_t designate[c,p,l,t] ≤ 1              for every c, p, l
@@ -80,14 +124,35 @@ def add_one_designation_per_matter(m: pyo.ConcreteModel, problem: AllocationProb
     )
 
 
+def add_obligations(m: pyo.ConcreteModel, problem: AllocationProblem) -> None:
+    """An entitlement that may be upgraded inside the horizon is paid in every plan, on
+    its own or as the first designation of one of its upgrade chains:
+
+    designate[e] + Σ_{chains u from e} designate[u] = 1    for every such entitlement e
+    (entitlements without upgrades are held at 1 by their bound).
+    """
+    options = problem.options
+    origin = options["from_option"].to_numpy()
+    forced = options["forced"].to_numpy(dtype=bool)
+    rows = {
+        int(e): np.concatenate([[e], np.flatnonzero(origin == e)])
+        for e in np.flatnonzero(forced)
+        if np.any(origin == e)
+    }
+    m.OBLIGATIONS = pyo.Set(initialize=sorted(rows))
+    m.obligation = pyo.Constraint(m.OBLIGATIONS, rule=lambda m, e: _linear(m, rows[e]) == 1)
+
+
 def add_candidate_year_cap(m: pyo.ConcreteModel, problem: AllocationProblem) -> None:
-    """A cap per candidate per year: Σ_{p,l} designate[c,p,l,t] ≤ cap for every c, t."""
+    """A cap per candidate per year: Σ designations of c in year t ≤ cap for every c, t
+    (an upgrade chain counts in both its years)."""
     cap = problem.settings.cap_per_candidate_per_year or problem.policy.cap_per_candidate_per_year
     groups = {}
     if cap is not None:
-        groups = {
-            k: v for k, v in _groups(problem.options, ["candidate", "year"]).items() if len(v) > cap
-        }
+        parts = problem.designations()
+        grouped = _groups(parts, ["candidate", "year"])
+        option = parts["option"].to_numpy()
+        groups = {k: option[v] for k, v in grouped.items() if len(v) > cap}
     m.CANDIDATE_YEARS = pyo.Set(initialize=list(groups), dimen=2)
     m.candidate_year_cap = pyo.Constraint(
         m.CANDIDATE_YEARS, rule=lambda m, c, t: _linear(m, groups[(c, t)]) <= cap
@@ -111,42 +176,82 @@ def add_budget_limits(m: pyo.ConcreteModel, problem: AllocationProblem) -> None:
 
     def limit(m, t):
         if budget.carry_over:
-            chosen, cost = problem.cost_within([s for s in problem.years if s <= t])
+            covered = [s for s in problem.years if s <= t]
             cap = sum(budget.per_year[s] for s in years if s <= t)
         else:
-            chosen, cost = problem.cost_within([t])
-            cap = budget.per_year[t]
-        if len(chosen) == 0 or cost.sum() <= float(cap):
-            return pyo.Constraint.Skip  # cannot bind: leave it out of the model
+            covered, cap = [t], budget.per_year[t]
+        chosen, cost = problem.cost_within(covered)
+        _, most = problem.cost_within(covered, expected=False)
+        if len(chosen) == 0 or most.sum() <= float(cap):
+            # Cannot bind, nor be overrun even if every conferral came: leave it out.
+            return pyo.Constraint.Skip
         return _linear(m, chosen, cost) <= float(cap)
 
     m.budget_limit = pyo.Constraint(m.BUDGET_YEARS, rule=limit)
     m.budget_total = pyo.ConstraintList()
     if budget.total is not None:
         chosen, cost = problem.cost_within(problem.years)
-        if cost.sum() > float(budget.total):
+        _, most = problem.cost_within(problem.years, expected=False)
+        if most.sum() > float(budget.total):
             m.budget_total.add(_linear(m, chosen, cost) <= float(budget.total))
 
 
+def scope_mask(
+    options: pd.DataFrame, programmes: list[str] | None, levels: list | None
+) -> np.ndarray:
+    """Options whose programme is in ``programmes`` and level in ``levels`` (None: any):
+    the scope of a quota, balance rule or reserve pool."""
+    mask = np.ones(len(options), dtype=bool)
+    if programmes is not None:
+        mask &= np.isin(options["programme"].to_numpy(dtype=object), list(programmes))
+    if levels is not None:
+        values = [getattr(lv, "value", lv) for lv in levels]
+        mask &= np.isin(options["level"].to_numpy(dtype=object), values)
+    return mask
+
+
+def add_risk_loads(m: pyo.ConcreteModel, problem: AllocationProblem) -> None:
+    """With an overrun bound, a second copy of every budget row that could be overrun,
+
+    Σ_o (pay_{o,r} + λ_{o,r}) · designate[o] ≤ B_r      for every budget row r,
+
+    whose loadings λ ≥ 0 the solver sets to find plans within the bound (``risk_loads.py``);
+    built with λ = 0, so it first says no more than the budget row itself. Rows are indexed
+    by the budget row's label ("2025", or "total").
+    """
+    rows = {}
+    if problem.settings.overrun_risk is not None:
+        for row in budget_rows(problem):
+            chosen, cost = problem.cost_within(row.years)
+            _, most = problem.cost_within(row.years, expected=False)
+            if len(chosen) and most.sum() > row.budget / 1e4:
+                rows[row.label] = (chosen, cost, row.budget / 1e4)
+    m.RISK_ROWS = pyo.Set(initialize=list(rows))
+    m.risk_load = pyo.Constraint(
+        m.RISK_ROWS, rule=lambda m, r: _linear(m, rows[r][0], rows[r][1]) <= rows[r][2]
+    )
+
+
 def quota_scopes(problem: AllocationProblem) -> list[tuple[int, object, np.ndarray]]:
-    """(quota index, year or HORIZON, option indices it counts) for every quota row."""
-    options = problem.options
-    programme = options["programme"].to_numpy(dtype=object)
-    level = options["level"].to_numpy(dtype=object)
-    year = options["year"].to_numpy()
+    """(quota index, year or HORIZON, option indices it counts) for every quota row.
+
+    An option counts once in a row if any designation it makes falls in the row's scope: an
+    upgrade chain counts in the year of each of its designations, and over the horizon once
+    (a firm designated municipal and later upgraded counts once in a quota over both levels,
+    once in a quota over each).
+    """
+    parts = problem.designations()
+    option = parts["option"].to_numpy()
+    year = parts["year"].to_numpy()
     scopes: list[tuple[int, object, np.ndarray]] = []
     for q, quota in enumerate(problem.policy.quotas):
-        mask = np.ones(len(options), dtype=bool)
-        if quota.programmes is not None:
-            mask &= np.isin(programme, quota.programmes)
-        if quota.levels is not None:
-            mask &= np.isin(level, [lv.value for lv in quota.levels])
+        mask = scope_mask(parts, quota.programmes, quota.levels)
         years = [t for t in (quota.years or problem.years) if t in problem.years]
         if quota.per == "year":
             for t in years:
-                scopes.append((q, t, np.flatnonzero(mask & (year == t))))
+                scopes.append((q, t, np.unique(option[mask & (year == t)])))
         else:
-            scopes.append((q, HORIZON, np.flatnonzero(mask & np.isin(year, years))))
+            scopes.append((q, HORIZON, np.unique(option[mask & np.isin(year, years)])))
     return scopes
 
 
@@ -179,28 +284,36 @@ def add_quotas(m: pyo.ConcreteModel, problem: AllocationProblem, elastic: bool =
     )
 
 
+def balance_rows(
+    problem: AllocationProblem,
+) -> dict[tuple, tuple[np.ndarray, np.ndarray, float | None, int | None]]:
+    """(rule, period, group) -> (options of the group, options of the rule's scope, max
+    share, max count): an option is in a scope (or group) if a designation it makes is."""
+    parts = problem.designations()
+    option = parts["option"].to_numpy()
+    year = parts["year"].to_numpy()
+    rows: dict[tuple, tuple[np.ndarray, np.ndarray, float | None, int | None]] = {}
+    for b, rule in enumerate(problem.policy.balance):
+        mask = scope_mask(parts, rule.programmes, rule.levels)
+        group_of = problem.candidates[rule.by].to_numpy()[parts["candidate"].to_numpy()]
+        group_of = np.asarray([str(g) for g in group_of], dtype=object)
+        periods = problem.years if rule.per == "year" else [HORIZON]
+        for t in periods:
+            in_period = mask if t == HORIZON else mask & (year == t)
+            scope = np.unique(option[in_period])
+            for group in sorted(set(group_of[in_period])):
+                members = np.unique(option[in_period & (group_of == group)])
+                rows[(b, t, group)] = (members, scope, rule.max_share, rule.max_count)
+    return rows
+
+
 def add_balance(m: pyo.ConcreteModel, problem: AllocationProblem) -> None:
     """Spread over districts or sectors, for each balance rule b, group g, period t:
 
     Σ_{o ∈ g} designate[o] ≤ share_b · Σ_{o ∈ scope(b)} designate[o]    (max_share)
     Σ_{o ∈ g} designate[o] ≤ count_b                                   (max_count)
     """
-    options = problem.options
-    rows: dict[tuple, tuple[np.ndarray, np.ndarray, float | None, int | None]] = {}
-    for b, rule in enumerate(problem.policy.balance):
-        mask = np.ones(len(options), dtype=bool)
-        if rule.programmes is not None:
-            mask &= options["programme"].isin(rule.programmes).to_numpy()
-        if rule.levels is not None:
-            mask &= options["level"].isin([lv.value for lv in rule.levels]).to_numpy()
-        group_of = problem.candidates[rule.by].to_numpy()[options["candidate"].to_numpy()]
-        periods = problem.years if rule.per == "year" else [HORIZON]
-        for t in periods:
-            in_period = mask if t == HORIZON else mask & (options["year"].to_numpy() == t)
-            scope = np.flatnonzero(in_period)
-            for group in sorted({str(g) for g in group_of[scope]}):
-                members = scope[group_of[scope].astype(str) == group]
-                rows[(b, t, group)] = (members, scope, rule.max_share, rule.max_count)
+    rows = balance_rows(problem)
     m.BALANCE_GROUPS = pyo.Set(initialize=list(rows), dimen=3)
 
     def share_cap(m, b, t, g):
@@ -228,13 +341,21 @@ def objective_coefficients(
     """The primary objective per option (to maximise) and a tie-break bonus in [0, 1].
 
     merit:    maximise Σ weight_l · score;   ties → lower spend, then earlier candidates
-    count:    maximise Σ 1;                  ties → higher merit, then lower spend
+    count:    maximise Σ designations;       ties → higher merit, then lower spend
     min_cost: minimise Σ cost (maximise −cost); ties → higher merit, then earlier candidates
+
+    Cost is everything an option is expected to pay (later payouts included); an upgrade
+    chain makes two designations and is worth its merit where it ends; an entitlement,
+    paid in every plan, adds nothing to merit or count.
     """
     options = problem.options
     n = len(options)
-    cost = options["expected_cost"].to_numpy(dtype=float)
-    merit = options["merit"].to_numpy(dtype=float)
+    cost = problem.expected_costs()
+    # Obligations are no choice of the city's: they add no merit and no count (their cost,
+    # the same in every plan, stays in min_cost).
+    chosen_freely = ~options["forced"].to_numpy(dtype=bool)
+    merit = options["merit"].to_numpy(dtype=float) * chosen_freely
+    designations = np.where(options["from_option"].to_numpy() >= 0, 2.0, 1.0) * chosen_freely
     # Options are sorted by candidate (file order), programme, level and year, so a lower
     # index is "earlier in the candidate table", with a fixed order within a candidate.
     order = np.arange(n, dtype=float)
@@ -244,7 +365,7 @@ def objective_coefficients(
     if objective == "merit":
         return merit, 0.9 * cheap + 0.1 * early
     if objective == "count":
-        return np.ones(n), 0.9 * good + 0.1 * cheap
+        return designations, 0.9 * good + 0.1 * cheap
     if objective == "min_cost":
         return -cost, 0.9 * good + 0.1 * early
     raise ValueError(f"unknown objective '{objective}'")
@@ -300,9 +421,11 @@ def build_model(
     m = pyo.ConcreteModel(name=f"allocation {problem.policy.id}")
     add_designation_variables(m, problem)
     add_one_designation_per_matter(m, problem)
+    add_obligations(m, problem)
     add_candidate_year_cap(m, problem)
     if with_budget:
         add_budget_limits(m, problem)
+        add_risk_loads(m, problem)
     add_quotas(m, problem, elastic=elastic_quotas)
     add_balance(m, problem)
     if elastic_quotas:

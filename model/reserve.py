@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .options import AllocationProblem
-from .programme import HORIZON
+from .programme import HORIZON, scope_mask
 
 RESERVE_COLUMNS = [
     "reserve",
@@ -35,14 +35,8 @@ def reserve_pool(problem: AllocationProblem, chosen: np.ndarray) -> pd.DataFrame
     chosen_rows = options.iloc[np.asarray(chosen, dtype=int)]
     frames: list[pd.DataFrame] = []
     for reserve in problem.policy.reserves:
-        mask = np.ones(len(options), dtype=bool)
-        picked = np.ones(len(chosen_rows), dtype=bool)
-        if reserve.programmes is not None:
-            mask &= options["programme"].isin(reserve.programmes).to_numpy()
-            picked &= chosen_rows["programme"].isin(reserve.programmes).to_numpy()
-        if reserve.levels is not None:
-            levels = [lv.value for lv in reserve.levels]
-            mask &= options["level"].isin(levels).to_numpy()
+        mask = scope_mask(options, reserve.programmes, reserve.levels)
+        picked = scope_mask(chosen_rows, reserve.programmes, None)
         periods = problem.years if reserve.per == "year" else [HORIZON]
         for t in periods:
             if t == HORIZON:

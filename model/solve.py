@@ -40,9 +40,15 @@ import pyomo.environ as pyo
 
 from .count_rounding import rounded_plan
 from .highs_model import INTEGRALITY_TOLERANCE, HighsModel
+from .options import AllocationProblem
+from .risk_cuts import risk_bounded
 from .settings import AllocationSettings
 
 log = logging.getLogger(__name__)
+
+# Statuses that come with a plan: proven within the gap; the best found when the clock ran
+# out; the best found when a deterministic work limit (branch-and-bound nodes) was reached.
+PLAN_STATUSES = ("optimal", "time_limit", "work_limit")
 
 # Columns above which the interior point method beats the dual simplex on the relaxation
 # (measured: 9k columns 0.05-0.12 s simplex against 0.09-0.2 s; 18k 0.3 against 0.18 s).
@@ -53,7 +59,7 @@ LARGE_LP = 12_000
 class SolveOutcome:
     """What the solver said: status in the user's words, values, bound, timing."""
 
-    status: str  # optimal | time_limit | infeasible | no_solution | error
+    status: str  # optimal | time_limit | work_limit | infeasible | no_solution | error
     chosen: np.ndarray  # indices of options set to 1 (empty unless a solution exists)
     solver_objective: float | None  # in the model's own sense, tie-break included
     solver_bound: float | None
@@ -63,10 +69,12 @@ class SolveOutcome:
     fixed: int = 0  # binaries fixed by reduced cost before the MIP
     compile_seconds: float = 0.0  # Pyomo model to HiGHS arrays (part of building, not solving)
     values: np.ndarray | None = field(default=None, repr=False)  # model-space solution
+    # With an overrun bound: the expected-cost optimum the bounded plan started from.
+    expected_plan: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def has_solution(self) -> bool:
-        return self.status in ("optimal", "time_limit")
+        return self.status in PLAN_STATUSES
 
 
 class HighsProgramme(HighsModel):
@@ -218,6 +226,42 @@ class HighsProgramme(HighsModel):
             outcome.fixed = len(fixed)
         return outcome
 
+    def mip_phases(
+        self,
+        started: float,
+        time_left: float,
+        warm_start: np.ndarray | None,
+        node_limit: int | None = None,
+    ) -> SolveOutcome:
+        """Steps 4 and 5 of the module docstring on the counted instance as it stands (with
+        whatever rows were appended, e.g. risk cuts): counts integer, then everything;
+        each MIP stops after ``node_limit`` branch-and-bound nodes if given."""
+        outcome = self._mip(
+            started, time_left, warm_start, designations=False, method="counts", nodes=node_limit
+        )
+        if outcome.status == "fractional":
+            left = self.settings.time_limit - (time.perf_counter() - started)
+            outcome = self._mip(
+                started, left, outcome.values, designations=True, method="mip", nodes=node_limit
+            )
+        return outcome
+
+    def better(self, first: np.ndarray | None, second: np.ndarray | None) -> np.ndarray | None:
+        """The plan of more gain among two (either may be None; the first on ties)."""
+        return self._best([first, second])
+
+    def within_gap(self, plan: np.ndarray, bound: float | None) -> bool:
+        """Is ``plan`` within the settings' gap of ``bound`` (the model's own sense)?"""
+        return bound is not None and self._within_gap(plan, bound)
+
+    def as_outcome(
+        self, plan: np.ndarray, bound: float | None, started: float, method: str, state: str
+    ) -> SolveOutcome:
+        """A SolveOutcome for a checked model-space ``plan`` and a proven ``bound``."""
+        return self._outcome(
+            state, plan, self.objective(plan), bound, started, "risk bound", method
+        )
+
     def _mip(
         self,
         started: float,
@@ -225,6 +269,7 @@ class HighsProgramme(HighsModel):
         warm_start: np.ndarray | None,
         designations: bool,
         method: str,
+        nodes: int | None = None,
     ) -> SolveOutcome:
         """One HiGHS MIP: counts integer, designations integer only if ``designations``.
 
@@ -239,6 +284,8 @@ class HighsProgramme(HighsModel):
             # HiGHS's MIP presolve cost more than it saved on these models (README,
             # "Performance"); the full MIP keeps it.
             counted.highs.setOptionValue("presolve", "off")
+        if nodes is not None:
+            counted.highs.setOptionValue("mip_max_nodes", nodes)
         counted.set_integrality(designations=designations, counts=True)
         if warm_start is not None:
             solution = highspy.HighsSolution()
@@ -262,7 +309,8 @@ class HighsProgramme(HighsModel):
         if status == highspy.HighsModelStatus.kOptimal:
             state = "optimal"
         elif x is not None:
-            state = "time_limit"
+            # stopped by the clock, or by a node limit (a deterministic budget of work)
+            state = "time_limit" if status == highspy.HighsModelStatus.kTimeLimit else "work_limit"
         else:
             state = "no_solution" if status == highspy.HighsModelStatus.kTimeLimit else "error"
         return self._outcome(state, x, objective, bound, started, status, method)
@@ -270,7 +318,7 @@ class HighsProgramme(HighsModel):
     def _outcome(self, state, x, objective, bound, started, status, method) -> SolveOutcome:
         chosen = np.array([], dtype=int)
         values = None
-        if x is not None and state in ("optimal", "time_limit"):
+        if x is not None and state in PLAN_STATUSES:
             values = np.round(np.asarray(x, dtype=float))
             chosen = np.flatnonzero(values[: self.n_options] > 0.5)
         seconds = time.perf_counter() - started
@@ -287,8 +335,14 @@ class HighsProgramme(HighsModel):
         )
 
 
-def solve_model(m: pyo.ConcreteModel, settings: AllocationSettings) -> SolveOutcome:
+def solve_model(
+    m: pyo.ConcreteModel, settings: AllocationSettings, problem: AllocationProblem | None = None
+) -> SolveOutcome:
     """Solve ``m`` once (compile, relaxation first, MIP if needed); values loaded into ``m``.
+
+    With ``settings.overrun_risk`` and the ``problem`` the model was built from, the plan
+    also keeps every budget row's overrun chance within it (``risk_cuts.py``); the
+    expected-cost optimum found first is kept in ``expected_plan``.
 
     Never reads a solution without checking the status first; on a time limit the best
     plan found so far is returned with status ``time_limit``.
@@ -298,6 +352,10 @@ def solve_model(m: pyo.ConcreteModel, settings: AllocationSettings) -> SolveOutc
         return SolveOutcome("optimal", np.array([], dtype=int), 0.0, 0.0, 0.0, "empty", "lp")
     programme = HighsProgramme(m, settings)
     outcome = programme.solve()
+    if problem is not None and settings.overrun_risk is not None and outcome.has_solution:
+        first = outcome
+        outcome = risk_bounded(programme, problem, settings.overrun_risk, first)
+        outcome.expected_plan = first.chosen
     if outcome.values is not None:
         programme.load_values(m, outcome.values)
     outcome.compile_seconds = programme.compile_seconds

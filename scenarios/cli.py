@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
 
@@ -19,13 +20,13 @@ from liangye.model.candidates import load_applications, load_candidates
 from liangye.model.errors import InputError, Problem
 from liangye.model.options import build_problem
 from liangye.model.settings import AllocationSettings, Budget
-from liangye.model.units import parse_money
+from liangye.model.units import parse_level, parse_money
 from liangye.results.store import new_run_dir, write_atomic
 
 from .display import show_allocation, show_problems
 from .loader import load_policy_reference, load_scenario, scenario_hash
 from .policy_commands import policy_app
-from .runner import run_allocation, save_allocation
+from .runner import run_allocation, save_allocation, scenario_problem
 from .schema import Scenario
 from .validate import validate_file
 
@@ -105,10 +106,87 @@ def _finish(
         raise typer.Exit(EXIT_INFEASIBLE)
 
 
+def parse_chances(items: list[str]) -> dict[str, float]:
+    """``--chance national=0.3`` (repeatable) into {level: chance}; every problem named."""
+    chances: dict[str, float] = {}
+    problems: list[Problem] = []
+    for item in items:
+        level_text, sep, value_text = item.partition("=")
+        try:
+            level = parse_level(level_text).value
+            value = float(value_text)
+            if not sep or not 0 <= value <= 1:  # also refuses nan
+                raise ValueError
+        except (ValueError, AttributeError):
+            problems.append(
+                Problem(
+                    "--chance",
+                    item,
+                    "expected LEVEL=P, a level (national/provincial/…, 国家级/省级/…) and "
+                    "a chance P in [0, 1], e.g. --chance national=0.3",
+                )
+            )
+            continue
+        chances[level] = value
+    if problems:
+        raise InputError(problems)
+    return chances
+
+
+def check_overrun_risk(value: float | None) -> float | None:
+    """ALPHA must be a chance strictly between 0 and 1."""
+    if value is not None and not 0 < value < 1:  # also refuses nan
+        raise InputError(
+            [
+                Problem(
+                    "--overrun-risk",
+                    str(value),
+                    "expected a chance strictly between 0 and 1, e.g. 0.05 (a plan that "
+                    "overruns a year's budget at most one year in twenty)",
+                )
+            ]
+        )
+    return value
+
+
+def allocation_settings(**fields: object) -> AllocationSettings:
+    """Settings from command-line values; a bad value names its option, not pydantic."""
+    options = {
+        "objective": "--objective",
+        "time_limit": "--time-limit",
+        "mip_gap": "--gap",
+        "success_probability": "--chance",
+        "overrun_risk": "--overrun-risk",
+    }
+    try:
+        return AllocationSettings(**{k: v for k, v in fields.items() if v is not None})
+    except ValidationError as error:
+        raise InputError(
+            [
+                Problem(
+                    options.get(str(e["loc"][0]), str(e["loc"][0])), str(e.get("input")), _say(e)
+                )
+                for e in error.errors()
+            ]
+        ) from None
+
+
+def _say(error: dict) -> str:
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
 @app.command("allocate")
 def allocate_command(
-    policy: Annotated[str, typer.Option("--policy", help="policy file, or a bundled policy id")],
-    candidates: Annotated[Path, typer.Option("--candidates", help="candidate table (CSV or XLSX)")],
+    scenario: Annotated[
+        Path | None,
+        typer.Argument(help="a scenario file: its policy, candidates, budgets and settings"),
+    ] = None,
+    policy: Annotated[
+        str | None, typer.Option("--policy", help="policy file, or a bundled policy id")
+    ] = None,
+    candidates: Annotated[
+        Path | None, typer.Option("--candidates", help="candidate table (CSV or XLSX)")
+    ] = None,
     applications: Annotated[
         Path | None, typer.Option("--applications", help="applications table")
     ] = None,
@@ -120,10 +198,32 @@ def allocate_command(
         typer.Option("--budget", help="AMOUNT for every year, or YEAR=AMOUNT (万元); repeatable"),
     ] = None,
     objective: Annotated[
-        str, typer.Option("--objective", help="merit, count or min_cost")
-    ] = "merit",
-    time_limit: Annotated[float, typer.Option("--time-limit", help="seconds")] = 60.0,
-    gap: Annotated[float, typer.Option("--gap", help="relative optimality gap")] = 1e-4,
+        str | None, typer.Option("--objective", help="merit, count or min_cost")
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", help="seconds (default 60)")
+    ] = None,
+    gap: Annotated[
+        float | None, typer.Option("--gap", help="relative optimality gap (default 1e-4)")
+    ] = None,
+    chance: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--chance",
+            help="LEVEL=P: the chance a tier conferred by LEVEL is conferred; repeatable",
+        ),
+    ] = None,
+    overrun_risk: Annotated[
+        float | None,
+        typer.Option(
+            "--overrun-risk",
+            help="ALPHA: the largest chance, in every year, that conferred awards and "
+            "obligations overrun the budget",
+        ),
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="override a scenario key (with SCENARIO)")
+    ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="folder for plan.csv, plan.xlsx, ...")
     ] = None,
@@ -132,22 +232,80 @@ def allocate_command(
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """Choose designations for a candidate table under a policy and budget."""
+    """Choose designations under a policy and budget: from a scenario file (its policy, pool,
+    budgets, chances and settings; no simulation), or from a policy and a candidate table."""
     _setup_logging(verbose)
-    loaded_policy = load_policy_reference(policy)
-    year_list = parse_years(years) if years else loaded_policy.year_range
-    apps = load_applications(str(applications)) if applications else None
-    table = load_candidates(str(candidates), needs_score=apps is None)
-    if objective not in ("merit", "count", "min_cost"):
+    chances = parse_chances(chance or [])
+    check_overrun_risk(overrun_risk)
+    if objective is not None and objective not in ("merit", "count", "min_cost"):
         raise InputError([Problem("--objective", objective, "expected merit, count or min_cost")])
-    settings = AllocationSettings(objective=objective, time_limit=time_limit, mip_gap=gap)
-    problem = build_problem(
-        loaded_policy, table, parse_budget(budget or [], year_list), settings, year_list, apps
-    )
+    loaded = None
+    if scenario is not None:
+        mixed = [
+            flag
+            for flag, value in (
+                ("--policy", policy),
+                ("--candidates", candidates),
+                ("--applications", applications),
+                ("--years", years),
+                ("--budget", budget),
+            )
+            if value
+        ]
+        if mixed:
+            raise InputError(
+                [
+                    Problem(
+                        " ".join(mixed),
+                        "",
+                        "a scenario file names its own policy, candidates, years and budget: "
+                        "drop these, or change the scenario with --set",
+                    )
+                ]
+            )
+        overrides = list(set_ or [])
+        for key, value in (
+            ("objective", None if objective is None else f'"{objective}"'),
+            ("time_limit", time_limit),
+            ("mip_gap", gap),
+            ("overrun_risk", overrun_risk),
+        ):
+            if value is not None:
+                overrides.append(f"allocation.{key}={value}")
+        overrides += [f"allocation.success_probability.{k}={v}" for k, v in chances.items()]
+        loaded, base = load_scenario(scenario, overrides)
+        problem = scenario_problem(loaded, base)
+    else:
+        missing = [f for f, v in (("--policy", policy), ("--candidates", candidates)) if not v]
+        if missing:
+            raise InputError(
+                [
+                    Problem(
+                        " and ".join(missing),
+                        "",
+                        "give a scenario file, or a policy (--policy) and a candidate table "
+                        "(--candidates)",
+                    )
+                ]
+            )
+        loaded_policy = load_policy_reference(policy)
+        year_list = parse_years(years) if years else loaded_policy.year_range
+        apps = load_applications(str(applications)) if applications else None
+        table = load_candidates(str(candidates), needs_score=apps is None)
+        settings = allocation_settings(
+            objective=objective,
+            time_limit=time_limit,
+            mip_gap=gap,
+            success_probability=chances,
+            overrun_risk=overrun_risk,
+        )
+        problem = build_problem(
+            loaded_policy, table, parse_budget(budget or [], year_list), settings, year_list, apps
+        )
     with console.status("solving…", spinner="dots") if not as_json else _nothing():
         result = allocate(problem)
     written = (
-        save_allocation(result, out, ["csv", "xlsx", "parquet"], command=" ".join(sys.argv))
+        save_allocation(result, out, ["csv", "xlsx", "parquet"], loaded, command=" ".join(sys.argv))
         if out
         else []
     )
@@ -297,8 +455,6 @@ def frontier(
     from liangye.model.frontier import budget_frontier
     from liangye.results.plots import plot_frontier
     from liangye.results.store import write_manifest, write_parquet
-
-    from .runner import scenario_problem
 
     _setup_logging(verbose)
     try:

@@ -47,16 +47,27 @@ def show_allocation(console: Console, result: AllocationResult) -> None:
         for line in result.diagnosis:
             console.print(f"  • {line}", markup=False, highlight=False)
     money = Table(title="Spend by year (万元)", title_justify="left")
-    for column in ("year", "budget", "optimal plan", "greedy plan"):
+    risk = result.risk
+    columns = ["year", "budget", "optimal plan", "greedy plan"]
+    if risk is not None:
+        columns += ["95th percentile", "overrun chance"]
+    for column in columns:
         money.add_column(column, justify="right")
     for year in result.problem.years:
         budget = result.problem.budget.per_year.get(year)
-        money.add_row(
+        row = [
             str(year),
             "unlimited" if budget is None else _money(float(budget)),
             _money(data["spend"][str(year)]),
             _money(data["greedy"]["spend"][str(year)]),
-        )
+        ]
+        if risk is not None:
+            chance = risk.overrun.get(str(year))
+            row += [
+                _money(float(risk.p95[year])),
+                "—" if chance is None else f"{chance:.2%}",
+            ]
+        money.add_row(*row)
     money.add_row(
         "objective", "", _money(result.objective), _money(result.greedy.objective), style="bold"
     )
@@ -85,12 +96,29 @@ def show_allocation(console: Console, result: AllocationResult) -> None:
         for (programme, level), row in counts.iterrows():
             table.add_row(programme, level, *(str(int(v)) for v in row))
         console.print(table)
-    if result.overrun:
+    if risk is not None:
+        alpha = result.problem.settings.overrun_risk
+        bound = f"at most {alpha:g} in every year" if alpha is not None else "not bounded"
+        chances = ", ".join(
+            f"{'any year' if k == 'any_year' else k} {v:.2%}" for k, v in risk.overrun.items()
+        )
         console.print(
-            "chance that conferred nominations overrun the budget: "
-            + ", ".join(f"{k} {v:.0%}" for k, v in result.overrun.items()),
+            f"overrun risk ({bound}): {chances or 'no budget'}"
+            + ("" if risk.any_exact else " (any year: an upper bound)"),
             highlight=False,
         )
+        if data["price_of_safety"] is not None:
+            console.print(
+                f"price of safety: {data['price_of_safety']:,.2f} of objective against the best "
+                f"plan at expected cost ({data['expected_cost_objective']:,.2f}, an upper bound)",
+                highlight=False,
+            )
+        if risk.commitments:
+            console.print(
+                "commitments after the horizon (expected, 万元): "
+                + ", ".join(f"{t} {_money(float(v))}" for t, v in risk.commitments.items()),
+                highlight=False,
+            )
     outcomes = data["outcomes"]
     console.print(
         "candidates: " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())), highlight=False

@@ -64,6 +64,24 @@ def run_allocation(scenario: Scenario, base: Path) -> AllocationResult:
     return allocate(scenario_problem(scenario, base))
 
 
+def _risk_headline(result: AllocationResult) -> dict[str, object]:
+    """The plan's money as a law, in the workbook's words: overrun chances, the 95th
+    percentile of each year's spend, and commitments after the horizon."""
+    risk = result.risk
+    if risk is None:
+        return {}
+    alpha = result.problem.settings.overrun_risk
+    rows: dict[str, object] = {"超支概率上限": "未设" if alpha is None else alpha}
+    for label, chance in risk.overrun.items():
+        name = {"any_year": "任一年", "total": "期间总额"}.get(label, f"{label}年")
+        rows[f"{name}超支概率"] = round(chance, 6)
+    rows.update({f"{t}年支出95%分位（万元）": float(v) for t, v in risk.p95.items()})
+    rows.update(
+        {f"{t}年承诺支出（期后，预计，万元）": float(v) for t, v in risk.commitments.items()}
+    )
+    return rows
+
+
 def save_allocation(
     result: AllocationResult,
     folder: Path,
@@ -89,6 +107,7 @@ def save_allocation(
             "入选数": len(plan),
             **{f"{t}年预计支出（万元）": float(v) for t, v in result.spend.items()},
             **{f"{t}年预算（万元）": float(v) for t, v in result.problem.budget.per_year.items()},
+            **_risk_headline(result),
             "按分排序法目标值": result.greedy.objective,
             "按分排序法入选数": result.greedy.count,
         }

@@ -79,7 +79,7 @@ def test_prior_beliefs_count_the_bureau_rule_and_conferral_once():
     6.75, which counts the conferral twice)."""
     model = ServitizationModel(four_firms(), SimulationParameters(quarters=4), [national_only()])
     np.testing.assert_allclose(expected(model), [22.5] * 4)
-    assert government_of(model).terms[0].rates == [0.5]
+    assert government_of(model).rates == {("demo", "national"): 0.5}
 
 
 def test_beliefs_after_a_round_are_decisions_over_applicants():
@@ -96,14 +96,16 @@ def test_beliefs_after_a_round_are_decisions_over_applicants():
             "conferred": [True, False],
         }
     )
-    government.update_beliefs(decided, {"demo": np.ones(4, dtype=bool)})
-    assert government.terms[0].rates == [0.5]
+    government.update_beliefs(decided, {("demo", "national"): np.ones(4, dtype=bool)})
+    assert government.rates == {("demo", "national"): 0.5}
     np.testing.assert_allclose(expected(model), [22.5] * 4)
 
 
 def test_a_programme_nobody_applied_to_keeps_its_beliefs():
     model = ServitizationModel(four_firms(), SimulationParameters(quarters=4), [national_only()])
     government = government_of(model)
-    government.terms[0].rates = [0.25]
-    government.update_beliefs(pd.DataFrame(columns=["programme", "level"]), {"demo": np.zeros(4)})
-    assert government.terms[0].rates == pytest.approx([0.25])
+    government.rates[("demo", "national")] = 0.25
+    government.update_beliefs(
+        pd.DataFrame(columns=["programme", "level"]), {("demo", "national"): np.zeros(4, bool)}
+    )
+    assert government.rates == pytest.approx({("demo", "national"): 0.25})

@@ -2,7 +2,7 @@
 cancelled on withdrawal and charged to the years they fall in, all worked out by hand.
 
 The model tests use firms whose state never moves (no adoption, no noise) at a 25% service
-share, above the 20% application bar, and a one-programme policy paying a municipal tier.
+share, and a one-programme policy paying a municipal tier.
 Everybody applies, so who is chosen depends only on noisy scores; the money does not.
 """
 
@@ -49,6 +49,7 @@ def as_floats(budget: Budget) -> dict[int, float]:
 
 
 def demo_policy(last_year: int, amount: float = 20, **level: object):
+    """One municipal tier; withdrawn (撤销) from holders whose service share falls below 20%."""
     return policy_from_dict(
         {
             "id": "mini",
@@ -59,6 +60,11 @@ def demo_policy(last_year: int, amount: float = 20, **level: object):
                     "id": "demo",
                     "name": "示范",
                     "reference": "t",
+                    "revocation": {
+                        "when": "below the bar",
+                        "rule": "service_revenue_share < 0.2",
+                        "reference": "t",
+                    },
                     "levels": [
                         {
                             "level": "municipal",
@@ -227,13 +233,20 @@ def test_instalments_of_a_payout_schedule_are_charged_to_their_years():
 
 
 def test_a_withdrawn_designation_frees_its_instalments_for_the_round():
-    """As above, but one 2024 holder falls below the bar before 2025's round: its second 20
-    is cancelled, which leaves 20 of 2025's money for one new designation (20 now, 20 in
-    2026, after the horizon). 2025 pays the other holder's 20 and the new firm's 20."""
+    """As above, but one 2024 holder falls below the bar before 2025's round, and the
+    policy's revocation rule withdraws its designation: its second 20 is cancelled, which
+    leaves 20 of 2025's money for one new designation (20 now, 20 in 2026, after the
+    horizon). 2025 pays the other holder's 20 and the new firm's 20. (Applications need 20%,
+    so the withdrawn firm does not apply again.)"""
     policy, budget = demo_policy(2025, 40), money({2024: 40, 2025: 40})
     model = ServitizationModel(
         firm_table(4),
-        SimulationParameters(quarters=8, payout_schedule={"demo": [0.5, 0.5]}, **STILL),
+        SimulationParameters(
+            quarters=8,
+            payout_schedule={"demo": [0.5, 0.5]},
+            application_rules={"*": ["service_revenue_share >= 0.2"]},
+            **STILL,
+        ),
         [GovernmentSetup(policy, budget, AllocationSettings())],
         seed=0,
     )

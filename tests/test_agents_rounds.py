@@ -10,10 +10,9 @@ import pytest
 from liangye.agents import behaviour
 from liangye.agents.params import SimulationParameters
 from liangye.agents.rounds import (
-    NO_LEVEL,
+    open_tiers,
     paced_policy,
     payable,
-    programme_terms,
     revocation_reasons,
     round_settings,
     simulated_policy,
@@ -69,15 +68,52 @@ def test_only_programmes_firms_can_hold_and_that_pay_are_simulated():
     assert simulated.programme_ids == ["paid", "unpaid"]
 
 
+def firms_table(n: int = 2) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": [f"F{i}" for i in range(n)],
+            "kind": "enterprise",
+            "role": "manufacturer",
+            "revenue": 1000.0,
+            "service_revenue_share": [0.25, 0.15][:n],
+            "sector": "S",
+        }
+    )
+
+
 def test_award_scale_multiplies_tiers_and_overrides():
-    """award_scale 2: 150/50/20 become 300/100/40, an override of 5 becomes 10."""
+    """award_scale 2: 150/50/20 become 300/100/40, an override of 5 becomes 10 (the tiers
+    read by the model's one reading of the policy, as the allocation reads them)."""
     params = SimulationParameters(award_scale=2)
-    named = AllocationSettings(amounts={"unpaid": {"municipal": 5}})
+    named = AllocationSettings(
+        amounts={"unpaid": {"municipal": 5}},
+        success_probability={"national": 0.3, "provincial": 0.5},
+    )
     simulated, _ = simulated_policy(policy(), named, params, COLUMNS)
     settings = round_settings(named, simulated, params)
-    terms = {t.id: t for t in programme_terms(simulated, settings, params)}
-    assert terms["paid"].amounts == [300, 100, 40]
-    assert terms["unpaid"].amounts == [10]
+    tiers = {
+        (t.programme.id, t.level): t for t in open_tiers(simulated, settings, firms_table(), params)
+    }
+    assert [tiers[("paid", lv)].amounts()[0] for lv in ("national", "provincial", "municipal")] == [
+        300,
+        100,
+        40,
+    ]
+    assert tiers[("unpaid", "municipal")].amounts()[0] == 10
+    assert tiers[("paid", "national")].decision == "nomination"
+    assert tiers[("paid", "national")].chance == 0.3
+
+
+def test_firms_apply_where_the_policy_admits_them_unless_the_scenario_adds_a_rule():
+    """No bar of the simulation's own: both firms (25% and 15% service share) may apply to
+    "paid"; a scenario's application rule of 20% leaves the second out."""
+    settings = AllocationSettings()
+    simulated, _ = simulated_policy(policy(), settings, SimulationParameters(), COLUMNS)
+    (tier, *_) = open_tiers(simulated, settings, firms_table(), SimulationParameters())
+    assert tier.eligible.tolist() == [True, True]
+    barred = SimulationParameters(application_rules={"*": ["service_revenue_share >= 0.2"]})
+    (tier, *_) = open_tiers(simulated, settings, firms_table(), barred)
+    assert tier.eligible.tolist() == [True, False]
 
 
 def test_application_rules_must_name_programmes_of_the_policy():
@@ -86,14 +122,23 @@ def test_application_rules_must_name_programmes_of_the_policy():
         simulated_policy(policy(), AllocationSettings(), params, COLUMNS)
 
 
-def test_what_the_city_would_pay_under_top_up():
-    """就高不重复 with top-up: a firm holding municipal (20) would get 130 for national, 30 for
-    provincial and nothing for municipal again; a firm holding nothing gets the tiers."""
+@pytest.mark.parametrize(
+    ("upgrade", "expected"),
+    [("top_up", [130, 30, np.nan]), ("full", [150, 50, np.nan]), ("none", [np.nan] * 3)],
+)
+def test_what_the_city_would_pay_a_holder(upgrade, expected):
+    """就高不重复: a firm paid 20 in the matter would get, under top-up, 130 for national, 30
+    for provincial and nothing (not open: NaN) for municipal again; the full amounts under
+    full; nothing under none. A firm holding nothing gets the tiers. The pricing is the
+    allocation's (``model.decisions.upgrade_prices``)."""
+    settings = AllocationSettings()
     params = SimulationParameters()
-    term = programme_terms(policy(), AllocationSettings(), params)[0]
-    amounts = np.array([[150.0, 50.0, 20.0]] * 2)
-    pays = payable(term, amounts, np.array([2, NO_LEVEL]), np.array([20.0, 0.0]), policy())
-    np.testing.assert_allclose(pays, [[130, 30, 0], [150, 50, 20]])
+    shaped, _ = simulated_policy(policy(upgrade=upgrade), settings, params, COLUMNS)
+    tiers = open_tiers(shaped, settings, firms_table(), params)[:3]
+    paid, holds, title = np.array([20.0, 0.0]), np.array([True, False]), np.zeros(2, bool)
+    pays = np.array([payable(t, paid, holds, title, shaped) for t in tiers]).T
+    np.testing.assert_allclose(pays[0], expected)
+    np.testing.assert_allclose(pays[1], [150, 50, 20])
 
 
 def test_horizon_quota_is_paced_over_the_years_left():
@@ -132,13 +177,33 @@ def test_true_merit_weighs_size_and_service_share():
     )
 
 
-def test_holders_below_the_bar_lose_their_designation():
-    params = SimulationParameters()
-    term = programme_terms(policy(), AllocationSettings(), params)[0]
-    holders = pd.DataFrame({"service_revenue_share": [0.25, 0.15], "role": "manufacturer"})
-    assert revocation_reasons(term, holders, [2024, 2024], 2025, params) == [None, "below the bar"]
-    off = params.model_copy(update={"revoke_below_bar": False})
-    assert revocation_reasons(term, holders, [2024, 2024], 2025, off) == [None, None]
+def test_only_a_policy_rule_or_a_term_withdraws_a_designation():
+    """No revocation of the simulation's own: a holder below 20% keeps its designation
+    unless the policy states a revocation rule (then the rule's words are the reason); a
+    term of two years lapses a 2023 designation in 2025."""
+    holders = pd.DataFrame({"service_revenue_share": [0.25, 0.15]})
+    plain = policy().programmes[0]
+    assert revocation_reasons(plain, holders, [2024, 2024], 2025) == [None, None]
+    revoked = policy_from_dict(
+        {
+            "id": "p",
+            "title": "t",
+            "years": [2024, 2026],
+            "programmes": [
+                {
+                    **plain.model_dump(mode="json", exclude_none=True),
+                    "revocation": {
+                        "when": "评估不合格",
+                        "rule": "service_revenue_share < 0.2",
+                        "reference": "t",
+                    },
+                    "term": {"years": 2, "reference": "t"},
+                }
+            ],
+        }
+    ).programmes[0]
+    assert revocation_reasons(revoked, holders, [2024, 2024], 2025) == [None, "评估不合格"]
+    assert revocation_reasons(revoked, holders, [2023, 2024], 2025) == ["term ended", "评估不合格"]
 
 
 def test_payout_schedule_must_name_programmes_of_the_policy():

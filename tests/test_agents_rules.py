@@ -107,26 +107,30 @@ def test_j_curve_slows_firms_below_the_inflection_and_speeds_those_above():
 def one_programme_policy(**extra: object):
     municipal = {"level": "municipal", "amount": 20, "conferred_by": "municipal"}
     levels = extra.pop("levels", [municipal])
+    revocation = extra.pop("revocation", None)
+    demo = {"id": "demo", "name": "示范", "reference": "t", "levels": levels}
+    if revocation:
+        demo["revocation"] = revocation
     return policy_from_dict(
-        {
-            "id": "mini",
-            "title": "测试",
-            "years": [2024, 2025],
-            "programmes": [{"id": "demo", "name": "示范", "reference": "t", "levels": levels}],
-            **extra,
-        }
+        {"id": "mini", "title": "测试", "years": [2024, 2025], "programmes": [demo], **extra}
     )
 
 
 def test_expected_award_weighed_against_profit_and_the_pull_of_the_threshold():
-    """One programme paying 20万元 to firms with ≥ 20% service share; firms believe half of
+    """One programme paying 20万元, applied to by firms with ≥ 20% service share (a rule
+    the scenario adds, ``application_rules``); firms believe half of
     applicants get it: E[award] = ½ × 20 = 10. No imitation, payoff off, response 5, pull 2.
       SMALL: 25%, R 2000, Π 100 → × (1 + 5·10/100) = 1.5
       LARGE: 25%, R 40000, Π 2000 → × (1 + 5·10/2000) = 1.025
       SHORT: 16%, R 2000, one mode short (16% + 5% ≥ 20%) → × (1 + 5·0.1·3) = 2.5
       FAR:    5%, R 2000, still short after a mode → × 1
     Each multiplies the yearly rate the firm has without the government."""
-    params = SimulationParameters(imitation_q=0.0, payoff_sensitivity=0.0, **QUIET)
+    params = SimulationParameters(
+        imitation_q=0.0,
+        payoff_sensitivity=0.0,
+        application_rules={"*": ["service_revenue_share >= 0.2"]},
+        **QUIET,
+    )
     shares = {
         "SMALL": (0.25, 2000.0),
         "LARGE": (0.25, 40000.0),
@@ -143,7 +147,7 @@ def test_expected_award_weighed_against_profit_and_the_pull_of_the_threshold():
     award = ServitizationModel(table, params, [setup], seed=0)
     government = next(iter(award.governments))
     government.beliefs_ready = True
-    government.terms[0].rates = [0.5]
+    government.rates[("demo", "municipal")] = 0.5
     twin = ServitizationModel(table, params.model_copy(update={"awards_enabled": False}), seed=0)
     award.step()
     twin.step()
@@ -152,14 +156,16 @@ def test_expected_award_weighed_against_profit_and_the_pull_of_the_threshold():
     assert award.reach.tolist() == [False, False, True, False]
 
 
-def test_round_nominates_pays_in_instalments_and_revokes_below_the_bar():
+@pytest.mark.parametrize("with_rule", [True, False])
+def test_round_nominates_pays_in_instalments_and_revokes_where_the_policy_says(with_rule):
     """Policy 2024-2025: "demo" pays 50万元 at provincial level (a nomination the city makes,
     conferred with probability 1) or 20 at municipal; merit weights 2/1 make the city nominate
-    everyone provincially; everybody applies. Payout 50/50 over two years.
-      2024Q4: A and B (25%) designated provincial, 25 each paid; C (10%) cannot apply.
-      2025Q4: A, pushed to 10% before the round, loses its designation, and with it the 25
-              still owed (cancelled, not paid); B gets its second 25.
-      Paid: 50 in 2024, 25 in 2025; cancelled 25; nothing owed after the horizon.
+    everyone provincially; everybody applies who has ≥ 20% (the scenario's application rule).
+    Payout 50/50 over two years.
+      2024Q4: A and B (25%) designated provincial, 25 each paid; C (10%) does not apply.
+      2025Q4: A, pushed to 10% before the round: where the policy's revocation rule says so
+              (service share below 20%), A loses its designation and the 25 still owed
+              (cancelled, not paid); without the rule A keeps it and is paid.
     """
     levels = [
         {"level": "provincial", "amount": 50, "conferred_by": "provincial"},
@@ -169,10 +175,13 @@ def test_round_nominates_pays_in_instalments_and_revokes_below_the_bar():
         quarters=8,
         application_rate=1.0,
         payout_schedule={"demo": [0.5, 0.5]},
+        application_rules={"*": ["service_revenue_share >= 0.2"]},
         innovation_p=0.0,
         imitation_q=0.0,
         **QUIET,
     )
+    revocation = {"when": "below the bar", "rule": "service_revenue_share < 0.2", "reference": "t"}
+    extra = {"revocation": revocation} if with_rule else {}
     settings = AllocationSettings(
         level_weights={"provincial": 2, "municipal": 1}, success_probability={"provincial": 1.0}
     )
@@ -187,7 +196,7 @@ def test_round_nominates_pays_in_instalments_and_revokes_below_the_bar():
     model = ServitizationModel(
         table,
         params,
-        [GovernmentSetup(one_programme_policy(levels=levels), budget, settings)],
+        [GovernmentSetup(one_programme_policy(levels=levels, **extra), budget, settings)],
         seed=0,
     )
     for _ in range(4):
@@ -200,12 +209,17 @@ def test_round_nominates_pays_in_instalments_and_revokes_below_the_bar():
     for _ in range(4):
         model.step()
     result = model.results()
-    assert a.held == {} and b.held[("mini", "demo")].level == "provincial"
-    assert [a.received, b.received] == [25.0, 50.0]
+    assert b.held[("mini", "demo")].level == "provincial"
     revoked = result.revocations[["year", "firm_id", "level", "reason", "cancelled"]]
-    assert revoked.values.tolist() == [[2025, "A", "provincial", "below the bar", 25.0]]
-    assert result.payments.groupby("year")["paid"].sum().to_dict() == {2024: 50.0, 2025: 25.0}
-    assert result.cancelled == 25.0 and result.owed == 0.0
+    if with_rule:
+        assert a.held == {} and [a.received, b.received] == [25.0, 50.0]
+        assert revoked.values.tolist() == [[2025, "A", "provincial", "below the bar", 25.0]]
+        assert result.payments.groupby("year")["paid"].sum().to_dict() == {2024: 50.0, 2025: 25.0}
+        assert result.cancelled == 25.0 and result.owed == 0.0
+    else:
+        assert a.held[("mini", "demo")].level == "provincial"
+        assert [a.received, b.received] == [50.0, 50.0] and revoked.empty
+        assert result.cancelled == 0.0
 
 
 def test_failed_nominations_are_not_paid():

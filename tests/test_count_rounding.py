@@ -34,6 +34,7 @@ def deep_budget_problem(seed: int):
             programme("Q", {"provincial": 50, "municipal": 20}, matter="Q"),
         ],
         years=[2024, 2025],
+        upgrade="none",  # the instances these tests were tuned on: one award per matter
     )
     candidates = make_candidates(
         [{"id": f"C{i:02d}", "score": round(float(rng.uniform(50, 100)), 2)} for i in range(40)]

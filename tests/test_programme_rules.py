@@ -199,7 +199,9 @@ def test_objectives(objective, expected):
 def test_nominations_count_at_expected_cost_and_overrun_is_estimated():
     """National P (150) is conferred by the national level with chance 0.2: expected cost 30.
     Budget 30, A 90, weight 3 → A is nominated (merit 270); the plan overruns exactly when
-    the nomination succeeds, so the overrun chance is about 0.2."""
+    the nomination succeeds, so the overrun chance is exactly 0.2 (computed, not sampled).
+    With the overrun bound 0.1 the nomination is too risky, and municipal (20, certain) is
+    the best plan left."""
     policy = make_policy(
         [
             {
@@ -219,12 +221,23 @@ def test_nominations_count_at_expected_cost_and_overrun_is_estimated():
         {2024: 30},
         level_weights={"national": 3},
         success_probability={"national": 0.2},
-        overrun_samples=4000,
     )
     assert picks(result) == {("A", "P", "national", 2024)}
     assert float(result.spend[2024]) == pytest.approx(30)
     assert result.overrun is not None
-    assert result.overrun["2024"] == pytest.approx(0.2, abs=0.03)
+    assert result.overrun["2024"] == pytest.approx(0.2, abs=1e-12)
+    assert float(result.risk.p95[2024]) == 150  # P(spend ≤ 0) = 0.8 < 0.95
+    bounded = solve(
+        policy,
+        make_candidates([{"id": "A", "score": 90}]),
+        {2024: 30},
+        level_weights={"national": 3},
+        success_probability={"national": 0.2},
+        overrun_risk=0.1,
+    )
+    assert picks(bounded) == {("A", "P", "municipal", 2024)}
+    assert bounded.overrun["2024"] == 0.0
+    assert bounded.to_dict()["price_of_safety"] == pytest.approx(270 - 90)
 
 
 def test_ties_are_broken_by_candidate_order_and_are_reproducible():

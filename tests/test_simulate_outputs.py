@@ -31,6 +31,9 @@ def test_same_seed_writes_the_same_summary_byte_for_byte(tmp_path):
     assert "seconds" not in first.decode("utf-8")
 
 
+LEVELS = ("national", "provincial", "municipal")
+
+
 def test_the_scenario_tier_design_prices_the_simulated_awards():
     """tier_design = "wuhan" pays 100/50/20 for service-oriented manufacturing, not the
     Jiaxing policy's 150/50/20: the government the simulation builds uses the design, as the
@@ -39,9 +42,12 @@ def test_the_scenario_tier_design_prices_the_simulated_awards():
     params, governments, start = simulation_setup(scenario, base)
     assert governments[0].settings.amounts["service_manufacturing_demo"]
     model = ServitizationModel(synthetic_population(params, 0), params, governments, start, 0)
-    terms = {t.id: t for t in next(iter(model.governments)).terms}
-    assert terms["service_manufacturing_demo"].amounts == [100.0, 50.0, 20.0]
-    assert terms["industrial_design_centre"].amounts == [150.0, 50.0, 20.0]
+    government = next(iter(model.governments))
+    amounts = {
+        (t.programme.id, t.level): t.amounts()[0] for t in government.tiers(model.state_table())
+    }
+    assert [amounts[("service_manufacturing_demo", lv)] for lv in LEVELS] == [100.0, 50.0, 20.0]
+    assert [amounts[("industrial_design_centre", lv)] for lv in LEVELS] == [150.0, 50.0, 20.0]
 
 
 def test_money_adds_up_over_programmes_levels_and_years():

@@ -55,9 +55,12 @@ def liangye_problem(candidates: pd.DataFrame, budget: dict[int, int], capped: bo
     national = {"level": "national", "amount": 150, "conferred_by": "national"}
     p = programme("P", {"provincial": 50, "municipal": 20}, matter="M")
     p["levels"].insert(0, national)
+    # No upgrades inside the horizon: the reference below pays one award per candidate and
+    # matter (upgrades have their exact test in test_allocation_exact.py).
     policy = make_policy(
         [p, programme("Q", AMOUNTS["Q"], matter="M")],
         years=[YEARS[0], YEARS[-1]],
+        upgrade="none",
         balance=[{"by": "district", "max_share": SHARE, "per": "horizon"}],
     )
     settings = AllocationSettings(

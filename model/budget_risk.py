@@ -1,0 +1,232 @@
+"""What a plan will cost, as a law rather than a number: each budget row's exact chance of
+overrun, its 95th-percentile spend, and the commitments that fall after the horizon.
+
+A plan's payments are certain (the city's own designations, entitlements it pays for sure)
+or hang on a conferral: each nomination, and each entitlement conferred by a higher
+government, is an independent Bernoulli draw with its level's chance; one draw decides
+every payment of the option (its designation year's and its later payouts). A budget row
+is what ``programme.add_budget_limits`` limits: a year (cumulative through that year with
+carry-over) and the horizon total where one is set. Its spend is certain money plus a sum
+of few distinct amounts × binomial counts, whose law ``risk.py`` computes exactly.
+
+Money is held here as integer 元 (万元 × 10,000): exact, and cheap to group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from .options import AllocationProblem
+from .risk import (
+    MultiRowPayments,
+    Payments,
+    RowBudget,
+    joint_overrun,
+    spend_distribution,
+)
+
+YUAN = 10_000  # 元 per 万元
+# A plan meets a bound ALPHA when its exact chance is at most ALPHA less this margin, so
+# that a recomputation that rounds differently (float sums of ~1e-15) still finds it within.
+RISK_MARGIN = 1e-10
+HORIZON_TOTAL = "total"
+
+
+def to_yuan(amount: Decimal | float) -> int:
+    """万元 as whole 元 (amounts carry at most 4 decimals: exact)."""
+    return int((Decimal(str(amount)) * YUAN).to_integral_value())
+
+
+def to_wan(yuan: int) -> Decimal:
+    """Whole 元 as 万元."""
+    return (Decimal(int(yuan)) / YUAN).normalize()
+
+
+@dataclass(frozen=True)
+class BudgetRow:
+    """One budget limit: its label ("2025", or "total"), the years whose payments it adds
+    up, and the money (元)."""
+
+    label: str
+    years: tuple[int, ...]
+    budget: int
+
+
+@dataclass
+class PaymentTable:
+    """Every option's payments by year in 元: ``certain[o, i]`` what option o pays in
+    ``years[i]`` for sure, ``random[o, i]`` what it pays there if its conferral comes, with
+    chance ``probability[o]`` (years: the horizon, then any later year). A nomination's
+    money is all random; an upgrade chain pays its first designation for sure and the
+    upgrade on conferral."""
+
+    years: list[int]
+    certain: np.ndarray  # options × years, int64 元
+    random: np.ndarray  # options × years, int64 元
+    probability: np.ndarray  # per option: the chance of its random part
+
+    def within(self, rows: list[BudgetRow]) -> tuple[np.ndarray, np.ndarray]:
+        """(certain, random) options × rows: what each option pays into each budget row (元)."""
+        index = {t: i for i, t in enumerate(self.years)}
+        out = []
+        for table in (self.certain, self.random):
+            pays = np.zeros((len(table), len(rows)), dtype=np.int64)
+            for r, row in enumerate(rows):
+                columns = [index[t] for t in row.years if t in index]
+                if columns:
+                    pays[:, r] = table[:, columns].sum(axis=1)
+            out.append(pays)
+        return out[0], out[1]
+
+
+def payment_table(problem: AllocationProblem) -> PaymentTable:
+    """The options' payments by year (元), certain and on conferral, from their own-year
+    cost and their other payments (later payouts, a chain's first designation)."""
+    options = problem.options
+    later = problem.later_payments
+    later_years = sorted({int(y) for y in later["year"]}) if len(later) else []
+    years = sorted(set(problem.years) | set(later_years))
+    index = {t: i for i, t in enumerate(years)}
+    probability = options["probability"].to_numpy(dtype=float)
+    certain = np.zeros((len(options), len(years)), dtype=np.int64)
+    random = np.zeros((len(options), len(years)), dtype=np.int64)
+    if len(options):
+        own = np.array([index[int(t)] for t in options["year"]], dtype=int)
+        costs = np.array([to_yuan(c) for c in options["cost"]], dtype=np.int64)
+        sure = probability >= 1.0
+        rows = np.arange(len(options))
+        certain[rows[sure], own[sure]] = costs[sure]
+        random[rows[~sure], own[~sure]] = costs[~sure]
+    if len(later):
+        rows = later["option"].to_numpy(dtype=int)
+        cols = np.array([index[int(t)] for t in later["year"]], dtype=int)
+        costs = np.array([to_yuan(c) for c in later["cost"]], dtype=np.int64)
+        sure = later["chance"].to_numpy(dtype=float) >= 1.0
+        np.add.at(certain, (rows[sure], cols[sure]), costs[sure])
+        np.add.at(random, (rows[~sure], cols[~sure]), costs[~sure])
+    return PaymentTable(years, certain, random, probability)
+
+
+def budget_rows(problem: AllocationProblem) -> list[BudgetRow]:
+    """The budget rows of the problem (``programme.add_budget_limits``), in year order and
+    the horizon total last."""
+    budget = problem.budget
+    rows: list[BudgetRow] = []
+    limited = [t for t in problem.years if t in budget.per_year]
+    for t in limited:
+        if budget.carry_over:
+            years = tuple(s for s in problem.years if s <= t)
+            money = sum(budget.per_year[s] for s in limited if s <= t)
+        else:
+            years, money = (t,), budget.per_year[t]
+        rows.append(BudgetRow(str(t), years, to_yuan(money)))
+    if budget.total is not None:
+        rows.append(BudgetRow(HORIZON_TOTAL, tuple(problem.years), to_yuan(budget.total)))
+    return rows
+
+
+def row_payments(
+    certain: np.ndarray, random: np.ndarray, probability: np.ndarray, chosen: np.ndarray
+) -> tuple[int, list[Payments]]:
+    """One row's certain money (元) and its payments on conferral grouped by (amount,
+    chance), for the chosen options; ``certain`` and ``random`` are what each option pays
+    into the row for sure and if conferred."""
+    chosen = np.asarray(chosen, dtype=int)
+    sure = int(certain[chosen].sum())
+    amount = random[chosen]
+    chance = probability[chosen]
+    # a payment that is certain to come (chance 1) is certain money; never, nothing
+    sure += int(amount[chance >= 1.0].sum())
+    hanging = (amount > 0) & (chance > 0) & (chance < 1.0)
+    groups: list[Payments] = []
+    if hanging.any():
+        frame = pd.DataFrame({"amount": amount[hanging], "chance": chance[hanging]})
+        counts = frame.groupby(["amount", "chance"], sort=True).size()
+        groups = [Payments(to_wan(int(a)), float(p), int(n)) for (a, p), n in counts.items()]
+    return sure, groups
+
+
+@dataclass
+class PlanRisk:
+    """A plan's money as a law: per budget row the chance of overrun, per year the
+    expected and 95th-percentile spend, and what falls due after the horizon."""
+
+    overrun: dict[str, float]  # budget row label -> P(spend > budget); "any_year" too
+    any_exact: bool  # False: "any_year" is an upper bound (the joint law was too large)
+    expected: dict[int, Decimal]  # year -> expected spend (万元), horizon and after
+    p95: dict[int, Decimal]  # year -> 95th-percentile spend (万元), horizon years
+    commitments: dict[int, Decimal] = field(default_factory=dict)  # after the horizon, expected
+    commitments_if_conferred: dict[int, Decimal] = field(default_factory=dict)
+
+    def within(self, alpha: float) -> bool:
+        """Does every budget row keep its overrun chance at most ``alpha``?"""
+        return all(
+            p <= alpha - RISK_MARGIN for label, p in self.overrun.items() if label != "any_year"
+        )
+
+
+def plan_risk(
+    problem: AllocationProblem, chosen: np.ndarray, table: PaymentTable | None = None
+) -> PlanRisk:
+    """The exact law of what plan ``chosen`` (option indices) will cost."""
+    table = table or payment_table(problem)
+    chosen = np.asarray(chosen, dtype=int)
+    rows = budget_rows(problem)
+    certain_in, random_in = table.within(rows)
+    overrun: dict[str, float] = {}
+    joint_rows: list[RowBudget] = []
+    for r, row in enumerate(rows):
+        certain, groups = row_payments(certain_in[:, r], random_in[:, r], table.probability, chosen)
+        law = spend_distribution(groups, to_wan(certain), limit=to_wan(row.budget) + 1)
+        overrun[row.label] = law.exceeds(to_wan(row.budget))
+        joint_rows.append(RowBudget(to_wan(certain), to_wan(row.budget)))
+    any_exact = True
+    if rows:
+        joint = joint_overrun(joint_rows, _multi_row_groups(random_in, table.probability, chosen))
+        overrun["any_year"] = joint.probability
+        any_exact = joint.exact
+    expected: dict[int, Decimal] = {}
+    p95: dict[int, Decimal] = {}
+    commitments: dict[int, Decimal] = {}
+    if_conferred: dict[int, Decimal] = {}
+    last = max(problem.years)
+    for i, year in enumerate(table.years):
+        certain, groups = row_payments(
+            table.certain[:, i], table.random[:, i], table.probability, chosen
+        )
+        mean = to_wan(certain) + sum(
+            (g.amount * Decimal(str(g.probability)) * g.count for g in groups), Decimal(0)
+        )
+        expected[year] = mean
+        if year in problem.years:
+            p95[year] = spend_distribution(groups, to_wan(certain)).quantile(0.95)
+        elif year > last:
+            commitments[year] = mean
+            if_conferred[year] = to_wan(certain) + sum(
+                (g.amount * g.count for g in groups), Decimal(0)
+            )
+    return PlanRisk(overrun, any_exact, expected, p95, commitments, if_conferred)
+
+
+def _multi_row_groups(
+    random_in: np.ndarray, probability: np.ndarray, chosen: np.ndarray
+) -> list[MultiRowPayments]:
+    """The chosen options' payments on conferral grouped by (what they pay into every
+    row, chance): one conferral pays into every row its option pays into."""
+    chosen = np.asarray(chosen, dtype=int)
+    random = chosen[(probability[chosen] > 0) & (probability[chosen] < 1)]
+    random = random[random_in[random].sum(axis=1) > 0]
+    if len(random) == 0:
+        return []
+    frame = pd.DataFrame(random_in[random])
+    frame["chance"] = probability[random]
+    counts = frame.groupby(list(frame.columns), sort=True).size()
+    groups = []
+    for key, n in counts.items():
+        *pays, chance = key
+        groups.append(MultiRowPayments(tuple(to_wan(int(a)) for a in pays), float(chance), int(n)))
+    return groups

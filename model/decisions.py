@@ -1,0 +1,210 @@
+"""Who decides each award and what the deciding government owes: decision kinds, conferral
+chances, entitlements as obligations, and upgrades priced by the policy's ``upgrade`` rule.
+
+Three kinds of decision (docs/policy-format.md, "Decisions"):
+
+- **discretionary**: the deciding government designates; certain once decided;
+- **nomination**: it recommends, a higher government confers with the scenario's chance for
+  that level, and it pays on conferral;
+- **entitlement**: every eligible applicant in the running is paid; the deciding government
+  cannot decline. Conferred by a higher government, it is paid with that level's chance.
+
+就高不重复 (stacking "highest") pays one award per candidate and matter: the highest. A
+holder may be designated again in the matter only for a higher amount (history blocks by
+amount, not by government level), priced by ``upgrade``: the difference (top_up), the full
+amount (full), or not at all (none). The same pricing serves designations held before the
+horizon (``option_rules.apply_history``), upgrades inside the horizon (``upgrade_chains``) and
+the simulation's later rounds.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from .errors import Problem
+from .policy import Policy
+from .settings import AllocationSettings
+
+DISCRETIONARY, NOMINATION, ENTITLEMENT = "discretionary", "nomination", "entitlement"
+NO_ORIGIN = -1  # from_option of an option that is not an upgrade chain
+
+
+def upgrade_price(rule: str, amount: Decimal, paid: Decimal) -> Decimal | None:
+    """What an award of ``amount`` costs a holder already paid ``paid`` in its matter
+    (就高不重复): None where the rule allows no new award (not higher, or ``none``)."""
+    if amount <= paid or rule == "none":
+        return None
+    return amount - paid if rule == "top_up" else amount
+
+
+def upgrade_prices(rule: str, amounts: np.ndarray, paid: np.ndarray) -> np.ndarray:
+    """``upgrade_price`` over arrays of floats; NaN where no new award is allowed."""
+    allowed = (amounts > paid + 1e-9) & (rule != "none")
+    price = amounts - paid if rule == "top_up" else amounts
+    return np.where(allowed, price, np.nan)
+
+
+def level_terms(
+    policy: Policy, settings: AllocationSettings
+) -> dict[tuple[str, str], tuple[str, float | None]]:
+    """(programme, level) -> (decision kind, chance it is paid once decided) for every tier;
+    the chance is None where the scenario gives none for a tier conferred above the deciding
+    government (``missing_chances`` reports those that matter)."""
+    terms: dict[tuple[str, str], tuple[str, float | None]] = {}
+    for programme in policy.programmes:
+        for award in programme.levels:
+            kind = policy.decision(programme, award)
+            chance = settings.chance(award.conferrer) if policy.confers_above(award) else 1.0
+            terms[(programme.id, award.level.value)] = (kind, chance)
+    return terms
+
+
+def missing_chances(
+    pairs: pd.DataFrame, terms: dict[tuple[str, str], tuple[str, float | None]]
+) -> list[Problem]:
+    """A problem per conferring level with candidates but no chance: the plan's risk and its
+    expected cost depend on it, and no document states one, so it is never assumed."""
+    if pairs.empty:
+        return []
+    needed: dict[str, list[str]] = {}
+    for programme, level in pairs[["programme", "level"]].drop_duplicates().itertuples(index=False):
+        kind, chance = terms[(programme, level)]
+        if chance is None:
+            needed.setdefault(level, []).append(f"{programme} ({kind})")
+    return [
+        Problem(
+            "settings",
+            f"success_probability.{level}",
+            f"{', '.join(sorted(names))} at {level} is conferred by a higher government and "
+            f"needs the chance that it is conferred: set allocation.success_probability."
+            f"{level} in the scenario, or --chance {level}=P (a number in [0, 1])",
+        )
+        for level, names in sorted(needed.items())
+    ]
+
+
+def settle_entitlements(
+    pairs: pd.DataFrame, first_year: int, stacking: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Entitlements as obligations: one option each, in its application year or (undated)
+    the first year of the horizon, forced into every plan.
+
+    With stacking "highest" a candidate entitled to several awards of one matter is paid the
+    highest (ties: the earlier year, then the higher level, then the earlier programme); the
+    others are set aside, and so is every other option of the candidate in that matter, but
+    for upgrades from a certain entitlement (``upgrade_chains``). Returns the options and the
+    set-aside rows (candidate, programme, level, reason).
+    """
+    pairs = pairs.copy()
+    entitled = (pairs["decision"] == ENTITLEMENT).to_numpy()
+    pairs["forced"] = entitled
+    if not entitled.any():
+        return pairs, _no_reasons()
+    # An undated entitlement stands in the first year only: it is owed once, not every year.
+    undated = entitled & ~pairs["dated"].to_numpy(dtype=bool)
+    pairs = pairs[~undated | (pairs["year"].to_numpy() == first_year)].reset_index(drop=True)
+    if stacking != "highest":
+        keys = ["candidate", "programme", "level"]
+        ent = pairs[pairs["forced"]].sort_values(["year"], kind="stable")
+        repeat = ent.duplicated(subset=keys, keep="first")
+        dropped = ent[repeat]
+        pairs = pairs.drop(index=dropped.index).reset_index(drop=True)
+        return pairs, _reasons(dropped, "entitled to it in an earlier year already")
+    value = pairs["amount"].to_numpy(dtype=float)
+    ent = (
+        pairs.assign(_value=value)[pairs["forced"]]
+        .sort_values(
+            ["candidate", "matter", "_value", "year", "level_rank", "programme_order"],
+            ascending=[True, True, False, True, True, True],
+            kind="stable",
+        )
+        .drop(columns="_value")
+    )
+    kept = ent.drop_duplicates(subset=["candidate", "matter"], keep="first")
+    owed = kept.set_index(["candidate", "matter"])
+    key = pd.MultiIndex.from_frame(pairs[["candidate", "matter"]])
+    in_owed_matter = key.isin(owed.index)
+    keep = ~in_owed_matter | pairs.index.isin(kept.index)
+    # Later, higher options stay as possible upgrades from a certain entitlement.
+    if in_owed_matter.any():
+        ref = owed.reindex(key)
+        later_higher = (
+            (pairs["year"].to_numpy() > ref["year"].to_numpy())
+            & (value > ref["amount"].to_numpy(dtype=float))
+            & (ref["probability"].to_numpy(dtype=float) >= 1.0)
+            & ~pairs["forced"].to_numpy()
+        )
+        keep |= in_owed_matter & later_higher
+    dropped = pairs[~keep]
+    reason_of = {
+        (c, m): f"就高不重复: entitled to {p} at {lv} in {y} in the same matter"
+        for (c, m), p, lv, y in zip(
+            owed.index, owed["programme"], owed["level"], owed["year"], strict=True
+        )
+    }
+    reasons = [
+        reason_of[(c, m)] for c, m in zip(dropped["candidate"], dropped["matter"], strict=True)
+    ]
+    set_aside = pd.DataFrame(
+        {
+            "candidate": dropped["candidate"].to_numpy(),
+            "programme": dropped["programme"].to_numpy(),
+            "level": dropped["level"].to_numpy(),
+            "reason": reasons,
+        }
+    ).drop_duplicates(subset=["candidate", "programme", "level"])
+    return pairs[keep].reset_index(drop=True), set_aside
+
+
+def upgrade_chains(options: pd.DataFrame, rule: str, stacking: str) -> pd.DataFrame:
+    """Upgrades inside the horizon, as options of their own: for a designation A that is
+    certain once made (discretionary, or an entitlement paid for sure) and an option B of
+    the same candidate and matter in a later year paying more, a *chain* option "A, then B":
+    it makes both designations, pays A's payments and, in B's year, the upgrade priced by
+    the rule (top_up: amount_B − amount_A; full: amount_B) with B's chance. A chain is one
+    choice among the candidate's options in the matter (就高不重复 keeps one per matter), so
+    the programme keeps its one-row-per-candidate-and-matter structure; its merit is B's (a
+    chain is worth where it ends, as a direct designation there would be).
+
+    Upgrades from a nomination are not planned: what they would cost depends on a conferral
+    not yet known (the next year's round plans them from what was conferred). Returns the
+    chain rows, B's columns with ``cost`` the upgrade price and ``from_key`` A's ``key``;
+    none with stacking "all" or upgrade "none".
+    """
+    empty = options.iloc[0:0].assign(from_key=pd.Series(dtype=int))
+    if stacking != "highest" or rule == "none" or options.empty:
+        return empty
+    starts = options[options["probability"].to_numpy(dtype=float) >= 1.0]
+    pairs = starts.merge(options, on=["candidate", "matter"], suffixes=("_a", ""))
+    pairs = pairs[
+        (pairs["year"].to_numpy() > pairs["year_a"].to_numpy())
+        & (pairs["amount"].to_numpy(dtype=float) > pairs["amount_a"].to_numpy(dtype=float))
+        & ~pairs["forced"].to_numpy(dtype=bool)
+    ]
+    if pairs.empty:
+        return empty
+    amount_a = pairs["amount_a"].to_numpy(dtype=object)
+    amount_b = pairs["amount"].to_numpy(dtype=object)
+    chains = pairs[list(options.columns)].copy()
+    chains["cost"] = [upgrade_price(rule, b, a) for a, b in zip(amount_a, amount_b, strict=True)]
+    chains["forced"] = False
+    chains["from_key"] = pairs["key_a"].to_numpy()
+    return chains
+
+
+def _reasons(rows: pd.DataFrame, reason: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "candidate": rows["candidate"].to_numpy(),
+            "programme": rows["programme"].to_numpy(),
+            "level": rows["level"].to_numpy(),
+            "reason": reason,
+        }
+    )
+
+
+def _no_reasons() -> pd.DataFrame:
+    return pd.DataFrame(columns=["candidate", "programme", "level", "reason"])

@@ -1,0 +1,391 @@
+"""Plans with a bounded risk of overrun: the chance constraint P(spend_r > B_r) ≤ α of every
+budget row r, imposed exactly by cuts over the class counts of the counted HiGHS instance.
+
+**The constraint.** In row r a plan pays certain money c_r (the city's own designations,
+entitlements paid for sure) and, for each *row class* j (conferrals paying a_j into the row
+with chance p_j), a_j × Binomial(m_j, p_j) where m_j counts the plan's options of the class.
+The row keeps its overrun chance at most α exactly when c_r + V_r(m) ≤ B_r, with V_r(m) the
+smallest budget for the random part whose overrun chance is at most α (its value at risk,
+computed exactly by ``risk.py``). V_r is a step function of the counts, monotone but
+neither convex nor concave, so it is imposed lazily, by cuts exact where they are made.
+
+**The cut at a point u** (counts of the row classes). Adding one conferral of amount a_j
+raises the value at risk by at most a_j (the law shifts by at most a_j), so for every m
+
+    V_r(m) ≥ V_r(u) − Σ_j a_j (u_j − min(m_j, u_j)),
+
+and every plan meeting the constraint satisfies
+
+    c_r + Σ_j a_j · min(m_j, u_j) ≤ B_r + D_r(u),      D_r(u) = Σ_j a_j u_j − V_r(u) ≥ 0.
+
+At m ≥ u it reads c_r + V_r(u) ≤ B_r, exact there; below u it allows each unit removed to
+save its full amount. min(m_j, t) is a continuous column μ_{j,t} with a binary
+w_{j,t} = [m_j ≥ t + 1] (links: m_j − t ≤ (N_j − t)·w, (t + 1)·w ≤ m_j; μ ≥ m_j − (N_j − t)·w,
+μ ≥ t·w), exact at integer points; the cuts sit over the class counts (payment classes are
+kept apart by chance, ``highs_model.payment_classes``), so designations stay continuous in
+the counts MIP as before.
+
+**The loop** (``solve_within_risk``): the expected-cost optimum is a relaxation (the
+risk-bounded problem keeps its expected budget rows and adds the chance constraints); if it
+meets α it is the answer. Otherwise cuts are added at the plan's counts and along each
+class's axis down to where the row would be met, the counts MIP is solved again, and so on;
+each MIP's bound is a valid bound, and a repaired plan (conferrals of least value per
+expected 万元 dropped until every row is within α) is the incumbent that ends the loop once
+within the gap of the bound. Finite: every round cuts off the counts it found.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+
+from .budget_risk import (
+    RISK_MARGIN,
+    BudgetRow,
+    PaymentTable,
+    budget_rows,
+    payment_table,
+    plan_risk,
+    row_payments,
+    to_wan,
+)
+from .highs_model import CountedModel, HighsModel
+from .options import AllocationProblem
+from .risk import Payments, budget_needed, budgets_needed_along
+
+log = logging.getLogger(__name__)
+
+# The budget of work of the proof, counted (not timed) so that the answer does not depend on
+# the machine: rounds of cuts, and branch-and-bound nodes over all rounds' MIPs, as many as
+# PROOF_WORK / columns (a node costs about a simplex pass over the columns): tens of
+# thousands on a small instance, a few hundred on the default scenario's 15,000 columns,
+# where a proof is out of reach anyway and the expected-cost optimum bounds the gap.
+# Above PROOF_COLUMNS no proof is tried: on the default scenario (15,000 columns) five rounds
+# of a few hundred nodes took 30 s and closed the gap from 14% to 12%.
+PROOF_ROUNDS = 12
+PROOF_WORK = 3_000_000
+PROOF_ROUND_NODES = 20
+PROOF_COLUMNS = 5_000
+
+
+@dataclass(frozen=True)
+class RowClass:
+    """Conferrals paying ``amount`` (万元) into one budget row with chance ``chance``."""
+
+    amount: Decimal
+    chance: float
+    columns: np.ndarray  # counted-instance columns whose sum is the class's count
+    options: np.ndarray  # the options (designation columns) of the class
+    most: int  # the largest count possible
+
+
+class RiskCuts:
+    """The chance constraints of every budget row as cuts over the counted instance."""
+
+    def __init__(self, model: HighsModel, problem: AllocationProblem, alpha: float):
+        self.model = model
+        self.problem = problem
+        self.alpha = alpha
+        self.counted: CountedModel = model.counted
+        self.table: PaymentTable = payment_table(problem)
+        self.rows: list[BudgetRow] = budget_rows(problem)
+        # what each option pays into each row, for sure and on conferral (元)
+        self.sure, self.hanging = self.table.within(self.rows)
+        self.chance = self.table.probability
+        self.n_options = model.n_options
+        self.classes = [self._row_classes(r) for r in range(len(self.rows))]
+        self.certain = [self._certain_terms(r) for r in range(len(self.rows))]
+        # (row, class, t) -> (w column, μ column) of min(m_j, t)
+        self.thresholds: dict[tuple[int, int, int], tuple[int, int]] = {}
+        self.cut_points: set[tuple[int, tuple[int, ...]]] = set()
+        self.counted.extensions.append(self._extend)
+        self.threshold_order: list[tuple[int, int, int]] = []
+
+    # --- the row classes of each budget row, in counted space ---
+
+    def _members(self, options: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Counted-instance columns (and coefficients 1) summing ``options``: their payment
+        classes' counts when classes exist (a row class is a union of them), else the
+        designations themselves."""
+        classes = self.model.classes
+        if classes is None:
+            return options.astype(np.int32), np.ones(len(options))
+        klass = np.full(self.model.n_model, -1)
+        klass[classes.columns] = classes.klass
+        ids = np.unique(klass[options])
+        if np.any(ids < 0):  # not in any class (pays nothing into the budget rows)
+            return options.astype(np.int32), np.ones(len(options))
+        columns = (self.model.n_model + ids).astype(np.int32)
+        return columns, np.ones(len(columns))
+
+    def _row_classes(self, r: int) -> list[RowClass]:
+        pays = self.hanging[:, r]
+        options = np.arange(self.n_options)
+        uncertain = options[(pays > 0) & (self.chance > 0) & (self.chance < 1)]
+        groups: dict[tuple[int, float], list[int]] = {}
+        for o in uncertain.tolist():
+            groups.setdefault((int(pays[o]), float(self.chance[o])), []).append(o)
+        out = []
+        for (amount, chance), members in sorted(groups.items()):
+            members_array = np.asarray(members)
+            columns, _ = self._members(members_array)
+            most = (
+                len(members)
+                if self.model.classes is None
+                else round(float(self.counted.all_upper[columns].sum()))
+            )
+            out.append(RowClass(to_wan(amount), chance, columns, members_array, most))
+        return out
+
+    def _certain_terms(self, r: int) -> tuple[np.ndarray, np.ndarray]:
+        """Counted-instance columns and coefficients (万元) of row r's certain money: what
+        options pay for sure (a conferral certain to come, chance 1, included)."""
+        pays = self.sure[:, r] + np.where(self.chance >= 1, self.hanging[:, r], 0)
+        options = np.flatnonzero(pays > 0)
+        classes = self.model.classes
+        if classes is None or len(options) == 0:
+            return options.astype(np.int32), pays[options] / 1e4
+        klass = np.full(self.model.n_model, -1)
+        klass[classes.columns] = classes.klass
+        ids, first = np.unique(klass[options], return_index=True)
+        if np.any(ids < 0):
+            return options.astype(np.int32), pays[options] / 1e4
+        return (self.model.n_model + ids).astype(np.int32), pays[options[first]] / 1e4
+
+    # --- the plan's point ---
+
+    def counts(self, chosen: np.ndarray, r: int) -> tuple[int, list[int]]:
+        """Row r's certain money (元) and each row class's count in plan ``chosen``."""
+        picked = np.zeros(self.n_options, dtype=bool)
+        picked[np.asarray(chosen, dtype=int)] = True
+        sure = self.sure[:, r] + np.where(self.chance >= 1, self.hanging[:, r], 0)
+        return int(sure[picked].sum()), [int(picked[c.options].sum()) for c in self.classes[r]]
+
+    def violated(self, chosen: np.ndarray) -> list[int]:
+        """The budget rows whose overrun chance exceeds α under plan ``chosen``."""
+        out = []
+        for r, row in enumerate(self.rows):
+            certain, groups = row_payments(self.sure[:, r], self.hanging[:, r], self.chance, chosen)
+            need = budget_needed(groups, to_wan(certain), self.alpha - RISK_MARGIN)
+            if need > to_wan(row.budget):
+                out.append(r)
+        return out
+
+    def row_index(self, label: str) -> int:
+        """The index in ``rows`` of the budget row labelled ``label``."""
+        return next(r for r, row in enumerate(self.rows) if row.label == label)
+
+    def need(self, r: int, counts: list[int]) -> Decimal:
+        """V_r at ``counts``: the money the row's random part needs at α (万元)."""
+        groups = [
+            Payments(c.amount, c.chance, n) for c, n in zip(self.classes[r], counts, strict=True)
+        ]
+        return budget_needed(groups, Decimal(0), self.alpha - RISK_MARGIN)
+
+    # --- cuts ---
+
+    def add_cuts(self, chosen: np.ndarray) -> int:
+        """Cuts for every violated row at the plan's counts and along each class's axis
+        from there down to where the row would be met; returns how many were added."""
+        added = 0
+        for r in self.violated(chosen):
+            certain, point = self.counts(chosen, r)
+            slack = to_wan(self.rows[r].budget) - to_wan(certain)
+            added += self._cut(r, point)
+            for j, classes in enumerate(self.classes[r]):
+                if point[j] == 0:
+                    continue
+                base = [
+                    Payments(c.amount, c.chance, n)
+                    for i, (c, n) in enumerate(zip(self.classes[r], point, strict=True))
+                    if i != j
+                ]
+                varying = Payments(classes.amount, classes.chance, 0)
+                steps = list(range(point[j] - 1, -1, -1))
+                needs = budgets_needed_along(
+                    base, varying, steps, Decimal(0), self.alpha - RISK_MARGIN
+                )
+                for t, need in zip(steps, needs, strict=True):
+                    if need <= slack:
+                        break
+                    u = list(point)
+                    u[j] = t
+                    added += self._cut(r, u, need)
+        return added
+
+    def _cut(self, r: int, u: list[int], need: Decimal | None = None) -> int:
+        """c_r + Σ_j a_j·min(m_j, u_j) ≤ B_r + Σ_j a_j u_j − V_r(u) (module docstring)."""
+        key = (r, tuple(u))
+        if key in self.cut_points:
+            return 0
+        self.cut_points.add(key)
+        need = self.need(r, u) if need is None else need
+        columns, values = self.certain[r]
+        columns, values = list(columns), list(values)
+        rhs = float(to_wan(self.rows[r].budget)) - float(need)
+        for j, (rc, t) in enumerate(zip(self.classes[r], u, strict=True)):
+            if t == 0:
+                continue
+            a = float(rc.amount)
+            rhs += a * t
+            if t >= rc.most:  # min(m, t) = m
+                columns += list(rc.columns)
+                values += [a] * len(rc.columns)
+            else:
+                _, mu = self._threshold(r, j, t)
+                columns.append(mu)
+                values.append(a)
+        self.counted.add_row(-np.inf, rhs, np.asarray(columns), np.asarray(values, dtype=float))
+        return 1
+
+    def _threshold(self, r: int, j: int, t: int) -> tuple[int, int]:
+        """The columns (w, μ) of min(m_j, t) for row r's class j, made on first use."""
+        key = (r, j, t)
+        if key in self.thresholds:
+            return self.thresholds[key]
+        rc = self.classes[r][j]
+        big = float(rc.most - t)
+        w, mu = self.counted.add_columns(
+            np.array([0.0, 0.0]), np.array([1.0, float(t)]), np.array([True, False])
+        )
+        count_cols, ones = rc.columns, np.ones(len(rc.columns))
+        inf = np.inf
+        # m − (N − t)·w ≤ t  and  (t + 1)·w ≤ m : w = [m ≥ t + 1] at integer points
+        self.counted.add_row(-inf, t, np.append(count_cols, w), np.append(ones, -big))
+        self.counted.add_row(-inf, 0.0, np.append(count_cols, w), np.append(-ones, t + 1.0))
+        # μ ≥ m − (N − t)·w  and  μ ≥ t·w : μ = min(m, t) where it matters
+        self.counted.add_row(0.0, inf, np.append(count_cols, [w, mu]), np.append(-ones, [big, 1.0]))
+        self.counted.add_row(0.0, inf, np.array([w, mu]), np.array([-float(t), 1.0]))
+        self.thresholds[key] = (int(w), int(mu))
+        self.threshold_order.append(key)
+        return int(w), int(mu)
+
+    def _extend(self, point: np.ndarray) -> np.ndarray:
+        """Values of the appended columns at ``point`` (designations, counts, earlier
+        appended columns): w = [m ≥ t + 1], μ = min(m, t); ``CountedModel.lift`` calls it."""
+        if not self.thresholds:
+            return np.zeros(0)
+        values = np.zeros(2 * len(self.threshold_order))
+        for k, (r, j, t) in enumerate(self.threshold_order):
+            rc = self.classes[r][j]
+            m = float(point[rc.columns].sum())
+            values[2 * k] = 1.0 if m >= t + 1 - 1e-9 else 0.0
+            values[2 * k + 1] = min(m, float(t))
+        return values
+
+
+def repaired(
+    problem: AllocationProblem, model: HighsModel, cuts: RiskCuts, chosen: np.ndarray
+) -> np.ndarray | None:
+    """A plan within α made from ``chosen`` by dropping conferrals (never obligations) of
+    least merit per expected 万元 until every row is met — an upgrade chain falls back to
+    its first designation — or None if no such plan meets every other rule (a minimum
+    quota, say). The fewest drops in that order are found by bisection."""
+    options = problem.options
+    chosen = np.asarray(chosen, dtype=int)
+    if not cuts.violated(chosen):
+        return _as_plan(model, chosen)
+    origin = options["from_option"].to_numpy()
+    merit = options["merit"].to_numpy(dtype=float)
+    gained = np.where(origin >= 0, merit - merit[np.maximum(origin, 0)], merit)
+    droppable = chosen[(cuts.chance[chosen] < 1) & ~options["forced"].to_numpy(dtype=bool)[chosen]]
+    value = gained[droppable] / np.maximum(
+        options["expected_cost"].to_numpy(dtype=float)[droppable], 1e-9
+    )
+    order = droppable[np.argsort(value, kind="stable")]
+
+    def without(k: int) -> np.ndarray:
+        dropped = order[:k]
+        kept = np.setdiff1d(chosen, dropped)
+        fallback = origin[dropped][origin[dropped] >= 0]
+        return np.union1d(kept, fallback)
+
+    if cuts.violated(without(len(order))):
+        return None
+    low, high = 0, len(order)
+    while low < high:
+        middle = (low + high) // 2
+        if cuts.violated(without(middle)):
+            low = middle + 1
+        else:
+            high = middle
+    plan = _as_plan(model, without(low))
+    return plan if model.feasible(plan) else None
+
+
+def _as_plan(model: HighsModel, chosen: np.ndarray) -> np.ndarray:
+    x = np.zeros(model.n_model)
+    x[np.asarray(chosen, dtype=int)] = 1.0
+    return x
+
+
+def risk_bounded(programme, problem: AllocationProblem, alpha: float, first):
+    """Solve within the overrun bound α, starting from ``first`` (the expected-cost
+    optimum's SolveOutcome, a relaxation); returns a SolveOutcome.
+
+    The expected-cost optimum is the answer if it already meets α. Otherwise the loaded
+    rows (``risk_loads.py``) and the repair of the expected optimum give incumbents, and
+    rounds of cuts (module docstring) try to prove the best within the gap of a valid
+    bound, on models of at most ``PROOF_COLUMNS`` columns: at most ``PROOF_ROUNDS`` rounds
+    and ``PROOF_WORK`` / columns branch-and-bound nodes in all, a budget of work, not of
+    time, so the answer is the same on any machine. A plan proven within the gap is
+    "optimal"; otherwise the best plan within α is returned as "work_limit", with the best
+    bound known (at worst the expected-cost optimum's) and its gap.
+    """
+    from .risk_loads import loaded_plans  # the loads use the cuts' reading of the rows
+
+    started = time.perf_counter()
+    cuts = RiskCuts(programme, problem, alpha)
+    if not cuts.violated(first.chosen):
+        return first
+    loaded, solves = loaded_plans(programme, cuts, first.chosen)
+    incumbent = programme.better(repaired(problem, programme, cuts, first.chosen), loaded)
+    bound = first.solver_bound if first.solver_bound is not None else first.solver_objective
+    method = f"risk: {solves} loaded"
+    outcome = first
+    nodes_left = max(PROOF_ROUND_NODES, PROOF_WORK // max(1, programme.n_model))
+    rounds = PROOF_ROUNDS if programme.n_model <= PROOF_COLUMNS else 0
+    for round_ in range(rounds):
+        if incumbent is not None and programme.within_gap(incumbent, bound):
+            return programme.as_outcome(incumbent, bound, started, method, "optimal")
+        if nodes_left <= 0:
+            break
+        added = cuts.add_cuts(outcome.chosen)
+        left = programme.settings.time_limit - (time.perf_counter() - started)
+        nodes = min(nodes_left, max(PROOF_ROUND_NODES, nodes_left // 2))
+        nodes_left -= nodes
+        outcome = programme.mip_phases(started, left, incumbent, node_limit=nodes)
+        log.info("risk round %d: %d cuts, %s", round_, added, outcome.status)
+        method = f"risk: {solves} loaded, {round_ + 1} cut rounds"
+        if outcome.status == "infeasible":
+            return outcome  # no plan meets the cuts, so none meets α
+        if outcome.solver_bound is not None:
+            tighter = min if programme.maximise else max
+            bound = (
+                tighter(bound, outcome.solver_bound) if bound is not None else outcome.solver_bound
+            )
+        if not outcome.has_solution:
+            break
+        if not cuts.violated(outcome.chosen):
+            incumbent = programme.better(incumbent, outcome.values)
+            if outcome.status == "optimal":
+                return programme.as_outcome(outcome.values, bound, started, method, "optimal")
+        else:
+            incumbent = programme.better(
+                incumbent, repaired(problem, programme, cuts, outcome.chosen)
+            )
+        if outcome.status == "time_limit":
+            break
+    if incumbent is None:
+        return outcome
+    state = "optimal" if programme.within_gap(incumbent, bound) else "work_limit"
+    if outcome.status == "time_limit" and state != "optimal":
+        state = "time_limit"
+    return programme.as_outcome(incumbent, bound, started, method, state)
+
+
+__all__ = ["RiskCuts", "plan_risk", "risk_bounded"]

@@ -1,0 +1,287 @@
+"""Decision kinds, entitlements as obligations, several titles per matter, history by amount,
+and upgrades inside the horizon: tiny instances worked out by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from liangye.model.errors import InputError
+from liangye.model.policy import policy_from_dict
+
+from conftest import make_candidates, make_policy, picks, programme, solve
+
+
+def entitled(pid: str, amounts: dict[str, float], **extra: object) -> dict:
+    """A programme every tier of which is an entitlement (paid to whoever qualifies)."""
+    return programme(pid, amounts, decision="entitlement", decision_reference="test", **extra)
+
+
+def test_an_entitlement_is_paid_whatever_the_objective_prefers():
+    """E pays 30 to firms in the running (applicants rule), an entitlement; D pays 20 at the
+    city's discretion. A (score 10) is in the running for E; B (score 90) is not. Budget 40:
+    E to A is owed (30), so only 10 is left and B, whose D costs 20, is left out."""
+    policy = make_policy(
+        [
+            entitled("E", {"municipal": 30}, applicants="running"),
+            programme("D", {"municipal": 20}),
+        ]
+    )
+    candidates = make_candidates(
+        [{"id": "A", "score": 10, "running": True}, {"id": "B", "score": 90, "running": False}]
+    )
+    result = solve(policy, candidates, {2024: 40})
+    assert result.status == "optimal"
+    assert picks(result) == {("A", "E", "municipal", 2024)}
+    row = result.to_dict()["selected"][0]
+    assert row["decision"] == "entitlement" and row["probability"] == 1.0
+    assert result.reasons.set_index("candidate_id").at["B", "outcome"] == "out_of_budget"
+
+
+def test_obligations_beyond_the_budget_are_named_with_the_excess():
+    """Two firms entitled to 30 each, budget 40: the obligations alone (60) break 2024's
+    budget by 20; the allocation is infeasible and says so, naming the obligations."""
+    policy = make_policy([entitled("E", {"municipal": 30})])
+    candidates = make_candidates([{"id": "A", "score": 50}, {"id": "B", "score": 60}])
+    result = solve(policy, candidates, {2024: 40})
+    assert result.status == "infeasible"
+    (line,) = result.diagnosis
+    assert "2024" in line and "60万元" in line and "over by 20万元" in line
+    assert "A E municipal" in line and "B E municipal" in line
+
+
+def test_an_entitlement_conferred_above_is_paid_with_its_chance():
+    """E is recognised by the province (conferred_by provincial) and paid by the city: an
+    entitlement paid with the provincial chance 0.5, so it counts 50 × 0.5 = 25 in the
+    budget and its probability is reported."""
+    levels = [{"level": "provincial", "amount": 50, "conferred_by": "provincial"}]
+    policy = make_policy(
+        [
+            {
+                "id": "E",
+                "name": "E",
+                "reference": "t",
+                "decision": "entitlement",
+                "levels": levels,
+            }
+        ]
+    )
+    result = solve(
+        policy,
+        make_candidates([{"id": "A", "score": 50}]),
+        {2024: 30},
+        success_probability={"provincial": 0.5},
+    )
+    assert result.status == "optimal"
+    (row,) = result.to_dict()["selected"]
+    assert row["decision"] == "entitlement" and row["probability"] == 0.5
+    assert float(result.spend[2024]) == 25.0
+    assert result.overrun["2024"] == pytest.approx(0.5)  # 50 > 30 when conferred
+
+
+def test_a_nomination_without_a_chance_is_refused_naming_the_setting():
+    levels = [{"level": "national", "amount": 150, "conferred_by": "national"}]
+    policy = make_policy([{"id": "N", "name": "N", "reference": "t", "levels": levels}])
+    with pytest.raises(InputError) as error:
+        solve(policy, make_candidates([{"id": "A", "score": 50}]), {2024: 300})
+    (problem,) = error.value.problems
+    assert problem.where == "success_probability.national"
+    assert "N (nomination)" in problem.message and "--chance national=P" in problem.message
+
+
+def test_an_entitlement_without_an_amount_is_refused_even_without_candidates():
+    policy = make_policy(
+        [
+            {
+                "id": "E",
+                "name": "E",
+                "reference": "t",
+                "decision": "entitlement",
+                "applicants": "running",
+                "levels": [{"level": "municipal"}],
+            }
+        ]
+    )
+    with pytest.raises(InputError) as error:
+        solve(policy, make_candidates([{"id": "A", "score": 50, "running": False}]), {2024: 300})
+    (problem,) = error.value.problems
+    assert problem.where == "programmes[0].levels[0].amount"
+    assert "entitlement needs one" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "message"),
+    [
+        ("decision", "automatic", "discretionary"),
+        ("levels[0].decision", "grant", "entitlement"),
+    ],
+)
+def test_an_unknown_decision_kind_names_the_key(where, value, message):
+    data = {
+        "id": "p",
+        "title": "t",
+        "years": [2024, 2024],
+        "programmes": [
+            {"id": "E", "name": "E", "reference": "t", "levels": [{"level": "municipal"}]}
+        ],
+    }
+    target = data["programmes"][0]
+    if where == "decision":
+        target["decision"] = value
+    else:
+        target["levels"][0]["decision"] = value
+    with pytest.raises(InputError) as error:
+        policy_from_dict(data, "bad.toml")
+    (problem,) = error.value.problems
+    assert problem.source == "bad.toml" and problem.where == f"programmes[0].{where}"
+    assert message in problem.message
+
+
+def test_a_nomination_needs_a_government_above_to_confer_it():
+    data = {
+        "id": "p",
+        "title": "t",
+        "years": [2024, 2024],
+        "programmes": [
+            {
+                "id": "N",
+                "name": "N",
+                "reference": "t",
+                "decision": "nomination",
+                "levels": [{"level": "municipal", "amount": 20}],
+            }
+        ],
+    }
+    with pytest.raises(InputError) as error:
+        policy_from_dict(data, "bad.toml")
+    assert "a nomination needs a conferring government above" in str(error.value)
+
+
+def test_several_entitlements_of_one_matter_pay_the_highest_and_say_which_were_set_aside():
+    """A is in the running for two titles of one matter (a multi-valued cell): T30 (30) and
+    T50 (50), both entitlements. 就高不重复: only T50 is paid; the explanation names T30."""
+    policy = make_policy(
+        [
+            entitled("T30", {"municipal": 30}, matter="m", applicants="'T30' in titles"),
+            entitled("T50", {"municipal": 50}, matter="m", applicants="'T50' in titles"),
+        ]
+    )
+    candidates = make_candidates([{"id": "A", "score": 1, "titles": "T30；T50"}])
+    result = solve(policy, candidates, {2024: 100})
+    assert picks(result) == {("A", "T50", "municipal", 2024)}
+    detail = result.reasons.set_index("candidate_id").at["A", "detail"]
+    assert "set aside" in detail and "T30 municipal" in detail
+
+
+def test_several_titles_of_one_matter_the_plan_picks_the_most_valuable():
+    """A applies to three discretionary titles of one matter (30, 50, 300; merit by level
+    weight); budget 400, A's score 80. One title is paid; the optimum takes the one the
+    objective values (all weigh the same: the cheapest, by the tie-break) and the others are
+    set aside in the explanation."""
+    policy = make_policy(
+        [
+            programme("W30", {"municipal": 30}, matter="smart"),
+            programme("W50", {"municipal": 50}, matter="smart"),
+            programme("W300", {"municipal": 300}, matter="smart"),
+        ]
+    )
+    result = solve(policy, make_candidates([{"id": "A", "score": 80}]), {2024: 400})
+    assert picks(result) == {("A", "W30", "municipal", 2024)}
+    detail = result.reasons.set_index("candidate_id").at["A", "detail"]
+    assert "W300 municipal" in detail and "W50 municipal" in detail
+
+
+@pytest.mark.parametrize(
+    ("upgrade", "expected", "spend"),
+    [
+        ("top_up", {("A", "W300", "municipal", 2024)}, 270),  # 300 − 30 already paid
+        ("full", {("A", "W300", "municipal", 2024)}, 300),
+        ("none", set(), 0),
+    ],
+)
+def test_history_blocks_by_amount_not_by_level(upgrade, expected, spend):
+    """A holds W30 (a 30万元 title) of the matter; W300 (300) is of the same matter and the
+    same government level. 就高不重复 blocks only awards not above what was paid: W300 may
+    still be given (priced by the upgrade rule); W30 again may not."""
+    policy = make_policy(
+        [
+            programme("W30", {"municipal": 30}, matter="smart"),
+            programme("W300", {"municipal": 300}, matter="smart"),
+        ],
+        upgrade=upgrade,
+    )
+    candidates = make_candidates([{"id": "A", "score": 80, "held": "W30:municipal"}])
+    result = solve(policy, candidates, {2024: 400})
+    assert picks(result) == expected
+    assert float(result.spend[2024]) == spend
+
+
+def upgrade_policy(upgrade: str = "top_up", **extra: object):
+    levels = [
+        {"level": "provincial", "amount": 50, "conferred_by": "provincial"},
+        {"level": "municipal", "amount": 20, "conferred_by": "municipal"},
+    ]
+    extra.setdefault(
+        "quotas",
+        [{"programmes": ["P"], "levels": ["municipal"], "per": "year", "years": [2024], "min": 1}],
+    )
+    return make_policy(
+        [{"id": "P", "name": "P", "reference": "t", "levels": levels}],
+        years=[2024, 2026],
+        upgrade=upgrade,
+        **extra,
+    )
+
+
+@pytest.mark.parametrize(("upgrade", "top_up"), [("top_up", 30), ("full", 50)])
+def test_a_firm_designated_municipal_is_upgraded_inside_the_horizon(upgrade, top_up):
+    """P: provincial 50 (a nomination, conferred with chance 0.5), municipal 20 (the city's).
+    The quota asks one municipal designation in 2024; A is the only firm. Weights provincial
+    2, municipal 1, score 80: municipal in 2024 (merit 80) then the upgrade to provincial
+    (merit 160 − 80) is worth 160, against 80 without it. The upgrade pays the difference
+    (top_up: 30) or the full 50, each with the conferral chance."""
+    result = solve(
+        upgrade_policy(upgrade),
+        make_candidates([{"id": "A", "score": 80}]),
+        {2024: 100, 2025: 100, 2026: 100},
+        level_weights={"provincial": 2, "municipal": 1},
+        success_probability={"provincial": 0.5},
+    )
+    assert result.objective == pytest.approx(160)
+    selected = result.selected.sort_values("year")
+    assert list(selected["level"]) == ["municipal", "provincial"]
+    assert list(selected["upgrade_of"])[1] == "P:municipal:2024"
+    assert float(selected["cost"].iloc[1]) == top_up
+    assert selected["probability"].tolist() == [1.0, 0.5]
+
+
+def test_no_upgrade_inside_the_horizon_when_the_policy_allows_none():
+    result = solve(
+        upgrade_policy("none"),
+        make_candidates([{"id": "A", "score": 80}]),
+        {2024: 100, 2025: 100, 2026: 100},
+        level_weights={"provincial": 2, "municipal": 1},
+        success_probability={"provincial": 0.5},
+    )
+    assert picks(result) == {("A", "P", "municipal", 2024)}
+
+
+def test_an_upgraded_firm_counts_once_per_level_in_a_horizon_quota():
+    """An upgraded firm counts once at each level: a horizon quota of two designations of P
+    at any level cannot be met by A alone (municipal, then upgraded: one firm), while one at
+    municipal and one at provincial can."""
+    common = {
+        "level_weights": {"provincial": 2, "municipal": 1},
+        "success_probability": {"provincial": 0.5},
+    }
+    budget = {2024: 100, 2025: 100, 2026: 100}
+    firm = make_candidates([{"id": "A", "score": 80}])
+    two_in_all = upgrade_policy(quotas=[{"programmes": ["P"], "per": "horizon", "min": 2}])
+    assert solve(two_in_all, firm, budget, **common).status == "infeasible"
+    per_level = upgrade_policy(
+        quotas=[
+            {"programmes": ["P"], "levels": ["municipal"], "per": "horizon", "min": 1},
+            {"programmes": ["P"], "levels": ["provincial"], "per": "horizon", "min": 1},
+        ]
+    )
+    both = solve(per_level, firm, budget, **common)
+    assert both.status == "optimal" and len(both.selected) == 2  # one chain, two designations

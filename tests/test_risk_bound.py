@@ -1,0 +1,192 @@
+"""Plans with a bounded risk of overrun, against an independent exact formulation: every plan
+of a small instance enumerated, each year's overrun chance computed from the conferral
+outcomes themselves, and the best plan within the bound compared with liangye's.
+
+Instances: 3-5 firms, one programme paying 150/50/20 (national and provincial nominations
+with their chances, municipal the city's own), an entitlement conferred by the province
+for some firms, two years with yearly budgets, and an overrun bound ALPHA. With upgrades
+(top_up) a firm designated municipal in 2024 may be nominated higher in 2025, paying the
+difference on conferral. Some instances add a second instalment of 30 a year after a
+national conferral (one conferral pays in two years; after 2025 it is a commitment).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+
+from conftest import make_candidates, make_policy, solve
+
+YEARS = (2024, 2025)
+AMOUNT = {"national": 150, "provincial": 50, "municipal": 20}
+WEIGHT = {"national": 3, "provincial": 2, "municipal": 1}
+ENTITLEMENT = 40  # 万元, conferred by the province
+INSTALMENT = 30  # 万元 paid the year after a national conferral, in some instances
+
+
+def overrun_chance(payments: list[tuple[float, float]], budget: float) -> float:
+    """P(Σ amount·Bernoulli(chance) > budget), by walking every conferral outcome's sum."""
+    law = {0.0: 1.0}
+    for amount, chance in payments:
+        step: dict[float, float] = {}
+        for total, p in law.items():
+            if chance < 1:
+                step[total] = step.get(total, 0.0) + p * (1 - chance)
+            if chance > 0:
+                key = round(total + amount, 6)
+                step[key] = step.get(key, 0.0) + p * chance
+        law = step
+    return sum(p for total, p in law.items() if total > budget + 1e-9)
+
+
+def instance(seed: int):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 6))
+    rows = [
+        {
+            "id": f"F{i}",
+            "score": int(rng.integers(50, 100)),
+            "entitled": bool(rng.random() < 0.3),
+        }
+        for i in range(n)
+    ]
+    chances = {"national": float(rng.choice([0.2, 0.3, 0.45])), "provincial": 0.5}
+    budget = {t: int(rng.integers(4, 16)) * 10 for t in YEARS}
+    alpha = float(rng.choice([0.07, 0.13, 0.23, 0.31]))
+    upgrade = "top_up" if seed % 2 else "none"
+    instalment = seed % 4 >= 2
+    return rows, chances, budget, alpha, upgrade, instalment
+
+
+def policy_for(upgrade: str, instalment: bool = False):
+    national = {"level": "national", "amount": 150, "conferred_by": "national"}
+    if instalment:
+        national["payouts"] = [{"years_after": [1], "amount": INSTALMENT}]
+    levels = [
+        national,
+        {"level": "provincial", "amount": 50, "conferred_by": "provincial"},
+        {"level": "municipal", "amount": 20},
+    ]
+    entitlement = {
+        "id": "E",
+        "name": "E",
+        "reference": "t",
+        "decision": "entitlement",
+        "applicants": "entitled",
+        "levels": [{"level": "provincial", "amount": ENTITLEMENT, "conferred_by": "provincial"}],
+    }
+    return make_policy(
+        [{"id": "P", "name": "P", "reference": "t", "levels": levels}, entitlement],
+        years=list(YEARS),
+        upgrade=upgrade,
+    )
+
+
+def reference(rows, chances, budget, alpha, upgrade, instalment) -> tuple[float, list[tuple]]:
+    """The best merit over every plan meeting the expected budgets and the overrun bound in
+    each year, written from the instance alone. A firm's choices in P: nothing, one
+    designation (level, year), or (top_up) municipal in 2024 then a nomination in 2025.
+    With instalments a national conferral also pays 30 the next year (the same draw: its
+    marginal in that year is what the year's overrun chance needs)."""
+    chance = {
+        "national": chances["national"],
+        "provincial": chances["provincial"],
+        "municipal": 1.0,
+    }
+    options: list[tuple[tuple[str, int, float, float], ...]] = [()]  # (level, year, pay, chance)
+    for level, year in itertools.product(AMOUNT, YEARS):
+        options.append(((level, year, AMOUNT[level], chance[level]),))
+    if upgrade == "top_up":
+        for level in ("national", "provincial"):
+            step = (level, YEARS[1], AMOUNT[level] - AMOUNT["municipal"], chance[level])
+            options.append((("municipal", YEARS[0], AMOUNT["municipal"], 1.0), step))
+    best, best_plan = -1.0, []
+    for plan in itertools.product(options, repeat=len(rows)):
+        payments = {t: [] for t in YEARS}
+        merit = 0.0
+        for row, choice in zip(rows, plan, strict=True):
+            for level, year, pay, p in choice:
+                payments[year].append((pay, p))
+                if instalment and level == "national" and year + 1 in payments:
+                    payments[year + 1].append((INSTALMENT, p))
+            if choice:
+                merit += WEIGHT[choice[-1][0]] * row["score"]  # a chain is worth where it ends
+            if row["entitled"]:
+                payments[YEARS[0]].append((ENTITLEMENT, chances["provincial"]))
+        feasible = all(
+            sum(a * p for a, p in payments[t]) <= budget[t] + 1e-9
+            and overrun_chance(payments[t], budget[t]) <= alpha
+            for t in YEARS
+        )
+        if feasible and merit > best:
+            best, best_plan = merit, plan
+    return best, best_plan
+
+
+@pytest.mark.parametrize("seed", range(32))
+def test_the_bounded_plan_is_the_best_within_the_bound(seed):
+    rows, chances, budget, alpha, upgrade, instalment = instance(seed)
+    best, _ = reference(rows, chances, budget, alpha, upgrade, instalment)
+    result = solve(
+        policy_for(upgrade, instalment),
+        make_candidates(rows),
+        budget,
+        level_weights=WEIGHT,
+        success_probability=chances,
+        overrun_risk=alpha,
+        mip_gap=1e-9,
+    )
+    if best < 0:  # no plan meets the bound (the obligations alone are too risky)
+        assert result.status == "infeasible"
+        return
+    assert result.status == "optimal", result.diagnosis
+    assert result.objective == pytest.approx(best, abs=1e-6)
+    answer = json.loads(json.dumps(result.to_dict()))
+    # Every qualifying entitlement is in the plan.
+    entitled = {r["id"] for r in rows if r["entitled"]}
+    paid = {s["candidate_id"] for s in answer["selected"] if s["programme"] == "E"}
+    assert paid == entitled
+    # The overrun chance recomputed from the plan's selected rows alone (what each pays in
+    # each year, with its chance) matches, and is within ALPHA.
+    for year in YEARS:
+        payments = [
+            (s["payments"][str(year)], s["probability"])
+            for s in answer["selected"]
+            if str(year) in s["payments"]
+        ]
+        recomputed = overrun_chance(payments, budget[year])
+        assert answer["overrun_probability"][str(year)] == pytest.approx(recomputed, abs=1e-9)
+        assert recomputed <= alpha
+    # Commitments after the horizon add up: the second instalments of 2025's conferrals.
+    later = sum(s["payments"].get("2026", 0.0) * s["probability"] for s in answer["selected"])
+    assert sum(answer["commitments"].values()) == pytest.approx(later)
+    if instalment:
+        nationals_2025 = [
+            s for s in answer["selected"] if s["level"] == "national" and s["year"] == 2025
+        ]
+        assert later == pytest.approx(sum(INSTALMENT * s["probability"] for s in nationals_2025))
+    # The expected-cost optimum bounds the bounded plan from above: the price of safety.
+    assert answer["expected_cost_objective"] is None or (
+        answer["expected_cost_objective"] >= answer["objective"] - 1e-6
+    )
+
+
+def test_obligations_too_risky_for_the_bound_exit_with_their_risk():
+    """Two firms entitled to 40 each with chance 0.5, budget 50 in 2024: the obligations
+    alone overrun when both are conferred, a chance of 0.25 — above a bound of 0.1, so no
+    plan can meet it, and the diagnosis gives that chance."""
+    rows = [{"id": "A", "score": 60, "entitled": True}, {"id": "B", "score": 70, "entitled": True}]
+    result = solve(
+        policy_for("none"),
+        make_candidates(rows),
+        {2024: 50, 2025: 50},
+        level_weights=WEIGHT,
+        success_probability={"national": 0.3, "provincial": 0.5},
+        overrun_risk=0.1,
+    )
+    assert result.status == "infeasible"
+    (line,) = result.diagnosis
+    assert "2024" in line and "25.0000%" in line and "0.1" in line
