@@ -12,7 +12,7 @@ import pandas as pd
 from .budget_risk import HORIZON_TOTAL, RISK_MARGIN, budget_rows, payment_table, plan_risk, to_wan
 from .checks import expected_spend
 from .options import AllocationProblem
-from .programme import HORIZON, build_model, quota_scopes
+from .programme import HORIZON, build_model, payment_tags, quota_scopes
 from .solve import solve_model
 
 OUTCOMES = ("selected", "ineligible", "out_of_budget", "outranked", "not_needed")
@@ -56,6 +56,7 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
         rows = options.iloc[chosen]
         lowest_selected = rows.groupby(["programme", "year"])["merit"].min().to_dict()
 
+    risk_check = _overrun_check(problem, chosen)
     by_candidate = options.groupby("candidate").indices
     exclusions = problem.exclusions.groupby("candidate") if len(problem.exclusions) else None
     excluded_for = dict(list(exclusions)) if exclusions is not None else {}
@@ -136,6 +137,18 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
                 detail += f"; its score {row['score']:g} vs lowest selected {floor:g}"
             records.append({**record, "outcome": "out_of_budget", "detail": detail})
             continue
+        risky = risk_check(int(cheapest)) if risk_check is not None else None
+        if risky:
+            floor = lowest_selected.get((row["programme"], year))
+            detail = (
+                f"its cheapest award ({options.at[cheapest, 'programme']} "
+                f"{options.at[cheapest, 'level']}, {cheapest_year}) fits the money expected, but "
+                + risky
+            )
+            if floor is not None:
+                detail += f"; its score {row['score']:g} vs lowest selected {floor:g}"
+            records.append({**record, "outcome": "out_of_budget", "detail": detail})
+            continue
         full = quota_full.get(int(best)) or quota_full.get(int(cheapest))
         if full:
             floor = lowest_selected.get((row["programme"], year))
@@ -162,6 +175,47 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
             }
         )
     return pd.DataFrame.from_records(records, columns=["candidate_id", "name", "outcome", "detail"])
+
+
+def _overrun_check(problem: AllocationProblem, chosen: np.ndarray):
+    """With an overrun bound: a function saying, for an option left out, whether adding it
+    to the plan would take a budget row's overrun chance above the bound (a sentence, or
+    None). Options that pay alike with the same chance share the answer (computed once)."""
+    alpha = problem.settings.overrun_risk
+    if alpha is None or problem.budget.unlimited:
+        return None
+    table = payment_table(problem)
+    base = plan_risk(problem, chosen, table).overrun
+    tags = payment_tags(problem)
+    cache: dict[float, str | None] = {}
+    chosen = np.asarray(chosen, dtype=int)
+    origin = problem.options["from_option"].to_numpy()
+
+    def check(option: int) -> str | None:
+        tag = float(tags[option])
+        if tag not in cache:
+            plan = np.union1d(chosen, [option])
+            if origin[option] >= 0:  # a chain replaces its first designation
+                plan = np.setdiff1d(plan, [origin[option]])
+            after = plan_risk(problem, plan, table).overrun
+            over = [
+                (label, after[label])
+                for label in after
+                if label != "any_year" and after[label] > alpha + 1e-12
+            ]
+            cache[tag] = (
+                None
+                if not over
+                else "adding it would take "
+                + ", ".join(
+                    f"{_row_name(label)}'s overrun chance from {base[label]:.1%} to {p:.1%}"
+                    for label, p in over
+                )
+                + f", above the bound {alpha:g}"
+            )
+        return cache[tag]
+
+    return check
 
 
 def obligations_beyond_budget(problem: AllocationProblem) -> list[str]:

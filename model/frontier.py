@@ -49,6 +49,8 @@ def budget_frontier(problem: AllocationProblem, scales: list[float], progress=No
     scales = sorted(scales)
     if scales[0] <= 0:
         raise ValueError("budget scales must be positive")
+    if problem.settings.overrun_risk is not None:
+        return _bounded_frontier(problem, scales, progress)
     base = scaled(problem, scales[0])
     m = build_model(base)
     programme = HighsProgramme(m, problem.settings)
@@ -90,6 +92,39 @@ def budget_frontier(problem: AllocationProblem, scales: list[float], progress=No
             )
             warm = outcome.values
         records.append(record)
+        if progress is not None:
+            progress(scale)
+    return pd.DataFrame.from_records(records)
+
+
+def _bounded_frontier(
+    problem: AllocationProblem, scales: list[float], progress=None
+) -> pd.DataFrame:
+    """The frontier with an overrun bound: each point solved afresh by ``allocate`` (the
+    risk cuts of one budget do not hold for another), with each point's overrun chance."""
+    from .allocation import allocate
+
+    records = []
+    for scale in scales:
+        point = scaled(problem, scale)
+        result = allocate(point, explain=False)
+        greedy = greedy_plan(point)
+        records.append(
+            {
+                "scale": scale,
+                "budget": float(sum(point.budget.per_year.values()) or (point.budget.total or 0)),
+                "status": result.status,
+                "objective": result.objective,
+                "designations": len(result.selected) if len(result.chosen) else 0,
+                "spend": float(sum(result.spend.values())) if len(result.chosen) else None,
+                "greedy_objective": plan_objective(point, greedy, problem.settings.objective),
+                "greedy_designations": len(greedy),
+                "greedy_spend": float(sum(expected_spend(point, greedy).values())),
+                "seconds": result.solve_seconds,
+                "method": result.method,
+                "overrun_any_year": (result.overrun or {}).get("any_year"),
+            }
+        )
         if progress is not None:
             progress(scale)
     return pd.DataFrame.from_records(records)

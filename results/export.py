@@ -23,7 +23,18 @@ PLAN_HEADERS_ZH = {
     "probability": "获批概率",
     "expected_cost": "预计支出（万元）",
     "nomination": "是否推荐申报",
+    "decision": "决策类型",
+    "upgrade_of": "升级自（项目:级别:年度）",
     "score": "评分",
+}
+DECISION_ZH = {"discretionary": "本级认定", "nomination": "推荐申报", "entitlement": "应享奖励"}
+MONEY_HEADERS_ZH = {
+    "year": "年度",
+    "budget": "预算（万元）",
+    "expected": "预计支出（万元）",
+    "p95": "支出95%分位（万元）",
+    "overrun": "超支概率",
+    "after_horizon": "是否期后承诺",
 }
 REASON_HEADERS_ZH = {"candidate_id": "编号", "name": "名称", "outcome": "结果", "detail": "说明"}
 OUTCOME_ZH = {
@@ -51,12 +62,21 @@ def write_plan_csv(plan: pd.DataFrame, path: Path) -> Path:
 
 
 def write_plan_xlsx(
-    plan: pd.DataFrame, reasons: pd.DataFrame, summary: dict[str, object], path: Path
+    plan: pd.DataFrame,
+    reasons: pd.DataFrame,
+    summary: dict[str, object],
+    path: Path,
+    money: pd.DataFrame | None = None,
 ) -> Path:
-    """An Excel workbook for the bureau's own files: 分配方案, 候选说明, 汇总 (Chinese headers)."""
+    """An Excel workbook for the bureau's own files: 分配方案, 候选说明, 汇总 and, given
+    ``money`` (year, budget, expected, p95, overrun, after_horizon), 支出与风险: each year's
+    expected and 95th-percentile spend, its chance of overrun, and the commitments that fall
+    after the horizon (Chinese headers)."""
     sheet = _numeric(plan)
     sheet["level"] = sheet["level"].map(LEVEL_ZH)
     sheet["nomination"] = sheet["nomination"].map({True: "是", False: "否"})
+    if "decision" in sheet.columns:
+        sheet["decision"] = sheet["decision"].map(DECISION_ZH)
     sheet = sheet.rename(columns=PLAN_HEADERS_ZH)
     explained = reasons.assign(outcome=reasons["outcome"].map(OUTCOME_ZH)).rename(
         columns=REASON_HEADERS_ZH
@@ -68,5 +88,12 @@ def write_plan_xlsx(
             sheet.to_excel(writer, sheet_name="分配方案", index=False)
             explained.to_excel(writer, sheet_name="候选说明", index=False)
             overview.to_excel(writer, sheet_name="汇总", index=False)
+            if money is not None:
+                table = money.assign(
+                    after_horizon=money["after_horizon"].map({True: "是", False: "否"})
+                )
+                table.rename(columns=MONEY_HEADERS_ZH).to_excel(
+                    writer, sheet_name="支出与风险", index=False
+                )
 
     return write_atomic(path, write)

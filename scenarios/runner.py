@@ -64,6 +64,38 @@ def run_allocation(scenario: Scenario, base: Path) -> AllocationResult:
     return allocate(scenario_problem(scenario, base))
 
 
+def money_by_year(result: AllocationResult) -> pd.DataFrame | None:
+    """Each year's budget, expected and 95th-percentile spend and chance of overrun, then
+    the years after the horizon with what falls due in them (expected)."""
+    risk = result.risk
+    if risk is None:
+        return None
+    budget = result.problem.budget.per_year
+    rows = [
+        {
+            "year": t,
+            "budget": float(budget[t]) if t in budget else None,
+            "expected": float(risk.expected.get(t, 0)),
+            "p95": float(risk.p95[t]),
+            "overrun": risk.overrun.get(str(t)),
+            "after_horizon": False,
+        }
+        for t in result.problem.years
+    ]
+    rows += [
+        {
+            "year": t,
+            "budget": None,
+            "expected": float(v),
+            "p95": None,
+            "overrun": None,
+            "after_horizon": True,
+        }
+        for t, v in risk.commitments.items()
+    ]
+    return pd.DataFrame(rows)
+
+
 def _risk_headline(result: AllocationResult) -> dict[str, object]:
     """The plan's money as a law, in the workbook's words: overrun chances, the 95th
     percentile of each year's spend, and commitments after the horizon."""
@@ -111,7 +143,11 @@ def save_allocation(
             "按分排序法目标值": result.greedy.objective,
             "按分排序法入选数": result.greedy.count,
         }
-        written.append(write_plan_xlsx(plan, result.reasons, headline, folder / "plan.xlsx"))
+        written.append(
+            write_plan_xlsx(
+                plan, result.reasons, headline, folder / "plan.xlsx", money_by_year(result)
+            )
+        )
     if "parquet" in outputs:
         numeric = plan.assign(
             **{c: plan[c].astype(float) for c in ("amount", "cost", "expected_cost")}

@@ -12,6 +12,7 @@ from liangye.model.synthetic import synthetic_candidates
 
 from conftest import liangye
 
+CHANCES = ("--chance", "national=0.3", "--chance", "省级=0.5")
 CANDIDATES = "编号,企业名称,类型,所在县区,所属行业,营业收入（万元）,服务投入占比,服务收入占比,评分,design_prize\n"
 
 
@@ -36,6 +37,7 @@ def test_allocate_json_and_files(tmp_path, candidate_file):
         "jiaxing-2024-2026",
         "--candidates",
         str(candidate_file),
+        *CHANCES,
         "--budget",
         "300",
         "--budget",
@@ -66,6 +68,7 @@ def test_allocate_readable_summary(candidate_file):
         "jiaxing-2024-2026",
         "--candidates",
         str(candidate_file),
+        *CHANCES,
         "--budget",
         "300",
     )
@@ -80,6 +83,7 @@ def test_infeasible_scenario_exits_3_with_explanation(candidate_file):
         "jiaxing-2024-2026",
         "--candidates",
         str(candidate_file),
+        *CHANCES,
         "--budget",
         "100",
         "--json",
@@ -105,6 +109,7 @@ def test_bad_input_exits_2_without_traceback(tmp_path, candidate_file):
         "jiaxing-2024-2026",
         "--candidates",
         str(candidate_file),
+        *CHANCES,
         "--budget",
         "lots",
     )

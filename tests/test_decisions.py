@@ -285,3 +285,22 @@ def test_an_upgraded_firm_counts_once_per_level_in_a_horizon_quota():
     )
     both = solve(per_level, firm, budget, **common)
     assert both.status == "optimal" and len(both.selected) == 2  # one chain, two designations
+
+
+def test_a_candidate_left_out_by_the_overrun_bound_is_told_so():
+    """N pays 150 on a national conferral (chance 0.2): 30 expected, well within a budget of
+    100, but conferred it overruns it, with chance 0.2 above the bound 0.1. A is left out,
+    and its reason names the overrun chance it would bring, not the money."""
+    levels = [{"level": "national", "amount": 150, "conferred_by": "national"}]
+    policy = make_policy([{"id": "N", "name": "N", "reference": "t", "levels": levels}])
+    result = solve(
+        policy,
+        make_candidates([{"id": "A", "score": 90}]),
+        {2024: 100},
+        success_probability={"national": 0.2},
+        overrun_risk=0.1,
+    )
+    assert picks(result) == set()
+    reason = result.reasons.set_index("candidate_id").loc["A"]
+    assert reason["outcome"] == "out_of_budget"
+    assert "overrun chance from 0.0% to 20.0%, above the bound 0.1" in reason["detail"]
