@@ -15,6 +15,7 @@ from liangye.model.eligibility import Tier
 from liangye.model.errors import InputError, Problem
 from liangye.model.greedy import greedy_plan
 from liangye.model.options import AllocationProblem, build_problem
+from liangye.model.solve import PLAN_STATUSES
 
 from . import behaviour
 from .agents import AWARD_COLUMNS, FirmAgent, GovernmentSetup, Holding
@@ -314,7 +315,7 @@ class GovernmentAgent(mesa.Agent):
             )
             problem = replace(problem, policy=without_minimums(problem.policy))
             result = allocate(problem, explain=False)
-        if result.status in ("optimal", "time_limit"):
+        if result.status in PLAN_STATUSES:
             chosen, selected = result.chosen, result.selected
         else:
             # Obligations alone break the budget or its overrun bound: they are paid anyway

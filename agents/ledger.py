@@ -2,7 +2,7 @@
 
 Each round solves the allocation over the years of the budget still to come, with what is
 left of each year's money after the instalments earlier rounds owe, so that multi-year
-payouts are charged to the years they fall in (DESIGN.md, "The allocation model": budget
+payouts are charged to the years they fall in (docs/design.md, "The allocation model": budget
 per year, a horizon total, carry-over). Only the round year's options are offered, so the
 solve decides this year's designations and nothing else.
 """

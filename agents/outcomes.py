@@ -1,6 +1,6 @@
 """Outcomes of a replication: the award world against its no-award twin on the same draws.
 
-Additionality and deadweight are measured, not assumed (DESIGN.md, "The simulation"): a
+Additionality and deadweight are measured, not assumed (docs/design.md, "The simulation"): a
 manufacturer *crosses* a threshold τ if it starts below τ and ends the horizon at or above it.
 Crossing only in the award world is additional; awards to firms that end at or above τ in
 the twin — already above at the start, or crossing without the award — are deadweight
@@ -48,7 +48,7 @@ def additionality(
     additional: crossed only with awards; reversed: crossed only without (path dependence);
     net_additional: additional − reversed; cost_per_additional: spend / net_additional, None
     if net_additional ≤ 0. deadweight: awarded firms at or above τ at the end of the twin,
-    i.e. servitized without the award (DESIGN.md: awards to firms that would have anyway),
+    i.e. servitized without the award (docs/design.md: awards to firms that would have anyway),
     split into deadweight_already_above (started at or above τ) and deadweight_crossed_anyway
     (started below and crossed in the twin); deadweight_paid is what they were paid within
     the horizon (from the firms' ``received``) and deadweight_paid_share its share of

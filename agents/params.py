@@ -2,8 +2,8 @@
 
 A scenario's ``[simulation]`` table (and ``[simulation.population]``) sets these; any key can
 be overridden from the command line (``--set simulation.imitation_q=0.5``). Each field's
-``source`` says where the default comes from: a study (DESIGN.md, "Sources for defaults"),
-a policy document in ``shared/seeds`` with its clause, or "assumption" — a number a user
+``source`` says where the default comes from: a study (docs/design.md, "Sources for defaults"),
+a policy document (by its title) with its clause, or "assumption" — a number a user
 should revisit (docs/calibration.md lists them).
 """
 
@@ -49,7 +49,7 @@ class PopulationParameters(_Strict):
 
     file: str | None = _field(
         None,
-        "a firm table (CSV/XLSX, the candidate headers of DESIGN.md) to simulate instead of "
+        "a firm table (CSV/XLSX, the candidate headers of docs/design.md) to simulate instead of "
         "the synthetic population; relative to the scenario file",
         "user data",
     )
@@ -156,7 +156,7 @@ class SimulationParameters(_Strict):
     start_year: int | None = _field(
         None, "first simulated year; None: the scenario's (or the policy's) first year", "scenario"
     )
-    quarters: int = _field(12, "quarters simulated (12: 2024Q1-2026Q4)", "DESIGN.md", ge=1)
+    quarters: int = _field(12, "quarters simulated (12: 2024Q1-2026Q4)", "docs/design.md", ge=1)
     seed: int = _field(0, "root seed; replication seeds are spawned from it", "user", ge=0)
     replications: int = _field(1, "replications (each with its own twin)", "user", ge=1)
     population: PopulationParameters = Field(default_factory=PopulationParameters)

@@ -38,7 +38,7 @@ POPULATION_COLUMNS = [
     "market_share_rank",
     "held",
 ]
-# Headers a real firm table may use for the simulation's own columns (besides DESIGN.md's).
+# Headers a real firm table may use for the simulation's own columns (besides docs/design.md's).
 ROLE_ALIASES = {
     "manufacturer": MANUFACTURER,
     "制造": MANUFACTURER,
@@ -140,7 +140,7 @@ def _rename_extras(table: pd.DataFrame) -> pd.DataFrame:
 def load_population(
     path: str | Path, params: SimulationParameters, seed: int | np.random.SeedSequence
 ) -> pd.DataFrame:
-    """A real firm table (CSV/XLSX with DESIGN.md's candidate headers) completed for
+    """A real firm table (CSV/XLSX with docs/design.md's candidate headers) completed for
     simulation: parks rows dropped, role (default manufacturer), park, margin (from a
     ``profit`` column, else drawn), input share and modes (from the share, when absent)."""
     raw = load_candidates(str(path))

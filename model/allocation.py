@@ -16,7 +16,7 @@ from .explain import candidate_reasons, diagnose_infeasible, obligations_beyond_
 from .greedy import greedy_plan
 from .options import AllocationProblem
 from .programme import build_model, objective_coefficients
-from .solve import solve_model
+from .solve import PLAN_STATUSES, solve_model
 
 log = logging.getLogger(__name__)
 
@@ -280,7 +280,7 @@ def allocate(problem: AllocationProblem, explain: bool = True) -> AllocationResu
         if explain
         else pd.DataFrame(columns=["candidate_id", "name", "outcome", "detail"])
     )
-    risk = plan_risk(problem, chosen) if status in ("optimal", "time_limit") else None
+    risk = plan_risk(problem, chosen) if status in PLAN_STATUSES else None
     return AllocationResult(
         problem=problem,
         status=status,

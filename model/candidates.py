@@ -12,7 +12,7 @@ from .errors import InputError, Problem
 from .tables import read_raw_table, spreadsheet_row
 from .units import MONEY_UNITS, parse_level, parse_number, parse_share, split_header_unit
 
-# Canonical column -> accepted headers (DESIGN.md, "Candidates and applications").
+# Canonical column -> accepted headers (docs/design.md, "Candidates and applications").
 CANDIDATE_HEADERS: dict[str, tuple[str, ...]] = {
     "id": ("id", "编号", "企业编号", "候选编号"),
     "name": ("name", "名称", "企业名称", "单位名称"),

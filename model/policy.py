@@ -1,6 +1,6 @@
 """The policy catalogue: programmes, award levels, quotas and rules, loaded from TOML files.
 
-A policy file is data (see DESIGN.md, "Policy"); every number in it carries the clause it
+A policy file is data (docs/policy-format.md); every number in it carries the clause it
 comes from. Loading validates everything at once and reports each problem with the file
 and the key, e.g. ``jiaxing.toml programmes[1].levels[0].amount: -5 is negative``.
 """

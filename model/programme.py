@@ -1,6 +1,6 @@
 """The integer programme in Pyomo: one binary per option, one small function per rule family.
 
-Sets and names follow DESIGN.md: ``m.OPTIONS`` indexes (candidate, programme, level, year)
+Sets and names follow docs/design.md: ``m.OPTIONS`` indexes (candidate, programme, level, year)
 choices, ``m.designate[o]`` is 1 when option o is chosen. Each ``add_*`` function states
 its constraint in words and in maths. The builder is a pure function of the problem.
 """

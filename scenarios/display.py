@@ -12,6 +12,7 @@ from liangye.model.errors import InputError
 STATUS_STYLE = {
     "optimal": "green",
     "time_limit": "yellow",
+    "work_limit": "yellow",
     "infeasible": "red",
     "no_solution": "red",
     "error": "red",
