@@ -47,7 +47,7 @@ def _location(loc: tuple) -> str:
 
 def _message(error: dict) -> str:
     if error["type"] == "extra_forbidden":
-        return "is not a known key (check its spelling against docs/design.md, "File formats")"
+        return "is not a known key (check its spelling against docs/policy-format.md and docs/design.md)"
     if error["type"] == "missing":
         return "is required but missing"
     message = error["msg"]
