@@ -187,7 +187,10 @@ class HighsModel:
 
     def set_row_upper(self, constraint: object, upper: float) -> None:
         """Change one row's upper bound (e.g. a budget) for the next solve, everywhere."""
-        row = self.row_of[constraint]
+        self.set_upper_at(self.row_of[constraint], upper)
+
+    def set_upper_at(self, row: int, upper: float) -> None:
+        """Change model row ``row``'s upper bound for the next solve, everywhere."""
         self.row_upper[row] = upper
         move_row_bounds(self.relaxation, self.cuts, row, self.row_lower[row], upper)
         if self._counted is not None:

@@ -2,20 +2,23 @@
 from the exact law of the plans they produce.
 
 The chance constraint of a budget row, c_r + V_r(m) ≤ B_r (``risk_cuts.py``), is near a
-straight line around the plans that matter: V_r(m) is the row's expected random spend
-μ_r(m) = Σ_j a_j p_j m_j plus a safety margin that grows with the spread,
-W_r(m) = Σ_j a_j² p_j (1 − p_j) m_j (the variance of the random part). So a row
+smooth one around the plans that matter: V_r(m) is the row's expected random spend
+μ_r(m) = Σ_j a_j p_j m_j plus a safety margin that grows like the square root of the
+spread W_r(m) = Σ_j a_j² p_j (1 − p_j) m_j (the variance of the random part): about
+z·√W, a concave function of W. Its tangent at a plan's W₀ lies above it everywhere, so
+the row
 
-    c_r + Σ_j (a_j p_j + κ_r · a_j² p_j (1 − p_j)) · m_j ≤ B_r          (``risk_load[r]``)
+    c_r + Σ_j (a_j p_j + κ_r · a_j² p_j (1 − p_j)) · m_j ≤ B_r − A_r          (``risk_load[r]``)
 
-with the loading κ_r chosen so that it is tight where the exact constraint is, at the
-plan's own counts, admits what the chance constraint admits near there. The loop: solve
-with the current loadings (the whole solve strategy of ``solve.py``, relaxation first);
-compute each row's exact value at risk at the plan's counts; if the plan overruns a row
-more often than α, shrink its counts until it would not and set κ_r so the loaded row is
-tight there; otherwise set κ_r so the row is tight at the plan itself; stop when the plan
-is within α and the loadings have settled. Every plan is checked exactly; the best within
-α is the incumbent the exact loop (``risk_cuts.risk_bounded``) then tries to prove.
+with κ_r = (V − μ)/(2 W₀) and A_r = (V − μ)/2 at W₀ (the tangent of (V − μ) = g·√W through
+the exact value there) admits no plan the chance constraint would refuse, if the margin
+were exactly that smooth, and is tight at the plan itself. The loop: solve with the
+current loadings (the whole solve strategy of ``solve.py``, relaxation first); compute each
+row's exact value at risk at the plan's counts; if the plan overruns a row more often than
+α, shrink its counts until it would not, and take the tangent there; otherwise take it at
+the plan itself; stop when the plan is within α and the loadings have settled. Every plan
+is checked exactly (the margin is a step function, not that smooth); the best within α is
+the incumbent the exact loop (``risk_cuts.risk_bounded``) then tries to prove.
 """
 
 from __future__ import annotations
@@ -30,6 +33,11 @@ log = logging.getLogger(__name__)
 
 LOAD_ROUNDS = 6  # solves with loaded rows (each a full solve; the loop settles in 2-4)
 SETTLED = 0.02  # relative change of every loading below which the loop stops
+ENOUGH = 1  # solves after which the first plan within the bound ends the loop
+GROWTH = 1.25  # the least a loading grows on a row the last plan overran
+LOAD_GAP = 1e-3  # relative gap of the loaded solves
+LOAD_NODES = 500  # branch-and-bound nodes each loaded solve's MIP may take
+FILL_TRIES = 400  # options tried when filling the room a loaded plan leaves
 
 
 class Loadings:
@@ -41,6 +49,8 @@ class Loadings:
         m_rows = getattr(programme, "risk_rows", {})
         self.rows = m_rows  # budget row label -> compiled row index
         self.kappa: dict[str, float] = dict.fromkeys(m_rows, 0.0)
+        self.shift: dict[str, float] = dict.fromkeys(m_rows, 0.0)
+        self.upper = {label: float(programme.row_upper[row]) for label, row in m_rows.items()}
         self.base: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         matrix = programme.matrix.tocsr()
         for label, row in m_rows.items():
@@ -61,27 +71,34 @@ class Loadings:
                     if o in position:
                         values[position[o]] = base[position[o]] + load
             self.programme.set_coefficients(row, columns, values)
+            self.programme.set_upper_at(row, self.upper[label] - self.shift[label])
 
     def reset(self) -> None:
-        """Back to the budget rows' own coefficients (κ = 0), before the exact loop."""
+        """Back to the budget rows' own coefficients and bounds, before the exact loop."""
         self.kappa = dict.fromkeys(self.rows, 0.0)
+        self.shift = dict.fromkeys(self.rows, 0.0)
         self.apply()
 
-    def calibrate(self, chosen: np.ndarray) -> float:
+    def calibrate(self, chosen: np.ndarray, over: set[str] = frozenset()) -> float:
         """Set every κ_r from plan ``chosen`` (module docstring); return the largest
-        relative change."""
+        relative change. A row the plan overran (``over``) never gets a lighter load than
+        it had, and at least a quarter more: the margin rises in steps of whole awards, so
+        a tangent taken below a step can fall short of the next one."""
         change = 0.0
         for label in self.rows:
             r = self.cuts.row_index(label)
             certain, counts = self.cuts.counts(chosen, r)
             slack = float(self.cuts.rows[r].budget - certain) / 1e4
             target = self._within(r, counts, slack)
-            kappa = self._tight_at(r, target)
-            if kappa is None:
+            tangent = self._tangent_at(r, target)
+            if tangent is None:
                 continue
-            old = self.kappa[label]
+            kappa, shift = tangent
+            old, old_shift = self.kappa[label], self.shift[label]
+            if label in over and old > 0:
+                kappa, shift = max(kappa, GROWTH * old), max(shift, GROWTH * old_shift)
             change = max(change, abs(kappa - old) / max(abs(old), 1e-12))
-            self.kappa[label] = kappa
+            self.kappa[label], self.shift[label] = kappa, shift
         return change
 
     def _within(self, r: int, counts: list[int], slack: float) -> list[int]:
@@ -99,8 +116,9 @@ class Loadings:
                 high = middle
         return [int(np.floor(low * n)) for n in counts]
 
-    def _tight_at(self, r: int, counts: list[int]) -> float | None:
-        """κ making the loaded row say exactly V_r at ``counts``: (V − μ) / W."""
+    def _tangent_at(self, r: int, counts: list[int]) -> tuple[float, float] | None:
+        """(κ, A) of the tangent of the margin V − μ ≈ g·√W through its exact value at
+        ``counts``: κ = (V − μ)/(2W), A = (V − μ)/2 (module docstring)."""
         classes = self.cuts.classes[r]
         mean = sum(float(c.amount) * c.chance * n for c, n in zip(classes, counts, strict=True))
         spread = sum(
@@ -109,7 +127,8 @@ class Loadings:
         )
         if spread <= 0:
             return None
-        return max(0.0, (float(self.cuts.need(r, counts)) - mean) / spread)
+        margin = max(0.0, float(self.cuts.need(r, counts)) - mean)
+        return margin / (2 * spread), margin / 2
 
 
 def loaded_plans(programme, cuts: RiskCuts, first: np.ndarray) -> tuple[np.ndarray | None, int]:
@@ -123,22 +142,80 @@ def loaded_plans(programme, cuts: RiskCuts, first: np.ndarray) -> tuple[np.ndarr
     loads.apply()
     best: np.ndarray | None = None
     solves = 0
+    # A loaded row is an approximation: its solves need good plans, not proofs, so a looser
+    # gap and a node limit (deterministic) keep each to a fraction of a proof's work.
+    settings = programme.settings
+    programme.settings = settings.model_copy(update={"mip_gap": max(settings.mip_gap, LOAD_GAP)})
+    programme.node_limit = LOAD_NODES
+    try:
+        best, solves = _loop(programme, cuts, loads)
+    finally:
+        programme.settings, programme.node_limit = settings, None
+        loads.reset()
+    if best is not None:
+        best = filled(programme, cuts, best)
+    return best, solves
+
+
+def _loop(programme, cuts: RiskCuts, loads: Loadings) -> tuple[np.ndarray | None, int]:
+    best: np.ndarray | None = None
+    solves = 0
     for _ in range(LOAD_ROUNDS):
         outcome = programme.solve(warm_start=best)
         solves += 1
         if not outcome.has_solution:
             break
-        within = not cuts.violated(outcome.chosen)
+        over = {cuts.rows[r].label for r in cuts.violated(outcome.chosen)}
+        within = not over
         if within:
             best = programme.better(best, outcome.values)
-        change = loads.calibrate(outcome.chosen)
+        change = loads.calibrate(outcome.chosen, over)
         log.info(
             "risk loads: %s, %s",
             "within the bound" if within else "over the bound",
             ", ".join(f"{k} κ={v:.4g}" for k, v in loads.kappa.items()),
         )
-        if within and change < SETTLED:
+        if within and (change < SETTLED or solves >= ENOUGH):
             break
         loads.apply()
-    loads.reset()
     return best, solves
+
+
+def filled(programme, cuts: RiskCuts, plan: np.ndarray, limit: int = FILL_TRIES) -> np.ndarray:
+    """``plan`` (model space, within α) with options added one at a time while every row of
+    the model and every budget row's overrun chance still hold: the best merit per
+    expected 万元 first, each candidate's matter taken at most once. A loaded row leaves
+    some room below the bound (its margin rises in steps of whole awards); this takes it."""
+    problem = cuts.problem
+    options = problem.options
+    chosen = set(np.flatnonzero(plan[: programme.n_options] > 0.5).tolist())
+    taken = {
+        (int(c), m)
+        for c, m in zip(
+            options["candidate"].to_numpy()[list(chosen)],
+            options["matter"].to_numpy()[list(chosen)],
+            strict=True,
+        )
+    }
+    gain = programme.cost[: programme.n_options] * (1 if programme.maximise else -1)
+    cost = np.maximum(problem.expected_costs(), 1e-9)
+    free = options["from_option"].to_numpy() < 0
+    order = np.argsort(-gain / cost, kind="stable")
+    x = plan.copy()
+    tries = 0
+    for o in order.tolist():
+        if tries >= limit or gain[o] <= 0:
+            break
+        key = (int(options.at[o, "candidate"]), options.at[o, "matter"])
+        if o in chosen or not free[o] or key in taken:
+            continue
+        tries += 1
+        x[o] = 1.0
+        if programme.feasible(x) and not cuts.violated(
+            np.flatnonzero(x[: programme.n_options] > 0.5)
+        ):
+            chosen.add(o)
+            taken.add(key)
+        else:
+            x[o] = 0.0
+    return x

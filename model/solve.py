@@ -83,6 +83,9 @@ class HighsProgramme(HighsModel):
     def __init__(self, m: pyo.ConcreteModel, settings: AllocationSettings):
         super().__init__(m)
         self.settings = settings
+        # Branch-and-bound nodes each MIP may take (None: as many as the gap needs); set
+        # while a loop only needs good plans, not proofs (risk_loads.py).
+        self.node_limit: int | None = None
 
     def _reset_options(self, highs: highspy.Highs, time_left: float) -> None:
         highs.resetOptions()
@@ -284,6 +287,7 @@ class HighsProgramme(HighsModel):
             # HiGHS's MIP presolve cost more than it saved on these models (README,
             # "Performance"); the full MIP keeps it.
             counted.highs.setOptionValue("presolve", "off")
+        nodes = nodes if nodes is not None else self.node_limit
         if nodes is not None:
             counted.highs.setOptionValue("mip_max_nodes", nodes)
         counted.set_integrality(designations=designations, counts=True)
