@@ -18,7 +18,7 @@ row's exact value at risk at the plan's counts; if the plan overruns a row more 
 α, shrink its counts until it would not, and take the tangent there; otherwise take it at
 the plan itself; stop when the plan is within α and the loadings have settled. Every plan
 is checked exactly (the margin is a step function, not that smooth); the best within α is
-the incumbent the exact loop (``risk_cuts.risk_bounded``) then tries to prove.
+the incumbent the exact loop (``risk_solve.risk_bounded``) then tries to prove.
 """
 
 from __future__ import annotations

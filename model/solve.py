@@ -41,7 +41,7 @@ import pyomo.environ as pyo
 from .count_rounding import rounded_plan
 from .highs_model import INTEGRALITY_TOLERANCE, HighsModel
 from .options import AllocationProblem
-from .risk_cuts import risk_bounded
+from .risk_solve import risk_bounded
 from .settings import AllocationSettings
 
 log = logging.getLogger(__name__)
@@ -345,7 +345,7 @@ def solve_model(
     """Solve ``m`` once (compile, relaxation first, MIP if needed); values loaded into ``m``.
 
     With ``settings.overrun_risk`` and the ``problem`` the model was built from, the plan
-    also keeps every budget row's overrun chance within it (``risk_cuts.py``); the
+    also keeps every budget row's overrun chance within it (``risk_solve.py``); the
     expected-cost optimum found first is kept in ``expected_plan``.
 
     Never reads a solution without checking the status first; on a time limit the best
