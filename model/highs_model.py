@@ -426,7 +426,29 @@ def _compile(m: pyo.ConcreteModel):
         for column, designation in zip(columns, designations, strict=False)
     ):
         repn = compiler.write(m, mixed_form=True, set_sense=None, column_order=[m.designate])
+    if len(repn.columns) < len(designations) or any(
+        column is not designation
+        for column, designation in zip(repn.columns, designations, strict=False)
+    ):
+        _pad_designations(repn, designations)
     return repn
+
+
+def _pad_designations(repn, designations: np.ndarray) -> None:
+    """Put every designation first in ``repn``, adding empty columns for those no row and no
+    objective mentions (Pyomo leaves such variables out: a free option of a model without
+    budget rows, as the infeasibility diagnosis builds)."""
+    position = {id(v): j for j, v in enumerate(repn.columns)}
+    designation_ids = {id(v) for v in designations}
+    new_columns = list(designations) + [v for v in repn.columns if id(v) not in designation_ids]
+    old_index = np.array([position.get(id(v), -1) for v in new_columns])
+    kept = np.flatnonzero(old_index >= 0)
+    select = sp.csr_matrix(
+        (np.ones(len(kept)), (old_index[kept], kept)), shape=(len(repn.columns), len(new_columns))
+    )
+    repn.A = (repn.A @ select).tocsr()
+    repn.c = (repn.c @ select).tocsr()
+    repn.columns = new_columns
 
 
 def _column_bounds(
