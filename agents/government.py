@@ -305,7 +305,7 @@ class GovernmentAgent(mesa.Agent):
             log.info("%s %d: no applicants", self.policy.id, year)
             return
         problem, full_cost = built
-        result = allocate(problem, explain=False)
+        result = allocate(problem, explain=False, prove=False)
         if result.status == "infeasible":
             log.warning(
                 "%s %d: no plan meets every rule (%s); deciding without minimum quotas",
@@ -314,7 +314,7 @@ class GovernmentAgent(mesa.Agent):
                 "; ".join(result.diagnosis) or "infeasible",
             )
             problem = replace(problem, policy=without_minimums(problem.policy))
-            result = allocate(problem, explain=False)
+            result = allocate(problem, explain=False, prove=False)
         if result.status in PLAN_STATUSES:
             chosen, selected = result.chosen, result.selected
         else:

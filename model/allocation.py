@@ -223,10 +223,16 @@ def plan_objective(problem: AllocationProblem, chosen: np.ndarray, objective: st
     return -value if objective == "min_cost" else value
 
 
-def allocate(problem: AllocationProblem, explain: bool = True) -> AllocationResult:
+def allocate(
+    problem: AllocationProblem, explain: bool = True, prove: bool = True
+) -> AllocationResult:
     """Solve the allocation and explain it. Never raises for an infeasible problem: the
     result says ``infeasible`` and ``diagnosis`` says why (obligations beyond the budget or
-    too risky, quotas that cannot be met, money that is short)."""
+    too risky, quotas that cannot be met, money that is short).
+
+    ``explain=False`` leaves out what only a reader needs (the reasons per candidate and the
+    bureau's greedy plan beside); ``prove=False`` accepts a plan within the overrun bound
+    without trying to prove it optimal (``solve_model``). A simulated round asks for neither."""
     settings = problem.settings
     started = time.perf_counter()
     chosen = np.array([], dtype=int)
@@ -238,7 +244,7 @@ def allocate(problem: AllocationProblem, explain: bool = True) -> AllocationResu
     if not diagnosis:
         model = build_model(problem)
         build_seconds = time.perf_counter() - started
-        outcome = solve_model(model, settings, problem)
+        outcome = solve_model(model, settings, problem, prove=prove)
         build_seconds += outcome.compile_seconds
         solve_seconds = outcome.seconds
         method, status = outcome.method, outcome.status
@@ -268,12 +274,12 @@ def allocate(problem: AllocationProblem, explain: bool = True) -> AllocationResu
                 )
         elif status == "infeasible":
             diagnosis = diagnose_infeasible(problem)
-    greedy = greedy_plan(problem)
+    greedy = greedy_plan(problem) if explain else np.array([], dtype=int)
     greedy_summary = PlanSummary(
         objective=plan_objective(problem, greedy, settings.objective),
         count=len(greedy),
         spend=expected_spend(problem, greedy),
-        violations=plan_violations(problem, greedy),
+        violations=plan_violations(problem, greedy) if explain else [],
     )
     reasons = (
         candidate_reasons(problem, chosen)

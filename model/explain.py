@@ -271,12 +271,39 @@ def _row_name(label: str) -> str:
     return "the horizon total" if label == HORIZON_TOTAL else label
 
 
+def _overrun_bound_findings(problem: AllocationProblem, settings) -> list[str]:
+    """When plans meet every rule at expected cost but none meets the overrun bound: the
+    cheapest such plan's chance of overrunning, year by year, against the bound."""
+    alpha = settings.overrun_risk
+    expected_only = replace(problem, settings=settings.model_copy(update={"overrun_risk": None}))
+    cheapest = solve_model(build_model(expected_only), expected_only.settings)
+    if not cheapest.has_solution:
+        return []  # the expected budgets already fail: the steps below say why
+    risk = plan_risk(problem, cheapest.chosen)
+    rows = {label: chance for label, chance in risk.overrun.items() if label != "any_year"}
+    over = [
+        f"{_row_name(label)} {chance:.2%}"
+        for label, chance in rows.items()
+        if chance > alpha - RISK_MARGIN
+    ] or [f"{_row_name(label)} {chance:.2%}" for label, chance in rows.items() if chance > 0]
+    minimums = "; ".join(q.label(i) for i, q in enumerate(problem.policy.quotas) if q.min)
+    return [
+        f"plans meeting every rule fit the budgets at expected cost, but none was found whose "
+        f"conferred awards overrun a year's budget with chance at most {alpha:g} "
+        f"(--overrun-risk): the cheapest such plan overruns with chance "
+        f"{', '.join(over) or 'none'}"
+        + (f", with the minimum quotas ({minimums}) to meet" if minimums else "")
+        + "; raise the budget or the bound, or lower the quotas"
+    ]
+
+
 def diagnose_infeasible(problem: AllocationProblem) -> list[str]:
     """Why no plan satisfies every rule, in sentences naming quotas and money.
 
     1. a minimum quota with fewer eligible candidates than it asks for;
-    2. otherwise, the cheapest plan meeting every rule but the budget, compared to the budget;
-    3. otherwise, the quotas that conflict with each other, by how much each falls short.
+    2. with an overrun bound, plans that fit at expected cost but overrun too often;
+    3. otherwise, the cheapest plan meeting every rule but the budget, compared to the budget;
+    4. otherwise, the quotas that conflict with each other, by how much each falls short.
     """
     policy = problem.policy
     options = problem.options
@@ -299,6 +326,10 @@ def diagnose_infeasible(problem: AllocationProblem) -> list[str]:
     settings = problem.settings.model_copy(
         update={"objective": "min_cost", "time_limit": min(60.0, problem.settings.time_limit)}
     )
+    if settings.overrun_risk is not None:
+        findings = _overrun_bound_findings(problem, settings)
+        if findings:
+            return findings
     relaxed = replace(problem, settings=settings)
     no_budget = solve_model(build_model(relaxed, with_budget=False), settings)
     if no_budget.has_solution:

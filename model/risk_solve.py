@@ -12,8 +12,11 @@ rounds and branch-and-bound nodes, never in seconds, so the answer is the same o
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
+
+import numpy as np
 
 from .options import AllocationProblem
 from .risk_cuts import RiskCuts, repaired
@@ -33,14 +36,14 @@ PROOF_ROUND_NODES = 20
 PROOF_COLUMNS = 1_500
 
 
-def risk_bounded(programme, problem: AllocationProblem, alpha: float, first):
+def risk_bounded(programme, problem: AllocationProblem, alpha: float, first, prove: bool = True):
     """Solve within the overrun bound α, starting from ``first`` (the expected-cost
     optimum's SolveOutcome, a relaxation); returns a SolveOutcome.
 
     The expected-cost optimum is the answer if it already meets α. Otherwise the loaded
     rows (``risk_loads.py``) and the repair of the expected optimum give incumbents, and
     rounds of cuts (module docstring) try to prove the best within the gap of a valid
-    bound, on models of at most ``PROOF_COLUMNS`` columns: at most ``PROOF_ROUNDS`` rounds
+    bound, on models of at most ``PROOF_COLUMNS`` columns (and only if ``prove``): at most ``PROOF_ROUNDS`` rounds
     and ``PROOF_WORK`` / columns branch-and-bound nodes in all, a budget of work, not of
     time, so the answer is the same on any machine. A plan proven within the gap is
     "optimal"; otherwise the best plan within α is returned as "work_limit", with the best
@@ -56,7 +59,10 @@ def risk_bounded(programme, problem: AllocationProblem, alpha: float, first):
     method = f"risk: {solves} loaded"
     outcome = first
     nodes_left = max(PROOF_ROUND_NODES, PROOF_WORK // max(1, programme.n_model))
-    rounds = PROOF_ROUNDS if programme.n_model <= PROOF_COLUMNS else 0
+    # Without a plan within α the rounds run on models of any size: they find one, or
+    # prove that none exists (an infeasible round), or end without a plan to show.
+    small = programme.n_model <= PROOF_COLUMNS
+    rounds = PROOF_ROUNDS if (prove and small) or incumbent is None else 0
     for round_ in range(rounds):
         if incumbent is not None and programme.within_gap(incumbent, bound):
             return programme.as_outcome(incumbent, bound, started, method, "optimal")
@@ -89,6 +95,17 @@ def risk_bounded(programme, problem: AllocationProblem, alpha: float, first):
         if outcome.status == "time_limit":
             break
     if incumbent is None:
+        # Never hand back a plan beyond α: the expected-cost optimum, or a round's plan that
+        # its cuts did not yet cut off, is no answer to the bounded problem.
+        if outcome.has_solution and cuts.violated(outcome.chosen):
+            return dataclasses.replace(
+                outcome,
+                status="no_solution",
+                chosen=np.array([], dtype=int),
+                values=None,
+                method=f"{method} (no plan within the overrun bound found)",
+                seconds=time.perf_counter() - started,
+            )
         return outcome
     state = "optimal" if programme.within_gap(incumbent, bound) else "work_limit"
     if outcome.status == "time_limit" and state != "optimal":

@@ -340,13 +340,18 @@ class HighsProgramme(HighsModel):
 
 
 def solve_model(
-    m: pyo.ConcreteModel, settings: AllocationSettings, problem: AllocationProblem | None = None
+    m: pyo.ConcreteModel,
+    settings: AllocationSettings,
+    problem: AllocationProblem | None = None,
+    prove: bool = True,
 ) -> SolveOutcome:
     """Solve ``m`` once (compile, relaxation first, MIP if needed); values loaded into ``m``.
 
     With ``settings.overrun_risk`` and the ``problem`` the model was built from, the plan
     also keeps every budget row's overrun chance within it (``risk_solve.py``); the
-    expected-cost optimum found first is kept in ``expected_plan``.
+    expected-cost optimum found first is kept in ``expected_plan``. ``prove=False`` skips
+    the rounds that try to prove a plan within it optimal (a simulated round needs a good
+    plan within the bound, not its proof); they still run when no such plan is found.
 
     Never reads a solution without checking the status first; on a time limit the best
     plan found so far is returned with status ``time_limit``.
@@ -358,7 +363,7 @@ def solve_model(
     outcome = programme.solve()
     if problem is not None and settings.overrun_risk is not None and outcome.has_solution:
         first = outcome
-        outcome = risk_bounded(programme, problem, settings.overrun_risk, first)
+        outcome = risk_bounded(programme, problem, settings.overrun_risk, first, prove)
         outcome.expected_plan = first.chosen
     if outcome.values is not None:
         programme.load_values(m, outcome.values)
