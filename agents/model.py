@@ -155,6 +155,11 @@ class ServitizationModel(mesa.Model):
             "n_modes": n_modes,
             **{f"mode_{m}": modes[:, k] for k, m in enumerate(SERVICE_MODES)},
         }
+        if "design_prize_offset" in self.static.columns:
+            # A prize counts in the year it is won (a synthetic population dates it); a
+            # table without dates holds its prizes from the first year.
+            won_now = self.static["design_prize_offset"].to_numpy() == self.year - self.start_year
+            columns["design_prize"] = self.static["design_prize"].to_numpy(dtype=bool) & won_now
         return self.static.assign(**columns)
 
     def hazards(self) -> np.ndarray:

@@ -128,7 +128,8 @@ class PopulationParameters(_Strict):
     )
     design_prize: float = _field(
         0.03,
-        "share of firms holding a listed design prize (Jiaxing's design_award)",
+        "share of firms winning a listed design prize over the simulated years, each in one "
+        "year drawn uniformly (Jiaxing's design_award)",
         "liangye.model.synthetic (assumption)",
         ge=0,
         le=1,

@@ -124,6 +124,9 @@ def synthetic_population(
             "held": None,
         }
     )
+    # A prize is won in one year of the simulated horizon (drawn last, so that the columns
+    # above stay the same for a seed): the firm claims its entitlement that year.
+    table["design_prize_offset"] = rng.integers(0, max(1, params.quarters // 4), n)
     table.attrs["source"] = "synthetic population"
     return table
 

@@ -63,19 +63,27 @@ def test_replication_seeds_are_spawned_from_the_root():
     "overrides",
     [
         ["simulation.awards_enabled=false"],
-        ["budget.2024=0", "budget.2025=0", "budget.2026=0"],
+        # Without a budget the city chooses nothing, but what it owes by right is paid
+        # anyway: with no prize winners in the population it owes nothing.
+        ["budget.2024=0", "budget.2025=0", "budget.2026=0", "simulation.population.design_prize=0"],
     ],
     ids=["awards-off", "zero-budget"],
 )
 def test_without_awards_the_award_world_is_its_twin(overrides):
     """Same draws, no money: the two worlds are identical quarter by quarter, firm by firm,
-    and nothing is additional."""
+    and nothing is additional. (With a zero budget the city may still confer the cultivation
+    titles of 三, which carry no money in the default scenario: they are counted, and change
+    nothing else.)"""
     scenario, base = small(*overrides)
     run = simulate_scenario(scenario, base, seed=2, replications=1)
     award, twin = worlds(run.trajectories)
-    pd.testing.assert_frame_equal(award, twin)
+    counted = ["designations_held", "conferred"]
+    pd.testing.assert_frame_equal(award.drop(columns=counted), twin.drop(columns=counted))
     np.testing.assert_array_equal(run.firms["end_share_award"], run.firms["end_share_twin"])
-    assert not run.awards["conferred"].any()
+    if not run.awards.empty:
+        conferred = run.awards[run.awards["conferred"]]
+        assert (conferred["amount"] == 0).all()
+    assert run.payments.empty or run.payments["paid"].sum() == 0
     assert all(
         a["additional"] == 0 and a["reversed"] == 0 for a in run.outcomes[0]["additionality"]
     )
@@ -168,3 +176,16 @@ def test_default_scenario_is_the_documented_size():
     params = scenario.simulation
     assert params.population.firms == 2000 and params.quarters == 12
     assert params.round_quarter == 4 and scenario.years == (2024, 2026)
+
+
+def test_without_a_budget_entitlements_are_still_paid():
+    """A budget of 0 leaves the city no choice, but design prizes (Jiaxing 四（一）3, an
+    entitlement) are paid to every winner in the year the prize is won, over the budget."""
+    scenario, base = small("budget.2024=0", "budget.2025=0", "budget.2026=0")
+    run = simulate_scenario(scenario, base, seed=2, replications=1)
+    awards = run.awards[run.awards["conferred"]]
+    assert len(awards) > 0
+    assert set(awards["decision"]) == {"entitlement"}
+    assert set(awards["programme"]) == {"design_award"}
+    assert len(set(awards["year"])) > 1  # prizes fall across the years, not all in the first
+    assert run.payments["paid"].sum() == pytest.approx(awards["amount"].sum())
