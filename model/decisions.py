@@ -166,8 +166,9 @@ def upgrade_chains(options: pd.DataFrame, rule: str, stacking: str) -> pd.DataFr
     it makes both designations, pays A's payments and, in B's year, the upgrade priced by
     the rule (top_up: amount_B − amount_A; full: amount_B) with B's chance. A chain is one
     choice among the candidate's options in the matter (就高不重复 keeps one per matter), so
-    the programme keeps its one-row-per-candidate-and-matter structure; its merit is B's (a
-    chain is worth where it ends, as a direct designation there would be).
+    the programme keeps its one-row-per-candidate-and-matter structure; its merit is B's
+    expected merit plus A's where B is not conferred (a chain is worth where it ends, as a
+    direct designation there would be, when B is certain).
 
     Upgrades from a nomination are not planned: what they would cost depends on a conferral
     not yet known (the next year's round plans them from what was conferred). Returns the
@@ -192,6 +193,12 @@ def upgrade_chains(options: pd.DataFrame, rule: str, stacking: str) -> pd.DataFr
     chains["cost"] = [upgrade_price(rule, b, a) for a, b in zip(amount_a, amount_b, strict=True)]
     chains["forced"] = False
     chains["from_key"] = pairs["key_a"].to_numpy()
+    # Worth where it ends if B is conferred, and A's merit if not: A (1 − p_B) + p_B B.
+    if "merit" in options.columns:
+        chance_b = pairs["probability"].to_numpy(dtype=float)
+        chains["merit"] = pairs["merit_a"].to_numpy(dtype=float) * (1 - chance_b) + pairs[
+            "merit"
+        ].to_numpy(dtype=float)
     return chains
 
 
@@ -208,3 +215,52 @@ def _reasons(rows: pd.DataFrame, reason: str) -> pd.DataFrame:
 
 def _no_reasons() -> pd.DataFrame:
     return pd.DataFrame(columns=["candidate", "programme", "level", "reason"])
+
+
+def settle_shared_keys(
+    pairs: pd.DataFrame, candidates: pd.DataFrame, policy: Policy
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Entitlements of a programme with ``no_repeat_by`` (同一产品不重复奖励) paid once per key.
+
+    Two firms entitled for one product (a jointly designed prize winner) cannot both be
+    paid: the product is rewarded once, to the entitlement that falls first (the earlier
+    year, then the earlier candidate row); the others are set aside with the reason.
+    Returns the options and the set-aside rows (candidate, programme, level, reason).
+    """
+    dropped_parts, reasons = [], []
+    for programme in policy.programmes:
+        column = programme.no_repeat_by
+        if not column or column not in candidates.columns:
+            continue
+        mine = pairs[pairs["forced"].to_numpy(dtype=bool) & (pairs["programme"] == programme.id)]
+        if mine.empty:
+            continue
+        values = candidates[column].to_numpy(dtype=object)[mine["candidate"].to_numpy()]
+        key = [
+            f"candidate:{c}" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+            for v, c in zip(values, mine["candidate"], strict=True)
+        ]
+        ordered = mine.assign(_key=key).sort_values(["year", "candidate"], kind="stable")
+        first = ordered.drop_duplicates(subset="_key", keep="first")
+        winner = first.set_index("_key")
+        repeat = ordered[~ordered.index.isin(first.index)]
+        ids = candidates["id"].to_numpy()
+        for k in repeat["_key"]:
+            paid = winner.loc[k]
+            reasons.append(
+                f"同一{column}不重复奖励: {k} is rewarded to {ids[int(paid['candidate'])]} "
+                f"in {int(paid['year'])}"
+            )
+        dropped_parts.append(repeat.drop(columns="_key"))
+    if not dropped_parts:
+        return pairs, _no_reasons()
+    dropped = pd.concat(dropped_parts)
+    set_aside = pd.DataFrame(
+        {
+            "candidate": dropped["candidate"].to_numpy(),
+            "programme": dropped["programme"].to_numpy(),
+            "level": dropped["level"].to_numpy(),
+            "reason": reasons,
+        }
+    )
+    return pairs.drop(index=dropped.index).reset_index(drop=True), set_aside

@@ -24,6 +24,7 @@ from .decisions import (
     level_terms,
     missing_chances,
     settle_entitlements,
+    settle_shared_keys,
     upgrade_chains,
 )
 from .eligibility import award_amounts, read_tiers
@@ -332,9 +333,15 @@ def build_problem(
     pairs = pairs[pairs["score"].notna()]
     pairs, set_aside = settle_entitlements(pairs, years[0], policy.stacking)
     exclusions.append(set_aside)
+    pairs, set_aside = settle_shared_keys(pairs, candidates, policy)
+    exclusions.append(set_aside)
     pairs["candidate_id"] = candidates["id"].to_numpy()[pairs["candidate"].to_numpy()]
     weights = pairs["level"].map({lv.value: settings.weight(lv) for lv in Level}).astype(float)
-    pairs["merit"] = weights * pairs["score"].astype(float)
+    # A nomination is worth what it is expected to bring: the title's merit times the chance
+    # that it is conferred (the plan is paid for at expected cost, and valued alike).
+    pairs["merit"] = (
+        weights * pairs["score"].astype(float) * pairs["probability"].to_numpy(dtype=float)
+    )
     pairs["nomination"] = (pairs["decision"] == NOMINATION).to_numpy()
     pairs["key"] = np.arange(len(pairs))
     chains = upgrade_chains(pairs, policy.upgrade, policy.stacking)

@@ -340,7 +340,7 @@ def objective_coefficients(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The primary objective per option (to maximise) and a tie-break bonus in [0, 1].
 
-    merit:    maximise Σ weight_l · score;   ties → lower spend, then earlier candidates
+    merit:    maximise Σ chance · weight_l · score; ties → lower spend, then earlier candidates
     count:    maximise Σ designations;       ties → higher merit, then lower spend
     min_cost: minimise Σ cost (maximise −cost); ties → higher merit, then earlier candidates
 

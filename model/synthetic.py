@@ -10,13 +10,20 @@ for a seed), the columns the bundled policies' other programmes read: the applic
 category (Zhongshan), service modes and applicant titles (Jiaxing's smart and green
 manufacturing, cultivation quotas, spin-offs, platforms, outsourcing), and product ids.
 Their shares are stylised, chosen so that every bundled policy's quotas can be met by a
-pool of one or two hundred firms; they are not data.
+pool of one or two hundred firms; they are not data. ``synthetic_applications`` dates what
+a firm is entitled to (docs/calibration.md, "The synthetic pool").
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from .decisions import ENTITLEMENT
+from .eligibility import read_tiers
+from .errors import Problem
+from .policy import Policy
+from .settings import AllocationSettings
 
 # 嘉兴市's seven county-level districts (南湖、秀洲 districts; 嘉善、海盐 counties;
 # 海宁、平湖、桐乡 county-level cities).
@@ -49,23 +56,34 @@ SERVICE_MODE_COLUMNS = {
     "mode_energy_environment": "节能环保服务",
     "mode_testing": "检验检测服务",
 }
-# Titles a firm is in the running for (Jiaxing 四（一）1 and 四（一）2), with stylised shares.
+# Titles a firm is recognised with over the horizon (Jiaxing 四（一）1 and 四（一）2), with
+# stylised shares among the firms that hold any: the commoner provincial titles most often,
+# the 300万元 future factory and the national titles rarely. A firm holds one title, or
+# with SECOND_TITLE_SHARE two (a smart factory with a digital workshop).
 SMART_MANUFACTURING_TITLES = {
-    "省级未来工厂企业": 0.05,
-    "省级未来工厂培育企业": 0.1,
+    "省级未来工厂企业": 0.03,
+    "省级未来工厂培育企业": 0.07,
     "省级智能工厂": 0.3,
-    "省级数字化车间": 0.35,
-    "国家智能制造示范企业": 0.05,
-    "国家智能制造优秀场景企业": 0.15,
+    "省级数字化车间": 0.4,
+    "国家智能制造示范企业": 0.03,
+    "国家智能制造优秀场景企业": 0.17,
 }
 GREEN_MANUFACTURING_TITLES = {
-    "绿色工厂": 0.4,
-    "绿色供应链管理企业": 0.1,
-    "绿色设计示范企业": 0.1,
-    "能效领跑者企业": 0.1,
-    "节水型企业": 0.15,
-    "清洁生产企业": 0.15,
+    "国家级绿色工厂": 0.05,
+    "省级绿色工厂": 0.15,
+    "市级绿色工厂": 0.3,
+    "绿色供应链管理企业": 0.03,
+    "绿色设计示范企业": 0.03,
+    "能效领跑者企业": 0.04,
+    "节水型企业": 0.2,
+    "清洁生产企业": 0.2,
 }
+PARK_GREEN_TITLES = {"国家级绿色园区": 0.1, "省级绿色园区": 0.3, "市级绿色园区": 0.6}
+SECOND_TITLE_SHARE = 0.25
+# Shares of manufacturers recognised with a smart or a green title, and of producer-service
+# firms newly spun off (主辅分离) over the horizon: stylised, chosen so that what the city
+# owes by right stays near a third of the default budget.
+SMART_SHARE, GREEN_SHARE, SPIN_OFF_SHARE = 0.08, 0.08, 0.12
 
 
 def synthetic_candidates(
@@ -154,8 +172,9 @@ def extended_columns(
     (parks); services_to_manufacturing_share (producer-service firms); wholesale_retail,
     spun_off_service_firm, parent_equity_share, local_tax_above_base (万元 a year);
     cross_border_platform and firms_served; offshore_outsourcing_firm,
-    advanced_tech_service_firm; smart_manufacturing and green_manufacturing (the title a
-    firm or park is in the running for); the mode_* columns; product_id (prize winners; a
+    advanced_tech_service_firm; smart_manufacturing and green_manufacturing (the titles a
+    firm or park is recognised with, or applies for at the municipal level; one or two per
+    cell); the mode_* columns; product_id (prize winners; a
     quarter share the product of another winner, as a jointly designed product would).
     """
     rng = np.random.default_rng([seed, 1])
@@ -167,7 +186,7 @@ def extended_columns(
             service, np.round(rng.beta(5.0, 4.0, n), 4), np.nan
         ),
     )
-    spun_off = service & (rng.random(n) < 0.4)
+    spun_off = service & (rng.random(n) < SPIN_OFF_SHARE)
     platform = service & (rng.random(n) < 0.12)
     firms = firms.assign(
         wholesale_retail=service & (rng.random(n) < 0.3),
@@ -181,10 +200,10 @@ def extended_columns(
         offshore_outsourcing_firm=service & (rng.random(n) < 0.1),
         advanced_tech_service_firm=service & (rng.random(n) < 0.1),
         smart_manufacturing=_titles(
-            rng, ~service & (rng.random(n) < 0.2), SMART_MANUFACTURING_TITLES
+            rng, ~service & (rng.random(n) < SMART_SHARE), SMART_MANUFACTURING_TITLES
         ),
         green_manufacturing=_titles(
-            rng, ~service & (rng.random(n) < 0.2), GREEN_MANUFACTURING_TITLES
+            rng, ~service & (rng.random(n) < GREEN_SHARE), GREEN_MANUFACTURING_TITLES
         ),
         **{column: rng.random(n) < 0.25 for column in SERVICE_MODE_COLUMNS},
     )
@@ -196,15 +215,68 @@ def extended_columns(
     firms["product_id"] = product
     parks = parks.assign(
         category=np.where(rng.random(k) < 0.7, "manufacturing_park", "service_cluster"),
-        green_manufacturing=np.where(rng.random(k) < 0.3, "绿色园区", None),
+        green_manufacturing=_titles(rng, rng.random(k) < 0.3, PARK_GREEN_TITLES, second=0.0),
         **{c: False for c in firms.columns if c not in parks.columns and firms[c].dtype == bool},
     )
     return firms, parks
 
 
-def _titles(rng: np.random.Generator, running: np.ndarray, shares: dict[str, float]) -> np.ndarray:
-    """The title each running firm is in the running for (None elsewhere)."""
+def _titles(
+    rng: np.random.Generator,
+    running: np.ndarray,
+    shares: dict[str, float],
+    second: float = SECOND_TITLE_SHARE,
+) -> np.ndarray:
+    """Each running firm's titles as one cell ("a；b" when it holds two; None elsewhere)."""
     names = list(shares)
     weights = np.array(list(shares.values()))
-    drawn = rng.choice(names, len(running), p=weights / weights.sum())
-    return np.where(running, drawn, None)
+    weights = weights / weights.sum()
+    first = rng.choice(len(names), len(running), p=weights)
+    other = rng.choice(len(names), len(running), p=weights)
+    two = (rng.random(len(running)) < second) & (other != first)
+    cells = [
+        "；".join(names[j] for j in sorted({a, b} if pair else {a}))
+        for a, b, pair in zip(first, other, two, strict=True)
+    ]
+    return np.where(running, np.array(cells, dtype=object), None)
+
+
+def synthetic_applications(
+    candidates: pd.DataFrame,
+    policy: Policy,
+    settings: AllocationSettings,
+    years: list[int],
+    seed: int = 0,
+) -> pd.DataFrame:
+    """An applications table for a synthetic pool: who applies to what, and when.
+
+    Every candidate applies to every tier it is eligible for, with its own score. An
+    entitlement is dated: the year the firm qualifies (is recognised, crosses a band, wins
+    a prize) is drawn uniformly over ``years``, so what the city owes by right falls across
+    the horizon rather than all in its first year. Other applications are undated (open in
+    every year). Same pool, policy and seed, same table.
+    """
+    problems: list[Problem] = []
+    tiers, _ = read_tiers(policy, settings, candidates, problems, [])
+    rng = np.random.default_rng([seed, 2])
+    parts = []
+    for tier in tiers:
+        rows = np.flatnonzero(tier.eligible)
+        if len(rows) == 0:
+            continue
+        dated = tier.decision == ENTITLEMENT
+        part = pd.DataFrame(
+            {
+                "candidate_id": candidates["id"].to_numpy()[rows],
+                "programme": tier.programme.id,
+                "level": tier.level,
+                "year": rng.choice(years, len(rows)).astype(float) if dated else np.nan,
+                "score": candidates["score"].to_numpy(dtype=float)[rows],
+            }
+        )
+        parts.append(part)
+    columns = ["candidate_id", "programme", "level", "year", "score"]
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    table["row"] = [f"row {i + 2}" for i in range(len(table))]
+    table.attrs["source"] = f"synthetic applications (seed {seed})"
+    return table

@@ -12,7 +12,7 @@ from liangye.model.candidates import load_applications, load_candidates
 from liangye.model.options import AllocationProblem, build_problem
 from liangye.model.policy import Policy
 from liangye.model.settings import AllocationSettings
-from liangye.model.synthetic import synthetic_candidates
+from liangye.model.synthetic import synthetic_applications, synthetic_candidates
 from liangye.results.export import write_plan_csv, write_plan_xlsx
 from liangye.results.store import write_json, write_manifest, write_parquet
 
@@ -23,23 +23,41 @@ from .tiers import with_tier_design
 log = logging.getLogger(__name__)
 
 
-def scenario_candidates(scenario: Scenario, base: Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """The scenario's candidate table and applications (None when scores sit on candidates)."""
+def scenario_candidates(
+    scenario: Scenario, base: Path, policy: Policy, settings: AllocationSettings
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The scenario's candidate table and applications (None when scores sit on candidates).
+
+    A synthetic pool with ``applications = true`` applies to every tier of ``policy`` its
+    candidates are eligible for, entitlements dated over the scenario's years."""
     source = scenario.candidates
     if source.synthetic is not None:
         pool = source.synthetic
-        return synthetic_candidates(
+        candidates = synthetic_candidates(
             pool.enterprises,
             pool.parks,
             seed=pool.seed,
             held_share=pool.held_share,
             extended=pool.extended,
-        ), None
+        )
+        if not pool.applications:
+            return candidates, None
+        years = scenario_years(scenario, policy)
+        return candidates, synthetic_applications(
+            candidates, policy, settings, years, seed=pool.seed
+        )
     applications = (
         load_applications(str(base / source.applications)) if source.applications else None
     )
     candidates = load_candidates(str(base / source.file), needs_score=applications is None)
     return candidates, applications
+
+
+def scenario_years(scenario: Scenario, policy: Policy) -> list[int]:
+    """The years a scenario plans: its own range, else the policy's years in force."""
+    if scenario.years:
+        return list(range(scenario.years[0], scenario.years[1] + 1))
+    return policy.year_range
 
 
 def scenario_policy(scenario: Scenario, base: Path) -> tuple[Policy, AllocationSettings]:
@@ -52,7 +70,7 @@ def scenario_policy(scenario: Scenario, base: Path) -> tuple[Policy, AllocationS
 def scenario_problem(scenario: Scenario, base: Path) -> AllocationProblem:
     """The allocation problem a scenario describes (paths resolved against ``base``)."""
     policy, settings = scenario_policy(scenario, base)
-    candidates, applications = scenario_candidates(scenario, base)
+    candidates, applications = scenario_candidates(scenario, base, policy, settings)
     years = list(range(scenario.years[0], scenario.years[1] + 1)) if scenario.years else None
     problem = build_problem(policy, candidates, scenario.budget, settings, years, applications)
     log.info("%s: %d candidates, %d options", scenario.id, len(candidates), problem.size)

@@ -24,6 +24,11 @@ class SyntheticPool(BaseModel):
         description="also generate the columns other programmes read (applicant titles, "
         "service modes, spin-off and platform data, categories, product ids)",
     )
+    applications: bool = Field(
+        default=False,
+        description="also generate an applications table: every eligible candidate applies, "
+        "entitlements dated in a year drawn over the horizon (model.synthetic)",
+    )
 
 
 class CandidateSource(BaseModel):

@@ -39,9 +39,9 @@ def test_allocate_json_and_files(tmp_path, candidate_file):
         str(candidate_file),
         *CHANCES,
         "--budget",
-        "300",
+        "600",
         "--budget",
-        "2025=200",
+        "2025=400",
         "--out",
         str(out),
         "--json",
@@ -51,7 +51,7 @@ def test_allocate_json_and_files(tmp_path, candidate_file):
     for key in ("status", "objective", "bound", "gap", "seconds", "spend", "greedy", "selected"):
         assert key in answer
     assert answer["status"] == "optimal"
-    assert answer["spend"]["2025"] <= 200 and answer["spend"]["2024"] <= 300
+    assert answer["spend"]["2025"] <= 400 and answer["spend"]["2024"] <= 600
     assert answer["greedy"]["objective"] <= answer["objective"] + 1e-6
     first = answer["selected"][0]
     assert set(first) >= {"candidate_id", "programme", "level", "year", "amount"}
@@ -70,7 +70,7 @@ def test_allocate_readable_summary(candidate_file):
         str(candidate_file),
         *CHANCES,
         "--budget",
-        "300",
+        "600",
     )
     assert done.returncode == 0, done.stderr
     assert "optimal" in done.stdout and "greedy plan" in done.stdout

@@ -237,8 +237,9 @@ def test_a_firm_designated_municipal_is_upgraded_inside_the_horizon(upgrade, top
     """P: provincial 50 (a nomination, conferred with chance 0.5), municipal 20 (the city's).
     The quota asks one municipal designation in 2024; A is the only firm. Weights provincial
     2, municipal 1, score 80: municipal in 2024 (merit 80) then the upgrade to provincial
-    (merit 160 − 80) is worth 160, against 80 without it. The upgrade pays the difference
-    (top_up: 30) or the full 50, each with the conferral chance."""
+    is worth 0.5 × 160 + 0.5 × 80 = 120 in expectation (provincial if conferred, municipal
+    if not), against 80 without it. The upgrade pays the difference (top_up: 30) or the
+    full 50, each with the conferral chance."""
     result = solve(
         upgrade_policy(upgrade),
         make_candidates([{"id": "A", "score": 80}]),
@@ -246,7 +247,7 @@ def test_a_firm_designated_municipal_is_upgraded_inside_the_horizon(upgrade, top
         level_weights={"provincial": 2, "municipal": 1},
         success_probability={"provincial": 0.5},
     )
-    assert result.objective == pytest.approx(160)
+    assert result.objective == pytest.approx(120)
     selected = result.selected.sort_values("year")
     assert list(selected["level"]) == ["municipal", "provincial"]
     assert list(selected["upgrade_of"])[1] == "P:municipal:2024"
@@ -304,3 +305,49 @@ def test_a_candidate_left_out_by_the_overrun_bound_is_told_so():
     reason = result.reasons.set_index("candidate_id").loc["A"]
     assert reason["outcome"] == "out_of_budget"
     assert "overrun chance from 0.0% to 20.0%, above the bound 0.1" in reason["detail"]
+
+
+def test_a_product_won_jointly_is_rewarded_once():
+    """同一产品不重复奖励: A and B are entitled to a prize for the same product P1, C for its own.
+    The product is paid once, to A (the earlier row); B is set aside with the reason, C paid."""
+    policy = make_policy([entitled("prize", {"municipal": 50}, no_repeat_by="product_id")])
+    candidates = make_candidates(
+        [
+            {"id": "A", "score": 10, "product_id": "P1"},
+            {"id": "B", "score": 90, "product_id": "P1"},
+            {"id": "C", "score": 50, "product_id": "P2"},
+        ]
+    )
+    result = solve(policy, candidates, {2024: 200})
+    assert result.status == "optimal"
+    assert picks(result) == {("A", "prize", "municipal", 2024), ("C", "prize", "municipal", 2024)}
+    detail = result.reasons.set_index("candidate_id").at["B", "detail"]
+    assert "同一product_id不重复奖励" in detail and "P1" in detail and "A" in detail
+
+
+@pytest.mark.parametrize("proof_columns", [1_500, 0])
+def test_no_plan_beyond_the_overrun_bound_is_ever_returned(monkeypatch, proof_columns):
+    """(With proof_columns 0 the model counts as large: no proof rounds unless no plan
+    within the bound is found otherwise.) The quota asks for two national nominations in 2024 (150 each, chance 0.5) against a
+    budget of 200: at expected cost (150) they fit, but both are conferred with chance 0.25,
+    above the bound 0.1. No plan meets the bound: the allocation is infeasible (never the
+    expected-cost plan) and the diagnosis gives the overrun chance of the cheapest plan."""
+    levels = [{"level": "national", "amount": 150, "conferred_by": "national"}]
+    quota = {"programmes": ["N"], "levels": ["national"], "per": "year", "min": 2}
+    policy = make_policy(
+        [{"id": "N", "name": "N", "reference": "t", "levels": levels}], quotas=[quota]
+    )
+    candidates = make_candidates([{"id": c, "score": 80} for c in "ABC"])
+    monkeypatch.setattr("liangye.model.risk_solve.PROOF_COLUMNS", proof_columns)
+    result = solve(
+        policy,
+        candidates,
+        {2024: 200},
+        success_probability={"national": 0.5},
+        overrun_risk=0.1,
+    )
+    assert result.status == "infeasible" and len(result.chosen) == 0
+    (line,) = result.diagnosis
+    assert "2024 25.00%" in line and "at most 0.1" in line
+    relaxed = solve(policy, candidates, {2024: 200}, success_probability={"national": 0.5})
+    assert relaxed.status == "optimal" and len(relaxed.chosen) == 2

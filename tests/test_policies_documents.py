@@ -1,5 +1,5 @@
 """Each bundled policy file against its document: the tables below are copied from the
-documents (shared/seeds/000-004), not from the files, and every number is checked.
+documents (docs/sources/000-004), not from the files, and every number is checked.
 
 Thresholds are checked by behaviour: hand-made candidates just on and just off each bound go
 through build_problem, so "不低于" (≥), "超过" (>) and "前5名" (≤ 5) are tested as written.
@@ -41,6 +41,13 @@ def quotas(p: Policy) -> dict[tuple, tuple]:
 
 def eligible(p: Policy, rows: list[dict], year: int | None = None) -> set[tuple[str, str]]:
     """{(candidate id, programme)} with an option, every blank amount set to 0."""
+    return {(c, g) for c, g, _ in eligible_levels(p, rows, year)}
+
+
+def eligible_levels(
+    p: Policy, rows: list[dict], year: int | None = None
+) -> set[tuple[str, str, str]]:
+    """{(candidate id, programme, level)} with an option, every blank amount set to 0."""
     frame = pd.DataFrame(rows)
     for column, default in {
         "name": None,
@@ -55,10 +62,15 @@ def eligible(p: Policy, rows: list[dict], year: int | None = None) -> set[tuple[
         g.id: {lv.level: Decimal(0) for lv in g.levels if lv.amount is None and not lv.bands}
         for g in p.programmes
     }
-    settings = AllocationSettings(amounts={k: v for k, v in blanks.items() if v})
+    # Which options exist does not depend on the conferral chances: any will do.
+    chances = {"national": 0.5, "provincial": 0.5, "municipal": 0.5}
+    settings = AllocationSettings(
+        amounts={k: v for k, v in blanks.items() if v}, success_probability=chances
+    )
     year = year or p.years[0]
     problem = build_problem(p, frame, Budget(), settings, [year])
-    return set(zip(problem.options["candidate_id"], problem.options["programme"], strict=True))
+    options = problem.options
+    return set(zip(options["candidate_id"], options["programme"], options["level"], strict=True))
 
 
 # ---------------------------------------------------------------------------------------
@@ -231,10 +243,86 @@ def test_jiaxing_quotas():
     q = quotas(policy("jiaxing-2024-2026"))
     for programme, level, minimum in JIAXING_YEARLY_QUOTAS:
         assert q[((programme,), (level,), "year")] == (minimum, None)
-    # 二: 累计培育…服务型制造示范企业18家以上、工业设计中心6个以上
-    assert q[(("service_manufacturing_demo",), (), "horizon")] == (18, None)
-    assert q[(("industrial_design_centre",), (), "horizon")] == (6, None)
+    # 二: 累计培育国家级…服务型制造示范企业18家以上、工业设计中心6个以上 (国家级 governs all
+    # three; 累计: held titles count)
+    assert q[(("service_manufacturing_demo",), ("national",), "horizon")] == (18, None)
+    assert q[(("industrial_design_centre",), ("national",), "horizon")] == (6, None)
     assert len(q) == len(JIAXING_YEARLY_QUOTAS) + 2
+    stocks = [x for x in policy("jiaxing-2024-2026").quotas if x.counts_held]
+    assert [x.programmes for x in stocks] == [
+        ["service_manufacturing_demo"],
+        ["industrial_design_centre"],
+    ]
+
+
+JIAXING_SMART = {
+    "future_factory",
+    "future_factory_cultivation",
+    "smart_factory",
+    "digital_workshop",
+    "smart_manufacturing_demo_national",
+    "smart_manufacturing_scenario_national",
+}
+
+# 四 支持政策: who decides each tier (the reading stated in the file's header).
+JIAXING_DECISIONS = {
+    ("service_manufacturing_demo", "national"): "nomination",
+    ("service_manufacturing_demo", "provincial"): "nomination",
+    ("service_manufacturing_demo", "municipal"): "discretionary",
+    ("industrial_design_centre", "national"): "nomination",
+    ("industrial_design_centre", "provincial"): "nomination",
+    ("industrial_design_centre", "municipal"): "discretionary",
+    ("design_award", "municipal"): "entitlement",
+    ("future_factory", "provincial"): "entitlement",
+    ("future_factory_cultivation", "provincial"): "entitlement",
+    ("smart_factory", "provincial"): "entitlement",
+    ("digital_workshop", "provincial"): "entitlement",
+    ("smart_manufacturing_demo_national", "national"): "entitlement",
+    ("smart_manufacturing_scenario_national", "national"): "entitlement",
+    ("green_factory_park", "national"): "entitlement",
+    ("green_factory_park", "provincial"): "entitlement",
+    ("green_factory_park", "municipal"): "discretionary",
+    ("green_supply_chain", "national"): "entitlement",
+    ("green_design_demo", "national"): "entitlement",
+    ("efficiency_leader", "national"): "entitlement",
+    ("water_saving", "provincial"): "entitlement",
+    ("clean_production", "provincial"): "entitlement",
+    ("service_spin_off", "municipal"): "entitlement",
+    ("outsourcing_capital_award", "municipal"): "entitlement",
+    ("advanced_tech_service_award", "provincial"): "entitlement",
+    ("cross_border_platform", "municipal"): "entitlement",
+    ("industrial_internet_platform", "provincial"): "nomination",
+}
+
+
+def test_jiaxing_decisions_are_declared_with_their_clause():
+    p = policy("jiaxing-2024-2026")
+    declared = {}
+    for g in p.programmes:
+        for lv in g.levels:
+            assert lv.decision or g.decision, (g.id, lv.level)
+            assert lv.decision_reference or g.decision_reference, (g.id, lv.level)
+            declared[(g.id, lv.level.value)] = p.decision(g, lv)
+    cultivation = {k: v for k, v in declared.items() if k not in JIAXING_DECISIONS}
+    assert set(cultivation.values()) == {"discretionary"} and len(cultivation) == 9
+    assert {k: declared[k] for k in JIAXING_DECISIONS} == JIAXING_DECISIONS
+
+
+def test_jiaxing_titles_are_read_from_cells_listing_several():
+    """A firm entitled to a smart factory (50) and a digital workshop (30) in one cell is paid
+    the smart factory only (就高不重复: one matter); a firm with the workshop alone is paid
+    it; a 国家级绿色工厂 is eligible at the national green tier only."""
+    firm = {"kind": "enterprise", "revenue": 1.0, "design_prize": False}
+    rows = [
+        {**firm, "id": "a", "smart_manufacturing": "省级智能工厂；省级数字化车间"},
+        {**firm, "id": "b", "green_manufacturing": "国家级绿色工厂"},
+        {**firm, "id": "c", "smart_manufacturing": "省级数字化车间"},
+    ]
+    got = eligible(policy("jiaxing-2024-2026"), rows)
+    smart = {(c, g) for c, g in got if g in JIAXING_SMART}
+    assert smart == {("a", "smart_factory"), ("c", "digital_workshop")}
+    levels = eligible_levels(policy("jiaxing-2024-2026"), rows)
+    assert {lv for c, g, lv in levels if c == "b" and g == "green_factory_park"} == {"national"}
 
 
 def test_jiaxing_targets_and_rules():

@@ -1,5 +1,5 @@
 """A scenario per bundled policy, on a synthetic pool, allocates without error and meets its
-policy's rules; the bundled default keeps its three programmes."""
+policy's rules; the bundled default exercises the whole Jiaxing policy."""
 
 from __future__ import annotations
 
@@ -8,15 +8,9 @@ from collections import Counter
 import pytest
 
 from liangye.model.checks import plan_violations
-from liangye.model.options import build_problem
 from liangye.model.reserve import reserve_pool
-from liangye.scenarios.loader import (
-    PACKAGE_DIR,
-    bundled_policies,
-    load_policy_reference,
-    load_scenario,
-)
-from liangye.scenarios.runner import run_allocation, scenario_candidates
+from liangye.scenarios.loader import PACKAGE_DIR, bundled_policies, load_scenario
+from liangye.scenarios.runner import run_allocation
 
 EXAMPLES = PACKAGE_DIR / "examples"
 
@@ -53,30 +47,68 @@ def test_jiaxing_example_runs_every_programme_kind():
     for year in (2024, 2025, 2026):  # 三（一）1: 每年…10家以上
         in_year = plan[(plan["programme"] == "cultivate_design_marketing") & (plan["year"] == year)]
         assert len(in_year) >= 10
-    assert counts(result)["service_manufacturing_demo"] >= 18
+    # 二: 累计培育国家级…服务型制造示范企业18家以上、工业设计中心6个以上 (held titles count)
+    held = problem.candidates["held"].fillna("")
+    for programme, target in (("service_manufacturing_demo", 18), ("industrial_design_centre", 6)):
+        national = plan[(plan["programme"] == programme) & (plan["level"] == "national")]
+        already = held.str.contains(f"{programme}:national").sum()
+        assert len(national) + already >= target
     # 主辅分离: each spin-off is paid by its revenue band
     spin = plan[plan["programme"] == "service_spin_off"]
     assert set(spin["amount"]) <= {10, 20, 50}
     assert not problem.later_payments.empty
 
 
-def test_jiaxing_default_pool_keeps_the_first_three_programmes():
-    """The bundled default's pool has no applicant columns: the programmes gated by them sit
-    out, so the default scenario allocates what it did before."""
-    scenario, base = load_scenario(None, ["candidates.synthetic.enterprises=120"])
-    policy = load_policy_reference(scenario.policy, base)
-    candidates, _ = scenario_candidates(scenario, base)
-    problem = build_problem(policy, candidates, scenario.budget, scenario.allocation)
-    assert set(problem.options["programme"]) == {
-        "service_manufacturing_demo",
-        "industrial_design_centre",
-        "design_award",
-    }
-    assert [q.name for q in problem.policy.quotas] == [
-        "2026年服务型制造示范企业18家以上",
-        "2026年工业设计中心6个以上",
+@pytest.fixture(scope="module")
+def default_plan():
+    scenario, base = load_scenario(None, [])
+    return scenario, run_allocation(scenario, base)
+
+
+def test_the_default_scenario_exercises_the_whole_jiaxing_policy(default_plan):
+    """Every programme takes part, every entitlement is paid, the city designates municipal
+    firms of its own, the yearly cultivation quotas of 三 are met, and no year overruns its
+    budget with a chance above the scenario's bound."""
+    scenario, result = default_plan
+    problem = result.problem
+    assert problem.notes == []
+    options = problem.options
+    # Every clause of 四 and 三 has candidates (a rare title may draw none in a pool of 500).
+    having = set(options["programme"])
+    assert len(having) >= len(problem.policy.programme_ids) - 2
+    assert {
+        "service_manufacturing_demo",  # 四（一）3, the city's own and its nominations
+        "design_award",  # 四（一）3 prizes
+        "smart_factory",  # 四（一）1
+        "green_factory_park",  # 四（一）2
+        "service_spin_off",  # 四（二）1
+        "cross_border_platform",  # 四（三）4
+        "industrial_internet_platform",  # 三（二）1, a nomination
+        "testing_service",  # 三（二）5
+    } <= having
+    assert set(options["decision"]) == {"discretionary", "nomination", "entitlement"}
+    chosen = set(result.chosen.tolist())
+    # An obligation is in the plan itself, or as the first step of a chosen upgrade chain.
+    chains = options[options["from_option"] >= 0]
+    started = set(chains.loc[chains.index.isin(chosen), "from_option"])
+    for o in options.index[options["forced"]]:
+        assert o in chosen or o in started
+    plan = result.selected
+    municipal = plan[
+        plan["programme"].isin(["service_manufacturing_demo", "industrial_design_centre"])
+        & (plan["level"] == "municipal")
     ]
-    assert sum("takes no part" in note for note in problem.notes) == len(policy.programmes) - 3
+    assert len(municipal) > 0
+    yearly = [q for q in problem.policy.quotas if q.per == "year" and q.min]
+    assert len(yearly) == 10
+    for quota in yearly:
+        mine = plan[plan["programme"].isin(quota.programmes)]
+        for year in (2024, 2025, 2026):
+            assert (mine["year"] == year).sum() >= quota.min, (quota.name, year)
+    alpha = scenario.allocation.overrun_risk
+    assert alpha == 0.05
+    for year in ("2024", "2025", "2026"):
+        assert result.risk.overrun[year] <= alpha
 
 
 def test_wuhan_example_meets_its_2023_targets():

@@ -198,7 +198,8 @@ def test_objectives(objective, expected):
 
 def test_nominations_count_at_expected_cost_and_overrun_is_estimated():
     """National P (150) is conferred by the national level with chance 0.2: expected cost 30.
-    Budget 30, A 90, weight 3 → A is nominated (merit 270); the plan overruns exactly when
+    Budget 30, A 90, weight 6 → A is nominated (expected merit 0.2 × 6 × 90 = 108, above
+    the municipal 90); the plan overruns exactly when
     the nomination succeeds, so the overrun chance is exactly 0.2 (computed, not sampled).
     With the overrun bound 0.1 the nomination is too risky, and municipal (20, certain) is
     the best plan left."""
@@ -219,7 +220,7 @@ def test_nominations_count_at_expected_cost_and_overrun_is_estimated():
         policy,
         make_candidates([{"id": "A", "score": 90}]),
         {2024: 30},
-        level_weights={"national": 3},
+        level_weights={"national": 6},
         success_probability={"national": 0.2},
     )
     assert picks(result) == {("A", "P", "national", 2024)}
@@ -231,13 +232,13 @@ def test_nominations_count_at_expected_cost_and_overrun_is_estimated():
         policy,
         make_candidates([{"id": "A", "score": 90}]),
         {2024: 30},
-        level_weights={"national": 3},
+        level_weights={"national": 6},
         success_probability={"national": 0.2},
         overrun_risk=0.1,
     )
     assert picks(bounded) == {("A", "P", "municipal", 2024)}
     assert bounded.overrun["2024"] == 0.0
-    assert bounded.to_dict()["price_of_safety"] == pytest.approx(270 - 90)
+    assert bounded.to_dict()["price_of_safety"] == pytest.approx(108 - 90)
 
 
 def test_ties_are_broken_by_candidate_order_and_are_reproducible():

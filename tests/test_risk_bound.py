@@ -112,8 +112,12 @@ def reference(rows, chances, budget, alpha, upgrade, instalment) -> tuple[float,
                 payments[year].append((pay, p))
                 if instalment and level == "national" and year + 1 in payments:
                     payments[year + 1].append((INSTALMENT, p))
-            if choice:
-                merit += WEIGHT[choice[-1][0]] * row["score"]  # a chain is worth where it ends
+            if len(choice) == 1:  # a designation is worth its merit times its chance
+                level, _, _, p = choice[0]
+                merit += p * WEIGHT[level] * row["score"]
+            elif choice:  # a chain: where it ends if conferred, where it starts if not
+                (start, *_), (end, _, _, p) = choice
+                merit += row["score"] * (p * WEIGHT[end] + (1 - p) * WEIGHT[start])
             if row["entitled"]:
                 payments[YEARS[0]].append((ENTITLEMENT, chances["provincial"]))
         feasible = all(

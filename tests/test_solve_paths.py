@@ -74,7 +74,7 @@ def liangye_problem(candidates: pd.DataFrame, budget: dict[int, int], capped: bo
 
 
 def reference(candidates: pd.DataFrame, budget: dict[int, int], capped: bool) -> float:
-    """max Σ w_l·score_c·x  s.t. one award per candidate over the horizon (P and Q are one
+    """max Σ p_l·w_l·score_c·x  s.t. one award per candidate over the horizon (P and Q are one
     matter), Σ amount·chance·x ≤ B_t, a district holds at most half of all awards, and with a
     cap at most one award per candidate and year."""
     keys = [
@@ -107,7 +107,8 @@ def reference(candidates: pd.DataFrame, budget: dict[int, int], capped: bool) ->
         for k, v in coefs.items():
             matrix[i, k] = v
     score = candidates["score"].to_numpy(dtype=float)
-    value = np.array([WEIGHTS[lv] * score[c] for c, _, lv, _ in keys])
+    # A nomination is worth its merit times its chance (expected merit).
+    value = np.array([CONFERRED[lv] * WEIGHTS[lv] * score[c] for c, _, lv, _ in keys])
     result = milp(
         -value,
         constraints=LinearConstraint(matrix.tocsr(), [r[1] for r in rows], [r[2] for r in rows]),

@@ -1,0 +1,67 @@
+"""The synthetic candidate pool and its applications: seeded, multi-valued titles, and
+entitlements dated across the horizon."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from liangye.model.decisions import ENTITLEMENT
+from liangye.model.eligibility import read_tiers
+from liangye.model.expressions import cell_values
+from liangye.model.synthetic import (
+    GREEN_MANUFACTURING_TITLES,
+    SMART_MANUFACTURING_TITLES,
+    synthetic_applications,
+    synthetic_candidates,
+)
+from liangye.scenarios.loader import PACKAGE_DIR, load_scenario
+from liangye.scenarios.runner import scenario_policy
+
+YEARS = [2024, 2025, 2026]
+
+
+def jiaxing():
+    scenario, base = load_scenario(PACKAGE_DIR / "default.toml", [])
+    return scenario_policy(scenario, base)
+
+
+def test_the_basic_columns_do_not_change_with_the_extension():
+    basic = synthetic_candidates(80, 4, seed=5)
+    extended = synthetic_candidates(80, 4, seed=5, extended=True)
+    pd.testing.assert_frame_equal(basic, extended[basic.columns])
+
+
+def test_title_cells_hold_one_or_two_known_titles():
+    pool = synthetic_candidates(2000, 30, seed=3, extended=True)
+    for column, known in (
+        ("smart_manufacturing", SMART_MANUFACTURING_TITLES),
+        ("green_manufacturing", GREEN_MANUFACTURING_TITLES),
+    ):
+        cells = pool.loc[pool["kind"] == "enterprise", column].dropna()
+        sizes = [len(cell_values(c)) for c in cells]
+        assert set(sizes) == {1, 2}
+        assert all(set(cell_values(c)) <= set(known) for c in cells)
+    parks = pool.loc[pool["kind"] == "park", "green_manufacturing"].dropna()
+    assert len(parks) > 0 and all(cell.endswith("绿色园区") for cell in parks)
+
+
+def test_applications_are_the_eligible_pairs_with_entitlements_dated():
+    policy, settings = jiaxing()
+    pool = synthetic_candidates(300, 12, seed=7, extended=True)
+    apps = synthetic_applications(pool, policy, settings, YEARS, seed=7)
+    tiers, _ = read_tiers(policy, settings, pool, [], [])
+    expected = {
+        (cid, t.programme.id, t.level) for t in tiers for cid in pool["id"].to_numpy()[t.eligible]
+    }
+    got = set(zip(apps["candidate_id"], apps["programme"], apps["level"], strict=True))
+    assert got == expected and len(apps) == len(expected)
+    kind = {(t.programme.id, t.level): t.decision for t in tiers}
+    pairs = zip(apps["programme"], apps["level"], strict=True)
+    entitled = [kind[(p, lv)] == ENTITLEMENT for p, lv in pairs]
+    dated = apps["year"].notna().to_numpy()
+    assert (dated == entitled).all()
+    assert set(apps.loc[dated, "year"].astype(int)) == set(YEARS)
+    # the same seed gives the same table; another seed other years
+    pd.testing.assert_frame_equal(apps, synthetic_applications(pool, policy, settings, YEARS, 7))
+    other = synthetic_applications(pool, policy, settings, YEARS, seed=8)
+    assert not other["year"].equals(apps["year"])
