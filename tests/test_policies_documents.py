@@ -603,3 +603,15 @@ def test_every_number_has_a_reference():
                 assert all(x.reference for x in lv.payouts)
         assert all(q.reference for q in p.quotas)
         assert all(t.reference for t in p.targets)
+
+
+@pytest.mark.parametrize("policy_id", sorted(bundled_policies()))
+def test_every_tier_of_every_bundled_policy_declares_its_decision(policy_id):
+    """Who decides is read from each document, with the clause, not left to the default."""
+    p = policy(policy_id)
+    for g in p.programmes:
+        for lv in g.levels:
+            assert (lv.decision or g.decision) is not None, (g.id, lv.level)
+            assert lv.decision_reference or g.decision_reference, (g.id, lv.level)
+            if p.decision(g, lv) == "nomination":
+                assert p.confers_above(lv), (g.id, lv.level)  # someone above confers it
