@@ -15,22 +15,18 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
 
-from liangye.model.allocation import AllocationResult, allocate
-from liangye.model.candidates import load_applications, load_candidates
 from liangye.model.errors import InputError, Problem
-from liangye.model.options import build_problem
 from liangye.model.settings import AllocationSettings, Budget
 from liangye.model.units import parse_level, parse_money
-from liangye.results.store import new_run_dir, write_atomic
 
-from .display import show_allocation, show_problems
-from .loader import load_policy_reference, load_scenario, scenario_hash
 from .policy_commands import policy_app
-from .runner import run_allocation, save_allocation, scenario_problem
-from .schema import Scenario
-from .validate import validate_file
 
-if TYPE_CHECKING:  # the simulation loads Mesa: only the commands that simulate import it
+# The commands import what they need when they run (pandas, Pyomo, HiGHS, Mesa, pyarrow):
+# `liangye --help` and a mistyped option answer at once.
+if TYPE_CHECKING:
+    from liangye.model.allocation import AllocationResult
+
+    from .schema import Scenario
     from .simulate import SimulationRun
 
 app = typer.Typer(
@@ -96,6 +92,8 @@ def parse_budget(items: list[str], years: list[int]) -> Budget:
 def _finish(
     result: AllocationResult, as_json: bool, out: Path | None, folder_written: list[Path]
 ) -> None:
+    from .display import show_allocation
+
     if as_json:
         sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
     else:
@@ -234,6 +232,13 @@ def allocate_command(
 ) -> None:
     """Choose designations under a policy and budget: from a scenario file (its policy, pool,
     budgets, chances and settings; no simulation), or from a policy and a candidate table."""
+    from liangye.model.allocation import allocate
+    from liangye.model.candidates import load_applications, load_candidates
+    from liangye.model.options import build_problem
+
+    from .loader import load_policy_reference, load_scenario
+    from .runner import save_allocation, scenario_problem
+
     _setup_logging(verbose)
     chances = parse_chances(chance or [])
     check_overrun_risk(overrun_risk)
@@ -330,6 +335,12 @@ def run(
 ) -> None:
     """Run a scenario: allocate, then simulate its awards against a no-award twin; write both
     under results/runs/ (the simulation in the run's simulation/ folder)."""
+    from liangye.results.store import new_run_dir
+
+    from .display import show_allocation
+    from .loader import load_scenario, scenario_hash
+    from .runner import run_allocation, save_allocation
+
     _setup_logging(verbose)
     loaded, base = load_scenario(scenario, set_ or [])
     command = " ".join(sys.argv)
@@ -417,6 +428,10 @@ def simulate(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Simulate a scenario's awards against a no-award twin and write results/runs/."""
+    from liangye.results.store import new_run_dir
+
+    from .loader import load_scenario, scenario_hash
+
     _setup_logging(verbose)
     loaded, base = load_scenario(scenario, set_ or [])
     folder = out or new_run_dir(None, f"{loaded.id}-sim", scenario_hash(loaded))
@@ -454,7 +469,10 @@ def frontier(
 
     from liangye.model.frontier import budget_frontier
     from liangye.results.plots import plot_frontier
-    from liangye.results.store import write_manifest, write_parquet
+    from liangye.results.store import new_run_dir, write_atomic, write_manifest, write_parquet
+
+    from .loader import load_scenario, scenario_hash
+    from .runner import scenario_problem
 
     _setup_logging(verbose)
     try:
@@ -509,6 +527,9 @@ def validate(
     ],
 ) -> None:
     """Check input files and report every problem at once."""
+    from .display import show_problems
+    from .validate import validate_file
+
     failed = 0
     for path in files:
         kind, problems = validate_file(path)
@@ -534,6 +555,8 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except InputError as error:
+        from .display import show_problems
+
         show_problems(errors, error)
         sys.exit(EXIT_INPUT)
     except (typer.Abort, KeyboardInterrupt):

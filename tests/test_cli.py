@@ -148,3 +148,21 @@ def test_run_default_scenario(tmp_path):
     assert "plan.parquet" in manifest["files"]
     done = liangye("run", "--set", "budget.2025=abc", cwd=tmp_path)
     assert done.returncode == 2 and "budget.per_year.2025" in done.stderr
+
+
+def test_the_command_line_starts_without_the_heavy_libraries():
+    """`liangye --help` and option errors need no pandas, Pyomo, HiGHS, Mesa or matplotlib
+    (they load when a command runs); the allocation loads Pyomo without scipy.stats."""
+    import subprocess
+    import sys
+
+    heavy = ("pandas", "pyomo.environ", "highspy", "mesa", "matplotlib", "pyarrow", "scipy")
+    probe = (
+        "import sys, liangye.scenarios.cli; "
+        f"print([m for m in {heavy!r} if m in sys.modules]); "
+        "import liangye.model.allocation, liangye.scenarios.simulate; "
+        "print('scipy.stats' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["[]", "False"]
