@@ -144,9 +144,19 @@ def row_payments(
     hanging = (amount > 0) & (chance > 0) & (chance < 1.0)
     groups: list[Payments] = []
     if hanging.any():
-        frame = pd.DataFrame({"amount": amount[hanging], "chance": chance[hanging]})
-        counts = frame.groupby(["amount", "chance"], sort=True).size()
-        groups = [Payments(to_wan(int(a)), float(p), int(n)) for (a, p), n in counts.items()]
+        # Group by (amount, chance) in that order with numpy: this runs for every option a
+        # plan is filled with, and a pandas groupby cost ~1 ms a call.
+        a, p = amount[hanging], chance[hanging]
+        order = np.lexsort((p, a))
+        a, p = a[order], p[order]
+        first = np.ones(len(a), dtype=bool)
+        first[1:] = (a[1:] != a[:-1]) | (p[1:] != p[:-1])
+        starts = np.flatnonzero(first)
+        counts = np.diff(np.append(starts, len(a)))
+        groups = [
+            Payments(to_wan(int(a[i])), float(p[i]), int(n))
+            for i, n in zip(starts, counts, strict=True)
+        ]
     return sure, groups
 
 

@@ -60,36 +60,49 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
     by_candidate = options.groupby("candidate").indices
     exclusions = problem.exclusions.groupby("candidate") if len(problem.exclusions) else None
     excluded_for = dict(list(exclusions)) if exclusions is not None else {}
+    # Columns as arrays once: row access through pandas costs microseconds a cell, and this
+    # loop reads a few cells per option of every candidate.
+    programme_of = options["programme"].to_numpy()
+    level_of = options["level"].to_numpy()
+    year_of = options["year"].to_numpy()
+    matter_of = options["matter"].to_numpy()
+    origin_of = options["from_option"].to_numpy()
+    decision_of = options["decision"].to_numpy()
+    chance_of = options["probability"].to_numpy(dtype=float)
+    cost_of = options["cost"].to_numpy()
+    merit_of = options["merit"].to_numpy(dtype=float)
+    rank_of = options["level_rank"].to_numpy()
+    score_of = options["score"].to_numpy(dtype=float)
+    expected_of = options["expected_cost"].to_numpy(dtype=float)
+    tier_of = np.char.add(np.char.add(programme_of.astype(str), " "), level_of.astype(str))
+    ids, names = candidates["id"].to_numpy(), candidates["name"].to_numpy()
     records = []
-    for c in candidates.index:
+    for position, c in enumerate(candidates.index):
         own = by_candidate.get(c, np.array([], dtype=int))
         won = [o for o in own if o in selected]
-        record = {"candidate_id": candidates.at[c, "id"], "name": candidates.at[c, "name"]}
+        record = {"candidate_id": ids[position], "name": names[position]}
         if won:
             parts = []
             for o in won:
-                row = options.loc[o]
-                kind = VERB[row["decision"]]
-                if row["from_option"] >= 0:
-                    origin = options.loc[int(row["from_option"])]
-                    kind = f"upgraded from {origin['programme']} {origin['level']} ({origin['year']}), {kind}"
-                chance = (
-                    "" if row["probability"] >= 1 else f", paid with chance {row['probability']:g}"
-                )
+                kind = VERB[decision_of[o]]
+                if origin_of[o] >= 0:
+                    a = int(origin_of[o])
+                    kind = f"upgraded from {programme_of[a]} {level_of[a]} ({year_of[a]}), {kind}"
+                chance = "" if chance_of[o] >= 1 else f", paid with chance {chance_of[o]:g}"
                 parts.append(
-                    f"{kind} {row['programme']} at {row['level']} in {row['year']} "
-                    f"({_fmt(row['cost'])}{chance})"
+                    f"{kind} {programme_of[o]} at {level_of[o]} in {year_of[o]} "
+                    f"({_fmt(cost_of[o])}{chance})"
                 )
-            matters = set(options.loc[won, "matter"])
+            matters = set(matter_of[won])
+            won_tiers = set(tier_of[won])
             aside = sorted(
                 {
-                    f"{options.at[o, 'programme']} {options.at[o, 'level']}"
+                    tier_of[o]
                     for o in own
                     if o not in selected
-                    and options.at[o, "matter"] in matters
-                    and options.at[o, "from_option"] < 0
-                    and f"{options.at[o, 'programme']} {options.at[o, 'level']}"
-                    not in {f"{options.at[w, 'programme']} {options.at[w, 'level']}" for w in won}
+                    and matter_of[o] in matters
+                    and origin_of[o] < 0
+                    and tier_of[o] not in won_tiers
                 }
             )
             reasons = excluded_for.get(c)
@@ -115,21 +128,21 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
                 )
             records.append({**record, "outcome": "ineligible", "detail": detail})
             continue
-        best = max(own, key=lambda o: (options.at[o, "merit"], -options.at[o, "level_rank"]))
-        row = options.loc[best]
-        cost = Decimal(str(row["expected_cost"]))
-        year = int(row["year"])
-        cheapest = min(own, key=lambda o: options.at[o, "expected_cost"])
-        cheapest_cost = Decimal(str(options.at[cheapest, "expected_cost"]))
-        cheapest_year = int(options.at[cheapest, "year"])
+        best = max(own, key=lambda o: (merit_of[o], -rank_of[o]))
+        row = {"programme": programme_of[best], "level": level_of[best], "score": score_of[best]}
+        cost = Decimal(str(expected_of[best]))
+        year = int(year_of[best])
+        cheapest = min(own, key=lambda o: expected_of[o])
+        cheapest_cost = Decimal(str(expected_of[cheapest]))
+        cheapest_year = int(year_of[cheapest])
         year_left = left.get(cheapest_year)
         if (year_left is not None and cheapest_cost > year_left + Decimal("0.0001")) or (
             total_left is not None and cheapest_cost > total_left + Decimal("0.0001")
         ):
             room = year_left if year_left is not None else total_left
             detail = (
-                f"its cheapest award ({row['programme'] if cheapest == best else options.at[cheapest, 'programme']}"
-                f" {options.at[cheapest, 'level']}, {cheapest_year}) costs {_fmt(cheapest_cost)}; "
+                f"its cheapest award ({programme_of[cheapest]}"
+                f" {level_of[cheapest]}, {cheapest_year}) costs {_fmt(cheapest_cost)}; "
                 f"only {_fmt(max(room, Decimal(0)))} is left"
             )
             floor = lowest_selected.get((row["programme"], year))
@@ -141,9 +154,8 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
         if risky:
             floor = lowest_selected.get((row["programme"], year))
             detail = (
-                f"its cheapest award ({options.at[cheapest, 'programme']} "
-                f"{options.at[cheapest, 'level']}, {cheapest_year}) fits the money expected, but "
-                + risky
+                f"its cheapest award ({programme_of[cheapest]} "
+                f"{level_of[cheapest]}, {cheapest_year}) fits the money expected, but " + risky
             )
             if floor is not None:
                 detail += f"; its score {row['score']:g} vs lowest selected {floor:g}"

@@ -266,12 +266,14 @@ def later_payments(policy: Policy, candidates: pd.DataFrame, options: pd.DataFra
             )
         )
         if payouts is not None:
-            owner = pd.Series(chains).groupby(first).apply(list).to_dict()
-            theirs = payouts[payouts["option"].isin(owner)]
-            for o, chain_list in owner.items():
-                rows = theirs[theirs["option"] == o]
-                for chain in chain_list:
-                    frames.append(rows.assign(option=chain, chance=1.0, part=0))
+            # Each chain inherits its first designation's payouts, certain: one merge.
+            owner = pd.DataFrame({"origin": first, "chain": chains})
+            inherited = payouts.merge(owner, left_on="option", right_on="origin")
+            frames.append(
+                inherited.drop(columns=["option", "origin"])
+                .rename(columns={"chain": "option"})
+                .assign(chance=1.0, part=0)[list(payouts.columns)]
+            )
     if not frames:
         return pd.DataFrame(columns=LATER_PAYMENT_COLUMNS)
     payments = pd.concat(frames, ignore_index=True)
