@@ -9,8 +9,16 @@ from decimal import Decimal
 import pandas as pd
 
 from .errors import InputError, Problem
-from .tables import read_raw_table, spreadsheet_row
-from .units import MONEY_UNITS, parse_level, parse_number, parse_share, split_header_unit
+from .tables import column_letter, read_raw_table, spreadsheet_rows
+from .units import (
+    MONEY_UNITS,
+    NotFiniteError,
+    parse_level,
+    parse_number,
+    parse_percent,
+    parse_share,
+    split_header_unit,
+)
 
 # Canonical column -> accepted headers (docs/design.md, "Candidates and applications").
 CANDIDATE_HEADERS: dict[str, tuple[str, ...]] = {
@@ -38,8 +46,18 @@ APPLICATION_HEADERS: dict[str, tuple[str, ...]] = {
 REQUIRED_CANDIDATE = ("id", "name", "kind", "district", "sector")
 MONEY_COLUMNS = ("revenue",)
 SHARE_COLUMNS = ("service_input_share", "service_revenue_share", "manufacturing_va_share")
-NUMBER_COLUMNS = ("score", "market_share_rank")
+YES_NO_COLUMNS = ("has_service_platform",)
 KIND_ALIASES = {"enterprise": "enterprise", "企业": "enterprise", "park": "park", "园区": "park"}
+# Words a yes/no cell may hold (compared lower-cased); an empty cell is no.
+YES_WORDS = frozenset({"yes", "y", "true", "1", "√", "✓", "✔", "是", "有"})
+NO_WORDS = frozenset({"no", "n", "false", "0", "×", "✗", "否", "无"})
+YES_NO_EXPECTED = "is not yes or no (是/否, Y/N, √/×, 1/0)"
+# Headers that announce a yes/no column a rule may name (是否高新, has_patent, …).
+YES_NO_PREFIXES = ("是否", "有无", "is_", "has_")
+# A median revenue above this many 万元 (100亿元) under a header without a unit is far more
+# likely 元 written under a 万元 header than a pool of giants: worth a warning.
+IMPLAUSIBLE_REVENUE = 1_000_000
+HEADER_HINTS = {";": "';'", "\t": "tabs", "|": "'|'"}
 
 
 @dataclass(frozen=True)
@@ -50,26 +68,78 @@ class Held:
     level: str
 
 
+def _column_letters(raw: pd.DataFrame) -> list[str]:
+    """The spreadsheet letter of each raw column (read_raw_table records them)."""
+    letters = raw.attrs.get("column_letters")
+    if letters and len(letters) == len(raw.columns):
+        return list(letters)
+    return [column_letter(i) for i in range(len(raw.columns))]
+
+
 def _canonical_columns(
-    frame: pd.DataFrame, headers: dict[str, tuple[str, ...]], source: str
-) -> tuple[pd.DataFrame, dict[str, str | None], list[Problem]]:
-    """Rename accepted headers to canonical names; return the units stated in headers."""
+    raw: pd.DataFrame, headers: dict[str, tuple[str, ...]], source: str
+) -> tuple[pd.DataFrame, dict[str, str | None], dict[str, str], list[Problem]]:
+    """Rename accepted headers to canonical names; return the units stated in headers, the
+    headers as written, and a problem for each canonical column two headers both name."""
     lookup = {
         alias.lower(): canonical for canonical, aliases in headers.items() for alias in aliases
     }
-    renames: dict[str, str] = {}
+    letters = _column_letters(raw)
+    first: dict[str, int] = {}
+    keep: list[int] = []
+    names: list[str] = []
     units: dict[str, str | None] = {}
+    written: dict[str, str] = {}
     problems: list[Problem] = []
-    for column in frame.columns:
+    for position, column in enumerate(str(c) for c in raw.columns):
         bare, unit = split_header_unit(column)
         canonical = lookup.get(bare.lower(), bare)
-        if canonical in renames.values():
-            problems.append(Problem(source, f"column '{column}'", f"repeats column '{canonical}'"))
+        if canonical in first:
+            # Keeping either column would drop the other's data without a word.
+            earlier = first[canonical]
+            problems.append(
+                Problem(
+                    source,
+                    "header",
+                    f"columns '{written[canonical]}' ({letters[earlier]}) and '{column}' "
+                    f"({letters[position]}) both mean '{canonical}': keep one of them",
+                )
+            )
             continue
-        renames[column] = canonical
+        first[canonical] = position
+        keep.append(position)
+        names.append(canonical)
         units[canonical] = unit
-    frame = frame[list(renames)].rename(columns=renames)
-    return frame, units, problems
+        written[canonical] = column
+    frame = raw.iloc[:, keep].copy()
+    frame.columns = names
+    return frame, units, written, problems
+
+
+def _header_problem(raw: pd.DataFrame, source: str) -> list[Problem]:
+    """When no row named the columns, which row was taken as the header, and from where."""
+    if raw.attrs.get("header_found", True):
+        return []
+    sheet = raw.attrs.get("sheet")
+    cells = raw.attrs.get("header_cells") or [str(c) for c in raw.columns]
+    shown = ", ".join(f"'{c}'" for c in cells[:8]) + (", …" if len(cells) > 8 else "")
+    where = f"row {raw.attrs.get('header_row', 1)}" + (f" of sheet '{sheet}'" if sheet else "")
+    message = (
+        f"no row of {'any sheet' if sheet else 'the file'} names two known columns, so {where} "
+        f"was taken as the header: {shown}"
+    )
+    if len(cells) == 1:
+        for mark, name in HEADER_HINTS.items():
+            if mark in cells[0]:
+                message += (
+                    f" (the cells are separated by {name}: save the file as comma-separated CSV)"
+                )
+                break
+    return [Problem(source, "header", message)]
+
+
+def _is_empty(value: object) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value))
 
 
 def _convert_column(
@@ -79,18 +149,19 @@ def _convert_column(
     source: str,
     problems: list[Problem],
     required: bool,
+    rows: list[str],
 ) -> None:
     values: list[object] = []
     for position, raw in enumerate(frame[column].tolist()):
-        if raw is None or (isinstance(raw, float) and pd.isna(raw)):
+        if _is_empty(raw):
             if required:
-                problems.append(Problem(source, spreadsheet_row(position), f"{column} is empty"))
+                problems.append(Problem(source, rows[position], f"{column} is empty"))
             values.append(float("nan"))
             continue
         try:
             values.append(parse(raw))
         except ValueError as error:
-            problems.append(Problem(source, spreadsheet_row(position), f"{column} {error}"))
+            problems.append(Problem(source, rows[position], f"{column} {error}"))
             values.append(float("nan"))
     frame[column] = values
 
@@ -107,16 +178,82 @@ def _money_parser(unit: str | None, column: str) -> Callable[[object], float]:
     return parse
 
 
+def parse_score(raw: object) -> float:
+    """An expert score: a finite number ≥ 0; raise ValueError."""
+    value = parse_number(raw)
+    if value < 0:
+        raise ValueError(f"'{raw}' is negative: expected a number ≥ 0")
+    return value
+
+
+def parse_yes_no(value: object) -> bool:
+    """Read a yes/no cell (是/否, Y/N, √/×, true/false, 1/0; empty is no); raise ValueError."""
+    if _is_empty(value):
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    word = str(value).strip().lower()
+    if word in YES_WORDS:
+        return True
+    if word in NO_WORDS:
+        return False
+    raise ValueError(f"'{value}' {YES_NO_EXPECTED}")
+
+
+def _looks_yes_no(column: str, series: pd.Series) -> bool:
+    """A column a rule may use as a condition: its header says so (是否…), or every filled cell
+    is a yes/no word and at least one is not a bare 1/0 (which stay numbers)."""
+    if column.lower().startswith(YES_NO_PREFIXES):
+        return True
+    filled = [v for v in series.tolist() if not _is_empty(v)]
+    words = [str(v).strip().lower() for v in filled if isinstance(v, str)]
+    if not words or len(words) != len(filled):
+        return False
+    return all(w in YES_WORDS | NO_WORDS for w in words) and any(w not in ("1", "0") for w in words)
+
+
+def _percent_warning(values: pd.Series, header: str, source: str) -> list[str]:
+    """A warning when every value under a (%) header is a fraction-like number ≤ 1."""
+    numbers = values.dropna()
+    if numbers.empty or (numbers * 100).max() > 1 or (numbers == 0).all():
+        return []
+    bare = split_header_unit(header)[0]
+    unit = header[header.find(bare) + len(bare) :].strip()  # "（%）" or "(%)", as written
+    return [
+        f"{source}: every value under '{header}' is at most 1, read as percents "
+        f"(0.25 means 0.25%); if they are fractions, remove '{unit}' from the header"
+    ]
+
+
+def _revenue_warning(frame: pd.DataFrame, header: str, source: str) -> list[str]:
+    """A warning when revenues under a header without a unit look like 元 read as 万元."""
+    median = frame["revenue"].dropna().median()
+    if pd.isna(median) or median < IMPLAUSIBLE_REVENUE:
+        return []
+    return [
+        f"{source}: revenue has no unit in its header, so it was read as 万元, but half the "
+        f"candidates then have at least {median:,.0f}万元 ({median / 10000:,.0f}亿元); if the "
+        f"amounts are in 元, state the unit in the header: '{header}（元）' "
+        "(e.g. 营业收入（元）)"
+    ]
+
+
 def parse_candidates(raw: pd.DataFrame, source: str, needs_score: bool = False) -> pd.DataFrame:
     """Turn a raw candidate frame into the canonical table, or raise InputError with every problem.
 
     The result has a 0..n-1 index in file order (the tie-break order), canonical column names,
-    revenue in 万元, shares as fractions, ``kind`` as enterprise/park, and a ``row`` column
-    naming each candidate's spreadsheet row for messages.
+    revenue in 万元, shares as fractions, ``kind`` as enterprise/park, yes/no columns as
+    booleans, and a ``row`` column naming each candidate's spreadsheet row for messages.
+    ``attrs["warnings"]`` lists, as sentences naming the file, each defensible reading taken
+    (those of ``read_raw_table`` first, then revenues that look like 元, fractions under a
+    (%) header); callers print them.
     """
-    frame, units, problems = _canonical_columns(
-        raw.reset_index(drop=True), CANDIDATE_HEADERS, source
-    )
+    rows = spreadsheet_rows(raw)
+    warnings = list(raw.attrs.get("warnings", []))
+    frame, units, written, problems = _canonical_columns(raw, CANDIDATE_HEADERS, source)
+    frame = frame.reset_index(drop=True)
     for column in REQUIRED_CANDIDATE:
         if column not in frame.columns:
             accepted = " / ".join(CANDIDATE_HEADERS[column])
@@ -131,23 +268,24 @@ def parse_candidates(raw: pd.DataFrame, source: str, needs_score: bool = False) 
             )
         )
     if problems:
-        raise InputError(problems)
+        missing = any(p.message.startswith("missing column") for p in problems)
+        raise InputError((_header_problem(raw, source) if missing else []) + problems)
     if frame.empty:
         raise InputError([Problem(source, "", "has a header but no candidates")])
 
     for column in REQUIRED_CANDIDATE:
         for position, value in enumerate(frame[column].tolist()):
-            if value is None or (isinstance(value, float) and pd.isna(value)):
-                problems.append(Problem(source, spreadsheet_row(position), f"{column} is empty"))
-    frame["id"] = frame["id"].astype(str)
+            if _is_empty(value):
+                problems.append(Problem(source, rows[position], f"{column} is empty"))
+    frame["id"] = [_cell_text(v) for v in frame["id"]]
     duplicated = frame["id"].duplicated(keep="first")
     for position in frame.index[duplicated]:
         first = frame.index[(frame["id"] == frame.at[position, "id"]) & ~duplicated][0]
         problems.append(
             Problem(
                 source,
-                spreadsheet_row(position),
-                f"id '{frame.at[position, 'id']}' repeats {spreadsheet_row(first)}",
+                rows[position],
+                f"id '{frame.at[position, 'id']}' repeats {rows[first]}",
             )
         )
     kinds: list[str | None] = []
@@ -157,61 +295,96 @@ def parse_candidates(raw: pd.DataFrame, source: str, needs_score: bool = False) 
             problems.append(
                 Problem(
                     source,
-                    spreadsheet_row(position),
+                    rows[position],
                     f"kind '{value}' is not enterprise/park (企业/园区)",
                 )
             )
         kinds.append(kind)
     frame["kind"] = kinds
 
+    def convert(column: str, parse: Callable[[object], object], required: bool = False) -> None:
+        _convert_column(frame, column, parse, source, problems, required, rows)
+
     for column in MONEY_COLUMNS:
         if column in frame.columns:
-            _convert_column(
-                frame, column, _money_parser(units[column], column), source, problems, False
-            )
+            convert(column, _money_parser(units[column], column))
+    if "revenue" in frame.columns and units["revenue"] is None:
+        warnings += _revenue_warning(frame, written["revenue"], source)
     for column in SHARE_COLUMNS:
         if column in frame.columns:
-            _convert_column(frame, column, parse_share, source, problems, False)
-    for column in NUMBER_COLUMNS:
+            percent = units[column] in ("%", "％")
+            # A header stating (%) says what 25 means: 25%, not a share of 25.
+            convert(column, parse_percent if percent else parse_share)
+            if percent:
+                warnings += _percent_warning(frame[column], written[column], source)
+    if "score" in frame.columns:
+        convert("score", parse_score, needs_score)
+    if "market_share_rank" in frame.columns:
+        convert("market_share_rank", parse_number)
+    for column in YES_NO_COLUMNS:
         if column in frame.columns:
-            _convert_column(
-                frame, column, parse_number, source, problems, column == "score" and needs_score
-            )
+            convert(column, parse_yes_no)
+            frame[column] = frame[column].map(lambda v: v is True)
     for column in frame.columns:
         if column in CANDIDATE_HEADERS:
             continue
         # Extra columns a rule may name: numbers become numbers, units and percents applied.
         unit = units.get(column)
         if unit in MONEY_UNITS:
-            _convert_column(frame, column, _money_parser(unit, column), source, problems, False)
+            convert(column, _money_parser(unit, column))
         elif unit in ("%", "％"):
-            _convert_column(frame, column, lambda v: parse_number(v) / 100, source, problems, False)
+            convert(column, lambda v: parse_percent(v, bounded=False))
+        elif _looks_yes_no(column, frame[column]):
+            convert(column, parse_yes_no)
+            frame[column] = frame[column].map(lambda v: v is True)
         else:
-            frame[column] = _numbers_where_possible(frame[column])
+            frame[column] = _numbers_where_possible(frame, column, source, problems, rows)
     if "held" in frame.columns:
         for position, value in enumerate(frame["held"].tolist()):
             try:
                 parse_held(value)
             except ValueError as error:
-                problems.append(Problem(source, spreadsheet_row(position), f"held {error}"))
+                problems.append(Problem(source, rows[position], f"held {error}"))
     if problems:
         raise InputError(problems)
-    frame["row"] = [spreadsheet_row(i) for i in range(len(frame))]
+    frame["row"] = rows
     frame.attrs["source"] = source
+    frame.attrs["warnings"] = warnings
     return frame
 
 
-def _numbers_where_possible(series: pd.Series) -> pd.Series:
-    """A column all of whose filled cells are numbers becomes numeric; otherwise it stays text."""
+def _cell_text(value: object) -> str:
+    """An id as text: 1001 read from a workbook as a number is '1001', not '1001.0'."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _numbers_where_possible(
+    frame: pd.DataFrame, column: str, source: str, problems: list[Problem], rows: list[str]
+) -> pd.Series:
+    """A column all of whose filled cells are numbers becomes numeric; otherwise it stays text.
+
+    A column of numbers with "inf" or "nan" among them is a column of numbers with bad
+    cells: each is a problem, never a reason to keep the column as text.
+    """
+    series = frame[column]
     values: list[float] = []
-    for value in series.tolist():
-        if value is None or (isinstance(value, float) and pd.isna(value)):
+    bad: list[Problem] = []
+    for position, value in enumerate(series.tolist()):
+        if _is_empty(value):
             values.append(float("nan"))
             continue
         try:
             values.append(parse_number(value))
+        except NotFiniteError as error:
+            bad.append(Problem(source, rows[position], f"{column} {error}"))
+            values.append(float("nan"))
         except ValueError:
             return series
+    if bad and all(pd.isna(v) for v in values):
+        return series  # no finite number at all: a text column, not a numeric one
+    problems.extend(bad)
     return pd.Series(values, index=series.index, dtype=float)
 
 
@@ -232,24 +405,34 @@ def parse_held(value: object) -> list[Held]:
 
 
 def parse_applications(raw: pd.DataFrame, source: str) -> pd.DataFrame:
-    """Turn a raw applications frame into canonical columns, or raise InputError with every problem."""
-    frame, _, problems = _canonical_columns(raw.reset_index(drop=True), APPLICATION_HEADERS, source)
+    """Turn a raw applications frame into canonical columns, or raise InputError with every problem.
+
+    ``attrs["warnings"]`` carries ``read_raw_table``'s warnings (which sheet was read, …).
+    """
+    rows = spreadsheet_rows(raw)
+    frame, _, _, problems = _canonical_columns(raw, APPLICATION_HEADERS, source)
+    frame = frame.reset_index(drop=True)
     for column in ("candidate_id", "programme", "level", "score"):
         if column not in frame.columns:
             accepted = " / ".join(APPLICATION_HEADERS[column])
             problems.append(Problem(source, "header", f"missing column '{column}' ({accepted})"))
     if problems:
-        raise InputError(problems)
-    frame["candidate_id"] = frame["candidate_id"].astype(str)
+        missing = any(p.message.startswith("missing column") for p in problems)
+        raise InputError((_header_problem(raw, source) if missing else []) + problems)
+    for column in ("candidate_id", "programme"):
+        for position, value in enumerate(frame[column].tolist()):
+            if _is_empty(value):
+                problems.append(Problem(source, rows[position], f"{column} is empty"))
+    frame["candidate_id"] = [_cell_text(v) for v in frame["candidate_id"]]
     levels: list[str | None] = []
     for position, value in enumerate(frame["level"].tolist()):
         try:
             levels.append(parse_level(value).value)
         except (ValueError, AttributeError) as error:
-            problems.append(Problem(source, spreadsheet_row(position), f"level {error}"))
+            problems.append(Problem(source, rows[position], f"level {error}"))
             levels.append(None)
     frame["level"] = levels
-    _convert_column(frame, "score", parse_number, source, problems, True)
+    _convert_column(frame, "score", parse_score, source, problems, True, rows)
     if "year" in frame.columns:
 
         def parse_year(value: object) -> float:
@@ -258,27 +441,26 @@ def parse_applications(raw: pd.DataFrame, source: str) -> pd.DataFrame:
                 raise ValueError(f"'{value}' is not a year")
             return number
 
-        _convert_column(frame, "year", parse_year, source, problems, False)
+        _convert_column(frame, "year", parse_year, source, problems, False, rows)
     keys = ["candidate_id", "programme", "level"] + (["year"] if "year" in frame.columns else [])
     duplicated = frame.duplicated(subset=keys, keep="first")
     for position in frame.index[duplicated]:
-        problems.append(
-            Problem(source, spreadsheet_row(position), "repeats an earlier application")
-        )
+        problems.append(Problem(source, rows[position], "repeats an earlier application"))
     if problems:
         raise InputError(problems)
-    frame["row"] = [spreadsheet_row(i) for i in range(len(frame))]
+    frame["row"] = rows
     frame.attrs["source"] = source
+    frame.attrs["warnings"] = list(raw.attrs.get("warnings", []))
     return frame
 
 
 def load_candidates(path: str, needs_score: bool = False) -> pd.DataFrame:
-    """Read and check a candidate file (CSV or XLSX)."""
+    """Read and check a candidate file (CSV or XLSX); its warnings are in ``attrs["warnings"]``."""
     raw = read_raw_table(path)
     return parse_candidates(raw, raw.attrs["source"], needs_score=needs_score)
 
 
 def load_applications(path: str) -> pd.DataFrame:
-    """Read and check an applications file (CSV or XLSX)."""
+    """Read and check an applications file (CSV or XLSX); warnings in ``attrs["warnings"]``."""
     raw = read_raw_table(path)
     return parse_applications(raw, raw.attrs["source"])

@@ -63,21 +63,40 @@ MONEY_UNITS: dict[str, Decimal] = {
 }
 
 
+class NotFiniteError(ValueError):
+    """A cell that reads as a number but is not a finite one ("inf", "nan", "1e400")."""
+
+
 def parse_number(text: object) -> float:
-    """Read a number from a cell: ints, floats, "1,234.5", "1 234"; raise ValueError."""
+    """Read a finite number from a cell: ints, floats, "1,234.5", "1 234"; raise ValueError.
+
+    "inf", "nan" and overflowing numbers raise NotFiniteError: a score of inf or a revenue
+    of NaN would otherwise reach the model and move money without a word.
+    """
     if isinstance(text, bool):
         raise ValueError(f"'{text}' is not a number")
     if isinstance(text, int | float):
         if isinstance(text, float) and math.isnan(text):
             raise ValueError("is empty")
-        return float(text)
-    cleaned = str(text).strip().replace(",", "").replace("，", "").replace(" ", "")
-    if not cleaned:
-        raise ValueError("is empty")
-    try:
-        return float(cleaned)
-    except ValueError:
-        raise ValueError(f"'{text}' is not a number") from None
+        value = float(text)
+    else:
+        cleaned = str(text).strip().replace(",", "").replace("，", "").replace(" ", "")
+        if not cleaned:
+            raise ValueError("is empty")
+        try:
+            value = float(cleaned)
+        except ValueError:
+            raise ValueError(f"'{text}' is not a number") from None
+    if not math.isfinite(value):
+        raise NotFiniteError(f"'{text}' is not a finite number")
+    return value
+
+
+def _percent_text(text: object) -> str | None:
+    """The number in "20%" or "20％", or None when the cell has no percent sign."""
+    if isinstance(text, str) and text.strip().endswith(("%", "％")):
+        return text.strip()[:-1]
+    return None
 
 
 def parse_share(text: object) -> float:
@@ -86,14 +105,27 @@ def parse_share(text: object) -> float:
     A bare number above 1 is refused rather than guessed to be a percent: 30 could mean
     30% or a typo, and silently wrong shares would move money.
     """
-    raw = str(text).strip() if not isinstance(text, int | float) else text
-    if isinstance(raw, str) and raw.endswith(("%", "％")):
-        value = parse_number(raw[:-1]) / 100
-    else:
-        value = parse_number(raw)
+    number = _percent_text(text)
+    try:
+        value = parse_number(text) if number is None else parse_number(number) / 100
+    except NotFiniteError:
+        raise NotFiniteError(f"'{text}' is not a finite number") from None
     if not 0 <= value <= 1:
         raise ValueError(f"'{text}' is not a share between 0 and 1 (write percents as '20%')")
     return value
+
+
+def parse_percent(text: object, bounded: bool = True) -> float:
+    """Read a cell under a header stating (%) as a fraction: 25 and "25%" are 0.25; raise
+    ValueError, and outside 0-100 when ``bounded`` (a share; a growth rate is not)."""
+    number = _percent_text(text)
+    try:
+        value = parse_number(text if number is None else number)
+    except NotFiniteError:
+        raise NotFiniteError(f"'{text}' is not a finite number") from None
+    if bounded and not 0 <= value <= 100:
+        raise ValueError(f"'{text}' is not a percent between 0 and 100")
+    return value / 100
 
 
 def parse_money(text: object) -> Decimal:
