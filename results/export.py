@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+from pandas.api.types import is_datetime64_any_dtype, is_numeric_dtype
 
 from .store import write_atomic
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 PLAN_HEADERS_ZH = {
     "candidate_id": "编号",
@@ -45,6 +51,48 @@ OUTCOME_ZH = {
     "not_needed": "无需入选",
 }
 LEVEL_ZH = {"national": "国家级", "provincial": "省级", "municipal": "市级", "district": "区县级"}
+# Text a spreadsheet reads as a formula when it begins a cell (OWASP, "CSV injection"); a tab
+# or carriage return first can hide such a start from the eye.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Text that is only a number ("-5", "+3.2e4") computes nothing and is left as it is.
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _runs_as_formula(value: object) -> bool:
+    """Whether a text cell would be taken for a formula by a spreadsheet."""
+    return (
+        isinstance(value, str)
+        and value.startswith(FORMULA_STARTS)
+        and not _PLAIN_NUMBER.fullmatch(value)
+    )
+
+
+def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells a spreadsheet would run, prefixed with ' (so they show as the text they
+    are); numbers and other text unchanged. For CSV, which has no other way to say "text"."""
+    frame = frame.copy()
+    for column in frame.columns:
+        # Text columns are object or (pandas 3) str; numbers, flags and dates hold no text.
+        if not (is_numeric_dtype(frame[column]) or is_datetime64_any_dtype(frame[column])):
+            frame[column] = frame[column].map(lambda v: f"'{v}" if _runs_as_formula(v) else v)
+    return frame
+
+
+def _formulas_as_text(book: Workbook) -> None:
+    """Make every text cell of an openpyxl workbook that looks like a formula a text cell.
+
+    openpyxl stores any string beginning with "=" as a formula; the plan's names and ids
+    come from the user's tables and must never run. quotePrefix keeps them text when a
+    person edits the cell in Excel too.
+    """
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f" or (
+                    cell.data_type == "s" and _runs_as_formula(cell.value)
+                ):
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
 
 
 def _numeric(frame: pd.DataFrame) -> pd.DataFrame:
@@ -57,8 +105,10 @@ def _numeric(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_plan_csv(plan: pd.DataFrame, path: Path) -> Path:
-    """The plan as UTF-8 CSV with the canonical (English) column names."""
-    return write_atomic(path, lambda p: _numeric(plan).to_csv(p, index=False, encoding="utf-8"))
+    """The plan (or any table) as UTF-8 CSV with the canonical (English) column names; text
+    that a spreadsheet would run as a formula is escaped with a leading '."""
+    table = escape_formulas(_numeric(plan))
+    return write_atomic(path, lambda p: table.to_csv(p, index=False, encoding="utf-8"))
 
 
 def write_plan_xlsx(
@@ -71,7 +121,7 @@ def write_plan_xlsx(
     """An Excel workbook for the bureau's own files: 分配方案, 候选说明, 汇总 and, given
     ``money`` (year, budget, expected, p95, overrun, after_horizon), 支出与风险: each year's
     expected and 95th-percentile spend, its chance of overrun, and the commitments that fall
-    after the horizon (Chinese headers)."""
+    after the horizon (Chinese headers). Text cells are text, never formulas."""
     sheet = _numeric(plan)
     sheet["level"] = sheet["level"].map(LEVEL_ZH)
     sheet["nomination"] = sheet["nomination"].map({True: "是", False: "否"})
@@ -95,5 +145,6 @@ def write_plan_xlsx(
                 table.rename(columns=MONEY_HEADERS_ZH).to_excel(
                     writer, sheet_name="支出与风险", index=False
                 )
+            _formulas_as_text(writer.book)
 
     return write_atomic(path, write)
