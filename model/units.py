@@ -83,6 +83,8 @@ def parse_number(text: object) -> float:
         cleaned = str(text).strip().replace(",", "").replace("，", "").replace(" ", "")
         if not cleaned:
             raise ValueError("is empty")
+        if cleaned.lstrip("+-") == "∞":  # what some sheets show for an overflowed number
+            raise NotFiniteError(f"'{text}' is not a finite number")
         try:
             value = float(cleaned)
         except ValueError:

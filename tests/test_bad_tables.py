@@ -53,7 +53,7 @@ def problems(load, path: str, **kwargs: object) -> list[str]:
 # Numbers that are not finite, or not plausible -------------------------------------------
 
 
-@pytest.mark.parametrize("text", ["inf", "-inf", "nan", "NaN", "Infinity", "1e400"])
+@pytest.mark.parametrize("text", ["inf", "-inf", "nan", "NaN", "Infinity", "1e400", "∞"])
 def test_a_score_that_is_not_finite_is_refused(tmp_path, text):
     path = csv_file(
         tmp_path / "candidates.csv", [HEADER, GOOD, f"B,乙,企业,南湖区,纺织,3000,{text}"]

@@ -7,7 +7,13 @@ import pytest
 
 from liangye.model.candidates import load_applications, load_candidates
 from liangye.model.errors import InputError
-from liangye.model.units import parse_level, parse_share
+from liangye.model.units import (
+    NotFiniteError,
+    parse_level,
+    parse_number,
+    parse_percent,
+    parse_share,
+)
 
 HEADER_ZH = "编号,企业名称,类型,所在县区,所属行业,营业收入（亿元）,服务投入占比,服务收入占比,评分"
 ROWS_ZH = [
@@ -117,3 +123,19 @@ def test_units():
     assert parse_level("国家级") == parse_level("national")
     with pytest.raises(ValueError):
         parse_level("galactic")
+
+
+def test_numbers_that_are_not_finite_are_refused_by_the_unit_parsers():
+    for text in ("inf", "-Infinity", "nan", "1e400", "∞"):
+        with pytest.raises(NotFiniteError, match="is not a finite number"):
+            parse_number(text)
+    with pytest.raises(NotFiniteError, match="'nan%' is not a finite number"):
+        parse_share("nan%")
+    assert parse_number("1,234.5") == 1234.5
+
+
+def test_percents_under_a_percent_header():
+    assert parse_percent("25") == 0.25 and parse_percent("25%") == 0.25 and parse_percent(7) == 0.07
+    with pytest.raises(ValueError, match="not a percent between 0 and 100"):
+        parse_percent("130")
+    assert parse_percent("-12.5", bounded=False) == -0.125
