@@ -237,7 +237,7 @@ def allocate_command(
     from liangye.model.options import build_problem
 
     from .loader import load_policy_reference, load_scenario
-    from .runner import save_allocation, scenario_problem
+    from .runner import report_readings, save_allocation, scenario_problem
 
     _setup_logging(verbose)
     chances = parse_chances(chance or [])
@@ -297,6 +297,7 @@ def allocate_command(
         year_list = parse_years(years) if years else loaded_policy.year_range
         apps = load_applications(str(applications)) if applications else None
         table = load_candidates(str(candidates), needs_score=apps is None)
+        report_readings(table, apps)
         settings = allocation_settings(
             objective=objective,
             time_limit=time_limit,
@@ -526,18 +527,23 @@ def validate(
         list[Path], typer.Argument(help="policy, scenario, candidate or application files")
     ],
 ) -> None:
-    """Check input files and report every problem at once."""
+    """Check input files and report every problem at once (a scenario is followed to its
+    policy and candidate files); readings taken are printed as warnings."""
     from .display import show_problems
-    from .validate import validate_file
+    from .validate import check_file
 
     failed = 0
     for path in files:
-        kind, problems = validate_file(path)
-        if problems:
+        checked = check_file(path)
+        if checked.problems:
             failed += 1
-            show_problems(console, InputError(problems), f"{path}: {kind} with problems")
+            show_problems(
+                console, InputError(checked.problems), f"{path}: {checked.kind} with problems"
+            )
         else:
-            console.print(f"[green]✓[/] {path}: {kind}, no problems", highlight=False)
+            console.print(f"[green]✓[/] {path}: {checked.kind}, no problems", highlight=False)
+        for sentence in checked.warnings:
+            console.print(f"  [yellow]warning:[/] {sentence}", highlight=False)
     if failed:
         raise typer.Exit(EXIT_INPUT)
 
@@ -576,3 +582,7 @@ def main() -> None:
 
 
 app.add_typer(policy_app, name="policy")
+
+from .sweep_commands import register as _register_sweeps  # noqa: E402 - after the app exists
+
+_register_sweeps(app)

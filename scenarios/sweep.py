@@ -1,0 +1,394 @@
+"""A sweep's design (levers × uncertainty samples × replications), its model, and running it."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import logging
+import math
+import time
+import traceback
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from liangye.model.errors import InputError, Problem
+from liangye.model.policy import read_toml
+
+from .loader import PACKAGE_DIR, apply_overrides, scenario_from_dict
+from .sweep_schema import BUDGET_SCALE, Discrete, Factor, Normal, Range, Sweep, column_name
+
+log = logging.getLogger(__name__)
+
+# A model: parameters (key → value) and a seed in, named outcomes out (None: undefined).
+Model = Callable[[Mapping[str, object], int], Mapping[str, float | None]]
+
+SWEEP_DIR = PACKAGE_DIR / "sweeps"
+_EDGE = 1e-12  # unit samples are kept inside (0, 1) so that a normal's quantile stays finite
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of the design: where it stands, its parameters and its seed."""
+
+    run_id: str
+    position: int
+    point: int
+    replication: int
+    seed: int
+    levers: dict[str, object]
+    uncertainties: dict[str, object]
+
+    @property
+    def parameters(self) -> dict[str, object]:
+        return {**self.levers, **self.uncertainties}
+
+
+@dataclass
+class Design:
+    """Every run of a sweep in a fixed order, with the unit samples it came from."""
+
+    runs: list[RunSpec]
+    lever_settings: int
+    points: int
+    unit_samples: np.ndarray | None = None  # the sampler's points in [0, 1)^d, for analysis
+    sampled: list[str] = field(default_factory=list)  # the keys of the sampled dimensions
+
+
+# --- finding and checking a sweep file ----------------------------------------------
+
+
+def resolve_sweep(reference: str | Path) -> Path:
+    """A sweep given as a path or a bundled name (``tier-budget``) as a path."""
+    path = Path(reference)
+    for candidate in (path, SWEEP_DIR / path, SWEEP_DIR / f"{path}.toml"):
+        if candidate.is_file():
+            return candidate
+    bundled = ", ".join(p.stem for p in sorted(SWEEP_DIR.glob("*.toml"))) or "none"
+    raise InputError(
+        [Problem(str(reference), "", f"is neither a file nor a bundled sweep (bundled: {bundled})")]
+    )
+
+
+def scenario_path(sweep: Sweep, sweep_file: Path) -> Path:
+    """The base scenario: a path relative to the sweep file, or a bundled scenario name."""
+    for candidate in (
+        sweep_file.parent / sweep.scenario,
+        Path(sweep.scenario),
+        PACKAGE_DIR / sweep.scenario,
+        PACKAGE_DIR / f"{sweep.scenario}.toml",
+        PACKAGE_DIR / "examples" / f"{sweep.scenario}.toml",
+    ):
+        if candidate.is_file():
+            return candidate
+    raise InputError(
+        [Problem(sweep_file.name, "scenario", f"{sweep.scenario!r} is no scenario file or name")]
+    )
+
+
+def toml_value(value: object) -> str:
+    """``value`` as a TOML literal for a ``key=value`` override."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        inner = ", ".join(f"{json.dumps(str(k))} = {toml_value(v)}" for k, v in value.items())
+        return "{ " + inner + " }"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} as a TOML value")
+
+
+def overrides_for(parameters: Mapping[str, object], base: dict[str, Any]) -> list[str]:
+    """``key=value`` overrides for one run; ``budget_scale`` multiplies every budget of the
+    base scenario data ``base``."""
+    items = []
+    for key, value in parameters.items():
+        if key == BUDGET_SCALE:
+            budget = base.get("budget", {})
+            scale = float(value)  # type: ignore[arg-type]
+            for year, amount in budget.get("per_year", {}).items():
+                items.append(f"budget.per_year.{year}={toml_value(float(amount) * scale)}")
+            if budget.get("total") is not None:
+                items.append(f"budget.total={toml_value(float(budget['total']) * scale)}")
+        else:
+            items.append(f"{key}={toml_value(value)}")
+    return items
+
+
+def check_keys(sweep: Sweep, sweep_file: Path) -> None:
+    """Load the base scenario with each lever and uncertainty set to each value it can take
+    (every listed value, the ends of ranges); raise InputError naming the sweep file and every
+    key the scenario does not have or value it refuses."""
+    path = scenario_path(sweep, sweep_file)
+    data = read_toml(path)
+    problems: list[Problem] = []
+    try:
+        base = apply_overrides(data, sweep.set)
+        scenario_from_dict(base, path.name)
+    except InputError as error:
+        raise InputError(
+            [Problem(sweep_file.name, "set", f"{p.where}: {p.message}") for p in error.problems]
+        ) from None
+    for group, factors in (("levers", sweep.levers), ("uncertainties", sweep.uncertainties)):
+        for key, factor in factors.items():
+            if key == BUDGET_SCALE and not base.get("budget", {}).get("per_year"):
+                problems.append(
+                    Problem(sweep_file.name, f"{group}.{key}", "the scenario sets no budget")
+                )
+                continue
+            for value in extremes(factor):
+                try:
+                    scenario_from_dict(apply_overrides(base, overrides_for({key: value}, base)), "")
+                except InputError as error:
+                    reasons = "; ".join(f"{p.where} {p.message}".strip() for p in error.problems)
+                    unknown = "not a known key" in reasons or "is a value, not a table" in reasons
+                    message = (
+                        f"is not a key of the scenario {path.name} ({reasons})"
+                        if unknown
+                        else f"value {value!r} is refused by the scenario: {reasons}"
+                    )
+                    problems.append(Problem(sweep_file.name, f"{group}.{key}", message))
+                    break
+    if problems:
+        raise InputError(problems)
+
+
+# The groups of outcomes one simulated replication reports (agents.outcomes.compare_worlds).
+OUTCOME_GROUPS = ("servitization", "designations", "spend", "overrun", "additionality", "districts")
+
+
+def check_outcomes(sweep: Sweep, sweep_file: Path) -> None:
+    """Raise InputError naming every outcome outside the simulation's groups of outcomes."""
+    problems = [
+        Problem(
+            sweep_file.name,
+            f"outcomes[{i}]",
+            f"{key!r} is no simulation outcome (they start with {', '.join(OUTCOME_GROUPS)})",
+        )
+        for i, key in enumerate(sweep.outcomes)
+        if key.split(".")[0] not in OUTCOME_GROUPS
+    ]
+    if problems:
+        raise InputError(problems)
+
+
+def extremes(factor: Factor) -> list[object]:
+    """The values worth checking: every listed value, or the ends of a range."""
+    if isinstance(factor, Discrete):
+        return list(factor.values)
+    if isinstance(factor, Range):
+        return [_rounded(factor, factor.low), _rounded(factor, factor.high)]
+    return [factor.mean]
+
+
+# --- the design ------------------------------------------------------------------------
+
+
+def _rounded(factor: Range, value: float) -> float | int:
+    return round(value) if factor.integer else value
+
+
+def grid_values(factor: Factor) -> list[object]:
+    """The values a grid crosses: the listed ones, or ``points`` evenly spaced (log-spaced
+    for a log-uniform range), ends included."""
+    if isinstance(factor, Discrete):
+        return list(factor.values)
+    assert isinstance(factor, Range) and factor.points is not None
+    if factor.dist == "loguniform":
+        raw = np.geomspace(factor.low, factor.high, factor.points)
+    else:
+        raw = np.linspace(factor.low, factor.high, factor.points)
+    return [_rounded(factor, float(x)) for x in raw]
+
+
+def from_unit(factor: Factor, u: float) -> object:
+    """The factor's value at quantile ``u`` of its law (a listed value by equal shares)."""
+    u = min(max(float(u), _EDGE), 1 - _EDGE)
+    if isinstance(factor, Discrete):
+        return factor.values[min(int(u * len(factor.values)), len(factor.values) - 1)]
+    if isinstance(factor, Range):
+        if factor.dist == "loguniform":
+            value = math.exp(math.log(factor.low) + u * math.log(factor.high / factor.low))
+        else:
+            value = factor.low + u * (factor.high - factor.low)
+        return _rounded(factor, value)
+    assert isinstance(factor, Normal)
+    from scipy.stats import norm
+
+    value = float(norm.ppf(u, loc=factor.mean, scale=factor.sd))
+    low = -math.inf if factor.low is None else factor.low
+    high = math.inf if factor.high is None else factor.high
+    return min(max(value, low), high)
+
+
+def unit_samples(sweep: Sweep, dimensions: int) -> np.ndarray:
+    """The sampler's points in the unit cube: Latin hypercube (scipy.stats.qmc) or SALib's
+    Saltelli scheme for Sobol indices (N·(d+2) rows, N·(2d+2) with second order)."""
+    seed = sweep.root_seed if sweep.sampler.seed is None else sweep.sampler.seed
+    n = sweep.sampler.samples
+    assert n is not None
+    if sweep.sampler.kind == "lhs":
+        from scipy.stats import qmc
+
+        return qmc.LatinHypercube(d=dimensions, seed=np.random.default_rng(seed)).random(n)
+    from SALib.sample import sobol
+
+    problem = {
+        "num_vars": dimensions,
+        "names": [f"x{i}" for i in range(dimensions)],
+        "bounds": [[0.0, 1.0]] * dimensions,
+    }
+    return sobol.sample(
+        problem, n, calc_second_order=sweep.sampler.second_order, scramble=True, seed=seed
+    )
+
+
+def replication_seeds(root: int, replications: int) -> list[int]:
+    """One seed per replication from ``SeedSequence(root).spawn(replications)``; the same for
+    every lever setting and sample (common random numbers)."""
+    children = np.random.SeedSequence(root).spawn(replications)
+    return [int(child.generate_state(1, dtype=np.uint32)[0]) for child in children]
+
+
+def run_id(parameters: Mapping[str, object], seed: int) -> str:
+    """A run's id: a hash of its parameters and seed (the same run, the same id)."""
+    text = json.dumps({"parameters": parameters, "seed": seed}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def build_design(sweep: Sweep) -> Design:
+    """Every run in a fixed order: lever setting, then sample point, then replication.
+
+    ``cross``: the levers' grid × the uncertainties' samples (or grid), so every setting sees
+    the same worlds; ``joint``: levers sampled with the uncertainties. Runs with the same
+    parameters and seed (a grid listing a value twice) appear once."""
+    seeds = replication_seeds(sweep.root_seed, sweep.replications)
+    levers, uncertain = sweep.levers, sweep.uncertainties
+    units: np.ndarray | None = None
+    sampled: list[str] = []
+    if sweep.sampler.kind == "grid":
+        lever_rows = _grid(levers)
+        points = _grid(uncertain)
+        combos = [(lv, pt, j) for lv in lever_rows for j, pt in enumerate(points)]
+    elif sweep.sampler.combine == "cross":
+        lever_rows = _grid(levers)
+        sampled = list(uncertain)
+        units = unit_samples(sweep, len(sampled))
+        points = [
+            {k: from_unit(uncertain[k], u) for k, u in zip(sampled, row, strict=True)}
+            for row in units
+        ]
+        combos = [(lv, pt, j) for lv in lever_rows for j, pt in enumerate(points)]
+    else:
+        sampled = [*levers, *uncertain]
+        factors = {**levers, **uncertain}
+        units = unit_samples(sweep, len(sampled))
+        combos = []
+        for j, row in enumerate(units):
+            values = {k: from_unit(factors[k], u) for k, u in zip(sampled, row, strict=True)}
+            combos.append(({k: values[k] for k in levers}, {k: values[k] for k in uncertain}, j))
+        lever_rows = [{}]  # levers vary with the sample: one "setting" per point
+        points = [{}] * len(units)
+    runs: list[RunSpec] = []
+    seen: set[str] = set()
+    for lever_values, point_values, j in combos:
+        for k, seed in enumerate(seeds):
+            rid = run_id({**lever_values, **point_values}, seed)
+            if rid in seen:
+                continue
+            seen.add(rid)
+            runs.append(RunSpec(rid, len(runs), j, k, seed, lever_values, point_values))
+    return Design(runs, len(lever_rows), len(points), units, sampled)
+
+
+def _grid(factors: Mapping[str, Factor]) -> list[dict[str, object]]:
+    keys = list(factors)
+    return [
+        dict(zip(keys, values, strict=True))
+        for values in itertools.product(*(grid_values(factors[k]) for k in keys))
+    ]
+
+
+# --- the model and running batches -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScenarioModel:
+    """The scenario runner as a sweep model: the base scenario with the sweep's fixed
+    overrides and one run's parameters, one replication from ``seed`` (``simulate_scenario``),
+    its outcomes flattened as the simulation's summary names them
+    (``additionality.20.net_additional``)."""
+
+    scenario: Path
+    fixed: tuple[str, ...] = ()
+    quiet: bool = True  # the yearly rounds' warnings (a quota relaxed) are noise over a sweep
+
+    def __call__(self, parameters: Mapping[str, object], seed: int) -> dict[str, float | None]:
+        from liangye.agents.outcomes import summarise
+
+        if self.quiet:
+            logging.getLogger("liangye.agents").setLevel(logging.ERROR)
+
+        from .loader import load_scenario
+        from .simulate import simulate_scenario
+
+        base = apply_overrides(read_toml(self.scenario), list(self.fixed))
+        overrides = [*self.fixed, *overrides_for(parameters, base)]
+        scenario, folder = load_scenario(self.scenario, overrides)
+        run = simulate_scenario(scenario, folder, seed=seed, replications=1)
+        return {key: entry["mean"] for key, entry in summarise(run.outcomes).items()}
+
+
+def run_row(spec: RunSpec) -> dict[str, object]:
+    """A run's identity and parameters as store columns (outcomes and status not yet set)."""
+    return {
+        "run_id": spec.run_id,
+        "position": spec.position,
+        "point": spec.point,
+        "replication": spec.replication,
+        "seed": spec.seed,
+        **{column_name(k): v for k, v in spec.parameters.items()},
+    }
+
+
+def run_batch(model: Model, runs: list[RunSpec], outcomes: list[str]) -> list[dict[str, object]]:
+    """Run each run of a batch; a run that raises is returned as failed with its error, and
+    the others still run. Rows carry the store's columns."""
+    rows = []
+    for spec in runs:
+        started = time.perf_counter()
+        row = run_row(spec)
+        try:
+            result = model(spec.parameters, spec.seed)
+            row.update({column_name(k): _number(result.get(k)) for k in outcomes})
+            row.update(status="ok", error=None)
+        except Exception as error:  # a failed run is data: the sweep goes on
+            row.update(status="failed", error=f"{type(error).__name__}: {error}")
+            log.debug("run %s failed:\n%s", spec.run_id, traceback.format_exc())
+        row["seconds"] = time.perf_counter() - started
+        rows.append(row)
+    return rows
+
+
+def _number(value: object) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None if value is None else float(value)
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number
+
+
+def batches(runs: list[RunSpec], size: int) -> Iterable[list[RunSpec]]:
+    """Consecutive batches of at most ``size`` runs, in design order."""
+    for start in range(0, len(runs), size):
+        yield runs[start : start + size]

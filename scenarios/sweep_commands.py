@@ -1,0 +1,154 @@
+"""The ``liangye sweep`` and ``liangye query`` commands (heavy imports inside the commands)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from rich.progress import ProgressColumn, Task
+
+console = Console()
+errors = Console(stderr=True)
+
+EXIT_INPUT = 2
+
+
+def sweep(
+    file: Annotated[str, typer.Argument(help="a sweep file, or a bundled sweep's name")],
+    workers: Annotated[
+        int, typer.Option(min=1, help="worker processes: more than 1 starts a Dask LocalCluster")
+    ] = 1,
+    scheduler: Annotated[
+        str | None, typer.Option(help="a Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="complete a started sweep, skipping stored runs")
+    ] = False,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="run only the first N runs of the design")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="the sweep folder (default results/sweeps/<sweep-id>)")
+    ] = None,
+    pool: Annotated[
+        bool, typer.Option(help="with --workers N: a local process pool instead of Dask")
+    ] = False,
+    verbose: Annotated[bool, typer.Option(help="show each run's warnings")] = False,
+) -> None:
+    """Run a sweep: levers × uncertainties × replications, each finished batch stored at once.
+
+    An interrupted sweep loses no finished run: --resume completes it, skipping stored runs.
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from liangye.model.errors import InputError, Problem
+    from liangye.results.sweep_store import StoreError
+
+    from .sweep_executors import make_executor
+    from .sweep_run import prepare, run_sweep
+
+    prepared = prepare(Path(file), quiet=not verbose)
+    executor = None
+    try:
+        executor = make_executor(workers, scheduler, pool)
+        columns = (
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("[red]{task.fields[failed]} failed"),
+            _rate_column(),
+            TimeElapsedColumn(),
+            TextColumn("left"),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=errors) as bar:
+            task = bar.add_task(prepared.sweep.id, total=None, failed=0)
+
+            def started(todo: int, stored: int) -> None:
+                bar.update(task, total=todo)
+                if stored:
+                    errors.print(f"{stored} runs already stored: skipped", highlight=False)
+
+            def stored(rows: list[dict[str, object]]) -> None:
+                failed = sum(1 for r in rows if r.get("status") == "failed")
+                fields = bar.tasks[task].fields
+                bar.update(task, advance=len(rows), failed=fields["failed"] + failed)
+
+            report = run_sweep(prepared, executor, out, resume, limit, workers, started, stored)
+    except StoreError as error:
+        raise InputError([Problem(prepared.path.name, "--out", str(error))]) from None
+    finally:
+        if executor is not None:
+            executor.close()
+    console.print(
+        f"{report.ran} runs in {report.seconds:.1f}s on {report.executor} "
+        f"({report.rate:.2f} runs/s), {report.failed} failed; "
+        f"{report.stored_before + report.ran} of {report.design} stored in {report.folder}",
+        highlight=False,
+    )
+    if report.failed:
+        errors.print(
+            f"[yellow]{report.failed} runs failed:[/] their errors are in the store "
+            f"(liangye query {report.folder} \"select run_id, error from runs where status = 'failed'\")",
+            highlight=False,
+        )
+
+
+def query(
+    sweep_dir: Annotated[Path, typer.Argument(help="a sweep folder (results/sweeps/<sweep-id>)")],
+    sql: Annotated[str, typer.Argument(help="SQL over the view `runs` (one row per run)")],
+    csv: Annotated[bool, typer.Option("--csv", help="print CSV instead of a table")] = False,
+) -> None:
+    """Answer SQL with DuckDB over a sweep's finished runs (the view `runs`)."""
+    from rich.table import Table
+
+    from .sweep_query import run_query
+
+    frame = run_query(sweep_dir, sql)
+    if csv:
+        sys.stdout.write(frame.to_csv(index=False))
+        return
+    table = Table(title=f"{len(frame)} rows", title_justify="left")
+    for column in frame.columns:
+        table.add_column(str(column))
+    for row in frame.itertuples(index=False):
+        table.add_row(*(_cell(v) for v in row))
+    console.print(table)
+
+
+def _cell(value: object) -> str:
+    """A value as a table shows it: nothing for null (None, NaN)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
+
+
+def _rate_column() -> ProgressColumn:
+    """A rich progress column: runs per minute."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text("–/min" if not speed else f"{speed * 60:.1f}/min")
+
+    return RateColumn()
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``sweep`` and ``query`` to the ``liangye`` command line."""
+    app.command(name="sweep")(sweep)
+    app.command(name="query")(query)

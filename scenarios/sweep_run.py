@@ -1,0 +1,284 @@
+"""Running a sweep into its store: the manifest, the design, resuming, and each batch stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from liangye.model.errors import InputError, Problem
+from liangye.results.store import package_versions
+from liangye.results.sweep_store import (
+    RUN_COLUMNS,
+    STATUS_COLUMNS,
+    StoreError,
+    SweepStore,
+    read_manifest,
+    sweep_root,
+    value_type,
+)
+
+from .sweep import (
+    Design,
+    Model,
+    RunSpec,
+    ScenarioModel,
+    build_design,
+    check_keys,
+    check_outcomes,
+    run_row,
+    scenario_path,
+)
+from .sweep_executors import Executor, InProcessExecutor, Rows
+from .sweep_schema import Sweep, column_name, load_sweep
+
+log = logging.getLogger(__name__)
+
+OnStart = Callable[[int, int], None]  # (runs to do now, runs already stored)
+OnRows = Callable[[Rows], None]  # each finished batch, once stored
+
+
+@dataclass
+class SweepReport:
+    """What one invocation did: the folder, the design's size, what was already stored, what
+    ran now and how many of those failed, and the seconds it took."""
+
+    folder: Path
+    design: int
+    stored_before: int
+    ran: int
+    failed: int
+    seconds: float
+    executor: str
+
+    @property
+    def rate(self) -> float:
+        """Runs per second in this invocation."""
+        return self.ran / self.seconds if self.seconds > 0 else 0.0
+
+
+def fingerprint(sweep: Sweep, scenario_hash: str | None) -> str:
+    """A short hash of everything that decides the design and its numbers."""
+    text = json.dumps(
+        {
+            "sweep": sweep.model_dump(mode="json", exclude={"title", "description", "batch_size"}),
+            "scenario": scenario_hash,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+
+
+def store_schema(sweep: Sweep, design: Design) -> tuple[pa.Schema, list[dict[str, str]]]:
+    """The Parquet schema of every part, and the column → key map of the manifest."""
+    fields = [pa.field(name, kind) for name, kind in RUN_COLUMNS.items()]
+    columns = []
+    for kind, keys in (("lever", sweep.levers), ("uncertainty", sweep.uncertainties)):
+        for key in keys:
+            values = [(r.levers if kind == "lever" else r.uncertainties)[key] for r in design.runs]
+            fields.append(pa.field(column_name(key), value_type(values)))
+            columns.append({"column": column_name(key), "key": key, "kind": kind})
+    for key in sweep.outcomes:
+        fields.append(pa.field(column_name(key), pa.float64()))
+        columns.append({"column": column_name(key), "key": key, "kind": "outcome"})
+    fields += [pa.field(name, kind) for name, kind in STATUS_COLUMNS.items()]
+    return pa.schema(fields), columns
+
+
+def open_store(
+    folder: Path,
+    sweep: Sweep,
+    design: Design,
+    print_: str,
+    resume: bool,
+    extra: dict[str, object],
+) -> SweepStore:
+    """The store for this sweep in ``folder``: new (manifest and design written), or the same
+    sweep's when resuming. Refuses another sweep's folder, and a started one without
+    ``resume``."""
+    schema, columns = store_schema(sweep, design)
+    store = SweepStore(folder, schema)
+    existing = read_manifest(folder)
+    if existing:
+        if existing.get("fingerprint") != print_:
+            raise StoreError(
+                f"{folder} holds another sweep ({existing.get('sweep_id')}); choose another --out"
+            )
+        if not resume:
+            raise StoreError(
+                f"{folder} already holds this sweep ({len(store.stored_ids())} of "
+                f"{len(design.runs)} runs stored): add --resume to complete it"
+            )
+        return store
+    if folder.exists() and any(folder.iterdir()):
+        raise StoreError(f"{folder} is not empty and holds no sweep; choose another --out")
+    folder.mkdir(parents=True, exist_ok=True)
+    store.write_manifest(
+        {
+            "kind": "sweep",
+            "sweep_id": folder.name,
+            "fingerprint": print_,
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "versions": package_versions(),
+            "sweep": sweep.model_dump(mode="json"),
+            "sampler": sweep.sampler.model_dump(mode="json"),
+            "root_seed": sweep.root_seed,
+            "replications": sweep.replications,
+            "design": {
+                "runs": len(design.runs),
+                "lever_settings": design.lever_settings,
+                "points": design.points,
+                "sampled": design.sampled,
+            },
+            "columns": columns,
+            **extra,
+        }
+    )
+    store.write_design([{**_design_row(r)} for r in design.runs])
+    return store
+
+
+def _design_row(spec: RunSpec) -> dict[str, object]:
+    return run_row(spec)
+
+
+def execute(
+    store: SweepStore,
+    design: Design,
+    model: Model,
+    outcomes: list[str],
+    executor: Executor,
+    limit: int | None = None,
+    batch_size: int | None = None,
+    workers: int = 1,
+    on_start: OnStart | None = None,
+    on_rows: OnRows | None = None,
+) -> SweepReport:
+    """Run every run of the design not yet stored (only among the first ``limit`` when
+    given), batch by batch; each finished batch is stored at once. Returns what was done."""
+    started = time.perf_counter()
+    with store.locked():
+        stored = store.stored_ids()
+        chosen = design.runs if limit is None else design.runs[:limit]
+        pending = [r for r in chosen if r.run_id not in stored]
+        size = batch_size or max(1, min(16, math.ceil(len(pending) / (max(workers, 1) * 4))))
+        batches = [pending[i : i + size] for i in range(0, len(pending), size)]
+        if on_start:
+            on_start(len(pending), len(stored))
+        log.info(
+            "%d runs to do (%d stored) in %d batches on %s",
+            len(pending),
+            len(stored),
+            len(batches),
+            executor.name,
+        )
+        ran = failed = 0
+        try:
+            for rows in executor.run(model, batches, outcomes):
+                store.write_part(rows)
+                ran += len(rows)
+                failed += sum(1 for r in rows if r.get("status") == "failed")
+                if on_rows:
+                    on_rows(rows)
+        finally:
+            manifest = store.manifest()
+            done = store.stored_ids()
+            manifest.update(
+                updated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                stored=len(done),
+                complete=all(r.run_id in done for r in design.runs),
+            )
+            store.write_manifest(manifest)
+    return SweepReport(
+        store.folder,
+        len(design.runs),
+        len(stored),
+        ran,
+        failed,
+        time.perf_counter() - started,
+        executor.name,
+    )
+
+
+@dataclass
+class PreparedSweep:
+    """A sweep file read, checked and laid out, ready to run."""
+
+    path: Path
+    sweep: Sweep
+    design: Design
+    model: ScenarioModel
+    scenario_hash: str
+    fingerprint: str
+
+    @property
+    def sweep_id(self) -> str:
+        return f"{self.sweep.id}-{self.fingerprint}"
+
+
+def prepare(sweep_file: Path, quiet: bool = True) -> PreparedSweep:
+    """Read the sweep file, check every lever and uncertainty against its base scenario, and
+    build the design; raise InputError naming the file and every problem. ``quiet`` keeps
+    the simulation's per-round warnings out of the terminal."""
+    from .loader import load_scenario, scenario_hash
+    from .sweep import resolve_sweep
+
+    path = resolve_sweep(sweep_file)
+    sweep = load_sweep(path)
+    check_keys(sweep, path)
+    check_outcomes(sweep, path)
+    base_path = scenario_path(sweep, path)
+    scenario, _ = load_scenario(base_path, sweep.set)
+    digest = scenario_hash(scenario)
+    design = build_design(sweep)
+    if not design.runs:
+        raise InputError([Problem(path.name, "", "the design has no runs")])
+    model = ScenarioModel(base_path.resolve(), tuple(sweep.set), quiet)
+    return PreparedSweep(path, sweep, design, model, digest, fingerprint(sweep, digest))
+
+
+def run_sweep(
+    prepared: PreparedSweep,
+    executor: Executor | None = None,
+    out: Path | None = None,
+    resume: bool = False,
+    limit: int | None = None,
+    workers: int = 1,
+    on_start: OnStart | None = None,
+    on_rows: OnRows | None = None,
+) -> SweepReport:
+    """Run a prepared sweep into ``out`` (default ``results/sweeps/<sweep-id>/``)."""
+    folder = out or sweep_root() / prepared.sweep_id
+    store = open_store(
+        folder,
+        prepared.sweep,
+        prepared.design,
+        prepared.fingerprint,
+        resume,
+        {
+            "sweep_file": str(prepared.path),
+            "scenario": str(prepared.model.scenario),
+            "scenario_hash": prepared.scenario_hash,
+        },
+    )
+    return execute(
+        store,
+        prepared.design,
+        prepared.model,
+        prepared.sweep.outcomes,
+        executor or InProcessExecutor(),
+        limit,
+        prepared.sweep.batch_size,
+        workers,
+        on_start,
+        on_rows,
+    )

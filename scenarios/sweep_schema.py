@@ -1,0 +1,216 @@
+"""The sweep file: a base scenario, levers, uncertainties, a sampler, replications, outcomes."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    model_validator,
+)
+
+from liangye.model.errors import InputError, Problem, validation_problems
+from liangye.model.policy import read_toml
+
+# A lever that is not a scenario key: every yearly budget (and the horizon total) of the base
+# scenario multiplied by the value.
+BUDGET_SCALE = "budget_scale"
+
+Scalar = bool | int | float | str
+Value = Scalar | dict[str, Scalar]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Discrete(_Strict):
+    """A factor taking one of a few listed values (a grid crosses them all)."""
+
+    values: list[Value] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Discrete:
+        if len({repr(v) for v in self.values}) != len(self.values):
+            raise ValueError("values must be distinct")
+        return self
+
+
+class Range(_Strict):
+    """A continuous factor: uniform or log-uniform on [low, high]; ``points`` spaces a grid."""
+
+    low: float
+    high: float
+    dist: Literal["uniform", "loguniform"] = "uniform"
+    points: int | None = Field(default=None, ge=2, description="grid points, ends included")
+    integer: bool = Field(default=False, description="round each value to a whole number")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if not (math.isfinite(self.low) and math.isfinite(self.high)):
+            raise ValueError("low and high must be finite numbers")
+        if not self.low < self.high:
+            raise ValueError(f"empty range: low ({self.low}) must be below high ({self.high})")
+        if self.dist == "loguniform" and self.low <= 0:
+            raise ValueError("a log-uniform range needs low > 0")
+        return self
+
+
+class Normal(_Strict):
+    """A normally distributed factor, optionally truncated to [low, high] (clipped)."""
+
+    dist: Literal["normal"]
+    mean: float
+    sd: float = Field(gt=0)
+    low: float | None = None
+    high: float | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Normal:
+        if self.low is not None and self.high is not None and not self.low < self.high:
+            raise ValueError(f"empty range: low ({self.low}) must be below high ({self.high})")
+        return self
+
+
+def _factor_kind(data: object) -> str:
+    """Which factor a table describes: listed values, a normal law, or a range."""
+    if isinstance(data, dict):
+        if "values" in data:
+            return "values"
+        return "normal" if data.get("dist") == "normal" else "range"
+    return "values" if isinstance(data, list | Discrete) else type(data).__name__.lower()
+
+
+def _listed(data: object) -> object:
+    """``key = [a, b]`` is short for ``key = { values = [a, b] }``."""
+    return {"values": data} if isinstance(data, list) else data
+
+
+Factor = Annotated[
+    Annotated[Discrete, Tag("values")]
+    | Annotated[Range, Tag("range")]
+    | Annotated[Normal, Tag("normal")],
+    Discriminator(
+        _factor_kind,
+        custom_error_type="factor",
+        custom_error_message="expected a list of values, { low, high } or { dist = 'normal', mean, sd }",
+    ),
+    BeforeValidator(_listed),
+]
+
+
+class Sampler(_Strict):
+    """How the design is drawn.
+
+    ``grid`` crosses every factor's values (ranges need ``points``); ``lhs`` (Latin hypercube,
+    scipy.stats.qmc) and ``sobol`` (SALib's Saltelli scheme, for Sobol indices) draw
+    ``samples`` points of the uncertainties. ``combine = "cross"`` runs every lever setting on
+    the same uncertainty samples; ``"joint"`` samples levers and uncertainties together.
+    """
+
+    kind: Literal["grid", "lhs", "sobol"] = "grid"
+    samples: int | None = Field(default=None, ge=1)
+    combine: Literal["cross", "joint"] = "cross"
+    seed: int | None = Field(default=None, ge=0, description="default: the sweep's root_seed")
+    second_order: bool = Field(default=False, description="sobol: also second-order indices")
+
+    @model_validator(mode="after")
+    def _sized(self) -> Sampler:
+        if self.kind == "grid":
+            if self.samples is not None:
+                raise ValueError("a grid takes no samples: its size is the product of the values")
+            return self
+        if self.samples is None:
+            raise ValueError(f"the {self.kind} sampler needs samples = N")
+        if self.kind == "sobol" and self.samples & (self.samples - 1):
+            raise ValueError(f"sobol samples must be a power of two (got {self.samples})")
+        return self
+
+
+Key = Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$")]
+
+
+class Sweep(_Strict):
+    """One sweep file (``scenarios/sweeps/*.toml``)."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    title: str | None = None
+    description: str | None = None
+    scenario: str = Field(
+        default="default",
+        description="a bundled scenario name or a path relative to the sweep file",
+    )
+    set: list[str] = Field(default_factory=list, description="overrides applied to every run")
+    levers: dict[Key, Factor] = Field(default_factory=dict)
+    uncertainties: dict[Key, Factor] = Field(default_factory=dict)
+    sampler: Sampler = Field(default_factory=Sampler)
+    replications: int = Field(default=1, ge=1)
+    root_seed: int = Field(default=0, ge=0)
+    outcomes: list[Key] = Field(min_length=1)
+    batch_size: int | None = Field(default=None, ge=1, description="runs per task")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Sweep:
+        both = sorted(set(self.levers) & set(self.uncertainties))
+        if both:
+            raise ValueError(f"{', '.join(both)}: both a lever and an uncertainty")
+        if len(set(self.outcomes)) != len(self.outcomes):
+            raise ValueError("outcomes are listed twice")
+        columns: dict[str, str] = {}
+        for key in [*self.levers, *self.uncertainties, *self.outcomes]:
+            column = column_name(key)
+            if column in columns and columns[column] != key:
+                raise ValueError(f"{key} and {columns[column]} would share the column {column}")
+            columns[column] = key
+        grid_needs = self.sampler.kind == "grid" or self.sampler.combine == "cross"
+        for group, factors in (("levers", self.levers), ("uncertainties", self.uncertainties)):
+            crossed = grid_needs if group == "levers" else self.sampler.kind == "grid"
+            for key, factor in factors.items():
+                if crossed and not enumerable(factor):
+                    raise ValueError(
+                        f"{group}.{key}: a {self.sampler.kind} sweep crosses its values, so it "
+                        "needs values = [...] or a range with points = K"
+                    )
+        if self.sampler.kind != "grid":
+            sampled = len(self.uncertainties) + (
+                len(self.levers) if self.sampler.combine == "joint" else 0
+            )
+            if sampled == 0:
+                raise ValueError(f"the {self.sampler.kind} sampler needs uncertainties to sample")
+        return self
+
+
+def enumerable(factor: Factor) -> bool:
+    """Whether a grid can list the factor's values."""
+    return isinstance(factor, Discrete) or (isinstance(factor, Range) and factor.points is not None)
+
+
+def column_name(key: str) -> str:
+    """The store's column for a lever, uncertainty or outcome key: dots and dashes become
+    underscores, so SQL needs no quoting (``additionality.20.net_additional`` →
+    ``additionality_20_net_additional``)."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", key)
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read and validate a sweep file; raise InputError naming the file and every bad key."""
+    path = Path(path)
+    data = read_toml(path)
+    try:
+        return Sweep.model_validate(data)
+    except ValidationError as error:
+        raise InputError(validation_problems(error, path.name)) from None
+
+
+def problem(path: Path, where: str, message: str) -> Problem:
+    """A problem of a sweep file, named by its file name."""
+    return Problem(path.name, where, message)
