@@ -50,7 +50,17 @@ def scenario_candidates(
         load_applications(str(base / source.applications)) if source.applications else None
     )
     candidates = load_candidates(str(base / source.file), needs_score=applications is None)
+    report_readings(candidates, applications)
     return candidates, applications
+
+
+def report_readings(*tables: pd.DataFrame | None) -> None:
+    """Say, as warnings a user sees by default, which defensible reading a table was given
+    (the sheet read and those not, a title row skipped, revenues that look like 元, …)."""
+    for table in tables:
+        if table is not None:
+            for sentence in table.attrs.get("warnings", []):
+                log.warning("%s", sentence)
 
 
 def scenario_years(scenario: Scenario, policy: Policy) -> list[int]:

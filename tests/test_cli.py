@@ -166,3 +166,42 @@ def test_the_command_line_starts_without_the_heavy_libraries():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[:2] == ["[]", "False"]
+
+
+def test_validate_goes_on_past_a_missing_file_and_follows_a_scenario(tmp_path, candidate_file):
+    """A missing file is reported and the next files are still checked; a scenario is
+    followed to its candidate file, whose bad row is named; a good table passes."""
+    bad = tmp_path / "bad.csv"
+    bad.write_text(CANDIDATES + "E1,甲,企业,南湖区,纺织,abc,20%,0.1,85,否\n", encoding="utf-8")
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(
+        'id = "s"\ntitle = "t"\npolicy = "jiaxing-2024-2026"\nyears = [2024, 2024]\n'
+        '[budget]\nper_year = { 2024 = 500 }\n[candidates]\nfile = "bad.csv"\n'
+        "[allocation]\nsuccess_probability = { national = 0.3, provincial = 0.5 }\n",
+        encoding="utf-8",
+    )
+    done = liangye("validate", str(tmp_path / "nowhere.csv"), str(scenario), str(candidate_file))
+    assert done.returncode == 2
+    assert "nowhere.csv" in done.stdout and "does not exist" in done.stdout
+    assert "bad.csv" in done.stdout and "row 2" in done.stdout and "revenue" in done.stdout
+    assert "candidates, no problems" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_validate_prints_the_readings_it_took(tmp_path):
+    """A workbook with rows on two sheets is accepted (the first is read) and the warning
+    says which sheet was read and which was not."""
+    wb = openpyxl.Workbook()
+    first = wb.active
+    first.title = "上半年"
+    header = CANDIDATES.strip().split(",")
+    first.append(header)
+    first.append(["E1", "甲", "企业", "南湖区", "纺织", 12000, 0.25, 0.1, 85, "否"])
+    second = wb.create_sheet("下半年")
+    second.append(header)
+    second.append(["E2", "乙", "企业", "南湖区", "纺织", 9000, 0.3, 0.2, 80, "否"])
+    path = tmp_path / "two.xlsx"
+    wb.save(path)
+    done = liangye("validate", str(path))
+    assert done.returncode == 0, done.stdout
+    assert "warning" in done.stdout and "上半年" in done.stdout and "下半年" in done.stdout
