@@ -1,0 +1,155 @@
+"""Sweep files and designs: validation, samplers, seeds shared by every lever setting."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from liangye.model.errors import InputError
+from liangye.scenarios.sweep import (
+    SWEEP_DIR,
+    build_design,
+    check_keys,
+    from_unit,
+    replication_seeds,
+    run_id,
+)
+from liangye.scenarios.sweep_run import prepare
+from liangye.scenarios.sweep_schema import Range, Sweep, load_sweep
+
+
+def sweep(**data: object) -> Sweep:
+    return Sweep.model_validate({"id": "t", "outcomes": ["spend.paid"], **data})
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "s.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems(path) -> list[str]:
+    with pytest.raises(InputError) as caught:
+        load_sweep(path)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_grid_crosses_levers_samples_and_replications_with_shared_seeds():
+    s = sweep(
+        levers={
+            "tier_design": ["jiaxing", "wuhan"],
+            "budget_scale": {"low": 0.5, "high": 1.5, "points": 3},
+        },
+        uncertainties={"simulation.award_response": [1.0, 5.0]},
+        replications=3,
+        root_seed=42,
+    )
+    design = build_design(s)
+    assert len(design.runs) == 2 * 3 * 2 * 3
+    assert [r.position for r in design.runs] == list(range(36))
+    assert len({r.run_id for r in design.runs}) == 36
+    assert {r.levers["budget_scale"] for r in design.runs} == {0.5, 1.0, 1.5}
+    expected = [
+        int(c.generate_state(1, dtype=np.uint32)[0]) for c in np.random.SeedSequence(42).spawn(3)
+    ]
+    assert replication_seeds(42, 3) == expected
+    # common random numbers: every lever setting runs on the same (point, seed) worlds
+    worlds: dict[tuple, set] = {}
+    for r in design.runs:
+        key = (r.levers["tier_design"], r.levers["budget_scale"])
+        worlds.setdefault(key, set()).add((tuple(r.uncertainties.items()), r.seed))
+    assert len(set(map(frozenset, worlds.values()))) == 1
+    assert build_design(s).runs == design.runs  # the same file, the same design
+
+
+def test_run_id_depends_on_parameters_and_seed_only():
+    assert run_id({"a": 1, "b": "x"}, 5) == run_id({"b": "x", "a": 1}, 5)
+    assert run_id({"a": 1}, 5) != run_id({"a": 1}, 6)
+    assert run_id({"a": 1}, 5) != run_id({"a": 2}, 5)
+
+
+def test_sobol_design_is_saltelli_sized_and_lhs_is_stratified():
+    unc = {
+        "x": {"low": 0, "high": 1},
+        "y": {"low": 10, "high": 20},
+        "z": {"dist": "normal", "mean": 0, "sd": 1},
+    }
+    design = build_design(sweep(uncertainties=unc, sampler={"kind": "sobol", "samples": 8}))
+    assert len(design.runs) == 8 * (3 + 2) and design.points == 40
+    assert all(10 <= r.uncertainties["y"] <= 20 for r in design.runs)
+    crossed = build_design(
+        sweep(
+            levers={"tier_design": ["a", "b"]},
+            uncertainties=unc,
+            sampler={"kind": "lhs", "samples": 10},
+        )
+    )
+    assert len(crossed.runs) == 20
+    xs = sorted(r.uncertainties["x"] for r in crossed.runs if r.levers["tier_design"] == "a")
+    assert all(k / 10 <= x < (k + 1) / 10 for k, x in enumerate(xs))  # one per stratum
+    joint = build_design(
+        sweep(
+            levers={"budget_scale": {"low": 0.5, "high": 2}},
+            uncertainties=unc,
+            sampler={"kind": "lhs", "samples": 6, "combine": "joint"},
+        )
+    )
+    assert len(joint.runs) == 6 and len({r.levers["budget_scale"] for r in joint.runs}) == 6
+
+
+def test_from_unit_maps_quantiles():
+    assert from_unit(Range(low=1, high=100, dist="loguniform"), 0.5) == pytest.approx(10)
+    assert from_unit(Range(low=0, high=10, integer=True), 0.46) == 5
+
+
+@pytest.mark.parametrize(
+    ("body", "where", "words"),
+    [
+        ('[levers]\n"budget_scale" = { low = 2, high = 1 }', "levers.budget_scale", "empty range"),
+        (
+            '[sampler]\nkind = "sobol"\nsamples = 6\n[uncertainties]\nx = { low = 0, high = 1 }',
+            "sampler",
+            "power of two",
+        ),
+        ("[uncertainties]\nx = { low = 0, high = 1 }", "", "points = K"),
+        ("[levers]\nx = 3", "levers.x", "expected a list of values"),
+        ('[sampler]\nkind = "lhs"', "sampler", "needs samples"),
+        ("bogus = 1", "bogus", "not a known key"),
+    ],
+)
+def test_bad_sweep_files_name_file_and_key(tmp_path, body, where, words):
+    path = write(tmp_path, f'id = "t"\noutcomes = ["spend.paid"]\n{body}\n')
+    found = problems(path)
+    assert any(p.startswith(f"s.toml {where}".rstrip()) and words in p for p in found), found
+
+
+def test_unknown_scenario_key_is_named(tmp_path):
+    path = write(
+        tmp_path,
+        'id = "t"\noutcomes = ["spend.paid"]\n[levers]\n"simulation.award_respons" = [1, 2]\n'
+        '"simulation.award_scale" = [-1]\n',
+    )
+    with pytest.raises(InputError) as caught:
+        check_keys(load_sweep(path), path)
+    text = [str(p) for p in caught.value.problems]
+    assert any("s.toml levers.simulation.award_respons: is not a key" in p for p in text), text
+    assert any("s.toml levers.simulation.award_scale: value -1 is refused" in p for p in text), text
+
+
+def test_unknown_outcome_is_named(tmp_path):
+    path = write(
+        tmp_path,
+        'id = "t"\nset = ["simulation.population.firms=200"]\noutcomes = ["spend.paid", "profit"]\n',
+    )
+    with pytest.raises(InputError, match=r"outcomes\[1\]: 'profit' is no simulation outcome"):
+        prepare(path)
+
+
+@pytest.mark.parametrize("name", ["tier-budget", "behaviour-sobol"])
+def test_bundled_sweeps_prepare(name):
+    prepared = prepare(SWEEP_DIR / f"{name}.toml")
+    assert prepared.design.runs
+    if name == "tier-budget":
+        assert len(prepared.design.runs) == 4 * 3 * 5
+    else:
+        assert len(prepared.design.runs) == 16 * (5 + 2)

@@ -1,0 +1,167 @@
+"""The sweep store and executors on a cheap model: each run once, resume, failures, Dask."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from liangye.results.sweep_store import PARTS, StoreError, finished_parts
+from liangye.scenarios.sweep import build_design
+from liangye.scenarios.sweep_executors import DaskExecutor, InProcessExecutor, PoolExecutor
+from liangye.scenarios.sweep_query import run_query
+from liangye.scenarios.sweep_run import execute, fingerprint, open_store
+from liangye.scenarios.sweep_schema import Sweep
+
+
+def toy(parameters: Mapping[str, object], seed: int) -> dict[str, float | None]:
+    """y = a·b + a noise drawn from the seed; refuses a = 3."""
+    a, b = float(parameters["a"]), float(parameters["b"])
+    if a == 3:
+        raise ValueError("a = 3 is refused")
+    noise = np.random.default_rng(seed).normal()
+    return {"y": a * b + noise, "z": None if b == 0 else a / b}
+
+
+def ishigami(parameters: Mapping[str, object], seed: int) -> dict[str, float | None]:
+    x1, x2, x3 = (float(parameters[k]) for k in ("x1", "x2", "x3"))
+    return {"y": math.sin(x1) + 7 * math.sin(x2) ** 2 + 0.1 * x3**4 * math.sin(x1)}
+
+
+SWEEP = Sweep.model_validate(
+    {
+        "id": "toy",
+        "outcomes": ["y", "z"],
+        "levers": {"a": [1, 2, 3]},
+        "uncertainties": {"b": [0, 1, 2]},
+        "replications": 2,
+        "root_seed": 9,
+        "batch_size": 4,
+    }
+)
+
+
+def store_for(folder, sweep=SWEEP, resume=False):
+    design = build_design(sweep)
+    return open_store(folder, sweep, design, fingerprint(sweep, None), resume, {}), design
+
+
+def rows(folder):
+    return run_query(folder, "select * from runs order by position")
+
+
+def test_every_run_stored_once_and_failures_kept(tmp_path):
+    store, design = store_for(tmp_path / "s")
+    report = execute(store, design, toy, SWEEP.outcomes, InProcessExecutor(), batch_size=4)
+    assert (report.design, report.ran, report.failed) == (18, 18, 6)
+    table = rows(tmp_path / "s")
+    assert len(table) == 18 and table["run_id"].is_unique
+    assert list(table["position"]) == list(range(18))
+    failed = table[table["status"] == "failed"]
+    assert set(failed["a"]) == {3.0} and failed["y"].isna().all()
+    assert (failed["error"] == "ValueError: a = 3 is refused").all()
+    ok = table[table["status"] == "ok"]
+    assert ok["error"].isna().all() and ok["y"].notna().all()
+    assert ok.loc[ok["b"] == 0, "z"].isna().all()  # an undefined outcome is null, not a failure
+    # common random numbers: the noise depends on the replication only
+    noise = ok["y"] - ok["a"] * ok["b"]
+    assert noise.round(9).groupby(ok["replication"]).nunique().eq(1).all()
+    manifest = json.loads((tmp_path / "s" / "manifest.json").read_text())
+    assert manifest["complete"] and manifest["stored"] == 18 and manifest["root_seed"] == 9
+    assert {c["kind"] for c in manifest["columns"]} == {"lever", "uncertainty", "outcome"}
+    assert len(finished_parts(tmp_path / "s")) == math.ceil(18 / 4)
+
+
+def test_limit_then_resume_completes_without_duplicates(tmp_path):
+    folder = tmp_path / "s"
+    store, design = store_for(folder)
+    first = execute(store, design, toy, SWEEP.outcomes, InProcessExecutor(), limit=7)
+    assert first.ran == 7
+    assert sorted(rows(folder)["position"]) == list(range(7))
+    with pytest.raises(StoreError, match="add --resume"):
+        store_for(folder)
+    # a crash between a part and its marker: the unmarked part and a temporary are left over
+    part = finished_parts(folder)[0]
+    orphan = part.with_name("part-orphan.parquet")
+    orphan.write_bytes(part.read_bytes())
+    (folder / PARTS / ".part-x.parquet.abc.part").write_bytes(b"half")
+    assert len(rows(folder)) == 7  # the unmarked copy does not count
+    store, design = store_for(folder, resume=True)
+    second = execute(store, design, toy, SWEEP.outcomes, InProcessExecutor())
+    assert (second.stored_before, second.ran) == (7, 11)
+    table = rows(folder)
+    assert len(table) == 18 and table["run_id"].is_unique
+    assert not orphan.exists() and not list((folder / PARTS).glob(".*.part"))
+    again = execute(store, design, toy, SWEEP.outcomes, InProcessExecutor())
+    assert again.ran == 0
+
+
+def test_a_part_without_marker_or_of_the_wrong_size_does_not_count(tmp_path):
+    folder = tmp_path / "s"
+    store, design = store_for(folder)
+    execute(store, design, toy, SWEEP.outcomes, InProcessExecutor(), limit=8, batch_size=4)
+    parts = finished_parts(folder)
+    assert len(parts) == 2
+    parts[0].with_name(parts[0].name + ".done").unlink()
+    with open(parts[1], "ab") as handle:  # a part that changed after it was marked
+        handle.write(b"x")
+    assert finished_parts(folder) == []
+
+
+def test_another_sweeps_folder_is_refused(tmp_path):
+    store_for(tmp_path / "s")
+    other = Sweep.model_validate({**SWEEP.model_dump(), "root_seed": 10})
+    with pytest.raises(StoreError, match="another sweep"):
+        store_for(tmp_path / "s", other, resume=True)
+
+
+@pytest.mark.parametrize("kind", ["dask", "pool"])
+def test_parallel_executors_store_the_same_numbers(tmp_path, kind):
+    store, design = store_for(tmp_path / "one")
+    execute(store, design, toy, SWEEP.outcomes, InProcessExecutor())
+    executor = DaskExecutor(workers=2) if kind == "dask" else PoolExecutor(2)
+    try:
+        store, design = store_for(tmp_path / "two")
+        report = execute(store, design, toy, SWEEP.outcomes, executor, workers=2, batch_size=2)
+    finally:
+        executor.close()
+    assert report.ran == 18
+    columns = ["run_id", "a", "b", "seed", "y", "z", "status", "error"]
+    one, two = rows(tmp_path / "one")[columns], rows(tmp_path / "two")[columns]
+    assert one.equals(two)
+
+
+def test_ishigami_sobol_indices_through_sampler_executor_and_store(tmp_path):
+    from SALib.analyze import sobol
+
+    bounds = {"low": -math.pi, "high": math.pi}
+    sweep = Sweep.model_validate(
+        {
+            "id": "ishigami",
+            "outcomes": ["y"],
+            "uncertainties": {"x1": bounds, "x2": bounds, "x3": bounds},
+            "sampler": {"kind": "sobol", "samples": 1024},
+            "batch_size": 512,
+        }
+    )
+    store, design = store_for(tmp_path / "s", sweep)
+    execute(store, design, ishigami, sweep.outcomes, InProcessExecutor())
+    table = run_query(tmp_path / "s", "select point, y from runs order by point")
+    assert list(table["point"]) == list(range(1024 * 5))
+    problem = {"num_vars": 3, "names": ["x1", "x2", "x3"], "bounds": [[-math.pi, math.pi]] * 3}
+    indices = sobol.analyze(problem, table["y"].to_numpy(), calc_second_order=False)
+    # analytic values (Ishigami a = 7, b = 0.1): S1 = .314, .442, 0; ST = .558, .442, .244
+    assert indices["S1"] == pytest.approx([0.314, 0.442, 0.0], abs=0.06)
+    assert indices["ST"] == pytest.approx([0.558, 0.442, 0.244], abs=0.06)
+
+
+def test_parts_hold_the_declared_schema(tmp_path):
+    store, design = store_for(tmp_path / "s")
+    execute(store, design, toy, SWEEP.outcomes, InProcessExecutor(), limit=4)
+    schema = pq.read_schema(finished_parts(tmp_path / "s")[0])
+    assert schema.names[:5] == ["run_id", "position", "point", "replication", "seed"]
+    assert schema.names[-3:] == ["status", "error", "seconds"]
