@@ -82,7 +82,7 @@ PARK_GREEN_TITLES = {"国家级绿色园区": 0.1, "省级绿色园区": 0.3, "�
 SECOND_TITLE_SHARE = 0.25
 # Shares of manufacturers recognised with a smart or a green title, and of producer-service
 # firms newly spun off (主辅分离) over the horizon: stylised, chosen so that what the city
-# owes by right stays near a third of the default budget.
+# owes by right stays within about 40% of the default budget.
 SMART_SHARE, GREEN_SHARE, SPIN_OFF_SHARE = 0.08, 0.08, 0.12
 
 
