@@ -1,0 +1,66 @@
+"""Sweep throughput: a plain loop against the in-process, pool and Dask executors (runs/min)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import tempfile
+import time
+from pathlib import Path
+
+from liangye.scenarios.sweep import build_design
+from liangye.scenarios.sweep_executors import DaskExecutor, InProcessExecutor, PoolExecutor
+from liangye.scenarios.sweep_run import execute, fingerprint, open_store, prepare
+
+log = logging.getLogger(__name__)
+
+
+def main() -> None:
+    """Run the first ``--runs`` runs of a sweep file with each executor; print runs/min."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("sweep", help="a sweep file or bundled name")
+    parser.add_argument("--runs", type=int, default=16)
+    parser.add_argument("--workers", type=int, nargs="*", default=[2])
+    args = parser.parse_args()
+    prepared = prepare(Path(args.sweep))
+    runs = prepared.design.runs[: args.runs]
+    figures: dict[str, float] = {}
+    started = time.perf_counter()
+    for spec in runs:
+        prepared.model(spec.parameters, spec.seed)
+    figures["plain loop"] = len(runs) / (time.perf_counter() - started) * 60
+    executors = [("in-process", InProcessExecutor, 1)]
+    for n in args.workers:
+        executors += [(f"pool {n}", lambda n=n: PoolExecutor(n), n)]
+        executors += [(f"dask {n}", lambda n=n: DaskExecutor(workers=n), n)]
+    for name, make, workers in executors:
+        with tempfile.TemporaryDirectory() as folder:
+            design = build_design(prepared.sweep)
+            design.runs = runs
+            store = open_store(
+                Path(folder) / "s",
+                prepared.sweep,
+                design,
+                fingerprint(prepared.sweep, prepared.scenario_hash),
+                False,
+                {},
+            )
+            executor = make()
+            try:
+                report = execute(
+                    store,
+                    design,
+                    prepared.model,
+                    prepared.sweep.outcomes,
+                    executor,
+                    workers=workers,
+                )
+            finally:
+                executor.close()
+        figures[name] = report.ran / report.seconds * 60
+    print(json.dumps({k: round(v, 1) for k, v in figures.items()}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
