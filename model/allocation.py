@@ -212,6 +212,7 @@ class AllocationResult:
             "greedy": self.greedy.to_dict(),
             "selected": selected,
             "diagnosis": self.diagnosis,
+            "notes": list(self.problem.notes),
             "outcomes": self.reasons["outcome"].value_counts().to_dict(),
         }
 

@@ -89,7 +89,12 @@ def read_tiers(
         participating.append(programme.id)
         kind_ok = candidates["kind"].isin(programme.kinds)
         base_fail = rule_failures(
-            programme.eligibility, candidates, f"programmes[{i}].eligibility", policy.id, problems
+            programme.eligibility,
+            candidates,
+            f"programmes[{i}].eligibility",
+            policy.id,
+            problems,
+            nobody=notes,
         )
         if programme.sector_list is not None:
             sectors = policy.named_list(programme.sector_list)
@@ -104,7 +109,12 @@ def read_tiers(
             fail = base_fail.copy()
             if award.eligibility:
                 level_fail = rule_failures(
-                    award.eligibility, candidates, f"{where}.eligibility", policy.id, problems
+                    award.eligibility,
+                    candidates,
+                    f"{where}.eligibility",
+                    policy.id,
+                    problems,
+                    nobody=notes,
                 )
                 fail = fail.where(fail.notna(), level_fail)
             band_amount = None

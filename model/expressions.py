@@ -281,10 +281,17 @@ def _as_bool(value: object, table: pd.DataFrame) -> pd.Series:
     return series.map(lambda v: v in truthy).astype(bool)
 
 
+# Limits that keep parsing and evaluation far from Python's recursion limit: no document's
+# rule comes near them (the longest bundled rule has 27 symbols and one level of brackets).
+MAX_SYMBOLS = 500
+MAX_NESTING = 40
+
+
 class _Parser:
     def __init__(self, source: str):
         self.tokens = _tokenize(source)
         self.index = 0
+        _check_size(self.tokens)
 
     def peek(self) -> _Token:
         return self.tokens[self.index]
@@ -423,6 +430,26 @@ class Rule:
 
     def __str__(self) -> str:
         return self.source
+
+
+def _check_size(tokens: list[_Token]) -> None:
+    """Refuse rules too long or too deeply nested to be a document's condition."""
+    if len(tokens) - 1 > MAX_SYMBOLS:
+        raise RuleSyntaxError(
+            f"has {len(tokens) - 1} symbols, more than the {MAX_SYMBOLS} a rule may have"
+        )
+    depth = deepest = run = 0
+    for token in tokens:
+        if token.kind == "op" and token.text == "(":
+            depth += 1
+        elif token.kind == "op" and token.text == ")":
+            depth -= 1
+        run = run + 1 if token.text == "not" else 0
+        deepest = max(deepest, depth, run)
+    if deepest > MAX_NESTING:
+        raise RuleSyntaxError(
+            f"is nested {deepest} deep (brackets or 'not's), more than the {MAX_NESTING} allowed"
+        )
 
 
 def parse_rule(source: str) -> Rule:

@@ -25,9 +25,18 @@ LATER_PAYMENT_COLUMNS = ["option", "year", "cost", "expected_cost", "chance", "p
 
 
 def rule_failures(
-    rules: list[str], table: pd.DataFrame, where: str, source: str, problems: list[Problem]
+    rules: list[str],
+    table: pd.DataFrame,
+    where: str,
+    source: str,
+    problems: list[Problem],
+    nobody: list[str] | None = None,
 ) -> pd.Series:
-    """For each candidate, the first rule in ``rules`` that fails (None where all hold)."""
+    """For each candidate, the first rule in ``rules`` that fails (None where all hold).
+
+    A rule that holds for no candidate of a non-empty table is appended to ``nobody`` as a
+    sentence (a rule that can match nobody is usually a unit or a column mistaken: a share
+    written 20 for 20%, an amount written as text)."""
     failure = pd.Series([None] * len(table), index=table.index, dtype=object)
     for text in rules:
         rule = parse_rule(text)
@@ -43,6 +52,12 @@ def rule_failures(
             )
             continue
         holds = rule.holds(table)
+        if nobody is not None and len(table) and not holds.any():
+            nobody.append(
+                f"{where}: rule '{text}' holds for none of the {len(table)} candidates "
+                "(check its unit: shares are fractions or percents, e.g. 0.2 or 20%; amounts "
+                "are numbers, e.g. 5亿, not text in quotes)"
+            )
         failure = failure.where(failure.notna() | holds, f"rule '{text}' fails")
     return failure
 

@@ -45,6 +45,10 @@ def _money(value: object) -> Decimal | None:
 
 Money = Annotated[Decimal, BeforeValidator(_money)]
 
+# Years a policy may name, and the longest horizon: every option is a (candidate, tier,
+# year), so a typo like 20026 would ask for millions of options before failing.
+FIRST_YEAR, LAST_YEAR, MAX_HORIZON = 1949, 2100, 30
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -385,6 +389,13 @@ class Policy(_Strict):
     def _years_ordered(cls, years: tuple[int, int]) -> tuple[int, int]:
         if years[0] > years[1]:
             raise ValueError(f"first year {years[0]} is after last year {years[1]}")
+        if years[0] < FIRST_YEAR or years[1] > LAST_YEAR:
+            raise ValueError(f"years must lie in {FIRST_YEAR}-{LAST_YEAR}")
+        if years[1] - years[0] + 1 > MAX_HORIZON:
+            raise ValueError(
+                f"{years[1] - years[0] + 1} years is longer than the {MAX_HORIZON} a plan may "
+                f"span (a typo such as 20026?)"
+            )
         return years
 
     @property

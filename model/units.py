@@ -130,6 +130,11 @@ def parse_percent(text: object, bounded: bool = True) -> float:
     return value / 100
 
 
+# The largest amount read as money: 10万亿元 in 万元, above the revenue of any firm or park
+# (so a value in 元 under a 万元 header fails loudly instead of computing with 1e300).
+MAX_AMOUNT = Decimal(1_000_000_000)
+
+
 def parse_money(text: object) -> Decimal:
     """Read an amount in 万元 as an exact Decimal, refusing negatives; raise ValueError."""
     if isinstance(text, float):
@@ -142,6 +147,11 @@ def parse_money(text: object) -> Decimal:
         raise ValueError(f"'{text}' is not a finite amount")
     if amount < 0:
         raise ValueError(f"{text} is negative; amounts are in 万元 and must be ≥ 0")
+    if amount > MAX_AMOUNT:
+        raise ValueError(
+            f"{text} is above {MAX_AMOUNT:,.0f}万元 (10万亿元), more than any award, budget or "
+            "firm's revenue: check the unit (amounts are in 万元)"
+        )
     return amount
 
 

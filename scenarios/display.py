@@ -34,6 +34,10 @@ def show_allocation(console: Console, result: AllocationResult) -> None:
     """A readable summary: status and proof, spend against budget, greedy beside optimum."""
     data = result.to_dict()
     style = STATUS_STYLE.get(result.status, "white")
+    # What the problem left out or suspects (a programme whose column the table lacks, a
+    # rule no candidate meets): said by default, not only with -v.
+    for note in result.problem.notes:
+        console.print(Text.assemble(("note: ", "yellow"), note), highlight=False)
     console.print(
         f"[bold]{result.problem.policy.title}[/]\n"
         f"status [{style}]{result.status}[/]   objective ({data['objective_kind']}) "

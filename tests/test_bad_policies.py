@@ -1,0 +1,101 @@
+"""Policy files a hostile but realistic user writes: refused up front, or accepted with the
+reading said (issue 13, policies)."""
+
+from __future__ import annotations
+
+import pytest
+
+from liangye.model.expressions import RuleSyntaxError, parse_rule
+
+from conftest import liangye, make_candidates, make_policy, programme, solve
+
+
+def policy_text(**replace: str) -> str:
+    from liangye.scenarios.loader import bundled_policies
+
+    text = bundled_policies()["jiaxing-2024-2026"].read_text(encoding="utf-8")
+    for old, new in replace.items():
+        assert old in text
+        text = text.replace(old, new)
+    return text
+
+
+@pytest.mark.parametrize(
+    ("years", "words"),
+    [
+        ("[2024, 20026]", "years must lie in 1949-2100"),
+        ("[1, 100000]", "years must lie in 1949-2100"),
+        ("[2024, 2070]", "47 years is longer than the 30"),
+    ],
+)
+def test_a_horizon_past_what_can_be_planned_is_refused_at_once(tmp_path, years, words):
+    path = tmp_path / "p.toml"
+    path.write_text(policy_text(**{"years = [2024, 2026]": f"years = {years}"}), encoding="utf-8")
+    done = liangye("validate", str(path))
+    assert done.returncode == 2 and "p.toml years" in done.stdout and words in done.stdout
+
+
+def test_an_amount_beyond_any_budget_is_refused_naming_the_key(tmp_path):
+    path = tmp_path / "p.toml"
+    text = policy_text(
+        **{
+            'amount = 150, reference = "四（一）3: 国家级…给予150万元"': 'amount = 1e300, reference = "x"'
+        }
+    )
+    path.write_text(text, encoding="utf-8")
+    done = liangye("validate", str(path))
+    assert done.returncode == 2
+    assert "programmes[0].levels[0].amount" in done.stdout and "check the unit" in done.stdout
+    assert "InvalidOperation" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "(" * 5000 + "revenue > 1" + ")" * 5000,
+        "not " * 3000 + "design_prize",
+        "revenue" + " + 1" * 2000,
+    ],
+)
+def test_rules_too_deep_or_too_long_are_refused_not_crashed_on(rule):
+    with pytest.raises(RuleSyntaxError, match=r"nested|symbols"):
+        parse_rule(rule)
+
+
+@pytest.mark.parametrize("rule", ["service_input_share >= 20", "revenue >= '5亿'"])
+def test_a_rule_no_candidate_meets_is_said(rule):
+    """A share compared with 20 (meant 20%) or an amount quoted as text matches nobody: the
+    allocation still runs, and a note (printed by default) says which rule and why."""
+    policy = make_policy([programme("P", {"municipal": 20}, eligibility=[rule])])
+    candidates = make_candidates([{"id": c, "score": 80} for c in "ABC"])
+    result = solve(policy, candidates, {2024: 100})
+    notes = result.problem.notes
+    assert any(rule in note and "holds for none of the 3 candidates" in note for note in notes)
+    assert result.to_dict()["notes"] == notes
+
+
+def test_a_programme_that_sits_out_is_said_by_default(tmp_path):
+    """A misspelt column in an applicants rule makes the programme take no part: the plain
+    command (no -v) says so."""
+    from liangye.model.synthetic import synthetic_candidates
+
+    pool = synthetic_candidates(60, 0, seed=3)
+    path = tmp_path / "c.csv"
+    pool.drop(columns=["row", "held"]).to_csv(path, index=False)
+    policy = tmp_path / "p.toml"
+    policy.write_text(
+        policy_text(
+            **{
+                "applicants = \"'省级智能工厂' in smart_manufacturing\"": (
+                    "applicants = \"'省级智能工厂' in smart_manufactoring\""
+                )
+            }
+        ),
+        encoding="utf-8",
+    )
+    done = liangye(
+        "allocate", "--policy", str(policy), "--candidates", str(path),
+        "--chance", "national=0.3", "--chance", "provincial=0.5", "--budget", "600",
+    )  # fmt: skip
+    assert "smart_factory" in done.stdout and "takes no part" in done.stdout
+    assert "smart_manufactoring" in done.stdout
