@@ -189,14 +189,9 @@ def filled(programme, cuts: RiskCuts, plan: np.ndarray, limit: int = FILL_TRIES)
     problem = cuts.problem
     options = problem.options
     chosen = set(np.flatnonzero(plan[: programme.n_options] > 0.5).tolist())
-    taken = {
-        (int(c), m)
-        for c, m in zip(
-            options["candidate"].to_numpy()[list(chosen)],
-            options["matter"].to_numpy()[list(chosen)],
-            strict=True,
-        )
-    }
+    candidate_of = options["candidate"].to_numpy()
+    matter_of = options["matter"].to_numpy()
+    taken = {(int(candidate_of[o]), matter_of[o]) for o in chosen}
     gain = programme.cost[: programme.n_options] * (1 if programme.maximise else -1)
     cost = np.maximum(problem.expected_costs(), 1e-9)
     free = options["from_option"].to_numpy() < 0
@@ -206,7 +201,7 @@ def filled(programme, cuts: RiskCuts, plan: np.ndarray, limit: int = FILL_TRIES)
     for o in order.tolist():
         if tries >= limit or gain[o] <= 0:
             break
-        key = (int(options.at[o, "candidate"]), options.at[o, "matter"])
+        key = (int(candidate_of[o]), matter_of[o])
         if o in chosen or not free[o] or key in taken:
             continue
         tries += 1
