@@ -312,29 +312,42 @@ def join_applications(
     problems: list[Problem] = []
     position_of = pd.Series(candidates.index, index=candidates["id"])
     known_levels = {(p.id, lv.level.value) for p in policy.programmes for lv in p.levels}
-    for app in applications.itertuples():
-        if app.candidate_id not in position_of.index:
+    # Checked column by column (the simulation builds an applications table every round);
+    # the problems come out in row order, as a per-row loop would give them.
+    ids = applications["candidate_id"].to_numpy()
+    programmes = applications["programme"].to_numpy()
+    levels = applications["level"].to_numpy()
+    rows = applications["row"].to_numpy()
+    unknown_candidate = ~np.isin(ids, position_of.index.to_numpy())
+    unknown_programme = ~np.isin(programmes, list(policy.programme_ids))
+    pair_known = np.array(
+        [(p, lv) in known_levels for p, lv in zip(programmes, levels, strict=True)], dtype=bool
+    )
+    if "year" in applications.columns:
+        year_values = applications["year"].to_numpy(dtype=float)
+        bad_year = ~np.isnan(year_values) & ~np.isin(year_values, years)
+    else:
+        year_values = np.full(len(applications), np.nan)
+        bad_year = np.zeros(len(applications), dtype=bool)
+    flagged = unknown_candidate | unknown_programme | ~pair_known | bad_year
+    for i in np.flatnonzero(flagged):
+        if unknown_candidate[i]:
+            problems.append(
+                Problem(source, rows[i], f"candidate_id '{ids[i]}' is not in the candidate table")
+            )
+        if unknown_programme[i]:
             problems.append(
                 Problem(
-                    source,
-                    app.row,
-                    f"candidate_id '{app.candidate_id}' is not in the candidate table",
+                    source, rows[i], f"programme '{programmes[i]}' is not in policy {policy.id}"
                 )
             )
-        if app.programme not in policy.programme_ids:
+        elif not pair_known[i]:
             problems.append(
-                Problem(
-                    source, app.row, f"programme '{app.programme}' is not in policy {policy.id}"
-                )
+                Problem(source, rows[i], f"programme '{programmes[i]}' has no level '{levels[i]}'")
             )
-        elif (app.programme, app.level) not in known_levels:
+        if bad_year[i]:
             problems.append(
-                Problem(source, app.row, f"programme '{app.programme}' has no level '{app.level}'")
-            )
-        year = getattr(app, "year", None)
-        if year is not None and not pd.isna(year) and int(year) not in years:
-            problems.append(
-                Problem(source, app.row, f"year {int(year)} is outside the years {years}")
+                Problem(source, rows[i], f"year {int(year_values[i])} is outside the years {years}")
             )
     if problems:
         return pairs, problems, pd.DataFrame()
