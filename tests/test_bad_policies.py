@@ -99,3 +99,35 @@ def test_a_programme_that_sits_out_is_said_by_default(tmp_path):
     )  # fmt: skip
     assert "smart_factory" in done.stdout and "takes no part" in done.stdout
     assert "smart_manufactoring" in done.stdout
+
+
+def test_applications_naming_unknown_things_are_refused_row_by_row():
+    """Each bad application row is named with what it names that does not exist."""
+    import pandas as pd
+
+    from liangye.model.errors import InputError
+    from liangye.model.options import build_problem
+    from liangye.model.settings import AllocationSettings, Budget
+
+    policy = make_policy([programme("P", {"municipal": 20})], years=[2024, 2025])
+    candidates = make_candidates([{"id": "A", "score": 80}])
+    apps = pd.DataFrame(
+        {
+            "candidate_id": ["A", "Z", "A", "A", "A"],
+            "programme": ["P", "P", "Q", "P", "P"],
+            "level": ["municipal", "municipal", "municipal", "national", "municipal"],
+            "year": [2024, 2024, 2024, 2024, 2031],
+            "score": [80.0] * 5,
+            "row": [f"row {i}" for i in range(2, 7)],
+        }
+    )
+    apps.attrs["source"] = "apps.csv"
+    with pytest.raises(InputError) as caught:
+        build_problem(policy, candidates, Budget(), AllocationSettings(), [2024, 2025], apps)
+    said = [str(p) for p in caught.value.problems]
+    assert said == [
+        "apps.csv row 3: candidate_id 'Z' is not in the candidate table",
+        "apps.csv row 4: programme 'Q' is not in policy test",
+        "apps.csv row 5: programme 'P' has no level 'national'",
+        "apps.csv row 6: year 2031 is outside the years [2024, 2025]",
+    ]
