@@ -1,4 +1,20 @@
-"""The result store: one folder per run, files written atomically, a JSON manifest."""
+"""The result store: one folder per run, files written atomically, a JSON manifest.
+
+A run folder holds one run's files only, and says whether the run finished:
+
+* ``start_run`` readies the folder. A folder that does not exist or is empty is used as it
+  is. A folder holding nothing but an earlier liangye run's files (its ``manifest.json`` or
+  ``INCOMPLETE`` marker among them, every other file one liangye writes) is cleared first,
+  and the names removed are returned for the caller to say so. A folder holding anything
+  else is refused (InputError naming the folder and the files liangye did not write): no
+  file of the user's is ever deleted or left beside a new run.
+* ``start_run`` then writes an ``INCOMPLETE`` marker, before any output;
+* ``finish_run``, called once every output is written, rewrites ``manifest.json`` with
+  ``"complete": true`` (and the final list of files) and only then removes the marker.
+
+So a folder whose manifest lacks ``"complete": true``, or that still holds ``INCOMPLETE``,
+is a run that was interrupted or failed.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +31,10 @@ from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+
+from liangye.model.errors import InputError, Problem
 
 DEFAULT_ROOT = Path("results")
 TRACKED_PACKAGES = (
@@ -53,6 +72,127 @@ def new_run_dir(root: Path | None, label: str, fingerprint: str, kind: str = "ru
         path = base / f"{stamp}-{label}-{fingerprint}-{suffix}"
     path.mkdir(parents=True)
     return path
+
+
+INCOMPLETE = "INCOMPLETE"
+# Every file and folder a run, a simulation or a frontier writes into its folder.
+RUN_FILES = frozenset(
+    {
+        INCOMPLETE,
+        "manifest.json",
+        # allocation (scenarios/runner.py)
+        "allocation.json",
+        "plan.csv",
+        "reasons.csv",
+        "plan.xlsx",
+        "plan.parquet",
+        "reasons.parquet",
+        # frontier
+        "frontier.parquet",
+        "frontier.csv",
+        "frontier.png",
+        # simulation (scenarios/simulate.py), in the folder or in its simulation/
+        "trajectories.parquet",
+        "awards.parquet",
+        "payments.parquet",
+        "firms.parquet",
+        "summary.json",
+        "servitization.png",
+    }
+)
+SIMULATION_FOLDER = "simulation"
+
+
+def _ours(path: Path) -> bool:
+    """Whether ``path`` is a file liangye writes into a run folder (a leftover ``.part``
+    temporary included), or a simulation/ folder holding only such files."""
+    if path.is_dir() and not path.is_symlink():
+        return path.name == SIMULATION_FOLDER and all(_ours(p) for p in path.iterdir())
+    if path.name.startswith(".") and path.name.endswith(".part"):
+        return path.name[1:].removesuffix(".part").rsplit(".", 1)[0] in RUN_FILES
+    return path.name in RUN_FILES
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        for child in path.iterdir():
+            _remove(child)
+        path.rmdir()
+    else:
+        path.unlink()
+
+
+def prepare_run_dir(folder: Path) -> list[str]:
+    """Make ``folder`` ready for one new run's files; return the names cleared from it.
+
+    Promises: a missing folder is created; an empty one is used as it is; one holding only
+    an earlier run's files (a ``manifest.json`` or ``INCOMPLETE`` among them, and nothing
+    liangye does not write) is emptied and the names removed are returned, sorted; anything
+    else raises InputError naming the folder and the files liangye did not write, and
+    nothing is removed.
+    """
+    if folder.exists() and not folder.is_dir():
+        raise InputError([Problem("--out", str(folder), "is a file, not a folder")])
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = sorted(folder.iterdir(), key=lambda p: p.name)
+    if not entries:
+        return []
+    foreign = [p.name for p in entries if not _ours(p)]
+    names = {p.name for p in entries}
+    if foreign or not names & {"manifest.json", INCOMPLETE}:
+        shown = foreign or [p.name for p in entries]
+        listed = ", ".join(shown[:10]) + (f" and {len(shown) - 10} more" if len(shown) > 10 else "")
+        raise InputError(
+            [
+                Problem(
+                    "--out",
+                    str(folder),
+                    f"holds files that are not an earlier liangye run's ({listed}): give an "
+                    "empty or new folder (a folder holding only an earlier run is cleared)",
+                )
+            ]
+        )
+    for path in entries:
+        _remove(path)
+    return [p.name for p in entries]
+
+
+def start_run(folder: Path, command: str | None = None) -> list[str]:
+    """Ready ``folder`` (``prepare_run_dir``: refused, cleared or new) and write its
+    ``INCOMPLETE`` marker before any output; return the names of an earlier run cleared."""
+    cleared = prepare_run_dir(folder)
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    text = (
+        f"This run started at {started} and has not finished (or was interrupted): its files "
+        "may be missing or from part of the run.\n"
+        f"command: {command or '?'}\n"
+        'A finished run has no INCOMPLETE file and its manifest.json says "complete": true.\n'
+    )
+    write_atomic(folder / INCOMPLETE, lambda p: p.write_text(text, encoding="utf-8"))
+    return cleared
+
+
+def finish_run(folder: Path) -> Path:
+    """Mark the run in ``folder`` complete: its manifest rewritten with ``"complete": true``
+    and the final list of files, then the ``INCOMPLETE`` marker removed (in that order, so
+    a reader never sees a run marked neither way). Call only once every output is written."""
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    manifest.update(
+        files=_listing(folder),
+        complete=True,
+        finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
+    write_json(path, manifest)
+    (folder / INCOMPLETE).unlink(missing_ok=True)
+    return path
+
+
+def _listing(folder: Path) -> list[str]:
+    """The run's files for the manifest: not hidden temporaries, not the marker."""
+    return sorted(
+        p.name for p in folder.iterdir() if not p.name.startswith(".") and p.name != INCOMPLETE
+    )
 
 
 def current_umask() -> int:
@@ -122,7 +262,10 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
 
 def finite_json(value: object) -> object:
     """``value`` with every float that is not finite as None: JSON has no Infinity or NaN,
-    and strict parsers refuse the files Python's json writes with them."""
+    and strict parsers refuse the files Python's json writes with them. NumPy scalars
+    become the Python numbers they hold."""
+    if isinstance(value, np.generic):
+        value = value.item()
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
@@ -145,11 +288,13 @@ def write_parquet(path: Path, frame: pd.DataFrame) -> Path:
 
 
 def write_manifest(folder: Path, **fields: object) -> Path:
-    """``manifest.json``: what was run, with which versions, when, and which files it made."""
+    """``manifest.json``: what was run, with which versions, when, and which files it made;
+    ``"complete": false`` until ``finish_run`` marks the run finished."""
     manifest = {
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "versions": package_versions(),
-        "files": sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")),
+        "files": _listing(folder),
+        "complete": False,  # finish_run sets it once every output is written
         **fields,
     }
     return write_json(folder / "manifest.json", manifest)

@@ -2,24 +2,47 @@
 
 from __future__ import annotations
 
-import json
-import logging
 import os
+import signal
 import sys
-from decimal import Decimal
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
 
-import typer
-from pydantic import ValidationError
-from rich.console import Console
-from rich.logging import RichHandler
 
-from liangye.model.errors import InputError, Problem
-from liangye.model.settings import AllocationSettings, Budget
-from liangye.model.units import parse_level, parse_money
+def _interrupted_while_starting(signum: int, frame: object) -> None:
+    """Ctrl-C while the command line's modules load: one line and exit 130, no traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.stderr.write("interrupted\n")
+    sys.stderr.flush()
+    os._exit(130)  # nothing has been written yet: there is nothing to clean up
 
-from .policy_commands import policy_app
+
+# Until the module has loaded (the handler is put back at its end), Ctrl-C ends the program
+# quietly; after that, main() turns KeyboardInterrupt into the same line. Only the default
+# handler is replaced, and only from the main thread: a host that set its own keeps it.
+_SIGINT_BEFORE = signal.getsignal(signal.SIGINT)
+_GUARDED = (
+    _SIGINT_BEFORE is signal.default_int_handler
+    and __import__("threading").current_thread() is __import__("threading").main_thread()
+)
+if _GUARDED:
+    signal.signal(signal.SIGINT, _interrupted_while_starting)
+
+import json  # noqa: E402 - after the Ctrl-C guard
+import logging  # noqa: E402
+import math  # noqa: E402
+from decimal import Decimal  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import TYPE_CHECKING, Annotated  # noqa: E402
+
+import typer  # noqa: E402
+from pydantic import ValidationError  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.logging import RichHandler  # noqa: E402
+
+from liangye.model.errors import InputError, Problem  # noqa: E402
+from liangye.model.settings import AllocationSettings, Budget  # noqa: E402
+from liangye.model.units import parse_level, parse_money  # noqa: E402
+
+from .policy_commands import policy_app  # noqa: E402
 
 # The commands import what they need when they run (pandas, Pyomo, HiGHS, Mesa, pyarrow):
 # `liangye --help` and a mistyped option answer at once.
@@ -48,18 +71,23 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def parse_years(text: str) -> list[int]:
-    """ "2024-2026" or "2025" or "2024,2026" into a list of years."""
+    """ "2024-2026" or "2025" or "2024,2026" into a list of years; a reversed range, a year
+    outside 1949-2100 or a horizon past 30 years is refused naming --years and the limit."""
+    from .schema import check_year_range
+
     try:
         if "-" in text:
             first, last = (int(part) for part in text.split("-", 1))
-            if first > last:
-                raise ValueError
-            return list(range(first, last + 1))
-        return sorted(int(part) for part in text.split(","))
+            years = list(range(first, last + 1)) if first <= last else [first, last]
+        else:
+            years = sorted(int(part) for part in text.split(","))
     except ValueError:
         raise InputError(
             [Problem("--years", text, "expected YEAR, FIRST-LAST or YEAR,YEAR")]
         ) from None
+    if wrong := check_year_range(years[0], years[-1]):
+        raise InputError([Problem("--years", text, wrong)])
+    return years
 
 
 def parse_budget(items: list[str], years: list[int]) -> Budget:
@@ -89,13 +117,22 @@ def parse_budget(items: list[str], years: list[int]) -> Budget:
     return Budget(per_year=per_year)
 
 
+def print_json(data: object) -> None:
+    """``data`` as one line of strict JSON on stdout: a number that is not finite is null
+    (never Infinity or NaN, which strict parsers refuse)."""
+    from liangye.results.store import finite_json
+
+    text = json.dumps(finite_json(data), ensure_ascii=False, default=str, allow_nan=False)
+    sys.stdout.write(text + "\n")
+
+
 def _finish(
     result: AllocationResult, as_json: bool, out: Path | None, folder_written: list[Path]
 ) -> None:
     from .display import show_allocation
 
     if as_json:
-        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+        print_json(result.to_dict())
     else:
         show_allocation(console, result)
         if folder_written:
@@ -147,30 +184,56 @@ def check_overrun_risk(value: float | None) -> float | None:
     return value
 
 
+SETTING_OPTIONS = {
+    "objective": "--objective",
+    "time_limit": "--time-limit",
+    "mip_gap": "--gap",
+    "success_probability": "--chance",
+    "overrun_risk": "--overrun-risk",
+}
+
+
 def allocation_settings(**fields: object) -> AllocationSettings:
-    """Settings from command-line values; a bad value names its option, not pydantic."""
-    options = {
-        "objective": "--objective",
-        "time_limit": "--time-limit",
-        "mip_gap": "--gap",
-        "success_probability": "--chance",
-        "overrun_risk": "--overrun-risk",
-    }
+    """Settings from command-line values (None: the default). Promises: every bad value is
+    reported at once, naming its option, what was expected and what was given, never in
+    pydantic's words; a number that is not finite (nan, inf) is refused."""
+    from .loader import EXPECTED, _expected
+
+    def option(key: str) -> str:
+        return SETTING_OPTIONS.get(key, key)
+
+    given = {k: v for k, v in fields.items() if v is not None}
+    problems: dict[str, Problem] = {}
+    for key, value in given.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            expected = EXPECTED.get(f"allocation.{key}", "expected a finite number")
+            problems[key] = Problem(option(key), str(value), f"{expected}; {value} is not finite")
     try:
-        return AllocationSettings(**{k: v for k, v in fields.items() if v is not None})
+        settings = AllocationSettings(**given)
     except ValidationError as error:
-        raise InputError(
-            [
-                Problem(
-                    options.get(str(e["loc"][0]), str(e["loc"][0])), str(e.get("input")), _say(e)
-                )
-                for e in error.errors()
-            ]
-        ) from None
+        for e in error.errors():
+            key = str(e["loc"][0])
+            said = _expected(e, f"allocation.{key}") or str(e["msg"]).removeprefix("Value error, ")
+            problems.setdefault(key, Problem(option(key), str(e.get("input")), said))
+    if problems:
+        raise InputError(problems.values())
+    return settings
 
 
-def _say(error: dict) -> str:
-    return str(error["msg"]).removeprefix("Value error, ")
+def check_simulation_options(seed: int | None, replications: int | None) -> None:
+    """``--seed`` a whole number 0 or more, ``--replications`` 1 or more; both problems
+    reported at once, naming the option and what it expects."""
+    from .loader import EXPECTED
+
+    problems = []
+    if seed is not None and seed < 0:
+        problems.append(Problem("--seed", str(seed), EXPECTED["simulation.seed"]))
+    if replications is not None and replications < 1:
+        problems.append(
+            Problem("--replications", str(replications), EXPECTED["simulation.replications"])
+        )
+    if problems:
+        raise InputError(problems)
 
 
 @app.command("allocate")
@@ -244,6 +307,14 @@ def allocate_command(
     check_overrun_risk(overrun_risk)
     if objective is not None and objective not in ("merit", "count", "min_cost"):
         raise InputError([Problem("--objective", objective, "expected merit, count or min_cost")])
+    # Every option is checked before any file is read: a bad one is named as the option.
+    settings = allocation_settings(
+        objective=objective,
+        time_limit=time_limit,
+        mip_gap=gap,
+        success_probability=chances,
+        overrun_risk=overrun_risk,
+    )
     loaded = None
     if scenario is not None:
         mixed = [
@@ -293,29 +364,47 @@ def allocate_command(
                     )
                 ]
             )
+        year_list = parse_years(years) if years else None
         loaded_policy = load_policy_reference(policy)
-        year_list = parse_years(years) if years else loaded_policy.year_range
+        year_list = year_list or loaded_policy.year_range
         apps = load_applications(str(applications)) if applications else None
         table = load_candidates(str(candidates), needs_score=apps is None)
         report_readings(table, apps)
-        settings = allocation_settings(
-            objective=objective,
-            time_limit=time_limit,
-            mip_gap=gap,
-            success_probability=chances,
-            overrun_risk=overrun_risk,
-        )
         problem = build_problem(
             loaded_policy, table, parse_budget(budget or [], year_list), settings, year_list, apps
         )
+    command = " ".join(sys.argv)
+    if out:
+        _start_run(out, command)
     with console.status("solving…", spinner="dots") if not as_json else _nothing():
         result = allocate(problem)
-    written = (
-        save_allocation(result, out, ["csv", "xlsx", "parquet"], loaded, command=" ".join(sys.argv))
-        if out
-        else []
-    )
+    written = []
+    if out:
+        written = save_allocation(result, out, ["csv", "xlsx", "parquet"], loaded, command=command)
+        _finish_run(out)
     _finish(result, as_json, out, written)
+
+
+def _start_run(folder: Path, command: str) -> None:
+    """Ready the run folder (see results.store: refused if it holds files that are not an
+    earlier run's, cleared if it holds only an earlier run's) and mark it incomplete; say on
+    stderr what was cleared."""
+    from liangye.results.store import start_run
+
+    cleared = start_run(folder, command)
+    if cleared:
+        errors.print(
+            f"cleared an earlier run from {folder}: {', '.join(cleared)}",
+            highlight=False,
+            markup=False,
+        )
+
+
+def _finish_run(folder: Path) -> None:
+    """Mark the run in ``folder`` complete, once every output is written."""
+    from liangye.results.store import finish_run
+
+    finish_run(folder)
 
 
 @app.command()
@@ -335,7 +424,8 @@ def run(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run a scenario: allocate, then simulate its awards against a no-award twin; write both
-    under results/runs/ (the simulation in the run's simulation/ folder)."""
+    under results/runs/ (the simulation in the run's simulation/ folder). An --out folder
+    holding an earlier run only is cleared first; one holding other files is refused."""
     from liangye.results.store import new_run_dir
 
     from .display import show_allocation
@@ -345,11 +435,14 @@ def run(
     _setup_logging(verbose)
     loaded, base = load_scenario(scenario, set_ or [])
     command = " ".join(sys.argv)
+    folder = out or new_run_dir(None, loaded.id, scenario_hash(loaded))
+    _start_run(folder, command)
     with console.status(f"allocating {loaded.id}…", spinner="dots") if not as_json else _nothing():
         result = run_allocation(loaded, base)
-    folder = out or new_run_dir(None, loaded.id, scenario_hash(loaded))
     written = save_allocation(result, folder, loaded.outputs, loaded, command=command)
     simulation = _simulate(loaded, base, folder / "simulation", None, None, as_json, command)
+    _finish_run(folder / "simulation")
+    _finish_run(folder)
     if as_json:
         summary = simulation.summary()
         answer = {
@@ -363,7 +456,7 @@ def run(
                 "cost_per_additional": summary["cost_per_additional"],
             },
         }
-        sys.stdout.write(json.dumps(answer, ensure_ascii=False, default=str) + "\n")
+        print_json(answer)
     else:
         from .simulate import headline_table
 
@@ -414,7 +507,7 @@ def simulate(
     ] = None,
     replications: Annotated[
         int | None,
-        typer.Option("--replications", min=1, help="replications (default: the scenario's)"),
+        typer.Option("--replications", help="replications, 1 or more (default: the scenario's)"),
     ] = None,
     set_: Annotated[
         list[str] | None,
@@ -434,12 +527,15 @@ def simulate(
     from .loader import load_scenario, scenario_hash
 
     _setup_logging(verbose)
+    check_simulation_options(seed, replications)
     loaded, base = load_scenario(scenario, set_ or [])
     folder = out or new_run_dir(None, f"{loaded.id}-sim", scenario_hash(loaded))
-    run = _simulate(loaded, base, folder, seed, replications, as_json, " ".join(sys.argv))
+    command = " ".join(sys.argv)
+    _start_run(folder, command)
+    run = _simulate(loaded, base, folder, seed, replications, as_json, command)
+    _finish_run(folder)
     if as_json:
-        summary = {**run.summary(), "folder": str(folder)}
-        sys.stdout.write(json.dumps(summary, ensure_ascii=False, default=str) + "\n")
+        print_json({**run.summary(), "folder": str(folder)})
         return
     from .simulate import headline_table
 
@@ -469,8 +565,9 @@ def frontier(
     from rich.table import Table
 
     from liangye.model.frontier import budget_frontier
+    from liangye.results.export import write_plan_csv
     from liangye.results.plots import plot_frontier
-    from liangye.results.store import new_run_dir, write_atomic, write_manifest, write_parquet
+    from liangye.results.store import new_run_dir, write_manifest, write_parquet
 
     from .loader import load_scenario, scenario_hash
     from .runner import scenario_problem
@@ -486,13 +583,14 @@ def frontier(
     problem = scenario_problem(loaded, base)
     if problem.budget.unlimited:
         raise InputError([Problem(loaded.id, "budget", "a frontier needs a budget to scale")])
+    folder = out or new_run_dir(None, f"{loaded.id}-frontier", scenario_hash(loaded))
+    _start_run(folder, " ".join(sys.argv))
     with Progress(console=errors, disable=as_json) as bar:
         task = bar.add_task("solving the budget frontier", total=len(levels))
         table = budget_frontier(problem, levels, progress=lambda _: bar.advance(task))
-    folder = out or new_run_dir(None, f"{loaded.id}-frontier", scenario_hash(loaded))
-    folder.mkdir(parents=True, exist_ok=True)
     write_parquet(folder / "frontier.parquet", table)
-    write_atomic(folder / "frontier.csv", lambda path: table.to_csv(path, index=False))
+    # Text a spreadsheet would run as a formula is escaped, as in plan.csv.
+    write_plan_csv(table, folder / "frontier.csv")
     plot_frontier(table, folder / "frontier.png", f"{loaded.id}: budget frontier")
     write_manifest(
         folder,
@@ -502,8 +600,9 @@ def frontier(
         scales=levels,
         command=" ".join(sys.argv),
     )
+    _finish_run(folder)
     if as_json:
-        sys.stdout.write(table.to_json(orient="records") + "\n")
+        print_json(table.to_dict(orient="records"))
         return
     view = Table(title="Budget frontier (万元)", title_justify="left")
     for column in ("budget", "status", "objective", "designations", "greedy objective", "seconds"):
@@ -556,8 +655,28 @@ class _nothing:
         return None
 
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a process Ctrl-C ended
+
+
+def _interrupted() -> None:
+    """Ctrl-C: one line on stderr and exit 130; a second Ctrl-C meanwhile is ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.stderr.write("interrupted\n")
+    sys.stderr.flush()
+    sys.exit(EXIT_INTERRUPTED)
+
+
 def main() -> None:
-    """Entry point: bad input exits 2 with every problem listed, never with a traceback."""
+    """Entry point. Promises: bad input exits 2 with every problem listed; Ctrl-C at any
+    moment (inside a command, while its modules load, while an error is shown) exits 130
+    with the one line "interrupted"; neither ever prints a traceback."""
+    try:
+        _main()
+    except KeyboardInterrupt:
+        _interrupted()
+
+
+def _main() -> None:
     try:
         code = app(standalone_mode=False)
     except InputError as error:
@@ -566,8 +685,7 @@ def main() -> None:
         show_problems(errors, error)
         sys.exit(EXIT_INPUT)
     except (typer.Abort, KeyboardInterrupt):
-        errors.print("[yellow]interrupted[/]")
-        sys.exit(130)
+        _interrupted()
     except typer.TyperException as error:  # usage errors: unknown option, missing argument
         errors.print(f"[bold red]error:[/] {error.format_message()}", highlight=False)
         sys.exit(error.exit_code)
@@ -578,6 +696,8 @@ def main() -> None:
             f"[bold red]error:[/] {error}  (set LIANGYE_DEBUG=1 for the traceback)", highlight=False
         )
         sys.exit(1)
+    if code == EXIT_INTERRUPTED:  # typer turns a KeyboardInterrupt in a command into 130
+        _interrupted()
     sys.exit(code or 0)
 
 
@@ -586,3 +706,6 @@ app.add_typer(policy_app, name="policy")
 from .sweep_commands import register as _register_sweeps  # noqa: E402 - after the app exists
 
 _register_sweeps(app)
+
+if _GUARDED:  # loaded: from here on main() turns Ctrl-C into the one line
+    signal.signal(signal.SIGINT, _SIGINT_BEFORE)

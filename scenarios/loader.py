@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -14,7 +15,7 @@ from pydantic import ValidationError
 from liangye.model.errors import InputError, Problem, validation_problems
 from liangye.model.policy import Policy, load_policy, read_toml
 
-from .schema import Scenario
+from .schema import FIRST_YEAR, LAST_YEAR, MAX_HORIZON, Scenario
 
 PACKAGE_DIR = Path(str(resources.files("liangye.scenarios")))
 POLICY_DIR = PACKAGE_DIR / "policies"
@@ -78,12 +79,112 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
     return data
 
 
+# What a scenario key holds, in the words a message gives after "expected".
+EXPECTED: dict[str, str] = {
+    "years": f"expected [FIRST, LAST], two years in {FIRST_YEAR}-{LAST_YEAR} with FIRST ≤ LAST "
+    f"and at most {MAX_HORIZON} years, e.g. [2024, 2026]",
+    "allocation.mip_gap": "expected a relative optimality gap between 0 and 1, e.g. 1e-4",
+    "allocation.time_limit": "expected a positive number of seconds, e.g. 60",
+    "allocation.overrun_risk": "expected a chance strictly between 0 and 1, e.g. 0.05",
+    "allocation.objective": "expected merit, count or min_cost",
+    "allocation.threads": "expected a whole number of threads, 1 or more",
+    "allocation.cap_per_candidate_per_year": "expected a whole number, 1 or more",
+    "allocation.seed": "expected a whole number, 0 or more",
+    "simulation.seed": "expected a whole number, 0 or more, e.g. 7",
+    "simulation.replications": "expected a whole number of replications, 1 or more",
+    "candidates.synthetic.seed": "expected a whole number, 0 or more",
+    "candidates.synthetic.enterprises": "expected a whole number of enterprises, 0 or more",
+    "candidates.synthetic.parks": "expected a whole number of parks, 0 or more",
+    "candidates.synthetic.held_share": "expected a share between 0 and 1, e.g. 0.05",
+}
+
+
+def _expected(error: dict, key: str) -> str | None:
+    """What a key should hold, for a pydantic error on it that is about type or range
+    (None for the errors a validator words itself, which already say what is expected)."""
+    kind = str(error["type"])
+    if kind in ("value_error", "assertion_error", "extra_forbidden", "missing"):
+        return None
+    if key in EXPECTED:
+        return EXPECTED[key]
+    ctx = error.get("ctx") or {}
+    bounds = {
+        "greater_than": ("a number greater than", "gt"),
+        "greater_than_equal": ("a number of at least", "ge"),
+        "less_than": ("a number less than", "lt"),
+        "less_than_equal": ("a number of at most", "le"),
+    }
+    if kind in bounds and bounds[kind][1] in ctx:
+        words, bound = bounds[kind]
+        return f"expected {words} {ctx[bound]}"
+    plain = {
+        "int_parsing": "a whole number",
+        "int_type": "a whole number",
+        "int_from_float": "a whole number",
+        "float_parsing": "a number",
+        "float_type": "a number",
+        "finite_number": "a finite number",
+        "bool_parsing": "true or false",
+        "bool_type": "true or false",
+        "string_type": "text in quotes",
+        "tuple_type": "an array [..]",
+        "list_type": "an array [..]",
+        "dict_type": "a table { key = value }",
+    }
+    if kind in plain:
+        return f"expected {plain[kind]}"
+    if kind == "literal_error" and "expected" in ctx:
+        return f"expected {ctx['expected']}"
+    return None
+
+
+def _dotted(path: tuple) -> str:
+    """A location as the problems name it: ``a.b[0].c``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _not_finite(value: object, path: tuple = ()) -> list[tuple[str, float]]:
+    """(key, value) of every number in ``value`` that is not finite (TOML's nan and inf)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [(_dotted(path), value)]
+    if isinstance(value, dict):
+        return [hit for k, v in value.items() for hit in _not_finite(v, (*path, k))]
+    if isinstance(value, list):
+        return [hit for i, v in enumerate(value) for hit in _not_finite(v, (*path, i))]
+    return []
+
+
+def scenario_problems(error: ValidationError | None, data: dict, source: str) -> list[Problem]:
+    """Every problem of scenario ``data`` in the user's words: the key named, what it should
+    hold and what it held; a number that is not finite (nan, inf) is always one."""
+    problems: dict[str, Problem] = {}
+    if error is not None:
+        plain = validation_problems(error, source)
+        for e, problem in zip(error.errors(), plain, strict=True):
+            expected = _expected(e, problem.where)
+            if expected is not None:
+                got = f" (got {e['input']!r})" if "input" in e else ""
+                problem = Problem(source, problem.where, expected + got)
+            problems.setdefault(problem.where, problem)
+    for key, value in _not_finite(data):
+        expected = EXPECTED.get(key, "expected a finite number")
+        problems[key] = Problem(source, key, f"{expected} (got {value}, which is not finite)")
+    return list(problems.values())
+
+
 def scenario_from_dict(data: dict, source: str) -> Scenario:
-    """Validate scenario data; raise InputError naming every bad key."""
+    """Validate scenario data; raise InputError naming every bad key and what it should
+    hold (never pydantic's own words); numbers that are not finite are refused."""
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as error:
-        raise InputError(validation_problems(error, source)) from None
+        raise InputError(scenario_problems(error, data, source)) from None
+    if problems := scenario_problems(None, data, source):
+        raise InputError(problems)
+    return scenario
 
 
 def load_scenario(
@@ -99,7 +200,28 @@ def load_scenario(
     if not path.exists() and (PACKAGE_DIR / f"{path}.toml").exists():
         path = PACKAGE_DIR / f"{path}.toml"
     data = apply_overrides(read_toml(path), overrides or [])
-    return scenario_from_dict(data, path.name), path.parent
+    try:
+        return scenario_from_dict(data, path.name), path.parent
+    except InputError as error:
+        raise InputError(_blame_overrides(error.problems, overrides or [])) from None
+
+
+def _override_key(item: str) -> str:
+    """The dotted key a ``--set`` item changes, as problems name it."""
+    path = item.partition("=")[0].strip().split(".")
+    if len(path) == 2 and path[0] == "budget" and path[1].isdigit():
+        path = ["budget", "per_year", path[1]]
+    return ".".join(path)
+
+
+def _blame_overrides(problems: list[Problem], overrides: list[str]) -> list[Problem]:
+    """Problems at a key a ``--set`` gave named as ``--set KEY`` rather than as the file's."""
+    keys = [_override_key(item) for item in overrides]
+
+    def given(where: str) -> bool:
+        return any(where == k or where.startswith((f"{k}.", f"{k}[")) for k in keys)
+
+    return [Problem("--set", p.where, p.message) if given(p.where) else p for p in problems]
 
 
 def scenario_hash(scenario: Scenario) -> str:

@@ -4,10 +4,37 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from liangye.agents import SimulationParameters
 from liangye.model.settings import AllocationSettings, Budget
+
+# The years a plan may cover: the People's Republic's to the end of the century, and a
+# horizon of at most 30 years (each year adds a copy of every option to the model).
+FIRST_YEAR = 1949
+LAST_YEAR = 2100
+MAX_HORIZON = 30
+
+
+def check_year_range(first: int, last: int) -> str | None:
+    """What is wrong with the horizon ``first``-``last`` in words (None: nothing): the
+    first year after the last, a year outside 1949-2100, or more than 30 years."""
+    if first > last:
+        return (
+            f"the first year {first} comes after the last {last}: expected the earlier "
+            f"year first ({last}, then {first})"
+        )
+    outside = [year for year in (first, last) if not FIRST_YEAR <= year <= LAST_YEAR]
+    if outside:
+        return (
+            f"year {outside[0]} is outside {FIRST_YEAR}-{LAST_YEAR}: expected years in that range"
+        )
+    if last - first + 1 > MAX_HORIZON:
+        return (
+            f"a horizon of {last - first + 1} years ({first}-{last}) is longer than the "
+            f"{MAX_HORIZON} years liangye plans: expected at most {MAX_HORIZON}"
+        )
+    return None
 
 
 class SyntheticPool(BaseModel):
@@ -17,7 +44,7 @@ class SyntheticPool(BaseModel):
 
     enterprises: int = Field(default=500, ge=0)
     parks: int = Field(default=12, ge=0)
-    seed: int = 0
+    seed: int = Field(default=0, ge=0)
     held_share: float = Field(default=0.05, ge=0, le=1)
     extended: bool = Field(
         default=False,
@@ -58,7 +85,10 @@ class Scenario(BaseModel):
     title: str | None = None
     description: str | None = None
     policy: str = Field(description="a bundled policy id, or a path relative to the scenario file")
-    years: tuple[int, int] | None = None
+    years: tuple[int, int] | None = Field(
+        default=None,
+        description="[FIRST, LAST]: FIRST ≤ LAST, both in 1949-2100, at most 30 years",
+    )
     budget: Budget = Field(default_factory=Budget)
     candidates: CandidateSource
     allocation: AllocationSettings = Field(default_factory=AllocationSettings)
@@ -70,3 +100,10 @@ class Scenario(BaseModel):
     outputs: list[Literal["csv", "xlsx", "parquet"]] = Field(
         default_factory=lambda: ["csv", "xlsx", "parquet"]
     )
+
+    @field_validator("years")
+    @classmethod
+    def _horizon(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
+        if value is not None and (wrong := check_year_range(*value)):
+            raise ValueError(wrong)
+        return value
