@@ -1,9 +1,12 @@
 """Seeded allocation instances for benchmarks: 8 programmes × 3 levels × 3 years.
 
-Two budget families: ``tight`` (3万元 per candidate and year: about one award in six firms)
+Budget families: ``tight`` (3万元 per candidate and year: about one award in six firms)
 and ``generous`` (12万元: the budget reaches deep into the pool, so many options compete at
 the margin; this is the family on which the plain model needs ~16 s at 1,000 candidates, as
-measured when the speed issue was filed). ``default`` is the bundled default scenario.
+measured when the speed issue was filed). ``applied-tight`` and ``applied-generous`` add
+an applications table: each candidate applies to one to three programmes at one level each,
+with a score of one decimal (as a bureau's application list looks); ``default`` is the
+bundled default scenario.
 """
 
 from __future__ import annotations
@@ -95,19 +98,44 @@ def benchmark_candidates(n: int, seed: int, continuous: bool) -> pd.DataFrame:
 BUDGET_PER_CANDIDATE = {"tight": 3, "generous": 12}
 
 
+def benchmark_applications(n: int, seed: int, programmes: int = PROGRAMMES) -> pd.DataFrame:
+    """Each of n candidates applies to 1-3 distinct programmes, one level each, undated,
+    with a score of one decimal in [50, 100)."""
+    rng = np.random.default_rng([seed, 3])
+    count = rng.integers(1, 4, n)
+    rows = []
+    for i in range(n):
+        for g in rng.choice(programmes, count[i], replace=False):
+            rows.append(
+                {
+                    "candidate_id": f"C{i:06d}",
+                    "programme": f"P{g}",
+                    "level": str(rng.choice(list(AMOUNTS))),
+                    "score": round(float(rng.uniform(50, 100)), 1),
+                }
+            )
+    table = pd.DataFrame(rows)
+    table["row"] = [f"row {i + 2}" for i in range(len(table))]
+    table.attrs["source"] = f"benchmark applications n={n} seed={seed}"
+    return table
+
+
 def benchmark_problem(
     n: int, seed: int = 0, continuous: bool = True, family: str = "tight", **settings: object
 ) -> AllocationProblem:
     """The instance as liangye sees it (``family`` sets the yearly budget, see above)."""
     if family == "default":
         return default_problem(**settings)
-    budget = Budget(per_year={t: Decimal(int(n * BUDGET_PER_CANDIDATE[family])) for t in YEARS})
+    applied = family.startswith("applied-")
+    per_candidate = BUDGET_PER_CANDIDATE[family.removeprefix("applied-")]
+    budget = Budget(per_year={t: Decimal(int(n * per_candidate)) for t in YEARS})
     weights = {"national": 3.0, "provincial": 2.0, "municipal": 1.0}
     return build_problem(
         benchmark_policy(n),
         benchmark_candidates(n, seed, continuous),
         budget,
         AllocationSettings(level_weights=weights, **settings),
+        applications=benchmark_applications(n, seed) if applied else None,
     )
 
 

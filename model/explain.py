@@ -58,8 +58,26 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
 
     risk_check = _overrun_check(problem, chosen)
     by_candidate = options.groupby("candidate").indices
-    exclusions = problem.exclusions.groupby("candidate") if len(problem.exclusions) else None
-    excluded_for = dict(list(exclusions)) if exclusions is not None else {}
+    # What was set aside for each candidate, as sentences made in one pass over the
+    # exclusions (not a frame per candidate): the first reason per programme for those
+    # with no option at all, and the tiers 就高不重复 set aside for those selected.
+    ineligible_detail: dict[int, str] = {}
+    stacked_aside: dict[int, list[str]] = {}
+    exclusions = problem.exclusions
+    if len(exclusions):
+        firsts = exclusions.drop_duplicates(subset=["candidate", "programme"])
+        for c, programme, reason in zip(
+            firsts["candidate"], firsts["programme"], firsts["reason"], strict=True
+        ):
+            part = f"{programme}: {reason}"
+            ineligible_detail[c] = (
+                f"{ineligible_detail[c]}; {part}" if c in ineligible_detail else part
+            )
+        stacked = exclusions[exclusions["reason"].astype(str).str.startswith("就高不重复")]
+        for c, programme, level in zip(
+            stacked["candidate"], stacked["programme"], stacked["level"], strict=True
+        ):
+            stacked_aside.setdefault(c, []).append(f"{programme} {level}")
     # Columns as arrays once: row access through pandas costs microseconds a cell, and this
     # loop reads a few cells per option of every candidate.
     programme_of = options["programme"].to_numpy()
@@ -105,13 +123,7 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
                     and tier_of[o] not in won_tiers
                 }
             )
-            reasons = excluded_for.get(c)
-            if reasons is not None:
-                stacked = reasons[reasons["reason"].astype(str).str.startswith("就高不重复")]
-                aside += [
-                    f"{p} {lv}"
-                    for p, lv in zip(stacked["programme"], stacked["level"], strict=True)
-                ]
+            aside += stacked_aside.get(c, [])
             if aside:
                 parts.append(
                     "set aside (就高不重复, one award per matter): " + ", ".join(sorted(set(aside)))
@@ -119,13 +131,7 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
             records.append({**record, "outcome": "selected", "detail": "; ".join(parts)})
             continue
         if len(own) == 0:
-            reasons = excluded_for.get(c)
-            detail = "no programme it may apply for"
-            if reasons is not None:
-                firsts = reasons.drop_duplicates(subset=["programme"])
-                detail = "; ".join(
-                    f"{p}: {r}" for p, r in zip(firsts["programme"], firsts["reason"], strict=True)
-                )
+            detail = ineligible_detail.get(c, "no programme it may apply for")
             records.append({**record, "outcome": "ineligible", "detail": detail})
             continue
         best = max(own, key=lambda o: (merit_of[o], -rank_of[o]))

@@ -318,8 +318,9 @@ def join_applications(
     programmes = applications["programme"].to_numpy()
     levels = applications["level"].to_numpy()
     rows = applications["row"].to_numpy()
-    unknown_candidate = ~np.isin(ids, position_of.index.to_numpy())
-    unknown_programme = ~np.isin(programmes, list(policy.programme_ids))
+    # pandas' isin hashes; numpy's sorts object arrays (1.7 s at 20,000 rows).
+    unknown_candidate = ~pd.Index(ids).isin(position_of.index)
+    unknown_programme = ~pd.Index(programmes).isin(list(policy.programme_ids))
     pair_known = np.array(
         [(p, lv) in known_levels for p, lv in zip(programmes, levels, strict=True)], dtype=bool
     )
