@@ -380,7 +380,8 @@ def allocate_command(
         result = allocate(problem)
     written = []
     if out:
-        written = save_allocation(result, out, ["csv", "xlsx", "parquet"], loaded, command=command)
+        outputs = loaded.outputs if loaded else ["csv", "xlsx", "parquet"]
+        written = save_allocation(result, out, outputs, loaded, command=command)
         _finish_run(out)
     _finish(result, as_json, out, written)
 
