@@ -202,11 +202,13 @@ def scope_mask(
     """Options whose programme is in ``programmes`` and level in ``levels`` (None: any):
     the scope of a quota, balance rule or reserve pool."""
     mask = np.ones(len(options), dtype=bool)
+    # pandas' isin hashes the (Arrow) strings in place; converting them to a numpy object
+    # array first cost more than the test itself at 200,000 options.
     if programmes is not None:
-        mask &= np.isin(options["programme"].to_numpy(dtype=object), list(programmes))
+        mask &= options["programme"].isin(list(programmes)).to_numpy(dtype=bool)
     if levels is not None:
         values = [getattr(lv, "value", lv) for lv in levels]
-        mask &= np.isin(options["level"].to_numpy(dtype=object), values)
+        mask &= options["level"].isin(values).to_numpy(dtype=bool)
     return mask
 
 
@@ -240,6 +242,9 @@ def quota_scopes(problem: AllocationProblem) -> list[tuple[int, object, np.ndarr
     (a firm designated municipal and later upgraded counts once in a quota over both levels,
     once in a quota over each).
     """
+    cached = problem.__dict__.get("_quota_scopes")
+    if cached is not None and cached[0] is problem.options and cached[1] is problem.policy:
+        return cached[2]
     parts = problem.designations()
     option = parts["option"].to_numpy()
     year = parts["year"].to_numpy()
@@ -252,6 +257,10 @@ def quota_scopes(problem: AllocationProblem) -> list[tuple[int, object, np.ndarr
                 scopes.append((q, t, np.unique(option[mask & (year == t)])))
         else:
             scopes.append((q, HORIZON, np.unique(option[mask & np.isin(year, years)])))
+    # The build, the greedy plan, the checks and the explanations all ask: made once per
+    # options table and policy (kept beside them: a problem with another table or policy,
+    # as dataclasses.replace makes, remakes it).
+    problem.__dict__["_quota_scopes"] = (problem.options, problem.policy, scopes)
     return scopes
 
 

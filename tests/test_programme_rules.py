@@ -250,3 +250,22 @@ def test_ties_are_broken_by_candidate_order_and_are_reproducible():
         first = picks(solve(policy, candidates, {2024: 10}))
         assert first == {(order[0], "P", "municipal", 2024)}
         assert picks(solve(policy, candidates, {2024: 10})) == first
+
+
+def test_quota_scopes_are_made_again_for_another_policy():
+    """quota_scopes is kept per options table and policy: the same options under a policy
+    with other quotas (as dataclasses.replace makes one) get that policy's scopes."""
+    from dataclasses import replace
+
+    from liangye.model.options import build_problem
+    from liangye.model.programme import quota_scopes
+    from liangye.model.settings import AllocationSettings, Budget
+
+    quota = {"programmes": ["P"], "per": "year", "min": 1}
+    with_quota = make_policy([programme("P", {"municipal": 20})], quotas=[quota])
+    without = make_policy([programme("P", {"municipal": 20})])
+    candidates = make_candidates([{"id": "A", "score": 80}, {"id": "B", "score": 70}])
+    problem = build_problem(with_quota, candidates, Budget(), AllocationSettings(), [2024])
+    assert len(quota_scopes(problem)) == 1
+    assert quota_scopes(replace(problem, policy=without)) == []
+    assert len(quota_scopes(problem)) == 1
