@@ -29,6 +29,7 @@ if _GUARDED:
 import json  # noqa: E402 - after the Ctrl-C guard
 import logging  # noqa: E402
 import math  # noqa: E402
+import re  # noqa: E402
 from decimal import Decimal  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import TYPE_CHECKING, Annotated  # noqa: E402
@@ -37,6 +38,7 @@ import typer  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.logging import RichHandler  # noqa: E402
+from rich.text import Text  # noqa: E402
 
 from liangye.model.errors import InputError, Problem  # noqa: E402
 from liangye.model.settings import AllocationSettings, Budget  # noqa: E402
@@ -656,6 +658,21 @@ class _nothing:
         return None
 
 
+def plain_usage(message: str) -> str:
+    """A usage error in the user's words: typer's "Input should be a valid integer, unable
+    to parse string as an integer" for a value it cannot read becomes "expected a whole
+    number" (the option is named before it); other messages are kept."""
+    match = re.search(r"Input should be (.+?)(?:,|$)", message)
+    if match is None:
+        return message
+    words = {
+        "a valid integer": "a whole number",
+        "a valid number": "a number",
+        "a valid boolean": "true or false",
+    }
+    return message[: match.start()] + "expected " + words.get(match.group(1), match.group(1))
+
+
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a process Ctrl-C ended
 
 
@@ -688,7 +705,8 @@ def _main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         _interrupted()
     except typer.TyperException as error:  # usage errors: unknown option, missing argument
-        errors.print(f"[bold red]error:[/] {error.format_message()}", highlight=False)
+        message = plain_usage(error.format_message())
+        errors.print(Text.assemble(("error:", "bold red"), f" {message}"), highlight=False)
         sys.exit(error.exit_code)
     except Exception as error:  # the last line of defence: one sentence, details on request
         if os.environ.get("LIANGYE_DEBUG"):

@@ -129,6 +129,19 @@ def test_a_bad_simulation_option_names_the_option(tmp_path, args, words):
 
 
 @pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("allocate", "--gap", "abc"), ("--gap", "expected a number")),
+        (("simulate", "--seed", "1.5"), ("--seed", "expected a whole number")),
+        (("simulate", "--replications", "x"), ("--replications", "expected a whole number")),
+    ],
+)
+def test_a_value_typer_cannot_read_is_named_in_plain_words(tmp_path, args, words):
+    command, *rest = args
+    refused(liangye(command, str(scenario_file(tmp_path)), *rest), *words)
+
+
+@pytest.mark.parametrize(
     ("item", "expected"),
     [
         ("allocation.mip_gap=-1", "between 0 and 1"),
