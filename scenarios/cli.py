@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 
 
 def _interrupted_while_starting(signum: int, frame: object) -> None:
@@ -21,7 +22,7 @@ def _interrupted_while_starting(signum: int, frame: object) -> None:
 _SIGINT_BEFORE = signal.getsignal(signal.SIGINT)
 _GUARDED = (
     _SIGINT_BEFORE is signal.default_int_handler
-    and __import__("threading").current_thread() is __import__("threading").main_thread()
+    and threading.current_thread() is threading.main_thread()
 )
 if _GUARDED:
     signal.signal(signal.SIGINT, _interrupted_while_starting)
