@@ -162,6 +162,7 @@ def answers() -> dict[int, tuple]:
 def test_every_path_finds_the_optimum(answers, seed):
     candidates, budget, capped, result = answers[seed]
     assert result.status == "optimal"
+    assert result.gap <= result.problem.settings.mip_gap  # optimal only within the gap
     assert broken_rules(candidates, budget, capped, result.selected) == []
     assert result.objective == pytest.approx(reference(candidates, budget, capped), abs=1e-6)
 
