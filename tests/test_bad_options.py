@@ -375,9 +375,12 @@ def test_ctrl_c_while_the_command_line_itself_loads(tmp_path):
     interrupted(done)
 
 
-@pytest.mark.parametrize("delay", [0.05, 0.5, 2.0])
+# Not earlier than 0.5 s: a signal before the interpreter has installed its own handler
+# would kill it outright on a slow machine (the moments during start-up are covered,
+# deterministically, by the import-stopper tests above).
+@pytest.mark.parametrize("delay", [0.5, 2.0])
 def test_sigint_at_any_moment_of_a_run_exits_130_without_traceback(tmp_path, delay):
-    """A real SIGINT while starting, allocating or simulating: 130 and one line."""
+    """A real SIGINT while loading, allocating or simulating: 130 and one line."""
     script = (
         "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from liangye.scenarios.cli import main\nmain()\n"
