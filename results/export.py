@@ -146,5 +146,38 @@ def write_plan_xlsx(
                     writer, sheet_name="支出与风险", index=False
                 )
             _formulas_as_text(writer.book)
+            _bureau_layout(writer.book)
 
     return write_atomic(path, write)
+
+
+# Number formats a bureau files as they are: money in 万元 with up to four decimals (exact to
+# 1元) shown with thousands separators, chances as percents.
+MONEY_FORMAT = "#,##0.####"
+PERCENT_FORMAT = "0.00%"
+
+
+def _bureau_layout(book: Workbook) -> None:
+    """Frozen header row, columns as wide as their text (CJK characters count double, at
+    most 60), money columns (headers with 万元) and chance columns (概率) formatted."""
+    from openpyxl.utils import get_column_letter
+
+    for sheet in book.worksheets:
+        sheet.freeze_panes = "A2"
+        for index, column in enumerate(sheet.iter_cols(), start=1):
+            header = str(column[0].value or "")
+            widest = max(_display_width(cell.value) for cell in column)
+            sheet.column_dimensions[get_column_letter(index)].width = min(60, widest + 2)
+            number_format = (
+                MONEY_FORMAT if "万元" in header else PERCENT_FORMAT if "概率" in header else None
+            )
+            if number_format:
+                for cell in column[1:]:
+                    if isinstance(cell.value, int | float):
+                        cell.number_format = number_format
+
+
+def _display_width(value: object) -> int:
+    """How many Latin-letter widths ``value`` takes in a cell (a CJK character takes two)."""
+    text = "" if value is None else str(value)
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)

@@ -195,3 +195,21 @@ def test_a_write_killed_by_sigterm_leaves_no_part_file(tmp_path):
     assert child.returncode == 128 + signal.SIGTERM
     assert "Traceback" not in errors
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_workbook_is_laid_out_for_a_bureau(tmp_path):
+    """Every sheet has its header row frozen and columns as wide as their text; money in
+    万元 and chances carry number formats a bureau files as they are."""
+    import openpyxl
+
+    path = write_plan_xlsx(
+        plan(HOSTILE), reasons(HOSTILE), {"状态": "optimal"}, tmp_path / "p.xlsx"
+    )
+    book = openpyxl.load_workbook(path)
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2"
+        assert all(d.width and d.width >= 4 for d in sheet.column_dimensions.values())
+    plan_sheet = book["分配方案"]
+    headers = [c.value for c in plan_sheet[1]]
+    money = headers.index("奖励标准（万元）") + 1
+    assert plan_sheet.cell(row=2, column=money).number_format == "#,##0.####"
