@@ -131,3 +131,23 @@ def test_applications_naming_unknown_things_are_refused_row_by_row():
         "apps.csv row 5: programme 'P' has no level 'national'",
         "apps.csv row 6: year 2031 is outside the years [2024, 2025]",
     ]
+
+
+def test_a_table_past_what_one_allocation_handles_is_refused_at_once(monkeypatch):
+    """More options than MAX_OPTIONS (100,000 candidates under Jiaxing made 1.8 million and
+    took 158 s and 4.9 GiB): refused before any option is made, with the size and the way
+    out. Checked with a lowered limit so that the test stays small."""
+    from decimal import Decimal
+
+    from liangye.model.errors import InputError
+    from liangye.model.options import build_problem
+    from liangye.model.settings import AllocationSettings, Budget
+
+    monkeypatch.setattr("liangye.model.options.MAX_OPTIONS", 50)
+    policy = make_policy([programme("P", {"municipal": 20, "provincial": 50})], years=[2024, 2026])
+    candidates = make_candidates([{"id": f"C{i}", "score": 80} for i in range(10)])
+    budget = Budget(per_year={t: Decimal(100) for t in (2024, 2025, 2026)})
+    with pytest.raises(InputError, match=r"10 candidates make about 60 options.*more than the 50"):
+        build_problem(policy, candidates, budget, AllocationSettings(), [2024, 2025, 2026])
+    monkeypatch.setattr("liangye.model.options.MAX_OPTIONS", 60)
+    assert build_problem(policy, candidates, budget, AllocationSettings(), [2024, 2025, 2026]).size
