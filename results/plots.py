@@ -43,6 +43,7 @@ def plot_servitization(
     path: Path,
     title: str,
     shares: dict[str, str],
+    budget: dict[int, float] | None = None,
 ) -> Path:
     """Servitization over time in the award world against its no-award twin, and payouts.
 
@@ -50,7 +51,9 @@ def plot_servitization(
     ``share_above_20`` -> "≥ 20%"), the share of manufacturers at or above that service
     revenue share each quarter, the mean over replications as a line and the range over
     replications as a band, award world beside twin. Right: money paid by programme and year
-    (mean over replications). Columns as written by ``liangye simulate``.
+    (mean over replications), each year's budget as a line across its bar (``budget``: year
+    -> 万元) and the range of the year's total over replications as a whisker, so a year that
+    overran in some replications shows. Columns as written by ``liangye simulate``.
     """
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.4), constrained_layout=True)
     styles = {"award": "-", "twin": "--"}
@@ -79,7 +82,33 @@ def plot_servitization(
     if len(payments):
         paid = payments.groupby(["year", "programme"])["paid"].sum().unstack(fill_value=0)
         (paid / replications).plot.bar(ax=right, stacked=True, rot=0)
-        right.legend(fontsize=8)
+        totals = payments.groupby(["year", "replication"])["paid"].sum().unstack(fill_value=0)
+        totals = (
+            totals.reindex(columns=range(replications), fill_value=0) if replications else totals
+        )
+        for i, year in enumerate(paid.index):
+            each = totals.loc[year].to_numpy(dtype=float)
+            mean = float(paid.loc[year].sum()) / replications
+            right.errorbar(
+                i,
+                mean,
+                yerr=[[mean - each.min()], [each.max() - mean]],
+                fmt="none",
+                ecolor="dimgrey",
+                capsize=5,
+                label="range over replications" if i == 0 else None,
+            )
+            if budget and int(year) in budget:
+                right.hlines(
+                    budget[int(year)],
+                    i - 0.45,
+                    i + 0.45,
+                    colors="black",
+                    linewidth=2,
+                    label="budget" if i == 0 else None,
+                )
+        # Beside the panel, not over the bars it explains.
+        right.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     right.set_xlabel("year")
     right.set_ylabel("paid (10k CNY), mean over replications")
     right.grid(alpha=0.3, axis="y")

@@ -146,6 +146,7 @@ def save_simulation(run: SimulationRun, folder: Path, command: str | None = None
             folder / "servitization.png",
             f"{run.scenario.id}: servitization with awards and without (twin)",
             {threshold_label(x): f"≥ {x:.0%}" for x in run.params.thresholds},
+            {t: float(v) for t, v in run.scenario.budget.per_year.items()},
         ),
     ]
     manifest = write_manifest(

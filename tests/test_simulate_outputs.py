@@ -95,3 +95,41 @@ def test_other_thresholds_are_plotted_not_only_20_and_30(tmp_path):
     assert (tmp_path / "servitization.png").stat().st_size > 0
     trajectories = pd.read_parquet(tmp_path / "trajectories.parquet")
     assert "share_above_25" in trajectories and "share_above_20" not in trajectories
+
+
+def test_the_payout_panel_draws_each_years_budget_and_the_spread(tmp_path, monkeypatch):
+    """Two replications paying 90 and 130 in 2024 against a budget of 100: the payout panel
+    has the budget line at 100 over 2024's bar and a whisker from 90 to 130 (the year that
+    overran in one replication shows it)."""
+    from liangye.results import plots
+
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda figure, path: figures.append(figure) or path)
+    trajectories = pd.DataFrame(
+        {
+            "world": ["award", "twin"] * 2,
+            "replication": [0, 0, 1, 1],
+            "t": [0, 0, 0, 0],
+            "quarter": ["2024Q1"] * 4,
+            "share_above_20": [0.1, 0.1, 0.2, 0.2],
+        }
+    )
+    payments = pd.DataFrame(
+        {
+            "year": [2024, 2024],
+            "replication": [0, 1],
+            "programme": ["P", "P"],
+            "paid": [90.0, 130.0],
+        }
+    )
+    plots.plot_servitization(
+        trajectories, payments, tmp_path / "s.png", "t", {"share_above_20": "≥ 20%"}, {2024: 100.0}
+    )
+    right = figures[0].axes[1]
+    budget_lines = [c for c in right.collections if c.get_label() == "budget"]
+    assert len(budget_lines) == 1
+    (segment,) = budget_lines[0].get_segments()
+    assert segment[0][1] == segment[1][1] == 100.0
+    whiskers = [c for c in right.collections if c.get_label() != "budget" and len(c.get_segments())]
+    spans = [s for c in whiskers for s in c.get_segments()]
+    assert any(sorted([s[0][1], s[1][1]]) == [90.0, 130.0] for s in spans)
