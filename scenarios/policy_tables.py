@@ -30,6 +30,14 @@ PROVISION = {
 OP = {">=": "≥", ">": ">", "==": "=", "<=": "≤", "<": "<"}
 
 
+def _table(title: str, columns: tuple[str, ...]) -> Table:
+    """A titled table of wrapping columns, rows ruled apart (every table of ``policy show``)."""
+    table = Table(title=title, title_justify="left", show_lines=True)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
 def flat_note(text: str | None) -> str:
     """A note as one paragraph: the line breaks of a TOML multi-line string removed."""
     return " ".join((text or "").split())
@@ -92,9 +100,7 @@ def _conditions(programme: Programme, award: LevelAward, policy: Policy) -> str:
 
 
 def programme_table(policy: Policy) -> Table:
-    table = Table(title="奖励项目与级别（金额：万元）", title_justify="left", show_lines=True)
-    for column in ("项目", "级别", "金额", "授予", "条件", "出处"):
-        table.add_column(column, overflow="fold")
+    table = _table("奖励项目与级别（金额：万元）", ("项目", "级别", "金额", "授予", "条件", "出处"))
     for programme in policy.programmes:
         for k, award in enumerate(programme.levels):
             conferrer = award.conferrer
@@ -137,9 +143,7 @@ def metadata_table(policy: Policy) -> Table | None:
             rows.append((programme.name, "说明", flat_note(programme.note), programme.reference))
     if not rows:
         return None
-    table = Table(title="项目的期限、遴选、撤销与说明", title_justify="left", show_lines=True)
-    for column in ("项目", "事项", "内容", "出处"):
-        table.add_column(column, overflow="fold")
+    table = _table("项目的期限、遴选、撤销与说明", ("项目", "事项", "内容", "出处"))
     for row in rows:
         table.add_row(*row)
     return table
@@ -148,9 +152,7 @@ def metadata_table(policy: Policy) -> Table | None:
 def quota_table(policy: Policy) -> Table | None:
     if not policy.quotas:
         return None
-    table = Table(title="数量指标", title_justify="left", show_lines=True)
-    for column in ("指标", "项目", "级别", "周期", "下限", "上限", "出处", "说明"):
-        table.add_column(column, overflow="fold")
+    table = _table("数量指标", ("指标", "项目", "级别", "周期", "下限", "上限", "出处", "说明"))
     for q, quota in enumerate(policy.quotas):
         period = PER[quota.per] + (
             f"（{'、'.join(map(str, quota.years))}年）" if quota.years else ""
@@ -176,9 +178,7 @@ def quota_table(policy: Policy) -> Table | None:
 def balance_table(policy: Policy) -> Table | None:
     if not policy.balance:
         return None
-    table = Table(title="分布均衡", title_justify="left", show_lines=True)
-    for column in ("按", "项目", "上限", "周期", "出处", "说明"):
-        table.add_column(column, overflow="fold")
+    table = _table("分布均衡", ("按", "项目", "上限", "周期", "出处", "说明"))
     for rule in policy.balance:
         caps = []
         if rule.max_share is not None:
@@ -199,9 +199,7 @@ def balance_table(policy: Policy) -> Table | None:
 def reserve_table(policy: Policy) -> Table | None:
     if not policy.reserves:
         return None
-    table = Table(title="后备库", title_justify="left", show_lines=True)
-    for column in ("名称", "项目", "周期", "规模", "出处", "说明"):
-        table.add_column(column, overflow="fold")
+    table = _table("后备库", ("名称", "项目", "周期", "规模", "出处", "说明"))
     for reserve in policy.reserves:
         table.add_row(
             reserve.name,
@@ -217,9 +215,7 @@ def reserve_table(policy: Policy) -> Table | None:
 def target_table(policy: Policy) -> Table | None:
     if not policy.targets:
         return None
-    table = Table(title="目标", title_justify="left", show_lines=True)
-    for column in ("目标", "数值", "年份", "对应指标", "出处", "说明"):
-        table.add_column(column, overflow="fold")
+    table = _table("目标", ("目标", "数值", "年份", "对应指标", "出处", "说明"))
     for target in policy.targets:
         value = f"{OP[target.op]} {_money(target.value)} {target.unit}"
         note = ("力争（非约束性）\n" if target.aspirational else "") + flat_note(target.note)
@@ -237,9 +233,7 @@ def target_table(policy: Policy) -> Table | None:
 def list_table(policy: Policy) -> Table | None:
     if not policy.lists:
         return None
-    table = Table(title="文件列举的领域、模式与环节", title_justify="left", show_lines=True)
-    for column in ("名称", "内容", "出处"):
-        table.add_column(column, overflow="fold")
+    table = _table("文件列举的领域、模式与环节", ("名称", "内容", "出处"))
     for entry in policy.lists:
         items = "、".join(entry.names) + ("（等，开放列表）" if entry.open else "")
         table.add_row(f"{entry.name}\n（{entry.id}）", items, entry.reference)
@@ -249,9 +243,7 @@ def list_table(policy: Policy) -> Table | None:
 def provision_table(policy: Policy) -> Table | None:
     if not policy.provisions:
         return None
-    table = Table(title="其他规定（记录，不参与计算）", title_justify="left", show_lines=True)
-    for column in ("类别", "内容", "出处", "说明"):
-        table.add_column(column, overflow="fold")
+    table = _table("其他规定（记录，不参与计算）", ("类别", "内容", "出处", "说明"))
     for provision in policy.provisions:
         table.add_row(
             PROVISION[provision.kind],

@@ -50,17 +50,19 @@ def scenario_candidates(
         load_applications(str(base / source.applications)) if source.applications else None
     )
     candidates = load_candidates(str(base / source.file), needs_score=applications is None)
-    report_readings(candidates, applications)
     return candidates, applications
 
 
+def readings(*tables: pd.DataFrame | None) -> list[str]:
+    """Which defensible reading each table was given (the sheet read and those not, a
+    title row skipped, revenues that look like 元, …), as sentences naming the file."""
+    return [s for table in tables if table is not None for s in table.attrs.get("warnings", [])]
+
+
 def report_readings(*tables: pd.DataFrame | None) -> None:
-    """Say, as warnings a user sees by default, which defensible reading a table was given
-    (the sheet read and those not, a title row skipped, revenues that look like 元, …)."""
-    for table in tables:
-        if table is not None:
-            for sentence in table.attrs.get("warnings", []):
-                log.warning("%s", sentence)
+    """Say the tables' readings as warnings a user sees by default."""
+    for sentence in readings(*tables):
+        log.warning("%s", sentence)
 
 
 def scenario_years(scenario: Scenario, policy: Policy) -> list[int]:
@@ -77,13 +79,24 @@ def scenario_policy(scenario: Scenario, base: Path) -> tuple[Policy, AllocationS
     return policy, with_tier_design(scenario.allocation, policy, scenario.tier_design)
 
 
-def scenario_problem(scenario: Scenario, base: Path) -> AllocationProblem:
-    """The allocation problem a scenario describes (paths resolved against ``base``)."""
+def scenario_problem_and_readings(
+    scenario: Scenario, base: Path
+) -> tuple[AllocationProblem, list[str]]:
+    """The allocation problem a scenario describes (paths resolved against ``base``) and
+    the readings its tables were given: what ``allocate SCENARIO`` and ``validate`` build."""
     policy, settings = scenario_policy(scenario, base)
     candidates, applications = scenario_candidates(scenario, base, policy, settings)
-    years = list(range(scenario.years[0], scenario.years[1] + 1)) if scenario.years else None
+    years = scenario_years(scenario, policy)
     problem = build_problem(policy, candidates, scenario.budget, settings, years, applications)
     log.info("%s: %d candidates, %d options", scenario.id, len(candidates), problem.size)
+    return problem, readings(candidates, applications)
+
+
+def scenario_problem(scenario: Scenario, base: Path) -> AllocationProblem:
+    """The allocation problem a scenario describes, its tables' readings said as warnings."""
+    problem, said = scenario_problem_and_readings(scenario, base)
+    for sentence in said:
+        log.warning("%s", sentence)
     return problem
 
 

@@ -31,12 +31,11 @@ def validate_file(path: Path) -> tuple[str, list[Problem]]:
 def check_file(path: Path) -> Checked:
     """Read ``path`` as the commands would; never raises for a bad or unreadable file."""
     from liangye.model.candidates import parse_applications, parse_candidates
-    from liangye.model.options import build_problem
     from liangye.model.policy import policy_from_dict, read_toml
     from liangye.model.tables import read_raw_table
 
     from .loader import scenario_from_dict
-    from .runner import scenario_candidates, scenario_policy, scenario_years
+    from .runner import readings, scenario_problem_and_readings
 
     is_toml = path.suffix.lower() == ".toml"
     try:
@@ -49,23 +48,16 @@ def check_file(path: Path) -> Checked:
                 return Checked("policy")
             # What ``allocate SCENARIO`` does: policy, tables, the whole problem.
             scenario = scenario_from_dict(data, path.name)
-            policy, settings = scenario_policy(scenario, path.parent)
-            candidates, apps = scenario_candidates(scenario, path.parent, policy, settings)
-            years = scenario_years(scenario, policy)
-            build_problem(policy, candidates, scenario.budget, settings, years, apps)
-            return Checked("scenario", warnings=_warnings(candidates, apps))
+            _, said = scenario_problem_and_readings(scenario, path.parent)
+            return Checked("scenario", warnings=said)
         raw = read_raw_table(path)
         headers = {str(c).split("（")[0].split("(")[0].strip() for c in raw.columns}
         if len(headers & APPLICATION_MARKERS) >= 2:
             table = parse_applications(raw, path.name)
-            return Checked("applications", warnings=_warnings(table))
+            return Checked("applications", warnings=readings(table))
         table = parse_candidates(raw, path.name)
-        return Checked("candidates", warnings=_warnings(table))
+        return Checked("candidates", warnings=readings(table))
     except InputError as error:
         return Checked("policy or scenario" if is_toml else "table", error.problems)
     except OSError as error:  # unreadable: say so and let the other files be checked
         return Checked("file", [Problem(str(path), "file", f"cannot be read: {error.strerror}")])
-
-
-def _warnings(*tables: object) -> list[str]:
-    return [w for t in tables if t is not None for w in getattr(t, "attrs", {}).get("warnings", [])]

@@ -92,3 +92,18 @@ def liangye(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
         cwd=cwd,
         timeout=300,
     )
+
+
+def allocate_jiaxing(
+    candidates: Path, *extra: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
+    """`liangye allocate` under the bundled Jiaxing policy on a candidate file, plus ``extra``."""
+    return liangye(
+        "allocate",
+        "--policy",
+        "jiaxing-2024-2026",
+        "--candidates",
+        str(candidates),
+        *extra,
+        cwd=cwd,
+    )

@@ -20,7 +20,7 @@ import pytest
 
 from liangye.model.synthetic import synthetic_candidates
 
-from conftest import liangye
+from conftest import allocate_jiaxing, liangye
 
 CHANCES = ("--chance", "national=0.3", "--chance", "provincial=0.5")
 SCENARIO = """\
@@ -81,12 +81,8 @@ BAD_SETTINGS = [
 
 @pytest.mark.parametrize(("option", "value", "expected"), BAD_SETTINGS)
 def test_a_bad_setting_option_names_the_option(candidate_file, option, value, expected):
-    done = liangye(
-        "allocate",
-        "--policy",
-        "jiaxing-2024-2026",
-        "--candidates",
-        str(candidate_file),
+    done = allocate_jiaxing(
+        candidate_file,
         *CHANCES,
         option,
         value,
@@ -202,12 +198,8 @@ def test_a_horizon_in_the_file_past_the_limit_is_refused_with_the_limit(tmp_path
     [("2026-2024", ("--years 2026-2024", "after the last")), ("2024-20026", ("1949-2100",))],
 )
 def test_a_bad_years_option_is_refused(candidate_file, value, words):
-    done = liangye(
-        "allocate",
-        "--policy",
-        "jiaxing-2024-2026",
-        "--candidates",
-        str(candidate_file),
+    done = allocate_jiaxing(
+        candidate_file,
         *CHANCES,
         "--years",
         value,

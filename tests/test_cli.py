@@ -10,7 +10,7 @@ import pytest
 
 from liangye.model.synthetic import synthetic_candidates
 
-from conftest import liangye
+from conftest import allocate_jiaxing, liangye
 
 CHANCES = ("--chance", "national=0.3", "--chance", "省级=0.5")
 CANDIDATES = "编号,企业名称,类型,所在县区,所属行业,营业收入（万元）,服务投入占比,服务收入占比,评分,design_prize\n"
@@ -31,12 +31,8 @@ def candidate_file(tmp_path) -> Path:
 
 def test_allocate_json_and_files(tmp_path, candidate_file):
     out = tmp_path / "out"
-    done = liangye(
-        "allocate",
-        "--policy",
-        "jiaxing-2024-2026",
-        "--candidates",
-        str(candidate_file),
+    done = allocate_jiaxing(
+        candidate_file,
         *CHANCES,
         "--budget",
         "600",
@@ -62,12 +58,8 @@ def test_allocate_json_and_files(tmp_path, candidate_file):
 
 
 def test_allocate_readable_summary(candidate_file):
-    done = liangye(
-        "allocate",
-        "--policy",
-        "jiaxing-2024-2026",
-        "--candidates",
-        str(candidate_file),
+    done = allocate_jiaxing(
+        candidate_file,
         *CHANCES,
         "--budget",
         "600",
@@ -77,12 +69,8 @@ def test_allocate_readable_summary(candidate_file):
 
 
 def test_infeasible_scenario_exits_3_with_explanation(candidate_file):
-    done = liangye(
-        "allocate",
-        "--policy",
-        "jiaxing-2024-2026",
-        "--candidates",
-        str(candidate_file),
+    done = allocate_jiaxing(
+        candidate_file,
         *CHANCES,
         "--budget",
         "100",
@@ -103,12 +91,8 @@ def test_bad_input_exits_2_without_traceback(tmp_path, candidate_file):
     assert "Traceback" not in done.stderr
     done = liangye("allocate", "--policy", "nowhere", "--candidates", str(candidate_file))
     assert done.returncode == 2 and "bundled policy" in done.stderr
-    done = liangye(
-        "allocate",
-        "--policy",
-        "jiaxing-2024-2026",
-        "--candidates",
-        str(candidate_file),
+    done = allocate_jiaxing(
+        candidate_file,
         *CHANCES,
         "--budget",
         "lots",
