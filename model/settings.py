@@ -60,7 +60,9 @@ class AllocationSettings(BaseModel):
         description="the largest chance, in every year (and over the horizon total), that "
         "conferred awards and obligations exceed the budget; absent: budgets at expected cost only",
     )
-    seed: int = 0
+    # HiGHS's random_seed option takes 0 .. 2,147,483,647 (a C int); outside it HiGHS would
+    # refuse the option at solve time, after the model was built.
+    seed: int = Field(default=0, ge=0, le=2_147_483_647, description="the solver's random seed")
 
     @field_validator("success_probability")
     @classmethod

@@ -89,7 +89,7 @@ EXPECTED: dict[str, str] = {
     "allocation.objective": "expected merit, count or min_cost",
     "allocation.threads": "expected a whole number of threads, 1 or more",
     "allocation.cap_per_candidate_per_year": "expected a whole number, 1 or more",
-    "allocation.seed": "expected a whole number, 0 or more",
+    "allocation.seed": "expected a whole number from 0 to 2147483647",
     "simulation.seed": "expected a whole number, 0 or more, e.g. 7",
     "simulation.replications": "expected a whole number of replications, 1 or more",
     "candidates.synthetic.seed": "expected a whole number, 0 or more",

@@ -148,6 +148,8 @@ def test_a_value_typer_cannot_read_is_named_in_plain_words(tmp_path, args, words
         ("allocation.time_limit=nan", "not finite"),
         ("simulation.seed=-5", "0 or more"),
         ("simulation.replications=0", "1 or more"),
+        ("allocation.seed=-5", "from 0 to 2147483647"),
+        ("allocation.seed=2147483648", "from 0 to 2147483647"),
     ],
 )
 def test_a_bad_set_names_the_key_and_what_it_expects(tmp_path, item, expected):

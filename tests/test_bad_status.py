@@ -1,0 +1,92 @@
+"""Status words that can be trusted: a plan called "optimal" is within the requested gap,
+the gap measured against the objective the solver optimised (tie bonus included)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from liangye.model.allocation import allocate
+from liangye.model.options import build_problem
+from liangye.model.settings import AllocationSettings, Budget
+from liangye.model.synthetic import synthetic_candidates
+
+from conftest import liangye, make_candidates, make_policy, programme
+
+HEADER = "编号,企业名称,类型,所在县区,所属行业,营业收入（万元）,服务投入占比,服务收入占比,评分,design_prize\n"
+
+
+def problem(seed: int, objective: str, gap: float):
+    """40 firms, two programmes over two years, a budget deep in the pool: small objectives
+    (count: a few designations) on which a tie bonus measured wrongly would show."""
+    rng = np.random.default_rng(seed)
+    policy = make_policy(
+        [
+            programme("P", {"national": 150, "provincial": 50, "municipal": 20}),
+            programme("Q", {"provincial": 50, "municipal": 20}, matter="Q"),
+        ],
+        years=[2024, 2025],
+    )
+    candidates = make_candidates(
+        [{"id": f"C{i:02d}", "score": round(float(rng.uniform(50, 100)), 1)} for i in range(40)]
+    )
+    budget = int(rng.integers(6, 40)) * 10
+    return build_problem(
+        policy,
+        candidates,
+        Budget(per_year={2024: budget, 2025: budget}),
+        AllocationSettings(objective=objective, mip_gap=gap),
+    )
+
+
+@pytest.mark.parametrize("objective", ["merit", "count"])
+@pytest.mark.parametrize("gap", [1e-4, 1e-2])
+def test_optimal_means_within_the_requested_gap(objective, gap):
+    statuses = []
+    for seed in range(6):
+        result = allocate(problem(seed, objective, gap), explain=False)
+        statuses.append(result.status)
+        if result.status == "optimal":
+            assert result.gap is not None and result.gap <= gap * (1 + 1e-9), (seed, result.gap)
+        if result.gap is not None and result.gap > gap * (1 + 1e-9):
+            assert result.status != "optimal", (seed, result.gap)
+    assert "optimal" in statuses  # otherwise the test would test nothing
+
+
+def test_the_json_gap_of_an_optimal_plan_is_within_the_option(tmp_path):
+    """The command line's words: `--gap 1e-4` and status optimal never show a larger gap."""
+    pool = synthetic_candidates(60, 0, seed=11)
+    lines = [
+        f"{r.id},{r.name},企业,{r.district},{r.sector},{r.revenue},{r.service_input_share},"
+        f"{r.service_revenue_share},{r.score:.1f},{'是' if r.design_prize else '否'}"
+        for r in pool.itertuples()
+    ]
+    path = tmp_path / "firms.csv"
+    path.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
+    done = liangye(
+        "allocate",
+        "--policy",
+        "jiaxing-2024-2026",
+        "--candidates",
+        str(path),
+        "--budget",
+        "450",
+        "--chance",
+        "national=0.3",
+        "--chance",
+        "provincial=0.5",
+        "--gap",
+        "1e-4",
+        "--json",
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["status"] in {"optimal", "work_limit", "time_limit"}
+    if answer["status"] == "optimal":
+        assert answer["gap"] <= 1e-4 * (1 + 1e-9)
+    else:
+        assert answer["gap"] > 1e-4
