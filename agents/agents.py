@@ -1,131 +1,104 @@
-"""The agents' records: firms that add service modes, what a government is set up with, and
-the columns of its award, payment and revocation tables (the government is in government.py)."""
+"""The agents: firms (views of the model's array state), what a government is set up with,
+and the columns of its award, payment and revocation tables (the government is in
+government.py, the firms' arrays in state.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import mesa
 import numpy as np
 
-from liangye.model.candidates import parse_held
+from liangye.model.candidates import Held
 from liangye.model.policy import Policy
 from liangye.model.settings import AllocationSettings, Budget
 
-from . import behaviour
-from .params import SERVICE_MODES
-from .population import MANUFACTURER
+from .records import AWARD_COLUMNS, PAYMENT_COLUMNS, REVOCATION_COLUMNS
+from .state import NO_MODE, FirmState, Holding
 
-# An award row is one decision of a round: ``amount`` the tier amount, ``cost`` what the
-# designation itself costs the city (after a top-up), ``committed`` everything it will pay
-# if conferred (its instalments and the policy's later payouts; 0 if not conferred).
-AWARD_COLUMNS = [
-    "year",
-    "policy",
-    "firm_id",
-    "district",
-    "sector",
-    "programme",
-    "level",
-    "decision",
-    "nomination",
-    "conferred",
-    "amount",
-    "cost",
-    "committed",
-    "score",
-]
-PAYMENT_COLUMNS = ["year", "policy", "firm_id", "district", "programme", "level", "paid"]
-# ``cancelled``: 万元 still owed for the designation when it was withdrawn, no longer paid.
-REVOCATION_COLUMNS = [
-    "year",
-    "policy",
-    "firm_id",
-    "programme",
-    "level",
-    "reason",
-    "cancelled",
+__all__ = [
+    "AWARD_COLUMNS",
+    "PAYMENT_COLUMNS",
+    "REVOCATION_COLUMNS",
+    "FirmAgent",
+    "GovernmentSetup",
+    "Holding",
 ]
 
 
-@dataclass
-class Holding:
-    """A designation a firm holds: its level, the tier amount it was worth, and since when."""
+def _column(name: str, kind: Callable[[Any], Any]) -> property:
+    """An attribute of a firm read from (and written to) its entry of a FirmState array."""
 
-    level: str
-    amount: float
-    since: int
+    def read(self: FirmAgent) -> Any:
+        return kind(getattr(self.state, name)[self.index])
+
+    def write(self: FirmAgent, value: Any) -> None:
+        getattr(self.state, name)[self.index] = value
+
+    return property(read, write, doc=f"the firm's entry of FirmState.{name}")
 
 
 class FirmAgent(mesa.Agent):
-    """A manufacturer or producer-service firm: its modes, service share, money, designations.
+    """A manufacturer or producer-service firm, as Mesa sees it: a view of row ``index`` of
+    the model's ``FirmState``.
 
-    Its behavioural draws (two uniforms and two normals per quarter) come from its own
-    seeded stream and are fixed at creation, so the award world and its twin see the same
-    numbers whatever happens in either.
+    Why views and not agents holding their own numbers: every quarter each rule runs over
+    all firms at once with numpy (``FirmState``, ``behaviour``), so per-firm Python would be
+    the cost of a replication. The firms stay Mesa agents (``model.agents``, a dashboard or
+    a test can still look at one firm) at about 2 µs each to create, and nothing per step:
+    reading or setting an attribute here reads or sets the arrays.
     """
 
-    def __init__(
-        self, model: mesa.Model, index: int, row: dict, uniforms: np.ndarray, normals: np.ndarray
-    ) -> None:
+    def __init__(self, model: mesa.Model, index: int) -> None:
         super().__init__(model)
-        params = model.params
         self.index = index
-        self.firm_id = str(row["id"])
-        self.role = str(row["role"])
-        self.district, self.sector = str(row["district"]), str(row["sector"])
-        self.revenue = float(row["revenue"])
-        self.share = float(row["service_revenue_share"])
-        self.input_gap = max(0.0, float(row["service_input_share"]) - self.share)
-        names = set(filter(None, str(row.get("modes") or "").split(";")))
-        self.modes = np.array([m in names for m in SERVICE_MODES], dtype=bool)
-        self.mode_count = int(self.modes.sum())
-        # The firm starts at its long-run share: whatever the listed modes do not explain is
-        # its base (spare parts, repairs) and stays.
-        self.base_share = self.share - params.share_per_mode * self.mode_count
-        self.cap = params.max_service_share if self.manufacturer else 1.0
-        margin = float(row["margin"])
-        self.margin_base = margin - float(behaviour.servitization_payoff(self.share, params))
-        self.cash = 0.0  # award money not yet spent: it pays the next mode's cost first
-        self.received = 0.0
-        self.held: dict[tuple[str, str], Holding] = {}  # (policy, programme) -> holding
-        self.initial_held = parse_held(row.get("held"))
-        self.uniforms, self.normals = uniforms, normals
-        self.start_share, self.start_modes = self.share, self.mode_count
-        self.adopted: int | None = None
+
+    @property
+    def state(self) -> FirmState:
+        return self.model.firms
+
+    firm_id = _column("firm_id", str)
+    role = _column("role", str)
+    district = _column("district", str)
+    sector = _column("sector", str)
+    revenue = _column("revenue", float)
+    share = _column("share", float)
+    base_share = _column("base_share", float)
+    input_gap = _column("input_gap", float)
+    cap = _column("cap", float)
+    margin_base = _column("margin_base", float)
+    cash = _column("cash", float)
+    received = _column("received", float)
+    start_share = _column("start_share", float)
+    start_modes = _column("start_modes", int)
+    n_modes = _column("mode_count", int)
 
     @property
     def manufacturer(self) -> bool:
-        return self.role == MANUFACTURER
+        return bool(self.state.manufacturer[self.index])
 
     @property
-    def n_modes(self) -> int:
-        return self.mode_count
+    def modes(self) -> np.ndarray:
+        """The firm's row of the mode matrix (a view: setting it sets the model's)."""
+        return self.state.modes[self.index]
 
-    def decide(self, hazard: float) -> None:
-        """Add a mode if this quarter's uniform falls below ``hazard``; the second uniform
-        picks which of the modes not yet run (in SERVICE_MODES order). The one-off cost is
-        paid from award money first (the rest from the firm's own funds, not tracked)."""
-        self.adopted = None
-        u_adopt, u_mode = self.uniforms[self.model.t]
-        if not self.manufacturer or self.mode_count == len(SERVICE_MODES) or u_adopt >= hazard:
-            return
-        remaining = np.flatnonzero(~self.modes)
-        mode = int(remaining[min(int(u_mode * len(remaining)), len(remaining) - 1)])
-        self.modes[mode] = True
-        self.mode_count += 1
-        self.adopted = mode
-        cost = self.model.params.adoption_cost * self.revenue
-        self.cash -= min(cost, self.cash)
+    @property
+    def adopted(self) -> int | None:
+        """The mode (index in SERVICE_MODES) the firm added this quarter, or None."""
+        mode = int(self.state.adopted[self.index])
+        return None if mode == NO_MODE else mode
 
-    def advance(self, share: float, revenue: float) -> None:
-        """Take the quarter's new service share and revenue (computed for all firms at once)."""
-        self.share, self.revenue = share, revenue
+    @property
+    def held(self) -> dict[tuple[str, str], Holding]:
+        """{(policy, programme): Holding}: the designations the firm holds."""
+        return self.state.holdings_of(self.index)
 
-    def receive(self, amount: float) -> None:
-        """Award money paid to the firm (万元)."""
-        self.cash += amount
-        self.received += amount
+    @property
+    def initial_held(self) -> list[Held]:
+        """The designations the firm held before the simulated years (its ``held`` column)."""
+        return self.state.initial_held.get(self.index, [])
 
 
 @dataclass

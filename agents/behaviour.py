@@ -44,21 +44,22 @@ def peer_adoption(
     (share among the sector's other firms). Firms outside any park, or alone in theirs: the
     sector share only. A firm with no peer at all has F = 0.
     """
-    frame = pd.DataFrame(
-        {"adopter": np.asarray(adopter, dtype=float), "park": park, "sector": sector}
-    )
+    adopting_firm = np.asarray(adopter, dtype=float)
 
-    def others(key: str) -> tuple[np.ndarray, np.ndarray]:
-        grouped = frame.groupby(key, dropna=True)["adopter"]
-        total = grouped.transform("sum").to_numpy(dtype=float)
-        count = grouped.transform("count").to_numpy(dtype=float)
-        peers = np.nan_to_num(count) - 1.0
-        adopting = np.nan_to_num(total) - frame["adopter"].to_numpy()
-        share = np.divide(adopting, peers, out=np.zeros(len(frame)), where=peers > 0)
+    def others(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # Group sums by hashed codes; a firm without a park or sector (code −1) has no peers.
+        codes, labels = pd.factorize(np.asarray(key, dtype=object), use_na_sentinel=True)
+        grouped = codes >= 0
+        count = np.bincount(codes[grouped], minlength=len(labels)).astype(float)
+        total = np.bincount(codes[grouped], weights=adopting_firm[grouped], minlength=len(labels))
+        peers, adopting = np.full(len(codes), -1.0), -adopting_firm
+        peers[grouped] = count[codes[grouped]] - 1.0
+        adopting[grouped] = total[codes[grouped]] - adopting_firm[grouped]
+        share = np.divide(adopting, peers, out=np.zeros(len(codes)), where=peers > 0)
         return share, peers > 0
 
-    sector_share, _ = others("sector")
-    park_share, in_park = others("park")
+    sector_share, _ = others(sector)
+    park_share, in_park = others(park)
     return np.where(
         in_park, park_weight * park_share + (1 - park_weight) * sector_share, sector_share
     )

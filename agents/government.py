@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 
 import mesa
@@ -18,15 +19,16 @@ from liangye.model.options import AllocationProblem, build_problem
 from liangye.model.solve import PLAN_STATUSES
 
 from . import behaviour
-from .agents import AWARD_COLUMNS, FirmAgent, GovernmentSetup, Holding
+from .agents import GovernmentSetup
 from .ledger import (
     Instalment,
     Ledger,
     budget_horizon,
-    option_dues,
+    options_dues,
     round_budget,
     with_payout_schedule,
 )
+from .records import append_rows
 from .rounds import (
     TERM_ENDED,
     expected_award,
@@ -38,8 +40,15 @@ from .rounds import (
     simulated_policy,
     without_minimums,
 )
+from .state import Holding
 
 log = logging.getLogger(__name__)
+
+
+def _said(diagnosis: list) -> str:
+    """A diagnosis as one line: its sentences in Chinese where they carry both languages
+    (``model.explain.Finding``), else as they are."""
+    return "; ".join(str(getattr(finding, "zh", finding)) for finding in diagnosis)
 
 
 class GovernmentAgent(mesa.Agent):
@@ -66,20 +75,19 @@ class GovernmentAgent(mesa.Agent):
         self.rates: dict[tuple[str, str], float] = {}
         self.draws = rng
         self.beliefs_ready = False
-        self.awards: list[dict] = []
-        self.payments: list[dict] = []
-        self.revocations: list[dict] = []
         self.ledger = Ledger()
+        self.allocation_seconds: list[float] = []  # each round's allocate calls (benchmarks)
         self.check_budget_years()
         if self.policy.programmes:
             tiers = self.tiers(model.state_table())
             amount_of = {(t.programme.id, t.level): np.nan_to_num(t.amounts()) for t in tiers}
-            for firm in model.firm_agents:
-                for held in firm.initial_held:
+            firms = model.firms
+            for index, entries in sorted(firms.initial_held.items()):
+                for held in entries:
                     amounts = amount_of.get((held.programme, held.level))
                     if amounts is not None:
-                        firm.held[(self.policy.id, held.programme)] = Holding(
-                            held.level, float(amounts[firm.index]), model.start_year - 1
+                        firms.holdings_of(index)[(self.policy.id, held.programme)] = Holding(
+                            held.level, float(amounts[index]), model.start_year - 1
                         )
 
     def tiers(self, table: pd.DataFrame) -> list[Tier]:
@@ -118,22 +126,22 @@ class GovernmentAgent(mesa.Agent):
     ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], set[tuple[str, str, int]]]:
         """Per matter, each firm's amount paid (the largest tier it holds there) and whether
         it holds anything there; and the (programme, level, firm) titles held."""
-        n = len(self.model.firm_agents)
+        n = len(self.model.firms)
         result = {m: (np.zeros(n), np.zeros(n, dtype=bool)) for m in set(self.matter_of.values())}
         titles: set[tuple[str, str, int]] = set()
-        for firm in self.model.firm_agents:
-            for (policy, programme), holding in firm.held.items():
+        for index, holdings in self.model.firms.held.items():  # holders only: few
+            for (policy, programme), holding in holdings.items():
                 if policy == self.policy.id and programme in self.matter_of:
                     paid, holds = result[self.matter_of[programme]]
-                    paid[firm.index] = max(paid[firm.index], holding.amount)
-                    holds[firm.index] = True
-                    titles.add((programme, holding.level, firm.index))
+                    paid[index] = max(paid[index], holding.amount)
+                    holds[index] = True
+                    titles.add((programme, holding.level, index))
         return result, titles
 
     def payables(self, tiers: list[Tier]) -> dict[tuple[str, str], np.ndarray]:
         """Per tier, what the city would pay each firm there (NaN: not open to it)."""
         by_matter, titles = self.holdings()
-        n = len(self.model.firm_agents)
+        n = len(self.model.firms)
         out = {}
         for tier in tiers:
             paid, holds = by_matter[tier.programme.stacking_matter]
@@ -226,49 +234,50 @@ class GovernmentAgent(mesa.Agent):
         One application per applicant and tier it applies to (``applying``), dated ``year``;
         the problem spans the budget's years from ``year`` on, with what is left of each
         (``ledger.round_budget``), so later payouts are charged to the years they fall in."""
-        rows = np.flatnonzero(np.any(np.vstack(list(applying.values())), axis=0))
+        if not applying:
+            return None
+        # (firms × tiers): who applies where; its nonzero cells in row order are the
+        # applications firm by firm, each firm's in tier order.
+        applies = np.column_stack(list(applying.values()))
+        rows = np.flatnonzero(applies.any(axis=1))
         years = [t for t in self.horizon if t >= year]
         if len(rows) == 0 or year not in years:
             return None
-        firms = self.model.firm_agents
+        firm_id = self.model.firms.firm_id
+        held = self.model.firms.held_text(self.policy.id)
         candidates = (
             table.iloc[rows]
             .reset_index(drop=True)
             .assign(
-                held=[self.held_text(firms[i]) for i in rows],
+                held=[held[i] for i in rows],
                 score=scores[rows],
-                row=[f"firm {firms[i].firm_id}" for i in rows],
+                row="firm " + firm_id[rows],
             )
         )
+        firm, tier = np.nonzero(applies)
+        keys = list(applying)
         applications = pd.DataFrame(
-            [
-                {
-                    "candidate_id": firms[i].firm_id,
-                    "programme": programme,
-                    "level": level,
-                    "year": year,
-                    "score": scores[i],
-                    "row": "-",
-                }
-                for i in rows
-                for (programme, level), mask in applying.items()
-                if mask[i]
-            ]
+            {
+                "candidate_id": firm_id[firm],
+                "programme": np.array([p for p, _ in keys], dtype=object)[tier],
+                "level": np.array([lv for _, lv in keys], dtype=object)[tier],
+                "year": np.full(len(firm), year, dtype=np.int64),
+                "score": scores[firm],
+                "row": "-",
+            }
         )
         ledger = self.ledger
         budget = round_budget(self.budget, self.horizon, year, ledger.paid, ledger.owed_by_year())
+        initial = self.model.firms.initial_held
         held_before = pd.DataFrame(
-            [(h.programme, h.level) for f in self.model.firm_agents for h in f.initial_held],
+            [(h.programme, h.level) for i in sorted(initial) for h in initial[i]],
             columns=["programme", "level"],
         )
-        made = pd.DataFrame(self.awards, columns=AWARD_COLUMNS)
-        policy = paced_policy(self.policy, year, made, held_before)
+        policy = paced_policy(
+            self.policy, year, self.model.table("awards", self.policy.id), held_before
+        )
         problem = build_problem(policy, candidates, budget, self.settings, years, applications)
         return with_payout_schedule(problem, self.model.params.payout_schedule)
-
-    def held_text(self, firm: FirmAgent) -> str | None:
-        entries = [f"{p}:{h.level}" for (pol, p), h in firm.held.items() if pol == self.policy.id]
-        return ";".join(entries) or None
 
     def step(self) -> None:
         """At the round quarter: hold the year's round, then pay what falls due."""
@@ -305,16 +314,20 @@ class GovernmentAgent(mesa.Agent):
             log.info("%s %d: no applicants", self.policy.id, year)
             return
         problem, full_cost = built
+        started = time.perf_counter()
         result = allocate(problem, explain=False, prove=False)
-        if result.status == "infeasible":
+        # Obligations beyond the budget (method "obligations") do not depend on quotas:
+        # deciding without minimums would fail the same way, so it is not tried.
+        if result.status == "infeasible" and result.method != "obligations":
             log.warning(
                 "%s %d: no plan meets every rule (%s); deciding without minimum quotas",
                 self.policy.id,
                 year,
-                "; ".join(result.diagnosis) or "infeasible",
+                _said(result.diagnosis) or "infeasible",
             )
             problem = replace(problem, policy=without_minimums(problem.policy))
             result = allocate(problem, explain=False, prove=False)
+        self.allocation_seconds.append(time.perf_counter() - started)
         if result.status in PLAN_STATUSES:
             chosen, selected = result.chosen, result.selected
         else:
@@ -325,14 +338,13 @@ class GovernmentAgent(mesa.Agent):
                 self.policy.id,
                 year,
                 result.status,
-                "; ".join(result.diagnosis),
+                _said(result.diagnosis),
             )
             chosen = np.flatnonzero(problem.options["forced"].to_numpy(dtype=bool))
             selected = replace(result, chosen=chosen).selected
         self.designate(problem, full_cost, chosen, selected, year)
-        self.update_beliefs(
-            pd.DataFrame(self.awards, columns=AWARD_COLUMNS).query("year == @year"), applying
-        )
+        made = self.model.table("awards", self.policy.id)
+        self.update_beliefs(made[made["year"] == year], applying)
         log.info(
             "%s %d: %d applicants, %d decided (%s)",
             self.policy.id,
@@ -354,37 +366,42 @@ class GovernmentAgent(mesa.Agent):
         chance), record, and owe every payment of a conferred designation: its instalments
         (``payout_schedule``) and the policy's later payouts, in the years the round's solve
         charged them to."""
-        by_id = {f.firm_id: f for f in self.model.firm_agents}
+        firms, model = self.model.firms, self.model
         draws = self.draws.random(len(selected))
-        for option, row, u in zip(chosen, selected.itertuples(), draws, strict=True):
-            conferred = row.probability >= 1 or u < row.probability
-            firm = by_id[row.candidate_id]
-            dues = [(t, a) for t, a in option_dues(problem, int(option)) if a > 0]
-            self.awards.append(
-                {
-                    "year": year,
-                    "policy": self.policy.id,
-                    "firm_id": firm.firm_id,
-                    "district": firm.district,
-                    "sector": firm.sector,
-                    "programme": row.programme,
-                    "level": row.level,
-                    "decision": row.decision,
-                    "nomination": bool(row.nomination),
-                    "conferred": bool(conferred),
-                    "amount": float(row.amount),
-                    "cost": float(full_cost[int(option)]),
-                    "committed": float(sum(a for _, a in dues)) if conferred else 0.0,
-                    "score": float(row.score),
-                }
-            )
-            if not conferred:
-                continue
-            firm.held[(self.policy.id, row.programme)] = Holding(row.level, float(row.amount), year)
-            self.ledger.owe(
-                Instalment(due, firm.index, row.programme, row.level, amount)
-                for due, amount in dues
-            )
+        probability = selected["probability"].to_numpy(dtype=float)
+        conferred = (probability >= 1) | (draws < probability)
+        index = np.array([model.index_of[c] for c in selected["candidate_id"]], dtype=np.int64)
+        programmes, levels = selected["programme"].tolist(), selected["level"].tolist()
+        amounts = [float(a) for a in selected["amount"]]
+        dues = [[(t, a) for t, a in due if a > 0] for due in options_dues(problem, chosen)]
+        n = len(selected)
+        append_rows(
+            model.datacollector,
+            "awards",
+            {
+                "year": [year] * n,
+                "policy": [self.policy.id] * n,
+                "firm_id": firms.firm_id[index].tolist(),
+                "district": firms.district[index].tolist(),
+                "sector": firms.sector[index].tolist(),
+                "programme": programmes,
+                "level": levels,
+                "decision": selected["decision"].tolist(),
+                "nomination": [bool(x) for x in selected["nomination"]],
+                "conferred": conferred.tolist(),
+                "amount": amounts,
+                "cost": [float(full_cost[int(o)]) for o in chosen],
+                "committed": [
+                    float(sum(a for _, a in d)) if c else 0.0
+                    for d, c in zip(dues, conferred.tolist(), strict=True)
+                ],
+                "score": [float(x) for x in selected["score"]],
+            },
+        )
+        for k in np.flatnonzero(conferred):
+            i, programme, level = int(index[k]), programmes[k], levels[k]
+            firms.holdings_of(i)[(self.policy.id, programme)] = Holding(level, amounts[k], year)
+            self.ledger.owe(Instalment(due, i, programme, level, a) for due, a in dues[k])
 
     def revoke(self, table: pd.DataFrame, year: int) -> None:
         """Dynamic management where the policy states it: holders lose a designation whose
@@ -399,49 +416,54 @@ class GovernmentAgent(mesa.Agent):
             ):
                 continue
             key = (self.policy.id, programme.id)
-            holders = [f for f in self.model.firm_agents if key in f.held]
+            held = self.model.firms.held
+            holders = sorted(i for i, holdings in held.items() if key in holdings)
             if not holders:
                 continue
-            rows = table.iloc[[f.index for f in holders]]
-            since = [f.held[key].since for f in holders]
+            rows = table.iloc[holders]
+            since = [held[i][key].since for i in holders]
             reasons = revocation_reasons(programme, rows, since, year)
-            for firm, reason in zip(holders, reasons, strict=True):
+            for i, reason in zip(holders, reasons, strict=True):
                 if reason:
-                    level = firm.held.pop(key).level
-                    cancelled = (
-                        0.0
-                        if reason == TERM_ENDED
-                        else self.ledger.cancel(firm.index, programme.id)
-                    )
-                    self.revocations.append(
+                    level = held[i].pop(key).level
+                    cancelled = 0.0 if reason == TERM_ENDED else self.ledger.cancel(i, programme.id)
+                    append_rows(
+                        self.model.datacollector,
+                        "revocations",
                         {
-                            "year": year,
-                            "policy": self.policy.id,
-                            "firm_id": firm.firm_id,
-                            "programme": programme.id,
-                            "level": level,
-                            "reason": reason,
-                            "cancelled": cancelled,
-                        }
+                            "year": [year],
+                            "policy": [self.policy.id],
+                            "firm_id": [self.model.firms.firm_id[i]],
+                            "programme": [programme.id],
+                            "level": [level],
+                            "reason": [reason],
+                            "cancelled": [cancelled],
+                        },
                     )
 
     def pay_due(self, year: int) -> None:
         """Pay every instalment due this year (multi-year awards pay in later rounds), within
         the budget or not: what was conferred is owed."""
-        for due in self.ledger.fall_due(year):
-            firm = self.model.firm_agents[due.firm]
-            firm.receive(due.amount)
-            self.payments.append(
-                {
-                    "year": year,
-                    "policy": self.policy.id,
-                    "firm_id": firm.firm_id,
-                    "district": firm.district,
-                    "programme": due.programme,
-                    "level": due.level,
-                    "paid": due.amount,
-                }
-            )
+        due = self.ledger.fall_due(year)
+        if not due:
+            return
+        firms = self.model.firms
+        index = np.array([d.firm for d in due], dtype=np.int64)
+        paid = [d.amount for d in due]
+        firms.receive(index, np.array(paid, dtype=float))
+        append_rows(
+            self.model.datacollector,
+            "payments",
+            {
+                "year": [year] * len(due),
+                "policy": [self.policy.id] * len(due),
+                "firm_id": firms.firm_id[index].tolist(),
+                "district": firms.district[index].tolist(),
+                "programme": [d.programme for d in due],
+                "level": [d.level for d in due],
+                "paid": paid,
+            },
+        )
 
     def overruns(self) -> dict[str, float]:
         """万元 paid above each budget row in the simulated years (0 where within): a year

@@ -189,3 +189,28 @@ def option_dues(problem: AllocationProblem, option: int) -> list[tuple[int, floa
         mine = later[later["option"].to_numpy(dtype=int) == option]
         dues += [(int(y), float(c)) for y, c in zip(mine["year"], mine["cost"], strict=True)]
     return sorted(dues)
+
+
+def options_dues(
+    problem: AllocationProblem, options: Sequence[int]
+) -> list[list[tuple[int, float]]]:
+    """``option_dues`` of each of ``options`` at once: (year, 万元) of everything it pays if
+    conferred, its designation year's cost and its later payments, in year order."""
+    chosen = np.asarray(options, dtype=np.int64)
+    table = problem.options
+    years = table["year"].to_numpy()[chosen].tolist()
+    costs = table["cost"].to_numpy()[chosen]
+    dues = [[(int(t), float(c))] for t, c in zip(years, costs, strict=True)]
+    later = problem.later_payments
+    if len(later) and len(chosen):
+        position = {int(o): k for k, o in enumerate(chosen.tolist())}
+        owner = later["option"].to_numpy(dtype=np.int64)
+        mine = np.flatnonzero(np.isin(owner, chosen))
+        for o, t, c in zip(
+            owner[mine].tolist(),
+            later["year"].to_numpy()[mine].tolist(),
+            later["cost"].to_numpy()[mine],
+            strict=True,
+        ):
+            dues[position[o]].append((int(t), float(c)))
+    return [sorted(d) for d in dues]

@@ -1,4 +1,4 @@
-"""The Mesa model: firms and governments stepped quarterly, recording each quarter."""
+"""The Mesa model: firms (array state) and governments stepped quarterly, recording each quarter."""
 
 from __future__ import annotations
 
@@ -9,11 +9,15 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from . import behaviour
-from .agents import AWARD_COLUMNS, PAYMENT_COLUMNS, REVOCATION_COLUMNS, FirmAgent, GovernmentSetup
+from . import behaviour, records
+from .agents import FirmAgent, GovernmentSetup
 from .government import GovernmentAgent
 from .params import SERVICE_MODES, SimulationParameters
 from .population import MANUFACTURER
+from .records import threshold_label
+from .state import FirmState
+
+__all__ = ["ServitizationModel", "WorldResult", "threshold_label"]
 
 # Independent random streams, each a fixed child of the replication's SeedSequence. Firms'
 # behaviour draws come from BEHAVIOUR/<firm position>, so the award world and its twin
@@ -34,11 +38,6 @@ def stream(root: np.random.SeedSequence, *key: int) -> np.random.SeedSequence:
     )
 
 
-def threshold_label(threshold: float) -> str:
-    """``share_above_20`` for 0.2: the trajectory column of a servitization threshold."""
-    return f"share_above_{round(threshold * 100)}"
-
-
 @dataclass
 class WorldResult:
     """One world's run: a row per quarter, a row per firm, and the government's records."""
@@ -56,7 +55,13 @@ class WorldResult:
 
 class ServitizationModel(mesa.Model):
     """Manufacturers and producer-service firms adding service modes quarter by quarter, and
-    a government agent per policy holding yearly award rounds (none when awards are off)."""
+    a government agent per policy holding yearly award rounds (none when awards are off).
+
+    The firms' numbers live in ``self.firms`` (a ``FirmState`` of arrays) and every rule
+    runs over all firms at once; ``firm_agents`` are Mesa agents viewing one row each
+    (agents.FirmAgent says why). What is recorded goes to ``self.datacollector``, a Mesa
+    DataCollector: a model reporter per trajectory column, tables of awards, payments and
+    revocations."""
 
     def __init__(
         self,
@@ -77,14 +82,26 @@ class ServitizationModel(mesa.Model):
             park=table["park"] if "park" in table.columns else None,
             role=table["role"] if "role" in table.columns else MANUFACTURER,
         )
-        quarters = self.params.quarters
-        self.firm_agents: list[FirmAgent] = []
-        for i, row in enumerate(table.to_dict("records")):
+        n, quarters = len(table), self.params.quarters
+        self.firms = FirmState.from_table(table, self.params)
+        # Each quarter's behavioural draws, (quarters × firms × 2): uniforms (adopt, which
+        # mode) and normals (share, revenue), fixed at creation so that the award world and
+        # its twin see the same numbers whatever happens in either.
+        self.uniforms = np.empty((quarters, n, 2))
+        self.normals = np.empty((quarters, n, 2))
+        for i in range(n):
             draws = np.random.default_rng(stream(root, BEHAVIOUR_STREAM, i))
-            uniforms, normals = draws.random((quarters, 2)), draws.standard_normal((quarters, 2))
-            self.firm_agents.append(FirmAgent(self, i, row, uniforms, normals))
+            self.uniforms[:, i] = draws.random((quarters, 2))
+            self.normals[:, i] = draws.standard_normal((quarters, 2))
+        self.firm_agents = [FirmAgent(self, i) for i in range(n)]
         self.static = table.drop(columns=[c for c in DYNAMIC_COLUMNS if c in table.columns])
-        self.manufacturer = (table["role"] == MANUFACTURER).to_numpy()
+        self.manufacturer = self.firms.manufacturer
+        self.park = self.static["park"].to_numpy(object)
+        self.sector = self.static["sector"].to_numpy(object)
+        self.index_of = {firm_id: i for i, firm_id in enumerate(self.firms.firm_id)}
+        self.hazard = np.zeros(n)
+        self.reach = np.zeros(n, dtype=bool)
+        self.datacollector = records.collector(self.params.thresholds)
         self.governments = mesa.agent.AgentSet(
             [
                 GovernmentAgent(
@@ -96,10 +113,7 @@ class ServitizationModel(mesa.Model):
             else [],
             random=self.random,
         )
-        self.hazard = np.zeros(len(self.firm_agents))
-        self.reach = np.zeros(len(self.firm_agents), dtype=bool)
-        self.records: list[dict] = []
-        self.record()
+        self.datacollector.collect(self)
 
     @property
     def year(self) -> int:
@@ -111,49 +125,26 @@ class ServitizationModel(mesa.Model):
         """1-4: the quarter of the year being simulated."""
         return self.t % 4 + 1
 
-    def arrays(self) -> dict[str, np.ndarray]:
-        """The firms' current state as arrays, in firm order (long-run share and margin
-        computed here at once rather than firm by firm)."""
-        firms, n, p = self.firm_agents, len(self.firm_agents), self.params
-
-        def gather(name: str) -> np.ndarray:
-            return np.fromiter((getattr(f, name) for f in firms), float, n)
-
-        share, n_modes = gather("share"), gather("mode_count")
-        return {
-            "share": share,
-            "n_modes": n_modes,
-            "target": np.minimum(gather("cap"), gather("base_share") + p.share_per_mode * n_modes),
-            "revenue": gather("revenue"),
-            "margin": gather("margin_base") + behaviour.servitization_payoff(share, p),
-            "cash": gather("cash"),
-            "gap": gather("input_gap"),
-            "cap": gather("cap"),
-            "modes": np.array([f.modes for f in firms], dtype=bool).reshape(n, -1),
-        }
-
-    def state_table(
-        self, after: bool = False, arrays: dict[str, np.ndarray] | None = None
-    ) -> pd.DataFrame:
+    def state_table(self, after: bool = False) -> pd.DataFrame:
         """The firms as a candidate table that eligibility rules read: the population's
         columns with today's revenue, shares, margin, profit, n_modes and mode_<name>.
         ``after``: as if each manufacturer had one more mode and reached its long-run share."""
-        a = arrays or self.arrays()
-        share, modes, n_modes = a["share"], a["modes"], a["n_modes"]
+        f, p = self.firms, self.params
+        share, n_modes, margin = f.share, f.n_modes(), f.margin(p)
         if after:
-            lifted = np.minimum(a["cap"], a["target"] + self.params.share_per_mode)
+            lifted = np.minimum(f.cap, f.target(p) + p.share_per_mode)
             share = np.where(self.manufacturer, lifted, share)
             n_modes = np.where(
                 self.manufacturer, np.minimum(n_modes + 1, len(SERVICE_MODES)), n_modes
             )
         columns = {
-            "revenue": a["revenue"],
+            "revenue": f.revenue,
             "service_revenue_share": share,
-            "service_input_share": np.minimum(1.0, share + a["gap"]),
-            "margin": a["margin"],
-            "profit": a["revenue"] * a["margin"],
+            "service_input_share": np.minimum(1.0, share + f.input_gap),
+            "margin": margin,
+            "profit": f.revenue * margin,
             "n_modes": n_modes,
-            **{f"mode_{m}": modes[:, k] for k, m in enumerate(SERVICE_MODES)},
+            **{f"mode_{m}": f.modes[:, k] for k, m in enumerate(SERVICE_MODES)},
         }
         if "design_prize_offset" in self.static.columns:
             # A prize counts in the year it is won (a synthetic population dates it); a
@@ -167,28 +158,25 @@ class ServitizationModel(mesa.Model):
 
         1 − exp(−¼ · (p + q·F) · (1 − n/M) · exp(β·v) · (1 + r·E[A]/Π·(1 + pull·short)))
         """
-        p, a = self.params, self.arrays()
+        p, f = self.params, self.firms
+        margin = f.margin(p)
         peers = behaviour.peer_adoption(
-            a["share"] >= p.adopter_share,
-            self.static["park"].to_numpy(object),
-            self.static["sector"].to_numpy(object),
-            p.park_weight,
+            f.share >= p.adopter_share, self.park, self.sector, p.park_weight
         )
-        n_modes = a["n_modes"]
         rate = behaviour.bass_rate(
             p.innovation_p, p.imitation_q, peers
-        ) * behaviour.remaining_potential(n_modes, len(SERVICE_MODES))
-        value = behaviour.next_mode_value(a["revenue"], a["margin"], a["target"], a["cash"], p)
+        ) * behaviour.remaining_potential(f.n_modes(), len(SERVICE_MODES))
+        value = behaviour.next_mode_value(f.revenue, margin, f.target(p), f.cash, p)
         rate = rate * behaviour.payoff_multiplier(value, p.payoff_sensitivity, p.payoff_clip)
-        self.reach = np.zeros(len(self.firm_agents), dtype=bool)
+        self.reach = np.zeros(len(f), dtype=bool)
         if len(self.governments):
-            now, after = self.state_table(arrays=a), self.state_table(after=True, arrays=a)
-            expected = np.zeros(len(self.firm_agents))
+            now, after = self.state_table(), self.state_table(after=True)
+            expected = np.zeros(len(f))
             for government in self.governments:
                 value_g, short_g = government.incentives(now, after)
                 expected += value_g
                 self.reach |= short_g
-            profit = behaviour.profit_base(a["revenue"], a["margin"], p.profit_floor)
+            profit = behaviour.profit_base(f.revenue, margin, p.profit_floor)
             rate = rate * behaviour.award_multiplier(
                 expected, profit, self.reach, p.award_response, p.threshold_pull
             )
@@ -198,23 +186,12 @@ class ServitizationModel(mesa.Model):
         """One quarter: firms decide on a new mode, shares and revenues move, rounds are held."""
         p = self.params
         self.hazard = self.hazards()
-        for firm in self.firm_agents:
-            firm.decide(self.hazard[firm.index])
-        a = self.arrays()
-        shocks = np.array([f.normals[self.t] for f in self.firm_agents]).reshape(-1, 2)
-        shares = behaviour.share_step(
-            a["share"], a["target"], p.share_adjustment, p.share_noise, shocks[:, 0]
-        )
-        revenues = behaviour.revenue_step(
-            a["revenue"], p.revenue_growth, p.revenue_volatility, shocks[:, 1]
-        )
-        for firm, share, revenue in zip(
-            self.firm_agents, shares.tolist(), revenues.tolist(), strict=True
-        ):
-            firm.advance(share, revenue)
+        uniforms, normals = self.uniforms[self.t], self.normals[self.t]
+        self.firms.adopt(self.hazard, uniforms[:, 0], uniforms[:, 1], p)
+        self.firms.advance(normals[:, 0], normals[:, 1], p)
         self.governments.do("step")
         self.t += 1
-        self.record()
+        self.datacollector.collect(self)
 
     def run(self, on_step: Callable[[], None] | None = None) -> WorldResult:
         """Simulate every quarter (calling ``on_step`` after each) and return the results."""
@@ -229,64 +206,35 @@ class ServitizationModel(mesa.Model):
         year, quarter = divmod(self.start_year * 4 + t - 1, 4)
         return f"{year}Q{quarter + 1}"
 
-    def record(self) -> None:
-        """Append this quarter's servitization, uptake and award figures (manufacturers)."""
-        a = self.arrays()
-        manu = self.manufacturer
-        share = a["share"][manu]
-        awards = [r for g in self.governments for r in g.awards]
-        row = {
-            "t": self.t,
-            "quarter": self.label(self.t),
-            "manufacturers": int(manu.sum()),
-            "mean_service_share": float(share.mean()) if len(share) else 0.0,
-            **{
-                threshold_label(x): float((share >= x).mean()) if len(share) else 0.0
-                for x in self.params.thresholds
-            },
-            "mean_modes": float(a["n_modes"][manu].mean()) if len(share) else 0.0,
-            "adoptions": sum(f.adopted is not None for f in self.firm_agents) if self.t else 0,
-            "mean_hazard": float(self.hazard[manu].mean()) if len(share) else 0.0,
-            "one_mode_short": int(self.reach.sum()),
-            "designations_held": sum(len(f.held) for f in self.firm_agents),
-            "nominated": sum(r["nomination"] for r in awards),
-            "conferred": sum(r["conferred"] for r in awards),
-            "paid": float(sum(p["paid"] for g in self.governments for p in g.payments)),
-            "revoked": sum(len(g.revocations) for g in self.governments),
-        }
-        self.records.append(row)
+    def table(self, name: str, policy: str | None = None) -> pd.DataFrame:
+        """One of the recorded tables (awards, payments, revocations), of one policy if given."""
+        frame = records.table_frame(self.datacollector, name)
+        return frame if policy is None else frame[frame["policy"] == policy]
 
     def results(self) -> WorldResult:
         """The run so far as tables."""
+        f = self.firms
         firms = pd.DataFrame(
             {
-                "firm_id": [f.firm_id for f in self.firm_agents],
-                "role": [f.role for f in self.firm_agents],
-                "district": [f.district for f in self.firm_agents],
-                "sector": [f.sector for f in self.firm_agents],
-                "start_share": [f.start_share for f in self.firm_agents],
-                "end_share": [f.share for f in self.firm_agents],
-                "start_modes": [f.start_modes for f in self.firm_agents],
-                "end_modes": [f.n_modes for f in self.firm_agents],
-                "end_revenue": [f.revenue for f in self.firm_agents],
-                "received": [f.received for f in self.firm_agents],
-                "held": [
-                    ";".join(f"{p}:{h.level}" for (_, p), h in f.held.items()) or None
-                    for f in self.firm_agents
-                ],
+                "firm_id": f.firm_id,
+                "role": f.role,
+                "district": f.district,
+                "sector": f.sector,
+                "start_share": f.start_share,
+                "end_share": f.share,
+                "start_modes": f.start_modes,
+                "end_modes": f.mode_count,
+                "end_revenue": f.revenue,
+                "received": f.received,
+                "held": f.held_text(),
             }
         )
-
-        def gather(name: str, columns: list[str]) -> pd.DataFrame:
-            rows = [r for g in self.governments for r in getattr(g, name)]
-            return pd.DataFrame(rows, columns=columns)
-
         return WorldResult(
-            trajectory=pd.DataFrame(self.records),
+            trajectory=self.datacollector.get_model_vars_dataframe(),
             firms=firms,
-            awards=gather("awards", AWARD_COLUMNS),
-            payments=gather("payments", PAYMENT_COLUMNS),
-            revocations=gather("revocations", REVOCATION_COLUMNS),
+            awards=self.table("awards"),
+            payments=self.table("payments"),
+            revocations=self.table("revocations"),
             owed=sum(g.committed_unpaid() for g in self.governments),
             cancelled=sum(g.ledger.cancelled for g in self.governments),
             overruns=_summed([g.overruns() for g in self.governments]),

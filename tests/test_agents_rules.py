@@ -47,8 +47,8 @@ def firms(rows: list[dict]) -> pd.DataFrame:
 
 
 def set_draws(model: ServitizationModel, uniforms: list[tuple[float, float]]) -> None:
-    for firm, (u_adopt, u_mode) in zip(model.firm_agents, uniforms, strict=True):
-        firm.uniforms[0] = (u_adopt, u_mode)
+    """Set the first quarter's (adopt, which mode) uniforms of each firm, in firm order."""
+    model.uniforms[0] = np.array(uniforms)
 
 
 def annual_rate(probability: np.ndarray) -> np.ndarray:
