@@ -723,9 +723,11 @@ def _main() -> None:
 
 app.add_typer(policy_app, name="policy")
 
+from .report_commands import register as _register_reports  # noqa: E402 - after the app exists
 from .sweep_commands import register as _register_sweeps  # noqa: E402 - after the app exists
 
 _register_sweeps(app)
+_register_reports(app)
 
 if _GUARDED:  # loaded: from here on main() turns Ctrl-C into the one line
     signal.signal(signal.SIGINT, _SIGINT_BEFORE)

@@ -205,3 +205,15 @@ def save_allocation(
         status=result.status,
     )
     return written
+
+
+def write_report(folder: Path, scenario: Scenario, base: Path) -> Path:
+    """Write ``report.html`` of the run in ``folder`` (the allocation and, when written, its
+    simulation), with the scenario's programme and tier-design names in Chinese. Call it
+    after every other output and before the run is marked finished, so that the manifest
+    lists it."""
+    from liangye.results.report import write_run_report
+
+    from .report_commands import report_names
+
+    return write_run_report(folder, report_names(scenario.model_dump(mode="json"), base))

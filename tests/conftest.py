@@ -107,3 +107,47 @@ def allocate_jiaxing(
         *extra,
         cwd=cwd,
     )
+
+
+SMALL_RUN = """\
+id = "small-report"
+title = "小型测试情景"
+policy = "jiaxing-2024-2026"
+years = [2024, 2026]
+outputs = ["csv", "parquet"]
+[budget]
+per_year = {{ 2024 = 5000, 2025 = 5000, 2026 = 5000 }}
+[candidates.synthetic]
+enterprises = {enterprises}
+parks = 0
+seed = 1
+[allocation]
+success_probability = {{ national = 0.3, provincial = 0.5 }}
+time_limit = 20
+[simulation]
+replications = 2
+[simulation.population]
+firms = 200
+"""
+
+
+def small_run(folder: Path, *sets: str, enterprises: int = 30) -> Path:
+    """``liangye run`` of a small scenario (30 synthetic enterprises, 200 simulated firms,
+    two replications: a few seconds) into ``folder``, with ``--set`` overrides."""
+    scenario = folder.parent / f"{folder.name}.toml"
+    scenario.write_text(SMALL_RUN.format(enterprises=enterprises), encoding="utf-8")
+    args = [arg for s in sets for arg in ("--set", s)]
+    done = liangye("run", str(scenario), *args, "--out", str(folder))
+    assert done.returncode == 0, done.stderr
+    return folder
+
+
+@pytest.fixture(scope="session")
+def design_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two runs of the small scenario on the same candidates and seeds, the policy's own
+    tier design and the steep one: what ``liangye compare`` and the report tests read."""
+    root = tmp_path_factory.mktemp("design_runs")
+    return {
+        "jiaxing": small_run(root / "jiaxing", "tier_design=jiaxing"),
+        "steep": small_run(root / "steep", "tier_design=steep"),
+    }

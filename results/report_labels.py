@@ -1,0 +1,128 @@
+"""Chinese words for the keys and codes liangye writes (outcomes, statuses, reasons, levers)."""
+
+from __future__ import annotations
+
+import re
+
+STATUS: dict[str, str] = {
+    "optimal": "最优（已证明）",
+    "time_limit": "时间用尽时的最优可行方案",
+    "work_limit": "计算量上限内的最优可行方案",
+    "infeasible": "无可行方案",
+    "no_solution": "未找到方案",
+    "error": "求解出错",
+}
+
+OUTCOME: dict[str, str] = {
+    "selected": "入选",
+    "ineligible": "不符合申报条件",
+    "out_of_budget": "预算不足",
+    "outranked": "名额已满或评分靠后",
+    "not_needed": "满足配额无需该企业",
+}
+
+DECISION: dict[str, str] = {
+    "discretionary": "市级自主认定",
+    "nomination": "向上推荐",
+    "entitlement": "按规定兑现",
+}
+
+OBJECTIVE: dict[str, str] = {
+    "merit": "综合评分加权（级别权重 × 评分）最大",
+    "count": "认定数量最多",
+    "min_cost": "满足配额的支出最少",
+}
+
+LEVERS: dict[str, str] = {
+    "tier_design": "奖励档次",
+    "budget_scale": "预算倍数",
+}
+
+# Fixed parts of the simulation's outcome keys (summary.json, the sweep store's columns).
+_SIMPLE: dict[str, str] = {
+    "designations.decided": "认定与推荐决定数",
+    "designations.nominations": "向上推荐数",
+    "designations.conferred": "获得认定数",
+    "designations.revoked": "撤销数",
+    "spend.paid": "实际支付（万元）",
+    "spend.committed": "承诺支出（万元）",
+    "spend.cancelled": "取消支出（万元）",
+    "spend.owed_after_horizon": "期后应付（万元）",
+    "overrun.occurred.any_year": "任一年超支（模拟中的比例）",
+    "servitization.mean_service_share_start": "制造企业平均服务收入占比：期初",
+    "servitization.mean_service_share_award": "制造企业平均服务收入占比：有奖励期末",
+    "servitization.mean_service_share_twin": "制造企业平均服务收入占比：无奖励期末",
+    "districts.districts_reached": "覆盖县区数",
+    "districts.largest_share": "单一县区最大占比",
+    "districts.herfindahl": "县区集中度（赫芬达尔指数）",
+}
+_ADDITIONALITY: dict[str, str] = {
+    "net_additional": "净新增服务化企业（家）",
+    "additional": "因奖励新增的企业（家）",
+    "additional_awarded": "获奖且因奖励新增的企业（家）",
+    "reversed": "因奖励反而未达门槛的企业（家）",
+    "crossed_award": "有奖励时跨过门槛的企业（家）",
+    "crossed_twin": "无奖励时跨过门槛的企业（家）",
+    "awarded_firms": "获奖企业（家）",
+    "deadweight": "无谓资助企业（家）",
+    "deadweight_already_above": "无谓资助：期初已达门槛（家）",
+    "deadweight_crossed_anyway": "无谓资助：无奖励也会跨过（家）",
+    "deadweight_paid": "无谓资助金额（万元）",
+    "deadweight_paid_share": "无谓支出占比（资金）",
+    "cost_per_additional": "每家净新增企业成本（万元）",
+}
+
+
+def outcome_label(key: str) -> str:
+    """The Chinese name of an outcome key (``spend.paid``, ``additionality.20.deadweight``,
+    ``spend_paid`` as the sweep store spells it); the key itself when it has none."""
+    dotted = key if "." in key else _dotted(key)
+    if dotted in _SIMPLE:
+        return _SIMPLE[dotted]
+    match = re.fullmatch(r"additionality\.(\d+)\.(\w+)", dotted)
+    if match and match.group(2) in _ADDITIONALITY:
+        return f"{_ADDITIONALITY[match.group(2)]}，门槛 {match.group(1)}%"
+    match = re.fullmatch(r"servitization\.share_above_(\d+)_(start|award|twin)", dotted)
+    if match:
+        when = {"start": "期初", "award": "有奖励期末", "twin": "无奖励期末"}[match.group(2)]
+        return f"服务收入占比≥{match.group(1)}%的制造企业比例：{when}"
+    match = re.fullmatch(r"overrun\.occurred\.(\d{4})", dotted)
+    if match:
+        return f"{match.group(1)}年超支（模拟中的比例）"
+    match = re.fullmatch(r"overrun\.by_row\.(\d{4})", dotted)
+    if match:
+        return f"{match.group(1)}年超支金额（万元）"
+    match = re.fullmatch(r"spend\.paid_by_year\.(\d{4})", dotted)
+    if match:
+        return f"{match.group(1)}年实际支付（万元）"
+    match = re.fullmatch(r"districts\.(designations|paid)\.(.+)", dotted)
+    if match:
+        what = "认定数" if match.group(1) == "designations" else "支付（万元）"
+        return f"{match.group(2)}：{what}"
+    return key
+
+
+def _dotted(column: str) -> str:
+    """A sweep store column (``additionality_20_net_additional``) as its outcome key."""
+    for prefix in ("additionality", "designations", "spend", "overrun", "servitization"):
+        if column.startswith(prefix + "_"):
+            rest = column[len(prefix) + 1 :]
+            if prefix == "additionality":
+                number, _, name = rest.partition("_")
+                return f"additionality.{number}.{name}"
+            if prefix == "overrun" and rest.startswith("occurred_"):
+                return "overrun.occurred." + rest.removeprefix("occurred_")
+            if prefix == "spend" and rest.startswith("paid_by_year_"):
+                return "spend.paid_by_year." + rest.removeprefix("paid_by_year_")
+            return f"{prefix}.{rest}"
+    return column
+
+
+def is_share(key: str) -> bool:
+    """Whether an outcome is a fraction to show as a percent."""
+    dotted = key if "." in key else _dotted(key)
+    return (
+        "share" in dotted.rsplit(".", 1)[-1]
+        or dotted.startswith("overrun.occurred")
+        or dotted.endswith("largest_share")
+    )

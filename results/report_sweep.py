@@ -1,0 +1,286 @@
+"""The report of a sweep folder: its design, the runs stored, the tier designs side by side,
+and whatever figures and tables the sweep's analysis wrote beside them."""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import plots
+from .report import ReportNames
+from .report_designs import metric_rows
+from .report_html import (
+    Figure,
+    Report,
+    Section,
+    Table,
+    frame_table,
+    number,
+    pairs_table,
+    render,
+    share,
+    unique_anchors,
+    write_html,
+)
+from .report_labels import LEVERS, is_share, outcome_label
+from .sweep_store import DESIGN, PARTS, finished_parts, read_manifest
+
+log = logging.getLogger(__name__)
+
+REPORT_FILE = "report.html"
+# Tables the analysis wrote are shown up to this many rows each (the CSV holds them all).
+TABLE_ROWS = 60
+# Known figures of the analysis, captioned in Chinese (others keep their file name).
+FIGURE_CAPTIONS = {
+    "sobol": "Sobol 敏感性指数：各不确定因素对结果方差的贡献",
+    "robustness": "稳健性：各方案在不确定因素下的结果分布",
+}
+
+
+def is_sweep_folder(folder: Path) -> bool:
+    """Whether ``folder`` is a sweep store (its manifest says so, or it has parts and a design)."""
+    manifest = read_manifest(folder) if (folder / "manifest.json").exists() else {}
+    return manifest.get("kind") == "sweep" or (
+        (folder / PARTS).is_dir() and (folder / DESIGN).exists()
+    )
+
+
+def sweep_runs(folder: Path) -> pd.DataFrame:
+    """Every finished run of the sweep (one row each), or an empty table."""
+    parts = finished_parts(folder)
+    if not parts:
+        return pd.DataFrame()
+    return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True).sort_values(
+        "position", kind="stable"
+    )
+
+
+def sweep_report(folder: Path, names: ReportNames | None = None) -> Report:
+    """The report of the sweep in ``folder``."""
+    names = names or ReportNames()
+    manifest = read_manifest(folder)
+    sweep = manifest.get("sweep") or {}
+    runs = sweep_runs(folder)
+    columns = manifest.get("columns") or []
+    levers = [c["column"] for c in columns if c.get("kind") == "lever"]
+    outcomes = [c["column"] for c in columns if c.get("kind") == "outcome"]
+    ok = runs[runs["status"] == "ok"] if "status" in runs else runs
+    designed = (manifest.get("design") or {}).get("runs")
+    report = Report(
+        title=f"{sweep.get('title') or sweep.get('id') or folder.name}：批量情景分析报告",
+        subtitle=f"批量情景 {sweep.get('id', '?')}，文件夹 {folder.name}",
+        facts=[
+            ("设计运行数", number(designed, 0) or "?"),
+            ("已完成", f"{len(runs)}（成功 {len(ok)}，失败 {len(runs) - len(ok)}）"),
+            ("每组重复次数", str(manifest.get("replications", "?"))),
+            ("是否全部完成", "是" if manifest.get("complete") else "否"),
+        ],
+    )
+    report.sections.append(_design_section(manifest, names))
+    if len(ok) and levers:
+        report.sections.append(_summary_section(ok, levers, outcomes, names))
+    if len(ok) and "tier_design" in levers:
+        section = _designs_section(ok, levers, names)
+        if section is not None:
+            report.sections.append(section)
+    report.sections += _analysis_sections(folder)
+    if len(runs) > len(ok):
+        failed = runs[runs["status"] != "ok"]
+        report.sections.append(
+            Section(
+                "失败的运行",
+                tables=[
+                    frame_table(
+                        failed,
+                        {
+                            "run_id": "运行编号",
+                            **{lv: _lever(lv) for lv in levers},
+                            "error": "错误",
+                        },
+                        caption="失败的运行及其错误",
+                    )
+                ],
+            )
+        )
+    report.sections.append(Section("运行信息", tables=[sweep_summary_rows(manifest)]))
+    unique_anchors(report.sections)
+    return report
+
+
+def write_sweep_report(
+    folder: Path, names: ReportNames | None = None, out: Path | None = None
+) -> Path:
+    """Write the sweep report to ``out`` (default ``folder/report.html``)."""
+    return write_html(out or folder / REPORT_FILE, render(sweep_report(folder, names)))
+
+
+def _lever(column: str) -> str:
+    return LEVERS.get(column, column)
+
+
+def _design_section(manifest: dict[str, Any], names: ReportNames) -> Section:
+    sweep = manifest.get("sweep") or {}
+    lines = [f"基础情景：{sweep.get('scenario', '?')}。"]
+    for key, lever in (sweep.get("levers") or {}).items():
+        values = lever.get("values") if isinstance(lever, dict) else lever
+        shown = [names.design(v) if key == "tier_design" else str(v) for v in values or []]
+        lines.append(f"政策杠杆 {_lever(key)}：{'、'.join(shown)}。")
+    for key, uncertainty in (sweep.get("uncertainties") or {}).items():
+        lines.append(f"不确定因素 {outcome_label(key)}：{uncertainty}。")
+    sampler = manifest.get("sampler") or {}
+    lines.append(
+        f"抽样方式：{sampler.get('kind', '?')}；每组 {manifest.get('replications', '?')} 次重复，"
+        f"根种子 {manifest.get('root_seed', '?')}，各组使用相同的重复种子。"
+    )
+    return Section("批量情景设计", paragraphs=lines)
+
+
+def _summary_section(
+    ok: pd.DataFrame, levers: list[str], outcomes: list[str], names: ReportNames
+) -> Section:
+    """Each lever setting's outcomes: mean over its runs, with the range."""
+    shown = [c for c in outcomes if c in ok.columns]
+    grouped = ok.groupby(levers, sort=False, dropna=False)
+    rows = []
+    for key, frame in grouped:
+        key = key if isinstance(key, tuple) else (key,)
+        cells = [
+            names.design(v) if lv == "tier_design" else str(v)
+            for lv, v in zip(levers, key, strict=True)
+        ]
+        cells.append(str(len(frame)))
+        for column in shown:
+            values = pd.to_numeric(frame[column], errors="coerce").dropna()
+            form = (lambda v: share(v, 1)) if is_share(column) else (lambda v: number(v, 1))
+            cells.append(
+                f"{form(values.mean())}（{form(values.min())}–{form(values.max())}）"
+                if len(values)
+                else "无"
+            )
+        rows.append(cells)
+    headers = [*(_lever(lv) for lv in levers), "运行数", *(outcome_label(c) for c in shown)]
+    table = Table(
+        headers,
+        rows,
+        "各杠杆组合的结果：均值（最小–最大）",
+        [False] * len(levers) + [True] * (1 + len(shown)),
+    )
+    return Section("运行汇总", tables=[table])
+
+
+def _designs_section(ok: pd.DataFrame, levers: list[str], names: ReportNames) -> Section | None:
+    """The tier designs side by side at each setting of the other levers."""
+    threshold = _first_threshold(ok.columns)
+    if threshold is None or "spend_paid" not in ok.columns:
+        return None
+    rows = []
+    others = [lv for lv in levers if lv != "tier_design"]
+    for key, frame in ok.groupby(levers, sort=False, dropna=False):
+        key = key if isinstance(key, tuple) else (key,)
+        setting = dict(zip(levers, key, strict=True))
+        label = names.design(setting["tier_design"])
+        if others:
+            label += "，" + "，".join(f"{_lever(lv)} {setting[lv]}" for lv in others)
+        rows += metric_rows(label, _per_run(frame, threshold))
+    table = pd.DataFrame(rows)
+    figure = plots.designs_figure(table, f"奖励档次比较（新增服务化企业按 {threshold}% 门槛）")
+    return Section(
+        "奖励档次比较",
+        paragraphs=[
+            "各方案在相同的重复种子下运行；误差线为重复间的范围（超支风险为95%置信区间）。"
+        ],
+        figures=[Figure("奖励档次比较", plots.figure_png(figure), "奖励档次比较图")],
+    )
+
+
+def _first_threshold(columns: pd.Index) -> int | None:
+    found = sorted(
+        int(c.split("_")[1])
+        for c in columns
+        if c.startswith("additionality_") and c.endswith("_net_additional")
+    )
+    return found[0] if found else None
+
+
+def _per_run(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """The sweep store's runs as the per-replication metrics ``metric_rows`` reads."""
+
+    def column(name: str) -> pd.Series:
+        if name in frame.columns:
+            return pd.to_numeric(frame[name], errors="coerce")
+        return pd.Series(math.nan, index=frame.index)
+
+    return pd.DataFrame(
+        {
+            "replication": frame["replication"] if "replication" in frame else range(len(frame)),
+            "spend": column("spend_paid"),
+            "additional": column(f"additionality_{threshold}_net_additional"),
+            "cost_per_additional": column(f"additionality_{threshold}_cost_per_additional"),
+            "deadweight_share": column(f"additionality_{threshold}_deadweight_paid_share"),
+            "overrun_risk": column("overrun_occurred_any_year"),
+        }
+    )
+
+
+def _analysis_sections(folder: Path) -> list[Section]:
+    """Every PNG and CSV the sweep's analysis (or anything else) wrote into the folder,
+    the run store's own parts left out."""
+    figures, tables = [], []
+    for path in sorted(folder.rglob("*")):
+        if PARTS in path.relative_to(folder).parts or path.name.startswith("."):
+            continue
+        if path.suffix.lower() == ".png":
+            figures.append(Figure(_caption(path, folder), path.read_bytes(), path.stem))
+        elif path.suffix.lower() == ".csv":
+            try:
+                frame = pd.read_csv(path, encoding="utf-8")
+            except (ValueError, OSError, UnicodeDecodeError) as error:
+                log.warning("%s: not read into the report (%s)", path, error)
+                continue
+            headers = {c: _header(c) for c in frame.columns}
+            formats = {
+                c: (lambda v, c=c: share(v, 1) if is_share(c) else number(v, 3))
+                for c in frame.columns
+                if pd.api.types.is_float_dtype(frame[c])
+            }
+            tables.append(
+                frame_table(
+                    frame, headers, formats, caption=_caption(path, folder), most=TABLE_ROWS
+                )
+            )
+    sections = []
+    if figures:
+        sections.append(Section("分析图表", figures=figures))
+    if tables:
+        sections.append(Section("分析表格", tables=tables))
+    return sections
+
+
+def _caption(path: Path, folder: Path) -> str:
+    stem = path.stem
+    if stem in FIGURE_CAPTIONS:
+        words = FIGURE_CAPTIONS[stem]
+    elif stem.startswith("outcomes_by_"):
+        words = f"各结果随{_lever(stem.removeprefix('outcomes_by_'))}的变化"
+    else:
+        words = stem
+    return f"{words}（{path.relative_to(folder)}）"
+
+
+def _header(column: str) -> str:
+    return LEVERS.get(column) or outcome_label(column)
+
+
+def sweep_summary_rows(manifest: dict[str, Any]) -> Table:
+    """The sweep's manifest as (item, value) rows."""
+    return pairs_table(
+        [
+            ("批量情景", str((manifest.get("sweep") or {}).get("id", ""))),
+            ("情景指纹", str(manifest.get("scenario_hash", ""))),
+            ("更新时间（UTC）", str(manifest.get("updated", ""))),
+        ]
+    )

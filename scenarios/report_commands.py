@@ -1,0 +1,149 @@
+"""The ``liangye report`` and ``liangye compare`` commands (heavy imports inside the commands)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+
+from liangye.model.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from liangye.results.report import ReportNames
+
+console = Console()
+log = logging.getLogger(__name__)
+
+
+def report_names(scenario: dict[str, Any] | None, base: Path | None = None) -> ReportNames:
+    """Chinese names for a run's report: programme names and title of the scenario's policy
+    (a bundled id, or a path read against ``base`` or the working folder), and every tier
+    design's title. A policy that cannot be read is said as a warning, and the report shows
+    programme ids instead of names."""
+    from liangye.results.report import ReportNames
+
+    from .loader import load_policy_reference
+    from .tiers import load_tier_library
+
+    names = ReportNames()
+    try:
+        names.designs = {k: d.title for k, d in load_tier_library().designs.items()}
+    except InputError as error:
+        log.warning("奖励档次文件无法读取（%s）：报告中显示档次编号", error)
+    reference = (scenario or {}).get("policy")
+    if reference:
+        try:
+            policy = load_policy_reference(str(reference), base)
+        except (InputError, OSError) as error:
+            log.warning("政策 %s 无法读取（%s）：报告中显示项目编号", reference, error)
+        else:
+            names.programmes = {p.id: p.name for p in policy.programmes}
+            names.policy_title = policy.title
+    return names
+
+
+def write_report(folder: Path, out: Path | None = None, base: Path | None = None) -> Path:
+    """Write the report of a run or sweep folder (``out``, default ``folder/report.html``);
+    InputError when the folder is neither."""
+    from liangye.results.report import is_run_folder, read_run, write_run_report
+    from liangye.results.report_sweep import is_sweep_folder, write_sweep_report
+    from liangye.results.sweep_store import read_manifest
+
+    if not folder.is_dir():
+        raise InputError([Problem(str(folder), "", "不是文件夹：请给出运行或批量情景的文件夹")])
+    if is_sweep_folder(folder):
+        sweep = read_manifest(folder)
+        scenario = {"policy": _sweep_policy(sweep)}
+        return write_sweep_report(folder, report_names(scenario, base), out)
+    if is_run_folder(folder):
+        return write_run_report(folder, report_names(read_run(folder).scenario, base), out)
+    raise InputError(
+        [
+            Problem(
+                str(folder),
+                "manifest.json",
+                "既不是 liangye 的运行文件夹，也不是批量情景文件夹（没有可识别的 manifest.json）",
+            )
+        ]
+    )
+
+
+def _sweep_policy(manifest: dict[str, Any]) -> str | None:
+    """The policy of a sweep's base scenario, read from the scenario file it names."""
+    from .loader import load_scenario
+
+    scenario = manifest.get("scenario")
+    if not scenario:
+        return None
+    try:
+        loaded, _ = load_scenario(Path(scenario), [])
+    except (InputError, OSError) as error:
+        log.warning("批量情景的基础情景 %s 无法读取（%s）", scenario, error)
+        return None
+    return loaded.policy
+
+
+def report(
+    folder: Annotated[Path, typer.Argument(help="a run folder or a sweep folder")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="the HTML file (default: FOLDER/report.html)")
+    ] = None,
+) -> None:
+    """Write one self-contained HTML report (Chinese, figures embedded, printable) of a run
+    or a sweep, and print its path."""
+    path = write_report(folder, out)
+    console.print(f"报告：{path}", highlight=False)
+
+
+def compare(
+    folders: Annotated[list[Path], typer.Argument(help="run folders of the designs to compare")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="folder for compare.csv and compare.html (default: results/compare/<id>)"
+        ),
+    ] = None,
+) -> None:
+    """Compare designs run on the same candidates and seeds: one table (printed, and written
+    as CSV) and one HTML report, with each difference against the first folder and whether
+    it exceeds the spread over replications."""
+    from rich.table import Table
+
+    from liangye.results.report_compare import COLUMNS, display_rows, load_runs, write_comparison
+    from liangye.results.store import new_run_dir
+
+    runs = load_runs(folders, report_names(_first_scenario(folders)))
+    target = out or new_run_dir(None, "compare", f"{len(runs)}designs", kind="compare")
+    table, csv, html = write_comparison(runs, target)
+    view = Table(title="方案比较（与第一个文件夹相比）", title_justify="left")
+    headers = [h for h in COLUMNS.values() if h != "运行文件夹"]
+    for i, header in enumerate(headers):
+        view.add_column(header, justify="left" if i < 2 else "right")
+    for row in display_rows(table):
+        view.add_row(
+            *(
+                cell
+                for cell, header in zip(row, COLUMNS.values(), strict=True)
+                if header != "运行文件夹"
+            )
+        )
+    console.print(view)
+    console.print(f"表格：{csv}\n报告：{html}", highlight=False)
+
+
+def _first_scenario(folders: list[Path]) -> dict[str, Any] | None:
+    from liangye.results.report import read_run
+
+    for folder in folders:
+        if (folder / "manifest.json").exists():
+            return read_run(folder).scenario
+    return None
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``report`` and ``compare`` to the ``liangye`` command line."""
+    app.command(name="report")(report)
+    app.command(name="compare")(compare)

@@ -1,0 +1,121 @@
+"""``liangye compare``: designs on the same candidates and seeds, one table and one report."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from liangye.results.report_designs import (
+    exceeds_spread,
+    metric_rows,
+    paired_difference,
+    replication_metrics,
+)
+
+from conftest import liangye, small_run
+
+
+def said(done) -> str:
+    """What the command printed, its line wrapping undone."""
+    return "".join((done.stdout + done.stderr).split())
+
+
+def test_two_designs_compared(design_runs: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    done = liangye(
+        "compare", str(design_runs["jiaxing"]), str(design_runs["steep"]), "--out", str(out)
+    )
+    assert done.returncode == 0, done.stderr
+    assert "方案比较" in done.stdout and str(out / "compare.csv") in said(done)
+    table = pd.read_csv(out / "compare.csv", encoding="utf-8-sig")
+    assert list(table.columns)[:4] == ["指标", "方案", "运行文件夹", "均值"]
+    assert len(table) == 10  # five metrics × two designs
+    assert set(table["方案"]) == {"嘉兴 150/50/20", "陡峭 300/50/10（示意）"}
+    base = table[table["运行文件夹"] == str(design_runs["jiaxing"])]
+    other = table[table["运行文件夹"] == str(design_runs["steep"])]
+    assert set(base["差异是否超出重复间波动"]) == {"基准"}
+    assert set(other["差异是否超出重复间波动"].dropna()) <= {"是", "否"}
+    # The difference is of the means, as the table says.
+    spend = table[table["指标"] == "实际支付（万元）"].set_index("运行文件夹")
+    assert spend.loc[str(design_runs["steep"]), "与基准之差"] == pytest.approx(
+        spend.loc[str(design_runs["steep"]), "均值"]
+        - spend.loc[str(design_runs["jiaxing"]), "均值"]
+    )
+    html = (out / "compare.html").read_text(encoding="utf-8")
+    assert "奖励方案比较报告" in html and html.count("data:image/png;base64,") == 1
+
+
+def test_runs_on_other_seeds_or_candidates_are_refused(
+    design_runs: dict[str, Path], tmp_path: Path
+) -> None:
+    reseeded = small_run(tmp_path / "reseeded", "tier_design=steep", "simulation.seed=9")
+    other = small_run(tmp_path / "other", "tier_design=steep", enterprises=31)
+    done = liangye(
+        "compare",
+        str(design_runs["jiaxing"]),
+        str(reseeded),
+        str(other),
+        "--out",
+        str(tmp_path / "x"),
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    text = said(done)
+    assert f"{reseeded}模拟随机种子" in text and "9，而基准为0" in text
+    assert f"{other}候选" in text and f"{other}候选编号" in text
+    assert "只能比较在相同候选与随机种子下运行的方案" in text
+    assert not (tmp_path / "x").exists()  # nothing written for a refused comparison
+
+
+def test_one_folder_or_a_folder_without_a_simulation_is_refused(
+    design_runs: dict[str, Path], tmp_path: Path
+) -> None:
+    done = liangye("compare", str(design_runs["jiaxing"]))
+    assert done.returncode == 2 and "至少需要两个运行文件夹" in said(done)
+    done = liangye("compare", str(design_runs["jiaxing"]), str(tmp_path))
+    assert done.returncode == 2 and f"{tmp_path}:不是liangye的运行文件夹" in said(done)
+
+
+def replications(spends: list[float], nets: list[float], overruns: list[int]) -> pd.DataFrame:
+    runs = [
+        {
+            "replication": k,
+            "spend": {"paid": s},
+            "overrun": {"occurred": {"any_year": o}},
+            "additionality": [
+                {"threshold": 0.2, "net_additional": n, "deadweight_paid_share": 0.25,
+                 "cost_per_additional": s / n if n > 0 else None}
+            ],
+        }
+        for k, (s, n, o) in enumerate(zip(spends, nets, overruns, strict=True))
+    ]  # fmt: skip
+    return replication_metrics(runs, 20)
+
+
+def test_metrics_pool_costs_and_bound_the_overrun_chance() -> None:
+    frame = replications([100.0, 300.0], [0.0, 4.0], [0, 1])
+    rows = {r["metric"]: r for r in metric_rows("甲", frame)}
+    assert (rows["spend"]["mean"], rows["spend"]["low"], rows["spend"]["high"]) == (200, 100, 300)
+    # Pooled: 400 paid over 4 net additional firms, though one replication had none.
+    assert rows["cost_per_additional"]["mean"] == 100.0
+    assert rows["cost_per_additional"]["low"] == rows["cost_per_additional"]["high"] == 75.0
+    # One overrun in two: 50%, its Wilson interval wide.
+    overrun = rows["overrun_risk"]
+    assert overrun["mean"] == 0.5 and overrun["low"] < 0.1 and overrun["high"] > 0.9
+
+
+def test_a_difference_exceeds_the_spread_only_when_larger_than_either_range() -> None:
+    base = replications([100.0, 110.0, 105.0], [1, 1, 1], [0, 0, 0])
+    close = replications([104.0, 118.0, 108.0], [1, 1, 1], [0, 0, 0])
+    far = replications([150.0, 160.0, 152.0], [1, 1, 1], [0, 0, 0])
+    diff, spread, verdict = exceeds_spread(base, close, "spend")
+    assert (diff, spread, verdict) == (pytest.approx(5.0), 14.0, False)
+    diff, spread, verdict = exceeds_spread(base, far, "spend")
+    assert (diff, spread, verdict) == (pytest.approx(49.0), 10.0, True)
+    assert paired_difference(base, far, "spend") == (pytest.approx(49.0), 47.0, 50.0, 3)
+    # One replication: no telling.
+    one = replications([100.0], [1], [0])
+    _, spread, verdict = exceeds_spread(one, replications([200.0], [1], [0]), "spend")
+    assert verdict is None and math.isnan(spread)

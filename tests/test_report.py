@@ -1,0 +1,269 @@
+"""``liangye report``: one self-contained Chinese HTML page of a run or a sweep folder."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pyarrow as pa
+import pytest
+from PIL import Image
+
+from liangye.results.report import ReportNames, run_report
+from liangye.results.report_html import Report, Section, Table, render
+from liangye.results.sweep_store import SweepStore
+from liangye.scenarios.loader import load_scenario
+from liangye.scenarios.runner import write_report
+
+from conftest import liangye
+
+
+class Page(HTMLParser):
+    """The parts of a page the tests look at: images, links, scripts, visible text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[str] = []
+        self.references: list[str] = []
+        self.scripts = 0
+        self.text: list[str] = []
+        self.headings: list[str] = []
+        self._in: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        self._in.append(tag)
+        if tag == "img":
+            self.images.append(values.get("src") or "")
+        if tag == "script":
+            self.scripts += 1
+        for key in ("href", "src"):
+            if values.get(key) and not (values[key] or "").startswith(("data:", "#")):
+                self.references.append(values[key] or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._in and self._in[-1] == tag:
+            self._in.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self._in and self._in[-1] == "h2":
+            self.headings.append(data.strip())
+        if not self._in or self._in[-1] not in ("style", "script"):
+            self.text.append(data)
+
+
+def parse(path: Path) -> tuple[str, Page]:
+    html = path.read_text(encoding="utf-8")
+    page = Page()
+    page.feed(html)
+    return html, page
+
+
+def assert_self_contained(html: str, page: Page) -> None:
+    """No request leaves the file: no link, script or stylesheet outside it, no url() but
+    data; figures are PNGs of a sensible size; printable."""
+    assert page.references == [] and page.scripts == 0
+    assert not re.search(r"url\((?!data:)", html)
+    assert "@media print" in html and "@font-face" in html
+    for src in page.images:
+        assert src.startswith("data:image/png;base64,")
+        with Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))) as image:
+            assert image.format == "PNG" and image.size[0] > 400 and image.size[1] > 200
+
+
+def test_report_of_a_run(design_runs: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    done = liangye("report", str(design_runs["steep"]), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert str(out) in " ".join(done.stdout.split()).replace(" ", "") or out.name in done.stdout
+    html, page = parse(out)
+    assert_self_contained(html, page)
+    assert page.headings == [
+        "情景说明",
+        "分配方案",
+        "支出、预算与超支风险",
+        "未入选的候选及原因",
+        "模拟结果",
+        "运行信息",
+    ]
+    text = "".join(page.text)
+    # The scenario in words, programme and design names from the policy and tiers files.
+    assert "嘉兴市推动先进制造业和现代服务业深度融合发展的实施方案" in text
+    assert "奖励档次：陡峭 300/50/10（示意）" in text
+    assert "每年 5,000 万元" in text and "国家级 30%" in text
+    allocation = json.loads((design_runs["steep"] / "allocation.json").read_text("utf-8"))
+    assert f"{len(allocation['selected'])} 项" in text
+    programmes = {row["programme"] for row in allocation["selected"]}
+    assert "service_manufacturing_demo" not in text or "service_manufacturing_demo" in programmes
+    assert "服务型制造示范企业" in text
+    # Two figures: the plan's payout and the simulation.
+    assert len(page.images) == 2
+    assert "2 次重复模拟" in text
+
+
+def test_the_report_names_each_loser_with_the_chinese_reason_and_what_it_would_take(
+    design_runs: dict[str, Path], tmp_path: Path
+) -> None:
+    """Where the explanations carry a Chinese reason and further columns, the report shows
+    them; every value is escaped (a name is text, never markup)."""
+    folder = tmp_path / "run"
+    shutil.copytree(design_runs["jiaxing"], folder)
+    reasons = pd.read_parquet(folder / "reasons.parquet")
+    # The small scenario's budget takes everyone: two candidates are made losers here.
+    reasons.loc[[0, 1], "outcome"] = ["out_of_budget", "ineligible"]
+    losers = reasons.index[reasons["outcome"] != "selected"]
+    reasons["reason_zh"] = "预算不足：需要再增加 20万元"
+    reasons["needed_score"] = 88.5
+    reasons.loc[losers[0], "name"] = "<script>alert(1)</script>企业"
+    reasons.to_parquet(folder / "reasons.parquet", index=False)
+    scenario = design_runs["jiaxing"].parent / "jiaxing.toml"
+    out = write_report(folder, *load_scenario(scenario, ["tier_design=jiaxing"]))
+    html, page = parse(out)
+    assert_self_contained(html, page)
+    assert page.scripts == 0 and "&lt;script&gt;alert(1)&lt;/script&gt;企业" in html
+    text = "".join(page.text)
+    assert "预算不足：需要再增加 20万元" in text and "needed_score" in text and "88.5" in text
+    assert "预算不足" in text and "不符合申报条件" in text  # the outcomes in Chinese
+    # The English sentence is replaced, not shown beside; selected candidates are not listed.
+    assert reasons.loc[losers[0], "detail"] not in text
+    assert reasons.loc[5, "name"] not in text.split("未入选的候选")[-1].split("模拟结果")[0]
+
+
+def test_a_run_report_without_names_shows_ids(design_runs: dict[str, Path]) -> None:
+    report = run_report(design_runs["jiaxing"], ReportNames())
+    plan = next(s for s in report.sections if s.title == "分配方案")
+    cells = [cell for table in plan.tables for row in table.rows for cell in row]
+    assert any(cell in ("service_manufacturing_demo", "industrial_design_centre") for cell in cells)
+
+
+def sweep_folder(folder: Path) -> Path:
+    """A sweep store with two tier designs × two replications, and an analysis folder
+    holding one figure and one table, as ``liangye sweep`` and ``liangye analyse`` write."""
+    columns = [
+        {"column": "tier_design", "key": "tier_design", "kind": "lever"},
+        {"column": "spend_paid", "key": "spend.paid", "kind": "outcome"},
+        {"column": "additionality_20_net_additional", "key": "additionality.20.net_additional",
+         "kind": "outcome"},
+        {"column": "overrun_occurred_any_year", "key": "overrun.occurred.any_year",
+         "kind": "outcome"},
+    ]  # fmt: skip
+    schema = pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("position", pa.int64()),
+            ("point", pa.int64()),
+            ("replication", pa.int64()),
+            ("seed", pa.int64()),
+            ("tier_design", pa.string()),
+            ("spend_paid", pa.float64()),
+            ("additionality_20_net_additional", pa.float64()),
+            ("overrun_occurred_any_year", pa.float64()),
+            ("status", pa.string()),
+            ("error", pa.string()),
+            ("seconds", pa.float64()),
+        ]
+    )
+    store = SweepStore(folder, schema)
+    rows = [
+        {"run_id": f"r{i}", "position": i, "point": 0, "replication": i % 2, "seed": 10 + i % 2,
+         "tier_design": design, "spend_paid": spend, "additionality_20_net_additional": net,
+         "overrun_occurred_any_year": over, "status": "ok", "error": None, "seconds": 1.0}
+        for i, (design, spend, net, over) in enumerate(
+            [("jiaxing", 8000.0, 4.0, 0.0), ("jiaxing", 8200.0, 6.0, 1.0),
+             ("steep", 7000.0, 2.0, 0.0), ("steep", 7400.0, 3.0, 0.0)]
+        )
+    ]  # fmt: skip
+    rows.append({**rows[0], "run_id": "bad", "position": 4, "status": "failed",
+                 "error": "求解失败：示例", "spend_paid": None})  # fmt: skip
+    with store.locked():
+        store.write_manifest(
+            {
+                "kind": "sweep",
+                "sweep": {"id": "t", "title": "测试批量情景", "scenario": "default",
+                          "levers": {"tier_design": {"values": ["jiaxing", "steep"]}}},
+                "columns": columns,
+                "replications": 2,
+                "root_seed": 7,
+                "sampler": {"kind": "grid"},
+                "design": {"runs": 5},
+                "complete": True,
+            }
+        )  # fmt: skip
+        store.write_design([{k: r[k] for k in ("run_id", "position", "point")} for r in rows])
+        store.write_part(rows)
+    analysis = folder / "analysis"
+    analysis.mkdir()
+    figure, axes = plt.subplots(figsize=(6, 3))
+    axes.plot([0, 1, 2], [1, 3, 2])
+    figure.savefig(analysis / "outcomes_by_tier_design.png", dpi=100)
+    plt.close(figure)
+    pd.DataFrame({"tier_design": ["jiaxing", "steep"], "spend_paid": [8100.0, 7200.0]}).to_csv(
+        analysis / "robustness.csv", index=False
+    )
+    return folder
+
+
+def test_report_of_a_sweep(tmp_path: Path) -> None:
+    folder = sweep_folder(tmp_path / "sweep")
+    done = liangye("report", str(folder))
+    assert done.returncode == 0, done.stderr
+    html, page = parse(folder / "report.html")
+    assert_self_contained(html, page)
+    assert page.headings == [
+        "批量情景设计",
+        "运行汇总",
+        "奖励档次比较",
+        "分析图表",
+        "分析表格",
+        "失败的运行",
+        "运行信息",
+    ]
+    text = "".join(page.text)
+    assert "嘉兴 150/50/20" in text and "陡峭 300/50/10（示意）" in text
+    # jiaxing: spend 8,100 (8,000–8,200) over its two runs; the failed run is listed apart.
+    assert "8,100（8,000–8,200）" in text and "求解失败：示例" in text
+    assert "各结果随奖励档次的变化" in text and "实际支付（万元）" in text
+    assert len(page.images) == 2  # the design comparison and the analysis's figure
+
+
+def test_a_folder_that_is_neither_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    done = liangye("report", str(tmp_path))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "既不是liangye的运行文件夹" in "".join(done.stderr.split())
+    missing = liangye("report", str(tmp_path / "nowhere"))
+    assert missing.returncode == 2 and "不是文件夹" in missing.stderr.replace("\n", "")
+
+
+def test_render_escapes_and_embeds_the_font_subset() -> None:
+    report = Report(
+        "标题 <b>",
+        sections=[Section("第一节", ["段落 & 说明"], [Table(["甲"], [["<i>乙</i>"]])])],
+    )
+    html = render(report)
+    assert (
+        "标题 &lt;b&gt;" in html and "段落 &amp; 说明" in html and "&lt;i&gt;乙&lt;/i&gt;" in html
+    )
+    font = re.search(r"url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)", html)
+    assert font is not None
+    # A subset: the page's characters only, far below the 16 MB font.
+    from fontTools.ttLib import TTFont
+
+    subset = TTFont(io.BytesIO(base64.b64decode(font.group(1))))
+    cmap = subset.getBestCmap()
+    assert all(ord(c) in cmap for c in "标题第一节段落说明甲乙")
+    assert len(font.group(1)) < 400_000
+
+
+@pytest.mark.parametrize("name", ["report.html.j2"])
+def test_the_template_ships_with_the_package(name: str) -> None:
+    from importlib.resources import files
+
+    assert (files("liangye.results") / "templates" / name).is_file()
