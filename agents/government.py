@@ -20,6 +20,7 @@ from liangye.model.solve import PLAN_STATUSES
 
 from . import behaviour
 from .agents import GovernmentSetup
+from .draws import APPLICATION, CONFERRAL, PANEL, Draws
 from .ledger import (
     Instalment,
     Ledger,
@@ -57,7 +58,7 @@ class GovernmentAgent(mesa.Agent):
     paid to every qualifying applicant, conferral draws, payouts (later ones too, paid even
     when they overrun the budget), and revocation where the policy states a rule."""
 
-    def __init__(self, model: mesa.Model, setup: GovernmentSetup, rng: np.random.Generator):
+    def __init__(self, model: mesa.Model, setup: GovernmentSetup, draws: Draws):
         super().__init__(model)
         params = model.params
         columns = set(model.state_table().columns)
@@ -73,7 +74,10 @@ class GovernmentAgent(mesa.Agent):
         self.programmes = {p.id: p for p in self.policy.programmes}
         # Belief per tier: P(the city decides for it | the firm applies to the programme).
         self.rates: dict[tuple[str, str], float] = {}
-        self.draws = rng
+        # Its random numbers, keyed by year and purpose, then firm (draws.py); a conferral
+        # draw is the firm's at the programme's position in the policy as written.
+        self.draws = draws
+        self.programme_position = {p.id: j for j, p in enumerate(setup.policy.programmes)}
         self.beliefs_ready = False
         self.ledger = Ledger()
         self.allocation_seconds: list[float] = []  # each round's allocate calls (benchmarks)
@@ -294,7 +298,8 @@ class GovernmentAgent(mesa.Agent):
         params = self.model.params
         table = self.model.state_table()
         self.revoke(table, year)
-        applies = self.draws.random(len(table)) < params.application_rate
+        n = len(table)
+        applies = self.draws.uniforms((year, APPLICATION), n)[:, 0] < params.application_rate
         tiers = self.tiers(table)
         payables = self.payables(tiers)
         # A firm applies to what is open to it; it always claims what it is entitled to.
@@ -304,7 +309,8 @@ class GovernmentAgent(mesa.Agent):
             & (applies | (t.decision == ENTITLEMENT))
             for t in tiers
         }
-        scores = self.scores(table, params.panel_agreement, self.draws.standard_normal(len(table)))
+        noise = self.draws.normals((year, PANEL), n)[:, 0]
+        scores = self.scores(table, params.panel_agreement, noise)
         try:
             built = self.problem(table, applying, scores, year)
         except InputError as error:
@@ -367,11 +373,12 @@ class GovernmentAgent(mesa.Agent):
         (``payout_schedule``) and the policy's later payouts, in the years the round's solve
         charged them to."""
         firms, model = self.model.firms, self.model
-        draws = self.draws.random(len(selected))
-        probability = selected["probability"].to_numpy(dtype=float)
-        conferred = (probability >= 1) | (draws < probability)
         index = np.array([model.index_of[c] for c in selected["candidate_id"]], dtype=np.int64)
         programmes, levels = selected["programme"].tolist(), selected["level"].tolist()
+        by_firm = self.draws.uniforms((year, CONFERRAL), len(firms), len(self.programme_position))
+        u = by_firm[index, [self.programme_position[p] for p in programmes]]
+        probability = selected["probability"].to_numpy(dtype=float)
+        conferred = (probability >= 1) | (u < probability)
         amounts = [float(a) for a in selected["amount"]]
         dues = [[(t, a) for t, a in due if a > 0] for due in options_dues(problem, chosen)]
         n = len(selected)

@@ -9,8 +9,17 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from . import behaviour, records
+from . import behaviour, draws, records
 from .agents import FirmAgent, GovernmentSetup
+from .draws import (
+    ADOPTION,
+    BEHAVIOUR_STREAM,
+    GOVERNMENT_STREAM,
+    MODEL_STREAM,
+    SHOCKS,
+    as_seed_sequence,
+    stream,
+)
 from .government import GovernmentAgent
 from .params import SERVICE_MODES, SimulationParameters
 from .population import MANUFACTURER
@@ -19,23 +28,7 @@ from .state import FirmState
 
 __all__ = ["ServitizationModel", "WorldResult", "threshold_label"]
 
-# Independent random streams, each a fixed child of the replication's SeedSequence. Firms'
-# behaviour draws come from BEHAVIOUR/<firm position>, so the award world and its twin
-# (built from the same seed) draw identical numbers whatever the government does.
-MODEL_STREAM, BEHAVIOUR_STREAM, GOVERNMENT_STREAM, POPULATION_STREAM = 0, 1, 2, 3
 DYNAMIC_COLUMNS = ("revenue", "service_revenue_share", "service_input_share", "margin", "modes")
-
-
-def as_seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:
-    return seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-
-
-def stream(root: np.random.SeedSequence, *key: int) -> np.random.SeedSequence:
-    """The child of ``root`` at ``key``: what ``root.spawn`` would give, but by position,
-    so asking twice gives the same stream (spawn counts its calls and would not)."""
-    return np.random.SeedSequence(
-        entropy=root.entropy, spawn_key=(*root.spawn_key, *key), pool_size=root.pool_size
-    )
 
 
 @dataclass
@@ -85,14 +78,16 @@ class ServitizationModel(mesa.Model):
         n, quarters = len(table), self.params.quarters
         self.firms = FirmState.from_table(table, self.params)
         # Each quarter's behavioural draws, (quarters × firms × 2): uniforms (adopt, which
-        # mode) and normals (share, revenue), fixed at creation so that the award world and
-        # its twin see the same numbers whatever happens in either.
-        self.uniforms = np.empty((quarters, n, 2))
-        self.normals = np.empty((quarters, n, 2))
-        for i in range(n):
-            draws = np.random.default_rng(stream(root, BEHAVIOUR_STREAM, i))
-            self.uniforms[:, i] = draws.random((quarters, 2))
-            self.normals[:, i] = draws.standard_normal((quarters, 2))
+        # mode) and normals (share, revenue shocks), from streams keyed by quarter and
+        # purpose (draws.py): the award world and its twin see the same numbers whatever
+        # happens in either, and a firm's numbers do not move with the horizon or the
+        # number of firms.
+        self.uniforms = np.stack(
+            [draws.uniforms(root, (BEHAVIOUR_STREAM, t, ADOPTION), n, 2) for t in range(quarters)]
+        ).reshape(quarters, n, 2)
+        self.normals = np.stack(
+            [draws.normals(root, (BEHAVIOUR_STREAM, t, SHOCKS), n, 2) for t in range(quarters)]
+        ).reshape(quarters, n, 2)
         self.firm_agents = [FirmAgent(self, i) for i in range(n)]
         self.static = table.drop(columns=[c for c in DYNAMIC_COLUMNS if c in table.columns])
         self.manufacturer = self.firms.manufacturer
@@ -104,9 +99,7 @@ class ServitizationModel(mesa.Model):
         self.datacollector = records.collector(self.params.thresholds)
         self.governments = mesa.agent.AgentSet(
             [
-                GovernmentAgent(
-                    self, setup, np.random.default_rng(stream(root, GOVERNMENT_STREAM, k))
-                )
+                GovernmentAgent(self, setup, draws.Draws(root, (GOVERNMENT_STREAM, k)))
                 for k, setup in enumerate(governments)
             ]
             if self.params.awards_enabled

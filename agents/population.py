@@ -8,6 +8,7 @@ firm runs the service modes its share implies (``share_per_mode`` each).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from liangye.model.candidates import load_candidates
 from liangye.model.errors import InputError, Problem
 from liangye.model.synthetic import JIAXING_DISTRICTS, JIAXING_SECTORS, SECTOR_WEIGHTS
 
+from .draws import as_seed_sequence, generator
 from .params import SERVICE_MODES, SimulationParameters
 
 MANUFACTURER = "manufacturer"
@@ -57,6 +59,35 @@ EXTRA_HEADERS = {
 }
 
 
+# Every drawn column has a stream of its own, a fixed child of the population's seed by its
+# position here (draws.py): a firm's values do not depend on how many firms are drawn, nor on
+# the other columns, so sweeps over the number of firms share their firms (common random
+# numbers). Append new columns at the end.
+DRAWN_COLUMNS = (
+    "service",
+    "sells",
+    "seller_share",
+    "service_share",
+    "district",
+    "joins",
+    "park",
+    "sector",
+    "revenue",
+    "margin",
+    "input_gap",
+    "modes",
+    "design_prize",
+    "market_share_rank",
+    "design_prize_offset",
+)
+
+
+def column_streams(seed: int | np.random.SeedSequence) -> Callable[[str], np.random.Generator]:
+    """The Generator of each drawn column (DRAWN_COLUMNS), by name."""
+    root = as_seed_sequence(seed)
+    return lambda column: generator(root, DRAWN_COLUMNS.index(column))
+
+
 def modes_for_share(share: np.ndarray, per_mode: float, rng: np.random.Generator) -> list[str]:
     """Each firm's modes as "a;b" text: floor(share / per_mode) modes (at most nine), which
     ones at random. A firm earning 12% from services at 5% a mode runs two."""
@@ -72,34 +103,27 @@ def synthetic_population(
     """A seeded synthetic population of manufacturers and producer-service firms in
     Jiaxing's districts, sectors and parks (same seed, same table)."""
     spec = params.population
-    rng = np.random.default_rng(seed)
+    rng = column_streams(seed)
     n = spec.firms
-    service = rng.random(n) < spec.service_firm_share
+    service = rng("service").random(n) < spec.service_firm_share
     # Manufacturers: 83% sell services; among sellers a Beta share whose mean makes the
     # overall mean 11.4% (Crozet & Milet 2014).
-    sells = rng.random(n) < spec.sells_services
+    sells = rng("sells").random(n) < spec.sells_services
     seller_mean = min(0.95, spec.mean_service_share / spec.sells_services)
     a, b = seller_mean * spec.share_concentration, (1 - seller_mean) * spec.share_concentration
-    manufacturing_share = np.where(sells, rng.beta(a, b, n), 0.0)
+    manufacturing_share = np.where(sells, rng("seller_share").beta(a, b, n), 0.0)
     # Producer-service firms: most revenue from services to manufacturers (Zhongshan 000);
     # how far above that floor is an assumption (service_firm_share_beta).
     floor = spec.service_firm_min_share
-    service_share = floor + (1 - floor) * rng.beta(*spec.service_firm_share_beta, n)
+    service_share = floor + (1 - floor) * rng("service_share").beta(
+        *spec.service_firm_share_beta, n
+    )
     share = np.where(
         service, service_share, np.minimum(manufacturing_share, params.max_service_share)
     )
-    districts = np.array(JIAXING_DISTRICTS)
-    district = rng.choice(districts, n)
-    parks = [f"园区{k + 1:02d}" for k in range(spec.parks)]
-    park_district = np.array(
-        [JIAXING_DISTRICTS[k % len(JIAXING_DISTRICTS)] for k in range(spec.parks)]
-    )
-    joins = rng.random(n) < spec.park_membership
-    pick = rng.random(n)
-    park: list[str | None] = []
-    for i in range(n):
-        local = [parks[k] for k in np.flatnonzero(park_district == district[i])]
-        park.append(local[int(pick[i] * len(local))] if joins[i] and local else None)
+    district = rng("district").choice(np.array(JIAXING_DISTRICTS), n)
+    joins = rng("joins").random(n) < spec.park_membership
+    park = _parks(district, joins, rng("park").random(n), spec.parks)
     table = pd.DataFrame(
         {
             "id": [f"F{i:05d}" for i in range(1, n + 1)],
@@ -110,25 +134,46 @@ def synthetic_population(
             "kind": "enterprise",
             "role": np.where(service, SERVICE, MANUFACTURER),
             "district": district,
-            "sector": rng.choice(JIAXING_SECTORS, n, p=SECTOR_WEIGHTS),
+            "sector": rng("sector").choice(JIAXING_SECTORS, n, p=SECTOR_WEIGHTS),
             "park": park,
             "revenue": np.round(
-                np.exp(rng.normal(np.log(spec.revenue_median), spec.revenue_sigma, n)), 1
+                np.exp(rng("revenue").normal(np.log(spec.revenue_median), spec.revenue_sigma, n)),
+                1,
             ),
-            "margin": np.clip(rng.normal(spec.margin_mean, spec.margin_sd, n), *spec.margin_bounds),
+            "margin": np.clip(
+                rng("margin").normal(spec.margin_mean, spec.margin_sd, n), *spec.margin_bounds
+            ),
             "service_revenue_share": np.round(share, 4),
-            "service_input_share": np.round(np.clip(share + rng.beta(*spec.input_gap, n), 0, 1), 4),
-            "modes": modes_for_share(share, params.share_per_mode, rng),
-            "design_prize": rng.random(n) < spec.design_prize,
-            "market_share_rank": rng.integers(1, 60, n).astype(float),
+            "service_input_share": np.round(
+                np.clip(share + rng("input_gap").beta(*spec.input_gap, n), 0, 1), 4
+            ),
+            "modes": modes_for_share(share, params.share_per_mode, rng("modes")),
+            "design_prize": rng("design_prize").random(n) < spec.design_prize,
+            "market_share_rank": rng("market_share_rank").integers(1, 60, n).astype(float),
             "held": None,
         }
     )
-    # A prize is won in one year of the simulated horizon (drawn last, so that the columns
-    # above stay the same for a seed): the firm claims its entitlement that year.
-    table["design_prize_offset"] = rng.integers(0, max(1, params.quarters // 4), n)
+    # A prize is won in one year of the simulated horizon, drawn uniformly: the firm claims
+    # its entitlement that year (the only column that depends on the horizon).
+    table["design_prize_offset"] = rng("design_prize_offset").integers(
+        0, max(1, params.quarters // 4), n
+    )
     table.attrs["source"] = "synthetic population"
     return table
+
+
+def _parks(district: np.ndarray, joins: np.ndarray, pick: np.ndarray, parks: int) -> np.ndarray:
+    """Each firm's park (None outside any): a firm that joins one takes one of its district's
+    parks (parks are spread over the districts in turn), ``pick`` choosing which."""
+    names = np.array([f"园区{k + 1:02d}" for k in range(parks)], dtype=object)
+    park_district = np.array([JIAXING_DISTRICTS[k % len(JIAXING_DISTRICTS)] for k in range(parks)])
+    park = np.full(len(district), None, dtype=object)
+    for name in JIAXING_DISTRICTS:
+        local = names[park_district == name]
+        firms = np.flatnonzero((district == name) & joins)
+        if len(local) and len(firms):
+            park[firms] = local[(pick[firms] * len(local)).astype(np.int64)]
+    return park
 
 
 def _rename_extras(table: pd.DataFrame) -> pd.DataFrame:
@@ -156,7 +201,7 @@ def load_population(
     ]
     if problems:
         raise InputError(problems)
-    rng = np.random.default_rng(seed)
+    rng = column_streams(seed)
     n = len(table)
     spec = params.population
     role = table["role"] if "role" in table.columns else pd.Series([MANUFACTURER] * n)
@@ -169,10 +214,12 @@ def load_population(
         table["margin"] = np.where(np.isfinite(margin), margin, spec.margin_mean)
     elif "margin" not in table.columns:
         table["margin"] = np.clip(
-            rng.normal(spec.margin_mean, spec.margin_sd, n), *spec.margin_bounds
+            rng("margin").normal(spec.margin_mean, spec.margin_sd, n), *spec.margin_bounds
         )
     if "service_input_share" not in table.columns:
-        table["service_input_share"] = np.clip(share + rng.beta(*spec.input_gap, n), 0, 1)
+        table["service_input_share"] = np.clip(
+            share + rng("input_gap").beta(*spec.input_gap, n), 0, 1
+        )
     table["service_input_share"] = table["service_input_share"].fillna(
         pd.Series(share, index=table.index)
     )
@@ -183,7 +230,7 @@ def load_population(
         if problems:
             raise InputError(problems)
     else:
-        table["modes"] = modes_for_share(share, params.share_per_mode, rng)
+        table["modes"] = modes_for_share(share, params.share_per_mode, rng("modes"))
     for column, default in (("design_prize", False), ("market_share_rank", np.nan), ("held", None)):
         if column not in table.columns:
             table[column] = default

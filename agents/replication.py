@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from .agents import GovernmentSetup
-from .model import POPULATION_STREAM, ServitizationModel, WorldResult, as_seed_sequence, stream
+from .draws import POPULATION_STREAM, as_seed_sequence, stream
+from .model import ServitizationModel, WorldResult
 from .outcomes import compare_worlds
 from .params import SimulationParameters
 from .population import firm_population

@@ -13,10 +13,11 @@ import pandas as pd
 from rich.table import Table
 
 from liangye.agents.agents import GovernmentSetup
-from liangye.agents.model import POPULATION_STREAM, stream, threshold_label
+from liangye.agents.draws import POPULATION_STREAM, stream
 from liangye.agents.outcomes import firm_outcomes, pooled_costs, summarise, trajectories
 from liangye.agents.params import SimulationParameters
 from liangye.agents.population import firm_population
+from liangye.agents.records import threshold_label
 from liangye.agents.replication import run_replication
 from liangye.results.plots import plot_servitization
 from liangye.results.store import new_run_dir, write_json, write_manifest, write_parquet

@@ -105,19 +105,20 @@ def net_additional(run) -> np.ndarray:
     return np.array([[a["net_additional"] for a in o["additionality"]] for o in run.outcomes])
 
 
-@pytest.mark.parametrize(
-    ("award_scale", "budget_scale"), [(3, 1), (10, 10)], ids=["fixed-budget", "budget-scaled-too"]
-)
-def test_larger_awards_do_not_lower_additionality(award_scale, budget_scale):
-    """Tiers × 3 under the same 3,000万元 a year (fewer, larger awards once the money runs
-    out), or tiers and budgets × 10 (the same plans with ten times the money): on average
-    over six replications (each its own spawned seed and population of 200 firms), at least
-    as many firms cross 20% and 30% only because of awards, and some do."""
-    budgets = [f"budget.{year}={3000 * budget_scale}" for year in (2024, 2025, 2026)]
+def test_larger_awards_with_the_money_for_them_do_not_lower_additionality():
+    """Tiers and budgets × 10 (the same plans with ten times the money): on average over six
+    replications (each its own spawned seed and population of 200 firms, the two runs on
+    the same random numbers), at least as many firms cross 20% and 30% only because of
+    awards, and some do.
+
+    Larger tiers under the same budget are not asserted: they buy fewer awards, and over 20
+    replications tiers × 3 under 3,000万元 a year gave 0.85 and 0.85 net additional firms
+    against 0.9 and 1.05 (a difference within about one standard error either way)."""
+    budgets = [f"budget.{year}={3000 * 10}" for year in (2024, 2025, 2026)]
     firms = "simulation.population.firms=200"
     base_run = simulate_scenario(*small(firms), seed=11, replications=6)
     large_run = simulate_scenario(
-        *small(firms, f"simulation.award_scale={award_scale}", *budgets), seed=11, replications=6
+        *small(firms, "simulation.award_scale=10", *budgets), seed=11, replications=6
     )
     base, large = net_additional(base_run), net_additional(large_run)
     assert (large.mean(axis=0) >= base.mean(axis=0)).all(), (base.tolist(), large.tolist())
