@@ -187,6 +187,9 @@ def _designs_section(ok: pd.DataFrame, levers: list[str], names: ReportNames) ->
             label += "，" + "，".join(f"{_lever(lv)} {setting[lv]}" for lv in others)
         rows += metric_rows(label, _per_run(frame, threshold))
     table = pd.DataFrame(rows)
+    # An outcome the sweep did not keep has no replication behind it: no panel for it.
+    kept = table.groupby("metric")["replications"].transform("max") > 0
+    table = table[kept | (table["metric"] == "cost_per_additional")]
     figure = plots.designs_figure(table, f"奖励档次比较（新增服务化企业按 {threshold}% 门槛）")
     return Section(
         "奖励档次比较",
