@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -41,7 +43,13 @@ class AllocationSettings(BaseModel):
         default_factory=dict, description="merit weight per level; unset levels weigh 1"
     )
     mip_gap: float = Field(default=1e-4, ge=0, le=1, description="relative optimality gap")
-    time_limit: float = Field(default=60.0, gt=0, description="seconds")
+    # No clock by default: each MIP stops at a budget of branch-and-bound nodes set by the
+    # model's size (solve.MIP_WORK), so the same scenario gives the same plan on any machine
+    # however loaded. A time limit, when given, is a cap on top of that, and makes a plan
+    # that reaches it depend on the machine's speed (its status says time_limit).
+    time_limit: float = Field(
+        default=math.inf, gt=0, description="seconds (none by default: a work limit applies)"
+    )
     threads: int | None = Field(default=None, ge=1)
     success_probability: dict[LevelKey, float] = Field(
         default_factory=dict,
