@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import replace
 
 import mesa
@@ -80,7 +79,6 @@ class GovernmentAgent(mesa.Agent):
         self.programme_position = {p.id: j for j, p in enumerate(setup.policy.programmes)}
         self.beliefs_ready = False
         self.ledger = Ledger()
-        self.allocation_seconds: list[float] = []  # each round's allocate calls (benchmarks)
         self.check_budget_years()
         if self.policy.programmes:
             tiers = self.tiers(model.state_table())
@@ -96,7 +94,8 @@ class GovernmentAgent(mesa.Agent):
 
     def tiers(self, table: pd.DataFrame) -> list[Tier]:
         """The policy's tiers over ``table``, narrowed to the firms that may apply."""
-        return open_tiers(self.policy, self.settings, table, self.model.params)
+        with self.model.stopwatch("eligibility"):
+            return open_tiers(self.policy, self.settings, table, self.model.params)
 
     def round_years(self) -> list[int]:
         """The years in which this government holds a round within the simulated quarters."""
@@ -190,7 +189,9 @@ class GovernmentAgent(mesa.Agent):
             return
         if built is not None:
             problem, _ = built
-            self.update_beliefs(problem.options.iloc[greedy_plan(problem)], applying)
+            with self.model.stopwatch("beliefs"):
+                plan = greedy_plan(problem)
+            self.update_beliefs(problem.options.iloc[plan], applying)
 
     def update_beliefs(
         self, decided: pd.DataFrame, applied: dict[tuple[str, str], np.ndarray]
@@ -203,11 +204,11 @@ class GovernmentAgent(mesa.Agent):
         applicants: dict[str, np.ndarray] = {}
         for (programme, _), mask in applied.items():
             applicants[programme] = applicants.get(programme, np.zeros(len(mask), bool)) | mask
+        made = decided.groupby(["programme", "level"]).size().to_dict() if len(decided) else {}
         for programme, level in applied:
             count = int(applicants[programme].sum())
             if count:
-                mine = decided[(decided["programme"] == programme) & (decided["level"] == level)]
-                self.rates[(programme, level)] = len(mine) / count
+                self.rates[(programme, level)] = made.get((programme, level), 0) / count
 
     # --- the yearly round ---
 
@@ -280,7 +281,8 @@ class GovernmentAgent(mesa.Agent):
         policy = paced_policy(
             self.policy, year, self.model.table("awards", self.policy.id), held_before
         )
-        problem = build_problem(policy, candidates, budget, self.settings, years, applications)
+        with self.model.stopwatch("problem"):
+            problem = build_problem(policy, candidates, budget, self.settings, years, applications)
         return with_payout_schedule(problem, self.model.params.payout_schedule)
 
     def step(self) -> None:
@@ -320,8 +322,8 @@ class GovernmentAgent(mesa.Agent):
             log.info("%s %d: no applicants", self.policy.id, year)
             return
         problem, full_cost = built
-        started = time.perf_counter()
-        result = allocate(problem, explain=False, prove=False)
+        with self.model.stopwatch("allocate"):
+            result = allocate(problem, explain=False, prove=False)
         # Obligations beyond the budget (method "obligations") do not depend on quotas:
         # deciding without minimums would fail the same way, so it is not tried.
         if result.status == "infeasible" and result.method != "obligations":
@@ -332,8 +334,8 @@ class GovernmentAgent(mesa.Agent):
                 _said(result.diagnosis) or "infeasible",
             )
             problem = replace(problem, policy=without_minimums(problem.policy))
-            result = allocate(problem, explain=False, prove=False)
-        self.allocation_seconds.append(time.perf_counter() - started)
+            with self.model.stopwatch("allocate"):
+                result = allocate(problem, explain=False, prove=False)
         if result.status in PLAN_STATUSES:
             chosen, selected = result.chosen, result.selected
         else:

@@ -44,6 +44,8 @@ class WorldResult:
     cancelled: float = 0.0  # 万元 owed for designations withdrawn before it was paid
     # 万元 paid above each budget row (year, or "total"), summed over governments
     overruns: dict[str, float] = field(default_factory=dict)
+    # seconds spent per stage (records.Stopwatch): for benchmarks, no outcome reads it
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 class ServitizationModel(mesa.Model):
@@ -67,6 +69,7 @@ class ServitizationModel(mesa.Model):
         root = as_seed_sequence(seed)
         super().__init__(rng=stream(root, MODEL_STREAM))
         self.params = params or SimulationParameters()
+        self.stopwatch = records.Stopwatch()
         self.start_year = start_year
         self.t = 0
         table = firms.reset_index(drop=True)
@@ -231,6 +234,7 @@ class ServitizationModel(mesa.Model):
             owed=sum(g.committed_unpaid() for g in self.governments),
             cancelled=sum(g.ledger.cancelled for g in self.governments),
             overruns=_summed([g.overruns() for g in self.governments]),
+            seconds=dict(self.stopwatch.seconds),
         )
 
 

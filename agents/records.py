@@ -4,7 +4,10 @@ revocation tables, which a later dashboard reads as any Mesa model's."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -132,3 +135,19 @@ def table_frame(collector: mesa.DataCollector, table: str) -> pd.DataFrame:
     if not data[columns[0]]:
         return pd.DataFrame(columns=columns)
     return pd.DataFrame(data, columns=columns)
+
+
+class Stopwatch:
+    """Seconds spent per stage of a run, summed (what a replication's time goes to; the
+    benchmark reports it, no result depends on it)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] += time.perf_counter() - started

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,9 @@ class Replication:
     award: WorldResult
     twin: WorldResult
     outcomes: dict[str, object]
+    # seconds by world and, within the award world, by stage (eligibility, beliefs,
+    # problem, allocate): for benchmarks, kept out of the outcomes
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def run_replication(
@@ -50,7 +54,13 @@ def run_replication(
         if population is not None
         else firm_population(params, stream(root, POPULATION_STREAM), base)
     )
+    started = time.perf_counter()
     award = ServitizationModel(firms, params, governments, start_year, root).run(on_step)
+    middle = time.perf_counter()
     twin_params = params.model_copy(update={"awards_enabled": False})
     twin = ServitizationModel(firms, twin_params, (), start_year, root).run(on_step)
-    return Replication(root, firms, award, twin, compare_worlds(award, twin, params))
+    seconds = {"award_world": middle - started, "twin_world": time.perf_counter() - middle}
+    for stage, spent in award.seconds.items():  # the twin holds no rounds
+        seconds[stage] = spent
+    outcomes = compare_worlds(award, twin, params)
+    return Replication(root, firms, award, twin, outcomes, seconds)

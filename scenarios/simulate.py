@@ -45,6 +45,8 @@ class SimulationRun:
     firms: pd.DataFrame
     outcomes: list[dict[str, object]] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+    # per replication, seconds by world and stage (agents.replication.Replication.seconds)
+    stages: list[dict[str, float]] = field(default_factory=list)
 
     def summary(self) -> dict[str, object]:
         """The JSON summary: settings, each replication's outcomes, their spread and the
@@ -118,6 +120,7 @@ def simulate_scenario(
         started = time.perf_counter()
         rep = run_replication(params, governments, start, child, fixed, base, stepped)
         run.seconds.append(time.perf_counter() - started)
+        run.stages.append(rep.seconds)
         tag = {"replication": k, "spawn_key": "/".join(str(x) for x in child.spawn_key)}
         parts["trajectories"].append(trajectories(rep.award, rep.twin).assign(**tag))
         parts["awards"].append(rep.award.awards.assign(**tag))
