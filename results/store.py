@@ -98,6 +98,8 @@ RUN_FILES = frozenset(
         "firms.parquet",
         "summary.json",
         "servitization.png",
+        # the report (results/report.py), written last
+        "report.html",
     }
 )
 SIMULATION_FOLDER = "simulation"

@@ -265,7 +265,12 @@ def allocate_command(
         str | None, typer.Option("--objective", help="merit, count or min_cost")
     ] = None,
     time_limit: Annotated[
-        float | None, typer.Option("--time-limit", help="seconds (default 60)")
+        float | None,
+        typer.Option(
+            "--time-limit",
+            help="a clock in seconds on top of the work limit (default: none, so the plan "
+            "is the same on any machine)",
+        ),
     ] = None,
     gap: Annotated[
         float | None, typer.Option("--gap", help="relative optimality gap (default 1e-4)")
@@ -434,7 +439,7 @@ def run(
 
     from .display import show_allocation
     from .loader import load_scenario, scenario_hash
-    from .runner import run_allocation, save_allocation
+    from .runner import run_allocation, save_allocation, write_report
 
     _setup_logging(verbose)
     loaded, base = load_scenario(scenario, set_ or [])
@@ -446,12 +451,14 @@ def run(
     written = save_allocation(result, folder, loaded.outputs, loaded, command=command)
     simulation = _simulate(loaded, base, folder / "simulation", None, None, as_json, command)
     _finish_run(folder / "simulation")
+    report = write_report(folder, loaded, base)  # last: it reads what the run wrote
     _finish_run(folder)
     if as_json:
         summary = simulation.summary()
         answer = {
             **result.to_dict(),
             "folder": str(folder),
+            "report": str(report),
             "simulation": {
                 "folder": str(folder / "simulation"),
                 "seed": simulation.seed,
@@ -467,6 +474,7 @@ def run(
         show_allocation(console, result)
         console.print(headline_table(simulation))
         console.print(f"written: {written[0].parent} (simulation in simulation/)", highlight=False)
+        console.print(f"报告 report: {report}", highlight=False)
     if result.status == "infeasible":
         raise typer.Exit(EXIT_INFEASIBLE)
 
@@ -595,7 +603,7 @@ def frontier(
     write_parquet(folder / "frontier.parquet", table)
     # Text a spreadsheet would run as a formula is escaped, as in plan.csv.
     write_plan_csv(table, folder / "frontier.csv")
-    plot_frontier(table, folder / "frontier.png", f"{loaded.id}: budget frontier")
+    plot_frontier(table, folder / "frontier.png", f"{loaded.id}：预算前沿")
     write_manifest(
         folder,
         kind="frontier",
