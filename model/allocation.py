@@ -10,13 +10,27 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from . import thresholds
 from .budget_risk import PlanRisk, plan_risk
 from .checks import expected_spend, plan_violations
-from .explain import candidate_reasons, diagnose_infeasible, obligations_beyond_budget
+from .explain import (
+    REASON_COLUMNS,
+    candidate_reasons,
+    diagnose_infeasible,
+    obligations_beyond_budget,
+)
 from .greedy import greedy_plan
 from .options import AllocationProblem
+from .plan_tables import budget_table, spend_by_tier
 from .programme import build_model, objective_coefficients
 from .solve import PLAN_STATUSES, solve_model
+from .thresholds import (
+    THRESHOLD_COLUMNS,
+    confirm,
+    estimate,
+    relaxation_prices,
+    threshold_sentences,
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +40,7 @@ PLAN_COLUMNS = [
     "district",
     "sector",
     "programme",
+    "programme_name",  # from the policy file, for people (programme is the id, for tools)
     "level",
     "year",
     "amount",
@@ -47,6 +62,7 @@ class PlanSummary:
     count: int
     spend: dict[int, Decimal]
     violations: list[str] = field(default_factory=list)
+    chosen: np.ndarray = field(default_factory=lambda: np.array([], dtype=int), repr=False)
 
     def to_dict(self) -> dict:
         return {
@@ -77,6 +93,8 @@ class AllocationResult:
     reasons: pd.DataFrame
     diagnosis: list[str]
     risk: PlanRisk | None = None
+    # The diagnosis in Chinese, sentence by sentence (``diagnosis`` is in English).
+    diagnosis_zh: list[str] = field(default_factory=list)
     # The best plan at expected cost, ignoring the overrun bound: its objective bounds
     # the bounded plan's from above, so their difference is the price of safety.
     expected_objective: float | None = None
@@ -99,9 +117,15 @@ class AllocationResult:
         naming the first as programme:level:year, ``cost`` what the upgrade pays)."""
         return self._designation_rows()[PLAN_COLUMNS]
 
-    def _designation_rows(self) -> pd.DataFrame:
+    @property
+    def greedy_selected(self) -> pd.DataFrame:
+        """The bureau's rank-by-score plan (``greedy.py``) in the form of ``selected``
+        (empty when it was not made: ``allocate(explain=False)``)."""
+        return self._designation_rows(self.greedy.chosen)[PLAN_COLUMNS]
+
+    def _designation_rows(self, chosen: np.ndarray | None = None) -> pd.DataFrame:
         options = self.problem.options
-        chosen = np.asarray(self.chosen, dtype=int)
+        chosen = np.asarray(self.chosen if chosen is None else chosen, dtype=int)
         origin = options["from_option"].to_numpy()[chosen]
         firsts = origin[origin >= 0]
         index = np.concatenate([firsts, chosen])
@@ -126,9 +150,24 @@ class AllocationResult:
             ],
             dtype=object,
         )
+        names = {p.id: p.name for p in self.problem.policy.programmes}
+        plan["programme_name"] = [names.get(p, p) for p in plan["programme"]]
         plan["option"] = owner
         plan["part"] = part
         return plan
+
+    def workbook_tables(self) -> dict[str, pd.DataFrame]:
+        """What the run's workbook shows beside the plan and the reasons
+        (``results.export.write_plan_xlsx``): ``spend`` and ``greedy_spend`` (each plan's
+        money by year, programme and level, ``plan_tables.spend_by_tier``; years after the
+        horizon are its commitments), ``budget`` (``plan_tables.budget_table``) and
+        ``greedy_plan`` (the rank-by-score plan, as ``selected``)."""
+        return {
+            "spend": spend_by_tier(self.problem, self.chosen),
+            "greedy_spend": spend_by_tier(self.problem, self.greedy.chosen),
+            "greedy_plan": self.greedy_selected,
+            "budget": budget_table(self.problem),
+        }
 
     def payments_of(self) -> list[dict[str, float]]:
         """Each row of ``selected``: its payments by year (万元, if paid)."""
@@ -212,8 +251,12 @@ class AllocationResult:
             "greedy": self.greedy.to_dict(),
             "selected": selected,
             "diagnosis": self.diagnosis,
+            "diagnosis_zh": self.diagnosis_zh,
             "notes": list(self.problem.notes),
             "outcomes": self.reasons["outcome"].value_counts().to_dict(),
+            "thresholds_confirmed": int(self.reasons["threshold_confirmed"].sum())
+            if "threshold_confirmed" in self.reasons
+            else 0,
         }
 
 
@@ -225,24 +268,33 @@ def plan_objective(problem: AllocationProblem, chosen: np.ndarray, objective: st
 
 
 def allocate(
-    problem: AllocationProblem, explain: bool = True, prove: bool = True
+    problem: AllocationProblem, explain: bool = True, prove: bool = True, confirm_cases: int = 0
 ) -> AllocationResult:
     """Solve the allocation and explain it. Never raises for an infeasible problem: the
     result says ``infeasible`` and ``diagnosis`` says why (obligations beyond the budget or
     too risky, quotas that cannot be met, money that is short).
 
-    ``explain=False`` leaves out what only a reader needs (the reasons per candidate and the
-    bureau's greedy plan beside); ``prove=False`` accepts a plan within the overrun bound
-    without trying to prove it optimal (``solve_model``). A simulated round asks for neither."""
+    ``explain=False`` leaves out what only a reader needs (the reasons per candidate, what
+    it would have taken, and the bureau's greedy plan beside); ``prove=False`` accepts a
+    plan within the overrun bound without trying to prove it optimal (``solve_model``). A
+    simulated round asks for neither.
+
+    With explanations, every candidate's thresholds (``thresholds.py``: the score needed,
+    the extra budget, the margin of a selected one) are estimated from the relaxation, one
+    more linear programme (left out past ``thresholds.ESTIMATE_LIMIT`` options);
+    ``confirm_cases=N`` confirms them by re-solving for the N left out closest to selection
+    and the N selected closest to losing their place (each takes a few whole allocations:
+    for the cases a report shows)."""
     settings = problem.settings
     started = time.perf_counter()
     chosen = np.array([], dtype=int)
     objective = bound = gap = expected_objective = None
     build_seconds = solve_seconds = 0.0
     method = "obligations"
-    diagnosis = obligations_beyond_budget(problem)
+    findings = obligations_beyond_budget(problem)
     status = "infeasible"
-    if not diagnosis:
+    model = None
+    if not findings:
         model = build_model(problem)
         build_seconds = time.perf_counter() - started
         outcome = solve_model(model, settings, problem, prove=prove)
@@ -282,19 +334,33 @@ def allocate(
                     problem, outcome.expected_plan, settings.objective
                 )
         elif status == "infeasible":
-            diagnosis = diagnose_infeasible(problem)
+            findings = diagnose_infeasible(problem)
     greedy = greedy_plan(problem) if explain else np.array([], dtype=int)
     greedy_summary = PlanSummary(
         objective=plan_objective(problem, greedy, settings.objective),
         count=len(greedy),
         spend=expected_spend(problem, greedy),
         violations=plan_violations(problem, greedy) if explain else [],
+        chosen=greedy,
     )
-    reasons = (
-        candidate_reasons(problem, chosen)
-        if explain
-        else pd.DataFrame(columns=["candidate_id", "name", "outcome", "detail"])
-    )
+    if explain:
+        reasons = candidate_reasons(problem, chosen)
+        has_plan = status in PLAN_STATUSES and model is not None
+        prices = None
+        if has_plan and problem.size <= thresholds.ESTIMATE_LIMIT:
+            prices = relaxation_prices(problem, model, chosen)
+        elif has_plan:
+            log.info(
+                "thresholds not estimated: %d options, past the %d whose relaxation is re-solved",
+                problem.size,
+                thresholds.ESTIMATE_LIMIT,
+            )
+        table = estimate(problem, chosen, prices)
+        if has_plan and confirm_cases > 0:
+            table = confirm(problem, chosen, table, confirm_cases, _resolver(prove))
+        reasons = threshold_sentences(problem, table, reasons)
+    else:
+        reasons = pd.DataFrame(columns=REASON_COLUMNS + THRESHOLD_COLUMNS)
     risk = plan_risk(problem, chosen) if status in PLAN_STATUSES else None
     return AllocationResult(
         problem=problem,
@@ -309,7 +375,19 @@ def allocate(
         chosen=chosen,
         greedy=greedy_summary,
         reasons=reasons,
-        diagnosis=diagnosis,
+        diagnosis=[finding.en for finding in findings],
+        diagnosis_zh=[finding.zh for finding in findings],
         risk=risk,
         expected_objective=expected_objective,
     )
+
+
+def _resolver(prove: bool):
+    """Re-solving for the thresholds: a problem's plan (None if it has none), with nothing
+    explained (so never recursing into thresholds)."""
+
+    def solve(problem: AllocationProblem) -> np.ndarray | None:
+        result = allocate(problem, explain=False, prove=prove)
+        return result.chosen if result.status in PLAN_STATUSES else None
+
+    return solve

@@ -1,10 +1,16 @@
-"""Explanations in the user's terms: why each candidate got what it got, why a plan is impossible."""
+"""Explanations in the user's terms: why each candidate got what it got, why a plan is impossible.
+
+Every sentence is made twice from the same facts, in English (``detail``, for tools and the
+JSON) and in Chinese (``reason_zh``, for the bureau: programme and level names from the
+policy file, money in 万元, years as 2025年); the words are in ``wording.py``.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import replace
 from decimal import Decimal
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -14,22 +20,81 @@ from .checks import expected_spend
 from .options import AllocationProblem
 from .programme import HORIZON, build_model, payment_tags, quota_scopes
 from .solve import solve_model
+from .wording import DECISION_ZH, VERB_EN, Words, money, percent
 
 OUTCOMES = ("selected", "ineligible", "out_of_budget", "outranked", "not_needed")
-VERB = {"discretionary": "designated", "nomination": "nominated for", "entitlement": "entitled to"}
+REASON_COLUMNS = ["candidate_id", "name", "outcome", "detail", "reason_zh"]
+VERB = VERB_EN  # kept for callers of the English verbs
+
+# The Chinese for money that pays nothing (the cultivation designations carry no award).
+NO_MONEY_ZH = "不含奖金"
+
+
+class Finding(NamedTuple):
+    """One sentence of a diagnosis, in English and in Chinese."""
+
+    en: str
+    zh: str
 
 
 def _fmt(amount: Decimal | float) -> str:
-    value = Decimal(str(amount)).quantize(Decimal("0.01")).normalize()
-    return f"{value:f}万元"
+    return money(amount)
+
+
+def _money_zh(amount: Decimal | float) -> str:
+    return NO_MONEY_ZH if Decimal(str(amount)) == 0 else money(amount)
+
+
+def _row_zh(label: str) -> str:
+    return "期间总额" if label == HORIZON_TOTAL else f"{label}年"
+
+
+def _row_name(label: str) -> str:
+    return "the horizon total" if label == HORIZON_TOTAL else label
+
+
+class _Award(NamedTuple):
+    """A designation a candidate receives in the plan."""
+
+    decision: str
+    programme: str
+    level: str
+    year: int
+    cost: Decimal
+    chance: float
+    origin: tuple[str, str, int] | None  # an upgrade chain: what it upgrades from
+
+    def en(self) -> str:
+        kind = VERB_EN[self.decision]
+        if self.origin is not None:
+            p, lv, y = self.origin
+            kind = f"upgraded from {p} {lv} ({y}), {kind}"
+        chance = "" if self.chance >= 1 else f", paid with chance {self.chance:g}"
+        return f"{kind} {self.programme} at {self.level} in {self.year} ({_fmt(self.cost)}{chance})"
+
+    def zh(self, words: Words) -> str:
+        tier = words.tier_zh(self.programme, self.level)
+        pay = _money_zh(self.cost)
+        if self.origin is not None:
+            p, lv, y = self.origin
+            pay = f"升级补差{money(self.cost)}" if self.cost else "升级不另付"
+            head = f"由{y}年的{words.tier_zh(p, lv)}升级，"
+        else:
+            head = ""
+        if self.decision == "nomination":
+            pay = f"获批后{pay}" if self.cost else pay
+        chance = "" if self.chance >= 1 else f"，获批概率{percent(self.chance)}"
+        return f"{head}{self.year}年{DECISION_ZH[self.decision]}{tier}（{pay}{chance}）"
 
 
 def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.DataFrame:
-    """One row per candidate: outcome (selected / ineligible / out_of_budget / outranked /
-    not_needed) and a sentence saying why, naming the rule, quota or budget involved."""
+    """One row per candidate (columns ``REASON_COLUMNS``): outcome (selected / ineligible /
+    out_of_budget / outranked / not_needed) and why, in English (``detail``) and Chinese
+    (``reason_zh``), naming the rule, quota or budget involved."""
     options = problem.options
     candidates = problem.candidates
     policy = problem.policy
+    words = Words.of(policy)
     selected = set(chosen.tolist())
     spend = expected_spend(problem, chosen)
     budget = problem.budget
@@ -43,41 +108,55 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
             left[t] = running
     total_left = None if budget.total is None else budget.total - sum(spend.values())
 
-    quota_full: dict[int, list[str]] = defaultdict(list)
+    # Quotas that are full, per option they scope: (English, Chinese) of the first.
+    quota_full: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for q, t, scope in quota_scopes(problem):
         quota = policy.quotas[q]
         if quota.max is not None and sum(1 for o in scope if o in selected) >= quota.max:
+            full = (
+                f"{quota.label(q)}{'' if t == HORIZON else f' in {t}'} is full",
+                f"{words.quota_zh(quota, q)}{'' if t == HORIZON else f'（{t}年）'}名额已满",
+            )
             for o in scope:
-                quota_full[int(o)].append(
-                    f"{quota.label(q)}{'' if t == HORIZON else f' in {t}'} is full"
-                )
-    lowest_selected = {}
+                quota_full[int(o)].append(full)
+    # The lowest score selected at each tier and year (and in each programme and year): what
+    # a candidate left out is compared with.
+    lowest_at: dict[tuple, float] = {}
+    lowest_in: dict[tuple, float] = {}
     if len(chosen):
         rows = options.iloc[chosen]
-        lowest_selected = rows.groupby(["programme", "year"])["merit"].min().to_dict()
+        rows = rows[~rows["forced"].to_numpy(dtype=bool)]
+        lowest_at = rows.groupby(["programme", "level", "year"])["score"].min().to_dict()
+        lowest_in = rows.groupby(["programme", "year"])["score"].min().to_dict()
 
     risk_check = _overrun_check(problem, chosen)
     by_candidate = options.groupby("candidate").indices
     # What was set aside for each candidate, as sentences made in one pass over the
     # exclusions (not a frame per candidate): the first reason per programme for those
     # with no option at all, and the tiers 就高不重复 set aside for those selected.
-    ineligible_detail: dict[int, str] = {}
-    stacked_aside: dict[int, list[str]] = {}
+    ineligible_en: dict[int, list[str]] = {}
+    # Chinese: programmes grouped by their reason (a park is told once that 29 are for firms).
+    ineligible_zh: dict[int, dict[str, list[str]]] = {}
+    stacked_aside: dict[int, list[tuple[str, str]]] = {}
     exclusions = problem.exclusions
     if len(exclusions):
         firsts = exclusions.drop_duplicates(subset=["candidate", "programme"])
+        zh_of: dict[str, str] = {}  # few distinct reasons, many candidates
         for c, programme, reason in zip(
             firsts["candidate"], firsts["programme"], firsts["reason"], strict=True
         ):
-            part = f"{programme}: {reason}"
-            ineligible_detail[c] = (
-                f"{ineligible_detail[c]}; {part}" if c in ineligible_detail else part
+            reason = str(reason)
+            if reason not in zh_of:
+                zh_of[reason] = words.exclusion_zh(reason)
+            ineligible_en.setdefault(c, []).append(f"{programme}: {reason}")
+            ineligible_zh.setdefault(c, {}).setdefault(zh_of[reason], []).append(
+                words.programme(programme)
             )
         stacked = exclusions[exclusions["reason"].astype(str).str.startswith("就高不重复")]
         for c, programme, level in zip(
             stacked["candidate"], stacked["programme"], stacked["level"], strict=True
         ):
-            stacked_aside.setdefault(c, []).append(f"{programme} {level}")
+            stacked_aside.setdefault(c, []).append((programme, level))
     # Columns as arrays once: row access through pandas costs microseconds a cell, and this
     # loop reads a few cells per option of every candidate.
     programme_of = options["programme"].to_numpy()
@@ -92,88 +171,155 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
     rank_of = options["level_rank"].to_numpy()
     score_of = options["score"].to_numpy(dtype=float)
     expected_of = options["expected_cost"].to_numpy(dtype=float)
-    tier_of = np.char.add(np.char.add(programme_of.astype(str), " "), level_of.astype(str))
     ids, names = candidates["id"].to_numpy(), candidates["name"].to_numpy()
     records = []
+
+    def score_floor(o: int) -> tuple[str, str]:
+        """Its score against the lowest selected at its best tier (or in its programme)."""
+        key = (programme_of[o], level_of[o], int(year_of[o]))
+        floor = lowest_at.get(key)
+        where = words.tier_zh(programme_of[o], level_of[o])
+        if floor is None:
+            floor = lowest_in.get((programme_of[o], int(year_of[o])))
+            where = words.programme(programme_of[o])
+        if floor is None:
+            return "", ""
+        return (
+            f"; its score {score_of[o]:g} vs lowest selected {floor:g}",
+            f"；其评分{score_of[o]:g}分，{key[2]}年{where}入选者最低{floor:g}分",
+        )
+
     for position, c in enumerate(candidates.index):
         own = by_candidate.get(c, np.array([], dtype=int))
         won = [o for o in own if o in selected]
         record = {"candidate_id": ids[position], "name": names[position]}
         if won:
-            parts = []
-            for o in won:
-                kind = VERB[decision_of[o]]
-                if origin_of[o] >= 0:
-                    a = int(origin_of[o])
-                    kind = f"upgraded from {programme_of[a]} {level_of[a]} ({year_of[a]}), {kind}"
-                chance = "" if chance_of[o] >= 1 else f", paid with chance {chance_of[o]:g}"
-                parts.append(
-                    f"{kind} {programme_of[o]} at {level_of[o]} in {year_of[o]} "
-                    f"({_fmt(cost_of[o])}{chance})"
+            awards = [
+                _Award(
+                    decision_of[o],
+                    programme_of[o],
+                    level_of[o],
+                    int(year_of[o]),
+                    cost_of[o],
+                    float(chance_of[o]),
+                    None
+                    if origin_of[o] < 0
+                    else (
+                        programme_of[origin_of[o]],
+                        level_of[origin_of[o]],
+                        int(year_of[origin_of[o]]),
+                    ),
                 )
+                for o in won
+            ]
+            en = [a.en() for a in awards]
+            zh = [a.zh(words) for a in awards]
             matters = set(matter_of[won])
-            won_tiers = set(tier_of[won])
-            aside = sorted(
+            won_tiers = {(programme_of[o], level_of[o]) for o in won}
+            aside = {
+                (programme_of[o], level_of[o])
+                for o in own
+                if o not in selected
+                and matter_of[o] in matters
+                and origin_of[o] < 0
+                and (programme_of[o], level_of[o]) not in won_tiers
+            }
+            aside |= set(stacked_aside.get(c, []))
+            if aside:
+                ordered = sorted(aside, key=lambda t: words.tier_en(*t))
+                en.append(
+                    "set aside (就高不重复, one award per matter): "
+                    + ", ".join(words.tier_en(*t) for t in ordered)
+                )
+                zh.append(
+                    "按“就高不重复”不再另行享受：" + "、".join(words.tier_zh(*t) for t in ordered)
+                )
+            records.append(
                 {
-                    tier_of[o]
-                    for o in own
-                    if o not in selected
-                    and matter_of[o] in matters
-                    and origin_of[o] < 0
-                    and tier_of[o] not in won_tiers
+                    **record,
+                    "outcome": "selected",
+                    "detail": "; ".join(en),
+                    "reason_zh": "；".join(zh),
                 }
             )
-            aside += stacked_aside.get(c, [])
-            if aside:
-                parts.append(
-                    "set aside (就高不重复, one award per matter): " + ", ".join(sorted(set(aside)))
-                )
-            records.append({**record, "outcome": "selected", "detail": "; ".join(parts)})
             continue
         if len(own) == 0:
-            detail = ineligible_detail.get(c, "no programme it may apply for")
-            records.append({**record, "outcome": "ineligible", "detail": detail})
+            if c in ineligible_en:
+                en_text = "; ".join(ineligible_en[c])
+                zh_text = "不符合申报条件：" + "；".join(
+                    f"{'、'.join(programmes)}：{reason}"
+                    for reason, programmes in ineligible_zh[c].items()
+                )
+            else:
+                en_text, zh_text = "no programme it may apply for", "没有可以申报的项目"
+            records.append(
+                {**record, "outcome": "ineligible", "detail": en_text, "reason_zh": zh_text}
+            )
             continue
         best = max(own, key=lambda o: (merit_of[o], -rank_of[o]))
-        row = {"programme": programme_of[best], "level": level_of[best], "score": score_of[best]}
-        cost = Decimal(str(expected_of[best]))
         year = int(year_of[best])
         cheapest = min(own, key=lambda o: expected_of[o])
         cheapest_cost = Decimal(str(expected_of[cheapest]))
         cheapest_year = int(year_of[cheapest])
+        cheapest_en = f"{programme_of[cheapest]} {level_of[cheapest]}, {cheapest_year}"
+        cheapest_zh = (
+            f"{words.tier_zh(programme_of[cheapest], level_of[cheapest])}，{cheapest_year}年"
+        )
+        floor_en, floor_zh = score_floor(best)
         year_left = left.get(cheapest_year)
         if (year_left is not None and cheapest_cost > year_left + Decimal("0.0001")) or (
             total_left is not None and cheapest_cost > total_left + Decimal("0.0001")
         ):
             room = year_left if year_left is not None else total_left
-            detail = (
-                f"its cheapest award ({programme_of[cheapest]}"
-                f" {level_of[cheapest]}, {cheapest_year}) costs {_fmt(cheapest_cost)}; "
-                f"only {_fmt(max(room, Decimal(0)))} is left"
+            room = max(room, Decimal(0))
+            which = f"{cheapest_year}年预算" if year_left is not None else "期间总预算"
+            records.append(
+                {
+                    **record,
+                    "outcome": "out_of_budget",
+                    "detail": f"its cheapest award ({cheapest_en}) costs {_fmt(cheapest_cost)}; "
+                    f"only {_fmt(room)} is left" + floor_en,
+                    "reason_zh": f"其最便宜的奖励（{cheapest_zh}）预计需{money(cheapest_cost)}，"
+                    f"{which}仅剩{money(room)}" + floor_zh,
+                }
             )
-            floor = lowest_selected.get((row["programme"], year))
-            if floor is not None:
-                detail += f"; its score {row['score']:g} vs lowest selected {floor:g}"
-            records.append({**record, "outcome": "out_of_budget", "detail": detail})
             continue
         risky = risk_check(int(cheapest)) if risk_check is not None else None
         if risky:
-            floor = lowest_selected.get((row["programme"], year))
-            detail = (
-                f"its cheapest award ({programme_of[cheapest]} "
-                f"{level_of[cheapest]}, {cheapest_year}) fits the money expected, but " + risky
+            rises, alpha = risky
+            records.append(
+                {
+                    **record,
+                    "outcome": "out_of_budget",
+                    "detail": f"its cheapest award ({cheapest_en}) fits the money expected, but "
+                    "adding it would take "
+                    + ", ".join(
+                        f"{_row_name(label)}'s overrun chance from {before:.1%} to {after:.1%}"
+                        for label, before, after in rises
+                    )
+                    + f", above the bound {alpha:g}"
+                    + floor_en,
+                    "reason_zh": f"其最便宜的奖励（{cheapest_zh}）按预计支出可以安排，但加入后"
+                    + "、".join(
+                        f"{_row_zh(label)}超支概率将由{before:.1%}升至{after:.1%}"
+                        for label, before, after in rises
+                    )
+                    + f"，超过上限{percent(alpha)}"
+                    + floor_zh,
+                }
             )
-            if floor is not None:
-                detail += f"; its score {row['score']:g} vs lowest selected {floor:g}"
-            records.append({**record, "outcome": "out_of_budget", "detail": detail})
             continue
         full = quota_full.get(int(best)) or quota_full.get(int(cheapest))
         if full:
-            floor = lowest_selected.get((row["programme"], year))
-            detail = f"{full[0]}"
-            if floor is not None:
-                detail += f"; its score {row['score']:g} vs lowest selected {floor:g}"
-            records.append({**record, "outcome": "outranked", "detail": detail})
+            en_full, zh_full = full[0]
+            records.append(
+                {
+                    **record,
+                    "outcome": "outranked",
+                    "detail": en_full + floor_en,
+                    "reason_zh": zh_full + floor_zh,
+                }
+            )
             continue
         if problem.settings.objective == "min_cost":
             records.append(
@@ -181,35 +327,40 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
                     **record,
                     "outcome": "not_needed",
                     "detail": "the cheapest plan meeting every quota does without it",
+                    "reason_zh": "成本最低的方案满足各项名额要求时无需选择该候选",
                 }
             )
             continue
+        cost = Decimal(str(expected_of[best]))
         records.append(
             {
                 **record,
                 "outcome": "outranked",
-                "detail": f"a balance, cap or stacking rule binds (best option {row['programme']} "
-                f"{row['level']} {year}, cost {_fmt(cost)})",
+                "detail": f"a balance, cap or stacking rule binds (best option {programme_of[best]} "
+                f"{level_of[best]} {year}, cost {_fmt(cost)})",
+                "reason_zh": "受均衡、数量上限或“就高不重复”等规则约束未能入选（最佳选项"
+                f"{words.tier_zh(programme_of[best], level_of[best])}，{year}年，预计{money(cost)}）",
             }
         )
-    return pd.DataFrame.from_records(records, columns=["candidate_id", "name", "outcome", "detail"])
+    return pd.DataFrame.from_records(records, columns=REASON_COLUMNS)
 
 
 def _overrun_check(problem: AllocationProblem, chosen: np.ndarray):
     """With an overrun bound: a function saying, for an option left out, whether adding it
-    to the plan would take a budget row's overrun chance above the bound (a sentence, or
-    None). Options that pay alike with the same chance share the answer (computed once)."""
+    to the plan would take a budget row's overrun chance above the bound (the rows it would
+    take over, as (label, chance before, chance after), and the bound; or None). Options
+    that pay alike with the same chance share the answer (computed once)."""
     alpha = problem.settings.overrun_risk
     if alpha is None or problem.budget.unlimited:
         return None
     table = payment_table(problem)
     base = plan_risk(problem, chosen, table).overrun
     tags = payment_tags(problem)
-    cache: dict[float, str | None] = {}
+    cache: dict[float, tuple[list[tuple[str, float, float]], float] | None] = {}
     chosen = np.asarray(chosen, dtype=int)
     origin = problem.options["from_option"].to_numpy()
 
-    def check(option: int) -> str | None:
+    def check(option: int) -> tuple[list[tuple[str, float, float]], float] | None:
         tag = float(tags[option])
         if tag not in cache:
             plan = np.union1d(chosen, [option])
@@ -217,26 +368,32 @@ def _overrun_check(problem: AllocationProblem, chosen: np.ndarray):
                 plan = np.setdiff1d(plan, [origin[option]])
             after = plan_risk(problem, plan, table).overrun
             over = [
-                (label, after[label])
+                (label, base[label], after[label])
                 for label in after
                 if label != "any_year" and after[label] > alpha + 1e-12
             ]
-            cache[tag] = (
-                None
-                if not over
-                else "adding it would take "
-                + ", ".join(
-                    f"{_row_name(label)}'s overrun chance from {base[label]:.1%} to {p:.1%}"
-                    for label, p in over
-                )
-                + f", above the bound {alpha:g}"
-            )
+            cache[tag] = (over, alpha) if over else None
         return cache[tag]
 
     return check
 
 
-def obligations_beyond_budget(problem: AllocationProblem) -> list[str]:
+def _named_obligations_zh(problem: AllocationProblem, largest: np.ndarray, words: Words) -> str:
+    options = problem.options
+    return "、".join(
+        f"{options.at[o, 'candidate_id']} {words.tier_zh(options.at[o, 'programme'], options.at[o, 'level'])}"
+        f"（{money(options.at[o, 'cost'])}"
+        + (
+            ""
+            if options.at[o, "probability"] >= 1
+            else f"×获批概率{percent(float(options.at[o, 'probability']))}"
+        )
+        + "）"
+        for o in largest
+    )
+
+
+def obligations_beyond_budget(problem: AllocationProblem) -> list[Finding]:
     """Why the obligations alone (entitlements, paid whatever the plan) break the budget:
     per budget row, their expected cost against the money, naming the largest; or, with an
     overrun bound, their chance of overrunning against it. Empty when they fit."""
@@ -244,15 +401,16 @@ def obligations_beyond_budget(problem: AllocationProblem) -> list[str]:
     forced = np.flatnonzero(options["forced"].to_numpy(dtype=bool))
     if len(forced) == 0 or problem.budget.unlimited:
         return []
+    words = Words.of(problem.policy)
     table = payment_table(problem)
     rows = budget_rows(problem)
     sure, hanging = table.within(rows)
-    findings: list[str] = []
+    findings: list[Finding] = []
     for r, row in enumerate(rows):
         expected = sure[forced, r] + hanging[forced, r] * table.probability[forced]
         need = Decimal(str(round(float(expected.sum()) / 1e4, 4)))
-        money = to_wan(row.budget)
-        if need > money:
+        budget = to_wan(row.budget)
+        if need > budget:
             largest = forced[np.argsort(-expected, kind="stable")[:3]]
             named = ", ".join(
                 f"{options.at[o, 'candidate_id']} {options.at[o, 'programme']} "
@@ -266,9 +424,14 @@ def obligations_beyond_budget(problem: AllocationProblem) -> list[str]:
                 for o in largest
             )
             findings.append(
-                f"{_row_name(row.label)}: obligations alone (entitlements the city must pay) "
-                f"are expected to cost {_fmt(need)} against a budget of {_fmt(money)} "
-                f"(over by {_fmt(need - money)}); the largest: {named}"
+                Finding(
+                    f"{_row_name(row.label)}: obligations alone (entitlements the city must pay) "
+                    f"are expected to cost {_fmt(need)} against a budget of {_fmt(budget)} "
+                    f"(over by {_fmt(need - budget)}); the largest: {named}",
+                    f"{_row_zh(row.label)}：仅应享奖励（无论方案如何都须支付）预计即需{money(need)}，"
+                    f"预算为{money(budget)}，超出{money(need - budget)}；金额最大的为"
+                    + _named_obligations_zh(problem, largest, words),
+                )
             )
     alpha = problem.settings.overrun_risk
     if findings or alpha is None:
@@ -278,18 +441,27 @@ def obligations_beyond_budget(problem: AllocationProblem) -> list[str]:
         chance = risk.overrun.get(row.label, 0.0)
         if chance > alpha - RISK_MARGIN:
             findings.append(
-                f"{_row_name(row.label)}: obligations alone overrun the budget of "
-                f"{_fmt(to_wan(row.budget))} with chance {chance:.4%}, above the bound "
-                f"{alpha:g} (--overrun-risk): no plan can meet it"
+                Finding(
+                    f"{_row_name(row.label)}: obligations alone overrun the budget of "
+                    f"{_fmt(to_wan(row.budget))} with chance {chance:.4%}, above the bound "
+                    f"{alpha:g} (--overrun-risk): no plan can meet it",
+                    f"{_row_zh(row.label)}：仅应享奖励超出预算{money(to_wan(row.budget))}的概率即为"
+                    f"{chance:.4%}，高于上限{percent(alpha)}（--overrun-risk），任何方案都无法满足",
+                )
             )
     return findings
 
 
-def _row_name(label: str) -> str:
-    return "the horizon total" if label == HORIZON_TOTAL else label
+def _minimum_quotas(problem: AllocationProblem, words: Words) -> tuple[str, str]:
+    """The minimum quotas, named in English and in Chinese ('' where there are none)."""
+    quotas = [(i, q) for i, q in enumerate(problem.policy.quotas) if q.min]
+    return (
+        "; ".join(q.label(i) for i, q in quotas),
+        "；".join(words.quota_zh(q, i) for i, q in quotas),
+    )
 
 
-def _overrun_bound_findings(problem: AllocationProblem, settings) -> list[str]:
+def _overrun_bound_findings(problem: AllocationProblem, settings) -> list[Finding]:
     """When plans meet every rule at expected cost but none meets the overrun bound: the
     cheapest such plan's chance of overrunning, year by year, against the bound."""
     alpha = settings.overrun_risk
@@ -299,23 +471,30 @@ def _overrun_bound_findings(problem: AllocationProblem, settings) -> list[str]:
         return []  # the expected budgets already fail: the steps below say why
     risk = plan_risk(problem, cheapest.chosen)
     rows = {label: chance for label, chance in risk.overrun.items() if label != "any_year"}
-    over = [
-        f"{_row_name(label)} {chance:.2%}"
-        for label, chance in rows.items()
-        if chance > alpha - RISK_MARGIN
-    ] or [f"{_row_name(label)} {chance:.2%}" for label, chance in rows.items() if chance > 0]
-    minimums = "; ".join(q.label(i) for i, q in enumerate(problem.policy.quotas) if q.min)
+    shown = [(label, chance) for label, chance in rows.items() if chance > alpha - RISK_MARGIN] or [
+        (label, chance) for label, chance in rows.items() if chance > 0
+    ]
+    minimums, minimums_zh = _minimum_quotas(problem, Words.of(problem.policy))
+    over = ", ".join(f"{_row_name(label)} {chance:.2%}" for label, chance in shown)
+    over_zh = "、".join(f"{_row_zh(label)}{chance:.2%}" for label, chance in shown)
     return [
-        f"plans meeting every rule fit the budgets at expected cost, but none was found whose "
-        f"conferred awards overrun a year's budget with chance at most {alpha:g} "
-        f"(--overrun-risk): the cheapest such plan overruns with chance "
-        f"{', '.join(over) or 'none'}"
-        + (f", with the minimum quotas ({minimums}) to meet" if minimums else "")
-        + "; raise the budget or the bound, or lower the quotas"
+        Finding(
+            f"plans meeting every rule fit the budgets at expected cost, but none was found whose "
+            f"conferred awards overrun a year's budget with chance at most {alpha:g} "
+            f"(--overrun-risk): the cheapest such plan overruns with chance "
+            f"{over or 'none'}"
+            + (f", with the minimum quotas ({minimums}) to meet" if minimums else "")
+            + "; raise the budget or the bound, or lower the quotas",
+            "满足各项规则的方案按预计支出可以容纳于预算之内，但找不到获批奖励超出当年预算的概率"
+            f"不高于{percent(alpha)}（--overrun-risk）的方案：其中最省钱的方案超支概率为"
+            f"{over_zh or '零'}"
+            + (f"（须满足名额下限：{minimums_zh}）" if minimums_zh else "")
+            + "；请增加预算、放宽超支概率上限或降低名额要求",
+        )
     ]
 
 
-def diagnose_infeasible(problem: AllocationProblem) -> list[str]:
+def diagnose_infeasible(problem: AllocationProblem) -> list[Finding]:
     """Why no plan satisfies every rule, in sentences naming quotas and money.
 
     1. a minimum quota with fewer eligible candidates than it asks for;
@@ -325,7 +504,8 @@ def diagnose_infeasible(problem: AllocationProblem) -> list[str]:
     """
     policy = problem.policy
     options = problem.options
-    findings: list[str] = []
+    words = Words.of(policy)
+    findings: list[Finding] = []
     for q, t, scope in quota_scopes(problem):
         quota = policy.quotas[q]
         if not quota.min:
@@ -333,10 +513,15 @@ def diagnose_infeasible(problem: AllocationProblem) -> list[str]:
         possible = options.iloc[scope].groupby(["candidate", "matter"]).ngroups if len(scope) else 0
         if possible < quota.min:
             when = "over the horizon" if t == HORIZON else f"in {t}"
+            when_zh = "整个期间" if t == HORIZON else f"{t}年"
             findings.append(
-                f"{quota.label(q)} needs {quota.min} designations {when} but only {possible} "
-                f"eligible candidate(s) could fill it"
-                + (f" ({quota.reference})" if quota.reference else "")
+                Finding(
+                    f"{quota.label(q)} needs {quota.min} designations {when} but only {possible} "
+                    f"eligible candidate(s) could fill it"
+                    + (f" ({quota.reference})" if quota.reference else ""),
+                    f"{words.quota_zh(quota, q)}：{when_zh}须认定{quota.min}家，但符合条件的候选"
+                    f"仅{possible}家" + (f"（{quota.reference}）" if quota.reference else ""),
+                )
             )
     if findings:
         return findings
@@ -352,38 +537,69 @@ def diagnose_infeasible(problem: AllocationProblem) -> list[str]:
     no_budget = solve_model(build_model(relaxed, with_budget=False), settings)
     if no_budget.has_solution:
         need = expected_spend(problem, no_budget.chosen)
-        minimums = "; ".join(q.label(i) for i, q in enumerate(policy.quotas) if q.min) or "none"
+        minimums, minimums_zh = _minimum_quotas(problem, words)
         budget = problem.budget
         for t in problem.years:
             if t in budget.per_year and need[t] > budget.per_year[t]:
+                short = need[t] - budget.per_year[t]
                 findings.append(
-                    f"{t}: meeting the minimum quotas ({minimums}) costs at least {_fmt(need[t])} in the cheapest plan "
-                    f"found, against a budget of {_fmt(budget.per_year[t])} "
-                    f"(short by {_fmt(need[t] - budget.per_year[t])})"
+                    Finding(
+                        f"{t}: meeting the minimum quotas ({minimums or 'none'}) costs at least "
+                        f"{_fmt(need[t])} in the cheapest plan found, against a budget of "
+                        f"{_fmt(budget.per_year[t])} (short by {_fmt(short)})",
+                        f"{t}年：满足名额下限（{minimums_zh or '无'}）的最省钱方案至少需"
+                        f"{money(need[t])}，预算为{money(budget.per_year[t])}，缺口{money(short)}",
+                    )
                 )
         total_need = sum(need.values())
         if budget.total is not None and total_need > budget.total:
+            short = total_need - budget.total
             findings.append(
-                f"the horizon needs at least {_fmt(total_need)} against a total budget of "
-                f"{_fmt(budget.total)} (short by {_fmt(total_need - budget.total)})"
+                Finding(
+                    f"the horizon needs at least {_fmt(total_need)} against a total budget of "
+                    f"{_fmt(budget.total)} (short by {_fmt(short)})",
+                    f"整个期间至少需{money(total_need)}，总预算为{money(budget.total)}，"
+                    f"缺口{money(short)}",
+                )
             )
         if not findings:
             findings.append(
-                "the budget in total would suffice, but not in the years the quotas fall; "
-                f"the cheapest plan spends {', '.join(f'{t}: {_fmt(v)}' for t, v in need.items())}"
+                Finding(
+                    "the budget in total would suffice, but not in the years the quotas fall; "
+                    "the cheapest plan spends "
+                    + ", ".join(f"{t}: {_fmt(v)}" for t, v in need.items()),
+                    "预算总额足够，但与名额要求所在年度不匹配；最省钱的方案各年支出为"
+                    + "、".join(f"{t}年{money(v)}" for t, v in need.items()),
+                )
             )
         return findings
 
     model = build_model(relaxed, with_budget=False, elastic_quotas=True)
     if not solve_model(model, settings).has_solution:
-        return ["the rules conflict even without quotas and budget (check balance rules and caps)"]
+        return [
+            Finding(
+                "the rules conflict even without quotas and budget (check balance rules and caps)",
+                "即使不考虑名额和预算，各项规则之间仍相互冲突（请检查均衡规则和数量上限）",
+            )
+        ]
     for q, t in model.QUOTA_MIN:
         shortfall = model.quota_shortfall[q, t].value or 0.0
         if shortfall > 0.5:
             quota = policy.quotas[q]
             when = "over the horizon" if t == HORIZON else f"in {t}"
+            when_zh = "整个期间" if t == HORIZON else f"{t}年"
+            met = quota.min - round(shortfall)
             findings.append(
-                f"{quota.label(q)} {when}: at most {quota.min - round(shortfall)} of the required "
-                f"{quota.min} can be met together with the other quotas, balance rules and caps"
+                Finding(
+                    f"{quota.label(q)} {when}: at most {met} of the required "
+                    f"{quota.min} can be met together with the other quotas, balance rules and caps",
+                    f"{words.quota_zh(quota, q)}（{when_zh}）：在满足其他名额、均衡规则和数量上限的同时，"
+                    f"要求的{quota.min}家最多只能达到{met}家",
+                )
             )
-    return findings or ["the quotas, balance rules and caps cannot all hold together"]
+    return findings or [
+        Finding(
+            "the quotas, balance rules and caps cannot all hold together",
+            "各项名额、均衡规则和数量上限无法同时满足",
+        )
+    ]

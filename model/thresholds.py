@@ -1,0 +1,560 @@
+"""What it would have taken: the score each candidate left out needed, the money that would
+have made room for it, and how far each selected one's score could fall before it lost its
+place.
+
+**Score.** An option's merit is weight(level) × chance × score (``options.build_problem``;
+an upgrade chain gains weight × chance of its upgrade per point of the upgrade's score), so
+a candidate's score moves the objective coefficient of each of its options by a known slope
+``k``. "Its score" is the candidate's score in every application it made (the score column
+when there is no applications table): raising it by δ raises every option of the candidate
+by k·δ. Plans without the candidate do not change, so whether it is selected is monotone
+in δ; the threshold is the smallest δ that selects it, and for a selected one the margin is
+the largest fall that keeps it selected (in any of its own, non-entitlement designations).
+
+**Estimate for every candidate** (free: one linear programme). The relaxation at the
+solution's rows, with duals y: an option's *net value* is its objective coefficient minus
+what it uses of every shared row (budgets, quotas, balance, caps), priced at y; its
+candidate-and-matter row is left out, being the candidate's own. A candidate left out needs
+its best option's net value raised to zero: δ = −net / k, the smallest over its options. A
+selected one keeps its place while one of its options' net value stays positive: its margin
+is the largest net / k. The extra budget is estimated as the relaxation spends a larger
+budget: options (the best of each candidate and matter left out) enter in order of net
+value before money per 万元, so a candidate needs the money of every one ahead of it in its
+year, plus its own cost, less what the plan leaves unspent.
+
+**Confirmed for the shown cases** (``confirm=N``: the N left out closest to selection and
+the N selected closest to losing their place): each estimate is checked by re-solving the
+allocation with the score raised (lowered) or the budget raised, on a grid of 0.1 points and
+1万元, and searched by bisection where it is off; ``threshold_confirmed`` says which rows
+were. A re-solve is a whole allocation, so confirmation is left to the callers that show
+the cases (a report), never done by default.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+import highspy
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from .checks import expected_spend
+from .highs_model import HighsModel, lp_arrays
+from .highs_quiet import quiet_highs
+from .options import AllocationProblem
+from .units import Level
+from .wording import Words, money
+
+log = logging.getLogger(__name__)
+
+THRESHOLD_COLUMNS = [
+    "score_needed",
+    "extra_budget_wan",
+    "extra_budget_year",
+    "score_margin",
+    "threshold_at",
+    "threshold_confirmed",
+]
+SCORE_STEP = 0.1  # scores are given to one decimal
+MONEY_STEP = 1.0  # 万元
+# Past this many options the relaxation solved again for its duals costs seconds (at
+# 200,000 options, 10,000 candidates: compile 0.8 s and the interior point method 1.6-2.8 s
+# on 2 cores, against a whole allocate of about 5 s): estimates are left out there.
+ESTIMATE_LIMIT = 60_000
+# The most re-solves one confirmation may take (a bisection over a few hundred grid steps
+# takes about ten).
+MAX_SOLVES = 16
+
+
+@dataclass
+class Prices:
+    """The relaxation's valuation of every option: its net value (objective coefficient less
+    the shared rows at their duals) and its net value before money (budget rows left out)."""
+
+    net: np.ndarray
+    before_money: np.ndarray
+
+
+def relaxation_prices(
+    problem: AllocationProblem, m: pyo.ConcreteModel, chosen: np.ndarray
+) -> Prices | None:
+    """Solve the relaxation of the built model ``m`` (no rounding cuts) and price every
+    option; None when it has no optimal solution.
+
+    With an overrun bound the money rows are held at what the plan ``chosen`` spends in
+    them: the bound, not the expected money, is what limits such a plan, and the relaxation
+    at the full budget would price money as plentiful."""
+    model = HighsModel(m)
+    n = model.n_options
+    money_rows = np.zeros(len(model.row_upper), dtype=bool)
+    money_rows[model.rows_of(m, "budget_limit", "budget_total", "risk_load")] = True
+    row_upper = model.row_upper.copy()
+    if problem.settings.overrun_risk is not None:
+        plan = np.zeros(model.n_model)
+        plan[np.asarray(chosen, dtype=int)] = 1.0
+        spent = model.matrix @ plan
+        row_upper[money_rows] = np.minimum(row_upper[money_rows], spent[money_rows] + 1e-9)
+    highs = quiet_highs()
+    highs.passModel(
+        lp_arrays(
+            model.matrix,
+            model.cost,
+            model.offset,
+            model.col_lower,
+            model.col_upper,
+            model.row_lower,
+            row_upper,
+            model.maximise,
+        )
+    )
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("random_seed", problem.settings.seed)
+    highs.setOptionValue("presolve", "off")
+    highs.run()
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    solution = highs.getSolution()
+    # HiGHS's duals satisfy d = c − Aᵀy (either sense); the rows of a candidate and matter
+    # (and an entitlement's row with its upgrades) are added back, so that only the rows
+    # shared between candidates are charged.
+    reduced = np.asarray(solution.col_dual)[:n]
+    y = np.asarray(solution.row_dual)
+    own_rows = np.zeros(len(y), dtype=bool)
+    own_rows[model.rows_of(m, "one_per_matter", "obligation")] = True
+    columns = model.matrix[:, :n]
+    net = reduced + columns.T @ np.where(own_rows, y, 0.0)
+    before_money = net + columns.T @ np.where(money_rows, y, 0.0)
+    sign = 1.0 if model.maximise else -1.0
+    return Prices(net=sign * net, before_money=sign * before_money)
+
+
+def score_slopes(problem: AllocationProblem) -> np.ndarray:
+    """Merit per point of score, per option: weight × chance (0 for an entitlement, which
+    adds no merit; an upgrade chain's slope is its upgrade's)."""
+    options = problem.options
+    weight = options["level"].map(lambda lv: problem.settings.weight(Level(lv))).to_numpy(float)
+    slope = weight * options["probability"].to_numpy(dtype=float)
+    return np.where(options["forced"].to_numpy(dtype=bool), 0.0, slope)
+
+
+def rescored(problem: AllocationProblem, candidate: int, delta: float) -> AllocationProblem:
+    """The problem with candidate (position) ``candidate``'s score moved by ``delta`` in every
+    option it has (never below 0), merits recomputed as ``options.build_problem`` makes them."""
+    options = problem.options.copy()
+    mine = (options["candidate"].to_numpy() == candidate) & ~options["forced"].to_numpy(bool)
+    score = options["score"].to_numpy(dtype=float).copy()
+    score[mine] = np.maximum(score[mine] + delta, 0.0)
+    weight = options["level"].map(lambda lv: problem.settings.weight(Level(lv))).to_numpy(float)
+    chance = options["probability"].to_numpy(dtype=float)
+    own = weight * score * chance
+    origin = options["from_option"].to_numpy()
+    chain = origin >= 0
+    merit = own.copy()
+    # A chain is worth its first designation's merit where the upgrade is not conferred.
+    merit[chain] = own[origin[chain]] * (1 - chance[chain]) + own[chain]
+    options["score"] = score
+    options["merit"] = np.where(mine, merit, options["merit"].to_numpy(dtype=float))
+    return _with(problem, options=options)
+
+
+def with_more_money(
+    problem: AllocationProblem, year: int | None, delta: float
+) -> AllocationProblem:
+    """The problem with ``delta`` 万元 more in ``year``'s budget (and in the horizon total,
+    if there is one); ``year`` None raises the total only."""
+    budget = problem.budget
+    extra = Decimal(str(delta))
+    per_year = dict(budget.per_year)
+    if year is not None and year in per_year:
+        per_year[year] = per_year[year] + extra
+    total = None if budget.total is None else budget.total + extra
+    return _with(problem, budget=budget.model_copy(update={"per_year": per_year, "total": total}))
+
+
+def _with(problem: AllocationProblem, **changes: object) -> AllocationProblem:
+    new = replace(problem, **changes)
+    if "options" not in changes and "_designations" in problem.__dict__:
+        new.__dict__["_designations"] = problem.__dict__["_designations"]
+    return new
+
+
+def estimate(problem: AllocationProblem, chosen: np.ndarray, prices: Prices | None) -> pd.DataFrame:
+    """Estimated thresholds for every candidate (index: candidate positions; columns
+    ``THRESHOLD_COLUMNS``), from the relaxation's ``prices`` (module docstring); NaN where a
+    figure does not apply or cannot be estimated."""
+    options = problem.options
+    n_candidates = len(problem.candidates)
+    table = pd.DataFrame(
+        {
+            "score_needed": np.nan,
+            "extra_budget_wan": np.nan,
+            "extra_budget_year": pd.array([pd.NA] * n_candidates, dtype="Int64"),
+            "score_margin": np.nan,
+            "threshold_at": pd.array([None] * n_candidates, dtype=object),
+            "threshold_confirmed": False,
+        },
+        index=problem.candidates.index,
+    )
+    objective = problem.settings.objective
+    if prices is None or options.empty or objective == "min_cost":
+        return table
+    candidate = options["candidate"].to_numpy()
+    free = ~options["forced"].to_numpy(dtype=bool)
+    picked = np.zeros(len(options), dtype=bool)
+    picked[np.asarray(chosen, dtype=int)] = True
+    winners = np.unique(candidate[picked & free])
+    has_free = np.unique(candidate[free])
+    losers = np.setdiff1d(has_free, winners)
+    score = options["score"].to_numpy(dtype=float)
+    at = _option_names(options)
+    if objective == "merit":
+        slope = score_slopes(problem)
+        usable = free & (slope > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(usable, prices.net / slope, np.nan)
+        # Left out: the option needing the smallest raise.
+        raise_by = np.where(usable & np.isin(candidate, losers), np.maximum(-ratio, 0.0), np.inf)
+        best = _argmin_by(candidate, raise_by)
+        for c, o in best.items():
+            if math.isfinite(raise_by[o]):
+                steps = max(1, math.ceil(raise_by[o] / SCORE_STEP - 1e-9))
+                table.at[c, "score_needed"] = round(score[o] + steps * SCORE_STEP, 1)
+                table.at[c, "threshold_at"] = at[o]
+        # Selected: the largest fall one of its options' net value survives.
+        keep = np.where(usable & np.isin(candidate, winners), ratio, -np.inf)
+        best = _argmin_by(candidate, -keep)
+        for c, o in best.items():
+            if math.isfinite(keep[o]):
+                steps = max(0, math.floor(max(keep[o], 0.0) / SCORE_STEP + 1e-9))
+                table.at[c, "score_margin"] = round(min(steps * SCORE_STEP, score[o]), 1)
+                table.at[c, "threshold_at"] = at[o]
+    _estimate_money(problem, chosen, prices, losers, table)
+    return table
+
+
+def _estimate_money(
+    problem: AllocationProblem,
+    chosen: np.ndarray,
+    prices: Prices,
+    losers: np.ndarray,
+    table: pd.DataFrame,
+) -> None:
+    """The extra budget each candidate left out needs (module docstring), into ``table``."""
+    budget = problem.budget
+    if budget.unlimited:
+        return
+    options = problem.options
+    left = _money_left(problem, chosen)
+    candidate = options["candidate"].to_numpy()
+    year = options["year"].to_numpy()
+    cost = options["expected_cost"].to_numpy(dtype=float)
+    free = ~options["forced"].to_numpy(dtype=bool)
+    value = prices.before_money
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_wan = np.where(free & (cost > 0) & (value > 1e-9), value / cost, np.nan)
+    picked = np.zeros(len(options), dtype=bool)
+    picked[np.asarray(chosen, dtype=int)] = True
+    groups = options.groupby(["candidate", "matter"], sort=False).ngroup().to_numpy()
+    chosen_group = np.zeros(groups.max() + 1, dtype=bool)
+    chosen_group[groups[picked]] = True
+    waiting = ~chosen_group[groups] & np.isfinite(per_wan)
+    extra = np.full(len(options), np.inf)
+    for t in problem.years:
+        room = left.get(t)
+        if room is None:
+            continue
+        # The contenders of year t: each waiting candidate-and-matter's best option in t.
+        in_year = np.flatnonzero(waiting & (year == t))
+        if len(in_year) == 0:
+            continue
+        frame = pd.DataFrame({"o": in_year, "g": groups[in_year], "r": per_wan[in_year]})
+        leaders = frame.sort_values(["g", "r"], ascending=[True, False]).drop_duplicates("g")
+        order = np.argsort(-leaders["r"].to_numpy(), kind="stable")
+        ratios = leaders["r"].to_numpy()[order]
+        spent_before = np.concatenate([[0.0], np.cumsum(cost[leaders["o"].to_numpy()[order]])])
+        mine = in_year[np.isin(candidate[in_year], losers)]
+        # Money of every contender strictly ahead (a higher value per 万元), then its own.
+        ahead = np.searchsorted(-ratios, -per_wan[mine], side="left")
+        extra[mine] = spent_before[ahead] + cost[mine] - float(room)
+    at = _option_names(options)
+    best = _argmin_by(candidate, np.where(np.isin(candidate, losers), extra, np.inf))
+    for c, o in best.items():
+        if math.isfinite(extra[o]):
+            steps = max(1, math.ceil(extra[o] / MONEY_STEP - 1e-9))
+            table.at[c, "extra_budget_wan"] = steps * MONEY_STEP
+            table.at[c, "extra_budget_year"] = int(year[o]) if budget.per_year else pd.NA
+            if pd.isna(table.at[c, "threshold_at"]):
+                table.at[c, "threshold_at"] = at[o]
+
+
+def _money_left(problem: AllocationProblem, chosen: np.ndarray) -> dict[int, Decimal]:
+    """Money the plan leaves in each year it may still be spent (with carry-over, what has
+    accumulated; with a horizon total, no more than the total's rest). With an overrun
+    bound none: the bound, not the money expected, is what limits the plan."""
+    budget = problem.budget
+    if problem.settings.overrun_risk is not None:
+        return {
+            t: Decimal(0) for t in problem.years if t in budget.per_year or budget.total is not None
+        }
+    spend = expected_spend(problem, chosen)
+    total_left = None if budget.total is None else budget.total - sum(spend.values())
+    left: dict[int, Decimal] = {}
+    running = Decimal(0)
+    for t in problem.years:
+        if t in budget.per_year:
+            running = (running if budget.carry_over else Decimal(0)) + budget.per_year[t] - spend[t]
+            left[t] = running if total_left is None else min(running, total_left)
+        elif total_left is not None:
+            left[t] = total_left
+    return {t: max(v, Decimal(0)) for t, v in left.items()}
+
+
+def _argmin_by(groups: np.ndarray, values: np.ndarray) -> dict[int, int]:
+    """For each group, the position of its smallest value (the first on ties)."""
+    order = np.lexsort((np.arange(len(values)), values, groups))
+    first = np.concatenate([[True], groups[order][1:] != groups[order][:-1]]) if len(order) else []
+    return {int(groups[o]): int(o) for o in order[np.asarray(first, dtype=bool)]}
+
+
+def _option_names(options: pd.DataFrame) -> np.ndarray:
+    """programme:level:year of every option (the form ``upgrade_of`` uses)."""
+    return (
+        options["programme"].astype(str)
+        + ":"
+        + options["level"].astype(str)
+        + ":"
+        + options["year"].astype(str)
+    ).to_numpy()
+
+
+# --- confirmation by re-solving ------------------------------------------------------------
+
+
+Solver = Callable[[AllocationProblem], np.ndarray | None]
+
+
+def confirm(
+    problem: AllocationProblem,
+    chosen: np.ndarray,
+    table: pd.DataFrame,
+    count: int,
+    solve: Solver,
+) -> pd.DataFrame:
+    """Check the estimates of the ``count`` candidates left out closest to selection (the
+    smallest raise of score; of money, when the objective is not merit) and the ``count``
+    selected closest to losing their place (the smallest margin) by re-solving; ``solve``
+    returns a problem's plan (None: no plan). A figure found off is searched by bisection;
+    rows whose figures were settled are marked confirmed. A score no raise (up to twice the
+    best score or 100) makes selected, or money no budget makes room for, is infinite."""
+    if count <= 0 or table.empty:
+        return table
+    table = table.copy()
+    options = problem.options
+    candidate = options["candidate"].to_numpy()
+    free = ~options["forced"].to_numpy(dtype=bool)
+    merit = options["merit"].to_numpy(dtype=float)
+    at = _option_names(options)
+    merit_objective = problem.settings.objective == "merit"
+
+    def selected_at(plan: np.ndarray | None, c: int) -> str | None:
+        """Where the plan designates candidate c at its own choice (None: nowhere)."""
+        if plan is None:
+            return None
+        mine = [int(o) for o in plan if candidate[o] == c and free[o]]
+        return at[max(mine, key=lambda o: merit[o])] if mine else None
+
+    if merit_objective:
+        raised = table["score_needed"] - _scores_at(problem, table["threshold_at"])
+        shown = raised.dropna().sort_values(kind="stable").index[:count]
+    else:  # the score does not decide: the money does
+        shown = table["extra_budget_wan"].dropna().sort_values(kind="stable").index[:count]
+    for c in shown:
+        settled = True
+        if merit_objective:
+            base = _best_score(problem, c)
+            cap = max(round(raised[c] / SCORE_STEP) * 4, round(max(100.0, 2 * base) / SCORE_STEP))
+
+            def lifted(k: int, c: int = c) -> str | None:
+                return selected_at(solve(rescored(problem, c, k * SCORE_STEP)), c)
+
+            found, where, exact = _smallest(lifted, round(raised[c] / SCORE_STEP), cap)
+            settled &= exact
+            if found is None:
+                table.at[c, "score_needed"] = np.inf
+            else:
+                table.at[c, "threshold_at"] = where
+                score = _scores_at(problem, pd.Series([where], index=[c])).iloc[0]
+                table.at[c, "score_needed"] = round(score + found * SCORE_STEP, 1)
+        if pd.notna(table.at[c, "extra_budget_wan"]):
+            year = table.at[c, "extra_budget_year"]
+            year = None if pd.isna(year) else int(year)
+            cap = _money_cap(problem, year)
+
+            def richer(k: int, c: int = c, year: int | None = year) -> str | None:
+                return selected_at(solve(with_more_money(problem, year, k * MONEY_STEP)), c)
+
+            start = round(table.at[c, "extra_budget_wan"] / MONEY_STEP)
+            found, _, exact = _smallest(richer, start, cap)
+            settled &= exact
+            table.at[c, "extra_budget_wan"] = np.inf if found is None else found * MONEY_STEP
+        table.at[c, "threshold_confirmed"] = settled
+    if not merit_objective:
+        return table
+    for c in table["score_margin"].dropna().sort_values(kind="stable").index[:count]:
+        top = _best_score(problem, c)
+        cap = max(1, math.ceil(top / SCORE_STEP))
+
+        def lowered(k: int, c: int = c) -> str | None:
+            plan = solve(rescored(problem, c, -k * SCORE_STEP))
+            return None if selected_at(plan, c) is not None else "left out"
+
+        start = round(table.at[c, "score_margin"] / SCORE_STEP) + 1
+        found, _, exact = _smallest(lowered, start, cap)
+        # The largest fall that keeps it: a step short of the first that loses it, or its
+        # whole score when even a score of 0 keeps it (a minimum quota needs it).
+        table.at[c, "score_margin"] = round(top if found is None else (found - 1) * SCORE_STEP, 1)
+        table.at[c, "threshold_confirmed"] = exact
+    return table
+
+
+def _smallest(
+    holds: Callable[[int], str | None], start: int, cap: int
+) -> tuple[int | None, str | None, bool]:
+    """The smallest k in 1..cap for which ``holds(k)`` is not None, given that it is None at
+    0 and monotone: first at ``start`` (the estimate) and one step below it, then growing
+    past it or bisecting. Returns (k, what ``holds`` said at k), or (None, None) when it does
+    not hold up to ``cap`` (or the search ran past MAX_SOLVES re-solves)."""
+    calls = 0
+    k = step = min(max(start, 1), cap)
+    low, high, said = 0, None, None  # holds(low) is None, holds(high) is not
+    while high is None:
+        calls += 1
+        answer = holds(k)
+        if answer is not None:
+            high, said = k, answer
+        else:
+            low = k
+            if k >= cap or calls >= MAX_SOLVES:
+                return None, None, k >= cap
+            step *= 2
+            k = min(cap, low + step)
+    just_below = high == start  # the estimate held: most often the step below does not
+    while high - low > 1 and calls < MAX_SOLVES:
+        middle = high - 1 if just_below else (low + high) // 2
+        just_below = False
+        calls += 1
+        answer = holds(middle)
+        if answer is not None:
+            high, said = middle, answer
+        else:
+            low = middle
+    if high - low > 1:
+        log.info("threshold search stopped after %d re-solves in (%d, %d]", calls, low, high)
+    return high, said, high - low == 1
+
+
+def _best_score(problem: AllocationProblem, c: int) -> float:
+    """Candidate c's highest score among its options of the city's choice."""
+    options = problem.options
+    mine = (options["candidate"].to_numpy() == c) & ~options["forced"].to_numpy(dtype=bool)
+    return float(options["score"].to_numpy(dtype=float)[mine].max())
+
+
+def _scores_at(problem: AllocationProblem, where: pd.Series) -> pd.Series:
+    """The score each candidate (the index) has at the option ``where`` names
+    (programme:level:year; NaN where none)."""
+    options = problem.options
+    key = pd.Series(_option_names(options), index=options.index)
+    lookup = pd.Series(
+        options["score"].to_numpy(dtype=float),
+        index=pd.MultiIndex.from_arrays([options["candidate"].to_numpy(), key.to_numpy()]),
+    )
+    lookup = lookup[~lookup.index.duplicated()]
+    pairs = pd.MultiIndex.from_arrays([where.index.to_numpy(), where.astype(object).to_numpy()])
+    return pd.Series(lookup.reindex(pairs).to_numpy(), index=where.index)
+
+
+def _money_cap(problem: AllocationProblem, year: int | None) -> int:
+    """Enough money for every option there is (in ``year``, or over the horizon): past it,
+    money cannot be what keeps a candidate out."""
+    options = problem.options
+    cost = options["expected_cost"].to_numpy(dtype=float)
+    if year is not None:
+        cost = cost[options["year"].to_numpy() == year]
+    return max(1, math.ceil(float(cost.sum()) / MONEY_STEP) + 1)
+
+
+def threshold_sentences(
+    problem: AllocationProblem, table: pd.DataFrame, reasons: pd.DataFrame
+) -> pd.DataFrame:
+    """``reasons`` (one row per candidate, in candidate order) with the thresholds as columns
+    and as a sentence after each reason, in English and in Chinese."""
+    words = Words.of(problem.policy)
+    own = _scores_at(problem, table["threshold_at"])
+    en_parts, zh_parts = [], []
+    for c, row in zip(table.index, table.itertuples(index=False), strict=True):
+        how_en = "confirmed by re-solving" if row.threshold_confirmed else "estimated"
+        how_zh = "经重新求解确认" if row.threshold_confirmed else "估算"
+        where_zh = _where_zh(words, row.threshold_at)
+        en, zh = [], []
+        if pd.notna(row.score_needed):
+            if math.isinf(row.score_needed):
+                en.append(f"no score would have selected it ({how_en})")
+                zh.append(f"评分再高也无法入选（{how_zh}）")
+            else:
+                en.append(
+                    f"it would have needed a score of {row.score_needed:g}"
+                    f"{f' (at {row.threshold_at})' if row.threshold_at else ''} ({how_en})"
+                )
+                zh.append(f"评分需达到{row.score_needed:g}分方可入选{where_zh}（{how_zh}）")
+        if pd.notna(row.extra_budget_wan):
+            year = row.extra_budget_year
+            if math.isinf(row.extra_budget_wan):
+                en.append(f"no budget would have made room for it ({how_en})")
+                zh.append(f"增加预算也无法入选（{how_zh}）")
+            else:
+                when_en = "" if pd.isna(year) else f" in {int(year)}"
+                when_zh = "期间总" if pd.isna(year) else f"{int(year)}年"
+                en.append(
+                    f"{money(row.extra_budget_wan)} more{when_en} would have made room for it "
+                    f"({how_en})"
+                )
+                zh.append(f"{when_zh}预算再增加{money(row.extra_budget_wan)}方可入选（{how_zh}）")
+        if pd.notna(row.score_margin):
+            base = own.get(c)
+            base = None if base is None or pd.isna(base) else float(base)
+            if base is not None and row.score_margin >= base:
+                en.append(f"even a score of 0 would have kept its place ({how_en})")
+                zh.append(f"即使评分为0分仍会入选（{how_zh}）")
+            else:
+                floor = "" if base is None else f"（降至{round(base - row.score_margin, 1):g}分）"
+                en.append(
+                    f"its score could fall by {row.score_margin:g} and it would keep its place "
+                    f"({how_en})"
+                )
+                zh.append(f"评分再降低{row.score_margin:g}分{floor}仍可入选（{how_zh}）")
+        en_parts.append("; ".join(en))
+        zh_parts.append("；".join(zh))
+    out = reasons.copy()
+    for column in THRESHOLD_COLUMNS:
+        out[column] = table[column].array  # its dtype kept (years as nullable integers)
+    out["detail"] = [
+        d if not e else f"{d}; {e}" for d, e in zip(out["detail"], en_parts, strict=True)
+    ]
+    out["reason_zh"] = [
+        d if not z else f"{d}；{z}" for d, z in zip(out["reason_zh"], zh_parts, strict=True)
+    ]
+    return out
+
+
+def _where_zh(words: Words, at: object) -> str:
+    """``（以服务型制造示范企业（平台、项目）（市级）2025年计）`` for programme:level:year."""
+    if not isinstance(at, str) or at.count(":") != 2:
+        return ""
+    programme, level, year = at.split(":")
+    return f"（以{year}年{words.tier_zh(programme, level)}计）"

@@ -1,0 +1,155 @@
+"""The words of explanations, in English (for tools) and Chinese (for the bureau), from the
+same facts: programme and level names from the policy, money in 万元, years as 2025年."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .policy import Policy, Quota
+from .units import LEVEL_CHINESE, Level
+
+# A rule's candidate columns as a Chinese reader knows them (the headers the candidate
+# table accepts, model/candidates.py).
+COLUMN_ZH = {
+    "revenue": "营业收入",
+    "service_input_share": "服务投入占比",
+    "service_revenue_share": "服务收入占比",
+    "score": "评分",
+    "sector": "所属行业",
+    "district": "所在县区",
+    "kind": "类型",
+    "market_share_rank": "市场占有率排名",
+    "manufacturing_va_share": "制造业增加值占比",
+    "has_service_platform": "公共服务平台",
+    "held": "已获认定",
+    "product_id": "产品",
+}
+KIND_ZH = {"enterprise": "企业", "park": "园区"}
+DECISION_ZH = {"discretionary": "认定为", "nomination": "推荐申报", "entitlement": "应享"}
+VERB_EN = {
+    "discretionary": "designated",
+    "nomination": "nominated for",
+    "entitlement": "entitled to",
+}
+
+
+def money(amount: Decimal | float) -> str:
+    """An amount in 万元, to the cent of a 万元, without trailing zeros: ``150万元``."""
+    value = Decimal(str(amount)).quantize(Decimal("0.01")).normalize()
+    return f"{value:f}万元"
+
+
+def percent(chance: float) -> str:
+    """A chance as a percent without needless decimals: ``30%``, ``4.9%``."""
+    return f"{chance * 100:.4g}%"
+
+
+def level_zh(level: str) -> str:
+    """国家级 / 省级 / 市级 / 区县级 for a level value (the value itself if unknown)."""
+    try:
+        return LEVEL_CHINESE[Level(level)]
+    except ValueError:
+        return str(level)
+
+
+@dataclass(frozen=True)
+class Words:
+    """How a policy's programmes, levels and quotas are named in a sentence."""
+
+    names: dict[str, str]
+
+    @classmethod
+    def of(cls, policy: Policy) -> Words:
+        return cls({p.id: p.name for p in policy.programmes})
+
+    def programme(self, programme: str) -> str:
+        """The programme's Chinese name from the policy file (its id if it has none)."""
+        return self.names.get(programme, programme)
+
+    def tier_zh(self, programme: str, level: str) -> str:
+        """``服务型制造示范企业（平台、项目）（市级）``"""
+        return f"{self.programme(programme)}（{level_zh(level)}）"
+
+    def tier_en(self, programme: str, level: str) -> str:
+        return f"{programme} {level}"
+
+    def quota_zh(self, quota: Quota, index: int) -> str:
+        """The quota's name (the policy files name them in Chinese), or what it counts."""
+        if quota.name:
+            return quota.name
+        what = "、".join(self.programme(p) for p in quota.programmes or []) or "全部项目"
+        levels = "、".join(level_zh(lv.value) for lv in quota.levels or [])
+        per = "每年" if quota.per == "year" else "整个期间"
+        return f"第{index + 1}项名额（{what}{'，' + levels if levels else ''}，{per}）"
+
+    def rule_zh(self, text: str) -> str:
+        """A rule of the policy's small language with its columns and words in Chinese."""
+        out = text
+        for column, name in COLUMN_ZH.items():
+            out = re.sub(rf"\b{column}\b", name, out)
+        for english, chinese in ((" and ", " 且 "), (" or ", " 或 "), (" not in ", " 不属于 ")):
+            out = out.replace(english, chinese)
+        out = re.sub(r"\bnot\s+", "非 ", out)
+        return out.replace(" in ", " 属于 ")
+
+    def exclusion_zh(self, reason: str) -> str:
+        """Why a tier was ruled out, in Chinese. The sentences are made where each rule is
+        read (eligibility, applications, history, entitlements), in English; they are few
+        fixed forms, each matched here. An unknown form is kept as it is."""
+        for pattern, render in _EXCLUSIONS:
+            found = pattern.fullmatch(reason)
+            if found:
+                return render(self, found)
+        return reason
+
+
+def _already_paid(words: Words, m: re.Match) -> str:
+    return f"同一事项已获奖励{m['paid']}万元，按“就高不重复”只奖励更高额度（本项{m['this']}万元）"
+
+
+# (pattern, Chinese) for every reason an exclusion carries (model/eligibility.py,
+# option_rules.py, decisions.py); the first that matches the whole reason is used.
+_EXCLUSIONS = [
+    (re.compile(r"rule '(?P<rule>.+)' fails"), lambda w, m: f"不满足条件“{w.rule_zh(m['rule'])}”"),
+    (re.compile(r"sector not in (?P<list>.+)"), lambda w, m: f"所属行业不在“{m['list']}”之列"),
+    (
+        re.compile(r"not in the running \((?P<rule>.+)\)"),
+        lambda w, m: f"未列入申报范围（{w.rule_zh(m['rule'])}）",
+    ),
+    (
+        re.compile(r"kind (?P<kinds>[a-z/]+) only"),
+        lambda w, m: "仅限" + "、".join(KIND_ZH.get(k, k) for k in m["kinds"].split("/")) + "申报",
+    ),
+    (re.compile(r"no band of the award applies"), lambda w, m: "不属于该奖励的任何档次"),
+    (re.compile(r"applied but not eligible"), lambda w, m: "已申报但不符合该项条件"),
+    (
+        re.compile(r"already holds (?P<p>\S+) at (?P<l>\S+)"),
+        lambda w, m: f"已获得{w.tier_zh(m['p'], m['l'])}",
+    ),
+    (
+        re.compile(r"already designated in matter '(?P<m>.+)' \(no upgrades\)"),
+        lambda w, m: "同一事项已获认定，本政策不予升级",
+    ),
+    (
+        re.compile(
+            r"already paid (?P<paid>[\d.]+)万元 in matter '(?P<m>.+)'; 就高不重复 pays only a "
+            r"higher award \(this one is (?P<this>[\d.]+)万元\)"
+        ),
+        _already_paid,
+    ),
+    (re.compile(r"entitled to it in an earlier year already"), lambda w, m: "此前年度已享受该奖励"),
+    (
+        re.compile(
+            r"就高不重复: entitled to (?P<p>\S+) at (?P<l>\S+) in (?P<y>\d+) in the same matter"
+        ),
+        lambda w, m: f"按“就高不重复”，同一事项已于{m['y']}年应享{w.tier_zh(m['p'], m['l'])}",
+    ),
+    (
+        re.compile(r"同一(?P<c>\S+)不重复奖励: (?P<k>.+) is rewarded to (?P<id>.+) in (?P<y>\d+)"),
+        lambda w, m: (
+            f"同一{COLUMN_ZH.get(m['c'], m['c'])}不重复奖励：{m['k']}已于{m['y']}年奖励给{m['id']}"
+        ),
+    ),
+]

@@ -1,0 +1,318 @@
+"""Reasons in Chinese: every outcome and sentence form, with programme and level names from
+the policy (never ids), money in 万元 and years as 2025年; the English kept beside them."""
+
+from __future__ import annotations
+
+import pytest
+
+from liangye.model.wording import Words
+
+from conftest import make_candidates, make_policy, programme, solve
+
+# Programme ids that cannot be mistaken for Chinese text: none may appear in a Chinese reason.
+IDS = ("demo_award", "design_centre", "green_title", "prize_award")
+
+
+def named(pid: str, name: str, amounts: dict[str, float], **extra: object) -> dict:
+    return {**programme(pid, amounts, **extra), "name": name}
+
+
+def reason(result, candidate: str) -> tuple[str, str, str]:
+    """(outcome, English detail, Chinese reason) of one candidate."""
+    row = result.reasons.set_index("candidate_id").loc[candidate]
+    return row["outcome"], row["detail"], row["reason_zh"]
+
+
+def no_ids(text: str) -> bool:
+    return not any(pid in text for pid in IDS)
+
+
+def test_selected_names_programme_level_year_and_money_in_chinese():
+    """A is designated 示范企业 at the municipal level in 2024 for 20万元."""
+    policy = make_policy([named("demo_award", "服务型制造示范企业", {"municipal": 20})])
+    result = solve(policy, make_candidates([{"id": "A", "score": 80}]), {2024: 100})
+    outcome, detail, zh = reason(result, "A")
+    assert outcome == "selected"
+    assert "designated demo_award at municipal in 2024 (20万元)" in detail
+    assert zh.startswith("2024年认定为服务型制造示范企业（市级）（20万元）")
+    assert no_ids(zh)
+
+
+def test_a_nomination_gives_its_chance_and_an_upgrade_what_it_tops_up():
+    """Two years. A holds nothing: the plan designates it municipal (20) in 2024 and
+    nominates it national (150, chance 0.3) in 2025 as an upgrade chain (top-up 130): the
+    reason says both designations, the top-up and the chance. B is nominated national
+    directly (weight 4: 4 × 80 × 0.3 = 96 beats 80 at the municipal level)."""
+    levels = [
+        {"level": "national", "amount": 150, "conferred_by": "national"},
+        {"level": "municipal", "amount": 20, "conferred_by": "municipal"},
+    ]
+    policy = make_policy(
+        [{"id": "demo_award", "name": "服务型制造示范企业", "reference": "t", "levels": levels}],
+        years=[2024, 2025],
+    )
+    result = solve(
+        policy,
+        make_candidates([{"id": "A", "score": 90}, {"id": "B", "score": 80}]),
+        {2024: 20, 2025: 100},
+        success_probability={"national": 0.3},
+        level_weights={"national": 4},
+    )
+    _, detail_a, zh_a = reason(result, "A")
+    _, _, zh_b = reason(result, "B")
+    assert "upgraded from demo_award municipal (2024)" in detail_a
+    assert "由2024年的服务型制造示范企业（市级）升级" in zh_a
+    assert (
+        "2025年推荐申报服务型制造示范企业（国家级）（获批后升级补差130万元，获批概率30%）" in zh_a
+    )
+    assert "推荐申报服务型制造示范企业（国家级）（获批后150万元，获批概率30%）" in zh_b
+    assert no_ids(zh_a + zh_b)
+
+
+def test_an_entitlement_and_what_just_gao_bu_chong_fu_set_aside():
+    """A is entitled to two titles of one matter (30 and 50): 就高不重复 pays the 50 and the
+    reason names the other, set aside, by name."""
+    policy = make_policy(
+        [
+            named(
+                "green_title",
+                "省级绿色工厂",
+                {"municipal": 30},
+                matter="m",
+                applicants="'T30' in titles",
+                decision="entitlement",
+                decision_reference="t",
+            ),
+            named(
+                "prize_award",
+                "国家级绿色工厂",
+                {"municipal": 50},
+                matter="m",
+                applicants="'T50' in titles",
+                decision="entitlement",
+                decision_reference="t",
+            ),
+        ]
+    )
+    result = solve(
+        policy, make_candidates([{"id": "A", "score": 1, "titles": "T30；T50"}]), {2024: 100}
+    )
+    _, _, zh = reason(result, "A")
+    assert "2024年应享国家级绿色工厂（市级）（50万元）" in zh
+    assert "按“就高不重复”不再另行享受：省级绿色工厂（市级）" in zh
+    assert no_ids(zh)
+
+
+def test_ineligible_names_the_rule_with_chinese_columns_and_groups_programmes():
+    """B's revenue is below both programmes' threshold: one sentence names both programmes
+    and the rule, with 营业收入 for revenue."""
+    rule = ["revenue >= 2000"]
+    policy = make_policy(
+        [
+            named("demo_award", "服务型制造示范企业", {"municipal": 20}, eligibility=rule),
+            named("design_centre", "工业设计中心", {"municipal": 20}, eligibility=rule),
+        ]
+    )
+    candidates = make_candidates(
+        [{"id": "A", "revenue": 3000, "score": 80}, {"id": "B", "revenue": 1000, "score": 90}]
+    )
+    outcome, detail, zh = reason(solve(policy, candidates, {2024: 100}), "B")
+    assert outcome == "ineligible" and "revenue >= 2000" in detail
+    assert zh == "不符合申报条件：服务型制造示范企业、工业设计中心：不满足条件“营业收入 >= 2000”"
+
+
+def test_a_park_is_told_which_programmes_are_for_firms_only():
+    policy = make_policy([named("demo_award", "服务型制造示范企业", {"municipal": 20})])
+    candidates = make_candidates([{"id": "P", "score": 80, "kind": "park"}])
+    outcome, _, zh = reason(solve(policy, candidates, {2024: 100}), "P")
+    assert outcome == "ineligible"
+    assert zh == "不符合申报条件：服务型制造示范企业：仅限企业申报"
+
+
+def test_out_of_budget_says_what_is_left_and_the_lowest_score_selected():
+    """P costs 20 a year, budget 20: A (90) is selected, B (70) is out of budget; its
+    reason gives the money left and the lowest score selected (in Chinese)."""
+    policy = make_policy([named("demo_award", "服务型制造示范企业", {"municipal": 20})])
+    candidates = make_candidates([{"id": "A", "score": 90}, {"id": "B", "score": 70}])
+    outcome, detail, zh = reason(solve(policy, candidates, {2024: 20}), "B")
+    assert outcome == "out_of_budget"
+    assert "only 0万元 is left; its score 70 vs lowest selected 90" in detail
+    assert (
+        "其最便宜的奖励（服务型制造示范企业（市级），2024年）预计需20万元，2024年预算仅剩0万元"
+        in zh
+    )
+    assert "其评分70分，2024年服务型制造示范企业（市级）入选者最低90分" in zh
+
+
+def test_the_overrun_bound_says_how_the_chance_would_rise():
+    levels = [{"level": "national", "amount": 150, "conferred_by": "national"}]
+    policy = make_policy(
+        [{"id": "demo_award", "name": "服务型制造示范企业", "reference": "t", "levels": levels}]
+    )
+    result = solve(
+        policy,
+        make_candidates([{"id": "A", "score": 90}]),
+        {2024: 100},
+        success_probability={"national": 0.2},
+        overrun_risk=0.1,
+    )
+    outcome, _, zh = reason(result, "A")
+    assert outcome == "out_of_budget"
+    assert "按预计支出可以安排，但加入后2024年超支概率将由0.0%升至20.0%，超过上限10%" in zh
+
+
+def test_a_full_quota_is_named_by_its_chinese_name():
+    quota = [
+        {
+            "programmes": ["demo_award"],
+            "per": "year",
+            "max": 2,
+            "name": "每年至多2家",
+            "reference": "t",
+        }
+    ]
+    policy = make_policy([named("demo_award", "示范企业", {"municipal": 10})], quotas=quota)
+    candidates = make_candidates(
+        [{"id": c, "score": s} for c, s in [("A", 90), ("B", 80), ("C", 70)]]
+    )
+    outcome, _, zh = reason(solve(policy, candidates), "C")
+    assert outcome == "outranked"
+    assert zh.startswith("每年至多2家（2024年）名额已满")
+
+
+def test_a_quota_without_a_name_is_described_in_chinese():
+    quota = [{"programmes": ["demo_award"], "per": "year", "max": 1, "reference": "t"}]
+    policy = make_policy([named("demo_award", "示范企业", {"municipal": 10})], quotas=quota)
+    candidates = make_candidates([{"id": "A", "score": 90}, {"id": "B", "score": 80}])
+    _, _, zh = reason(solve(policy, candidates), "B")
+    assert zh.startswith("第1项名额（示范企业，每年）（2024年）名额已满")
+
+
+def test_not_needed_under_min_cost_and_a_binding_balance_rule():
+    policy = make_policy(
+        [named("demo_award", "示范企业", {"municipal": 20})],
+        quotas=[{"per": "year", "min": 1}],
+    )
+    candidates = make_candidates([{"id": "A", "score": 90}, {"id": "B", "score": 80}])
+    outcome, _, zh = reason(solve(policy, candidates, {2024: 100}, objective="min_cost"), "B")
+    assert outcome == "not_needed" and zh == "成本最低的方案满足各项名额要求时无需选择该候选"
+
+    balanced = make_policy(
+        [named("demo_award", "示范企业", {"municipal": 10})],
+        balance=[{"by": "district", "max_count": 1}],
+    )
+    candidates = make_candidates(
+        [{"id": "A", "score": 90, "district": "X"}, {"id": "B", "score": 85, "district": "X"}]
+    )
+    outcome, _, zh = reason(solve(balanced, candidates, {2024: 100}), "B")
+    assert outcome == "outranked"
+    assert zh.startswith(
+        "受均衡、数量上限或“就高不重复”等规则约束未能入选（最佳选项示范企业（市级），2024年"
+    )
+
+
+def test_the_diagnosis_of_an_impossible_plan_is_in_chinese_too():
+    """Two firms entitled to 30 each, budget 40: the obligations alone are 20 over; the
+    English diagnosis is kept, the Chinese names the firms and the programme by name."""
+    policy = make_policy(
+        [
+            named(
+                "prize_award",
+                "设计奖",
+                {"municipal": 30},
+                decision="entitlement",
+                decision_reference="t",
+            )
+        ]
+    )
+    result = solve(
+        policy, make_candidates([{"id": "A", "score": 50}, {"id": "B", "score": 60}]), {2024: 40}
+    )
+    assert result.status == "infeasible"
+    (line,) = result.diagnosis
+    (zh,) = result.diagnosis_zh
+    assert "over by 20万元" in line
+    assert zh.startswith(
+        "2024年：仅应享奖励（无论方案如何都须支付）预计即需60万元，预算为40万元，超出20万元"
+    )
+    assert "A 设计奖（市级）（30万元）" in zh and no_ids(zh)
+    assert result.to_dict()["diagnosis_zh"] == [zh]
+
+
+def test_a_quota_too_few_can_fill_is_diagnosed_in_chinese():
+    quota = [
+        {
+            "programmes": ["demo_award"],
+            "per": "year",
+            "min": 3,
+            "name": "每年至少3家",
+            "reference": "三（一）",
+        }
+    ]
+    policy = make_policy([named("demo_award", "示范企业", {"municipal": 10})], quotas=quota)
+    result = solve(policy, make_candidates([{"id": "A", "score": 90}]), {2024: 100})
+    assert result.status == "infeasible"
+    assert result.diagnosis_zh == [
+        "每年至少3家：2024年须认定3家，但符合条件的候选仅1家（三（一））"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("english", "chinese"),
+    [
+        ("kind park only", "仅限园区申报"),
+        ("sector not in 10+X", "所属行业不在“10+X”之列"),
+        ("no band of the award applies", "不属于该奖励的任何档次"),
+        ("applied but not eligible", "已申报但不符合该项条件"),
+        ("already holds demo_award at provincial", "已获得示范企业（省级）"),
+        ("entitled to it in an earlier year already", "此前年度已享受该奖励"),
+        (
+            "already paid 20万元 in matter 'm'; 就高不重复 pays only a higher award "
+            "(this one is 20万元)",
+            "同一事项已获奖励20万元，按“就高不重复”只奖励更高额度（本项20万元）",
+        ),
+        (
+            "就高不重复: entitled to demo_award at municipal in 2025 in the same matter",
+            "按“就高不重复”，同一事项已于2025年应享示范企业（市级）",
+        ),
+        (
+            "同一product_id不重复奖励: P1 is rewarded to A in 2024",
+            "同一产品不重复奖励：P1已于2024年奖励给A",
+        ),
+        ("not in the running ('x' in titles)", "未列入申报范围（'x' 属于 titles）"),
+        ("a reason no one wrote a translation for", "a reason no one wrote a translation for"),
+    ],
+)
+def test_every_exclusion_form_has_its_chinese(english, chinese):
+    assert Words({"demo_award": "示范企业"}).exclusion_zh(english) == chinese
+
+
+def test_exclusions_made_by_the_rules_are_all_translated():
+    """Real exclusions (history, a product rewarded once, an application not eligible)
+    come out in Chinese: no English sentence is left in any reason."""
+    policy = make_policy(
+        [
+            named("demo_award", "示范企业", {"municipal": 20}),
+            named(
+                "prize_award",
+                "设计奖",
+                {"municipal": 50},
+                decision="entitlement",
+                decision_reference="t",
+                no_repeat_by="product_id",
+            ),
+        ],
+        upgrade="none",
+    )
+    candidates = make_candidates(
+        [
+            {"id": "A", "score": 10, "product_id": "P1", "held": "demo_award:municipal"},
+            {"id": "B", "score": 90, "product_id": "P1", "held": "demo_award:municipal"},
+        ]
+    )
+    result = solve(policy, candidates, {2024: 200})
+    zh = result.reasons.set_index("candidate_id")["reason_zh"]
+    assert "同一事项已获认定，本政策不予升级" in zh["B"]
+    assert "同一产品不重复奖励：P1已于2024年奖励给A" in zh["B"]
+    for text in zh:
+        assert "rule '" not in text and "already" not in text and "entitled" not in text

@@ -1,0 +1,209 @@
+"""The run's workbook, reopened as a bureau opens it: the right sheets, programmes by their
+Chinese names, every candidate's reason in Chinese with what it would have taken, and
+totals equal to the JSON's."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from liangye.model.allocation import allocate
+from liangye.model.options import build_problem
+from liangye.model.settings import AllocationSettings, Budget
+from liangye.results.export import write_plan_xlsx
+from liangye.results.store import write_json
+from liangye.scenarios.runner import money_by_year
+
+from conftest import make_candidates, make_policy
+
+SHEETS = [
+    "分配方案",
+    "候选说明",
+    "年度支出",
+    "期后承诺",
+    "支出与风险",
+    "按分排序对比",
+    "按分排序方案",
+    "汇总",
+]
+NAMES = {"demo_award": "服务型制造示范企业", "rebate_award": "主辅分离企业"}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """Two years; a demonstration award the city designates (20) or nominates nationally
+    (100, chance 0.5), and a spin-off award paying 10 now and 5 in each of the next two
+    years (commitments after the horizon); budgets that leave firms out."""
+    levels = [
+        {"level": "national", "amount": 100, "conferred_by": "national"},
+        {"level": "municipal", "amount": 20, "conferred_by": "municipal"},
+    ]
+    rebate = {
+        "level": "municipal",
+        "amount": 10,
+        "conferred_by": "municipal",
+        "payouts": [{"years_after": [1, 2], "amount": 5}],
+    }
+    policy = make_policy(
+        [
+            {"id": "demo_award", "name": NAMES["demo_award"], "reference": "t", "levels": levels},
+            {
+                "id": "rebate_award",
+                "name": NAMES["rebate_award"],
+                "reference": "t",
+                "levels": [rebate],
+                "eligibility": ["revenue >= 5000"],
+            },
+        ],
+        years=[2024, 2025],
+    )
+    rows = [
+        {"id": f"F{i}", "name": f"企业{i}", "score": float(s), "revenue": float(r)}
+        for i, (s, r) in enumerate(
+            [(95, 8000), (88, 3000), (81, 6000), (76, 2000), (70, 9000), (64, 1000), (58, 7000)]
+        )
+    ]
+    problem = build_problem(
+        policy,
+        make_candidates(rows),
+        Budget(per_year={2024: Decimal(70), 2025: Decimal(80)}),
+        AllocationSettings(success_probability={"national": 0.5}, level_weights={"national": 3}),
+    )
+    result = allocate(problem, confirm_cases=2)
+    folder = tmp_path_factory.mktemp("run")
+    data = json.loads(write_json(folder / "allocation.json", result.to_dict()).read_text("utf-8"))
+    path = write_plan_xlsx(
+        result.selected,
+        result.reasons,
+        {"状态": result.status, "入选数": len(result.selected)},
+        folder / "plan.xlsx",
+        money_by_year(result),
+        result.workbook_tables(),
+    )
+    return result, data, openpyxl.load_workbook(path)
+
+
+def rows_of(sheet) -> list[dict]:
+    headers = [c.value for c in sheet[1]]
+    return [
+        dict(zip(headers, r, strict=True)) for r in sheet.iter_rows(min_row=2, values_only=True)
+    ]
+
+
+def by_label(sheet) -> dict[str, dict]:
+    return {r["项目及级别"]: r for r in rows_of(sheet)}
+
+
+def test_the_sheets_a_bureau_expects(run):
+    _, _, book = run
+    assert book.sheetnames == SHEETS
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2"
+
+
+def test_the_plan_names_programmes_and_levels_in_chinese(run):
+    _, data, book = run
+    plan = rows_of(book["分配方案"])
+    assert len(plan) == len(data["selected"])
+    assert {r["项目名称"] for r in plan} <= set(NAMES.values())
+    assert {r["项目代码"] for r in plan} <= set(NAMES)
+    assert {r["级别"] for r in plan} <= {"国家级", "市级"}
+    assert {r["决策类型"] for r in plan} <= {"本级认定", "推荐申报", "应享奖励"}
+    assert sum(r["预计支出（万元）"] for r in plan) == pytest.approx(
+        sum(s["expected_amount"] for s in data["selected"])
+    )
+
+
+def test_every_candidate_has_its_reason_in_chinese_and_what_it_would_have_taken(run):
+    result, _, book = run
+    reasons = rows_of(book["候选说明"])
+    assert [r["编号"] for r in reasons] == list(result.reasons["candidate_id"])
+    headers = [c.value for c in book["候选说明"][1]]
+    assert headers[:4] == ["编号", "名称", "结果", "说明"]
+    assert {
+        "入选所需评分",
+        "入选所需增加预算（万元）",
+        "评分可降低分数",
+        "是否经重新求解确认",
+    } <= set(headers)
+    for row in reasons:
+        assert row["结果"] in {"入选", "预算不足", "排名靠后", "不符合条件", "无需入选"}
+        assert "demo_award" not in row["说明"] and "rebate_award" not in row["说明"]
+        assert row["是否经重新求解确认"] in {"是", "否"}
+    left_out = [r for r in reasons if r["结果"] != "入选"]
+    assert left_out and all(r["入选所需评分"] is not None for r in left_out)
+    assert any(r["是否经重新求解确认"] == "是" for r in left_out)
+    assert any("方可入选" in r["说明"] for r in left_out)
+
+
+def test_spend_by_year_adds_up_to_the_json_and_stands_against_the_budget(run):
+    _, data, book = run
+    spend = by_label(book["年度支出"])
+    for year in ("2024", "2025"):
+        column = f"{year}年预计支出（万元）"
+        assert spend["合计"][column] == pytest.approx(data["spend"][year])
+        assert spend["预算"][column] == pytest.approx(data["budget"][year])
+        assert spend["结余"][column] == pytest.approx(data["budget"][year] - data["spend"][year])
+        tiers = [r for label, r in spend.items() if label not in ("合计", "预算", "结余")]
+        assert sum(r[column] for r in tiers) == pytest.approx(data["spend"][year])
+        assert spend["合计"][f"{year}年入选数"] == sum(
+            1 for s in data["selected"] if s["year"] == int(year)
+        )
+    assert spend["合计"]["合计（万元）"] == pytest.approx(sum(data["spend"].values()))
+    assert any(label.startswith(NAMES["demo_award"]) for label in spend)
+
+
+def test_commitments_after_the_horizon_equal_the_json(run):
+    _, data, book = run
+    assert data["commitments"], "the instance leaves payments after the horizon"
+    total = by_label(book["期后承诺"])["合计"]
+    for year, amount in data["commitments"].items():
+        assert total[f"{year}年预计（万元）"] == pytest.approx(amount)
+        assert total[f"{year}年若全部获批（万元）"] == pytest.approx(
+            data["commitments_if_conferred"][year]
+        )
+
+
+def test_the_greedy_plan_beside_the_optimum(run):
+    result, data, book = run
+    total = by_label(book["按分排序对比"])["合计"]
+    assert total["最优方案预计支出（万元）"] == pytest.approx(sum(data["spend"].values()))
+    assert total["按分排序预计支出（万元）"] == pytest.approx(data["greedy"]["total_spend"])
+    assert total["最优方案入选数"] == len(data["selected"])
+    greedy_rows = rows_of(book["按分排序方案"])
+    assert total["按分排序入选数"] == len(greedy_rows) == len(result.greedy_selected)
+    assert {r["项目名称"] for r in greedy_rows} <= set(NAMES.values())
+
+
+def test_numbers_are_numbers_with_a_bureau_format(run):
+    _, _, book = run
+    sheet = book["年度支出"]
+    headers = [c.value for c in sheet[1]]
+    column = headers.index("2024年预计支出（万元）") + 1
+    cells = [sheet.cell(row=r, column=column) for r in range(2, sheet.max_row + 1)]
+    assert all(c.data_type == "n" for c in cells if c.value is not None)
+    for cell in cells:
+        if isinstance(cell.value, float) and not cell.value.is_integer():
+            assert cell.number_format == "#,##0.####"
+        elif cell.value is not None:
+            assert cell.number_format == "#,##0"  # no trailing decimal point on 3,000
+    risk = book["支出与风险"]
+    chance = [c.value for c in risk[1]].index("超支概率") + 1
+    assert risk.cell(row=2, column=chance).number_format == "0.00%"
+    summary = {r["项目"]: r["数值"] for r in rows_of(book["汇总"])}
+    assert summary["状态"] == "最优"
+
+
+def test_old_callers_get_the_plan_and_reasons_sheets(tmp_path, run):
+    """Without the extra tables (the runner's call before this change) the workbook still
+    has its four sheets, names from the plan's programme_name column, Chinese reasons."""
+    result, _, _ = run
+    path = write_plan_xlsx(
+        result.selected, result.reasons, {"状态": "optimal"}, tmp_path / "p.xlsx"
+    )
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["分配方案", "候选说明", "汇总"]
+    assert {r["项目名称"] for r in rows_of(book["分配方案"])} <= set(NAMES.values())
