@@ -44,22 +44,36 @@ def peer_adoption(
     (share among the sector's other firms). Firms outside any park, or alone in theirs: the
     sector share only. A firm with no peer at all has F = 0.
     """
+    return peer_adoption_by_group(adopter, group_codes(park), group_codes(sector), park_weight)
+
+
+def group_codes(labels: np.ndarray) -> np.ndarray:
+    """Each firm's group as an integer code (hashed once), −1 for a firm in no group."""
+    codes, _ = pd.factorize(np.asarray(labels, dtype=object), use_na_sentinel=True)
+    return codes
+
+
+def peer_adoption_by_group(
+    adopter: np.ndarray, park: np.ndarray, sector: np.ndarray, park_weight: float
+) -> np.ndarray:
+    """``peer_adoption`` with parks and sectors given as ``group_codes``: the simulation
+    codes them once, not every quarter."""
     adopting_firm = np.asarray(adopter, dtype=float)
 
-    def others(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        # Group sums by hashed codes; a firm without a park or sector (code −1) has no peers.
-        codes, labels = pd.factorize(np.asarray(key, dtype=object), use_na_sentinel=True)
+    def others(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # Group sums by code; a firm without a park or sector (code −1) has no peers.
         grouped = codes >= 0
-        count = np.bincount(codes[grouped], minlength=len(labels)).astype(float)
-        total = np.bincount(codes[grouped], weights=adopting_firm[grouped], minlength=len(labels))
+        size = int(codes.max()) + 1 if len(codes) else 0
+        count = np.bincount(codes[grouped], minlength=size).astype(float)
+        total = np.bincount(codes[grouped], weights=adopting_firm[grouped], minlength=size)
         peers, adopting = np.full(len(codes), -1.0), -adopting_firm
         peers[grouped] = count[codes[grouped]] - 1.0
         adopting[grouped] = total[codes[grouped]] - adopting_firm[grouped]
         share = np.divide(adopting, peers, out=np.zeros(len(codes)), where=peers > 0)
         return share, peers > 0
 
-    sector_share, _ = others(sector)
-    park_share, in_park = others(park)
+    sector_share, _ = others(np.asarray(sector))
+    park_share, in_park = others(np.asarray(park))
     return np.where(
         in_park, park_weight * park_share + (1 - park_weight) * sector_share, sector_share
     )

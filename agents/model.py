@@ -94,8 +94,9 @@ class ServitizationModel(mesa.Model):
         self.firm_agents = [FirmAgent(self, i) for i in range(n)]
         self.static = table.drop(columns=[c for c in DYNAMIC_COLUMNS if c in table.columns])
         self.manufacturer = self.firms.manufacturer
-        self.park = self.static["park"].to_numpy(object)
-        self.sector = self.static["sector"].to_numpy(object)
+        # Peers are firms of the same park or sector: coded once, counted every quarter.
+        self.park = behaviour.group_codes(self.static["park"].to_numpy(object))
+        self.sector = behaviour.group_codes(self.static["sector"].to_numpy(object))
         self.index_of = {firm_id: i for i, firm_id in enumerate(self.firms.firm_id)}
         self.hazard = np.zeros(n)
         self.reach = np.zeros(n, dtype=bool)
@@ -156,7 +157,7 @@ class ServitizationModel(mesa.Model):
         """
         p, f = self.params, self.firms
         margin = f.margin(p)
-        peers = behaviour.peer_adoption(
+        peers = behaviour.peer_adoption_by_group(
             f.share >= p.adopter_share, self.park, self.sector, p.park_weight
         )
         rate = behaviour.bass_rate(
