@@ -57,6 +57,15 @@ class Design:
     points: int
     unit_samples: np.ndarray | None = None  # the sampler's points in [0, 1)^d, for analysis
     sampled: list[str] = field(default_factory=list)  # the keys of the sampled dimensions
+    # Cells of the design whose parameters and seed equal an earlier run's (a Sobol design
+    # over listed values, integer ranges): they share that run's id and position, and are
+    # written to the design beside the runs so that the analysis sees every cell.
+    aliases: list[RunSpec] = field(default_factory=list)
+
+    @property
+    def cells(self) -> list[RunSpec]:
+        """Every cell of the design: each run, then each cell that shares an earlier run."""
+        return [*self.runs, *self.aliases]
 
 
 # --- finding and checking a sweep file ----------------------------------------------
@@ -269,7 +278,8 @@ def build_design(sweep: Sweep) -> Design:
 
     ``cross``: the levers' grid × the uncertainties' samples (or grid), so every setting sees
     the same worlds; ``joint``: levers sampled with the uncertainties. Runs with the same
-    parameters and seed (a grid listing a value twice) appear once."""
+    parameters and seed (an integer range rounding two points alike, a Sobol design over
+    listed values) are run once: the later cells are ``aliases`` sharing the first's id."""
     seeds = replication_seeds(sweep.root_seed, sweep.replications)
     levers, uncertain = sweep.levers, sweep.uncertainties
     units: np.ndarray | None = None
@@ -298,15 +308,17 @@ def build_design(sweep: Sweep) -> Design:
         lever_rows = [{}]  # levers vary with the sample: one "setting" per point
         points = [{}] * len(units)
     runs: list[RunSpec] = []
-    seen: set[str] = set()
+    aliases: list[RunSpec] = []
+    seen: dict[str, int] = {}
     for lever_values, point_values, j in combos:
         for k, seed in enumerate(seeds):
             rid = run_id({**lever_values, **point_values}, seed)
             if rid in seen:
+                aliases.append(RunSpec(rid, seen[rid], j, k, seed, lever_values, point_values))
                 continue
-            seen.add(rid)
+            seen[rid] = len(runs)
             runs.append(RunSpec(rid, len(runs), j, k, seed, lever_values, point_values))
-    return Design(runs, len(lever_rows), len(points), units, sampled)
+    return Design(runs, len(lever_rows), len(points), units, sampled, aliases)
 
 
 def _grid(factors: Mapping[str, Factor]) -> list[dict[str, object]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -128,6 +129,48 @@ def query(
     console.print(table)
 
 
+def analyse(
+    sweep_dir: Annotated[Path, typer.Argument(help="a sweep folder (results/sweeps/<sweep-id>)")],
+    target: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--target",
+            help='what an outcome should be in a world, e.g. "overrun.occurred.any_year<=0" '
+            'or "additionality.20.net_additional>=10" (repeatable; added to the sweep '
+            "file's [analysis] targets)",
+        ),
+    ] = None,
+    setting: Annotated[
+        str | None,
+        typer.Option(
+            help="the lever setting whose failures PRIM explains, e.g. "
+            '"tier_design=wuhan,budget_scale=1" (default: the least mean regret)'
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+) -> None:
+    """What is robust in a finished sweep: Sobol indices, each lever setting's spread, regret
+    and share of worlds meeting the targets, and where a setting fails (PRIM).
+
+    Tables (CSV, Parquet), figures (PNG) and summary.json go to SWEEP_DIR/analysis/.
+    """
+    from liangye.results.sweep_analysis import write_analysis
+
+    from .sweep_analyse import analysis_inputs
+    from .sweep_display import show_analysis
+
+    analysis = analysis_inputs(sweep_dir, target or [], setting)
+    files = write_analysis(analysis)
+    if as_json:
+        from liangye.results.store import finite_json
+        from liangye.results.sweep_analysis import summary
+
+        text = json.dumps(finite_json(summary(analysis, files)), ensure_ascii=False, default=str)
+        sys.stdout.write(text + "\n")
+        return
+    show_analysis(console, errors, analysis, files)
+
+
 def _cell(value: object) -> str:
     """A value as a table shows it: nothing for null (None, NaN)."""
     if value is None or (isinstance(value, float) and value != value):
@@ -149,6 +192,7 @@ def _rate_column() -> ProgressColumn:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``sweep`` and ``query`` to the ``liangye`` command line."""
+    """Add ``sweep``, ``query`` and ``analyse`` to the ``liangye`` command line."""
     app.command(name="sweep")(sweep)
     app.command(name="query")(query)
+    app.command(name="analyse")(analyse)

@@ -29,7 +29,6 @@ from liangye.results.sweep_store import (
 from .sweep import (
     Design,
     Model,
-    RunSpec,
     ScenarioModel,
     build_design,
     check_keys,
@@ -38,6 +37,7 @@ from .sweep import (
     scenario_path,
 )
 from .sweep_executors import Executor, InProcessExecutor, Rows
+from .sweep_models import MODELS, SCENARIO_MODEL, BoundModel
 from .sweep_schema import Sweep, column_name, load_sweep
 
 log = logging.getLogger(__name__)
@@ -66,12 +66,16 @@ class SweepReport:
 
 
 def fingerprint(sweep: Sweep, scenario_hash: str | None) -> str:
-    """A short hash of everything that decides the design and its numbers."""
+    """A short hash of everything that decides the design and its numbers (not the title,
+    the batch size or the ``[analysis]`` table; the model only when it is not the scenario
+    simulation, so that sweeps stored before models could be named keep their folder)."""
+    dumped = sweep.model_dump(
+        mode="json", exclude={"title", "description", "batch_size", "analysis"}
+    )
+    if dumped.get("model") == SCENARIO_MODEL:
+        del dumped["model"]
     text = json.dumps(
-        {
-            "sweep": sweep.model_dump(mode="json", exclude={"title", "description", "batch_size"}),
-            "scenario": scenario_hash,
-        },
+        {"sweep": dumped, "scenario": scenario_hash},
         sort_keys=True,
         ensure_ascii=False,
     )
@@ -104,7 +108,8 @@ def open_store(
 ) -> SweepStore:
     """The store for this sweep in ``folder``: new (manifest and design written), or the same
     sweep's when resuming. Refuses another sweep's folder, and a started one without
-    ``resume``."""
+    ``resume``. Resuming takes the sweep file's ``[analysis]`` table (targets may change
+    without changing the runs)."""
     schema, columns = store_schema(sweep, design)
     store = SweepStore(folder, schema)
     existing = read_manifest(folder)
@@ -118,6 +123,10 @@ def open_store(
                 f"{folder} already holds this sweep ({len(store.stored_ids())} of "
                 f"{len(design.runs)} runs stored): add --resume to complete it"
             )
+        analysis = sweep.analysis.model_dump(mode="json")
+        if existing.get("sweep", {}).get("analysis") != analysis:
+            existing.setdefault("sweep", {})["analysis"] = analysis
+            store.write_manifest(existing)
         return store
     if folder.exists() and any(folder.iterdir()):
         raise StoreError(f"{folder} is not empty and holds no sweep; choose another --out")
@@ -135,6 +144,7 @@ def open_store(
             "replications": sweep.replications,
             "design": {
                 "runs": len(design.runs),
+                "cells": len(design.cells),
                 "lever_settings": design.lever_settings,
                 "points": design.points,
                 "sampled": design.sampled,
@@ -143,12 +153,8 @@ def open_store(
             **extra,
         }
     )
-    store.write_design([{**_design_row(r)} for r in design.runs])
+    store.write_design([run_row(r) for r in design.cells])
     return store
-
-
-def _design_row(spec: RunSpec) -> dict[str, object]:
-    return run_row(spec)
 
 
 def execute(
@@ -216,9 +222,10 @@ class PreparedSweep:
     path: Path
     sweep: Sweep
     design: Design
-    model: ScenarioModel
-    scenario_hash: str
+    model: Model
+    scenario_hash: str | None  # None for a named model: it has no scenario
     fingerprint: str
+    scenario: Path | None = None
 
     @property
     def sweep_id(self) -> str:
@@ -226,24 +233,79 @@ class PreparedSweep:
 
 
 def prepare(sweep_file: Path, quiet: bool = True) -> PreparedSweep:
-    """Read the sweep file, check every lever and uncertainty against its base scenario, and
-    build the design; raise InputError naming the file and every problem. ``quiet`` keeps
-    the simulation's per-round warnings out of the terminal."""
-    from .loader import load_scenario, scenario_hash
+    """Read the sweep file, check every lever, uncertainty and outcome against its model
+    (the base scenario's simulation, or a named model), and build the design; raise
+    InputError naming the file and every problem. ``quiet`` keeps the simulation's
+    per-round warnings out of the terminal."""
     from .sweep import resolve_sweep
 
     path = resolve_sweep(sweep_file)
     sweep = load_sweep(path)
-    check_keys(sweep, path)
-    check_outcomes(sweep, path)
-    base_path = scenario_path(sweep, path)
-    scenario, _ = load_scenario(base_path, sweep.set)
-    digest = scenario_hash(scenario)
+    model: Model
+    if sweep.model == SCENARIO_MODEL:
+        from .loader import load_scenario, scenario_hash
+
+        check_keys(sweep, path)
+        check_outcomes(sweep, path)
+        base_path = scenario_path(sweep, path)
+        scenario, _ = load_scenario(base_path, sweep.set)
+        digest: str | None = scenario_hash(scenario)
+        model = ScenarioModel(base_path.resolve(), tuple(sweep.set), quiet)
+        base: Path | None = base_path.resolve()
+    else:
+        model, digest, base = bind_model(sweep, path), None, None
     design = build_design(sweep)
     if not design.runs:
         raise InputError([Problem(path.name, "", "the design has no runs")])
-    model = ScenarioModel(base_path.resolve(), tuple(sweep.set), quiet)
-    return PreparedSweep(path, sweep, design, model, digest, fingerprint(sweep, digest))
+    return PreparedSweep(path, sweep, design, model, digest, fingerprint(sweep, digest), base)
+
+
+def bind_model(sweep: Sweep, path: Path) -> BoundModel:
+    """The named model of a sweep file with its ``set`` values fixed; raise InputError naming
+    the file and every key the model does not read or outcome it does not return."""
+    from .loader import apply_overrides
+
+    named = MODELS.get(sweep.model)
+    if named is None:
+        known = ", ".join([SCENARIO_MODEL, *MODELS])
+        raise InputError([Problem(path.name, "model", f"{sweep.model!r} is no model ({known})")])
+    try:
+        fixed = apply_overrides({}, sweep.set)
+    except InputError as error:
+        raise InputError([Problem(path.name, "set", str(p)) for p in error.problems]) from None
+    problems = [
+        Problem(path.name, f"set.{key}", f"expected a number (got {value!r})")
+        for key, value in fixed.items()
+        if key in named.defaults and (isinstance(value, bool) or not isinstance(value, int | float))
+    ]
+    reads = ", ".join(named.defaults)
+    for group, keys in (
+        ("set", fixed),
+        ("levers", sweep.levers),
+        ("uncertainties", sweep.uncertainties),
+    ):
+        for key in keys:
+            if key not in named.defaults:
+                problems.append(
+                    Problem(
+                        path.name,
+                        f"{group}.{key}",
+                        f"the {sweep.model} model reads no {key!r} (it reads {reads})",
+                    )
+                )
+    returns = ", ".join(sorted(named.outcomes))
+    for i, key in enumerate(sweep.outcomes):
+        if key not in named.outcomes:
+            problems.append(
+                Problem(
+                    path.name,
+                    f"outcomes[{i}]",
+                    f"{key!r} is no outcome of the {sweep.model} model (it returns {returns})",
+                )
+            )
+    if problems:
+        raise InputError(problems)
+    return BoundModel(named.function, tuple(sorted(fixed.items())))
 
 
 def run_sweep(
@@ -266,7 +328,8 @@ def run_sweep(
         resume,
         {
             "sweep_file": str(prepared.path),
-            "scenario": str(prepared.model.scenario),
+            "model": prepared.sweep.model,
+            "scenario": None if prepared.scenario is None else str(prepared.scenario),
             "scenario_hash": prepared.scenario_hash,
         },
     )

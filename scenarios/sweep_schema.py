@@ -18,8 +18,9 @@ from pydantic import (
     model_validator,
 )
 
-from liangye.model.errors import InputError, Problem, validation_problems
+from liangye.model.errors import InputError, Problem, raise_if_any, validation_problems
 from liangye.model.policy import read_toml
+from liangye.results.sweep_analysis import Target
 
 # A lever that is not a scenario key: every yearly budget (and the horizon total) of the base
 # scenario multiplied by the value.
@@ -139,12 +140,28 @@ class Sampler(_Strict):
 Key = Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$")]
 
 
+Better = Literal["higher", "lower"]
+
+
+class Analysis(_Strict):
+    """What ``liangye analyse`` judges a sweep by: targets an outcome should meet in a world
+    (``"overrun.occurred.any_year <= 0"``), and which direction is better for outcomes the
+    analysis has no direction for (or a direction other than its own)."""
+
+    targets: list[str] = Field(default_factory=list, description="e.g. 'spend.paid <= 9000'")
+    better: dict[Key, Better] = Field(default_factory=dict)
+
+
 class Sweep(_Strict):
     """One sweep file (``scenarios/sweeps/*.toml``)."""
 
     id: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
     title: str | None = None
     description: str | None = None
+    model: str = Field(
+        default="scenario",
+        description="the scenario simulation, or a named model (scenarios/sweep_models.py)",
+    )
     scenario: str = Field(
         default="default",
         description="a bundled scenario name or a path relative to the sweep file",
@@ -157,6 +174,7 @@ class Sweep(_Strict):
     root_seed: int = Field(default=0, ge=0)
     outcomes: list[Key] = Field(min_length=1)
     batch_size: int | None = Field(default=None, ge=1, description="runs per task")
+    analysis: Analysis = Field(default_factory=Analysis)
 
     @model_validator(mode="after")
     def _consistent(self) -> Sweep:
@@ -202,13 +220,72 @@ def column_name(key: str) -> str:
 
 
 def load_sweep(path: str | Path) -> Sweep:
-    """Read and validate a sweep file; raise InputError naming the file and every bad key."""
+    """Read and validate a sweep file; raise InputError naming the file and every bad key
+    (an ``[analysis]`` target that does not parse or names no outcome of the sweep among
+    them)."""
     path = Path(path)
     data = read_toml(path)
     try:
-        return Sweep.model_validate(data)
+        sweep = Sweep.model_validate(data)
     except ValidationError as error:
         raise InputError(validation_problems(error, path.name)) from None
+    raise_if_any(analysis_problems(sweep, path.name))
+    return sweep
+
+
+# --- targets: "outcome <= value", parsed (never evaluated) ---------------------------------
+
+_OPERATORS = {"<=": "<=", ">=": ">=", "<": "<", ">": ">", "≤": "<=", "≥": ">="}
+_TARGET = re.compile(
+    r"^\s*(?P<name>[A-Za-z0-9_.\-]+?)\s*(?P<op><=|>=|≤|≥|<|>)\s*(?P<value>\S.*?)\s*$"
+)
+
+
+def outcome_names(sweep: Sweep) -> dict[str, str]:
+    """Every name an outcome answers to (its key and its store column) → its key."""
+    names = {column_name(key): key for key in sweep.outcomes}
+    names.update({key: key for key in sweep.outcomes})
+    return names
+
+
+def parse_target(text: str, outcomes: dict[str, str]) -> Target:
+    """``"additionality.20.net_additional >= 10"`` as a Target: an outcome (its key or store
+    column), one of ``<= >= < > ≤ ≥`` and a finite number (``5%`` is 0.05). Raises ValueError
+    saying what is wrong and what was expected; nothing is evaluated."""
+    match = _TARGET.match(text)
+    if not match:
+        raise ValueError(
+            f"{text!r} is not a target: expected OUTCOME <= NUMBER (or >=, <, >), "
+            "e.g. 'overrun.occurred.any_year <= 0'"
+        )
+    name, op, raw = match["name"], _OPERATORS[match["op"]], match["value"]
+    if name not in outcomes:
+        known = ", ".join(sorted(set(outcomes.values())))
+        raise ValueError(f"{text!r}: {name!r} is no outcome of this sweep (its outcomes: {known})")
+    percent = raw.endswith("%")
+    try:
+        value = float(raw.removesuffix("%").strip())
+    except ValueError:
+        raise ValueError(f"{text!r}: {raw!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r}: {raw!r} is not a finite number")
+    return Target(outcomes[name], op, value / 100 if percent else value)
+
+
+def analysis_problems(sweep: Sweep, source: str) -> list[Problem]:
+    """Every ``[analysis]`` target that does not parse or names no outcome of the sweep, and
+    every ``better`` key that is no outcome, named by file and key."""
+    outcomes = outcome_names(sweep)
+    found = []
+    for i, text in enumerate(sweep.analysis.targets):
+        try:
+            parse_target(text, outcomes)
+        except ValueError as error:
+            found.append(Problem(source, f"analysis.targets[{i}]", str(error)))
+    for key in sweep.analysis.better:
+        if key not in outcomes:
+            found.append(Problem(source, f"analysis.better.{key}", "is no outcome of this sweep"))
+    return found
 
 
 def problem(path: Path, where: str, message: str) -> Problem:

@@ -145,11 +145,13 @@ def test_unknown_outcome_is_named(tmp_path):
         prepare(path)
 
 
-@pytest.mark.parametrize("name", ["tier-budget", "behaviour-sobol"])
+@pytest.mark.parametrize("name", ["tier-budget", "behaviour-sobol", "ishigami"])
 def test_bundled_sweeps_prepare(name):
     prepared = prepare(SWEEP_DIR / f"{name}.toml")
     assert prepared.design.runs
     if name == "tier-budget":
         assert len(prepared.design.runs) == 4 * 3 * 5
+    elif name == "ishigami":
+        assert len(prepared.design.runs) == 1024 * (3 + 2) and prepared.scenario_hash is None
     else:
         assert len(prepared.design.runs) == 16 * (5 + 2)

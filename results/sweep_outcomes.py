@@ -1,0 +1,116 @@
+"""What each sweep outcome and factor is called in Chinese, its unit, and which way is better."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+HIGHER = "higher"
+LOWER = "lower"
+BETTER_ZH = {HIGHER: "越大越好", LOWER: "越小越好", None: "—"}
+
+
+@dataclass(frozen=True)
+class OutcomeInfo:
+    """An outcome as a person reads it: a Chinese label, a unit (万元, 家, or "" for shares
+    and indicators) and which direction is better (None: neither — no regret is computed)."""
+
+    key: str
+    label: str
+    unit: str
+    better: str | None
+
+    @property
+    def axis_label(self) -> str:
+        """The label with its unit, as an axis shows it: ``实际支付（万元）``."""
+        return f"{self.label}（{self.unit}）" if self.unit else self.label
+
+
+# The one place that says what the simulation's outcomes mean and which way is better
+# (agents/outcomes.py defines them). First full match wins; {0} is the pattern's group.
+# Spending has no direction on its own (spending nothing would "win"): judge money through
+# the cost per additional firm, or declare a direction in the sweep file's [analysis.better].
+OUTCOME_RULES: tuple[tuple[str, str, str, str | None], ...] = (
+    (
+        r"additionality\.(\d+)\.net_additional",
+        "净新增服务化企业（服务收入占比≥{0}%）",
+        "家",
+        HIGHER,
+    ),
+    (r"additionality\.(\d+)\.additional", "因奖励新跨过{0}%的企业", "家", HIGHER),
+    (r"additionality\.(\d+)\.additional_awarded", "因奖励新跨过{0}%的获奖企业", "家", HIGHER),
+    (r"additionality\.(\d+)\.reversed", "仅在无奖励时跨过{0}%的企业", "家", LOWER),
+    (r"additionality\.(\d+)\.crossed_award", "有奖励时跨过{0}%的企业", "家", HIGHER),
+    (r"additionality\.(\d+)\.crossed_twin", "无奖励时跨过{0}%的企业", "家", None),
+    (r"additionality\.(\d+)\.awarded_firms", "获奖制造企业", "家", None),
+    (r"additionality\.(\d+)\.deadweight", "无谓资助企业（无奖励也达{0}%）", "家", LOWER),
+    (r"additionality\.(\d+)\.deadweight_already_above", "无谓资助：期初已达{0}%", "家", LOWER),
+    (
+        r"additionality\.(\d+)\.deadweight_crossed_anyway",
+        "无谓资助：无奖励也会跨过{0}%",
+        "家",
+        LOWER,
+    ),
+    (r"additionality\.(\d+)\.deadweight_paid", "无谓资助金额（{0}%口径）", "万元", LOWER),
+    (r"additionality\.(\d+)\.deadweight_paid_share", "无谓资助占支出比例（{0}%口径）", "", LOWER),
+    (
+        r"additionality\.(\d+)\.cost_per_additional",
+        "每家净新增服务化企业的成本（{0}%口径）",
+        "万元/家",
+        LOWER,
+    ),
+    (r"designations\.decided", "认定与推荐", "项", None),
+    (r"designations\.nominations", "向上推荐", "项", None),
+    (r"designations\.conferred", "获认定", "项", None),
+    (r"designations\.revoked", "撤销的认定", "项", None),
+    (r"spend\.paid", "实际支付", "万元", None),
+    (r"spend\.committed", "获认定应付总额", "万元", None),
+    (r"spend\.cancelled", "因撤销不再支付", "万元", None),
+    (r"spend\.owed_after_horizon", "期后仍应支付", "万元", None),
+    (r"spend\.paid_by_year\.(\d+)", "{0}年支付", "万元", None),
+    (r"overrun\.occurred\.any_year", "任一年超支（是=1，均值即超支概率）", "", LOWER),
+    (r"overrun\.occurred\.(.+)", "超支（{0}，是=1）", "", LOWER),
+    (r"overrun\.by_row\.(.+)", "超支金额（{0}）", "万元", LOWER),
+    (r"servitization\.share_above_(\d+)_award", "期末服务收入占比≥{0}%的制造企业比例", "", HIGHER),
+    (r"servitization\.share_above_(\d+)_twin", "无奖励时期末≥{0}%的制造企业比例", "", None),
+    (r"servitization\.share_above_(\d+)_start", "期初≥{0}%的制造企业比例", "", None),
+    (r"servitization\.mean_service_share_award", "期末平均服务收入占比", "", HIGHER),
+    (r"servitization\.mean_service_share_twin", "无奖励时期末平均服务收入占比", "", None),
+    (r"servitization\.mean_service_share_start", "期初平均服务收入占比", "", None),
+    (r"districts\.districts_reached", "获奖覆盖县区", "个", None),
+    (r"districts\.largest_share", "获奖最多县区所占份额", "", None),
+    (r"districts\.herfindahl", "获奖县区集中度（HHI）", "", None),
+)
+
+# Levers and uncertainties of the bundled sweeps (any other key is shown as it is written).
+FACTOR_LABELS: dict[str, str] = {
+    "tier_design": "奖励档次设计",
+    "budget_scale": "预算倍数",
+    "simulation.award_response": "奖励响应强度",
+    "simulation.award_scale": "奖励金额倍数",
+    "simulation.imitation_q": "模仿系数 q",
+    "simulation.innovation_p": "创新系数 p",
+    "simulation.application_rate": "申报率",
+    "simulation.population.firms": "企业数",
+    "allocation.success_probability.national": "国家级获批概率",
+    "allocation.success_probability.provincial": "省级获批概率",
+    "allocation.overrun_risk": "超支风险上限",
+}
+
+
+def outcome_info(key: str, better: Mapping[str, str] | None = None) -> OutcomeInfo:
+    """What ``key`` is called, its unit and which way is better; ``better`` (the sweep
+    file's ``[analysis.better]``) overrides the direction. An outcome no rule knows keeps its
+    key as label, no unit and no direction unless ``better`` gives one."""
+    chosen = dict(better or {})
+    for pattern, label, unit, direction in OUTCOME_RULES:
+        match = re.fullmatch(pattern, key)
+        if match:
+            return OutcomeInfo(key, label.format(*match.groups()), unit, chosen.get(key, direction))
+    return OutcomeInfo(key, key, "", chosen.get(key))
+
+
+def factor_label(key: str) -> str:
+    """A lever's or uncertainty's Chinese name (its key when there is none)."""
+    return FACTOR_LABELS.get(key, key)

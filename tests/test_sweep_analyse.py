@@ -1,0 +1,337 @@
+"""``liangye analyse``: Ishigami's Sobol indices, invalid tables, regret by hand, PRIM, bad targets."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from liangye.results.sweep_analysis import analyse_sweep, load_sweep_data
+from liangye.results.sweep_store import DESIGN
+from liangye.scenarios.sweep import build_design
+from liangye.scenarios.sweep_executors import InProcessExecutor
+from liangye.scenarios.sweep_models import ishigami, ishigami_indices
+from liangye.scenarios.sweep_run import execute, fingerprint, open_store
+from liangye.scenarios.sweep_schema import Sweep, outcome_names, parse_target
+
+from conftest import liangye
+
+PI = math.pi
+ISHIGAMI_TOML = f"""
+id = "ish"
+model = "ishigami"
+root_seed = 4
+outcomes = ["y"]
+batch_size = 2048
+
+[sampler]
+kind = "sobol"
+samples = 1024
+
+[levers]
+a = [7.0, 2.0]
+
+[uncertainties]
+x1 = {{ low = {-PI!r}, high = {PI!r} }}
+x2 = {{ low = {-PI!r}, high = {PI!r} }}
+x3 = {{ low = {-PI!r}, high = {PI!r} }}
+
+[analysis]
+targets = ["y <= 8"]
+better = {{ y = "lower" }}
+"""
+
+
+def stored(folder: Path, data: dict, model, limit: int | None = None) -> Path:
+    """Run ``model`` over the sweep ``data`` through the sweep's own design, store and
+    in-process executor into ``folder``."""
+    sweep = Sweep.model_validate(data)
+    design = build_design(sweep)
+    store = open_store(folder, sweep, design, fingerprint(sweep, None), False, {})
+    execute(store, design, model, sweep.outcomes, InProcessExecutor(), limit=limit, batch_size=64)
+    return folder
+
+
+def targets(sweep: dict, *texts: str):
+    names = outcome_names(Sweep.model_validate(sweep))
+    return [parse_target(t, names) for t in texts]
+
+
+def test_ishigami_indices_per_lever_setting_through_sweep_and_analyse(tmp_path):
+    path = tmp_path / "ish.toml"
+    path.write_text(ISHIGAMI_TOML, encoding="utf-8")
+    out = tmp_path / "out"
+    ran = liangye("sweep", str(path), "--out", str(out))
+    assert ran.returncode == 0, ran.stderr
+    done = liangye("analyse", str(out), "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["sobol"]["valid"] and summary["runs"]["failed"] == 0
+    table = pd.read_parquet(out / "analysis" / "sobol.parquet")
+    assert len(table) == 2 * 3 and table["valid"].all()
+    for a, rows in table.groupby("a"):
+        known = ishigami_indices(a=a)
+        rows = rows.set_index("factor").loc[["x1", "x2", "x3"]]
+        assert rows["S1"].to_list() == pytest.approx(known["S1"], abs=0.06), a
+        assert rows["ST"].to_list() == pytest.approx(known["ST"], abs=0.06), a
+        assert (rows["S1_conf"] < 0.15).all() and (rows["ST_conf"] < 0.15).all()
+    # the two settings differ as the analytic indices do: x2 matters far less with a = 2
+    x2 = table[table["factor"] == "x2"].set_index("a")["S1"]
+    assert x2[2.0] < 0.1 < 0.4 < x2[7.0]
+    for name in ("sobol.png", "robustness.png", "outcomes_by_a.png"):
+        assert (out / "analysis" / name).stat().st_size > 10_000, name
+    assert (out / "analysis" / "sobol.png").read_bytes()[:4] == b"\x89PNG"
+    # a lower y is better: in every world the a = 2 setting (the smaller sin² term) is best
+    assert summary["best_setting"]["levers"] == {"a": 2.0}
+    again = liangye("analyse", str(out), "--json")
+    assert json.loads(again.stdout)["sobol"] == summary["sobol"]  # the same numbers
+    assert pd.read_parquet(out / "analysis" / "sobol.parquet").equals(table)
+
+
+def failing_ishigami(parameters: Mapping[str, object], seed: int) -> dict[str, float | None]:
+    """Ishigami, raising where x1 > 3 (a few runs of the design)."""
+    if float(parameters["x1"]) > 3.0:
+        raise RuntimeError("x1 too large")
+    return ishigami(parameters, seed)
+
+
+SOBOL_SWEEP = {
+    "id": "fails",
+    "outcomes": ["y"],
+    "uncertainties": {k: {"low": -PI, "high": PI} for k in ("x1", "x2", "x3")},
+    "sampler": {"kind": "sobol", "samples": 64},
+}
+
+
+def test_a_failed_or_missing_run_makes_the_sobol_table_invalid_and_says_so(tmp_path):
+    design = build_design(Sweep.model_validate(SOBOL_SWEEP))
+    failing = sum(1 for r in design.runs if float(r.uncertainties["x1"]) > 3.0)
+    assert 0 < failing < len(design.runs)
+    folder = stored(tmp_path / "s", SOBOL_SWEEP, failing_ishigami)
+    done = liangye("analyse", str(folder))
+    assert done.returncode == 0, done.stderr
+    said = " ".join((done.stdout + done.stderr).split())
+    assert "INVALID" in said and f"{failing} 次运行失败" in said
+    table = pd.read_parquet(folder / "analysis" / "sobol.parquet")
+    assert len(table) == 3 and not table["valid"].any() and table["S1"].isna().all()
+    assert (table["runs_failed"] == failing).all()
+    people = pd.read_csv(folder / "analysis" / "sobol.csv", encoding="utf-8-sig")
+    assert set(people["是否有效"]) == {"否"} and people["说明"].str.contains("INVALID").all()
+    # the same design with every run fine but 10 not yet run: invalid, naming the 10
+    partial = stored(tmp_path / "p", SOBOL_SWEEP, ishigami, limit=len(design.runs) - 10)
+    analysis = analyse_sweep(partial)
+    assert analysis.sobol is not None and not analysis.sobol.valid
+    assert "10 次运行尚未完成" in analysis.sobol.message and analysis.sobol.missing == 10
+
+
+def lookup(parameters: Mapping[str, object], seed: int) -> dict[str, float | None]:
+    """A table of outcomes by hand: y (higher is better) and c (lower is better) by a and b;
+    a = 2, b = 2 fails when ``fail`` is set; c is undefined for a = 3, b = 0."""
+    a, b = int(float(parameters["a"])), int(float(parameters["b"]))
+    if a == 2 and b == 2 and parameters.get("fail"):
+        raise ValueError("refused")
+    y = {(1, 0): 5, (2, 0): 3, (3, 0): 1, (1, 1): 2, (2, 1): 4, (3, 1): 3, (1, 2): 0, (2, 2): 2}
+    c = {(1, 0): 10, (2, 0): 20, (3, 0): None, (1, 1): 10, (2, 1): 5, (3, 1): 8}
+    return {"y": y.get((a, b), 6), "c": c.get((a, b), 1.0)}
+
+
+HAND = {
+    "id": "hand",
+    "outcomes": ["y", "c"],
+    "levers": {"a": [1, 2, 3]},
+    "uncertainties": {"b": [0, 1, 2]},
+    "analysis": {"better": {"y": "higher"}},
+}
+
+
+def test_regret_spread_and_target_shares_by_hand(tmp_path):
+    folder = stored(tmp_path / "s", HAND, lookup)
+    better = {"y": "higher", "c": "lower"}
+    analysis = analyse_sweep(folder, targets(HAND, "y >= 3", "c <= 9"), better)
+    spread = analysis.robust.spread.set_index(["a", "outcome"])
+    # y by world b = 0, 1, 2: a=1 → 5, 2, 0; a=2 → 3, 4, 2; a=3 → 1, 3, 6; best 5, 4, 6
+    y = spread.xs("y", level="outcome")
+    assert y["regret_mean"].to_list() == pytest.approx([8 / 3, 2, 5 / 3])
+    assert y["regret_max"].to_list() == [6, 4, 4]
+    assert y["best_share"].to_list() == pytest.approx([1 / 3] * 3)
+    assert y.loc[1.0, "p10"] == pytest.approx(0.4) and y.loc[1.0, "p90"] == pytest.approx(4.4)
+    assert y["mean"].to_list() == pytest.approx([7 / 3, 3, 10 / 3])
+    assert y["better"].eq("higher").all()
+    # c: lower is better (as asked), undefined for a=3 in world b=0: that world
+    # has no regret for c, and for a=3 the spread is over the two worlds where c exists
+    c = spread.xs("c", level="outcome")
+    assert c["regret_worlds"].to_list() == [2, 2, 2] and c["regret_excluded"].to_list() == [1] * 3
+    # c in b1: 10, 5, 8 (least 5); in b2: 1, 1, 1
+    assert c["regret_mean"].to_list() == pytest.approx([(5 + 0) / 2, 0, (3 + 0) / 2])
+    assert c.loc[3.0, "worlds"] == 2 and c.loc[3.0, "undefined"] == 1
+    shares = analysis.robust.targets.set_index(["a", "target"])["share"]
+    assert [shares[(a, "y >= 3")] for a in (1.0, 2.0, 3.0)] == pytest.approx([1 / 3, 2 / 3, 2 / 3])
+    # c <= 9: a=1 in b=2; a=2 in b=1 and b=2; a=3 in b=1, b=2 (undefined in b=0: not met)
+    assert [shares[(a, "c <= 9")] for a in (1.0, 2.0, 3.0)] == pytest.approx([1 / 3, 2 / 3, 2 / 3])
+    # both: a=1 never (y in b0, c in b2); a=2 in b1; a=3 in b1 and b2
+    assert [shares[(a, "全部目标")] for a in (1.0, 2.0, 3.0)] == pytest.approx([0, 1 / 3, 2 / 3])
+    assert analysis.robust.best_setting == (3.0,) and "平均后悔值最小" in analysis.robust.best_by
+
+
+def test_a_failed_run_leaves_its_world_out_of_regret_and_is_counted(tmp_path):
+    data = {**HAND, "set": []}
+    folder = stored(tmp_path / "s", data, lambda p, s: lookup({**p, "fail": True}, s))
+    analysis = analyse_sweep(folder, targets(HAND, "y >= 3"), {"y": "higher"})
+    y = analysis.robust.spread.set_index(["a", "outcome"]).xs("y", level="outcome")
+    # world b = 2 is left out of every setting's regret (a=2 failed there): in b0 (best 5)
+    # the regrets are 0, 2, 4 and in b1 (best 4) 2, 0, 1
+    assert y["regret_worlds"].to_list() == [2, 2, 2]
+    assert y["regret_excluded"].to_list() == [1, 1, 1]
+    assert y["regret_mean"].to_list() == pytest.approx([1, 1, 2.5])
+    assert y["failed"].to_list() == [0, 1, 0] and y.loc[2.0, "worlds"] == 2
+    shares = analysis.robust.targets.set_index("a")
+    assert shares.loc[2.0, "judged"] == 2 and shares.loc[2.0, "share"] == pytest.approx(1.0)
+    assert shares.loc[2.0, "failed"] == 1
+
+
+def planted(parameters: Mapping[str, object], seed: int) -> dict[str, float | None]:
+    """y = 0 (the target y >= 0.5 fails) exactly where x1 > 0.7 and x2 < 0.3."""
+    inside = float(parameters["x1"]) > 0.7 and float(parameters["x2"]) < 0.3
+    return {"y": 0.0 if inside else 1.0}
+
+
+def box_sweep(samples: int) -> dict:
+    unit = {"low": 0.0, "high": 1.0}
+    return {
+        "id": "box",
+        "outcomes": ["y"],
+        "uncertainties": {"x1": unit, "x2": unit, "x3": unit},
+        "sampler": {"kind": "lhs", "samples": samples},
+        "root_seed": 5,
+    }
+
+
+def test_prim_finds_a_planted_failure_box(tmp_path):
+    folder = stored(tmp_path / "s", box_sweep(1000), planted)
+    found = analyse_sweep(folder, targets(box_sweep(1000), "y >= 0.5")).discovery
+    assert found.box is not None and not found.message
+    box = found.box.set_index("factor")
+    assert set(box.index[box["restricted"]]) == {"x1", "x2"}
+    assert box.loc["x1", "lower"] == pytest.approx(0.7, abs=0.03)
+    assert box.loc["x2", "upper"] == pytest.approx(0.3, abs=0.03)
+    assert box.loc["x1", "upper"] > 0.97 and box.loc["x2", "lower"] < 0.03
+    assert found.coverage >= 0.9 and found.density >= 0.9
+    assert found.failures == pytest.approx(1000 * 0.3 * 0.3, rel=0.1)
+    done = liangye("analyse", str(folder), "--target", "y >= 0.5")
+    assert done.returncode == 0, done.stderr
+    assert "覆盖率" in done.stdout and "x1" in done.stdout
+    table = pd.read_csv(folder / "analysis" / "discovery.csv", encoding="utf-8-sig")
+    assert set(table.loc[table["是否受限"] == "是", "因素键"]) == {"x1", "x2"}
+
+
+def test_prim_says_when_there_are_too_few_runs_failures_or_no_target(tmp_path):
+    few = stored(tmp_path / "few", box_sweep(20), planted)
+    found = analyse_sweep(few, targets(box_sweep(20), "y >= 0.5")).discovery
+    assert found.box is None and "运行太少" in found.message
+    rare = stored(tmp_path / "rare", box_sweep(200), planted)
+    found = analyse_sweep(rare, targets(box_sweep(200), "y >= -1")).discovery
+    assert found.box is None and found.failures == 0 and "未达标的世界太少" in found.message
+    found = analyse_sweep(rare).discovery
+    assert found.box is None and "没有目标" in found.message
+
+
+def test_sobol_over_listed_values_keeps_every_design_cell(tmp_path):
+    data = {
+        **SOBOL_SWEEP,
+        "uncertainties": {
+            "x1": [-1.0, 0.0, 1.0],
+            "x2": {"low": -PI, "high": PI},
+            "x3": {"low": -PI, "high": PI},
+        },
+        "sampler": {"kind": "sobol", "samples": 16},
+    }
+    design = build_design(Sweep.model_validate(data))
+    assert design.aliases  # listed values repeat: some cells share a run
+    folder = stored(tmp_path / "s", data, ishigami)
+    assert len(pd.read_parquet(folder / DESIGN)) == 16 * 5
+    analysis = analyse_sweep(folder)
+    assert analysis.sobol is not None and analysis.sobol.valid, analysis.sobol.message
+    assert load_sweep_data(folder).counts() == {"ok": len(design.runs), "failed": 0, "missing": 0}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("y>=3", ("y", ">=", 3.0)),
+        (" y ≤ -2.5 ", ("y", "<=", -2.5)),
+        ("share_above_20 > 30%", ("servitization.share_above_20", ">", 0.3)),
+        ("servitization.share_above_20<1e-3", ("servitization.share_above_20", "<", 0.001)),
+    ],
+)
+def test_targets_parse_without_eval(text, expected):
+    names = {"y": "y", "share_above_20": "servitization.share_above_20"}
+    names["servitization.share_above_20"] = "servitization.share_above_20"
+    target = parse_target(text, names)
+    assert (target.outcome, target.op, target.value) == expected
+
+
+def test_bad_targets_and_settings_exit_2_naming_them(tmp_path):
+    folder = stored(tmp_path / "s", HAND, lookup)
+    done = liangye(
+        "analyse",
+        str(folder),
+        *("--target", "nope <= 1", "--target", "y => 1", "--target", "y <= abc"),
+        *("--target", "y <= nan", "--target", "__import__('os') < 1"),
+    )
+    assert done.returncode == 2
+    text = " ".join(done.stderr.split())
+    assert "Traceback" not in done.stderr
+    assert "--target: 'nope <= 1': 'nope' is no outcome of this sweep (its outcomes: c, y)" in text
+    assert "'y => 1' is not a target: expected OUTCOME <= NUMBER" in text
+    assert "'abc' is not a number" in text and "'nan' is not a finite number" in text
+    assert "__import__" in text and not (folder / "analysis").exists()
+    for setting, words in (
+        ("a=9", "no setting match"),
+        ("a", "expected LEVER=VALUE"),
+        ("z=1", "z is no lever"),
+    ):
+        done = liangye("analyse", str(folder), "--setting", setting)
+        assert done.returncode == 2 and words in " ".join(done.stderr.split()), done.stderr
+    chosen = liangye("analyse", str(folder), "--setting", "a=2", "--target", "y>=3", "--json")
+    assert chosen.returncode == 0, chosen.stderr
+    assert json.loads(chosen.stdout)["discovery"]["levers"] == {"a": 2.0}
+    assert liangye("analyse", str(tmp_path)).returncode == 2
+
+
+def test_bad_analysis_table_in_a_sweep_file_exits_2(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        'id = "bad"\nmodel = "ishigami"\noutcomes = ["y"]\n[uncertainties]\n'
+        "x1 = [0.0, 1.0]\n[analysis]\n"
+        'targets = ["y <= 1", "profit >= 3"]\nbetter = { z = "higher" }\n',
+        encoding="utf-8",
+    )
+    done = liangye("sweep", str(path), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2
+    text = " ".join(done.stderr.split())
+    assert "bad.toml analysis.targets[1]: 'profit >= 3': 'profit' is no outcome" in text
+    assert "bad.toml analysis.better.z: is no outcome of this sweep" in text
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_named_model_refuses_keys_it_does_not_read(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        'id = "bad"\nmodel = "ishigami"\nset = ["c=1", "a=\\"x\\""]\noutcomes = ["y", "z"]\n'
+        "[uncertainties]\nx9 = [0.0, 1.0]\n",
+        encoding="utf-8",
+    )
+    done = liangye("sweep", str(path), "--out", str(tmp_path / "out"))
+    text = " ".join(done.stderr.split())
+    assert done.returncode == 2
+    assert "bad.toml set.c: the ishigami model reads no 'c'" in text
+    assert "bad.toml set.a: expected a number" in text
+    assert "bad.toml uncertainties.x9: the ishigami model reads no 'x9'" in text
+    assert "bad.toml outcomes[1]: 'z' is no outcome of the ishigami model" in text
+    path.write_text('id = "bad"\nmodel = "nosuch"\noutcomes = ["y"]\n', encoding="utf-8")
+    done = liangye("sweep", str(path), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and "'nosuch' is no model (scenario, ishigami)" in done.stderr
