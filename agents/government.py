@@ -80,7 +80,7 @@ class GovernmentAgent(mesa.Agent):
         self.beliefs_ready = False
         self.ledger = Ledger()
         self.check_budget_years()
-        if self.policy.programmes:
+        if self.policy.programmes and model.firms.initial_held:
             tiers = self.tiers(model.state_table())
             amount_of = {(t.programme.id, t.level): np.nan_to_num(t.amounts()) for t in tiers}
             firms = model.firms
@@ -160,9 +160,10 @@ class GovernmentAgent(mesa.Agent):
         or, with one more mode, would be eligible; and whether that mode is what it lacks."""
         if not self.policy.programmes:  # nothing this policy pays for can reach these firms
             return np.zeros(len(now)), np.zeros(len(now), dtype=bool)
+        tiers_now = self.tiers(now)
         if not self.beliefs_ready:
-            self.prior_beliefs(now)
-        tiers_now, tiers_after = self.tiers(now), self.tiers(after)
+            self.prior_beliefs(now, tiers_now)
+        tiers_after = self.tiers(after)
         reach, short = {}, np.zeros(len(now), dtype=bool)
         for tier, later in zip(tiers_now, tiers_after, strict=True):
             key = (tier.programme.id, tier.level)
@@ -173,13 +174,14 @@ class GovernmentAgent(mesa.Agent):
         )
         return value, short & (value > 0)
 
-    def prior_beliefs(self, now: pd.DataFrame) -> None:
+    def prior_beliefs(self, now: pd.DataFrame, tiers: list[Tier] | None = None) -> None:
         """Before the first round firms guess their chances from the bureau's rule of thumb
-        (rank by score until the money runs out) applied to everyone eligible, without noise."""
+        (rank by score until the money runs out) applied to everyone eligible, without noise.
+        ``tiers``: the policy's tiers over ``now``, if already read."""
         self.beliefs_ready = True
         if self.model.year not in self.policy.year_range or not self.policy.programmes:
             return
-        tiers = self.tiers(now)
+        tiers = tiers if tiers is not None else self.tiers(now)
         applying = {(t.programme.id, t.level): t.eligible for t in tiers}
         scores = self.scores(now, 1.0, np.zeros(len(now)))
         try:
