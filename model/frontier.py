@@ -34,6 +34,21 @@ def scaled(problem: AllocationProblem, scale: float) -> AllocationProblem:
     )
 
 
+def quota_budget(problem: AllocationProblem) -> float | None:
+    """The least money (万元, expected, over the horizon) with which every minimum quota is
+    met and every obligation paid: the cheapest plan of the problem with no budget, or None
+    when no plan meets the quotas at any budget. A budget below it has no plan; the
+    frontier's plot marks it."""
+    from .allocation import allocate
+    from .solve import PLAN_STATUSES
+
+    settings = problem.settings.model_copy(update={"objective": "min_cost", "overrun_risk": None})
+    cheapest = allocate(replace(problem, budget=Budget(), settings=settings), explain=False)
+    if cheapest.status not in PLAN_STATUSES:
+        return None
+    return float(sum(cheapest.spend.values()))
+
+
 def budget_frontier(problem: AllocationProblem, scales: list[float], progress=None) -> pd.DataFrame:
     """Solve the allocation at each budget ``scale`` × the problem's budget.
 
@@ -77,6 +92,9 @@ def budget_frontier(problem: AllocationProblem, scales: list[float], progress=No
             "greedy_objective": plan_objective(point, greedy, problem.settings.objective),
             "greedy_designations": len(greedy),
             "greedy_spend": float(sum(expected_spend(point, greedy).values())),
+            # The rank-by-score rule does not look at minimum quotas: its objective is only
+            # comparable where it breaks no rule.
+            "greedy_rules_broken": len(plan_violations(point, greedy)),
             "seconds": outcome.seconds,
             "method": outcome.method,
         }
@@ -120,6 +138,7 @@ def _bounded_frontier(
                 "greedy_objective": plan_objective(point, greedy, problem.settings.objective),
                 "greedy_designations": len(greedy),
                 "greedy_spend": float(sum(expected_spend(point, greedy).values())),
+                "greedy_rules_broken": len(plan_violations(point, greedy)),
                 "seconds": result.solve_seconds,
                 "method": result.method,
                 "overrun_any_year": (result.overrun or {}).get("any_year"),

@@ -74,12 +74,26 @@ def frontier_figure(
     budget = frame["budget"].astype(float)
     feasible = frame["objective"].notna()
     figure, (left, middle, right) = plt.subplots(1, 3, figsize=(15, 4.6), constrained_layout=True)
-    left.plot(budget[feasible], frame.loc[feasible, "objective"], "o-", label="最优方案")
-    left.plot(budget, frame["greedy_objective"], "s--", label="按分排序法")
-    left.set_ylabel("目标值（加权评分）")
-    middle.plot(budget[feasible], frame.loc[feasible, "designations"], "o-", label="最优方案")
-    middle.plot(budget, frame["greedy_designations"], "s--", label="按分排序法")
-    middle.set_ylabel("认定与推荐数（项）")
+    # A rank-by-score plan that breaks a rule (it ignores minimum quotas) is drawn hollow with
+    # a cross: its objective is not one the bureau could sign.
+    broken = frame.get("greedy_rules_broken", pd.Series(0, index=frame.index)).fillna(0) > 0
+    for axes, optimal, greedy, label in (
+        (left, "objective", "greedy_objective", "目标值（加权评分）"),
+        (middle, "designations", "greedy_designations", "认定与推荐数（项）"),
+    ):
+        axes.plot(budget[feasible], frame.loc[feasible, optimal], "o-", label="最优方案")
+        (line,) = axes.plot(budget, frame[greedy], "s--", label="按分排序法")
+        if broken.any():
+            axes.plot(
+                budget[broken],
+                frame.loc[broken, greedy],
+                "X",
+                color=line.get_color(),
+                markersize=9,
+                linestyle="none",
+                label="按分排序法（违反配额等规则）",
+            )
+        axes.set_ylabel(label)
     for axes in (left, middle):
         axes.set_xlabel(f"期间总预算（{WAN}）")
         axes.grid(alpha=0.3)

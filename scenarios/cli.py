@@ -576,7 +576,7 @@ def frontier(
     from rich.progress import Progress
     from rich.table import Table
 
-    from liangye.model.frontier import budget_frontier
+    from liangye.model.frontier import budget_frontier, quota_budget
     from liangye.results.export import write_plan_csv
     from liangye.results.plots import plot_frontier
     from liangye.results.store import new_run_dir, write_manifest, write_parquet
@@ -600,13 +600,15 @@ def frontier(
     with Progress(console=errors, disable=as_json) as bar:
         task = bar.add_task("solving the budget frontier", total=len(levels))
         table = budget_frontier(problem, levels, progress=lambda _: bar.advance(task))
+    needed = quota_budget(problem)
     write_parquet(folder / "frontier.parquet", table)
     # Text a spreadsheet would run as a formula is escaped, as in plan.csv.
     write_plan_csv(table, folder / "frontier.csv")
-    plot_frontier(table, folder / "frontier.png", f"{loaded.id}：预算前沿")
+    plot_frontier(table, folder / "frontier.png", f"{loaded.id}：预算前沿", needed)
     write_manifest(
         folder,
         kind="frontier",
+        quota_budget=needed,
         scenario=loaded.model_dump(mode="json"),
         scenario_hash=scenario_hash(loaded),
         scales=levels,
@@ -625,10 +627,17 @@ def frontier(
             row.status,
             f"{row.objective:,.1f}" if row.objective is not None else "—",
             str(row.designations),
-            f"{row.greedy_objective:,.1f}",
+            f"{row.greedy_objective:,.1f}"
+            + (f" (breaks {row.greedy_rules_broken} rules)" if row.greedy_rules_broken else ""),
             f"{row.seconds:.2f}",
         )
     console.print(view)
+    if needed is not None:
+        console.print(
+            f"配额与应付所需最低预算 the least money meeting every minimum quota and obligation: "
+            f"{needed:,.1f}万元 over the horizon",
+            highlight=False,
+        )
     console.print(f"written: {folder} (frontier.png, frontier.csv)", highlight=False)
 
 

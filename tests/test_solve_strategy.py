@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from liangye.model.allocation import allocate
-from liangye.model.frontier import budget_frontier, scaled
+from liangye.model.frontier import budget_frontier, quota_budget, scaled
 from liangye.model.options import build_problem
 from liangye.model.programme import build_model
 from liangye.model.settings import AllocationSettings, Budget
@@ -113,3 +113,28 @@ def test_compiled_columns_start_with_the_designations_whatever_order_the_compile
     assert [compiled.columns[i] is model.designate[i] for i in range(3)] == [True] * 3
     assert compiled.columns[3] is model.extra
     assert compiled.cost.tolist() == [1.0, 2.0, 3.0, 7.0]
+
+
+def test_the_budget_the_quotas_need_is_the_least_that_has_a_plan():
+    """Two municipal awards of 20 a year are required (a minimum quota of 2 per year): the
+    least money is 40 a year, 80 in all; the frontier's table says the rank-by-score plan,
+    which ignores quotas, breaks them where it does."""
+    policy = make_policy(
+        [programme("P", {"provincial": 50, "municipal": 20})],
+        years=[2024, 2025],
+        quotas=[{"programmes": ["P"], "levels": ["municipal"], "per": "year", "min": 2}],
+    )
+    candidates = make_candidates([{"id": f"C{i}", "score": 90 - i} for i in range(6)])
+    problem = build_problem(
+        policy,
+        candidates,
+        Budget(per_year={2024: 100, 2025: 100}),
+        AllocationSettings(level_weights={"provincial": 3}),
+    )
+    assert quota_budget(problem) == pytest.approx(80.0)
+    assert allocate(scaled(problem, 0.4)).status == "optimal"  # 40 a year
+    assert allocate(scaled(problem, 0.39)).status == "infeasible"
+    frontier = budget_frontier(problem, [0.4, 1.0])
+    # At 100 a year the greedy plan gives provincial awards (50) to the best two: no
+    # municipal one, so the minimum of 2 is broken in both years.
+    assert frontier["greedy_rules_broken"].tolist()[1] > 0
