@@ -140,7 +140,9 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
     stacked_aside: dict[int, list[tuple[str, str]]] = {}
     exclusions = problem.exclusions
     if len(exclusions):
-        firsts = exclusions.drop_duplicates(subset=["candidate", "programme"])
+        # Only a candidate with no option at all is told why, programme by programme.
+        without = exclusions[~exclusions["candidate"].isin(by_candidate.keys())]
+        firsts = without.drop_duplicates(subset=["candidate", "programme"])
         zh_of: dict[str, str] = {}  # few distinct reasons, many candidates
         for c, programme, reason in zip(
             firsts["candidate"], firsts["programme"], firsts["reason"], strict=True

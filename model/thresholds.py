@@ -47,6 +47,7 @@ from .checks import expected_spend
 from .highs_model import HighsModel, lp_arrays
 from .highs_quiet import quiet_highs
 from .options import AllocationProblem
+from .solve import LARGE_LP
 from .units import Level
 from .wording import Words, money
 
@@ -115,6 +116,9 @@ def relaxation_prices(
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("random_seed", problem.settings.seed)
     highs.setOptionValue("presolve", "off")
+    if model.n_model > LARGE_LP:  # as the solver does: the interior point method, a vertex
+        highs.setOptionValue("solver", "ipm")
+        highs.setOptionValue("run_crossover", "on")
     highs.run()
     if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
@@ -494,10 +498,22 @@ def threshold_sentences(
 ) -> pd.DataFrame:
     """``reasons`` (one row per candidate, in candidate order) with the thresholds as columns
     and as a sentence after each reason, in English and in Chinese."""
+    out = reasons.copy()
+    for column in THRESHOLD_COLUMNS:
+        out[column] = table[column].array  # its dtype kept (years as nullable integers)
+    figures = table[["score_needed", "extra_budget_wan", "score_margin"]].notna().any(axis=1)
+    if not figures.any():
+        return out
     words = Words.of(problem.policy)
     own = _scores_at(problem, table["threshold_at"])
     en_parts, zh_parts = [], []
-    for c, row in zip(table.index, table.itertuples(index=False), strict=True):
+    for c, row, some in zip(
+        table.index, table.itertuples(index=False), figures.to_numpy(), strict=True
+    ):
+        if not some:
+            en_parts.append("")
+            zh_parts.append("")
+            continue
         how_en = "confirmed by re-solving" if row.threshold_confirmed else "estimated"
         how_zh = "经重新求解确认" if row.threshold_confirmed else "估算"
         where_zh = _where_zh(words, row.threshold_at)
@@ -540,9 +556,6 @@ def threshold_sentences(
                 zh.append(f"评分再降低{row.score_margin:g}分{floor}仍可入选（{how_zh}）")
         en_parts.append("; ".join(en))
         zh_parts.append("；".join(zh))
-    out = reasons.copy()
-    for column in THRESHOLD_COLUMNS:
-        out[column] = table[column].array  # its dtype kept (years as nullable integers)
     out["detail"] = [
         d if not e else f"{d}; {e}" for d, e in zip(out["detail"], en_parts, strict=True)
     ]
