@@ -128,3 +128,48 @@ def show_allocation(console: Console, result: AllocationResult) -> None:
     console.print(
         "candidates: " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())), highlight=False
     )
+    show_closest_left_out(console, result)
+
+
+# How many candidates left out the summary shows (every one is in reasons.csv and plan.xlsx).
+CLOSEST_SHOWN = 5
+OUTCOME_ZH = {"out_of_budget": "预算不足", "outranked": "排名靠后", "not_needed": "无需入选"}
+
+
+def show_closest_left_out(console: Console, result: AllocationResult) -> None:
+    """The candidates left out that came closest to selection (the smallest raise of score
+    needed, else of money), with their reason in Chinese and what it would have taken."""
+    reasons = result.reasons
+    if "score_needed" not in reasons.columns or not len(reasons):
+        return
+    scores = result.problem.options.groupby("candidate_id")["score"].max()
+    left_out = reasons[~reasons["outcome"].isin(["selected", "ineligible"])].copy()
+    left_out["raise"] = left_out["score_needed"] - left_out["candidate_id"].map(scores)
+    left_out = left_out.sort_values(
+        ["raise", "extra_budget_wan"], kind="stable", na_position="last"
+    )
+    shown = left_out.head(CLOSEST_SHOWN)
+    if shown.empty or shown[["score_needed", "extra_budget_wan"]].isna().all().all():
+        return
+    table = Table(title="最接近入选的未入选候选", title_justify="left")
+    for column in ("编号", "名称", "结果", "入选所需评分", "所需增加预算（万元）", "说明"):
+        table.add_column(column, overflow="fold")
+    for row in shown.itertuples():
+        table.add_row(
+            str(row.candidate_id),
+            str(row.name),
+            OUTCOME_ZH.get(row.outcome, row.outcome),
+            _figure(row.score_needed),
+            _figure(row.extra_budget_wan),
+            str(row.reason_zh),
+        )
+    console.print(table)
+
+
+def _figure(value: float) -> str:
+    """A threshold as shown: — when there is none, 无法达到 when none suffices."""
+    if value is None or value != value:  # NaN
+        return "—"
+    if value == float("inf"):
+        return "无法达到"
+    return f"{value:,.1f}".rstrip("0").rstrip(".")
