@@ -77,6 +77,8 @@ class SweepStore:
     written only after the part is in place under its final name (each through a temporary
     file and ``os.replace``), so a crash at any moment leaves either a finished part or none.
     Parts without a marker are leftovers of a crash and are removed when the store is opened.
+    Parts are never rewritten: a failed run retried later gets a second row, and readers
+    take a run's ok row when it has one (``liangye query``'s view ``runs``, the analysis).
     """
 
     def __init__(self, folder: Path, schema: pa.Schema):
@@ -162,6 +164,14 @@ class SweepStore:
     def stored_ids(self) -> set[str]:
         """Run ids of every finished run, ok or failed."""
         return {row for part in self.finished_parts() for row in _ids(part)}
+
+    def ok_ids(self) -> set[str]:
+        """Run ids with an ok row (a failed run retried successfully has both rows)."""
+        ok: set[str] = set()
+        for part in self.finished_parts():
+            table = pq.read_table(part, columns=["run_id", "status"]).to_pydict()
+            ok.update(r for r, s in zip(table["run_id"], table["status"], strict=True) if s == "ok")
+        return ok
 
 
 def marker_of(part: Path) -> Path:

@@ -39,6 +39,9 @@ def sweep(
     pool: Annotated[
         bool, typer.Option(help="with --workers N: a local process pool instead of Dask")
     ] = False,
+    retry_failed: Annotated[
+        bool, typer.Option(help="with --resume: run again the runs stored as failed")
+    ] = False,
     verbose: Annotated[bool, typer.Option(help="show each run's warnings")] = False,
 ) -> None:
     """Run a sweep: levers × uncertainties × replications, each finished batch stored at once.
@@ -60,6 +63,14 @@ def sweep(
     from .sweep_executors import make_executor
     from .sweep_run import prepare, run_sweep
 
+    if retry_failed and not resume:
+        raise InputError(
+            [
+                Problem(
+                    "--retry-failed", "", "runs failed runs of a started sweep again: add --resume"
+                )
+            ]
+        )
     prepared = prepare(Path(file), quiet=not verbose)
     executor = None
     try:
@@ -80,14 +91,17 @@ def sweep(
             def started(todo: int, stored: int) -> None:
                 bar.update(task, total=todo)
                 if stored:
-                    errors.print(f"{stored} runs already stored: skipped", highlight=False)
+                    kind = "finished" if retry_failed else "stored"
+                    errors.print(f"{stored} runs already {kind}: skipped", highlight=False)
 
             def stored(rows: list[dict[str, object]]) -> None:
                 failed = sum(1 for r in rows if r.get("status") == "failed")
                 fields = bar.tasks[task].fields
                 bar.update(task, advance=len(rows), failed=fields["failed"] + failed)
 
-            report = run_sweep(prepared, executor, out, resume, limit, workers, started, stored)
+            report = run_sweep(
+                prepared, executor, out, resume, limit, workers, started, stored, retry_failed
+            )
     except StoreError as error:
         raise InputError([Problem(prepared.path.name, "--out", str(error))]) from None
     finally:

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 
 def connect(folder: Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with the view ``runs`` over the finished parts of the
-    sweep in ``folder`` (empty, with the design's columns, before any run finished)."""
+    sweep in ``folder``, one row per run (empty, with the design's columns, before any run
+    finished)."""
     import duckdb
 
     if not read_manifest(folder):
@@ -24,10 +25,14 @@ def connect(folder: Path) -> duckdb.DuckDBPyConnection:
     parts = sweep_parquet_files(folder)
     if parts:
         listed = ", ".join("'" + p.replace("'", "''") + "'" for p in parts)
-        source = f"read_parquet([{listed}], union_by_name = true)"
+        # A failed run retried (--retry-failed) has two rows: the run is its ok row, if any.
+        source = (
+            f"read_parquet([{listed}], union_by_name = true) qualify row_number() over "
+            "(partition by run_id order by status = 'ok' desc, seconds) = 1"
+        )
     else:
         design = str(folder / DESIGN).replace("'", "''")
-        source = f"(select * from read_parquet('{design}') where false)"
+        source = f"read_parquet('{design}') where false"
     connection.execute(f"create view runs as select * from {source}")
     return connection
 

@@ -168,12 +168,15 @@ def execute(
     workers: int = 1,
     on_start: OnStart | None = None,
     on_rows: OnRows | None = None,
+    retry_failed: bool = False,
 ) -> SweepReport:
     """Run every run of the design not yet stored (only among the first ``limit`` when
-    given), batch by batch; each finished batch is stored at once. Returns what was done."""
+    given), batch by batch; each finished batch is stored at once. With ``retry_failed``, a
+    run stored only as failed runs again (its new row stands beside the failed one; readers
+    take the ok row). Returns what was done."""
     started = time.perf_counter()
     with store.locked():
-        stored = store.stored_ids()
+        stored = store.ok_ids() if retry_failed else store.stored_ids()
         chosen = design.runs if limit is None else design.runs[:limit]
         pending = [r for r in chosen if r.run_id not in stored]
         size = batch_size or max(1, min(16, math.ceil(len(pending) / (max(workers, 1) * 4))))
@@ -317,8 +320,12 @@ def run_sweep(
     workers: int = 1,
     on_start: OnStart | None = None,
     on_rows: OnRows | None = None,
+    retry_failed: bool = False,
 ) -> SweepReport:
-    """Run a prepared sweep into ``out`` (default ``results/sweeps/<sweep-id>/``)."""
+    """Run a prepared sweep into ``out`` (default ``results/sweeps/<sweep-id>/``); with
+    ``retry_failed`` (only when resuming) the runs stored as failed run again."""
+    if retry_failed and not resume:
+        raise StoreError("--retry-failed completes a started sweep: add --resume")
     folder = out or sweep_root() / prepared.sweep_id
     store = open_store(
         folder,
@@ -344,4 +351,5 @@ def run_sweep(
         workers,
         on_start,
         on_rows,
+        retry_failed,
     )
