@@ -35,14 +35,11 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from .highs_model import (
-    INTEGRALITY_TOLERANCE,
-    HighsModel,
-    PaymentClasses,
-    cut_coefficients,
-    lp_arrays,
-)
+from .highs_arrays import lp_arrays
+from .highs_model import INTEGRALITY_TOLERANCE, HighsModel
 from .highs_quiet import quiet_highs
+from .payment_classes import PaymentClasses
+from .rounding_cuts import cut_coefficients
 
 log = logging.getLogger(__name__)
 

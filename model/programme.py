@@ -78,7 +78,7 @@ def add_designation_variables(m: pyo.ConcreteModel, problem: AllocationProblem) 
 def payment_tags(problem: AllocationProblem) -> np.ndarray:
     """A number per option naming what it pays if conferred, when, and with which chance:
     options that pay alike in the budget rows may share a payment class
-    (``highs_model.payment_classes``) only if their tags agree, so that a class also agrees
+    (``payment_classes.payment_classes``) only if their tags agree, so that a class also agrees
     on which of its payments are certain and which hang on a conferral (risk_cuts.py)."""
     options = problem.options
     if options.empty:

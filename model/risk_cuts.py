@@ -22,7 +22,7 @@ At m ≥ u it reads c_r + V_r(u) ≤ B_r, exact there; below u it allows each un
 save its full amount. min(m_j, t) is a continuous column μ_{j,t} with a binary
 w_{j,t} = [m_j ≥ t + 1] (links: m_j − t ≤ (N_j − t)·w, (t + 1)·w ≤ m_j; μ ≥ m_j − (N_j − t)·w,
 μ ≥ t·w), exact at integer points; the cuts sit over the class counts (payment classes are
-kept apart by chance, ``highs_model.payment_classes``), so designations stay continuous in
+kept apart by chance, ``payment_classes.py``), so designations stay continuous in
 the counts MIP as before.
 
 Cuts are added at a plan's counts and along each class's axis down to where the row would
@@ -47,8 +47,9 @@ from .budget_risk import (
     row_payments,
     to_wan,
 )
-from .highs_model import CountedModel, HighsModel
+from .highs_model import HighsModel
 from .options import AllocationProblem
+from .payment_classes import CountedModel
 from .risk import Payments, budget_needed, budgets_needed_along
 
 log = logging.getLogger(__name__)
