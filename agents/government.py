@@ -145,14 +145,16 @@ class GovernmentAgent(mesa.Agent):
         """Per tier, what the city would pay each firm there (NaN: not open to it)."""
         by_matter, titles = self.holdings()
         n = len(self.model.firms)
+        holders: dict[tuple[str, str], list[int]] = {}
+        for programme, level, firm in titles:
+            holders.setdefault((programme, level), []).append(firm)
         out = {}
         for tier in tiers:
+            key = (tier.programme.id, tier.level)
             paid, holds = by_matter[tier.programme.stacking_matter]
             title = np.zeros(n, dtype=bool)
-            for programme, level, firm in titles:
-                if programme == tier.programme.id and level == tier.level:
-                    title[firm] = True
-            out[(tier.programme.id, tier.level)] = payable(tier, paid, holds, title, self.policy)
+            title[holders.get(key, [])] = True
+            out[key] = payable(tier, paid, holds, title, self.policy)
         return out
 
     def incentives(self, now: pd.DataFrame, after: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
