@@ -87,10 +87,10 @@ class ServitizationModel(mesa.Model):
         # number of firms.
         self.uniforms = np.stack(
             [draws.uniforms(root, (BEHAVIOUR_STREAM, t, ADOPTION), n, 2) for t in range(quarters)]
-        ).reshape(quarters, n, 2)
+        )
         self.normals = np.stack(
             [draws.normals(root, (BEHAVIOUR_STREAM, t, SHOCKS), n, 2) for t in range(quarters)]
-        ).reshape(quarters, n, 2)
+        )
         self.firm_agents = [FirmAgent(self, i) for i in range(n)]
         self.static = table.drop(columns=[c for c in DYNAMIC_COLUMNS if c in table.columns])
         self.manufacturer = self.firms.manufacturer
