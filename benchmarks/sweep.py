@@ -1,4 +1,5 @@
-"""Sweep throughput: a plain loop against the in-process, pool and Dask executors (runs/min)."""
+"""Sweep throughput: a plain loop against the in-process, pool and Dask executors (runs/min), and
+the seconds `liangye analyse` takes on the stored runs."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ log = logging.getLogger(__name__)
 
 
 def main() -> None:
-    """Run the first ``--runs`` runs of a sweep file with each executor; print runs/min."""
+    """Run the first ``--runs`` runs of a sweep file with each executor; print runs/min, and
+    the seconds the analysis of the in-process store takes."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("sweep", help="a sweep file or bundled name")
     parser.add_argument("--runs", type=int, default=16)
@@ -58,8 +60,25 @@ def main() -> None:
                 )
             finally:
                 executor.close()
+            if name == "in-process":
+                figures.update(analysis_seconds(Path(folder) / "s"))
         figures[name] = report.ran / report.seconds * 60
-    print(json.dumps({k: round(v, 1) for k, v in figures.items()}, indent=2))
+    print(json.dumps({k: round(v, 2) for k, v in figures.items()}, indent=2))
+
+
+def analysis_seconds(folder: Path) -> dict[str, float]:
+    """Seconds to analyse a store (Sobol, robustness, PRIM without a target) and to write its
+    tables and figures."""
+    from liangye.results.sweep_analysis import analyse_sweep, write_analysis
+
+    started = time.perf_counter()
+    analysis = analyse_sweep(folder)
+    analysed = time.perf_counter()
+    write_analysis(analysis)
+    return {
+        "analyse (s)": analysed - started,
+        "write tables and figures (s)": time.perf_counter() - analysed,
+    }
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import signal
@@ -155,3 +156,9 @@ def test_retry_failed_on_the_command_line(tmp_path):
     runs = run_query(out, "select a, status, error from runs order by position")
     assert len(runs) == 4 and list(runs["status"]) == ["ok", "ok", "failed", "failed"]
     assert runs["error"].iloc[2].startswith("ValueError")
+    # targets added to the file later: the same sweep (same folder), and analyse uses them
+    path.write_text(path.read_text() + '[analysis]\ntargets = ["y <= 1"]\n', encoding="utf-8")
+    assert liangye("sweep", str(path), "--out", str(out), "--resume").returncode == 0
+    done = liangye("analyse", str(out), "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["targets"] == ["y <= 1"]
