@@ -149,9 +149,12 @@ def _resolve_holding(model: HighsModel, counts: np.ndarray) -> np.ndarray | None
     that is optimal and integral, else None. The class rows are freed again afterwards."""
     rows = model.class_rows()
     relaxation = model.relaxation
+    # This function owns what it changes in the relaxation and puts it back, whatever happens:
+    # the class rows' bounds (free again) and the solver option.
+    _, solver = relaxation.getOptionValue("solver")  # (status, value)
     relaxation.changeRowsBounds(len(rows), rows, counts, counts)
     # From the optimal basis, whatever solved the relaxation (the interior point method would
-    # start over); the next solve sets the relaxation's options again.
+    # start over).
     relaxation.setOptionValue("solver", "simplex")
     try:
         relaxation.run()
@@ -161,6 +164,7 @@ def _resolve_holding(model: HighsModel, counts: np.ndarray) -> np.ndarray | None
     finally:
         free = np.full(len(rows), highspy.kHighsInf)
         relaxation.changeRowsBounds(len(rows), rows, -free, free)
+        relaxation.setOptionValue("solver", solver)
     if not model.integral(plan):
         log.debug("class counts held, but designations stay fractional")
         return None

@@ -13,7 +13,7 @@ from .allocation import plan_objective
 from .checks import expected_spend, plan_violations
 from .greedy import greedy_plan
 from .options import AllocationProblem
-from .programme import build_model
+from .programme import build_model, row_block
 from .settings import Budget
 from .solve import HighsProgramme
 
@@ -69,11 +69,7 @@ def budget_frontier(problem: AllocationProblem, scales: list[float], progress=No
     base = scaled(problem, scales[0])
     m = build_model(base)
     programme = HighsProgramme(m, problem.settings)
-    rows = [
-        (con, programme.row_upper[programme.row_of[con]])
-        for component in (m.budget_limit, m.budget_total)
-        for con in component.values()
-    ]
+    rows = [(con, programme.row_upper[programme.row_of[con]]) for con in row_block(m, "budget")]
     records = []
     warm: np.ndarray | None = None
     for scale in scales:

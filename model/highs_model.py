@@ -43,6 +43,7 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from .highs_arrays import lp_arrays
 from .highs_quiet import quiet_highs
 from .payment_classes import CountedModel, PaymentClasses, payment_classes
+from .programme import ROW_BLOCKS, row_block
 from .rounding_cuts import add_budget_cuts, move_row_bounds
 
 # Re-exported for the modules that work on the compiled model (count rounding, risk cuts,
@@ -93,15 +94,16 @@ class HighsModel:
         self.cost = np.asarray(repn.c.toarray()).ravel() if repn.c.shape[0] else np.zeros(n)
         self.offset = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
         self.matrix = repn.A.tocsc()  # model space: what the rules say, row by row
-        self.budget_rows = self.rows_of(m, "budget_limit", "budget_total")
+        self.budget_rows = self.rows_in(m, "budget")
         # Rows like budget rows whose coefficients are loaded for risk (risk_loads.py): over
         # the class counts in the counted instance, but without rounding cuts (those would
         # not survive a change of coefficients).
-        self.load_rows = self.rows_of(m, "risk_load")
+        self.load_rows = self.rows_in(m, "risk_load")
         self.money_rows = self.budget_rows + self.load_rows
-        self.risk_rows = {
+        self.risk_rows = {  # the loaded rows by their budget row's label
             label: self.row_of[con]
-            for label, con in getattr(m, "risk_load", {}).items()
+            for name in ROW_BLOCKS["risk_load"]
+            for label, con in getattr(m, name, {}).items()
             if con in self.row_of
         }
         self.relaxation = quiet_highs()
@@ -135,6 +137,16 @@ class HighsModel:
         tags = np.full(self.n_model, -1.0)
         tags[: self.n_options] = self.tags
         return payment_classes(self.matrix, self.money_rows, self.integer, tags)
+
+    def rows_in(self, m: pyo.ConcreteModel, *blocks: str) -> list[int]:
+        """The compiled rows of the model's row blocks ``blocks`` (``programme.ROW_BLOCKS``),
+        in order: the solver finds rows by the blocks the builder declares."""
+        return [
+            self.row_of[con]
+            for block in blocks
+            for con in row_block(m, block)
+            if con in self.row_of
+        ]
 
     def rows_of(self, m: pyo.ConcreteModel, *names: str) -> list[int]:
         """The compiled rows of the model's constraint components ``names`` (in order): the

@@ -19,6 +19,27 @@ from .options import AllocationProblem
 
 HORIZON = "horizon"
 
+# The row blocks that code outside this module treats by kind, declared here where the rows
+# are built (as PyPSA declares its constraints by name): the HiGHS layer, the frontier and
+# the explanations find rows through ``row_block``, never by attribute names of their own.
+# A new rule whose rows are money (paid out of a budget) belongs in "budget"; one that lets
+# a candidate hold one designation per matter, in "stacking".
+ROW_BLOCKS: dict[str, tuple[str, ...]] = {
+    "budget": ("budget_limit", "budget_total"),  # money against the budget (add_budget_limits)
+    "risk_load": ("risk_load",),  # budget rows loaded for the overrun bound (add_risk_loads)
+    "stacking": ("one_per_matter", "obligation"),  # 就高不重复 and obligations
+    "cap": ("candidate_year_cap",),
+    "quota": ("quota_min", "quota_max"),
+    "balance": ("balance_share", "balance_count"),
+}
+
+
+def row_block(m: pyo.ConcreteModel, block: str) -> list:
+    """The constraints of row block ``block`` (``ROW_BLOCKS``) that model ``m`` holds, in
+    declaration order; empty when it holds none (e.g. no budget). An unknown block is a
+    programming error and raises KeyError."""
+    return [con for name in ROW_BLOCKS[block] for con in getattr(m, name, {}).values()]
+
 
 def _linear(m: pyo.ConcreteModel, indices: Sequence[int], coefs: Iterable[float] | None = None):
     """Σ coef_o · designate[o] over ``indices`` as one flat linear expression.

@@ -21,6 +21,7 @@ import numpy as np
 from .options import AllocationProblem
 from .risk_cuts import RiskCuts, repaired
 from .risk_loads import loaded_plans
+from .status import Status
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def risk_bounded(programme, problem: AllocationProblem, alpha: float, first, pro
     rounds = PROOF_ROUNDS if (prove and small) or incumbent is None else 0
     for round_ in range(rounds):
         if incumbent is not None and programme.within_gap(incumbent, bound):
-            return programme.as_outcome(incumbent, bound, started, method, "optimal")
+            return programme.as_outcome(incumbent, bound, started, method, Status.OPTIMAL)
         if nodes_left <= 0:
             break
         added = cuts.add_cuts(outcome.chosen)
@@ -75,7 +76,7 @@ def risk_bounded(programme, problem: AllocationProblem, alpha: float, first, pro
         outcome = programme.mip_phases(started, left, incumbent, node_limit=nodes)
         log.info("risk round %d: %d cuts, %s", round_, added, outcome.status)
         method = f"risk: {solves} loaded, {round_ + 1} cut rounds"
-        if outcome.status == "infeasible":
+        if outcome.status == Status.INFEASIBLE:
             return outcome  # no plan meets the cuts, so none meets α
         if outcome.solver_bound is not None:
             tighter = min if programme.maximise else max
@@ -86,13 +87,13 @@ def risk_bounded(programme, problem: AllocationProblem, alpha: float, first, pro
             break
         if not cuts.violated(outcome.chosen):
             incumbent = programme.better(incumbent, outcome.values)
-            if outcome.status == "optimal":
-                return programme.as_outcome(outcome.values, bound, started, method, "optimal")
+            if outcome.status == Status.OPTIMAL:
+                return programme.as_outcome(outcome.values, bound, started, method, Status.OPTIMAL)
         else:
             incumbent = programme.better(
                 incumbent, repaired(problem, programme, cuts, outcome.chosen)
             )
-        if outcome.status == "time_limit":
+        if outcome.status == Status.TIME_LIMIT:
             break
     if incumbent is None:
         # Never hand back a plan beyond α: the expected-cost optimum, or a round's plan that
@@ -100,14 +101,14 @@ def risk_bounded(programme, problem: AllocationProblem, alpha: float, first, pro
         if outcome.has_solution and cuts.violated(outcome.chosen):
             return dataclasses.replace(
                 outcome,
-                status="no_solution",
+                status=Status.NO_SOLUTION,
                 chosen=np.array([], dtype=int),
                 values=None,
                 method=f"{method} (no plan within the overrun bound found)",
                 seconds=time.perf_counter() - started,
             )
         return outcome
-    state = "optimal" if programme.within_gap(incumbent, bound) else "work_limit"
-    if outcome.status == "time_limit" and state != "optimal":
-        state = "time_limit"
+    state = Status.OPTIMAL if programme.within_gap(incumbent, bound) else Status.WORK_LIMIT
+    if outcome.status == Status.TIME_LIMIT and state != Status.OPTIMAL:
+        state = Status.TIME_LIMIT
     return programme.as_outcome(incumbent, bound, started, method, state)

@@ -43,12 +43,10 @@ from .highs_model import INTEGRALITY_TOLERANCE, HighsModel
 from .options import AllocationProblem
 from .risk_solve import risk_bounded
 from .settings import AllocationSettings
+from .status import PLAN_STATUSES, Status
 
 log = logging.getLogger(__name__)
 
-# Statuses that come with a plan: proven within the gap; the best found when the clock ran
-# out; the best found when a deterministic work limit (branch-and-bound nodes) was reached.
-PLAN_STATUSES = ("optimal", "time_limit", "work_limit")
 
 # The deterministic budget of work of one MIP, in branch-and-bound nodes × columns (a node
 # costs about a simplex pass over the columns): MIP_WORK / columns nodes, at least
@@ -69,7 +67,7 @@ LARGE_LP = 12_000
 class SolveOutcome:
     """What the solver said: status in the user's words, values, bound, timing."""
 
-    status: str  # optimal | time_limit | work_limit | infeasible | no_solution | error
+    status: Status
     chosen: np.ndarray  # indices of options set to 1 (empty unless a solution exists)
     solver_objective: float | None  # in the model's own sense, tie-break included
     solver_bound: float | None
@@ -195,12 +193,12 @@ class HighsProgramme(HighsModel):
         relaxation = self.prepare_relaxation(left())
         status, values, z_lp, _ = self._run(relaxation)
         if status == highspy.HighsModelStatus.kInfeasible:
-            return self._outcome("infeasible", None, None, None, started, status, "lp")
+            return self._outcome(Status.INFEASIBLE, None, None, None, started, status, "lp")
         if status != highspy.HighsModelStatus.kOptimal or values is None:
             return self._mip(started, left(), warm_start, designations=True, method="mip")
         x = values  # the relaxation has the model's columns only
         if self.integral(x):
-            return self._outcome("optimal", np.round(x), z_lp, z_lp, started, status, "lp")
+            return self._outcome(Status.OPTIMAL, np.round(x), z_lp, z_lp, started, status, "lp")
         # 2. an incumbent, and a proof when it is already within the gap
         solution = relaxation.getSolution()
         reduced = np.abs(np.asarray(solution.col_dual))
@@ -218,7 +216,9 @@ class HighsProgramme(HighsModel):
         if incumbent is not None:
             z_inc = self.objective(incumbent)
             if self._within_gap(incumbent, z_lp):
-                return self._outcome("optimal", incumbent, z_inc, z_lp, started, status, method)
+                return self._outcome(
+                    Status.OPTIMAL, incumbent, z_inc, z_lp, started, status, method
+                )
             distance = abs(z_lp - z_inc)
             # 3. reduced-cost fixing
             slack = distance + 1e-9 * max(1.0, abs(z_lp))
@@ -227,7 +227,7 @@ class HighsProgramme(HighsModel):
         try:
             # 4. only the counts integer; 5. everything integer if a designation stays fractional
             outcome = self._mip(started, left(), incumbent, designations=False, method="counts")
-            if outcome.status == "fractional":
+            if outcome.status == Status.FRACTIONAL:
                 outcome = self._mip(
                     started, left(), outcome.values, designations=True, method="mip"
                 )
@@ -252,7 +252,7 @@ class HighsProgramme(HighsModel):
         outcome = self._mip(
             started, time_left, warm_start, designations=False, method="counts", nodes=node_limit
         )
-        if outcome.status == "fractional":
+        if outcome.status == Status.FRACTIONAL:
             left = self.settings.time_limit - (time.perf_counter() - started)
             outcome = self._mip(
                 started, left, outcome.values, designations=True, method="mip", nodes=node_limit
@@ -268,7 +268,7 @@ class HighsProgramme(HighsModel):
         return bound is not None and self._within_gap(plan, bound)
 
     def as_outcome(
-        self, plan: np.ndarray, bound: float | None, started: float, method: str, state: str
+        self, plan: np.ndarray, bound: float | None, started: float, method: str, state: Status
     ) -> SolveOutcome:
         """A SolveOutcome for a checked model-space ``plan`` and a proven ``bound``."""
         return self._outcome(
@@ -310,25 +310,35 @@ class HighsProgramme(HighsModel):
             counted.highs.setSolution(solution)
         status, values, objective, bound = self._run(counted.highs)
         if status == highspy.HighsModelStatus.kInfeasible:
-            return self._outcome("infeasible", None, None, None, started, status, method)
+            return self._outcome(Status.INFEASIBLE, None, None, None, started, status, method)
         if status == highspy.HighsModelStatus.kModelEmpty:
             return self._outcome(
-                "optimal", np.zeros(self.n_model), 0.0, 0.0, started, status, method
+                Status.OPTIMAL, np.zeros(self.n_model), 0.0, 0.0, started, status, method
             )
         x = None if values is None else values[: self.n_model]
         if x is not None and not self.integral(x):
             repaired = self._round_and_repair(x, np.zeros(self.n_model))
             start = repaired if self.feasible(repaired) else warm_start
-            outcome = self._outcome("fractional", None, objective, bound, started, status, method)
+            outcome = self._outcome(
+                Status.FRACTIONAL, None, objective, bound, started, status, method
+            )
             outcome.values = start
             return outcome
         if status == highspy.HighsModelStatus.kOptimal:
-            state = "optimal"
+            state = Status.OPTIMAL
         elif x is not None:
             # stopped by the clock, or by a node limit (a deterministic budget of work)
-            state = "time_limit" if status == highspy.HighsModelStatus.kTimeLimit else "work_limit"
+            state = (
+                Status.TIME_LIMIT
+                if status == highspy.HighsModelStatus.kTimeLimit
+                else Status.WORK_LIMIT
+            )
         else:
-            state = "no_solution" if status == highspy.HighsModelStatus.kTimeLimit else "error"
+            state = (
+                Status.NO_SOLUTION
+                if status == highspy.HighsModelStatus.kTimeLimit
+                else Status.ERROR
+            )
         return self._outcome(state, x, objective, bound, started, status, method)
 
     def _outcome(self, state, x, objective, bound, started, status, method) -> SolveOutcome:
@@ -370,7 +380,7 @@ def solve_model(
     """
     started = time.perf_counter()
     if len(m.designate) == 0 and not any(True for _ in m.component_data_objects(pyo.Var)):
-        return SolveOutcome("optimal", np.array([], dtype=int), 0.0, 0.0, 0.0, "empty", "lp")
+        return SolveOutcome(Status.OPTIMAL, np.array([], dtype=int), 0.0, 0.0, 0.0, "empty", "lp")
     programme = HighsProgramme(m, settings)
     outcome = programme.solve()
     if problem is not None and settings.overrun_risk is not None and outcome.has_solution:

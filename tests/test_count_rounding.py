@@ -118,8 +118,12 @@ def test_whole_counts_fit_the_budget_and_keep_to_the_relaxation():
 
 
 def test_rounded_plan_is_whole_and_leaves_the_class_rows_free():
+    """...and leaves the relaxation's options as it found them (count rounding owns and
+    restores the HiGHS state it changes)."""
     programme_, x, row_dual = fractional_relaxation()
+    programme_.relaxation.setOptionValue("solver", "ipm")
     plan = rounded_plan(programme_, x, row_dual)
+    assert programme_.relaxation.getOptionValue("solver")[1] == "ipm"
     assert plan is not None, "rounding the counts found no plan on this instance"
     assert programme_.integral(plan)
     assert programme_.feasible(plan)

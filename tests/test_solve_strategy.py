@@ -138,3 +138,37 @@ def test_the_budget_the_quotas_need_is_the_least_that_has_a_plan():
     # At 100 a year the greedy plan gives provincial awards (50) to the best two: no
     # municipal one, so the minimum of 2 is broken in both years.
     assert frontier["greedy_rules_broken"].tolist()[1] > 0
+
+
+def test_every_constraint_of_the_programme_is_in_a_declared_row_block():
+    """The solver finds rows by the blocks programme.ROW_BLOCKS declares: a rule added or
+    renamed without declaring it would be missed (its money rows not counted by class, a
+    frontier not moving its budget). Checked on a model with every rule family."""
+    import pyomo.environ as pyo
+
+    from liangye.model.programme import ROW_BLOCKS, row_block
+    from liangye.model.solve import HighsProgramme
+
+    policy = make_policy(
+        [programme("P", {"provincial": 50, "municipal": 20})],
+        years=[2024, 2025],
+        quotas=[{"programmes": ["P"], "per": "year", "min": 1, "max": 3}],
+        balance=[{"by": "district", "max_share": 0.8}],
+    )
+    candidates = make_candidates(
+        [{"id": f"C{i}", "score": 90 - i, "district": "AB"[i % 2]} for i in range(8)]
+    )
+    problem = build_problem(
+        policy,
+        candidates,
+        Budget(per_year={2024: 100, 2025: 100}, total=180),
+        AllocationSettings(cap_per_candidate_per_year=1),
+    )
+    m = build_model(problem)
+    declared = {name for names in ROW_BLOCKS.values() for name in names}
+    built = {c.local_name for c in m.component_objects(pyo.Constraint)}
+    assert built <= declared, built - declared
+    for block in ("budget", "stacking", "cap", "quota", "balance"):
+        assert row_block(m, block), block
+    compiled = HighsProgramme(m, problem.settings)
+    assert len(compiled.budget_rows) == len(row_block(m, "budget")) == 3  # two years, total
