@@ -9,6 +9,7 @@ should revisit (docs/calibration.md lists them).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -31,6 +32,11 @@ SERVICE_MODES: tuple[str, ...] = (
 )
 
 ASSUMPTION = "assumption"
+
+
+MAX_FIRMS = 100_000
+MAX_QUARTERS = 120  # 30 years, the longest horizon a policy may have (model/policy.py)
+MAX_REPLICATIONS = 1_000
 
 
 def _field(default: Any, description: str, source: str, **bounds: Any) -> Any:
@@ -58,7 +64,9 @@ class PopulationParameters(_Strict):
         "fix the synthetic population across replications; None draws a new one per replication",
         ASSUMPTION,
     )
-    firms: int = _field(2000, "number of firms", ASSUMPTION, ge=1)
+    # At most MAX_FIRMS: 20,000 firms peak at 533 MB a replication (benchmarks/simulation.py),
+    # so 100,000 is a few GB; more would exhaust a laptop before the first quarter ends.
+    firms: int = _field(2000, "number of firms", ASSUMPTION, ge=1, le=MAX_FIRMS)
     service_firm_share: float = _field(
         0.15, "share of producer-service firms among firms", ASSUMPTION, ge=0, le=1
     )
@@ -157,9 +165,16 @@ class SimulationParameters(_Strict):
     start_year: int | None = _field(
         None, "first simulated year; None: the scenario's (or the policy's) first year", "scenario"
     )
-    quarters: int = _field(12, "quarters simulated (12: 2024Q1-2026Q4)", "docs/design.md", ge=1)
+    quarters: int = _field(
+        12, "quarters simulated (12: 2024Q1-2026Q4)", "docs/design.md", ge=1, le=MAX_QUARTERS
+    )
     seed: int = _field(0, "root seed; replication seeds are spawned from it", "user", ge=0)
-    replications: int = _field(1, "replications (each with its own twin)", "user", ge=1)
+    # One run holds every replication's tables in memory and takes 1.6 s each on the default:
+    # 1,000 is about half an hour. More is a sweep's work (liangye sweep: streamed to disk,
+    # resumable, on several workers).
+    replications: int = _field(
+        1, "replications (each with its own twin)", "user", ge=1, le=MAX_REPLICATIONS
+    )
     population: PopulationParameters = Field(default_factory=PopulationParameters)
 
     # --- diffusion (the Bass model) ---
@@ -332,8 +347,13 @@ class SimulationParameters(_Strict):
         "(absent: all at once)",
         "policy documents (Jiaxing 002 pays at once)",
     )
+    # No clock by default, as in the allocation (model/settings.py): a round's plan must not
+    # depend on how busy the machine is, or the same seed would give different worlds.
     time_limit: float = _field(
-        5.0, "seconds per yearly allocation solve (the incumbent is used)", "user", gt=0
+        math.inf,
+        "seconds per yearly allocation solve, on top of its work limit (none by default)",
+        "user",
+        gt=0,
     )
     mip_gap: float = _field(1e-3, "relative gap of the yearly solves", "user", ge=0, le=1)
 

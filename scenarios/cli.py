@@ -224,14 +224,16 @@ def allocation_settings(**fields: object) -> AllocationSettings:
 
 
 def check_simulation_options(seed: int | None, replications: int | None) -> None:
-    """``--seed`` a whole number 0 or more, ``--replications`` 1 or more; both problems
+    """``--seed`` a whole number 0 or more, ``--replications`` 1 to 1,000; both problems
     reported at once, naming the option and what it expects."""
+    from liangye.agents.params import MAX_REPLICATIONS
+
     from .loader import EXPECTED
 
     problems = []
     if seed is not None and seed < 0:
         problems.append(Problem("--seed", str(seed), EXPECTED["simulation.seed"]))
-    if replications is not None and replications < 1:
+    if replications is not None and not 1 <= replications <= MAX_REPLICATIONS:
         problems.append(
             Problem("--replications", str(replications), EXPECTED["simulation.replications"])
         )

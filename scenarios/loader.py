@@ -91,7 +91,10 @@ EXPECTED: dict[str, str] = {
     "allocation.cap_per_candidate_per_year": "expected a whole number, 1 or more",
     "allocation.seed": "expected a whole number from 0 to 2147483647",
     "simulation.seed": "expected a whole number, 0 or more, e.g. 7",
-    "simulation.replications": "expected a whole number of replications, 1 or more",
+    "simulation.replications": "expected a whole number of replications from 1 to 1,000 (more "
+    "belong in a sweep: liangye sweep)",
+    "simulation.population.firms": "expected a whole number of firms from 1 to 100,000",
+    "simulation.quarters": "expected a whole number of quarters from 1 to 120",
     "candidates.synthetic.seed": "expected a whole number, 0 or more",
     "candidates.synthetic.enterprises": "expected a whole number of enterprises, 0 or more",
     "candidates.synthetic.parks": "expected a whole number of parks, 0 or more",

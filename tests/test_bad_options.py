@@ -115,7 +115,8 @@ def test_options_are_checked_before_any_file_is_read(tmp_path):
     ("args", "words"),
     [
         (("--seed", "-5"), ("--seed -5", "0 or more")),
-        (("--replications", "0"), ("--replications 0", "1 or more")),
+        (("--replications", "0"), ("--replications 0", "from 1 to 1,000")),
+        (("--replications", "5000"), ("--replications 5000", "from 1 to 1,000", "sweep")),
     ],
 )
 def test_a_bad_simulation_option_names_the_option(tmp_path, args, words):
@@ -147,8 +148,11 @@ def test_a_value_typer_cannot_read_is_named_in_plain_words(tmp_path, args, words
         ("allocation.time_limit=-5", "positive number of seconds"),
         ("allocation.time_limit=nan", "not finite"),
         ("simulation.seed=-5", "0 or more"),
-        ("simulation.replications=0", "1 or more"),
+        ("simulation.replications=0", "from 1 to 1,000"),
         ("allocation.seed=-5", "from 0 to 2147483647"),
+        ("simulation.replications=1001", "from 1 to 1,000"),
+        ("simulation.population.firms=100001", "from 1 to 100,000"),
+        ("simulation.quarters=121", "from 1 to 120"),
         ("allocation.seed=2147483648", "from 0 to 2147483647"),
     ],
 )
