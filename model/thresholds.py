@@ -93,7 +93,7 @@ def relaxation_prices(
     model = HighsModel(m)
     n = model.n_options
     money_rows = np.zeros(len(model.row_upper), dtype=bool)
-    money_rows[model.rows_of(m, "budget_limit", "budget_total", "risk_load")] = True
+    money_rows[model.rows_in(m, "budget", "risk_load")] = True
     row_upper = model.row_upper.copy()
     if problem.settings.overrun_risk is not None:
         plan = np.zeros(model.n_model)
@@ -129,7 +129,7 @@ def relaxation_prices(
     reduced = np.asarray(solution.col_dual)[:n]
     y = np.asarray(solution.row_dual)
     own_rows = np.zeros(len(y), dtype=bool)
-    own_rows[model.rows_of(m, "one_per_matter", "obligation")] = True
+    own_rows[model.rows_in(m, "stacking")] = True
     columns = model.matrix[:, :n]
     net = reduced + columns.T @ np.where(own_rows, y, 0.0)
     before_money = net + columns.T @ np.where(money_rows, y, 0.0)

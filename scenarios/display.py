@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -144,7 +145,10 @@ def show_closest_left_out(console: Console, result: AllocationResult) -> None:
         return
     scores = result.problem.options.groupby("candidate_id")["score"].max()
     left_out = reasons[~reasons["outcome"].isin(["selected", "ineligible"])].copy()
-    left_out["raise"] = left_out["score_needed"] - left_out["candidate_id"].map(scores)
+    if left_out.empty:
+        return
+    own = pd.to_numeric(left_out["candidate_id"].map(scores), errors="coerce")
+    left_out["raise"] = pd.to_numeric(left_out["score_needed"], errors="coerce") - own
     left_out = left_out.sort_values(
         ["raise", "extra_budget_wan"], kind="stable", na_position="last"
     )
