@@ -49,8 +49,9 @@ def show_allocation(console: Console, result: AllocationResult) -> None:
         highlight=False,
     )
     if result.diagnosis:
-        console.print("[bold red]No plan meets every rule:[/]")
-        for line in result.diagnosis:
+        # In Chinese for the reader (the English stays in --json's "diagnosis").
+        console.print("[bold red]No plan meets every rule（没有满足全部规则的方案）:[/]")
+        for line in result.diagnosis_zh or result.diagnosis:
             console.print(f"  • {line}", markup=False, highlight=False)
     money = Table(title="Spend by year (万元)", title_justify="left")
     risk = result.risk

@@ -316,3 +316,27 @@ def test_exclusions_made_by_the_rules_are_all_translated():
     assert "同一产品不重复奖励：P1已于2024年奖励给A" in zh["B"]
     for text in zh:
         assert "rule '" not in text and "already" not in text and "entitled" not in text
+
+
+def test_the_command_line_prints_the_diagnosis_in_chinese():
+    from rich.console import Console
+
+    from liangye.scenarios.display import show_allocation
+
+    policy = make_policy(
+        [
+            named(
+                "prize_award",
+                "设计奖",
+                {"municipal": 30},
+                decision="entitlement",
+                decision_reference="t",
+            )
+        ]
+    )
+    result = solve(
+        policy, make_candidates([{"id": "A", "score": 50}, {"id": "B", "score": 60}]), {2024: 40}
+    )
+    console = Console(record=True, width=200)
+    show_allocation(console, result)
+    assert "仅应享奖励（无论方案如何都须支付）预计即需60万元" in console.export_text()

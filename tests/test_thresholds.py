@@ -217,3 +217,20 @@ def test_a_score_that_cannot_help_is_said_so():
     assert "评分再高也无法入选（经重新求解确认）" in row["reason_zh"]
     assert row["extra_budget_wan"] == 40 and row["extra_budget_year"] == 2024
     assert "2024年预算再增加40万元方可入选（经重新求解确认）" in row["reason_zh"]
+
+
+def test_the_command_line_shows_the_closest_left_out_in_chinese():
+    """The readable summary ends with the candidates left out closest to selection: what
+    each needed and its reason in Chinese."""
+    from rich.console import Console
+
+    from liangye.scenarios.display import show_allocation
+
+    policy, rows, budget = instance(2)
+    result = allocate_with(policy, rows, budget)
+    console = Console(record=True, width=200)
+    show_allocation(console, result)
+    text = console.export_text()
+    assert "最接近入选的未入选候选" in text
+    closest = result.reasons.dropna(subset=["score_needed"]).iloc[0]
+    assert closest["candidate_id"] in text and "方可入选" in text
