@@ -126,8 +126,8 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
     if len(chosen):
         rows = options.iloc[chosen]
         rows = rows[~rows["forced"].to_numpy(dtype=bool)]
-        lowest_at = rows.groupby(["programme", "level", "year"])["score"].min().to_dict()
-        lowest_in = rows.groupby(["programme", "year"])["score"].min().to_dict()
+        lowest_at = rows.groupby(["programme", "level"])["score"].min().to_dict()
+        lowest_in = rows.groupby("programme")["score"].min().to_dict()
 
     risk_check = _overrun_check(problem, chosen)
     by_candidate = options.groupby("candidate").indices
@@ -177,18 +177,18 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
     records = []
 
     def score_floor(o: int) -> tuple[str, str]:
-        """Its score against the lowest selected at its best tier (or in its programme)."""
-        key = (programme_of[o], level_of[o], int(year_of[o]))
-        floor = lowest_at.get(key)
+        """Its score against the lowest selected at its best tier over the horizon (or in
+        its programme): firms move between years, so one year's lowest can mislead."""
+        floor = lowest_at.get((programme_of[o], level_of[o]))
         where = words.tier_zh(programme_of[o], level_of[o])
         if floor is None:
-            floor = lowest_in.get((programme_of[o], int(year_of[o])))
+            floor = lowest_in.get(programme_of[o])
             where = words.programme(programme_of[o])
         if floor is None:
             return "", ""
         return (
             f"; its score {score_of[o]:g} vs lowest selected {floor:g}",
-            f"；其评分{score_of[o]:g}分，{key[2]}年{where}入选者最低{floor:g}分",
+            f"；其评分{score_of[o]:g}分，{where}入选者最低{floor:g}分",
         )
 
     for position, c in enumerate(candidates.index):

@@ -141,7 +141,7 @@ def test_out_of_budget_says_what_is_left_and_the_lowest_score_selected():
         "其最便宜的奖励（服务型制造示范企业（市级），2024年）预计需20万元，2024年预算仅剩0万元"
         in zh
     )
-    assert "其评分70分，2024年服务型制造示范企业（市级）入选者最低90分" in zh
+    assert "其评分70分，服务型制造示范企业（市级）入选者最低90分" in zh
 
 
 def test_the_overrun_bound_says_how_the_chance_would_rise():
