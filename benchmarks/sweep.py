@@ -23,7 +23,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("sweep", help="a sweep file or bundled name")
     parser.add_argument("--runs", type=int, default=16)
-    parser.add_argument("--workers", type=int, nargs="*", default=[2])
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out" / "sweep.json")
     args = parser.parse_args()
     prepared = prepare(Path(args.sweep))
     runs = prepared.design.runs[: args.runs]
@@ -63,7 +64,26 @@ def main() -> None:
             if name == "in-process":
                 figures.update(analysis_seconds(Path(folder) / "s"))
         figures[name] = report.ran / report.seconds * 60
-    print(json.dumps({k: round(v, 2) for k, v in figures.items()}, indent=2))
+    # The ratios, measured in this run: executor overhead against the plain loop, and
+    # what a second worker buys (pool and Dask, when 1 and 2 workers were both asked for).
+    loop = figures["plain loop"]
+    figures["in-process overhead (%)"] = (loop / figures["in-process"] - 1) * 100
+    for kind in ("pool", "dask"):
+        if f"{kind} 1" in figures and f"{kind} 2" in figures:
+            figures[f"{kind} 2 workers / 1 worker"] = figures[f"{kind} 2"] / figures[f"{kind} 1"]
+    figures["minutes for 1,000 runs (best executor)"] = 1000 / max(
+        v
+        for k, v in figures.items()
+        if k.startswith(("pool", "dask", "in-process", "plain"))
+        and not k.endswith(("(%)", "worker"))
+    )
+    rounded = {k: round(v, 2) for k, v in figures.items()}
+    print(json.dumps(rounded, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        json.dumps({"sweep": args.sweep, "runs": len(runs), "figures": rounded}, indent=2),
+        encoding="utf-8",
+    )
 
 
 def analysis_seconds(folder: Path) -> dict[str, float]:
