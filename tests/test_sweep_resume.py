@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from liangye.results.sweep_analysis import analyse_sweep
 from liangye.results.sweep_store import PARTS, finished_parts
@@ -76,17 +77,19 @@ def stored_runs(folder: Path) -> pd.DataFrame:
     return run_query(folder, "select * from runs order by position")[COLUMNS]
 
 
-def test_sigkilled_sweep_resumes_to_the_uninterrupted_store(tmp_path):
+@pytest.mark.parametrize("workers", [[], ["--workers", "2"]], ids=["in-process", "dask"])
+def test_sigkilled_sweep_resumes_to_the_uninterrupted_store(tmp_path, workers):
+    """Whatever the executor: the command killed while its Dask cluster runs batches too."""
     path = tmp_path / "slow.toml"
     path.write_text(SLOW, encoding="utf-8")
     whole = liangye("sweep", str(path), "--out", str(tmp_path / "whole"))
     assert whole.returncode == 0, whole.stderr
     out = tmp_path / "killed"
     rng = random.Random(20240)
-    process = start(path, out)
+    process = start(path, out, *workers)
     counts = [kill_after_parts(process, out, rng.randint(2, 8), rng)]
     for _ in range(2):  # killed again while resuming
-        process = start(path, out, "--resume")
+        process = start(path, out, "--resume", *workers)
         counts.append(kill_after_parts(process, out, rng.randint(2, 8), rng))
     assert counts == sorted(counts) and 0 < counts[-1] < 40
     resumed = liangye("sweep", str(path), "--out", str(out), "--resume")
