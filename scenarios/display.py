@@ -157,8 +157,8 @@ def show_closest_left_out(console: Console, result: AllocationResult) -> None:
     if shown.empty or shown[["score_needed", "extra_budget_wan"]].isna().all().all():
         return
     table = Table(title="最接近入选的未入选候选", title_justify="left")
-    for column in ("编号", "名称", "结果", "入选所需评分", "所需增加预算（万元）", "说明"):
-        table.add_column(column, overflow="fold")
+    for column in ("编号", "名称", "结果", "入选所需评分", "所需增加预算（万元）"):
+        table.add_column(column)
     for row in shown.itertuples():
         table.add_row(
             str(row.candidate_id),
@@ -166,9 +166,12 @@ def show_closest_left_out(console: Console, result: AllocationResult) -> None:
             OUTCOME_ZH.get(row.outcome, row.outcome),
             _figure(row.score_needed),
             _figure(row.extra_budget_wan),
-            str(row.reason_zh),
         )
     console.print(table)
+    # The reasons below the table, each on its own lines: a column of long Chinese
+    # sentences is unreadable in a terminal 80 characters wide.
+    for row in shown.itertuples():
+        console.print(f"  {row.candidate_id}：{row.reason_zh}", markup=False, highlight=False)
 
 
 def _figure(value: float) -> str:
