@@ -144,13 +144,10 @@ def loaded_plans(programme, cuts: RiskCuts, first: np.ndarray) -> tuple[np.ndarr
     solves = 0
     # A loaded row is an approximation: its solves need good plans, not proofs, so a looser
     # gap and a node limit (deterministic) keep each to a fraction of a proof's work.
-    settings = programme.settings
-    programme.settings = settings.model_copy(update={"mip_gap": max(settings.mip_gap, LOAD_GAP)})
-    programme.node_limit = LOAD_NODES
     try:
-        best, solves = _loop(programme, cuts, loads)
+        with programme.loosened(LOAD_GAP, LOAD_NODES):
+            best, solves = _loop(programme, cuts, loads)
     finally:
-        programme.settings, programme.node_limit = settings, None
         loads.reset()
     if best is not None:
         best = filled(programme, cuts, best)
