@@ -100,9 +100,10 @@ def scenario_problem(scenario: Scenario, base: Path) -> AllocationProblem:
     return problem
 
 
-def run_allocation(scenario: Scenario, base: Path) -> AllocationResult:
-    """Allocate for ``scenario`` (paths resolved against ``base``)."""
-    return allocate(scenario_problem(scenario, base))
+def run_allocation(scenario: Scenario, base: Path, confirm: int = 0) -> AllocationResult:
+    """Allocate for ``scenario`` (paths resolved against ``base``); what it would have taken
+    confirmed by re-solving for ``confirm`` cases each side (``allocate``'s confirm_cases)."""
+    return allocate(scenario_problem(scenario, base), confirm_cases=confirm)
 
 
 def money_by_year(result: AllocationResult) -> pd.DataFrame | None:
@@ -186,7 +187,12 @@ def save_allocation(
         }
         written.append(
             write_plan_xlsx(
-                plan, result.reasons, headline, folder / "plan.xlsx", money_by_year(result)
+                plan,
+                result.reasons,
+                headline,
+                folder / "plan.xlsx",
+                money_by_year(result),
+                result.workbook_tables(),
             )
         )
     if "parquet" in outputs:
