@@ -162,7 +162,8 @@ def open_tiers(
     apply: the policy's own rules (as the allocation reads them), manufacturers only unless
     service firms may apply, and any application rules the scenario adds."""
     problems: list = []
-    tiers, _ = read_tiers(policy, settings, table, problems, [])
+    # Firms are never shown why they are not eligible: the masks alone.
+    tiers, _ = read_tiers(policy, settings, table, problems, [], reasons=False)
     if problems:  # simulated_policy keeps only programmes whose columns firms have
         raise ValueError("; ".join(str(p) for p in problems))
     role = (table["role"] == MANUFACTURER).to_numpy() | params.service_firms_apply

@@ -14,8 +14,8 @@ import pandas as pd
 
 from .decisions import level_terms
 from .errors import Problem
-from .expressions import parse_rule
-from .option_rules import band_amounts, rule_failures, running_for
+from .expressions import Rule, parse_rule
+from .option_rules import band_amounts, running_for
 from .policy import LevelAward, Policy, Programme
 from .settings import AllocationSettings
 
@@ -31,7 +31,8 @@ class Tier:
     decision: str  # discretionary | nomination | entitlement
     chance: float | None  # paid once decided with this chance (None: not given)
     eligible: np.ndarray  # per candidate
-    reasons: np.ndarray  # per candidate: why not eligible (None where eligible)
+    # per candidate: why not eligible (None where eligible); None when read without reasons
+    reasons: np.ndarray | None
     amount: Decimal | None  # the tier's amount, or None where bands (or nothing) decide
     band_amount: pd.Series | None  # per candidate from its band (None: no bands)
 
@@ -67,16 +68,24 @@ def read_tiers(
     candidates: pd.DataFrame,
     problems: list[Problem],
     notes: list[str],
+    reasons: bool = True,
 ) -> tuple[list[Tier], list[str]]:
     """Every tier of the programmes taking part, and the ids of those programmes.
 
     A programme whose ``applicants`` rule names a column the table lacks takes no part (a
     note says so); rules naming other missing columns, and payouts reading missing columns,
     are problems. Eligibility is kind, applicants, a closed sector list, the programme's and
-    the level's rules, and a band that applies (for banded tiers).
+    the level's rules, and a band that applies (for banded tiers). Each candidate ruled out
+    gets the first reason in that order of precedence: kind, applicants, sector list, the
+    programme's rules in order, the level's rules in order, no band.
+
+    ``reasons=False`` reads the same eligibility, amounts, problems and notes, but leaves
+    every tier's ``reasons`` None: for callers that show no reason (the simulation reads
+    the tiers every quarter).
     """
     amounts = award_amounts(policy, settings)
     terms = level_terms(policy, settings)
+    masks = _Masks(candidates)
     tiers: list[Tier] = []
     participating: list[str] = []
     for i, programme in enumerate(policy.programmes):
@@ -87,42 +96,32 @@ def read_tiers(
             notes.append(f"{programme.id} ({programme.name}) takes no part: {running}")
             continue
         participating.append(programme.id)
-        kind_ok = candidates["kind"].isin(programme.kinds)
-        base_fail = rule_failures(
+        # (reason, where it fails), strongest first: a candidate gets the first that fails.
+        base = _failing_rules(
             programme.eligibility,
-            candidates,
+            masks,
             f"programmes[{i}].eligibility",
             policy.id,
             problems,
-            nobody=notes,
+            notes,
         )
         if programme.sector_list is not None:
             sectors = policy.named_list(programme.sector_list)
             if not sectors.open:  # an open list (等, "+X") records priorities, not limits
-                in_list = candidates["sector"].isin(sectors.names)
-                base_fail = base_fail.where(in_list, f"sector not in {sectors.name}")
+                base.insert(0, (f"sector not in {sectors.name}", ~masks.sector_in(sectors.names)))
         if running is not None:
-            base_fail = base_fail.where(running, f"not in the running ({programme.applicants})")
-        base_fail = base_fail.where(kind_ok, f"kind {'/'.join(programme.kinds)} only")
+            fails = ~running.to_numpy(dtype=bool)
+            base.insert(0, (f"not in the running ({programme.applicants})", fails))
+        base.insert(0, (f"kind {'/'.join(programme.kinds)} only", ~masks.kind_in(programme.kinds)))
         for k, award in enumerate(programme.levels):
             where = f"programmes[{i}].levels[{k}]"
-            fail = base_fail.copy()
-            if award.eligibility:
-                level_fail = rule_failures(
-                    award.eligibility,
-                    candidates,
-                    f"{where}.eligibility",
-                    policy.id,
-                    problems,
-                    nobody=notes,
-                )
-                fail = fail.where(fail.notna(), level_fail)
+            failing = base + _failing_rules(
+                award.eligibility, masks, f"{where}.eligibility", policy.id, problems, notes
+            )
             band_amount = None
             if award.bands:
                 band_amount = band_amounts(award, candidates, f"{where}.bands", policy.id, problems)
-                fail = fail.where(
-                    fail.notna() | band_amount.notna(), "no band of the award applies"
-                )
+                failing.append(("no band of the award applies", band_amount.isna().to_numpy()))
             for j, payout in enumerate(award.payouts):
                 if payout.of is not None and payout.of not in candidates.columns:
                     problems.append(
@@ -141,13 +140,104 @@ def read_tiers(
                     where=where,
                     decision=decision,
                     chance=chance,
-                    eligible=fail.isna().to_numpy(),
-                    reasons=fail.to_numpy(),
+                    eligible=_passing(failing, len(candidates)),
+                    reasons=_first_reasons(failing, len(candidates)) if reasons else None,
                     amount=amounts[(programme.id, award.level.value)],
                     band_amount=band_amount,
                 )
             )
     return tiers, participating
+
+
+class _Masks:
+    """Each rule's, kind list's and sector list's mask over one table, computed once: the
+    programmes of a policy share them (every programme reads ``kind``; the bundled policies
+    repeat rules between programmes and levels)."""
+
+    def __init__(self, table: pd.DataFrame):
+        self.table = table
+        self.columns = set(table.columns)
+        self._cache: dict[tuple[str, tuple[str, ...] | str], np.ndarray] = {}
+
+    def _cached(self, key: tuple[str, tuple[str, ...] | str], make) -> np.ndarray:
+        mask = self._cache.get(key)
+        if mask is None:
+            mask = self._cache[key] = make()
+        return mask
+
+    def holds(self, rule: Rule) -> np.ndarray:
+        """Where ``rule`` holds (its columns must be in the table)."""
+        return self._cached(
+            ("rule", rule.source), lambda: rule.holds(self.table).to_numpy(dtype=bool)
+        )
+
+    def kind_in(self, kinds: list[str]) -> np.ndarray:
+        """Where the candidate's kind is one of ``kinds``."""
+        return self._cached(
+            ("kind", tuple(kinds)), lambda: self.table["kind"].isin(kinds).to_numpy(dtype=bool)
+        )
+
+    def sector_in(self, names: list[str]) -> np.ndarray:
+        """Where the candidate's sector is one of ``names``."""
+        return self._cached(
+            ("sector", tuple(names)),
+            lambda: self.table["sector"].isin(names).to_numpy(dtype=bool),
+        )
+
+
+def _failing_rules(
+    rules: list[str],
+    masks: _Masks,
+    where: str,
+    source: str,
+    problems: list[Problem],
+    nobody: list[str],
+) -> list[tuple[str, np.ndarray]]:
+    """(reason, where the rule fails) for each rule of ``rules`` in order. A rule naming a
+    column the table lacks is a problem and rules nobody out; a rule that holds for no
+    candidate of a non-empty table is appended to ``nobody`` as a sentence (a rule that can
+    match nobody is usually a unit or a column mistaken: a share written 20 for 20%, an
+    amount written as text)."""
+    failing: list[tuple[str, np.ndarray]] = []
+    for text in rules:
+        rule = parse_rule(text)
+        missing = sorted(rule.columns - masks.columns)
+        if missing:
+            problems.append(
+                Problem(
+                    source,
+                    where,
+                    f"rule '{text}' needs column(s) {', '.join(missing)} "
+                    "that the candidate table does not have",
+                )
+            )
+            continue
+        holds = masks.holds(rule)
+        if len(holds) and not holds.any():
+            nobody.append(
+                f"{where}: rule '{text}' holds for none of the {len(holds)} candidates "
+                "(check its unit: shares are fractions or percents, e.g. 0.2 or 20%; amounts "
+                "are numbers, e.g. 5亿, not text in quotes)"
+            )
+        failing.append((f"rule '{text}' fails", ~holds))
+    return failing
+
+
+def _passing(failing: list[tuple[str, np.ndarray]], size: int) -> np.ndarray:
+    """Where no test of ``failing`` fails."""
+    eligible = np.ones(size, dtype=bool)
+    for _, fails in failing:
+        eligible &= ~fails
+    return eligible
+
+
+def _first_reasons(failing: list[tuple[str, np.ndarray]], size: int) -> np.ndarray:
+    """Per candidate, the reason of the first test of ``failing`` that fails (None where
+    none does): later tests are written first, so earlier ones overwrite them."""
+    reasons = np.full(size, None, dtype=object)
+    for reason, fails in reversed(failing):
+        reasons[fails] = reason
+    return reasons
 
 
 def columns_read(policy: Policy, programme: Programme) -> set[str]:

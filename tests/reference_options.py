@@ -1,0 +1,302 @@
+"""The options' rules as they were written before they were made fast, kept as references.
+
+Per-row loops and Series-by-Series reasoning, slow but plain: the equivalence tests
+(``test_options_speed_equivalence.py``) check that ``model.eligibility.read_tiers``,
+``model.option_rules.apply_history`` and ``model.option_rules.join_applications`` give what
+these give, on random instances. Copied from the code of commit 3b4afdb; not used by the
+package.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from liangye.model.candidates import Held, parse_held
+from liangye.model.decisions import level_terms, upgrade_price
+from liangye.model.eligibility import Tier, award_amounts
+from liangye.model.errors import Problem
+from liangye.model.expressions import parse_rule
+from liangye.model.option_rules import band_amounts, running_for
+from liangye.model.policy import Policy
+from liangye.model.settings import AllocationSettings
+
+
+def rule_failures(
+    rules: list[str],
+    table: pd.DataFrame,
+    where: str,
+    source: str,
+    problems: list[Problem],
+    nobody: list[str] | None = None,
+) -> pd.Series:
+    """For each candidate, the first rule in ``rules`` that fails (None where all hold).
+
+    A rule that holds for no candidate of a non-empty table is appended to ``nobody`` as a
+    sentence (a rule that can match nobody is usually a unit or a column mistaken: a share
+    written 20 for 20%, an amount written as text)."""
+    failure = pd.Series([None] * len(table), index=table.index, dtype=object)
+    for text in rules:
+        rule = parse_rule(text)
+        missing = sorted(rule.columns - set(table.columns))
+        if missing:
+            problems.append(
+                Problem(
+                    source,
+                    where,
+                    f"rule '{text}' needs column(s) {', '.join(missing)} "
+                    "that the candidate table does not have",
+                )
+            )
+            continue
+        holds = rule.holds(table)
+        if nobody is not None and len(table) and not holds.any():
+            nobody.append(
+                f"{where}: rule '{text}' holds for none of the {len(table)} candidates "
+                "(check its unit: shares are fractions or percents, e.g. 0.2 or 20%; amounts "
+                "are numbers, e.g. 5亿, not text in quotes)"
+            )
+        failure = failure.where(failure.notna() | holds, f"rule '{text}' fails")
+    return failure
+
+
+def reference_read_tiers(
+    policy: Policy,
+    settings: AllocationSettings,
+    candidates: pd.DataFrame,
+    problems: list[Problem],
+    notes: list[str],
+) -> tuple[list[Tier], list[str]]:
+    """Every tier of the programmes taking part, and the ids of those programmes.
+
+    A programme whose ``applicants`` rule names a column the table lacks takes no part (a
+    note says so); rules naming other missing columns, and payouts reading missing columns,
+    are problems. Eligibility is kind, applicants, a closed sector list, the programme's and
+    the level's rules, and a band that applies (for banded tiers).
+    """
+    amounts = award_amounts(policy, settings)
+    terms = level_terms(policy, settings)
+    tiers: list[Tier] = []
+    participating: list[str] = []
+    for i, programme in enumerate(policy.programmes):
+        running = running_for(programme, candidates)
+        if isinstance(running, str):
+            # The table says nothing about who is in the running: the programme sits this
+            # allocation out (a note, not a reason per candidate: it is not about them).
+            notes.append(f"{programme.id} ({programme.name}) takes no part: {running}")
+            continue
+        participating.append(programme.id)
+        kind_ok = candidates["kind"].isin(programme.kinds)
+        base_fail = rule_failures(
+            programme.eligibility,
+            candidates,
+            f"programmes[{i}].eligibility",
+            policy.id,
+            problems,
+            nobody=notes,
+        )
+        if programme.sector_list is not None:
+            sectors = policy.named_list(programme.sector_list)
+            if not sectors.open:  # an open list (等, "+X") records priorities, not limits
+                in_list = candidates["sector"].isin(sectors.names)
+                base_fail = base_fail.where(in_list, f"sector not in {sectors.name}")
+        if running is not None:
+            base_fail = base_fail.where(running, f"not in the running ({programme.applicants})")
+        base_fail = base_fail.where(kind_ok, f"kind {'/'.join(programme.kinds)} only")
+        for k, award in enumerate(programme.levels):
+            where = f"programmes[{i}].levels[{k}]"
+            fail = base_fail.copy()
+            if award.eligibility:
+                level_fail = rule_failures(
+                    award.eligibility,
+                    candidates,
+                    f"{where}.eligibility",
+                    policy.id,
+                    problems,
+                    nobody=notes,
+                )
+                fail = fail.where(fail.notna(), level_fail)
+            band_amount = None
+            if award.bands:
+                band_amount = band_amounts(award, candidates, f"{where}.bands", policy.id, problems)
+                fail = fail.where(
+                    fail.notna() | band_amount.notna(), "no band of the award applies"
+                )
+            for j, payout in enumerate(award.payouts):
+                if payout.of is not None and payout.of not in candidates.columns:
+                    problems.append(
+                        Problem(
+                            policy.id,
+                            f"{where}.payouts[{j}].of",
+                            f"column '{payout.of}' is not in the candidate table",
+                        )
+                    )
+            decision, chance = terms[(programme.id, award.level.value)]
+            tiers.append(
+                Tier(
+                    programme=programme,
+                    award=award,
+                    order=i,
+                    where=where,
+                    decision=decision,
+                    chance=chance,
+                    eligible=fail.isna().to_numpy(),
+                    reasons=fail.to_numpy(),
+                    amount=amounts[(programme.id, award.level.value)],
+                    band_amount=band_amount,
+                )
+            )
+    return tiers, participating
+
+
+def reference_join_applications(
+    pairs: pd.DataFrame,
+    candidates: pd.DataFrame,
+    applications: pd.DataFrame,
+    policy: Policy,
+    years: list[int],
+) -> tuple[pd.DataFrame, list[Problem], pd.DataFrame]:
+    source = applications.attrs.get("source", "applications")
+    problems: list[Problem] = []
+    position_of = pd.Series(candidates.index, index=candidates["id"])
+    known_levels = {(p.id, lv.level.value) for p in policy.programmes for lv in p.levels}
+    # Checked column by column (the simulation builds an applications table every round);
+    # the problems come out in row order, as a per-row loop would give them.
+    ids = applications["candidate_id"].to_numpy()
+    programmes = applications["programme"].to_numpy()
+    levels = applications["level"].to_numpy()
+    rows = applications["row"].to_numpy()
+    # pandas' isin hashes; numpy's sorts object arrays (1.7 s at 20,000 rows).
+    unknown_candidate = ~pd.Index(ids).isin(position_of.index)
+    unknown_programme = ~pd.Index(programmes).isin(list(policy.programme_ids))
+    pair_known = np.array(
+        [(p, lv) in known_levels for p, lv in zip(programmes, levels, strict=True)], dtype=bool
+    )
+    if "year" in applications.columns:
+        year_values = applications["year"].to_numpy(dtype=float)
+        bad_year = ~np.isnan(year_values) & ~np.isin(year_values, years)
+    else:
+        year_values = np.full(len(applications), np.nan)
+        bad_year = np.zeros(len(applications), dtype=bool)
+    flagged = unknown_candidate | unknown_programme | ~pair_known | bad_year
+    for i in np.flatnonzero(flagged):
+        if unknown_candidate[i]:
+            problems.append(
+                Problem(source, rows[i], f"candidate_id '{ids[i]}' is not in the candidate table")
+            )
+        if unknown_programme[i]:
+            problems.append(
+                Problem(
+                    source, rows[i], f"programme '{programmes[i]}' is not in policy {policy.id}"
+                )
+            )
+        elif not pair_known[i]:
+            problems.append(
+                Problem(source, rows[i], f"programme '{programmes[i]}' has no level '{levels[i]}'")
+            )
+        if bad_year[i]:
+            problems.append(
+                Problem(source, rows[i], f"year {int(year_values[i])} is outside the years {years}")
+            )
+    if problems:
+        return pairs, problems, pd.DataFrame()
+    apps = applications.assign(candidate=position_of.loc[applications["candidate_id"]].to_numpy())
+    if "year" not in apps.columns:
+        apps["year"] = np.nan
+    dated = apps[apps["year"].notna()].astype({"year": int}).assign(dated=True)
+    undated = (
+        apps[apps["year"].isna()]
+        .drop(columns="year")
+        .merge(pd.DataFrame({"year": years}), how="cross")
+        .assign(dated=False)
+    )
+    apps = pd.concat([dated, undated], ignore_index=True)[
+        ["candidate", "programme", "level", "year", "score", "dated"]
+    ]
+    joined = pairs.merge(apps, on=["candidate", "programme", "level"], how="inner")
+    # Applications for which the candidate is not eligible are explained, not silently dropped.
+    eligible = pairs[["candidate", "programme", "level"]].drop_duplicates()
+    flagged = apps.merge(
+        eligible, on=["candidate", "programme", "level"], how="left", indicator=True
+    )
+    rejected = flagged[flagged["_merge"] == "left_only"]
+    rejected_frame = pd.DataFrame(
+        {
+            "candidate": rejected["candidate"],
+            "programme": rejected["programme"],
+            "level": rejected["level"],
+            "reason": "applied but not eligible",
+        }
+    )
+    return joined, [], rejected_frame
+
+
+def reference_apply_history(
+    pairs: pd.DataFrame,
+    candidates: pd.DataFrame,
+    policy: Policy,
+    tier_amounts: dict[tuple[str, str], np.ndarray],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Apply designations already held: no repeats, and the upgrade rule's price.
+
+    With stacking "highest" (就高不重复) a candidate already paid P in a matter (the largest
+    amount of the titles it holds there) may be designated in that matter again only for an
+    award above P, paid as ``decisions.upgrade_price`` says: the difference (top_up), the
+    full amount (full), or not at all (none). History blocks by amount, not by government
+    level: a holder of a 30万元 provincial title may still move up to a 300万元 one. With
+    stacking "all" a candidate may not receive a title (programme and level) it holds.
+    ``tier_amounts`` gives what each tier pays each candidate (bands per candidate).
+    """
+    pairs = pairs.copy()
+    pairs["cost"] = pairs["amount"]
+    if "held" not in candidates.columns or pairs.empty:
+        return pairs, pd.DataFrame(columns=["candidate", "programme", "level", "reason"])
+    matter_of = {p.id: p.stacking_matter for p in policy.programmes}
+    held_by: dict[int, list[Held]] = {
+        i: parse_held(v) for i, v in zip(candidates.index, candidates["held"], strict=True)
+    }
+    # What each candidate was paid in each matter: the largest tier amount it holds there.
+    paid_in: dict[tuple[int, str], Decimal] = {}
+    for position, (candidate, held) in enumerate(held_by.items()):
+        for h in held:
+            known = tier_amounts.get((h.programme, h.level))
+            value = 0.0 if known is None or np.isnan(known[position]) else float(known[position])
+            key = (candidate, matter_of.get(h.programme, h.programme))
+            paid_in[key] = max(paid_in.get(key, Decimal(0)), Decimal(str(round(value, 4))))
+    keep = np.ones(len(pairs), dtype=bool)
+    costs = pairs["cost"].tolist()
+    reasons: list[str | None] = [None] * len(pairs)
+    for n, (candidate, programme, level, amount) in enumerate(
+        zip(pairs["candidate"], pairs["programme"], pairs["level"], pairs["amount"], strict=True)
+    ):
+        held = held_by.get(candidate) or []
+        if not held:
+            continue
+        if policy.stacking == "all":
+            if any(h.programme == programme and h.level == level for h in held):
+                keep[n], reasons[n] = False, f"already holds {programme} at {level}"
+            continue
+        matter = matter_of[programme]
+        paid = paid_in.get((candidate, matter))
+        if paid is None:
+            continue
+        price = upgrade_price(policy.upgrade, Decimal(amount), paid)
+        if price is None:
+            keep[n] = False
+            reasons[n] = (
+                f"already designated in matter '{matter}' (no upgrades)"
+                if policy.upgrade == "none"
+                else f"already paid {paid:f}万元 in matter '{matter}'; 就高不重复 pays only a "
+                f"higher award (this one is {Decimal(amount):f}万元)"
+            )
+        else:
+            costs[n] = price
+    pairs["cost"] = costs
+    dropped = (
+        pairs.loc[~keep, ["candidate", "programme", "level"]]
+        .assign(reason=[r for r, k in zip(reasons, keep, strict=True) if not k])
+        .drop_duplicates(subset=["candidate", "programme", "level"])
+    )
+    return pairs[keep], dropped
