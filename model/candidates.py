@@ -404,6 +404,23 @@ def parse_held(value: object) -> list[Held]:
     return entries
 
 
+def parse_held_cells(cells: list[object]) -> list[list[Held]]:
+    """``parse_held`` of each cell of a ``held`` column, each distinct text parsed once (a
+    simulated round's table repeats a few texts over thousands of firms). The lists are
+    shared between equal cells: read them, do not change them."""
+    parsed: dict[str, list[Held]] = {}
+    out: list[list[Held]] = []
+    for cell in cells:
+        if isinstance(cell, str):
+            entries = parsed.get(cell)
+            if entries is None:
+                entries = parsed[cell] = parse_held(cell)
+            out.append(entries)
+        else:
+            out.append(parse_held(cell))
+    return out
+
+
 def parse_applications(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     """Turn a raw applications frame into canonical columns, or raise InputError with every problem.
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from .candidates import Held, parse_held
+from .candidates import parse_held, parse_held_cells
 from .decisions import upgrade_price
 from .errors import Problem
 from .expressions import parse_rule
@@ -22,44 +22,6 @@ from .policy import Balance, Policy
 # upgrade chain's first designation; ``chance`` that it is paid (cost × chance = expected);
 # ``part`` 1 for the option's own designation, 0 for a chain's first one.
 LATER_PAYMENT_COLUMNS = ["option", "year", "cost", "expected_cost", "chance", "part"]
-
-
-def rule_failures(
-    rules: list[str],
-    table: pd.DataFrame,
-    where: str,
-    source: str,
-    problems: list[Problem],
-    nobody: list[str] | None = None,
-) -> pd.Series:
-    """For each candidate, the first rule in ``rules`` that fails (None where all hold).
-
-    A rule that holds for no candidate of a non-empty table is appended to ``nobody`` as a
-    sentence (a rule that can match nobody is usually a unit or a column mistaken: a share
-    written 20 for 20%, an amount written as text)."""
-    failure = pd.Series([None] * len(table), index=table.index, dtype=object)
-    for text in rules:
-        rule = parse_rule(text)
-        missing = sorted(rule.columns - set(table.columns))
-        if missing:
-            problems.append(
-                Problem(
-                    source,
-                    where,
-                    f"rule '{text}' needs column(s) {', '.join(missing)} "
-                    "that the candidate table does not have",
-                )
-            )
-            continue
-        holds = rule.holds(table)
-        if nobody is not None and len(table) and not holds.any():
-            nobody.append(
-                f"{where}: rule '{text}' holds for none of the {len(table)} candidates "
-                "(check its unit: shares are fractions or percents, e.g. 0.2 or 20%; amounts "
-                "are numbers, e.g. 5亿, not text in quotes)"
-            )
-        failure = failure.where(failure.notna() | holds, f"rule '{text}' fails")
-    return failure
 
 
 def running_for(programme, candidates: pd.DataFrame) -> pd.Series | str | None:
@@ -404,45 +366,58 @@ def apply_history(
     if "held" not in candidates.columns or pairs.empty:
         return pairs, pd.DataFrame(columns=["candidate", "programme", "level", "reason"])
     matter_of = {p.id: p.stacking_matter for p in policy.programmes}
-    held_by: dict[int, list[Held]] = {
-        i: parse_held(v) for i, v in zip(candidates.index, candidates["held"], strict=True)
-    }
-    # What each candidate was paid in each matter: the largest tier amount it holds there.
-    paid_in: dict[tuple[int, str], Decimal] = {}
-    for position, (candidate, held) in enumerate(held_by.items()):
-        for h in held:
-            known = tier_amounts.get((h.programme, h.level))
-            value = 0.0 if known is None or np.isnan(known[position]) else float(known[position])
-            key = (candidate, matter_of.get(h.programme, h.programme))
-            paid_in[key] = max(paid_in.get(key, Decimal(0)), Decimal(str(round(value, 4))))
+    held_at = parse_held_cells(candidates["held"].tolist())
+    # Only pairs of candidates holding something are touched: few, in a simulated round
+    # (the rest keep their amount as cost, whatever the rules).
+    holder_at = np.flatnonzero([bool(held) for held in held_at])
     keep = np.ones(len(pairs), dtype=bool)
     costs = pairs["cost"].tolist()
     reasons: list[str | None] = [None] * len(pairs)
-    for n, (candidate, programme, level, amount) in enumerate(
-        zip(pairs["candidate"], pairs["programme"], pairs["level"], pairs["amount"], strict=True)
-    ):
-        held = held_by.get(candidate) or []
-        if not held:
-            continue
-        if policy.stacking == "all":
-            if any(h.programme == programme and h.level == level for h in held):
-                keep[n], reasons[n] = False, f"already holds {programme} at {level}"
-            continue
-        matter = matter_of[programme]
-        paid = paid_in.get((candidate, matter))
-        if paid is None:
-            continue
-        price = upgrade_price(policy.upgrade, Decimal(amount), paid)
-        if price is None:
-            keep[n] = False
-            reasons[n] = (
-                f"already designated in matter '{matter}' (no upgrades)"
-                if policy.upgrade == "none"
-                else f"already paid {paid:f}万元 in matter '{matter}'; 就高不重复 pays only a "
-                f"higher award (this one is {Decimal(amount):f}万元)"
-            )
-        else:
-            costs[n] = price
+    if len(holder_at):
+        # What each holder was paid in each matter: the largest tier amount it holds there.
+        paid_in: dict[tuple[int, str], Decimal] = {}
+        for position in holder_at:
+            candidate = candidates.index[position]
+            for h in held_at[position]:
+                known = tier_amounts.get((h.programme, h.level))
+                value = (
+                    0.0 if known is None or np.isnan(known[position]) else float(known[position])
+                )
+                key = (candidate, matter_of.get(h.programme, h.programme))
+                paid_in[key] = max(paid_in.get(key, Decimal(0)), Decimal(str(round(value, 4))))
+        position_of = candidates.index.get_indexer(pairs["candidate"].to_numpy())
+        holds = np.zeros(len(candidates) + 1, dtype=bool)  # the last: not a candidate (-1)
+        holds[holder_at] = True
+        rows = np.flatnonzero(holds[position_of])
+        touched = pairs.iloc[rows]
+        for n, candidate, programme, level, amount in zip(
+            rows,
+            touched["candidate"].tolist(),
+            touched["programme"].tolist(),
+            touched["level"].tolist(),
+            touched["amount"].tolist(),
+            strict=True,
+        ):
+            held = held_at[position_of[n]]
+            if policy.stacking == "all":
+                if any(h.programme == programme and h.level == level for h in held):
+                    keep[n], reasons[n] = False, f"already holds {programme} at {level}"
+                continue
+            matter = matter_of[programme]
+            paid = paid_in.get((candidate, matter))
+            if paid is None:
+                continue
+            price = upgrade_price(policy.upgrade, Decimal(amount), paid)
+            if price is None:
+                keep[n] = False
+                reasons[n] = (
+                    f"already designated in matter '{matter}' (no upgrades)"
+                    if policy.upgrade == "none"
+                    else f"already paid {paid:f}万元 in matter '{matter}'; 就高不重复 pays only a "
+                    f"higher award (this one is {Decimal(amount):f}万元)"
+                )
+            else:
+                costs[n] = price
     pairs["cost"] = costs
     dropped = (
         pairs.loc[~keep, ["candidate", "programme", "level"]]

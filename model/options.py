@@ -16,7 +16,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from .candidates import parse_held
+from .candidates import parse_held_cells
 from .decisions import (
     ENTITLEMENT,
     NO_ORIGIN,
@@ -202,8 +202,10 @@ def _check_held(policy: Policy, candidates: pd.DataFrame) -> list[Problem]:
     source = candidates.attrs.get("source", "candidates")
     known = {(p.id, lv.level.value) for p in policy.programmes for lv in p.levels}
     problems: list[Problem] = []
-    for row, value in zip(candidates["row"], candidates["held"], strict=True):
-        for held in parse_held(value):
+    for row, entries in zip(
+        candidates["row"], parse_held_cells(candidates["held"].tolist()), strict=True
+    ):
+        for held in entries:
             if (held.programme, held.level) not in known:
                 problems.append(
                     Problem(

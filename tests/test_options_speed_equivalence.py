@@ -9,15 +9,17 @@ dtype.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import numpy as np
 import pandas as pd
 import pytest
-from reference_options import (
-    reference_read_tiers,
-)
+from reference_options import reference_apply_history, reference_read_tiers
 
+from liangye.model import options
 from liangye.model.eligibility import read_tiers
-from liangye.model.settings import AllocationSettings
+from liangye.model.options import build_problem
+from liangye.model.settings import AllocationSettings, Budget
 from liangye.model.synthetic import synthetic_applications, synthetic_candidates
 from liangye.scenarios.loader import load_policy_reference
 
@@ -93,6 +95,20 @@ def policy_case(policy_id: str, stacking: str, upgrade: str):
     return policy.model_copy(update={"stacking": stacking, "upgrade": upgrade})
 
 
+def settings_for(policy) -> AllocationSettings:
+    """SETTINGS with an amount for every tier the document leaves blank (40, 30, 20万元 by
+    level order, within the tier's cap)."""
+    amounts: dict[str, dict[str, Decimal]] = {}
+    for programme in policy.programmes:
+        for k, award in enumerate(programme.levels):
+            if award.amount is None and not award.bands:
+                value = Decimal(40 - 10 * k)
+                if award.cap is not None:
+                    value = min(value, award.cap)
+                amounts.setdefault(programme.id, {})[award.level.value] = value
+    return SETTINGS.model_copy(update={"amounts": AllocationSettings(amounts=amounts).amounts})
+
+
 def assert_same_frame(fast: pd.DataFrame, plain: pd.DataFrame) -> None:
     assert list(fast.columns) == list(plain.columns)
     assert list(fast.dtypes) == list(plain.dtypes)
@@ -150,3 +166,55 @@ def test_read_tiers_gives_the_first_failing_reason():
             assert set(tier.reasons[parks]) == {"kind enterprise only"}
         assert all(r is None for r in tier.reasons[tier.eligible])
         assert all(isinstance(r, str) for r in tier.reasons[~tier.eligible])
+
+
+def plain_steps(monkeypatch) -> None:
+    """Make ``build_problem`` use the reference of every step that has a fast form."""
+    monkeypatch.setattr(options, "read_tiers", reference_read_tiers)
+    monkeypatch.setattr(options, "apply_history", reference_apply_history)
+
+
+@pytest.mark.parametrize(("policy_id", "seed", "stacking", "upgrade"), CASES)
+@pytest.mark.parametrize("applied", [False, True])
+def test_build_problem_matches_the_plain_steps(
+    monkeypatch, policy_id, seed, stacking, upgrade, applied
+):
+    """The options, their later payments, the candidates and every exclusion with its
+    reason, built with the fast steps and with the references."""
+    policy = policy_case(policy_id, stacking, upgrade)
+    pool = random_pool(policy, seed)
+    years = list(policy.year_range)
+    applications = random_applications(pool, policy, years, seed) if applied else None
+    settings = settings_for(policy)
+    fast = build_problem(policy, pool, Budget(), settings, years, applications)
+    with monkeypatch.context() as patched:
+        plain_steps(patched)
+        plain = build_problem(policy, pool, Budget(), settings, years, applications)
+    assert fast.size > 0
+    for name in ("options", "exclusions", "later_payments", "candidates"):
+        assert_same_frame(getattr(fast, name), getattr(plain, name))
+    assert_same_frame(fast.designations(), plain.designations())
+    assert fast.notes == plain.notes
+    assert fast.policy == plain.policy
+
+
+def test_history_rules_out_and_prices_what_is_held():
+    """The random pools exercise every way history acts: a higher award priced by the
+    upgrade rule, a repeat refused, a title held refused under stacking "all"."""
+    seen = set()
+    for policy_id, seed, stacking, upgrade in CASES:
+        policy = policy_case(policy_id, stacking, upgrade)
+        pool = random_pool(policy, seed)
+        problem = build_problem(
+            policy, pool, Budget(), settings_for(policy), list(policy.year_range)
+        )
+        reasons = problem.exclusions["reason"].astype(str)
+        for start in ("already paid", "already designated", "already holds"):
+            if reasons.str.startswith(start).any():
+                seen.add(start)
+        held = problem.candidates["held"].notna().to_numpy()[problem.options["candidate"]]
+        plain = problem.options["from_option"].to_numpy() < 0
+        topped = held & plain & (problem.options["cost"] != problem.options["amount"]).to_numpy()
+        if topped.any():
+            seen.add("priced")
+    assert seen == {"already paid", "already designated", "already holds", "priced"}
