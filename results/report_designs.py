@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
 
 # The outcome keys of one replication (a summary.json ``runs`` entry, flattened) behind each
 # design metric; ``{t}`` is the threshold in percent.
@@ -95,6 +94,8 @@ def metric_rows(design: str, per_replication: pd.DataFrame) -> list[dict[str, ob
     overruns = frame["overrun_risk"].dropna()
     if len(overruns):
         hits = round(float(overruns.sum()))
+        from scipy.stats import binomtest  # scipy.stats costs ~1 s to import: only here
+
         interval = binomtest(hits, len(overruns)).proportion_ci(method="wilson")
         rows.append(
             _row(
