@@ -416,6 +416,8 @@ def parse_held_cells(cells: list[object]) -> list[list[Held]]:
             if entries is None:
                 entries = parsed[cell] = parse_held(cell)
             out.append(entries)
+        elif cell is None or (isinstance(cell, float) and cell != cell):
+            out.append([])  # nothing held (None or NaN), as parse_held reads it
         else:
             out.append(parse_held(cell))
     return out

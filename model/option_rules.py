@@ -270,21 +270,37 @@ def join_applications(
     policy: Policy,
     years: list[int],
 ) -> tuple[pd.DataFrame, list[Problem], pd.DataFrame]:
+    """The pairs a candidate applied for, one row per application and year (an undated
+    application stands in every year), with the application's score and year; the
+    problems of the applications table (unknown candidates, programmes, levels, years);
+    and the applications for pairs the candidate is not eligible for, with that reason.
+
+    The joined rows keep the pairs' order, and within a pair the applications'."""
     source = applications.attrs.get("source", "applications")
     problems: list[Problem] = []
-    position_of = pd.Series(candidates.index, index=candidates["id"])
     known_levels = {(p.id, lv.level.value) for p in policy.programmes for lv in p.levels}
     # Checked column by column (the simulation builds an applications table every round);
     # the problems come out in row order, as a per-row loop would give them.
-    ids = applications["candidate_id"].to_numpy()
-    programmes = applications["programme"].to_numpy()
-    levels = applications["level"].to_numpy()
-    rows = applications["row"].to_numpy()
-    # pandas' isin hashes; numpy's sorts object arrays (1.7 s at 20,000 rows).
-    unknown_candidate = ~pd.Index(ids).isin(position_of.index)
-    unknown_programme = ~pd.Index(programmes).isin(list(policy.programme_ids))
+    ids = applications["candidate_id"]
+    candidate_ids = pd.Index(candidates["id"])
+    if candidate_ids.is_unique:
+        # One hash lookup gives both the unknown ids and every applicant's row.
+        position = candidate_ids.get_indexer(ids)
+        unknown_candidate = position < 0
+    else:  # refused below, as the lookup by id would be
+        position = None
+        unknown_candidate = ~ids.isin(candidate_ids).to_numpy(dtype=bool)
+    unknown_programme = ~applications["programme"].isin(list(policy.programme_ids)).to_numpy(
+        dtype=bool
+    )
     pair_known = np.array(
-        [(p, lv) in known_levels for p, lv in zip(programmes, levels, strict=True)], dtype=bool
+        [
+            (p, lv) in known_levels
+            for p, lv in zip(
+                applications["programme"].tolist(), applications["level"].tolist(), strict=True
+            )
+        ],
+        dtype=bool,
     )
     if "year" in applications.columns:
         year_values = applications["year"].to_numpy(dtype=float)
@@ -293,10 +309,16 @@ def join_applications(
         year_values = np.full(len(applications), np.nan)
         bad_year = np.zeros(len(applications), dtype=bool)
     flagged = unknown_candidate | unknown_programme | ~pair_known | bad_year
+    if flagged.any():
+        ids_at, rows = ids.to_numpy(), applications["row"].to_numpy()
+        programmes = applications["programme"].to_numpy()
+        levels = applications["level"].to_numpy()
     for i in np.flatnonzero(flagged):
         if unknown_candidate[i]:
             problems.append(
-                Problem(source, rows[i], f"candidate_id '{ids[i]}' is not in the candidate table")
+                Problem(
+                    source, rows[i], f"candidate_id '{ids_at[i]}' is not in the candidate table"
+                )
             )
         if unknown_programme[i]:
             problems.append(
@@ -314,7 +336,12 @@ def join_applications(
             )
     if problems:
         return pairs, problems, pd.DataFrame()
-    apps = applications.assign(candidate=position_of.loc[applications["candidate_id"]].to_numpy())
+    if position is None:
+        position_of = pd.Series(candidates.index, index=candidates["id"])
+        candidate = position_of.loc[applications["candidate_id"]].to_numpy()
+    else:
+        candidate = np.asarray(candidates.index)[position]
+    apps = applications.assign(candidate=candidate)
     if "year" not in apps.columns:
         apps["year"] = np.nan
     dated = apps[apps["year"].notna()].astype({"year": int}).assign(dated=True)
@@ -327,13 +354,9 @@ def join_applications(
     apps = pd.concat([dated, undated], ignore_index=True)[
         ["candidate", "programme", "level", "year", "score", "dated"]
     ]
-    joined = pairs.merge(apps, on=["candidate", "programme", "level"], how="inner")
+    joined, eligible = _inner_join(pairs, apps, ["candidate", "programme", "level"])
     # Applications for which the candidate is not eligible are explained, not silently dropped.
-    eligible = pairs[["candidate", "programme", "level"]].drop_duplicates()
-    flagged = apps.merge(
-        eligible, on=["candidate", "programme", "level"], how="left", indicator=True
-    )
-    rejected = flagged[flagged["_merge"] == "left_only"]
+    rejected = apps[~eligible]
     rejected_frame = pd.DataFrame(
         {
             "candidate": rejected["candidate"],
@@ -343,6 +366,31 @@ def join_applications(
         }
     )
     return joined, [], rejected_frame
+
+
+def _inner_join(
+    pairs: pd.DataFrame, apps: pd.DataFrame, keys: list[str]
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """``pairs.merge(apps, on=keys)`` (pairs' columns, then the others of ``apps``; rows in
+    the pairs' order, then the applications'), and which application found its pair.
+
+    Each pair appears once in ``pairs`` (one per candidate and tier), so every application
+    finds at most one: one hash lookup and a stable sort instead of two merges (a tenth of
+    a second at 130,000 applications). Pandas' merges where a key repeats."""
+    pair_keys = pd.MultiIndex.from_frame(pairs[keys])
+    if len(pairs) == 0 or not pair_keys.is_unique:
+        joined = pairs.merge(apps, on=keys, how="inner")
+        flagged = apps.merge(pairs[keys].drop_duplicates(), on=keys, how="left", indicator=True)
+        return joined, (flagged["_merge"] == "both").to_numpy()
+    match = pair_keys.get_indexer(pd.MultiIndex.from_frame(apps[keys]))
+    order = np.argsort(match, kind="stable")
+    order = order[match[order] >= 0]
+    joined = pairs.iloc[match[order]].reset_index(drop=True)
+    extra = apps.iloc[order].reset_index(drop=True)
+    for column in apps.columns:
+        if column not in keys:
+            joined[column] = extra[column]
+    return joined, match >= 0
 
 
 def apply_history(

@@ -14,7 +14,11 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
-from reference_options import reference_apply_history, reference_read_tiers
+from reference_options import (
+    reference_apply_history,
+    reference_join_applications,
+    reference_read_tiers,
+)
 
 from liangye.model import options
 from liangye.model.eligibility import read_tiers
@@ -172,6 +176,7 @@ def plain_steps(monkeypatch) -> None:
     """Make ``build_problem`` use the reference of every step that has a fast form."""
     monkeypatch.setattr(options, "read_tiers", reference_read_tiers)
     monkeypatch.setattr(options, "apply_history", reference_apply_history)
+    monkeypatch.setattr(options, "join_applications", reference_join_applications)
 
 
 @pytest.mark.parametrize(("policy_id", "seed", "stacking", "upgrade"), CASES)
@@ -218,3 +223,43 @@ def test_history_rules_out_and_prices_what_is_held():
         if topped.any():
             seen.add("priced")
     assert seen == {"already paid", "already designated", "already holds", "priced"}
+
+
+def test_join_applications_matches_on_bad_and_ineligible_tables(monkeypatch):
+    """Applications naming unknown candidates, programmes, levels and years give the same
+    problems in the same order; a table of applications nobody is eligible for gives no
+    option and the same exclusions."""
+    from liangye.model.errors import InputError
+    from liangye.model.option_rules import join_applications
+
+    compared = []
+
+    def both(pairs, candidates, applications, policy, years):
+        fast = join_applications(pairs, candidates, applications, policy, years)
+        plain = reference_join_applications(pairs, candidates, applications, policy, years)
+        assert [str(p) for p in fast[1]] == [str(p) for p in plain[1]]
+        assert_same_frame(fast[0], plain[0])
+        if len(plain[2]):
+            assert_same_frame(fast[2], plain[2])
+        compared.append(len(fast[1]))
+        return fast
+
+    monkeypatch.setattr(options, "join_applications", both)
+    policy = policy_case("wuhan-service-manufacturing", "highest", "top_up")
+    pool = random_pool(policy, 5)
+    years = list(policy.year_range)
+    settings = settings_for(policy)
+    applications = random_applications(pool, policy, years, 5)
+    bad = applications.copy()
+    bad.loc[3, "candidate_id"] = "nobody"
+    bad.loc[5, "programme"] = "no_such_programme"
+    bad.loc[7, "level"] = "district"
+    bad.loc[9, "year"] = 1999
+    with pytest.raises(InputError, match="nobody"):
+        build_problem(policy, pool, Budget(), settings, years, bad)
+    parks = pool.loc[pool["kind"] == "park", "id"].to_numpy()
+    ineligible = applications.head(len(parks)).assign(candidate_id=parks)  # firms' programmes
+    problem = build_problem(policy, pool, Budget(), settings, years, ineligible)
+    assert problem.size == 0
+    assert (problem.exclusions["reason"] == "applied but not eligible").sum() > 0
+    assert compared[0] == 4 and compared[1] == 0
