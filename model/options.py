@@ -370,7 +370,10 @@ def build_problem(
     pairs, set_aside = settle_shared_keys(pairs, candidates, policy)
     exclusions.append(set_aside)
     pairs["candidate_id"] = candidates["id"].to_numpy()[pairs["candidate"].to_numpy()]
-    weights = pairs["level"].map({lv.value: settings.weight(lv) for lv in Level}).astype(float)
+    # Each option's level weight (NaN for a level that is none of Level's), looked up by
+    # position: a dict map over the level strings costs more.
+    level_weights = np.array([settings.weight(lv) for lv in Level] + [np.nan], dtype=float)
+    weights = level_weights[pd.Index([lv.value for lv in Level]).get_indexer(pairs["level"])]
     # A nomination is worth what it is expected to bring: the title's merit times the chance
     # that it is conferred (the plan is paid for at expected cost, and valued alike).
     pairs["merit"] = (
@@ -378,7 +381,7 @@ def build_problem(
     )
     pairs["nomination"] = (pairs["decision"] == NOMINATION).to_numpy()
     pairs["key"] = np.arange(len(pairs))
-    chains = upgrade_chains(pairs, policy.upgrade, policy.stacking)
+    chains = _upgrade_chains(pairs, policy)
     pairs = pd.concat([pairs.assign(from_key=NO_ORIGIN), chains], ignore_index=True)
     pairs["expected_cost"] = pairs["cost"].to_numpy(dtype=float) * pairs["probability"].to_numpy(
         dtype=float
@@ -415,33 +418,54 @@ def build_problem(
     )
 
 
+def _upgrade_chains(pairs: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+    """``decisions.upgrade_chains`` of the pairs; when they all lie in one year (a simulated
+    round's applications are dated in its year) no upgrade can follow a designation, and
+    the self-join over candidate and matter is skipped: the same empty table comes back."""
+    if pairs["year"].nunique() <= 1:
+        pairs = pairs.iloc[0:0]
+    return upgrade_chains(pairs, policy.upgrade, policy.stacking)
+
+
 class _Columns:
     """Columns of a table gathered block by block: scalars repeat over their block."""
 
     def __init__(self, names: list[str]):
         self.names = names
-        self.blocks: dict[str, list[np.ndarray]] = {name: [] for name in names}
+        # per column, its blocks: an array, or (scalar, size) for a scalar repeated
+        self.blocks: dict[str, list[np.ndarray | tuple[object, int]]] = {n: [] for n in names}
         self.rows = 0
 
     def add(self, **values: object) -> None:
         size = len(values[self.names[0]])  # the first column is always an array
         for name in self.names:
             value = values[name]
-            if isinstance(value, np.ndarray):
-                self.blocks[name].append(value)
-            else:
-                block = np.empty(size, dtype=object)
-                block[:] = [value] * size
-                self.blocks[name].append(block)
+            self.blocks[name].append(value if isinstance(value, np.ndarray) else (value, size))
         self.rows += size
 
     def frame(self) -> pd.DataFrame:
-        """One DataFrame; numeric columns get numeric dtypes."""
-        data = {}
-        for name in self.names:
-            column = np.concatenate(self.blocks[name]) if self.blocks[name] else np.empty(0)
-            data[name] = pd.Series(column).infer_objects()
-        return pd.DataFrame(data)
+        """One DataFrame; numeric columns get numeric dtypes (as pandas infers them from
+        the values: a column of scalars is inferred from its distinct blocks' values, then
+        repeated, which gives what inferring the repeated values gives)."""
+        return pd.DataFrame({name: self._column(self.blocks[name]) for name in self.names})
+
+    def _column(self, blocks: list[np.ndarray | tuple[object, int]]) -> pd.Series:
+        filled = [b for b in blocks if not isinstance(b, tuple) or b[1] > 0]
+        if filled and all(isinstance(b, tuple) for b in filled):
+            values = np.empty(len(filled), dtype=object)
+            values[:] = [value for value, _ in filled]
+            sizes = [size for _, size in filled]
+            repeated = np.repeat(np.arange(len(filled)), sizes)
+            return pd.Series(values).infer_objects().take(repeated).reset_index(drop=True)
+        arrays = []
+        for block in blocks:
+            if isinstance(block, tuple):
+                value, size = block
+                block = np.empty(size, dtype=object)
+                block[:] = [value] * size
+            arrays.append(block)
+        column = np.concatenate(arrays) if arrays else np.empty(0)
+        return pd.Series(column).infer_objects()
 
 
 def later_spend(problem: AllocationProblem, chosen: np.ndarray) -> dict[int, Decimal]:

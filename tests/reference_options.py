@@ -2,8 +2,9 @@
 
 Per-row loops and Series-by-Series reasoning, slow but plain: the equivalence tests
 (``test_options_speed_equivalence.py``) check that ``model.eligibility.read_tiers``,
-``model.option_rules.apply_history`` and ``model.option_rules.join_applications`` give what
-these give, on random instances. Copied from the code of commit 3b4afdb; not used by the
+``model.option_rules.apply_history``, ``model.option_rules.join_applications``, the upgrade
+chains and the pair table of ``model.options.build_problem`` give what these give, on random
+instances. Copied from the code of commit 3b4afdb; not used by the
 package.
 """
 
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from liangye.model.candidates import Held, parse_held
-from liangye.model.decisions import level_terms, upgrade_price
+from liangye.model.decisions import level_terms, upgrade_chains, upgrade_price
 from liangye.model.eligibility import Tier, award_amounts
 from liangye.model.errors import Problem
 from liangye.model.expressions import parse_rule
@@ -300,3 +301,37 @@ def reference_apply_history(
         .drop_duplicates(subset=["candidate", "programme", "level"])
     )
     return pairs[keep], dropped
+
+
+class ReferenceColumns:
+    """Columns of a table gathered block by block: scalars repeat over their block."""
+
+    def __init__(self, names: list[str]):
+        self.names = names
+        self.blocks: dict[str, list[np.ndarray]] = {name: [] for name in names}
+        self.rows = 0
+
+    def add(self, **values: object) -> None:
+        size = len(values[self.names[0]])  # the first column is always an array
+        for name in self.names:
+            value = values[name]
+            if isinstance(value, np.ndarray):
+                self.blocks[name].append(value)
+            else:
+                block = np.empty(size, dtype=object)
+                block[:] = [value] * size
+                self.blocks[name].append(block)
+        self.rows += size
+
+    def frame(self) -> pd.DataFrame:
+        """One DataFrame; numeric columns get numeric dtypes."""
+        data = {}
+        for name in self.names:
+            column = np.concatenate(self.blocks[name]) if self.blocks[name] else np.empty(0)
+            data[name] = pd.Series(column).infer_objects()
+        return pd.DataFrame(data)
+
+
+def reference_upgrade_chains(pairs: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+    """Every upgrade chain by the self-join, whatever the years."""
+    return upgrade_chains(pairs, policy.upgrade, policy.stacking)

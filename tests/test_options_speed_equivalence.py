@@ -15,9 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from reference_options import (
+    ReferenceColumns,
     reference_apply_history,
     reference_join_applications,
     reference_read_tiers,
+    reference_upgrade_chains,
 )
 
 from liangye.model import options
@@ -177,19 +179,26 @@ def plain_steps(monkeypatch) -> None:
     monkeypatch.setattr(options, "read_tiers", reference_read_tiers)
     monkeypatch.setattr(options, "apply_history", reference_apply_history)
     monkeypatch.setattr(options, "join_applications", reference_join_applications)
+    monkeypatch.setattr(options, "_upgrade_chains", reference_upgrade_chains)
+    monkeypatch.setattr(options, "_Columns", ReferenceColumns)
 
 
 @pytest.mark.parametrize(("policy_id", "seed", "stacking", "upgrade"), CASES)
-@pytest.mark.parametrize("applied", [False, True])
+@pytest.mark.parametrize("applied", ["none", "applications", "one year"])
 def test_build_problem_matches_the_plain_steps(
     monkeypatch, policy_id, seed, stacking, upgrade, applied
 ):
     """The options, their later payments, the candidates and every exclusion with its
-    reason, built with the fast steps and with the references."""
+    reason, built with the fast steps and with the references: every candidate for every
+    tier, an applications table, and applications in one year (as a simulated round's)."""
     policy = policy_case(policy_id, stacking, upgrade)
     pool = random_pool(policy, seed)
     years = list(policy.year_range)
-    applications = random_applications(pool, policy, years, seed) if applied else None
+    applications = None
+    if applied != "none":
+        applications = random_applications(pool, policy, years, seed)
+    if applied == "one year":
+        applications = applications.assign(year=float(years[-1]))
     settings = settings_for(policy)
     fast = build_problem(policy, pool, Budget(), settings, years, applications)
     with monkeypatch.context() as patched:
