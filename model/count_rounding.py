@@ -64,7 +64,7 @@ def rounded_plan(model: HighsModel, x: np.ndarray, row_dual: np.ndarray) -> np.n
     if np.all(np.abs(relaxed - np.round(relaxed)) <= INTEGRALITY_TOLERANCE):
         return None  # the counts are whole; what is fractional is not about money
     counts = whole_counts(model, classes, x, relaxed, row_dual)
-    return None if counts is None else _resolve_holding(model, counts)
+    return None if counts is None else resolve_holding(model, counts)
 
 
 def whole_counts(
@@ -144,7 +144,7 @@ def class_worth(model: HighsModel, classes: PaymentClasses, row_dual: np.ndarray
     return value
 
 
-def _resolve_holding(model: HighsModel, counts: np.ndarray) -> np.ndarray | None:
+def resolve_holding(model: HighsModel, counts: np.ndarray) -> np.ndarray | None:
     """The relaxation re-solved with every class count held at ``counts``; its solution if
     that is optimal and integral, else None. The class rows are freed again afterwards."""
     rows = model.class_rows()

@@ -40,7 +40,7 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 
-from .count_rounding import rounded_plan
+from .count_rounding import resolve_holding, rounded_plan
 from .highs_model import INTEGRALITY_TOLERANCE, HighsModel
 from .options import AllocationProblem
 from .risk_loads import LOAD_GAP, LOAD_NODES
@@ -333,6 +333,19 @@ class HighsProgramme(HighsModel):
                 Status.OPTIMAL, np.zeros(self.n_model), 0.0, 0.0, started, status, method
             )
         x = None if values is None else values[: self.n_model]
+        if x is not None and not self.integral(x) and not designations:
+            # Whole counts with fractional designations: the relaxation re-solved with every
+            # class count held where this MIP put them is usually whole (the assignment
+            # structure, count_rounding.py), and worth at least x. Measured: the benchmark's
+            # generous family at 1,000 candidates (continuous scores) then ends here in
+            # 0.8 s, where the full MIP's sub-MIP took 4 s more to find the same plan.
+            held = self._held(x)
+            if held is not None:
+                state = self._plan_state(status)
+                method = f"{method}+held"
+                return self._outcome(
+                    state, held, self.objective(held), bound, started, status, method
+                )
         if x is not None and not self.integral(x):
             repaired = self._round_and_repair(x, np.zeros(self.n_model))
             start = repaired if self.feasible(repaired) else warm_start
@@ -341,15 +354,8 @@ class HighsProgramme(HighsModel):
             )
             outcome.values = start
             return outcome
-        if status == highspy.HighsModelStatus.kOptimal:
-            state = Status.OPTIMAL
-        elif x is not None:
-            # stopped by the clock, or by a node limit (a deterministic budget of work)
-            state = (
-                Status.TIME_LIMIT
-                if status == highspy.HighsModelStatus.kTimeLimit
-                else Status.WORK_LIMIT
-            )
+        if x is not None:
+            state = self._plan_state(status)
         else:
             state = (
                 Status.NO_SOLUTION
@@ -357,6 +363,30 @@ class HighsProgramme(HighsModel):
                 else Status.ERROR
             )
         return self._outcome(state, x, objective, bound, started, status, method)
+
+    @staticmethod
+    def _plan_state(status: highspy.HighsModelStatus) -> Status:
+        """The status of a plan HiGHS returned: proven within the gap, or stopped by the
+        clock, or by a node limit (a deterministic budget of work)."""
+        if status == highspy.HighsModelStatus.kOptimal:
+            return Status.OPTIMAL
+        if status == highspy.HighsModelStatus.kTimeLimit:
+            return Status.TIME_LIMIT
+        return Status.WORK_LIMIT
+
+    def _held(self, x: np.ndarray) -> np.ndarray | None:
+        """A whole plan with the class counts of ``x`` (a counts-MIP point with fractional
+        designations), from the relaxation re-solved with the counts held, if it is whole,
+        meets every row and is worth at least ``x``; else None."""
+        if self.classes is None:
+            return None
+        counts = np.round(self.classes.counts(x))
+        plan = resolve_holding(self, counts)
+        if plan is None or not self.feasible(plan):
+            return None
+        if self.gain(plan) < self.gain(x) - 1e-6 * max(1.0, abs(self.gain(x))):
+            return None
+        return plan
 
     def _outcome(self, state, x, objective, bound, started, status, method) -> SolveOutcome:
         chosen = np.array([], dtype=int)
