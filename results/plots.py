@@ -474,8 +474,20 @@ def designs_figure(table: pd.DataFrame, title: str) -> Figure:
         high = rows["high"].astype(float).to_numpy()
         shown = np.nan_to_num(mean)
         ax.barh(y, shown, 0.6, color=[f"C{i % 10}" for i in range(len(designs))])
+        # A range open above (a cost with a replication that added no firm) is drawn to the
+        # panel's edge with an arrow instead of an infinite whisker.
+        open_above = np.isinf(high)
+        high = np.where(open_above, np.nan, high)
         errors = np.array([np.clip(shown - low, 0, None), np.clip(high - shown, 0, None)])
         has = ~np.isnan(mean) & ~np.isnan(low) & ~np.isnan(high)
+        for i in np.flatnonzero(open_above & ~np.isnan(mean)):
+            ax.annotate(
+                "",
+                xy=(1.0, y[i]),
+                xycoords=("axes fraction", "data"),
+                xytext=(shown[i], y[i]),
+                arrowprops={"arrowstyle": "->", "color": "black"},
+            )
         if has.any():
             ax.errorbar(
                 shown[has], y[has], xerr=errors[:, has], fmt="none", ecolor="black", capsize=4

@@ -70,7 +70,7 @@ def metric_rows(design: str, per_replication: pd.DataFrame) -> list[dict[str, ob
     Money, firms and shares: the mean over replications, the bar their range (min–max).
     The cost per additional firm is pooled (Σ paid / Σ net additional, none when that sum
     is not positive), as ``liangye simulate`` reports it, with the range of the replications
-    that have one. The overrun risk is the share of replications that overran in some year,
+    that have one, open above (inf) when a replication added none. The overrun risk is the share of replications that overran in some year,
     the bar its 95% Wilson interval (a chance estimated from few replications is uncertain
     even when every replication agrees)."""
     rows: list[dict[str, object]] = []
@@ -81,13 +81,16 @@ def metric_rows(design: str, per_replication: pd.DataFrame) -> list[dict[str, ob
     net = frame["additional"].dropna().sum()
     pooled = float(frame["spend"].sum() / net) if net > 0 else math.nan
     costs = frame["cost_per_additional"].dropna()
+    # A replication that added no servitized firm has no finite cost per additional firm: the
+    # range then has no upper end (the pooled figure can lie above every finite one).
+    unbounded = frame["additional"].dropna().le(0).any()
     rows.append(
         _row(
             design,
             "cost_per_additional",
             pooled,
             costs.min() if len(costs) else math.nan,
-            costs.max() if len(costs) else math.nan,
+            math.inf if unbounded else (costs.max() if len(costs) else math.nan),
             len(frame),
         )
     )

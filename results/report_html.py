@@ -85,7 +85,9 @@ class Report:
 
 
 def money(value: object, digits: int = 0) -> str:
-    """万元 with thousands separators; an empty cell for nothing."""
+    """万元 with thousands separators; an empty cell for nothing; ∞ for no upper end."""
+    if isinstance(value, int | float) and value == math.inf:
+        return "∞"
     number = _number(value)
     return "" if number is None else f"{number:,.{digits}f}"
 
