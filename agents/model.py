@@ -148,7 +148,15 @@ class ServitizationModel(mesa.Model):
             # table without dates holds its prizes from the first year.
             won_now = self.static["design_prize_offset"].to_numpy() == self.year - self.start_year
             columns["design_prize"] = self.static["design_prize"].to_numpy(dtype=bool) & won_now
-        return self.static.assign(**columns)
+        # What assign(**columns) gives, a third of the time: the columns the population has
+        # replaced in place, the others framed at once and put after them.
+        replaced = {k: v for k, v in columns.items() if k in self.static.columns}
+        added = pd.DataFrame(
+            {k: v for k, v in columns.items() if k not in replaced}, index=self.static.index
+        )
+        table = pd.concat([self.static.assign(**replaced), added], axis=1)
+        table.attrs = dict(self.static.attrs)
+        return table
 
     def hazards(self) -> np.ndarray:
         """Each firm's chance of adding a mode this quarter (zero for producer-service firms):
