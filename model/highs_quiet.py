@@ -11,6 +11,12 @@ import highspy
 
 _STDOUT_LOCK = threading.Lock()
 
+# HiGHS runs its parallel work on one scheduler per process, made with the thread count of the
+# first instance that runs; an instance asking for another count later fails (its run returns
+# an error status). So every instance of this process asks for the same count, THREADS, and a
+# change (allocation.threads) resets the scheduler first (``use_threads``).
+THREADS = 1
+
 
 def quiet_highs() -> highspy.Highs:
     """A new HiGHS instance with logging off, its start-up banner kept out of stdout.
@@ -34,4 +40,15 @@ def quiet_highs() -> highspy.Highs:
                 undo.callback(os.dup2, saved, 1)
             highs = highspy.Highs()
             highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("threads", THREADS)
     return highs
+
+
+def use_threads(highs: highspy.Highs, threads: int) -> None:
+    """Run ``highs`` (and every instance made after it) on ``threads`` threads, resetting
+    HiGHS's process-wide scheduler when the count changes (see THREADS)."""
+    global THREADS
+    if threads != THREADS:
+        highspy.Highs.resetGlobalScheduler(True)
+        THREADS = threads
+    highs.setOptionValue("threads", threads)

@@ -42,6 +42,7 @@ import pyomo.environ as pyo
 
 from .count_rounding import resolve_holding, rounded_plan
 from .highs_model import INTEGRALITY_TOLERANCE, HighsModel
+from .highs_quiet import use_threads
 from .options import AllocationProblem
 from .risk_loads import LOAD_GAP, LOAD_NODES
 from .risk_solve import risk_bounded
@@ -118,8 +119,7 @@ class HighsProgramme(HighsModel):
         highs.setOptionValue("random_seed", self.settings.seed)
         highs.setOptionValue("time_limit", max(0.1, time_left))
         highs.setOptionValue("mip_rel_gap", self.settings.mip_gap)
-        if self.settings.threads:
-            highs.setOptionValue("threads", self.settings.threads)
+        use_threads(highs, self.settings.threads or 1)
 
     def _round_and_repair(
         self, x: np.ndarray, reduced: np.ndarray, limit: int = 20_000

@@ -9,6 +9,7 @@ from rich.text import Text
 
 from liangye.model.allocation import AllocationResult
 from liangye.model.errors import InputError
+from liangye.model.wording import level_zh
 
 STATUS_STYLE = {
     "optimal": "green",
@@ -31,40 +32,62 @@ def _money(value: float | None) -> str:
     return "—" if value is None else f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
+STATUS_ZH = {
+    "optimal": "已证明最优（在要求的间隙内）",
+    "time_limit": "时间用尽时的最优可行方案",
+    "work_limit": "计算量上限内的最优可行方案",
+    "infeasible": "无可行方案",
+    "no_solution": "未找到方案",
+    "error": "求解出错",
+}
+OBJECTIVE_ZH = {"merit": "加权评分", "count": "认定数", "min_cost": "支出"}
+OUTCOMES_ZH = {
+    "selected": "入选",
+    "ineligible": "不符合条件",
+    "out_of_budget": "预算不足",
+    "outranked": "排名靠后",
+    "not_needed": "无需入选",
+}
+
+
 def show_allocation(console: Console, result: AllocationResult) -> None:
-    """A readable summary: status and proof, spend against budget, greedy beside optimum."""
+    """A readable summary in Chinese (the reader's language; --json keeps the English keys):
+    status and proof, spend against budget, the rank-by-score plan beside the optimum,
+    designations by programme name, level and year, the overrun risk, and the candidates
+    left out closest to selection."""
     data = result.to_dict()
     style = STATUS_STYLE.get(result.status, "white")
     # What the problem left out or suspects (a programme whose column the table lacks, a
     # rule no candidate meets): said by default, not only with -v.
     for note in result.problem.notes:
-        console.print(Text.assemble(("note: ", "yellow"), note), highlight=False)
+        console.print(Text.assemble(("注意：", "yellow"), note), highlight=False)
+    kind = OBJECTIVE_ZH.get(data["objective_kind"], data["objective_kind"])
     console.print(
         f"[bold]{result.problem.policy.title}[/]\n"
-        f"status [{style}]{result.status}[/]   objective ({data['objective_kind']}) "
-        f"{_money(result.objective)}   bound {_money(result.bound)}   "
-        f"gap {'—' if result.gap is None else f'{result.gap:.2e}'}   "
-        f"{result.seconds:.2f}s (build {result.build_seconds:.2f}s, solve {result.solve_seconds:.2f}s)   "
-        f"{data['candidates']} candidates, {data['options']} options",
+        f"[{style}]{STATUS_ZH.get(result.status, result.status)}[/]（{result.status}）  "
+        f"目标值（{kind}）{_money(result.objective)}  上界 {_money(result.bound)}  "
+        f"相对间隙 {'—' if result.gap is None else f'{result.gap:.2%}'}  "
+        f"用时 {result.seconds:.2f} 秒（建模 {result.build_seconds:.2f}，求解 "
+        f"{result.solve_seconds:.2f}）  候选 {data['candidates']} 个，选项 {data['options']} 个",
         highlight=False,
     )
     if result.diagnosis:
         # In Chinese for the reader (the English stays in --json's "diagnosis").
-        console.print("[bold red]No plan meets every rule（没有满足全部规则的方案）:[/]")
+        console.print("[bold red]没有满足全部规则的方案：[/]")
         for line in result.diagnosis_zh or result.diagnosis:
             console.print(f"  • {line}", markup=False, highlight=False)
-    money = Table(title="Spend by year (万元)", title_justify="left")
+    money = Table(title="各年支出（万元）", title_justify="left")
     risk = result.risk
-    columns = ["year", "budget", "optimal plan", "greedy plan"]
+    columns = ["年份", "预算", "最优方案", "按分排序法"]
     if risk is not None:
-        columns += ["95th percentile", "overrun chance"]
+        columns += ["95%分位支出", "超支概率"]
     for column in columns:
         money.add_column(column, justify="right")
     for year in result.problem.years:
         budget = result.problem.budget.per_year.get(year)
         row = [
             str(year),
-            "unlimited" if budget is None else _money(float(budget)),
+            "不限" if budget is None else _money(float(budget)),
             _money(data["spend"][str(year)]),
             _money(data["greedy"]["spend"][str(year)]),
         ]
@@ -76,61 +99,73 @@ def show_allocation(console: Console, result: AllocationResult) -> None:
             ]
         money.add_row(*row)
     money.add_row(
-        "objective", "", _money(result.objective), _money(result.greedy.objective), style="bold"
+        "目标值", "", _money(result.objective), _money(result.greedy.objective), style="bold"
     )
-    money.add_row("designations", "", str(len(result.chosen)), str(result.greedy.count))
+    money.add_row("认定数", "", str(len(result.chosen)), str(result.greedy.count))
     console.print(money)
     if result.greedy.violations:
         console.print(
-            f"[yellow]the greedy plan breaks {len(result.greedy.violations)} rule(s):[/] "
-            + "; ".join(result.greedy.violations[:3]),
+            f"[yellow]按分排序法违反 {len(result.greedy.violations)} 条规则（如）：[/]"
+            + "；".join(result.greedy.violations[:3]),
             highlight=False,
         )
     if len(result.chosen):
-        plan = result.selected
-        counts = plan.pivot_table(
-            index=["programme", "level"],
-            columns="year",
-            values="candidate_id",
-            aggfunc="count",
-            fill_value=0,
-        )
-        table = Table(title="Designations by programme, level and year", title_justify="left")
-        table.add_column("programme")
-        table.add_column("level")
-        for year in counts.columns:
-            table.add_column(str(year), justify="right")
-        for (programme, level), row in counts.iterrows():
-            table.add_row(programme, level, *(str(int(v)) for v in row))
-        console.print(table)
+        show_designations(console, result.selected)
     if risk is not None:
         alpha = result.problem.settings.overrun_risk
-        bound = f"at most {alpha:g} in every year" if alpha is not None else "not bounded"
-        chances = ", ".join(
-            f"{'any year' if k == 'any_year' else k} {v:.2%}" for k, v in risk.overrun.items()
+        bound = f"每年不超过 {alpha:.0%}" if alpha is not None else "未设上限"
+        chances = "，".join(
+            f"{'任一年' if k == 'any_year' else f'{k}年'} {v:.2%}" for k, v in risk.overrun.items()
         )
         console.print(
-            f"overrun risk ({bound}): {chances or 'no budget'}"
-            + ("" if risk.any_exact else " (any year: an upper bound)"),
+            f"超支概率（{bound}）：{chances or '无预算'}"
+            + ("" if risk.any_exact else "（任一年为上界）"),
             highlight=False,
         )
         if data["price_of_safety"] is not None:
             console.print(
-                f"price of safety: {data['price_of_safety']:,.2f} of objective against the best "
-                f"plan at expected cost ({data['expected_cost_objective']:,.2f}, an upper bound)",
+                f"控制超支风险的代价：目标值少 {data['price_of_safety']:,.2f}（按预计支出的最优方案为 "
+                f"{data['expected_cost_objective']:,.2f}，是上界）",
                 highlight=False,
             )
         if risk.commitments:
             console.print(
-                "commitments after the horizon (expected, 万元): "
-                + ", ".join(f"{t} {_money(float(v))}" for t, v in risk.commitments.items()),
+                "规划期后的承诺支出（预计，万元）："
+                + "，".join(f"{t}年 {_money(float(v))}" for t, v in risk.commitments.items()),
                 highlight=False,
             )
     outcomes = data["outcomes"]
     console.print(
-        "candidates: " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())), highlight=False
+        "候选结果："
+        + "，".join(f"{OUTCOMES_ZH.get(k, k)} {v}" for k, v in sorted(outcomes.items())),
+        highlight=False,
     )
     show_closest_left_out(console, result)
+
+
+def show_designations(console: Console, plan: pd.DataFrame) -> None:
+    """Designations counted by programme (its Chinese name), level and year."""
+    order = {"national": 0, "provincial": 1, "municipal": 2, "county": 3}
+    named = plan.assign(
+        名称=plan["programme_name"] if "programme_name" in plan else plan["programme"],
+        rank=plan["level"].astype(str).map(order).fillna(9),
+        级别=plan["level"].astype(str).map(level_zh),
+    )
+    counts = named.pivot_table(
+        index=["名称", "rank", "级别"],
+        columns="year",
+        values="candidate_id",
+        aggfunc="count",
+        fill_value=0,
+    ).droplevel("rank")  # levels from the highest down, not in the order of their names
+    table = Table(title="各项目、级别、年度的认定与推荐数", title_justify="left")
+    table.add_column("项目")
+    table.add_column("级别")
+    for year in counts.columns:
+        table.add_column(f"{year}年", justify="right")
+    for (programme, level), row in counts.iterrows():
+        table.add_row(str(programme), str(level), *(str(int(v)) for v in row))
+    console.print(table)
 
 
 # How many candidates left out the summary shows (every one is in reasons.csv and plan.xlsx).

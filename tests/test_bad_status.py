@@ -3,6 +3,7 @@ the gap measured against the objective the solver optimised (tie bonus included)
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -90,3 +91,27 @@ def test_the_json_gap_of_an_optimal_plan_is_within_the_option(tmp_path):
         assert answer["gap"] <= 1e-4 * (1 + 1e-9)
     else:
         assert answer["gap"] > 1e-4
+
+
+def test_changing_the_thread_count_in_one_process_keeps_every_solve_working():
+    """HiGHS has one scheduler per process: an instance asking for another thread count than
+    the first one that ran used to end in status error (seen after a threshold estimate ran
+    with HiGHS's default count). Every instance now asks for the same count, and a change
+    of allocation.threads resets the scheduler."""
+    import highspy
+
+    from liangye.model.highs_quiet import quiet_highs
+
+    first = problem(1, "merit", 1e-4)
+    probe = quiet_highs()  # another instance of the process (a tiny MIP), solved first
+    probe.addVar(0, 1)
+    probe.changeColCost(0, 1.0)
+    probe.changeColIntegrality(0, highspy.HighsVarType.kInteger)
+    probe.run()
+    objectives = []
+    for threads in (1, 2, 1):
+        settings = first.settings.model_copy(update={"threads": threads})
+        result = allocate(dataclasses.replace(first, settings=settings))
+        assert result.status == "optimal", (threads, result.status)
+        objectives.append(result.objective)
+    assert objectives[0] == objectives[1] == objectives[2]

@@ -65,7 +65,9 @@ def test_allocate_readable_summary(candidate_file):
         "600",
     )
     assert done.returncode == 0, done.stderr
-    assert "optimal" in done.stdout and "greedy plan" in done.stdout
+    # In the reader's language: the status, the rank-by-score plan beside, programme names.
+    assert "已证明最优" in done.stdout and "按分排序法" in done.stdout
+    assert "服务型制造示范企业" in done.stdout and "service_manufacturing_demo" not in done.stdout
 
 
 def test_infeasible_scenario_exits_3_with_explanation(candidate_file):

@@ -99,8 +99,8 @@ def test_flags_override_the_scenario_chances_and_bound(scenario):
 def test_the_readable_summary_shows_the_risk(scenario):
     done = liangye("allocate", str(scenario))
     assert done.returncode == 0, done.stderr
-    assert "overrun risk (at most 0.1 in every year)" in done.stdout
-    assert "95th" in done.stdout and "overrun" in done.stdout
+    assert "超支概率（每年不超过 10%）" in done.stdout
+    assert "95%分位支出" in done.stdout and "超支概率" in done.stdout
 
 
 @pytest.mark.parametrize(
