@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 
 from .errors import InputError, Problem
@@ -404,23 +405,31 @@ def parse_held(value: object) -> list[Held]:
     return entries
 
 
-def parse_held_cells(cells: list[object]) -> list[list[Held]]:
+def parse_held_cells(cells: pd.Series) -> list[list[Held]]:
     """``parse_held`` of each cell of a ``held`` column, each distinct text parsed once (a
     simulated round's table repeats a few texts over thousands of firms). The lists are
     shared between equal cells: read them, do not change them."""
     parsed: dict[str, list[Held]] = {}
-    out: list[list[Held]] = []
-    for cell in cells:
+
+    def read(cell: object) -> list[Held]:
         if isinstance(cell, str):
             entries = parsed.get(cell)
             if entries is None:
                 entries = parsed[cell] = parse_held(cell)
-            out.append(entries)
-        elif cell is None or (isinstance(cell, float) and cell != cell):
-            out.append([])  # nothing held (None or NaN), as parse_held reads it
-        else:
-            out.append(parse_held(cell))
-    return out
+            return entries
+        if cell is None or (isinstance(cell, float) and cell != cell):
+            return []  # nothing held (None or NaN), as parse_held reads it
+        return parse_held(cell)
+
+    dtype = cells.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.na_value is np.nan:
+        # A text column whose missing cells are NaN: only the cells present hold anything.
+        out: list[list[Held]] = [[] for _ in range(len(cells))]
+        present = np.flatnonzero(cells.notna().to_numpy())
+        for position, cell in zip(present.tolist(), cells.iloc[present].tolist(), strict=True):
+            out[position] = read(cell)
+        return out
+    return [read(cell) for cell in cells.tolist()]
 
 
 def parse_applications(raw: pd.DataFrame, source: str) -> pd.DataFrame:

@@ -377,12 +377,12 @@ def _inner_join(
     Each pair appears once in ``pairs`` (one per candidate and tier), so every application
     finds at most one: one hash lookup and a stable sort instead of two merges (a tenth of
     a second at 130,000 applications). Pandas' merges where a key repeats."""
-    pair_keys = pd.MultiIndex.from_frame(pairs[keys])
+    pair_keys = pd.MultiIndex.from_arrays([pairs[key] for key in keys])
     if len(pairs) == 0 or not pair_keys.is_unique:
         joined = pairs.merge(apps, on=keys, how="inner")
         flagged = apps.merge(pairs[keys].drop_duplicates(), on=keys, how="left", indicator=True)
         return joined, (flagged["_merge"] == "both").to_numpy()
-    match = pair_keys.get_indexer(pd.MultiIndex.from_frame(apps[keys]))
+    match = pair_keys.get_indexer(pd.MultiIndex.from_arrays([apps[key] for key in keys]))
     order = np.argsort(match, kind="stable")
     order = order[match[order] >= 0]
     joined = pairs.iloc[match[order]].reset_index(drop=True)
@@ -414,7 +414,7 @@ def apply_history(
     if "held" not in candidates.columns or pairs.empty:
         return pairs, pd.DataFrame(columns=["candidate", "programme", "level", "reason"])
     matter_of = {p.id: p.stacking_matter for p in policy.programmes}
-    held_at = parse_held_cells(candidates["held"].tolist())
+    held_at = parse_held_cells(candidates["held"])
     # Only pairs of candidates holding something are touched: few, in a simulated round
     # (the rest keep their amount as cost, whatever the rules).
     holder_at = np.flatnonzero([bool(held) for held in held_at])

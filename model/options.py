@@ -202,10 +202,11 @@ def _check_held(policy: Policy, candidates: pd.DataFrame) -> list[Problem]:
     source = candidates.attrs.get("source", "candidates")
     known = {(p.id, lv.level.value) for p in policy.programmes for lv in p.levels}
     problems: list[Problem] = []
-    for row, entries in zip(
-        candidates["row"], parse_held_cells(candidates["held"].tolist()), strict=True
-    ):
-        for held in entries:
+    held_at = parse_held_cells(candidates["held"])
+    rows = candidates["row"]
+    for position in (k for k, entries in enumerate(held_at) if entries):
+        row = rows.iloc[position]
+        for held in held_at[position]:
             if (held.programme, held.level) not in known:
                 problems.append(
                     Problem(

@@ -272,3 +272,25 @@ def test_join_applications_matches_on_bad_and_ineligible_tables(monkeypatch):
     assert problem.size == 0
     assert (problem.exclusions["reason"] == "applied but not eligible").sum() > 0
     assert compared[0] == 4 and compared[1] == 0
+
+
+@pytest.mark.parametrize("dtype", [None, object, "string"])
+def test_held_cells_read_as_parse_held_reads_each(dtype):
+    """A held column read at once equals parse_held cell by cell: a text column with holes,
+    an object column of texts, None and NaN, and a "string" column, whose missing <NA> is
+    not a designation (parse_held refuses it, and so does the column read)."""
+    from liangye.model.candidates import parse_held, parse_held_cells
+
+    cells = ["a:国家级；b:市级", None, "a:国家级；b:市级", "c:provincial", None]
+    column = pd.Series(cells, dtype=dtype)
+    if dtype is object:
+        column[4] = float("nan")
+    if dtype == "string":
+        with pytest.raises(ValueError):
+            parse_held(column[1])
+        with pytest.raises(ValueError):
+            parse_held_cells(column)
+        return
+    expected = [parse_held(cell) for cell in column.tolist()]
+    assert parse_held_cells(column) == expected
+    assert expected[0] and expected[1] == [] and expected[4] == []
