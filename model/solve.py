@@ -83,6 +83,9 @@ class SolveOutcome:
     values: np.ndarray | None = field(default=None, repr=False)  # model-space solution
     # With an overrun bound: the expected-cost optimum the bounded plan started from.
     expected_plan: np.ndarray | None = field(default=None, repr=False)
+    # The compiled model the plan came from (its matrix, bounds and row blocks as built, every
+    # temporary change undone), for callers that price options on it without compiling again.
+    compiled: HighsModel | None = field(default=None, repr=False)
 
     @property
     def has_solution(self) -> bool:
@@ -453,6 +456,7 @@ def solve_model(
     if outcome.values is not None:
         programme.load_values(m, outcome.values)
     outcome.compile_seconds = programme.compile_seconds
+    outcome.compiled = programme
     outcome.seconds = time.perf_counter() - started - programme.compile_seconds
     return outcome
 
