@@ -138,16 +138,19 @@ def table_frame(collector: mesa.DataCollector, table: str) -> pd.DataFrame:
 
 
 class Stopwatch:
-    """Seconds spent per stage of a run, summed (what a replication's time goes to; the
-    benchmark reports it, no result depends on it)."""
+    """Seconds spent per stage of a run, summed: wall-clock in ``seconds``, this process's
+    CPU in ``seconds`` under "<stage>_cpu" (on a shared machine the CPU seconds say what the
+    stage itself cost). What a replication's time goes to; the benchmark reports it, no
+    result depends on it."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = defaultdict(float)
 
     @contextmanager
     def __call__(self, stage: str) -> Iterator[None]:
-        started = time.perf_counter()
+        started, used = time.perf_counter(), time.process_time()
         try:
             yield
         finally:
             self.seconds[stage] += time.perf_counter() - started
+            self.seconds[f"{stage}_cpu"] += time.process_time() - used

@@ -28,7 +28,8 @@ class Replication:
     twin: WorldResult
     outcomes: dict[str, object]
     # seconds by world and, within the award world, by stage (eligibility, beliefs,
-    # problem, allocate): for benchmarks, kept out of the outcomes
+    # problem, allocate), wall-clock and as "<name>_cpu" this process's CPU: for
+    # benchmarks, kept out of the outcomes
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -54,12 +55,17 @@ def run_replication(
         if population is not None
         else firm_population(params, stream(root, POPULATION_STREAM), base)
     )
-    started = time.perf_counter()
+    started, used = time.perf_counter(), time.process_time()
     award = ServitizationModel(firms, params, governments, start_year, root).run(on_step)
-    middle = time.perf_counter()
+    middle, middle_used = time.perf_counter(), time.process_time()
     twin_params = params.model_copy(update={"awards_enabled": False})
     twin = ServitizationModel(firms, twin_params, (), start_year, root).run(on_step)
-    seconds = {"award_world": middle - started, "twin_world": time.perf_counter() - middle}
+    seconds = {
+        "award_world": middle - started,
+        "twin_world": time.perf_counter() - middle,
+        "award_world_cpu": middle_used - used,
+        "twin_world_cpu": time.process_time() - middle_used,
+    }
     for stage, spent in award.seconds.items():  # the twin holds no rounds
         seconds[stage] = spent
     outcomes = compare_worlds(award, twin, params)

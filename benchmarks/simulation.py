@@ -8,10 +8,11 @@ HiGHS) and its no-award twin. Each size runs in a fresh subprocess, so that its 
 is its own; within it the first replication also pays for the first solver start and is
 reported apart, and the figure is the median of the others (wall-clock and CPU seconds: the
 machine may be shared, CPU time says what the process itself spent). Each replication's
-seconds are also split by stage (agents.records.Stopwatch): the allocation's ``allocate``,
-``build_problem`` for the rounds and the prior beliefs (``problem``), the prior beliefs'
-greedy plan (``beliefs``), the policy's eligibility read every quarter (``eligibility``),
-everything else in the award world (``simulation``) and the twin world.
+seconds are also split by stage (agents.records.Stopwatch; wall-clock and CPU seconds):
+the allocation's ``allocate``, ``build_problem`` for the rounds and the prior beliefs
+(``problem``), the prior beliefs' greedy plan (``beliefs``), the policy's eligibility read
+every quarter (``eligibility``), everything else in the award world (``simulation``) and
+the twin world.
 
 Targets (issue 10): one replication of the default ≤ 0.5 s; 20,000 firms ≤ 3 s and ≤ 500 MB.
 Written to ``benchmarks/out/simulation.json`` (git-ignored) unless ``--out`` says otherwise;
@@ -42,11 +43,13 @@ def peak_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
-def stage_seconds(seconds: dict[str, float]) -> dict[str, float]:
-    """A replication's seconds by stage, the award world's remainder as ``simulation``."""
-    stages = {k: seconds.get(k, 0.0) for k in ("allocate", "problem", "beliefs", "eligibility")}
-    stages["simulation"] = seconds.get("award_world", 0.0) - sum(stages.values())
-    stages["twin_world"] = seconds.get("twin_world", 0.0)
+def stage_seconds(seconds: dict[str, float], suffix: str = "") -> dict[str, float]:
+    """A replication's seconds by stage, the award world's remainder as ``simulation``:
+    wall-clock, or with ``suffix="_cpu"`` this process's CPU seconds."""
+    named = ("allocate", "problem", "beliefs", "eligibility")
+    stages = {k: seconds.get(k + suffix, 0.0) for k in named}
+    stages["simulation"] = seconds.get("award_world" + suffix, 0.0) - sum(stages.values())
+    stages["twin_world"] = seconds.get("twin_world" + suffix, 0.0)
     return stages
 
 
@@ -63,7 +66,7 @@ def measure(replications: int, seed: int, firms: int, overrides: list[str]) -> d
     scenario, base = load_scenario(None, [f"simulation.population.firms={firms}", *overrides])
     imports = time.perf_counter() - started
     rss_before = psutil.Process().memory_info().rss / 2**20
-    wall, cpu, stages, conferred = [], [], [], []
+    wall, cpu, stages, stages_cpu, conferred = [], [], [], [], []
     for k in range(replications):
         # One replication at a time, each its own spawned seed as simulate_scenario spawns
         # them, so that CPU time is per replication too.
@@ -72,6 +75,7 @@ def measure(replications: int, seed: int, firms: int, overrides: list[str]) -> d
         wall.append(time.perf_counter() - started)
         cpu.append(time.process_time() - used)
         stages.append(stage_seconds(run.stages[0]))
+        stages_cpu.append(stage_seconds(run.stages[0], "_cpu"))
         conferred.append(run.outcomes[0]["designations"]["conferred"])
     steady = slice(1, None) if replications > 1 else slice(None)
     return {
@@ -89,6 +93,9 @@ def measure(replications: int, seed: int, firms: int, overrides: list[str]) -> d
         "median_cpu_seconds": round(statistics.median(cpu[steady]), 3),
         "median_stage_seconds": {
             s: round(statistics.median(x[s] for x in stages[steady]), 3) for s in STAGES
+        },
+        "median_stage_cpu_seconds": {
+            s: round(statistics.median(x[s] for x in stages_cpu[steady]), 3) for s in STAGES
         },
         "rss_after_imports_mb": round(rss_before, 1),
         "peak_rss_mb": round(peak_rss_mb(), 1),
@@ -124,6 +131,7 @@ def report(name: str, figures: dict) -> list[str]:
         memory is None or figures["peak_rss_mb"] <= memory
     )
     stages = ", ".join(f"{k} {v:.3f}" for k, v in figures["median_stage_seconds"].items())
+    stages_cpu = ", ".join(f"{k} {v:.3f}" for k, v in figures["median_stage_cpu_seconds"].items())
     target = f"≤ {seconds} s" + (f" and ≤ {memory:.0f} MB" if memory else "")
     return [
         f"{figures['firms']} firms, {figures['quarters']} quarters, "
@@ -133,6 +141,7 @@ def report(name: str, figures: dict) -> list[str]:
         f"  median after the first    {figures['median_seconds']:.3f} s "
         f"(CPU {figures['median_cpu_seconds']:.3f} s)",
         f"  by stage (median, s)      {stages}",
+        f"  by stage (median, CPU s)  {stages_cpu}",
         f"  memory                    {figures['rss_after_imports_mb']:.0f} MB after imports, "
         f"peak {figures['peak_rss_mb']:.0f} MB",
         f"  target                    {target}: {'met' if met else 'NOT met'}",
