@@ -17,6 +17,7 @@ from .decisions import upgrade_price
 from .errors import Problem
 from .expressions import parse_rule
 from .policy import Balance, Policy
+from .units import Level
 
 # One row per payment of an option besides its own year's cost: later payouts, and an
 # upgrade chain's first designation; ``chance`` that it is paid (cost × chance = expected);
@@ -278,7 +279,6 @@ def join_applications(
     The joined rows keep the pairs' order, and within a pair the applications'."""
     source = applications.attrs.get("source", "applications")
     problems: list[Problem] = []
-    known_levels = {(p.id, lv.level.value) for p in policy.programmes for lv in p.levels}
     # Checked column by column (the simulation builds an applications table every round);
     # the problems come out in row order, as a per-row loop would give them.
     ids = applications["candidate_id"]
@@ -290,18 +290,7 @@ def join_applications(
     else:  # refused below, as the lookup by id would be
         position = None
         unknown_candidate = ~ids.isin(candidate_ids).to_numpy(dtype=bool)
-    unknown_programme = ~applications["programme"].isin(list(policy.programme_ids)).to_numpy(
-        dtype=bool
-    )
-    pair_known = np.array(
-        [
-            (p, lv) in known_levels
-            for p, lv in zip(
-                applications["programme"].tolist(), applications["level"].tolist(), strict=True
-            )
-        ],
-        dtype=bool,
-    )
+    unknown_programme, pair_known = _known_tiers(applications, policy)
     if "year" in applications.columns:
         year_values = applications["year"].to_numpy(dtype=float)
         bad_year = ~np.isnan(year_values) & ~np.isin(year_values, years)
@@ -344,16 +333,19 @@ def join_applications(
     apps = applications.assign(candidate=candidate)
     if "year" not in apps.columns:
         apps["year"] = np.nan
-    dated = apps[apps["year"].notna()].astype({"year": int}).assign(dated=True)
-    undated = (
-        apps[apps["year"].isna()]
-        .drop(columns="year")
-        .merge(pd.DataFrame({"year": years}), how="cross")
-        .assign(dated=False)
-    )
-    apps = pd.concat([dated, undated], ignore_index=True)[
-        ["candidate", "programme", "level", "year", "score", "dated"]
-    ]
+    columns = ["candidate", "programme", "level", "year", "score", "dated"]
+    has_year = apps["year"].notna().to_numpy()
+    dated = apps[has_year].astype({"year": int}).assign(dated=True)
+    if has_year.all():  # a simulated round's: every application dated (no cross join)
+        apps = dated.reset_index(drop=True)[columns]
+    else:
+        undated = (
+            apps[~has_year]
+            .drop(columns="year")
+            .merge(pd.DataFrame({"year": years}), how="cross")
+            .assign(dated=False)
+        )
+        apps = pd.concat([dated, undated], ignore_index=True)[columns]
     joined, eligible = _inner_join(pairs, apps, ["candidate", "programme", "level"])
     # Applications for which the candidate is not eligible are explained, not silently dropped.
     rejected = apps[~eligible]
@@ -366,6 +358,25 @@ def join_applications(
         }
     )
     return joined, [], rejected_frame
+
+
+def _known_tiers(applications: pd.DataFrame, policy: Policy) -> tuple[np.ndarray, np.ndarray]:
+    """Per application, whether its programme is none of the policy's, and whether its
+    (programme, level) is a tier of the policy: by position in the policy's programmes and
+    the levels, not by a tuple per row."""
+    programmes = pd.Index(list(policy.programme_ids))
+    levels = pd.Index([level.value for level in Level])
+    if not programmes.is_unique:  # a policy file refuses this; be exact anyway
+        known = {(p.id, lv.level.value) for p in policy.programmes for lv in p.levels}
+        pairs = zip(applications["programme"].tolist(), applications["level"].tolist(), strict=True)
+        unknown = ~applications["programme"].isin(list(programmes)).to_numpy(dtype=bool)
+        return unknown, np.array([pair in known for pair in pairs], dtype=bool)
+    tier = np.zeros((len(programmes) + 1, len(levels) + 1), dtype=bool)  # last: none (-1)
+    for p, programme in enumerate(policy.programmes):
+        for award in programme.levels:
+            tier[p, levels.get_loc(award.level.value)] = True
+    p = programmes.get_indexer(applications["programme"])
+    return p < 0, tier[p, levels.get_indexer(applications["level"])]
 
 
 def _inner_join(

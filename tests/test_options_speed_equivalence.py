@@ -264,6 +264,7 @@ def test_join_applications_matches_on_bad_and_ineligible_tables(monkeypatch):
     bad.loc[5, "programme"] = "no_such_programme"
     bad.loc[7, "level"] = "district"
     bad.loc[9, "year"] = 1999
+    bad.loc[11, "level"] = "no_such_level"
     with pytest.raises(InputError, match="nobody"):
         build_problem(policy, pool, Budget(), settings, years, bad)
     parks = pool.loc[pool["kind"] == "park", "id"].to_numpy()
@@ -271,7 +272,7 @@ def test_join_applications_matches_on_bad_and_ineligible_tables(monkeypatch):
     problem = build_problem(policy, pool, Budget(), settings, years, ineligible)
     assert problem.size == 0
     assert (problem.exclusions["reason"] == "applied but not eligible").sum() > 0
-    assert compared[0] == 4 and compared[1] == 0
+    assert compared[0] == 5 and compared[1] == 0
 
 
 @pytest.mark.parametrize("dtype", [None, object, "string"])
