@@ -128,6 +128,7 @@ class HighsModel:
                 self.relaxation, self.matrix, self.budget_rows, self.integer
             )
         self._counted: CountedModel | None = None
+        self._row_entries: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._class_rows: np.ndarray | None = None
         self.compile_seconds = time.perf_counter() - started
 
@@ -229,10 +230,16 @@ class HighsModel:
         columns = np.asarray(columns, dtype=int)
         values = np.asarray(values, dtype=float)
         matrix = self.matrix
-        for column, value in zip(columns.tolist(), values.tolist(), strict=True):
-            start, end = matrix.indptr[column], matrix.indptr[column + 1]
-            at = start + np.flatnonzero(matrix.indices[start:end] == row)
-            matrix.data[at] = value
+        # Where the row's entries sit in the column-wise matrix, found once per row; only the
+        # entries whose value changes are written (HiGHS takes one coefficient a call).
+        if row not in self._row_entries:
+            at = np.flatnonzero(matrix.indices == row)
+            self._row_entries[row] = (np.searchsorted(matrix.indptr, at, side="right") - 1, at)
+        row_columns, row_at = self._row_entries[row]
+        at = row_at[np.searchsorted(row_columns, columns)]
+        changed = matrix.data[at] != values
+        matrix.data[at] = values
+        for column, value in zip(columns[changed].tolist(), values[changed].tolist(), strict=True):
             self.relaxation.changeCoeff(row, column, value)
         if self._counted is None:
             return

@@ -87,6 +87,7 @@ class RiskCuts:
         self.cut_points: set[tuple[int, tuple[int, ...]]] = set()
         self.counted.extensions.append(self._extend)
         self.threshold_order: list[tuple[int, int, int]] = []
+        self._needs: dict[tuple[int, tuple[int, ...]], Decimal] = {}
 
     # --- the row classes of each budget row, in counted space ---
 
@@ -157,6 +158,57 @@ class RiskCuts:
             if need > to_wan(row.budget):
                 out.append(r)
         return out
+
+    # --- adding one option at a time (risk_loads.filled) ---
+
+    def row_states(self, chosen: np.ndarray) -> list[tuple[int, list[int]]]:
+        """Each budget row's certain money (元) and row-class counts under plan ``chosen``:
+        the state ``admits`` and ``admit`` work on."""
+        return [self.counts(chosen, r) for r in range(len(self.rows))]
+
+    def admits(self, states: list[tuple[int, list[int]]], option: int) -> bool:
+        """Whether the plan of ``states`` with ``option`` added keeps every budget row within
+        α: exactly ``not violated(chosen + [option])`` (a row's need is its certain money
+        plus the value at risk of its classes' counts, ``need``), but only the rows the
+        option pays into are looked at, and each count vector's need is computed once."""
+        for r, (certain, counts) in enumerate(states):
+            sure, klass = self._effect(r, option)
+            if sure == 0 and klass < 0:
+                continue
+            if klass >= 0:
+                counts = [*counts[:klass], counts[klass] + 1, *counts[klass + 1 :]]
+            if to_wan(certain + sure) + self._need(r, tuple(counts)) > to_wan(self.rows[r].budget):
+                return False
+        return True
+
+    def admit(self, states: list[tuple[int, list[int]]], option: int) -> None:
+        """Add ``option`` to the plan of ``states`` (in place)."""
+        for r, (certain, counts) in enumerate(states):
+            sure, klass = self._effect(r, option)
+            if klass >= 0:
+                counts = [*counts[:klass], counts[klass] + 1, *counts[klass + 1 :]]
+            states[r] = (certain + sure, counts)
+
+    def _effect(self, r: int, option: int) -> tuple[int, int]:
+        """What ``option`` adds to row r: certain money (元) and the row class it counts in
+        (-1: none)."""
+        if not hasattr(self, "_class_of"):
+            self._class_of = np.full((len(self.rows), self.n_options), -1, dtype=np.int64)
+            self._sure_of = np.zeros((len(self.rows), self.n_options), dtype=np.int64)
+            for row in range(len(self.rows)):
+                for j, rc in enumerate(self.classes[row]):
+                    self._class_of[row, rc.options] = j
+                self._sure_of[row] = self.sure[:, row] + np.where(
+                    self.chance >= 1, self.hanging[:, row], 0
+                )
+        return int(self._sure_of[r, option]), int(self._class_of[r, option])
+
+    def _need(self, r: int, counts: tuple[int, ...]) -> Decimal:
+        """``need`` remembered per row and count vector."""
+        key = (r, counts)
+        if key not in self._needs:
+            self._needs[key] = self.need(r, list(counts))
+        return self._needs[key]
 
     def row_index(self, label: str) -> int:
         """The index in ``rows`` of the budget row labelled ``label``."""

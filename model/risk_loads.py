@@ -194,6 +194,7 @@ def filled(programme, cuts: RiskCuts, plan: np.ndarray, limit: int = FILL_TRIES)
     free = options["from_option"].to_numpy() < 0
     order = np.argsort(-gain / cost, kind="stable")
     x = plan.copy()
+    states = cuts.row_states(np.asarray(sorted(chosen), dtype=int))
     tries = 0
     for o in order.tolist():
         if tries >= limit or gain[o] <= 0:
@@ -203,11 +204,12 @@ def filled(programme, cuts: RiskCuts, plan: np.ndarray, limit: int = FILL_TRIES)
             continue
         tries += 1
         x[o] = 1.0
-        if programme.feasible(x) and not cuts.violated(
-            np.flatnonzero(x[: programme.n_options] > 0.5)
-        ):
+        # The overrun bound first, row by row and only where o pays (cuts.admits is exactly
+        # cuts.violated of the plan with o): it refuses most tries, and cheaply.
+        if cuts.admits(states, o) and programme.feasible(x):
             chosen.add(o)
             taken.add(key)
+            cuts.admit(states, o)
         else:
             x[o] = 0.0
     return x

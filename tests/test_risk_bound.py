@@ -194,3 +194,40 @@ def test_obligations_too_risky_for_the_bound_exit_with_their_risk():
     assert result.status == "infeasible"
     (line,) = result.diagnosis
     assert "2024" in line and "25.0000%" in line and "0.1" in line
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_adding_one_option_is_judged_as_the_whole_plan_would_be(seed):
+    """RiskCuts.admits (row by row, only where the option pays, each count vector's need
+    remembered) says exactly what RiskCuts.violated says of the plan with the option added,
+    on random plans within the bound of random instances: it is what fills a loaded plan's
+    room."""
+    from liangye.model.options import build_problem
+    from liangye.model.programme import build_model
+    from liangye.model.risk_cuts import RiskCuts
+    from liangye.model.settings import AllocationSettings, Budget
+    from liangye.model.solve import HighsProgramme
+
+    rows, chances, budget, alpha, upgrade, instalment = instance(seed)
+    more = [dict(r, id=f"{r['id']}b") for r in rows]  # a larger pool: more classes filled
+    problem = build_problem(
+        policy_for(upgrade, instalment),
+        make_candidates(rows + more),
+        Budget(per_year={t: v for t, v in budget.items()}),
+        AllocationSettings(level_weights=WEIGHT, success_probability=chances, overrun_risk=alpha),
+    )
+    cuts = RiskCuts(HighsProgramme(build_model(problem), problem.settings), problem, alpha)
+    rng = np.random.default_rng(seed)
+    checked = 0
+    for _ in range(300):
+        chosen = np.flatnonzero(rng.random(problem.size) < rng.uniform(0.0, 0.2))
+        if cuts.violated(chosen):
+            continue  # filling starts from a plan within the bound, and keeps it there
+        states = cuts.row_states(chosen)
+        for option in rng.choice(problem.size, size=min(5, problem.size), replace=False):
+            if option in chosen:
+                continue
+            whole = not cuts.violated(np.append(chosen, option))
+            assert cuts.admits(states, int(option)) == whole
+            checked += 1
+    assert checked > 20
