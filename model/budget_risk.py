@@ -83,9 +83,27 @@ class PaymentTable:
         return out[0], out[1]
 
 
+def _yuan_of(costs: pd.Series) -> np.ndarray:
+    """Each cost in 元 (int64), converting each distinct value once (costs repeat per tier)."""
+    codes, distinct = pd.factorize(costs, use_na_sentinel=False)  # a missing cost raises
+    yuan = np.array([to_yuan(value) for value in distinct], dtype=np.int64)
+    return yuan[codes]
+
+
 def payment_table(problem: AllocationProblem) -> PaymentTable:
     """The options' payments by year (元), certain and on conferral, from their own-year
-    cost and their other payments (later payouts, a chain's first designation)."""
+    cost and their other payments (later payouts, a chain's first designation). Made once
+    per problem (the solve, the risk bound, the checks and the explanations all read it);
+    read-only."""
+    cached = problem.__dict__.get("_payment_table")
+    if cached is not None:
+        return cached
+    table = _payment_table(problem)
+    problem.__dict__["_payment_table"] = table
+    return table
+
+
+def _payment_table(problem: AllocationProblem) -> PaymentTable:
     options = problem.options
     later = problem.later_payments
     later_years = sorted({int(y) for y in later["year"]}) if len(later) else []
@@ -96,7 +114,7 @@ def payment_table(problem: AllocationProblem) -> PaymentTable:
     random = np.zeros((len(options), len(years)), dtype=np.int64)
     if len(options):
         own = np.array([index[int(t)] for t in options["year"]], dtype=int)
-        costs = np.array([to_yuan(c) for c in options["cost"]], dtype=np.int64)
+        costs = _yuan_of(options["cost"])
         sure = probability >= 1.0
         rows = np.arange(len(options))
         certain[rows[sure], own[sure]] = costs[sure]
@@ -104,7 +122,7 @@ def payment_table(problem: AllocationProblem) -> PaymentTable:
     if len(later):
         rows = later["option"].to_numpy(dtype=int)
         cols = np.array([index[int(t)] for t in later["year"]], dtype=int)
-        costs = np.array([to_yuan(c) for c in later["cost"]], dtype=np.int64)
+        costs = _yuan_of(later["cost"])
         sure = later["chance"].to_numpy(dtype=float) >= 1.0
         np.add.at(certain, (rows[sure], cols[sure]), costs[sure])
         np.add.at(random, (rows[~sure], cols[~sure]), costs[~sure])
