@@ -15,7 +15,7 @@ _STDOUT_LOCK = threading.Lock()
 # first instance that runs; an instance asking for another count later fails (its run returns
 # an error status). So every instance of this process asks for the same count, THREADS, and a
 # change (allocation.threads) resets the scheduler first (``use_threads``).
-THREADS = 1
+THREADS = 2  # as AllocationSettings.threads' default
 
 
 def quiet_highs() -> highspy.Highs:

@@ -122,7 +122,7 @@ class HighsProgramme(HighsModel):
         highs.setOptionValue("random_seed", self.settings.seed)
         highs.setOptionValue("time_limit", max(0.1, time_left))
         highs.setOptionValue("mip_rel_gap", self.settings.mip_gap)
-        use_threads(highs, self.settings.threads or 1)
+        use_threads(highs, self.settings.threads or 2)
 
     def _round_and_repair(
         self, x: np.ndarray, reduced: np.ndarray, limit: int = 20_000
