@@ -332,6 +332,9 @@ def _grid(factors: Mapping[str, Factor]) -> list[dict[str, object]]:
 # --- the model and running batches -------------------------------------------------------
 
 
+SWEEP_THREADS = "allocation.threads=1"
+
+
 @dataclass(frozen=True)
 class ScenarioModel:
     """The scenario runner as a sweep model: the base scenario with the sweep's fixed
@@ -353,7 +356,11 @@ class ScenarioModel:
         from .simulate import simulate_scenario
 
         base = apply_overrides(read_toml(self.scenario), list(self.fixed))
-        overrides = [*self.fixed, *overrides_for(parameters, base)]
+        # One HiGHS thread in every run, whatever the executor: the workers are the sweep's
+        # parallelism (two workers with two solver threads each oversubscribe two cores), and
+        # every run then solves alike in-process, on a pool or on Dask. A sweep file's own
+        # allocation.threads still wins (it comes after).
+        overrides = [SWEEP_THREADS, *self.fixed, *overrides_for(parameters, base)]
         scenario, folder = load_scenario(self.scenario, overrides)
         run = simulate_scenario(scenario, folder, seed=seed, replications=1)
         return {key: entry["mean"] for key, entry in summarise(run.outcomes).items()}
