@@ -20,13 +20,14 @@ from .explain import (
     obligations_beyond_budget,
 )
 from .greedy import greedy_plan
+from .highs_model import HighsModel
 from .options import AllocationProblem
 from .plan_tables import budget_table, spend_by_tier
 from .programme import build_model, objective_coefficients
 from .solve import PLAN_STATUSES, solve_model
+from .threshold_settle import settle
 from .thresholds import (
     THRESHOLD_COLUMNS,
-    confirm,
     estimate,
     relaxation_prices,
     threshold_sentences,
@@ -281,10 +282,12 @@ def allocate(
 
     With explanations, every candidate's thresholds (``thresholds.py``: the score needed,
     the extra budget, the margin of a selected one) are estimated from the relaxation, one
-    more linear programme (left out past ``thresholds.ESTIMATE_LIMIT`` options);
-    ``confirm_cases=N`` confirms them by re-solving for the N left out closest to selection
-    and the N selected closest to losing their place (each takes a few whole allocations:
-    for the cases a report shows)."""
+    more linear programme (left out past ``thresholds.ESTIMATE_LIMIT`` options), and settled
+    by re-solving for as many candidates as a deterministic budget of work allows
+    (``threshold_settle.py``: all of them on a small instance, none past
+    ``threshold_settle.AUTO_LIMIT`` options); ``confirm_cases=N`` settles the N left out
+    closest to selection and the N selected closest to losing their place as well (each
+    takes a few whole allocations: for the cases a report shows)."""
     settings = problem.settings
     started = time.perf_counter()
     chosen = np.array([], dtype=int)
@@ -346,9 +349,11 @@ def allocate(
     if explain:
         reasons = candidate_reasons(problem, chosen)
         has_plan = status in PLAN_STATUSES and model is not None
-        prices = None
+        prices = compiled = None
         if has_plan and problem.size <= thresholds.ESTIMATE_LIMIT:
-            prices = relaxation_prices(problem, model, chosen)
+            # One compilation for the prices and the exact re-solves.
+            compiled = HighsModel(model)
+            prices = relaxation_prices(problem, model, compiled, chosen)
         elif has_plan:
             log.info(
                 "thresholds not estimated: %d options, past the %d whose relaxation is re-solved",
@@ -356,8 +361,8 @@ def allocate(
                 thresholds.ESTIMATE_LIMIT,
             )
         table = estimate(problem, chosen, prices)
-        if has_plan and confirm_cases > 0:
-            table = confirm(problem, chosen, table, confirm_cases, _resolver(prove))
+        if has_plan:
+            table = settle(problem, model, compiled, chosen, table, prove, confirm_cases)
         reasons = threshold_sentences(problem, table, reasons)
     else:
         reasons = pd.DataFrame(columns=REASON_COLUMNS + THRESHOLD_COLUMNS)
@@ -380,14 +385,3 @@ def allocate(
         risk=risk,
         expected_objective=expected_objective,
     )
-
-
-def _resolver(prove: bool):
-    """Re-solving for the thresholds: a problem's plan (None if it has none), with nothing
-    explained (so never recursing into thresholds)."""
-
-    def solve(problem: AllocationProblem) -> np.ndarray | None:
-        result = allocate(problem, explain=False, prove=prove)
-        return result.chosen if result.status in PLAN_STATUSES else None
-
-    return solve

@@ -3,9 +3,9 @@ have made room for it, and how far each selected one's score could fall before i
 place.
 
 **Score.** An option's merit is weight(level) × chance × score (``options.build_problem``;
-an upgrade chain gains weight × chance of its upgrade per point of the upgrade's score), so
-a candidate's score moves the objective coefficient of each of its options by a known slope
-``k``. "Its score" is the candidate's score in every application it made (the score column
+an upgrade chain's is its upgrade's plus its first designation's where the upgrade is not
+conferred), so a candidate's score moves the objective coefficient of each of its options
+by a known slope ``k`` (``score_slopes``). "Its score" is the candidate's score in every application it made (the score column
 when there is no applications table): raising it by δ raises every option of the candidate
 by k·δ. Plans without the candidate do not change, so whether it is selected is monotone
 in δ; the threshold is the smallest δ that selects it, and for a selected one the margin is
@@ -22,19 +22,19 @@ budget: options (the best of each candidate and matter left out) enter in order 
 value before money per 万元, so a candidate needs the money of every one ahead of it in its
 year, plus its own cost, less what the plan leaves unspent.
 
-**Confirmed for the shown cases** (``confirm=N``: the N left out closest to selection and
-the N selected closest to losing their place): each estimate is checked by re-solving the
-allocation with the score raised (lowered) or the budget raised, on a grid of 0.1 points and
-1万元, and searched by bisection where it is off; ``threshold_confirmed`` says which rows
-were. A re-solve is a whole allocation, so confirmation is left to the callers that show
-the cases (a report), never done by default.
+**Settled by re-solving** (``threshold_settle.py``): exact figures from the programme
+solved again with the candidate forced in or out (``threshold_solves.py``: a few solves per
+candidate instead of a bisection), each checked by solving the allocation itself at the
+figure and one step short of it, on a grid of 0.1 points and 1万元; by default for as many
+candidates as a deterministic budget of work allows (every one on a small instance), and
+for the N closest each side when asked (``--confirm N``). ``threshold_confirmed`` says which
+rows were settled; the rest keep the estimate, marked 估算.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -67,9 +67,6 @@ MONEY_STEP = 1.0  # 万元
 # 200,000 options, 10,000 candidates: compile 0.8 s and the interior point method 1.6-2.8 s
 # on 2 cores, against a whole allocate of about 5 s): estimates are left out there.
 ESTIMATE_LIMIT = 60_000
-# The most re-solves one confirmation may take (a bisection over a few hundred grid steps
-# takes about ten).
-MAX_SOLVES = 16
 
 
 @dataclass
@@ -82,15 +79,14 @@ class Prices:
 
 
 def relaxation_prices(
-    problem: AllocationProblem, m: pyo.ConcreteModel, chosen: np.ndarray
+    problem: AllocationProblem, m: pyo.ConcreteModel, model: HighsModel, chosen: np.ndarray
 ) -> Prices | None:
-    """Solve the relaxation of the built model ``m`` (no rounding cuts) and price every
-    option; None when it has no optimal solution.
+    """Solve the relaxation of the built model ``m`` (``model``, compiled; no rounding cuts)
+    and price every option; None when it has no optimal solution.
 
     With an overrun bound the money rows are held at what the plan ``chosen`` spends in
     them: the bound, not the expected money, is what limits such a plan, and the relaxation
     at the full budget would price money as plentiful."""
-    model = HighsModel(m)
     n = model.n_options
     money_rows = np.zeros(len(model.row_upper), dtype=bool)
     money_rows[model.rows_in(m, "budget", "risk_load")] = True
@@ -138,12 +134,19 @@ def relaxation_prices(
 
 
 def score_slopes(problem: AllocationProblem) -> np.ndarray:
-    """Merit per point of score, per option: weight × chance (0 for an entitlement, which
-    adds no merit; an upgrade chain's slope is its upgrade's)."""
+    """Merit per point of score, per option, as ``rescored`` moves it: weight × chance, 0 for
+    an entitlement (it adds no merit); an upgrade chain's is its upgrade's plus its first
+    designation's where the upgrade is not conferred, weight_A × chance_A × (1 − chance_B)
+    (the first's is 0 when it is an entitlement, whose score does not move)."""
     options = problem.options
     weight = options["level"].map(lambda lv: problem.settings.weight(Level(lv))).to_numpy(float)
-    slope = weight * options["probability"].to_numpy(dtype=float)
-    return np.where(options["forced"].to_numpy(dtype=bool), 0.0, slope)
+    chance = options["probability"].to_numpy(dtype=float)
+    own = np.where(options["forced"].to_numpy(dtype=bool), 0.0, weight * chance)
+    origin = options["from_option"].to_numpy()
+    chain = origin >= 0
+    slope = own.copy()
+    slope[chain] = own[origin[chain]] * (1 - chance[chain]) + own[chain]
+    return slope
 
 
 def rescored(problem: AllocationProblem, candidate: int, delta: float) -> AllocationProblem:
@@ -215,7 +218,7 @@ def estimate(problem: AllocationProblem, chosen: np.ndarray, prices: Prices | No
     has_free = np.unique(candidate[free])
     losers = np.setdiff1d(has_free, winners)
     score = options["score"].to_numpy(dtype=float)
-    at = _option_names(options)
+    at = option_names(options)
     if objective == "merit":
         slope = score_slopes(problem)
         usable = free & (slope > 0)
@@ -285,7 +288,7 @@ def _estimate_money(
         # Money of every contender strictly ahead (a higher value per 万元), then its own.
         ahead = np.searchsorted(-ratios, -per_wan[mine], side="left")
         extra[mine] = spent_before[ahead] + cost[mine] - float(room)
-    at = _option_names(options)
+    at = option_names(options)
     best = _argmin_by(candidate, np.where(np.isin(candidate, losers), extra, np.inf))
     for c, o in best.items():
         if math.isfinite(extra[o]):
@@ -325,7 +328,7 @@ def _argmin_by(groups: np.ndarray, values: np.ndarray) -> dict[int, int]:
     return {int(groups[o]): int(o) for o in order[np.asarray(first, dtype=bool)]}
 
 
-def _option_names(options: pd.DataFrame) -> np.ndarray:
+def option_names(options: pd.DataFrame) -> np.ndarray:
     """programme:level:year of every option (the form ``upgrade_of`` uses)."""
     return (
         options["programme"].astype(str)
@@ -336,144 +339,21 @@ def _option_names(options: pd.DataFrame) -> np.ndarray:
     ).to_numpy()
 
 
-# --- confirmation by re-solving ------------------------------------------------------------
+# --- helpers shared with the settling (threshold_settle.py) ----------------------------
 
 
-Solver = Callable[[AllocationProblem], np.ndarray | None]
-
-
-def confirm(
-    problem: AllocationProblem,
-    chosen: np.ndarray,
-    table: pd.DataFrame,
-    count: int,
-    solve: Solver,
-) -> pd.DataFrame:
-    """Check the estimates of the ``count`` candidates left out closest to selection (the
-    smallest raise of score; of money, when the objective is not merit) and the ``count``
-    selected closest to losing their place (the smallest margin) by re-solving; ``solve``
-    returns a problem's plan (None: no plan). A figure found off is searched by bisection;
-    rows whose figures were settled are marked confirmed. A score no raise (up to twice the
-    best score or 100) makes selected, or money no budget makes room for, is infinite."""
-    if count <= 0 or table.empty:
-        return table
-    table = table.copy()
-    options = problem.options
-    candidate = options["candidate"].to_numpy()
-    free = ~options["forced"].to_numpy(dtype=bool)
-    merit = options["merit"].to_numpy(dtype=float)
-    at = _option_names(options)
-    merit_objective = problem.settings.objective == "merit"
-
-    def selected_at(plan: np.ndarray | None, c: int) -> str | None:
-        """Where the plan designates candidate c at its own choice (None: nowhere)."""
-        if plan is None:
-            return None
-        mine = [int(o) for o in plan if candidate[o] == c and free[o]]
-        return at[max(mine, key=lambda o: merit[o])] if mine else None
-
-    if merit_objective:
-        raised = table["score_needed"] - _scores_at(problem, table["threshold_at"])
-        shown = raised.dropna().sort_values(kind="stable").index[:count]
-    else:  # the score does not decide: the money does
-        shown = table["extra_budget_wan"].dropna().sort_values(kind="stable").index[:count]
-    for c in shown:
-        settled = True
-        if merit_objective:
-            base = _best_score(problem, c)
-            cap = max(round(raised[c] / SCORE_STEP) * 4, round(max(100.0, 2 * base) / SCORE_STEP))
-
-            def lifted(k: int, c: int = c) -> str | None:
-                return selected_at(solve(rescored(problem, c, k * SCORE_STEP)), c)
-
-            found, where, exact = _smallest(lifted, round(raised[c] / SCORE_STEP), cap)
-            settled &= exact
-            if found is None:
-                table.at[c, "score_needed"] = np.inf
-            else:
-                table.at[c, "threshold_at"] = where
-                score = _scores_at(problem, pd.Series([where], index=[c])).iloc[0]
-                table.at[c, "score_needed"] = round(score + found * SCORE_STEP, 1)
-        if pd.notna(table.at[c, "extra_budget_wan"]):
-            year = table.at[c, "extra_budget_year"]
-            year = None if pd.isna(year) else int(year)
-            cap = _money_cap(problem, year)
-
-            def richer(k: int, c: int = c, year: int | None = year) -> str | None:
-                return selected_at(solve(with_more_money(problem, year, k * MONEY_STEP)), c)
-
-            start = round(table.at[c, "extra_budget_wan"] / MONEY_STEP)
-            found, _, exact = _smallest(richer, start, cap)
-            settled &= exact
-            table.at[c, "extra_budget_wan"] = np.inf if found is None else found * MONEY_STEP
-        table.at[c, "threshold_confirmed"] = settled
-    if not merit_objective:
-        return table
-    for c in table["score_margin"].dropna().sort_values(kind="stable").index[:count]:
-        top = _best_score(problem, c)
-        cap = max(1, math.ceil(top / SCORE_STEP))
-
-        def lowered(k: int, c: int = c) -> str | None:
-            plan = solve(rescored(problem, c, -k * SCORE_STEP))
-            return None if selected_at(plan, c) is not None else "left out"
-
-        start = round(table.at[c, "score_margin"] / SCORE_STEP) + 1
-        found, _, exact = _smallest(lowered, start, cap)
-        # The largest fall that keeps it: a step short of the first that loses it, or its
-        # whole score when even a score of 0 keeps it (a minimum quota needs it).
-        table.at[c, "score_margin"] = round(top if found is None else (found - 1) * SCORE_STEP, 1)
-        table.at[c, "threshold_confirmed"] = exact
-    return table
-
-
-def _smallest(
-    holds: Callable[[int], str | None], start: int, cap: int
-) -> tuple[int | None, str | None, bool]:
-    """The smallest k in 1..cap for which ``holds(k)`` is not None, given that it is None at
-    0 and monotone: first at ``start`` (the estimate) and one step below it, then growing
-    past it or bisecting. Returns (k, what ``holds`` said at k), or (None, None) when it does
-    not hold up to ``cap`` (or the search ran past MAX_SOLVES re-solves)."""
-    calls = 0
-    k = step = min(max(start, 1), cap)
-    low, high, said = 0, None, None  # holds(low) is None, holds(high) is not
-    while high is None:
-        calls += 1
-        answer = holds(k)
-        if answer is not None:
-            high, said = k, answer
-        else:
-            low = k
-            if k >= cap or calls >= MAX_SOLVES:
-                return None, None, k >= cap
-            step *= 2
-            k = min(cap, low + step)
-    just_below = high == start  # the estimate held: most often the step below does not
-    while high - low > 1 and calls < MAX_SOLVES:
-        middle = high - 1 if just_below else (low + high) // 2
-        just_below = False
-        calls += 1
-        answer = holds(middle)
-        if answer is not None:
-            high, said = middle, answer
-        else:
-            low = middle
-    if high - low > 1:
-        log.info("threshold search stopped after %d re-solves in (%d, %d]", calls, low, high)
-    return high, said, high - low == 1
-
-
-def _best_score(problem: AllocationProblem, c: int) -> float:
+def best_score(problem: AllocationProblem, c: int) -> float:
     """Candidate c's highest score among its options of the city's choice."""
     options = problem.options
     mine = (options["candidate"].to_numpy() == c) & ~options["forced"].to_numpy(dtype=bool)
     return float(options["score"].to_numpy(dtype=float)[mine].max())
 
 
-def _scores_at(problem: AllocationProblem, where: pd.Series) -> pd.Series:
+def scores_at(problem: AllocationProblem, where: pd.Series) -> pd.Series:
     """The score each candidate (the index) has at the option ``where`` names
     (programme:level:year; NaN where none)."""
     options = problem.options
-    key = pd.Series(_option_names(options), index=options.index)
+    key = pd.Series(option_names(options), index=options.index)
     lookup = pd.Series(
         options["score"].to_numpy(dtype=float),
         index=pd.MultiIndex.from_arrays([options["candidate"].to_numpy(), key.to_numpy()]),
@@ -483,7 +363,7 @@ def _scores_at(problem: AllocationProblem, where: pd.Series) -> pd.Series:
     return pd.Series(lookup.reindex(pairs).to_numpy(), index=where.index)
 
 
-def _money_cap(problem: AllocationProblem, year: int | None) -> int:
+def money_cap(problem: AllocationProblem, year: int | None) -> int:
     """Enough money for every option there is (in ``year``, or over the horizon): past it,
     money cannot be what keeps a candidate out."""
     options = problem.options
@@ -505,7 +385,7 @@ def threshold_sentences(
     if not figures.any():
         return out
     words = Words.of(problem.policy)
-    own = _scores_at(problem, table["threshold_at"])
+    own = scores_at(problem, table["threshold_at"])
     en_parts, zh_parts = [], []
     for c, row, some in zip(
         table.index, table.itertuples(index=False), figures.to_numpy(), strict=True

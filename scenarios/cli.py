@@ -62,13 +62,15 @@ console = Console()
 errors = Console(stderr=True)
 
 EXIT_INPUT = 2  # bad input files or options
-# What it would have taken is estimated for every candidate from the relaxation; confirming
-# re-solves the whole allocation a few times per case (about 3 s a solve on the default
-# scenario), so it is asked for, not done by default.
+# What it would have taken is estimated for every candidate from the relaxation and settled
+# by re-solving as far as a fixed budget of work allows (all of a small instance; none past
+# a few hundred options, where a solve of the default scenario takes about 3 s): --confirm N
+# asks for the N closest each side as well, whatever they cost.
 MAX_CONFIRM = 50
 CONFIRM_HELP = (
-    "confirm what it would have taken by re-solving, for the N left out closest to "
-    "selection and the N selected closest to losing their place (default 0: estimates)"
+    "also settle what it would have taken by re-solving for the N left out closest to "
+    "selection and the N selected closest to losing their place, whatever it costs "
+    "(default 0: only what the automatic budget of work covers, all of a small instance)"
 )
 EXIT_INFEASIBLE = 3  # the rules cannot all be met: the diagnosis says why
 

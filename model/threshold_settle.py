@@ -1,0 +1,569 @@
+"""Which of the thresholds are settled by re-solving, and how, under a deterministic budget of
+work: exact figures from the compiled programme (``threshold_solves``) for as many
+candidates as the budget allows, closest cases first, each then checked against the
+allocation itself solved again at the figure and one step short of it; where no exact
+programme applies (an overrun bound: the plan is found by a loop of solves, not one MIP),
+searches by solving the allocation again from the estimate.
+
+**The budget** (``AUTO_WORK`` option-solves, ``threshold_solves.Work``) is what makes this the
+default: on a small instance (a few hundred options) every candidate left out and every
+selected one gets exact, checked figures; on a large one the solves cost too much and the
+estimates stay (marked 估算) for all but what fits; past ``AUTO_LIMIT`` options nothing is
+tried (the 50-candidate Jiaxing table, 1,504 options: its exact programme alone takes 0.3 s,
+an allocation solved again 0.3 s, against 0.36 s for the whole allocation). ``cases=N`` (the
+command line's ``--confirm N``) settles the N left out closest to selection and the N
+selected closest to losing their place as well, whatever the budget says.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from .highs_model import HighsModel
+from .options import AllocationProblem
+from .programme import build_model, set_objective
+from .solve import MIN_NODES, HighsProgramme, solve_model
+from .status import Status
+from .threshold_solves import (
+    ExactProgramme,
+    OutOfWork,
+    Unsettled,
+    Work,
+    budget_rows_of,
+    passes,
+    smallest,
+)
+from .thresholds import (
+    MONEY_STEP,
+    SCORE_STEP,
+    best_score,
+    money_cap,
+    option_names,
+    rescored,
+    score_slopes,
+    scores_at,
+    with_more_money,
+)
+
+log = logging.getLogger(__name__)
+
+# The automatic budget, in option-solves. Measured on random instances of 12-40 firms, 1-3
+# programmes and 1-2 years (26-465 options; tests/test_thresholds.py): settling every
+# candidate cost ... (see the benchmark's figures in benchmarks/out/thresholds.json).
+AUTO_WORK = 50_000
+# Past this many options nothing is settled automatically: one solve costs as much as the
+# allocation (module docstring), and a budget in option-solves would still allow hundreds.
+AUTO_LIMIT = 600
+# What a solve by the allocation's own programme costs beyond its HiGHS runs, in solves:
+# the relaxation, its rounding and the count rounding's small MIP, and (solved again whole)
+# the Pyomo build and compilation. Measured on the random instances of the tests: 10-15 ms
+# a programme solve and 12-25 ms a whole one, against 4-10 ms an exact solve. With an
+# overrun bound a whole solve is a loop of MIPs (risk_solve.py).
+PROGRAMME_WEIGHT = 2.0
+RESOLVE_WEIGHT = 3.0
+RISK_RESOLVE_WEIGHT = 25.0
+# The most solves one search may take: by whole allocations, and on the exact programme.
+MAX_SOLVES = 16
+MAX_EXACT_SOLVES = 24
+# A raise past max(SCORE_CAP, twice its own score) counts as "no score would do".
+SCORE_CAP = 100.0
+# A crossing this close to a grid point (in steps) is a tie there.
+TIE = 1e-6
+
+
+class Resolves:
+    """The allocation solved again, as ``allocate(problem, explain=False)`` solves it, each
+    solve charged to ``work``: ``weight`` solves of the problem's options plus one for each
+    branch-and-bound node of its last MIP.
+
+    Without an overrun bound the solve is the allocation's own (``solve.HighsProgramme``)
+    with at most as many nodes per MIP as the work has left, and never more than the
+    allocation's least (``solve.MIN_NODES``): a solve that ends within them is the one the
+    allocation makes, and one that stops at them is not used (its plan might differ). A
+    problem whose rows are those of ``m`` (a score moved: the objective alone differs) reuses
+    ``m`` with its objective rebuilt as ``build_model`` would build it, which halves a
+    re-solve of a small instance (30 ms to 15 ms). With an overrun bound (a loop of solves,
+    ``risk_solve.py``) the allocation's whole solve, charged ``RISK_RESOLVE_WEIGHT``."""
+
+    def __init__(self, problem: AllocationProblem, m: pyo.ConcreteModel, prove: bool, work: Work):
+        self.problem = problem
+        self.m = m
+        self.prove = prove
+        self.work = work
+        self.risky = problem.settings.overrun_risk is not None
+        self.changed = False  # has m's objective been changed?
+        options = problem.options
+        self.candidate = options["candidate"].to_numpy()
+        self.free = ~options["forced"].to_numpy(dtype=bool)
+        self.merit = options["merit"].to_numpy(dtype=float)
+        self.names = option_names(options)
+
+    def plan(self, problem: AllocationProblem, same_rows: bool) -> np.ndarray | None:
+        """``problem``'s plan (None: it has none). Raises OutOfWork, or Unsettled when the
+        solve stopped at its node limit."""
+        n = max(self.problem.size, 1)
+        if self.risky:
+            if not self.work.affords(n, RISK_RESOLVE_WEIGHT):
+                raise OutOfWork
+            self.work.charge(n, RISK_RESOLVE_WEIGHT)
+            outcome = solve_model(build_model(problem), problem.settings, problem, self.prove)
+            return outcome.chosen if outcome.has_solution else None
+        nodes = self.work.nodes(n, RESOLVE_WEIGHT)
+        if nodes < 1:
+            raise OutOfWork
+        if same_rows:
+            self.m.del_component("value")
+            set_objective(self.m, problem, problem.settings.objective)
+            self.changed = True
+            model = self.m
+        else:
+            model = build_model(problem)
+        programme = HighsProgramme(model, problem.settings)
+        # Asked for whatever it costs (``cases``): the allocation's own node limits.
+        programme.node_limit = None if math.isinf(self.work.left) else min(nodes, MIN_NODES)
+        outcome = programme.solve()
+        used = RESOLVE_WEIGHT + passes(programme.relaxation)
+        if outcome.method.startswith(("counts", "mip")):  # a MIP ran: its work too
+            used += passes(programme.counted.highs)
+        self.work.charge(n, used)
+        if outcome.status == Status.INFEASIBLE:
+            return None
+        if outcome.status != Status.OPTIMAL:
+            raise Unsettled
+        return outcome.chosen
+
+    def where(self, plan: np.ndarray | None, c: int) -> str | None:
+        """Where ``plan`` designates candidate c at the city's choice (None: nowhere): its
+        option of most merit."""
+        if plan is None:
+            return None
+        mine = [int(o) for o in plan if self.candidate[o] == c and self.free[o]]
+        return self.names[max(mine, key=lambda o: self.merit[o])] if mine else None
+
+    def raised(self, c: int, steps: int) -> str | None:
+        return self.where(self.plan(rescored(self.problem, c, steps * SCORE_STEP), True), c)
+
+    def kept(self, c: int, steps: int) -> bool:
+        lowered = rescored(self.problem, c, -steps * SCORE_STEP)
+        return self.where(self.plan(lowered, True), c) is not None
+
+    def richer(self, c: int, year: int | None, steps: int) -> np.ndarray | None:
+        """The plan with ``steps`` 万元 more in ``year`` (and the horizon total)."""
+        return self.plan(with_more_money(self.problem, year, steps * MONEY_STEP), False)
+
+
+class MoneyProbes:
+    """The allocation's own programme (``solve.HighsProgramme``), compiled once and solved
+    again with budget rows raised, as the budget frontier re-solves it: from the relaxation's
+    last basis, 10-15 ms a question on the random instances against 20-26 ms for a solve
+    from scratch and 13-33 ms for the exact programme's knapsacks proven to a tight gap. Its
+    plans follow the allocation's objective and tie-break, so the boundary they find is the
+    allocation's (it agreed on 22-40 of 40 budgets, where ties were many, with the solve
+    from scratch): the allocation itself is then asked there (``check_money``)."""
+
+    def __init__(self, problem: AllocationProblem, m: pyo.ConcreteModel, work: Work):
+        self.programme = HighsProgramme(m, problem.settings)
+        self.upper = self.programme.row_upper.copy()
+        self.work = work
+        self.n = max(problem.size, 1)
+
+    def plan(self, rows: list[int], amount: float) -> np.ndarray | None:
+        """The plan with ``amount`` 万元 more in ``rows``; None without one. Raises OutOfWork,
+        or Unsettled when the solve stopped at its node limit."""
+        nodes = self.work.nodes(self.n, PROGRAMME_WEIGHT)
+        if nodes < 1:
+            raise OutOfWork
+        programme = self.programme
+        programme.node_limit = min(nodes, MIN_NODES)
+        for row in rows:
+            programme.set_upper_at(row, self.upper[row] + amount)
+        try:
+            outcome = programme.solve()
+        finally:
+            for row in rows:
+                programme.set_upper_at(row, self.upper[row])
+        used = PROGRAMME_WEIGHT + passes(programme.relaxation)
+        if outcome.method.startswith(("counts", "mip")):
+            used += passes(programme.counted.highs)
+        self.work.charge(self.n, used)
+        if outcome.status == Status.INFEASIBLE:
+            return None
+        if outcome.status != Status.OPTIMAL:
+            raise Unsettled
+        return outcome.chosen
+
+
+@dataclass
+class _Case:
+    """One candidate's figures being settled: which are still owed, which are settled."""
+
+    c: int
+    winner: bool
+    owed: set[str] = field(default_factory=set)  # "raise", "money", "fall"
+    exact: set[str] = field(default_factory=set)  # settled on the exact programme
+    checked: set[str] = field(default_factory=set)  # settled by the allocation itself
+    # The exact programme said money can help (all of it chooses c): the search by the
+    # allocation need not ask at all the money first.
+    money_helps: bool = False
+
+    @property
+    def settled(self) -> bool:
+        """Every figure owed was settled by the allocation itself (or, where no plan could
+        designate the candidate at all, by the exact programme's word)."""
+        return bool(self.owed) and self.owed <= self.checked
+
+
+class _Settling:
+    """The state of one settling: the table of figures and the means to settle them."""
+
+    def __init__(
+        self,
+        problem: AllocationProblem,
+        m: pyo.ConcreteModel,
+        model: HighsModel | None,
+        chosen: np.ndarray,
+        table: pd.DataFrame,
+        prove: bool,
+        work: Work,
+    ):
+        self.problem = problem
+        self.m = m
+        self.model = model
+        self.table = table
+        self.work = work
+        merit = problem.settings.objective == "merit"
+        self.merit = merit
+        risky = problem.settings.overrun_risk is not None
+        self.resolves = Resolves(problem, m, prove, work)
+        options = problem.options
+        candidate = options["candidate"].to_numpy()
+        free = ~options["forced"].to_numpy(dtype=bool)
+        self.slopes = score_slopes(problem)
+        picked = np.zeros(len(options), dtype=bool)
+        picked[np.asarray(chosen, dtype=int)] = True
+        winners = set(np.unique(candidate[picked & free]).tolist())
+        scored = set(np.unique(candidate[free & (self.slopes > 0)]).tolist())
+        self.cases: dict[int, _Case] = {}
+        for c in np.unique(candidate[free]).tolist():
+            case = _Case(c=c, winner=c in winners)
+            if case.winner:
+                if merit and c in scored:
+                    case.owed.add("fall")
+            else:
+                if merit and c in scored:
+                    case.owed.add("raise")
+                if pd.notna(table.at[c, "extra_budget_wan"]):
+                    case.owed.add("money")
+            if case.owed:
+                self.cases[c] = case
+        self.money_probes: MoneyProbes | None = None
+        self.exact: ExactProgramme | None = None
+        # An exact programme needs one MIP to stand for the allocation: not with an overrun
+        # bound (its plan comes from a loop of solves), and not for min_cost (no figures).
+        if (
+            model is not None
+            and self.cases
+            and work.left > 0
+            and not risky
+            and problem.settings.objective != "min_cost"
+        ):
+            try:
+                self.exact = ExactProgramme(problem, m, model, self.slopes, work)
+                self.exact.optimum  # noqa: B018 (solved once here, where it may fail)
+            except Unsettled:
+                self.exact = None
+        if self.exact is not None and any("money" in case.owed for case in self.cases.values()):
+            # Compiled now, from the model as built: re-solves by the allocation change its
+            # objective in place (``Resolves``) until ``restore``.
+            self.money_probes = MoneyProbes(problem, m, work)
+
+    # --- order ---------------------------------------------------------------------------
+
+    def order(self) -> list[int]:
+        """Candidates closest to the line first, alternating left out and selected: the left
+        out by the raise (or the money) they need, the selected by their margin."""
+        table = self.table
+        losers = [c for c, case in self.cases.items() if not case.winner]
+        winners = [c for c, case in self.cases.items() if case.winner]
+        if self.merit:
+            gap = table.loc[losers, "score_needed"] - scores_at(
+                self.problem, table.loc[losers, "threshold_at"]
+            )
+        else:
+            gap = table.loc[losers, "extra_budget_wan"]
+        losers = list(gap.sort_values(kind="stable", na_position="last").index)
+        margin = table.loc[winners, "score_margin"]
+        winners = list(margin.sort_values(kind="stable", na_position="last").index)
+        merged: list[int] = []
+        for i in range(max(len(losers), len(winners))):
+            merged += losers[i : i + 1] + winners[i : i + 1]
+        return merged
+
+    # --- figures -------------------------------------------------------------------------
+
+    def _raise_start(self, c: int) -> tuple[int, int]:
+        """The raise to try first (steps, from the estimate) and the most worth trying."""
+        table = self.table
+        top = best_score(self.problem, c)
+        cap = round(max(SCORE_CAP, 2 * top) / SCORE_STEP)
+        needed = table.at[c, "score_needed"]
+        own = scores_at(self.problem, pd.Series([table.at[c, "threshold_at"]], index=[c])).iloc[0]
+        if pd.isna(needed) or pd.isna(own) or not math.isfinite(needed):
+            return 1, cap
+        return min(max(1, round((needed - own) / SCORE_STEP)), cap), cap
+
+    def _set_raise(self, c: int, steps: int | None, where: str | None) -> None:
+        table = self.table
+        if steps is None:
+            table.at[c, "score_needed"] = np.inf
+            return
+        table.at[c, "threshold_at"] = where
+        own = scores_at(self.problem, pd.Series([where], index=[c])).iloc[0]
+        table.at[c, "score_needed"] = round(float(own) + steps * SCORE_STEP, 1)
+
+    def exact_raise(self, case: _Case) -> None:
+        c = case.c
+        start, cap = self._raise_start(c)
+        found = self.exact.score_raise(c, start * SCORE_STEP, cap * SCORE_STEP)
+        if found is None:
+            self._set_raise(c, None, None)
+            case.checked.add("raise")  # no plan designates it: nothing to check
+        else:
+            delta, line = found
+            steps = math.ceil(delta / SCORE_STEP - TIE)
+            if abs(delta / SCORE_STEP - round(delta / SCORE_STEP)) <= TIE:
+                # On the grid: the plan with c ties with the optimum, and the tie-break
+                # decides (a guess the check below confirms, or moves by a step).
+                steps = round(delta / SCORE_STEP)
+                if not self.exact.prefers(line.chosen, self.exact.optimum.chosen):
+                    steps += 1
+            steps = max(1, steps)
+            if steps > cap:
+                self._set_raise(c, None, None)
+            else:
+                self._set_raise(c, steps, self.resolves.where(line.chosen, c))
+        case.exact.add("raise")
+
+    def check_raise(self, case: _Case) -> None:
+        c = case.c
+        start, cap = self._raise_start(c)
+        if math.isinf(self.table.at[c, "score_needed"]):
+            start = cap
+        said: dict[int, str] = {}
+
+        def holds(k: int) -> tuple[bool, None]:
+            where = self.resolves.raised(c, k)
+            if where is not None:
+                said[k] = where
+            return where is not None, None
+
+        steps, settled = smallest(holds, start, cap, MAX_SOLVES)
+        if settled:
+            self._set_raise(c, steps, said.get(steps))
+            case.checked.add("raise")
+
+    def _money_start(self, c: int) -> tuple[int, int, int | None]:
+        table = self.table
+        year = table.at[c, "extra_budget_year"]
+        year = None if pd.isna(year) else int(year)
+        cap = money_cap(self.problem, year)
+        extra = table.at[c, "extra_budget_wan"]
+        start = cap if not math.isfinite(extra) else round(extra / MONEY_STEP)
+        return min(max(1, start), cap), cap, year
+
+    def _set_money(self, c: int, steps: int | None) -> None:
+        self.table.at[c, "extra_budget_wan"] = np.inf if steps is None else steps * MONEY_STEP
+
+    def exact_money(self, case: _Case) -> None:
+        """Whether money can help at all (it cannot when c is not chosen even with all the
+        money there is: one solve, where no budget row binds), then a boundary near the
+        estimate on the exact programme: an M with which c is chosen and with M − 1 not.
+        Money is not linear, nor is the choice monotone in it (ties of score make it flip as
+        the money passes each award's amount), so this is a search (``smallest``); its
+        questions cost 4-20 ms where the allocation's take 20-40 ms, so the allocation is
+        asked only at the boundary found (``check_money``)."""
+        c = case.c
+        start, cap, year = self._money_start(c)
+        rows = budget_rows_of(self.problem, self.m, self.model, year)
+        if not rows or not self.exact.chosen_with_money(c, rows, cap):
+            self._set_money(c, None)
+            case.exact.add("money")
+            case.checked.add("money")
+            return
+        case.money_helps = True
+
+        def holds(k: int) -> tuple[bool, int | None]:
+            plan = self.money_probes.plan(rows, k * MONEY_STEP)
+            if plan is None or not self.exact.has(plan, c):
+                return False, None
+            return True, self._money_used(plan, rows)
+
+        steps, settled = smallest(holds, start, cap, MAX_EXACT_SOLVES, cap_first=False)
+        if settled:
+            self._set_money(c, steps)
+            case.exact.add("money")
+
+    def _money_used(self, plan: np.ndarray | None, rows: list[int]) -> int | None:
+        """The whole 万元 beyond the budget that ``plan`` spends in the raised rows ``rows``
+        (compiled rows of ``self.model``; None without them)."""
+        if plan is None or not rows or self.model is None:
+            return None
+        x = np.zeros(self.model.n_model)
+        x[np.asarray(plan, dtype=int)] = 1.0
+        beyond = self.model.matrix[rows] @ x - self.model.row_upper[rows]
+        return max(0, math.ceil(float(beyond.max()) / MONEY_STEP - 1e-6))
+
+    def check_money(self, case: _Case) -> None:
+        c = case.c
+        start, cap, year = self._money_start(c)
+
+        rows = [] if self.model is None else budget_rows_of(self.problem, self.m, self.model, year)
+
+        def holds(k: int) -> tuple[bool, int | None]:
+            plan = self.resolves.richer(c, year, k)
+            if self.resolves.where(plan, c) is None:
+                return False, None
+            # The plan found fits in what it spends: with that much more money (the most
+            # any raised row needs) it is still there, and still the best.
+            return True, self._money_used(plan, rows)
+
+        # With the exact programme's word that all the money chooses c, the search climbs
+        # from the estimate without asking the allocation at that much money first.
+        steps, settled = smallest(holds, start, cap, MAX_SOLVES, cap_first=not case.money_helps)
+        if settled:
+            self._set_money(c, steps)
+            case.checked.add("money")
+
+    def _fall_start(self, c: int) -> tuple[int, int]:
+        """The first fall to try that should lose the place (steps), and the most there is."""
+        top = best_score(self.problem, c)
+        cap = max(1, math.ceil(top / SCORE_STEP - 1e-9))
+        margin = self.table.at[c, "score_margin"]
+        start = 1 if pd.isna(margin) else round(margin / SCORE_STEP) + 1
+        return min(max(1, start), cap), cap
+
+    def _set_fall(self, c: int, steps: int | None) -> None:
+        top = best_score(self.problem, c)
+        margin = top if steps is None else min(steps * SCORE_STEP, top)
+        self.table.at[c, "score_margin"] = round(margin, 1)
+
+    def exact_fall(self, case: _Case) -> None:
+        c = case.c
+        start, _ = self._fall_start(c)
+        found = self.exact.score_fall(c, (start - 1) * SCORE_STEP)
+        delta = None if found is None else found[0]
+        options = self.problem.options
+        mine = (options["candidate"].to_numpy() == c) & ~options["forced"].to_numpy(bool)
+        scores = options["score"].to_numpy(dtype=float)[mine & (self.slopes > 0)]
+        if delta is not None and delta >= scores.min() - 1e-9:
+            # Past its lowest score an option stops falling: the lines no longer hold,
+            # unless every option has that score (then even a score of 0 keeps it).
+            if scores.max() - scores.min() > 1e-9:
+                raise Unsettled
+            delta = None
+        steps = None
+        if delta is not None:
+            steps = math.floor(delta / SCORE_STEP + TIE)
+            if abs(delta / SCORE_STEP - round(delta / SCORE_STEP)) <= TIE:
+                # A tie at the grid point: kept there only if the tie-break takes its plan.
+                _, line, without = found
+                steps = round(delta / SCORE_STEP)
+                if not self.exact.prefers(line.chosen, without):
+                    steps -= 1
+            steps = max(0, steps)
+        self._set_fall(c, steps)
+        case.exact.add("fall")
+
+    def check_fall(self, case: _Case) -> None:
+        c = case.c
+        start, cap = self._fall_start(c)
+        if self.table.at[c, "score_margin"] >= best_score(self.problem, c):
+            start = cap
+
+        def loses(k: int) -> tuple[bool, None]:
+            return not self.resolves.kept(c, k), None
+
+        steps, settled = smallest(loses, start, cap, MAX_SOLVES)
+        if settled:
+            # The largest fall that keeps it: a step short of the first that loses it, or
+            # its whole score when even a score of 0 keeps it (a minimum quota needs it).
+            self._set_fall(c, None if steps is None else steps - 1)
+            case.checked.add("fall")
+
+    # --- passes --------------------------------------------------------------------------
+
+    def run(self, order: list[int], exact: bool = True) -> None:
+        """Settle the candidates in ``order``, one after the other, while the work lasts:
+        each figure on the exact programme first (``exact`` and where there is one), then
+        by the allocation itself, at that figure and a step short of it, or searched from
+        the estimate where there is no exact figure. A figure that cannot be settled keeps
+        its estimate; when the work runs out, every figure after it does."""
+        first = {"raise": self.exact_raise, "money": self.exact_money, "fall": self.exact_fall}
+        then = {"raise": self.check_raise, "money": self.check_money, "fall": self.check_fall}
+        for c in order:
+            case = self.cases[c]
+            for kind in sorted(case.owed - case.checked):
+                try:
+                    if exact and self.exact is not None and kind not in case.exact:
+                        try:
+                            first[kind](case)
+                        except OutOfWork:
+                            raise
+                        except Unsettled:  # no exact figure: searched from the estimate
+                            pass
+                    if kind not in case.checked:
+                        then[kind](case)
+                except OutOfWork:
+                    return
+                except Unsettled:  # this figure keeps its estimate; others may settle
+                    continue
+
+    def marks(self) -> None:
+        for c, case in self.cases.items():
+            self.table.at[c, "threshold_confirmed"] = case.settled
+
+    def restore(self) -> None:
+        """The model's own objective back, if re-solves changed it."""
+        if self.resolves.changed:
+            self.m.del_component("value")
+            set_objective(self.m, self.problem, self.problem.settings.objective)
+
+
+def settle(
+    problem: AllocationProblem,
+    m: pyo.ConcreteModel,
+    model: HighsModel | None,
+    chosen: np.ndarray,
+    table: pd.DataFrame,
+    prove: bool = True,
+    cases: int = 0,
+) -> pd.DataFrame:
+    """``table`` (``thresholds.estimate``) with the figures settled by re-solving where the
+    automatic work budget allows (module docstring), then for the ``cases`` left out closest
+    to selection and the ``cases`` selected closest to losing their place whatever it costs;
+    ``threshold_confirmed`` marks the candidates whose every figure was settled. ``prove`` is
+    the allocation's own (``allocate``), for its solves again."""
+    table = table.copy()
+    auto = problem.size <= AUTO_LIMIT
+    work = Work(AUTO_WORK if auto else 0.0)
+    settling = _Settling(problem, m, model, chosen, table, prove, work)
+    order = settling.order()
+    settling.run(order)
+    if cases > 0:
+        # Asked for: the closest of each side not settled yet, by the allocation itself
+        # from the figures as they stand, whatever the work.
+        asked = [c for c in order if not settling.cases[c].settled]
+        losers = [c for c in asked if not settling.cases[c].winner][:cases]
+        winners = [c for c in asked if settling.cases[c].winner][:cases]
+        settling.resolves.work = Work(math.inf)
+        settling.run([c for c in order if c in set(losers + winners)], exact=False)
+    settling.marks()
+    settling.restore()
+    log.info("thresholds: %.0f option-solves of work", work.spent)
+    return table
