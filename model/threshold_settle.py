@@ -146,15 +146,25 @@ class Resolves:
         mine = [int(o) for o in plan if self.candidate[o] == c and self.free[o]]
         return self.names[max(mine, key=lambda o: self.merit[o])] if mine else None
 
+    def affordable(self) -> None:
+        """Raises OutOfWork unless one more solve fits: asked before a problem is made for
+        it (a copy of the options table, which costs on a large problem)."""
+        weight = RISK_RESOLVE_WEIGHT if self.risky else RESOLVE_WEIGHT + 1
+        if not self.work.affords(max(self.problem.size, 1), weight):
+            raise OutOfWork
+
     def raised(self, c: int, steps: int) -> str | None:
+        self.affordable()
         return self.where(self.plan(rescored(self.problem, c, steps * SCORE_STEP), True), c)
 
     def kept(self, c: int, steps: int) -> bool:
+        self.affordable()
         lowered = rescored(self.problem, c, -steps * SCORE_STEP)
         return self.where(self.plan(lowered, True), c) is not None
 
     def richer(self, c: int, year: int | None, steps: int) -> np.ndarray | None:
         """The plan with ``steps`` 万元 more in ``year`` (and the horizon total)."""
+        self.affordable()
         return self.plan(with_more_money(self.problem, year, steps * MONEY_STEP), False)
 
 
@@ -274,7 +284,7 @@ class _Settling:
             and problem.settings.objective != "min_cost"
         ):
             try:
-                self.exact = ExactProgramme(problem, m, model, self.slopes, work)
+                self.exact = ExactProgramme(problem, model, self.slopes, work)
                 self.exact.optimum  # noqa: B018 (solved once here, where it may fail)
             except Unsettled:
                 self.exact = None

@@ -366,7 +366,7 @@ def test_newtons_crossing_is_where_plans_with_the_candidate_first_reach_the_opti
     m = build_model(problem)
     outcome = solve_model(m, problem.settings, problem)
     model = HighsModel(m)
-    exact = ExactProgramme(problem, m, model, thresholds.score_slopes(problem), Work(math.inf))
+    exact = ExactProgramme(problem, model, thresholds.score_slopes(problem), Work(math.inf))
     target = exact.optimum.value
     candidate = problem.options["candidate"].to_numpy()
     winners = set(candidate[outcome.chosen].tolist())
@@ -505,3 +505,23 @@ levels = [{ level = "municipal", amount = 30 }]
         return candidate in set(result.selected["candidate_id"])
 
     assert figures_hold(from_files, rows, budget, table.set_index("candidate_id")) >= 6
+
+
+def test_no_work_means_no_solve(monkeypatch):
+    """When the automatic budget is spent nothing more is built or solved: with none at all,
+    not one problem is rescored or given more money (an empty budget once still rescored a
+    copy of the whole problem for every candidate before finding it could not solve it)."""
+    made: list[str] = []
+    monkeypatch.setattr(threshold_settle, "AUTO_WORK", 0)
+    for name in ("rescored", "with_more_money"):
+        original = getattr(threshold_settle, name)
+
+        def counted(*args, _original=original, _name=name, **kwargs):
+            made.append(_name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(threshold_settle, name, counted)
+    policy, rows, budget = instance(2, n=14)
+    reasons = allocate_with(policy, rows, budget).reasons
+    assert made == []
+    assert not reasons["threshold_confirmed"].any()
