@@ -284,10 +284,10 @@ def allocate(
     the extra budget, the margin of a selected one) are estimated from the relaxation, one
     more linear programme (left out past ``thresholds.ESTIMATE_LIMIT`` options), and settled
     by re-solving for as many candidates as a deterministic budget of work allows
-    (``threshold_settle.py``: all of them on a small instance, none past
-    ``threshold_settle.AUTO_LIMIT`` options); ``confirm_cases=N`` settles the N left out
-    closest to selection and the N selected closest to losing their place as well (each
-    takes a few whole allocations: for the cases a report shows)."""
+    (``threshold_settle.py``: all of them on a small instance; none past
+    ``threshold_settle.AUTO_LIMIT`` options, nor with an overrun bound); ``confirm_cases=N``
+    settles the N left out closest to selection and the N selected closest to losing their
+    place as well (each takes a few whole allocations: for the cases a report shows)."""
     settings = problem.settings
     started = time.perf_counter()
     chosen = np.array([], dtype=int)

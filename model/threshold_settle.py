@@ -1,18 +1,25 @@
-"""Which of the thresholds are settled by re-solving, and how, under a deterministic budget of
-work: exact figures from the compiled programme (``threshold_solves``) for as many
-candidates as the budget allows, closest cases first, each then checked against the
-allocation itself solved again at the figure and one step short of it; where no exact
-programme applies (an overrun bound: the plan is found by a loop of solves, not one MIP),
-searches by solving the allocation again from the estimate.
+"""Which thresholds are settled by re-solving, and how, under a deterministic budget of work.
 
-**The budget** (``AUTO_WORK`` option-solves, ``threshold_solves.Work``) is what makes this the
-default: on a small instance (a few hundred options) every candidate left out and every
-selected one gets exact, checked figures; on a large one the solves cost too much and the
-estimates stay (marked 估算) for all but what fits; past ``AUTO_LIMIT`` options nothing is
-tried (the 50-candidate Jiaxing table, 1,504 options: its exact programme alone takes 0.3 s,
-an allocation solved again 0.3 s, against 0.36 s for the whole allocation). ``cases=N`` (the
+By default, candidate after candidate, closest to the line first (the left out by the raise
+they need, the selected by their margin, alternately), each figure is found on the exact
+programme (``threshold_solves``: Newton's method on the score; for money, whether any money
+helps at all, then a search near the estimate on the allocation's own programme,
+``MoneyProbes``) and then checked by solving the allocation itself again at the figure and
+one step short of it (0.1 point, 1万元), and moved where it disagrees: at a tie of the
+primary objective the tie-break decides, and within the allocation's gap (1e-4) it may decide
+either way. A candidate whose every figure passed is marked ``threshold_confirmed``; the
+figures of the others stay the relaxation's estimates, marked 估算.
+
+**The budget** (``AUTO_WORK`` option-solves, ``threshold_solves.Work``; never seconds, so
+the same problem gets the same figures anywhere) is what lets this be the default: a small
+instance is settled whole; on a larger one the closest candidates are, and the rest keep
+their estimates. Nothing is settled by default past ``AUTO_LIMIT`` options (the 50-candidate
+Jiaxing table, 1,504 options: the exact programme's first solve alone takes 0.3 s, a solve
+of the allocation again 0.3 s, against 0.36 s for the whole allocation and a 1.5 s limit on
+the whole command) nor with an overrun bound (a solve is a loop of MIPs). ``cases=N`` (the
 command line's ``--confirm N``) settles the N left out closest to selection and the N
-selected closest to losing their place as well, whatever the budget says.
+selected closest to losing their place as well, whatever it costs, searching from the
+estimate where there is no exact figure.
 """
 
 from __future__ import annotations
@@ -53,9 +60,12 @@ from .thresholds import (
 
 log = logging.getLogger(__name__)
 
-# The automatic budget, in option-solves. Measured on random instances of 12-40 firms, 1-3
-# programmes and 1-2 years (26-465 options; tests/test_thresholds.py): settling every
-# candidate cost ... (see the benchmark's figures in benchmarks/out/thresholds.json).
+# The automatic budget, in option-solves. Measured (benchmarks/thresholds.py, the tests'
+# instances of 12-40 firms, 24-200 options; the machine otherwise idle): settling every
+# candidate took 21,000-66,000 of them (0.75-2.5 s) on 12-20 firms and 92,000-115,000
+# (1.7-3.0 s) on 24 and 40; with this budget the former are settled whole or but for one or
+# two candidates and the latter for their closest 14-18, in 0.75-1.85 s, against 0.01-0.03 s
+# for the plan alone. 20-35 μs an option-solve; with the second core busy, about twice.
 AUTO_WORK = 50_000
 # Past this many options nothing is settled automatically: one solve costs as much as the
 # allocation (module docstring), and a budget in option-solves would still allow hundreds.
@@ -79,8 +89,8 @@ TIE = 1e-6
 
 class Resolves:
     """The allocation solved again, as ``allocate(problem, explain=False)`` solves it, each
-    solve charged to ``work``: ``weight`` solves of the problem's options plus one for each
-    branch-and-bound node of its last MIP.
+    solve charged to ``work``: ``RESOLVE_WEIGHT`` solves of the problem's options for the
+    build and the pipeline around HiGHS, plus the work of its HiGHS runs (``passes``).
 
     Without an overrun bound the solve is the allocation's own (``solve.HighsProgramme``)
     with at most as many nodes per MIP as the work has left, and never more than the
@@ -346,14 +356,12 @@ class _Settling:
             case.checked.add("raise")  # no plan designates it: nothing to check
         else:
             delta, line = found
-            steps = math.ceil(delta / SCORE_STEP - TIE)
-            if abs(delta / SCORE_STEP - round(delta / SCORE_STEP)) <= TIE:
-                # On the grid: the plan with c ties with the optimum, and the tie-break
-                # decides (a guess the check below confirms, or moves by a step).
-                steps = round(delta / SCORE_STEP)
-                if not self.exact.prefers(line.chosen, self.exact.optimum.chosen):
-                    steps += 1
-            steps = max(1, steps)
+            # On the grid (a tie of the primary objective there) the tie-break decides, which
+            # the programme here does not see: the figure is the tie's point, and the check
+            # asks the allocation there first and one step above if c does not win it.
+            # (Guessing the tie from the two plans found, by their tie-break bonus, was right
+            # for 5 of 12 ties on a 14-firm instance: a third question each time it missed.)
+            steps = max(1, math.ceil(delta / SCORE_STEP - TIE))
             if steps > cap:
                 self._set_raise(c, None, None)
             else:
@@ -373,7 +381,8 @@ class _Settling:
                 said[k] = where
             return where is not None, None
 
-        steps, settled = smallest(holds, start, cap, MAX_SOLVES)
+        # From an exact figure a raise is known to help: no need to ask the largest first.
+        steps, settled = smallest(holds, start, cap, MAX_SOLVES, "raise" not in case.exact)
         if settled:
             self._set_raise(c, steps, said.get(steps))
             case.checked.add("raise")
@@ -466,8 +475,7 @@ class _Settling:
     def exact_fall(self, case: _Case) -> None:
         c = case.c
         start, _ = self._fall_start(c)
-        found = self.exact.score_fall(c, (start - 1) * SCORE_STEP)
-        delta = None if found is None else found[0]
+        delta = self.exact.score_fall(c, (start - 1) * SCORE_STEP)
         options = self.problem.options
         mine = (options["candidate"].to_numpy() == c) & ~options["forced"].to_numpy(bool)
         scores = options["score"].to_numpy(dtype=float)[mine & (self.slopes > 0)]
@@ -479,14 +487,9 @@ class _Settling:
             delta = None
         steps = None
         if delta is not None:
-            steps = math.floor(delta / SCORE_STEP + TIE)
-            if abs(delta / SCORE_STEP - round(delta / SCORE_STEP)) <= TIE:
-                # A tie at the grid point: kept there only if the tie-break takes its plan.
-                _, line, without = found
-                steps = round(delta / SCORE_STEP)
-                if not self.exact.prefers(line.chosen, without):
-                    steps -= 1
-            steps = max(0, steps)
+            # A tie at the grid point is counted lost, so that the check's first question,
+            # a step past the margin, is the tie's point (as for the raise).
+            steps = max(0, math.ceil(delta / SCORE_STEP - TIE) - 1)
         self._set_fall(c, steps)
         case.exact.add("fall")
 
@@ -499,7 +502,7 @@ class _Settling:
         def loses(k: int) -> tuple[bool, None]:
             return not self.resolves.kept(c, k), None
 
-        steps, settled = smallest(loses, start, cap, MAX_SOLVES)
+        steps, settled = smallest(loses, start, cap, MAX_SOLVES, "fall" not in case.exact)
         if settled:
             # The largest fall that keeps it: a step short of the first that loses it, or
             # its whole score when even a score of 0 keeps it (a minimum quota needs it).
@@ -560,7 +563,9 @@ def settle(
     ``threshold_confirmed`` marks the candidates whose every figure was settled. ``prove`` is
     the allocation's own (``allocate``), for its solves again."""
     table = table.copy()
-    auto = problem.size <= AUTO_LIMIT
+    # With an overrun bound a solve is a loop of MIPs (risk_solve.py; 60-90 ms on the tests'
+    # eight firms), and the budget settled none of those eight: only what is asked for.
+    auto = problem.size <= AUTO_LIMIT and problem.settings.overrun_risk is None
     if not auto and cases <= 0:
         # Nothing to settle: past AUTO_LIMIT options only what is asked for is. (Running the
         # passes on an empty budget still re-solved winners' margins: the benchmark's

@@ -396,8 +396,8 @@ def test_newtons_crossing_is_where_plans_with_the_candidate_first_reach_the_opti
         if fall is None:
             continue
         floor = best_without(c)
-        assert best_with(c, -(fall[0] - 1e-3)) > floor
-        assert best_with(c, -(fall[0] + 1e-3)) < floor - 1e-6
+        assert best_with(c, -(fall - 1e-3)) > floor
+        assert best_with(c, -(fall + 1e-3)) < floor - 1e-6
         checked += 1
     assert checked >= 6
 
