@@ -228,8 +228,8 @@ class _Case:
     owed: set[str] = field(default_factory=set)  # "raise", "money", "fall"
     exact: set[str] = field(default_factory=set)  # settled on the exact programme
     checked: set[str] = field(default_factory=set)  # settled by the allocation itself
-    # The exact programme said money can help (all of it chooses c): the search by the
-    # allocation need not ask at all the money first.
+    # The exact programme said money can help (all of it chooses c): the allocation's
+    # search need not first ask with all the money.
     money_helps: bool = False
 
     @property
@@ -348,12 +348,15 @@ class _Settling:
         table.at[c, "score_needed"] = round(float(own) + steps * SCORE_STEP, 1)
 
     def exact_raise(self, case: _Case) -> None:
+        """The score c needs, on the exact programme (``ExactProgramme.score_raise``), into
+        the table: infinite, and settled, when no raise up to the cap would choose it."""
         c = case.c
         start, cap = self._raise_start(c)
         found = self.exact.score_raise(c, start * SCORE_STEP, cap * SCORE_STEP)
         if found is None:
+            # No plan designates it (a rule keeps it out), or none by a raise up to the cap.
             self._set_raise(c, None, None)
-            case.checked.add("raise")  # no plan designates it: nothing to check
+            case.checked.add("raise")
         else:
             delta, line = found
             # On the grid (a tie of the primary objective there) the tie-break decides, which
@@ -369,6 +372,8 @@ class _Settling:
         case.exact.add("raise")
 
     def check_raise(self, case: _Case) -> None:
+        """The score c needs, by the allocation itself: chosen at the figure and not a step
+        below (searched from the figure as it stands when either fails)."""
         c = case.c
         start, cap = self._raise_start(c)
         if math.isinf(self.table.at[c, "score_needed"]):
@@ -400,13 +405,14 @@ class _Settling:
         self.table.at[c, "extra_budget_wan"] = np.inf if steps is None else steps * MONEY_STEP
 
     def exact_money(self, case: _Case) -> None:
-        """Whether money can help at all (it cannot when c is not chosen even with all the
-        money there is: one solve, where no budget row binds), then a boundary near the
-        estimate on the exact programme: an M with which c is chosen and with M − 1 not.
-        Money is not linear, nor is the choice monotone in it (ties of score make it flip as
-        the money passes each award's amount), so this is a search (``smallest``); its
-        questions cost 4-20 ms where the allocation's take 20-40 ms, so the allocation is
-        asked only at the boundary found (``check_money``)."""
+        """Whether money can help at all, on the exact programme (it cannot when c is not
+        chosen even with all the money there is: one solve, where no budget row binds), then
+        a boundary near the estimate, an M with which c is chosen and with M − 1 not, on the
+        allocation's own programme solved warm (``MoneyProbes``). Money is not linear, nor
+        is the choice monotone in it (ties of score make it flip as the money passes each
+        award's amount), so this is a search (``smallest``); its questions cost 10-15 ms
+        where the allocation solved from scratch takes 20-40 ms, which is asked only at the
+        boundary found (``check_money``)."""
         c = case.c
         start, cap, year = self._money_start(c)
         rows = budget_rows_of(self.problem, self.m, self.model, year)
@@ -439,9 +445,10 @@ class _Settling:
         return max(0, math.ceil(float(beyond.max()) / MONEY_STEP - 1e-6))
 
     def check_money(self, case: _Case) -> None:
+        """The extra budget c needs, by the allocation itself: chosen with it and not with
+        1万元 less (searched from the figure as it stands when either fails)."""
         c = case.c
         start, cap, year = self._money_start(c)
-
         rows = [] if self.model is None else budget_rows_of(self.problem, self.m, self.model, year)
 
         def holds(k: int) -> tuple[bool, int | None]:
@@ -473,6 +480,8 @@ class _Settling:
         self.table.at[c, "score_margin"] = round(margin, 1)
 
     def exact_fall(self, case: _Case) -> None:
+        """How far c's score may fall, on the exact programme (``ExactProgramme.score_fall``),
+        into the table: its whole score when no fall would lose it its place."""
         c = case.c
         start, _ = self._fall_start(c)
         delta = self.exact.score_fall(c, (start - 1) * SCORE_STEP)
@@ -494,6 +503,8 @@ class _Settling:
         case.exact.add("fall")
 
     def check_fall(self, case: _Case) -> None:
+        """How far c's score may fall, by the allocation itself: kept with the margin and
+        lost with a step more (searched from the margin as it stands when either fails)."""
         c = case.c
         start, cap = self._fall_start(c)
         if self.table.at[c, "score_margin"] >= best_score(self.problem, c):
