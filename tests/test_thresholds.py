@@ -525,3 +525,20 @@ def test_no_work_means_no_solve(monkeypatch):
     reasons = allocate_with(policy, rows, budget).reasons
     assert made == []
     assert not reasons["threshold_confirmed"].any()
+
+
+def test_the_command_line_shows_the_closest_left_out_in_chinese():
+    """The readable summary ends with the candidates left out closest to selection: what
+    each needed and its reason in Chinese."""
+    from rich.console import Console
+
+    from liangye.scenarios.display import show_allocation
+
+    policy, rows, budget = instance(2)
+    result = allocate_with(policy, rows, budget)
+    console = Console(record=True, width=200)
+    show_allocation(console, result)
+    text = console.export_text()
+    assert "最接近入选的未入选候选" in text
+    closest = result.reasons.dropna(subset=["score_needed"]).iloc[0]
+    assert closest["candidate_id"] in text and "方可入选" in text
