@@ -10,6 +10,7 @@ from rich.text import Text
 from liangye.model.allocation import AllocationResult
 from liangye.model.errors import InputError
 from liangye.model.wording import level_zh
+from liangye.results.export import UNREACHABLE_ZH
 
 STATUS_STYLE = {
     "optimal": "green",
@@ -170,7 +171,6 @@ def show_designations(console: Console, plan: pd.DataFrame) -> None:
 
 # How many candidates left out the summary shows (every one is in reasons.csv and plan.xlsx).
 CLOSEST_SHOWN = 5
-OUTCOME_ZH = {"out_of_budget": "预算不足", "outranked": "排名靠后", "not_needed": "无需入选"}
 
 
 def show_closest_left_out(console: Console, result: AllocationResult) -> None:
@@ -198,7 +198,7 @@ def show_closest_left_out(console: Console, result: AllocationResult) -> None:
         table.add_row(
             str(row.candidate_id),
             str(row.name),
-            OUTCOME_ZH.get(row.outcome, row.outcome),
+            OUTCOMES_ZH.get(row.outcome, row.outcome),
             _figure(row.score_needed),
             _figure(row.extra_budget_wan),
         )
@@ -214,5 +214,5 @@ def _figure(value: float) -> str:
     if value is None or value != value:  # NaN
         return "—"
     if value == float("inf"):
-        return "无法达到"
+        return UNREACHABLE_ZH
     return f"{value:,.1f}".rstrip("0").rstrip(".")

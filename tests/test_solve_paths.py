@@ -153,7 +153,9 @@ def answers() -> dict[int, tuple]:
             candidates,
             budget,
             capped,
-            allocate(liangye_problem(candidates, budget, capped)),
+            # The plan, status, gap and method are what these tests read: no explanations,
+            # which now settle thresholds by re-solving on instances this small.
+            allocate(liangye_problem(candidates, budget, capped), explain=False),
         )
     return found
 
