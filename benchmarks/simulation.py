@@ -164,16 +164,20 @@ def main() -> None:
     if args.worker:
         print(json.dumps(measure(args.replications, args.seed, args.firms, args.overrides)))
         return
+    if args.replications < 1 or args.large_replications < 0:
+        parser.error("--replications must be ≥ 1 and --large-replications ≥ 0 (0 skips it)")
     figures = {
         "default": in_subprocess(args.replications, args.seed, args.firms, args.overrides),
-        "large": in_subprocess(
-            args.large_replications, args.seed, args.large_firms, args.overrides
-        ),
         "python": platform.python_version(),
         "machine": platform.machine(),
     }
+    if args.large_replications:  # 0 skips the large size (a quick look at the default)
+        figures["large"] = in_subprocess(
+            args.large_replications, args.seed, args.large_firms, args.overrides
+        )
     for name in ("default", "large"):
-        print("\n".join(report(name, figures[name])))
+        if name in figures:
+            print("\n".join(report(name, figures[name])))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     print(f"\nwritten: {args.out}")
