@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -97,20 +98,21 @@ def metric_rows(design: str, per_replication: pd.DataFrame) -> list[dict[str, ob
     overruns = frame["overrun_risk"].dropna()
     if len(overruns):
         hits = round(float(overruns.sum()))
-        from scipy.stats import binomtest  # scipy.stats costs ~1 s to import: only here
-
-        interval = binomtest(hits, len(overruns)).proportion_ci(method="wilson")
-        rows.append(
-            _row(
-                design,
-                "overrun_risk",
-                hits / len(overruns),
-                interval.low,
-                interval.high,
-                len(overruns),
-            )
-        )
+        low, high = wilson_interval(hits, len(overruns))
+        rows.append(_row(design, "overrun_risk", hits / len(overruns), low, high, len(overruns)))
     return rows
+
+
+def wilson_interval(hits: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
+    """The Wilson score interval of a chance seen ``hits`` times in ``trials`` (trials > 0):
+    what ``scipy.stats.binomtest(hits, trials).proportion_ci(method="wilson")`` gives (a test
+    holds them equal), without importing scipy.stats, which cost 0.3 s of every report."""
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    share = hits / trials
+    shrink = 1 + z * z / trials
+    centre = (share + z * z / (2 * trials)) / shrink
+    half = z / shrink * math.sqrt(share * (1 - share) / trials + z * z / (4 * trials * trials))
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _row(design: str, metric: str, mean: float, low: float, high: float, n: int) -> dict:

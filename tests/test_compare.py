@@ -13,6 +13,7 @@ from liangye.results.report_designs import (
     metric_rows,
     paired_difference,
     replication_metrics,
+    wilson_interval,
 )
 
 from conftest import liangye, small_run
@@ -107,6 +108,18 @@ def test_metrics_pool_costs_and_bound_the_overrun_chance() -> None:
     # One overrun in two: 50%, its Wilson interval wide.
     overrun = rows["overrun_risk"]
     assert overrun["mean"] == 0.5 and overrun["low"] < 0.1 and overrun["high"] > 0.9
+
+
+@pytest.mark.parametrize(
+    ("hits", "trials"), [(0, 1), (1, 2), (0, 20), (3, 20), (20, 20), (7, 1000)]
+)
+def test_the_wilson_interval_is_scipys(hits: int, trials: int) -> None:
+    from scipy.stats import binomtest
+
+    expected = binomtest(hits, trials).proportion_ci(method="wilson")
+    low, high = wilson_interval(hits, trials)
+    assert low == pytest.approx(expected.low, abs=1e-12)
+    assert high == pytest.approx(expected.high, abs=1e-12)
 
 
 def test_a_difference_exceeds_the_spread_only_when_larger_than_either_range() -> None:
