@@ -226,22 +226,34 @@ def estimate(problem: AllocationProblem, chosen: np.ndarray, prices: Prices | No
             ratio = np.where(usable, prices.net / slope, np.nan)
         # Left out: the option needing the smallest raise.
         raise_by = np.where(usable & np.isin(candidate, losers), np.maximum(-ratio, 0.0), np.inf)
+        # Figures gathered per candidate, then written a column at a time: a cell write
+        # through pandas (.at) per candidate was 0.1 s of 10,000 candidates' explanations.
+        needed, margin, where = {}, {}, {}
         best = _argmin_by(candidate, raise_by)
         for c, o in best.items():
             if math.isfinite(raise_by[o]):
                 steps = max(1, math.ceil(raise_by[o] / SCORE_STEP - 1e-9))
-                table.at[c, "score_needed"] = round(score[o] + steps * SCORE_STEP, 1)
-                table.at[c, "threshold_at"] = at[o]
+                needed[c] = round(score[o] + steps * SCORE_STEP, 1)
+                where[c] = at[o]
         # Selected: the largest fall one of its options' net value survives.
         keep = np.where(usable & np.isin(candidate, winners), ratio, -np.inf)
         best = _argmin_by(candidate, -keep)
         for c, o in best.items():
             if math.isfinite(keep[o]):
                 steps = max(0, math.floor(max(keep[o], 0.0) / SCORE_STEP + 1e-9))
-                table.at[c, "score_margin"] = round(min(steps * SCORE_STEP, score[o]), 1)
-                table.at[c, "threshold_at"] = at[o]
+                margin[c] = round(min(steps * SCORE_STEP, score[o]), 1)
+                where[c] = at[o]
+        _put(table, "score_needed", needed)
+        _put(table, "score_margin", margin)
+        _put(table, "threshold_at", where)
     _estimate_money(problem, chosen, prices, losers, table)
     return table
+
+
+def _put(table: pd.DataFrame, column: str, values: dict) -> None:
+    """``table.at[c, column] = v`` for every (c, v) of ``values``, in one write."""
+    if values:
+        table.loc[list(values), column] = pd.Series(values, dtype=table[column].dtype)
 
 
 def _estimate_money(
@@ -290,13 +302,18 @@ def _estimate_money(
         extra[mine] = spent_before[ahead] + cost[mine] - float(room)
     at = option_names(options)
     best = _argmin_by(candidate, np.where(np.isin(candidate, losers), extra, np.inf))
+    named = dict(zip(table.index, table["threshold_at"].notna(), strict=True))
+    money, years, where = {}, {}, {}
     for c, o in best.items():
         if math.isfinite(extra[o]):
             steps = max(1, math.ceil(extra[o] / MONEY_STEP - 1e-9))
-            table.at[c, "extra_budget_wan"] = steps * MONEY_STEP
-            table.at[c, "extra_budget_year"] = int(year[o]) if budget.per_year else pd.NA
-            if pd.isna(table.at[c, "threshold_at"]):
-                table.at[c, "threshold_at"] = at[o]
+            money[c] = steps * MONEY_STEP
+            years[c] = int(year[o]) if budget.per_year else pd.NA
+            if not named[c]:
+                where[c] = at[o]
+    _put(table, "extra_budget_wan", money)
+    _put(table, "extra_budget_year", years)
+    _put(table, "threshold_at", where)
 
 
 def _money_left(problem: AllocationProblem, chosen: np.ndarray) -> dict[int, Decimal]:
