@@ -92,7 +92,8 @@ class FirmAgent(mesa.Agent):
 
     @property
     def held(self) -> dict[tuple[str, str], Holding]:
-        """{(policy, programme): Holding}: the designations the firm holds."""
+        """{(policy, programme): Holding}: the designations the firm holds (to change them,
+        ``FirmState.hold`` and ``release``: what governments read from holdings follows those)."""
         return self.state.holdings_of(self.index)
 
     @property

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from . import behaviour
-from .model import ServitizationModel, threshold_label
+from .model import run_world, threshold_label
 from .params import PopulationParameters, SimulationParameters
 from .population import MANUFACTURER, synthetic_population
 
@@ -34,7 +34,7 @@ def long_run(
         }
     )
     population = synthetic_population(params, seed)
-    return ServitizationModel(population, params, (), 2024, seed).run(), population
+    return run_world(population, params, (), 2024, seed), population
 
 
 def plot(path: Path, quarters: int = 240, firms: int = 400, seeds: int = 3) -> Path:

@@ -51,6 +51,17 @@ def _said(diagnosis: list) -> str:
     return "; ".join(str(getattr(finding, "zh", finding)) for finding in diagnosis)
 
 
+def _rows(tier: Tier, rows: slice) -> Tier:
+    """``tier`` over the rows ``rows`` of the table it was read over, indexed from 0."""
+    band = tier.band_amount
+    return replace(
+        tier,
+        eligible=tier.eligible[rows],
+        reasons=None if tier.reasons is None else tier.reasons[rows],
+        band_amount=None if band is None else band.iloc[rows].reset_index(drop=True),
+    )
+
+
 class GovernmentAgent(mesa.Agent):
     """Runs a policy's yearly rounds: applications, noisy scores, the allocation (liangye.model)
     under what is left of the budget and its overrun bound, nominations upward, entitlements
@@ -79,6 +90,8 @@ class GovernmentAgent(mesa.Agent):
         self.programme_position = {p.id: j for j, p in enumerate(setup.policy.programmes)}
         self.beliefs_ready = False
         self.ledger = Ledger()
+        # (FirmState.held_version, what held_masks read at it)
+        self._held_masks: tuple[int, tuple[dict, dict]] | None = None
         self.check_budget_years()
         if self.policy.programmes and model.firms.initial_held:
             tiers = self.tiers(model.state_table())
@@ -88,14 +101,26 @@ class GovernmentAgent(mesa.Agent):
                 for held in entries:
                     amounts = amount_of.get((held.programme, held.level))
                     if amounts is not None:
-                        firms.holdings_of(index)[(self.policy.id, held.programme)] = Holding(
-                            held.level, float(amounts[index]), model.start_year - 1
+                        firms.hold(
+                            index,
+                            (self.policy.id, held.programme),
+                            Holding(held.level, float(amounts[index]), model.start_year - 1),
                         )
 
     def tiers(self, table: pd.DataFrame) -> list[Tier]:
         """The policy's tiers over ``table``, narrowed to the firms that may apply."""
         with self.model.stopwatch("eligibility"):
             return open_tiers(self.policy, self.settings, table, self.model.params)
+
+    def tiers_of_both(
+        self, now: pd.DataFrame, after: pd.DataFrame
+    ) -> tuple[list[Tier], list[Tier]]:
+        """``tiers`` over ``now`` and over ``after`` (tables of the same columns), read once
+        over the two stacked: the rules are read row by row, and a reading's cost is mostly
+        per rule, not per firm (every quarter reads both: 1.1 ms instead of 1.9 ms)."""
+        n = len(now)
+        both = self.tiers(pd.concat([now, after], ignore_index=True))
+        return [_rows(t, slice(0, n)) for t in both], [_rows(t, slice(n, None)) for t in both]
 
     def round_years(self) -> list[int]:
         """The years in which this government holds a round within the simulated quarters."""
@@ -141,20 +166,37 @@ class GovernmentAgent(mesa.Agent):
                     titles.add((programme, holding.level, index))
         return result, titles
 
+    def held_masks(
+        self,
+    ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[tuple[str, str], np.ndarray]]:
+        """``holdings`` per matter, and per (programme, level) whether each firm holds that
+        very title: read once for every change of the firms' holdings (``held_version``),
+        which happen only at rounds, not in each of the quarters that ask. Read-only arrays."""
+        version = self.model.firms.held_version
+        if self._held_masks is None or self._held_masks[0] != version:
+            by_matter, titles = self.holdings()
+            n = len(self.model.firms)
+            holders: dict[tuple[str, str], list[int]] = {}
+            for programme, level, firm in titles:
+                holders.setdefault((programme, level), []).append(firm)
+            title: dict[tuple[str, str], np.ndarray] = {}
+            for key, firms in holders.items():
+                title[key] = np.zeros(n, dtype=bool)
+                title[key][firms] = True
+            for array in [*(a for pair in by_matter.values() for a in pair), *title.values()]:
+                array.flags.writeable = False  # shared by every quarter until the next change
+            self._held_masks = (version, (by_matter, title))
+        return self._held_masks[1]
+
     def payables(self, tiers: list[Tier]) -> dict[tuple[str, str], np.ndarray]:
         """Per tier, what the city would pay each firm there (NaN: not open to it)."""
-        by_matter, titles = self.holdings()
-        n = len(self.model.firms)
-        holders: dict[tuple[str, str], list[int]] = {}
-        for programme, level, firm in titles:
-            holders.setdefault((programme, level), []).append(firm)
+        by_matter, title_held = self.held_masks()
+        nobody = np.zeros(len(self.model.firms), dtype=bool)
         out = {}
         for tier in tiers:
             key = (tier.programme.id, tier.level)
             paid, holds = by_matter[tier.programme.stacking_matter]
-            title = np.zeros(n, dtype=bool)
-            title[holders.get(key, [])] = True
-            out[key] = payable(tier, paid, holds, title, self.policy)
+            out[key] = payable(tier, paid, holds, title_held.get(key, nobody), self.policy)
         return out
 
     def incentives(self, now: pd.DataFrame, after: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -162,10 +204,9 @@ class GovernmentAgent(mesa.Agent):
         or, with one more mode, would be eligible; and whether that mode is what it lacks."""
         if not self.policy.programmes:  # nothing this policy pays for can reach these firms
             return np.zeros(len(now)), np.zeros(len(now), dtype=bool)
-        tiers_now = self.tiers(now)
+        tiers_now, tiers_after = self.tiers_of_both(now, after)
         if not self.beliefs_ready:
             self.prior_beliefs(now, tiers_now)
-        tiers_after = self.tiers(after)
         reach, short = {}, np.zeros(len(now), dtype=bool)
         for tier, later in zip(tiers_now, tiers_after, strict=True):
             key = (tier.programme.id, tier.level)
@@ -413,7 +454,7 @@ class GovernmentAgent(mesa.Agent):
         )
         for k in np.flatnonzero(conferred):
             i, programme, level = int(index[k]), programmes[k], levels[k]
-            firms.holdings_of(i)[(self.policy.id, programme)] = Holding(level, amounts[k], year)
+            firms.hold(i, (self.policy.id, programme), Holding(level, amounts[k], year))
             self.ledger.owe(Instalment(due, i, programme, level, a) for due, a in dues[k])
 
     def revoke(self, table: pd.DataFrame, year: int) -> None:
@@ -438,7 +479,7 @@ class GovernmentAgent(mesa.Agent):
             reasons = revocation_reasons(programme, rows, since, year)
             for i, reason in zip(holders, reasons, strict=True):
                 if reason:
-                    level = held[i].pop(key).level
+                    level = self.model.firms.release(i, key).level
                     cancelled = 0.0 if reason == TERM_ENDED else self.ledger.cancel(i, programme.id)
                     append_rows(
                         self.model.datacollector,

@@ -128,12 +128,15 @@ def append_rows(collector: mesa.DataCollector, table: str, rows: Mapping[str, Se
         columns[column].extend(values)
 
 
-def table_frame(collector: mesa.DataCollector, table: str) -> pd.DataFrame:
-    """One of the collector's tables as a DataFrame in its declared column order."""
+def table_frame(collector: mesa.DataCollector, table: str, start: int = 0) -> pd.DataFrame:
+    """One of the collector's tables as a DataFrame in its declared column order: its rows
+    from ``start`` on (all by default), indexed from 0."""
     columns = TABLES[table]
     data = collector.tables[table]
-    if not data[columns[0]]:
+    if len(data[columns[0]]) <= start:
         return pd.DataFrame(columns=columns)
+    if start:
+        data = {c: data[c][start:] for c in columns}
     return pd.DataFrame(data, columns=columns)
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .agents import GovernmentSetup
 from .draws import POPULATION_STREAM, as_seed_sequence, stream
-from .model import ServitizationModel, WorldResult
+from .model import WorldResult, run_world
 from .outcomes import compare_worlds
 from .params import SimulationParameters
 from .population import firm_population
@@ -56,10 +56,10 @@ def run_replication(
         else firm_population(params, stream(root, POPULATION_STREAM), base)
     )
     started, used = time.perf_counter(), time.process_time()
-    award = ServitizationModel(firms, params, governments, start_year, root).run(on_step)
+    award = run_world(firms, params, governments, start_year, root, on_step)
     middle, middle_used = time.perf_counter(), time.process_time()
     twin_params = params.model_copy(update={"awards_enabled": False})
-    twin = ServitizationModel(firms, twin_params, (), start_year, root).run(on_step)
+    twin = run_world(firms, twin_params, (), start_year, root, on_step)
     seconds = {
         "award_world": middle - started,
         "twin_world": time.perf_counter() - middle,

@@ -67,6 +67,9 @@ class FirmState:
     start_modes: np.ndarray
     initial_held: dict[int, list[Held]] = field(default_factory=dict)  # before the horizon
     held: dict[int, dict[tuple[str, str], Holding]] = field(default_factory=dict)
+    # Bumped by every change to ``held`` made through ``hold`` and ``release``: what is
+    # read from the holdings (a government's payables, the held texts) is kept until then.
+    held_version: int = 0
 
     @classmethod
     def from_table(cls, table: pd.DataFrame, params: SimulationParameters) -> FirmState:
@@ -179,8 +182,19 @@ class FirmState:
         np.add.at(self.received, firms, amounts)
 
     def holdings_of(self, index: int) -> dict[tuple[str, str], Holding]:
-        """Firm ``index``'s designations, {(policy, programme): Holding} (stored on first use)."""
+        """Firm ``index``'s designations, {(policy, programme): Holding} (stored on first use).
+        Read it; change it through ``hold`` and ``release``, which readers' caches follow."""
         return self.held.setdefault(index, {})
+
+    def hold(self, index: int, key: tuple[str, str], holding: Holding) -> None:
+        """Firm ``index`` holds ``holding`` under (policy, programme) ``key`` (replacing any)."""
+        self.holdings_of(index)[key] = holding
+        self.held_version += 1
+
+    def release(self, index: int, key: tuple[str, str]) -> Holding:
+        """Firm ``index`` no longer holds (policy, programme) ``key``; returns what it held."""
+        self.held_version += 1
+        return self.held[index].pop(key)
 
     def designations_held(self) -> int:
         """How many designations all firms hold."""
