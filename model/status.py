@@ -29,3 +29,18 @@ class Status(StrEnum):
 # Statuses that come with a plan: proven within the gap; the best found when the clock ran
 # out; the best found when a deterministic work limit (branch-and-bound nodes) was reached.
 PLAN_STATUSES = frozenset({Status.OPTIMAL, Status.TIME_LIMIT, Status.WORK_LIMIT})
+
+# Each status in the Chinese of the bureau's reader: the one wording of the command line,
+# the report and the workbook (a test fails when a status lacks one). Keyed by the members,
+# which are their strings, so the plain word "optimal" read from JSON finds its entry too.
+STATUS_ZH: dict[Status, str] = {
+    # "within the requested gap": a gap above zero proves less than the optimum.
+    Status.OPTIMAL: "已证明最优（在要求的间隙内）",
+    # "the best found", not "最优可行方案": these plans come with no proof of optimality.
+    Status.TIME_LIMIT: "时间用尽时找到的最好方案",
+    Status.WORK_LIMIT: "计算量上限内找到的最好方案",
+    Status.INFEASIBLE: "无可行方案",
+    Status.NO_SOLUTION: "未找到方案",
+    Status.ERROR: "求解出错",
+    Status.FRACTIONAL: "计数模型的认定为小数（内部中间状态）",
+}

@@ -6,9 +6,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from .policy import Policy, Quota
 from .units import LEVEL_CHINESE, Level
+
+if TYPE_CHECKING:
+    # For the annotations only: the report and the workbook read OUTCOME_ZH from here
+    # without loading the policy schema (50 ms of their import).
+    from .policy import Policy, Quota
 
 # A rule's candidate columns as a Chinese reader knows them (the headers the candidate
 # table accepts, model/candidates.py).
@@ -28,6 +33,20 @@ COLUMN_ZH = {
 }
 KIND_ZH = {"enterprise": "企业", "park": "园区"}
 DECISION_ZH = {"discretionary": "认定为", "nomination": "推荐申报", "entitlement": "应享"}
+# A candidate's outcome (model/explain.py's OUTCOMES) as the reader sees it in the command
+# line, the report and the workbook; the reason column says the rest. A test fails when an
+# outcome lacks a word.
+OUTCOME_ZH = {
+    "selected": "入选",
+    # Not "不符合申报条件" (the reason sentence begins with it already): short, as the command
+    # line and the workbook had it, and it covers holding the tier or 就高不重复 as well.
+    "ineligible": "不符合条件",
+    "out_of_budget": "预算不足",
+    # Not "名额已满或评分靠后": a balance, cap or stacking rule outranks it too (explain.py).
+    "outranked": "排名靠后",
+    # Not "满足配额无需该企业": candidates are parks as well as firms.
+    "not_needed": "满足名额要求无需入选",
+}
 VERB_EN = {
     "discretionary": "designated",
     "nomination": "nominated for",

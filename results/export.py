@@ -12,6 +12,9 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_datetime64_any_dtype, is_numeric_dtype
 
+from liangye.model.status import STATUS_ZH
+from liangye.model.wording import OUTCOME_ZH
+
 from .store import write_atomic
 
 if TYPE_CHECKING:
@@ -56,20 +59,6 @@ REASON_HEADERS_ZH = {
     "score_margin": "评分可降低分数",
     "threshold_at": "测算所依据的项目",
     "threshold_confirmed": "是否经重新求解确认",
-}
-OUTCOME_ZH = {
-    "selected": "入选",
-    "ineligible": "不符合条件",
-    "out_of_budget": "预算不足",
-    "outranked": "排名靠后",
-    "not_needed": "无需入选",
-}
-STATUS_ZH = {
-    "optimal": "最优",
-    "time_limit": "达到时间上限（所得最好方案）",
-    "work_limit": "达到计算量上限（所得最好方案）",
-    "infeasible": "无可行方案",
-    "no_solution": "未找到方案",
 }
 # What a threshold that no score or budget reaches is shown as (thresholds.py: infinite).
 UNREACHABLE_ZH = "无法达到"

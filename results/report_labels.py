@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import re
 
-STATUS: dict[str, str] = {
-    "optimal": "最优（已证明）",
-    "time_limit": "时间用尽时的最优可行方案",
-    "work_limit": "计算量上限内的最优可行方案",
-    "infeasible": "无可行方案",
-    "no_solution": "未找到方案",
-    "error": "求解出错",
-}
+from liangye.model.status import STATUS_ZH
+from liangye.model.wording import OUTCOME_ZH
 
-OUTCOME: dict[str, str] = {
-    "selected": "入选",
-    "ineligible": "不符合申报条件",
-    "out_of_budget": "预算不足",
-    "outranked": "名额已满或评分靠后",
-    "not_needed": "满足配额无需该企业",
-}
+# One wording for each, in the model beside what it names (the CLI and the workbook read the
+# same); under the names the report has always read them by.
+STATUS = STATUS_ZH
+OUTCOME = OUTCOME_ZH
 
 DECISION: dict[str, str] = {
     "discretionary": "市级自主认定",

@@ -9,7 +9,8 @@ from rich.text import Text
 
 from liangye.model.allocation import AllocationResult
 from liangye.model.errors import InputError
-from liangye.model.wording import level_zh
+from liangye.model.status import STATUS_ZH
+from liangye.model.wording import OUTCOME_ZH, level_zh
 from liangye.results.export import UNREACHABLE_ZH
 
 STATUS_STYLE = {
@@ -33,22 +34,7 @@ def _money(value: float | None) -> str:
     return "—" if value is None else f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-STATUS_ZH = {
-    "optimal": "已证明最优（在要求的间隙内）",
-    "time_limit": "时间用尽时的最优可行方案",
-    "work_limit": "计算量上限内的最优可行方案",
-    "infeasible": "无可行方案",
-    "no_solution": "未找到方案",
-    "error": "求解出错",
-}
 OBJECTIVE_ZH = {"merit": "加权评分", "count": "认定数", "min_cost": "支出"}
-OUTCOMES_ZH = {
-    "selected": "入选",
-    "ineligible": "不符合条件",
-    "out_of_budget": "预算不足",
-    "outranked": "排名靠后",
-    "not_needed": "无需入选",
-}
 
 
 def show_allocation(console: Console, result: AllocationResult) -> None:
@@ -138,7 +124,7 @@ def show_allocation(console: Console, result: AllocationResult) -> None:
     outcomes = data["outcomes"]
     console.print(
         "候选结果："
-        + "，".join(f"{OUTCOMES_ZH.get(k, k)} {v}" for k, v in sorted(outcomes.items())),
+        + "，".join(f"{OUTCOME_ZH.get(k, k)} {v}" for k, v in sorted(outcomes.items())),
         highlight=False,
     )
     show_closest_left_out(console, result)
@@ -198,7 +184,7 @@ def show_closest_left_out(console: Console, result: AllocationResult) -> None:
         table.add_row(
             str(row.candidate_id),
             str(row.name),
-            OUTCOMES_ZH.get(row.outcome, row.outcome),
+            OUTCOME_ZH.get(row.outcome, row.outcome),
             _figure(row.score_needed),
             _figure(row.extra_budget_wan),
         )

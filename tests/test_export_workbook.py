@@ -13,6 +13,7 @@ import pytest
 from liangye.model.allocation import allocate
 from liangye.model.options import build_problem
 from liangye.model.settings import AllocationSettings, Budget
+from liangye.model.wording import OUTCOME_ZH
 from liangye.results.export import write_plan_xlsx
 from liangye.results.store import write_json
 from liangye.scenarios.runner import money_by_year
@@ -130,7 +131,7 @@ def test_every_candidate_has_its_reason_in_chinese_and_what_it_would_have_taken(
         "是否经重新求解确认",
     } <= set(headers)
     for row in reasons:
-        assert row["结果"] in {"入选", "预算不足", "排名靠后", "不符合条件", "无需入选"}
+        assert row["结果"] in set(OUTCOME_ZH.values())  # the model's one word for each
         assert "demo_award" not in row["说明"] and "rebate_award" not in row["说明"]
         assert row["是否经重新求解确认"] in {"是", "否"}
     left_out = [r for r in reasons if r["结果"] != "入选"]
@@ -194,7 +195,7 @@ def test_numbers_are_numbers_with_a_bureau_format(run):
     chance = [c.value for c in risk[1]].index("超支概率") + 1
     assert risk.cell(row=2, column=chance).number_format == "0.00%"
     summary = {r["项目"]: r["数值"] for r in rows_of(book["汇总"])}
-    assert summary["状态"] == "最优"
+    assert summary["状态"] == "已证明最优（在要求的间隙内）"
 
 
 def test_old_callers_get_the_plan_and_reasons_sheets(tmp_path, run):

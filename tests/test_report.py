@@ -133,7 +133,7 @@ def test_the_report_names_each_loser_with_the_chinese_reason_and_what_it_would_t
     assert page.scripts == 0 and "&lt;script&gt;alert(1)&lt;/script&gt;企业" in html
     text = "".join(page.text)
     assert "预算不足：需要再增加 20万元" in text and "needed_score" in text and "88.5" in text
-    assert "预算不足" in text and "不符合申报条件" in text  # the outcomes in Chinese
+    assert "预算不足" in text and "不符合条件" in text  # the outcomes in Chinese
     # The English sentence is replaced, not shown beside; selected candidates are not listed.
     assert reasons.loc[losers[0], "detail"] not in text
     assert reasons.loc[5, "name"] not in text.split("未入选的候选")[-1].split("模拟结果")[0]

@@ -1,0 +1,66 @@
+"""One Chinese word for each solve status and candidate outcome, defined in the model and read
+by the command line, the report and the workbook alike."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import liangye.model
+from liangye.model.explain import OUTCOMES
+from liangye.model.status import STATUS_ZH, Status
+from liangye.model.wording import OUTCOME_ZH
+from liangye.results import export, report_labels
+from liangye.scenarios import display
+
+
+def test_every_status_has_a_word() -> None:
+    missing = [status.value for status in Status if not STATUS_ZH.get(status)]
+    assert not missing, f"statuses without a Chinese word in model/status.py: {missing}"
+    assert set(STATUS_ZH) == set(Status)
+
+
+def test_every_outcome_has_a_word() -> None:
+    missing = [outcome for outcome in OUTCOMES if not OUTCOME_ZH.get(outcome)]
+    assert not missing, f"outcomes without a Chinese word in model/wording.py: {missing}"
+    assert set(OUTCOME_ZH) == set(OUTCOMES)  # no word for an outcome nobody produces
+
+
+def test_a_status_read_back_as_plain_text_finds_its_word() -> None:
+    """JSON and tables give the status as a plain string: it must find the member's entry."""
+    for status in Status:
+        assert STATUS_ZH.get(status.value) == STATUS_ZH[status]
+        assert STATUS_ZH.get(str(status)) == STATUS_ZH[status]
+
+
+def test_words_are_distinct() -> None:
+    assert len(set(STATUS_ZH.values())) == len(STATUS_ZH)
+    assert len(set(OUTCOME_ZH.values())) == len(OUTCOME_ZH)
+
+
+def test_the_users_read_the_one_definition() -> None:
+    assert report_labels.STATUS is STATUS_ZH and report_labels.OUTCOME is OUTCOME_ZH
+    assert export.STATUS_ZH is STATUS_ZH and export.OUTCOME_ZH is OUTCOME_ZH
+    assert display.STATUS_ZH is STATUS_ZH and display.OUTCOME_ZH is OUTCOME_ZH
+
+
+# What the model must never import (docs/design.md's layering).
+LAYERS_ABOVE = ("liangye.results", "liangye.scenarios", "..results", "..scenarios")
+
+
+def test_the_model_imports_neither_results_nor_scenarios() -> None:
+    """The layering: scenarios → model / agents → results; the model stands alone."""
+    package = Path(liangye.model.__file__).parent
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                names = [("." * node.level) + (node.module or "")]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                if name.startswith(LAYERS_ABOVE):
+                    offenders.append(f"{path.name}: {name}")
+    assert not offenders, offenders
