@@ -13,6 +13,7 @@ import pandas as pd
 from pandas.api.types import is_datetime64_any_dtype, is_numeric_dtype
 
 from liangye.model.status import STATUS_ZH
+from liangye.model.units import LEVEL_CHINESE
 from liangye.model.wording import OUTCOME_ZH
 
 from .store import write_atomic
@@ -62,7 +63,8 @@ REASON_HEADERS_ZH = {
 }
 # What a threshold that no score or budget reaches is shown as (thresholds.py: infinite).
 UNREACHABLE_ZH = "无法达到"
-LEVEL_ZH = {"national": "国家级", "provincial": "省级", "municipal": "市级", "district": "区县级"}
+# The model's level names (model/units.py), keyed by the plain values the tables hold.
+LEVEL_ZH = {level.value: word for level, word in LEVEL_CHINESE.items()}
 # Text a spreadsheet reads as a formula when it begins a cell (OWASP, "CSV injection"); a tab
 # or carriage return first can hide such a start from the eye.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
