@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,6 +84,29 @@ def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequen
     return np.random.SeedSequence(seed).spawn(replications)
 
 
+@contextmanager
+def long_lived_set_aside() -> Iterator[None]:
+    """Within: the objects alive on entry (the libraries, the scenario) are left out of the
+    garbage collector's collections (``gc.freeze``); on exit one collection frees what was
+    made within and left in cycles, and the objects set aside are put back.
+
+    A replication allocates enough (the rounds' optimisation models) to set off two full
+    collections, each traversing the 170,000 objects of the imported libraries again: 0.1 s
+    of a 0.85 s replication; the collection on exit, over what was made within only, costs
+    15 ms. Nothing is done if the collector is off or objects are already set aside (a
+    caller doing the same)."""
+    if not gc.isenabled() or gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        # Before unfreezing: a full collection then would traverse the libraries again.
+        gc.collect()
+        gc.unfreeze()
+
+
 def simulate_scenario(
     scenario: Scenario,
     base: Path,
@@ -116,18 +141,20 @@ def simulate_scenario(
         if progress:
             progress(steps, total)
 
-    for k, child in enumerate(seeds):
-        started = time.perf_counter()
-        rep = run_replication(params, governments, start, child, fixed, base, stepped)
-        run.seconds.append(time.perf_counter() - started)
-        run.stages.append(rep.seconds)
-        tag = {"replication": k, "spawn_key": "/".join(str(x) for x in child.spawn_key)}
-        parts["trajectories"].append(trajectories(rep.award, rep.twin).assign(**tag))
-        parts["awards"].append(rep.award.awards.assign(**tag))
-        parts["payments"].append(rep.award.payments.assign(**tag))
-        parts["firms"].append(firm_outcomes(rep.award, rep.twin).assign(**tag))
-        run.outcomes.append({**tag, **rep.outcomes})
-        log.info("replication %d/%d in %.1fs", k + 1, count, run.seconds[-1])
+    # Set aside for the whole loop: garbage left in cycles is freed once at its end.
+    with long_lived_set_aside():
+        for k, child in enumerate(seeds):
+            started = time.perf_counter()
+            rep = run_replication(params, governments, start, child, fixed, base, stepped)
+            run.seconds.append(time.perf_counter() - started)
+            run.stages.append(rep.seconds)
+            tag = {"replication": k, "spawn_key": "/".join(str(x) for x in child.spawn_key)}
+            parts["trajectories"].append(trajectories(rep.award, rep.twin).assign(**tag))
+            parts["awards"].append(rep.award.awards.assign(**tag))
+            parts["payments"].append(rep.award.payments.assign(**tag))
+            parts["firms"].append(firm_outcomes(rep.award, rep.twin).assign(**tag))
+            run.outcomes.append({**tag, **rep.outcomes})
+            log.info("replication %d/%d in %.1fs", k + 1, count, run.seconds[-1])
     for name, frames in parts.items():
         setattr(run, name, pd.concat(frames, ignore_index=True))
     return run
