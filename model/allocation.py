@@ -13,12 +13,8 @@ import pandas as pd
 from . import thresholds
 from .budget_risk import PlanRisk, plan_risk
 from .checks import expected_spend, plan_violations
-from .explain import (
-    REASON_COLUMNS,
-    candidate_reasons,
-    diagnose_infeasible,
-    obligations_beyond_budget,
-)
+from .diagnosis import diagnose_infeasible, obligations_beyond_budget
+from .explain import REASON_COLUMNS, candidate_reasons
 from .greedy import greedy_plan
 from .highs_model import HighsModel
 from .options import AllocationProblem

@@ -258,3 +258,13 @@ def _multi_row_groups(
         *pays, chance = key
         groups.append(MultiRowPayments(tuple(to_wan(int(a)) for a in pays), float(chance), int(n)))
     return groups
+
+
+def row_zh(label: str) -> str:
+    """A budget row's name in Chinese: its year (2025年), or 期间总额 for the horizon total."""
+    return "期间总额" if label == HORIZON_TOTAL else f"{label}年"
+
+
+def row_en(label: str) -> str:
+    """A budget row's name in English: its year, or "the horizon total"."""
+    return "the horizon total" if label == HORIZON_TOTAL else label

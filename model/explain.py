@@ -1,4 +1,5 @@
-"""Explanations in the user's terms: why each candidate got what it got, why a plan is impossible.
+"""Explanations in the user's terms: why each candidate got what it got (why a plan is
+impossible is ``diagnosis.py``).
 
 Every sentence is made twice from the same facts, in English (``detail``, for tools and the
 JSON) and in Chinese (``reason_zh``, for the bureau: programme and level names from the
@@ -8,18 +9,21 @@ policy file, money in 万元, years as 2025年); the words are in ``wording.py``
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
 from decimal import Decimal
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from .budget_risk import HORIZON_TOTAL, RISK_MARGIN, budget_rows, payment_table, plan_risk, to_wan
+from .budget_risk import (
+    payment_table,
+    plan_risk,
+    row_en,
+    row_zh,
+)
 from .checks import expected_spend
 from .options import AllocationProblem
-from .programme import HORIZON, build_model, payment_tags, quota_scopes
-from .solve import solve_model
+from .programme import HORIZON, payment_tags, quota_scopes
 from .wording import DECISION_ZH, VERB_EN, Words, money, percent
 
 OUTCOMES = ("selected", "ineligible", "out_of_budget", "outranked", "not_needed")
@@ -30,27 +34,8 @@ VERB = VERB_EN  # kept for callers of the English verbs
 NO_MONEY_ZH = "不含奖金"
 
 
-class Finding(NamedTuple):
-    """One sentence of a diagnosis, in English and in Chinese."""
-
-    en: str
-    zh: str
-
-
-def _fmt(amount: Decimal | float) -> str:
-    return money(amount)
-
-
 def _money_zh(amount: Decimal | float) -> str:
     return NO_MONEY_ZH if Decimal(str(amount)) == 0 else money(amount)
-
-
-def _row_zh(label: str) -> str:
-    return "期间总额" if label == HORIZON_TOTAL else f"{label}年"
-
-
-def _row_name(label: str) -> str:
-    return "the horizon total" if label == HORIZON_TOTAL else label
 
 
 class _Award(NamedTuple):
@@ -70,7 +55,9 @@ class _Award(NamedTuple):
             p, lv, y = self.origin
             kind = f"upgraded from {p} {lv} ({y}), {kind}"
         chance = "" if self.chance >= 1 else f", paid with chance {self.chance:g}"
-        return f"{kind} {self.programme} at {self.level} in {self.year} ({_fmt(self.cost)}{chance})"
+        return (
+            f"{kind} {self.programme} at {self.level} in {self.year} ({money(self.cost)}{chance})"
+        )
 
     def zh(self, words: Words) -> str:
         tier = words.tier_zh(self.programme, self.level)
@@ -279,8 +266,8 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
                 {
                     **record,
                     "outcome": "out_of_budget",
-                    "detail": f"its cheapest award ({cheapest_en}) costs {_fmt(cheapest_cost)}; "
-                    f"only {_fmt(room)} is left" + floor_en,
+                    "detail": f"its cheapest award ({cheapest_en}) costs {money(cheapest_cost)}; "
+                    f"only {money(room)} is left" + floor_en,
                     "reason_zh": f"其最便宜的奖励（{cheapest_zh}）预计需{money(cheapest_cost)}，"
                     f"{which}仅剩{money(room)}" + floor_zh,
                 }
@@ -296,14 +283,14 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
                     "detail": f"its cheapest award ({cheapest_en}) fits the money expected, but "
                     "adding it would take "
                     + ", ".join(
-                        f"{_row_name(label)}'s overrun chance from {before:.1%} to {after:.1%}"
+                        f"{row_en(label)}'s overrun chance from {before:.1%} to {after:.1%}"
                         for label, before, after in rises
                     )
                     + f", above the bound {alpha:g}"
                     + floor_en,
                     "reason_zh": f"其最便宜的奖励（{cheapest_zh}）按预计支出可以安排，但加入后"
                     + "、".join(
-                        f"{_row_zh(label)}超支概率将由{before:.1%}升至{after:.1%}"
+                        f"{row_zh(label)}超支概率将由{before:.1%}升至{after:.1%}"
                         for label, before, after in rises
                     )
                     + f"，超过上限{percent(alpha)}"
@@ -339,7 +326,7 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
                 **record,
                 "outcome": "outranked",
                 "detail": f"a balance, cap or stacking rule binds (best option {programme_of[best]} "
-                f"{level_of[best]} {year}, cost {_fmt(cost)})",
+                f"{level_of[best]} {year}, cost {money(cost)})",
                 "reason_zh": "受均衡、数量上限或“就高不重复”等规则约束未能入选（最佳选项"
                 f"{words.tier_zh(programme_of[best], level_of[best])}，{year}年，预计{money(cost)}）",
             }
@@ -378,230 +365,3 @@ def _overrun_check(problem: AllocationProblem, chosen: np.ndarray):
         return cache[tag]
 
     return check
-
-
-def _named_obligations_zh(problem: AllocationProblem, largest: np.ndarray, words: Words) -> str:
-    options = problem.options
-    return "、".join(
-        f"{options.at[o, 'candidate_id']} {words.tier_zh(options.at[o, 'programme'], options.at[o, 'level'])}"
-        f"（{money(options.at[o, 'cost'])}"
-        + (
-            ""
-            if options.at[o, "probability"] >= 1
-            else f"×获批概率{percent(float(options.at[o, 'probability']))}"
-        )
-        + "）"
-        for o in largest
-    )
-
-
-def obligations_beyond_budget(problem: AllocationProblem) -> list[Finding]:
-    """Why the obligations alone (entitlements, paid whatever the plan) break the budget:
-    per budget row, their expected cost against the money, naming the largest; or, with an
-    overrun bound, their chance of overrunning against it. Empty when they fit."""
-    options = problem.options
-    forced = np.flatnonzero(options["forced"].to_numpy(dtype=bool))
-    if len(forced) == 0 or problem.budget.unlimited:
-        return []
-    words = Words.of(problem.policy)
-    table = payment_table(problem)
-    rows = budget_rows(problem)
-    sure, hanging = table.within(rows)
-    findings: list[Finding] = []
-    for r, row in enumerate(rows):
-        expected = sure[forced, r] + hanging[forced, r] * table.probability[forced]
-        need = Decimal(str(round(float(expected.sum()) / 1e4, 4)))
-        budget = to_wan(row.budget)
-        if need > budget:
-            largest = forced[np.argsort(-expected, kind="stable")[:3]]
-            named = ", ".join(
-                f"{options.at[o, 'candidate_id']} {options.at[o, 'programme']} "
-                f"{options.at[o, 'level']} ({_fmt(options.at[o, 'cost'])}"
-                + (
-                    ""
-                    if options.at[o, "probability"] >= 1
-                    else f" × chance {options.at[o, 'probability']:g}"
-                )
-                + ")"
-                for o in largest
-            )
-            findings.append(
-                Finding(
-                    f"{_row_name(row.label)}: obligations alone (entitlements the city must pay) "
-                    f"are expected to cost {_fmt(need)} against a budget of {_fmt(budget)} "
-                    f"(over by {_fmt(need - budget)}); the largest: {named}",
-                    f"{_row_zh(row.label)}：仅应享奖励（无论方案如何都须支付）预计即需{money(need)}，"
-                    f"预算为{money(budget)}，超出{money(need - budget)}；金额最大的为"
-                    + _named_obligations_zh(problem, largest, words),
-                )
-            )
-    alpha = problem.settings.overrun_risk
-    if findings or alpha is None:
-        return findings
-    risk = plan_risk(problem, forced, table)
-    for row in rows:
-        chance = risk.overrun.get(row.label, 0.0)
-        if chance > alpha - RISK_MARGIN:
-            findings.append(
-                Finding(
-                    f"{_row_name(row.label)}: obligations alone overrun the budget of "
-                    f"{_fmt(to_wan(row.budget))} with chance {chance:.4%}, above the bound "
-                    f"{alpha:g} (--overrun-risk): no plan can meet it",
-                    f"{_row_zh(row.label)}：仅应享奖励超出预算{money(to_wan(row.budget))}的概率即为"
-                    f"{chance:.4%}，高于上限{percent(alpha)}（--overrun-risk），任何方案都无法满足",
-                )
-            )
-    return findings
-
-
-def _minimum_quotas(problem: AllocationProblem, words: Words) -> tuple[str, str]:
-    """The minimum quotas, named in English and in Chinese ('' where there are none)."""
-    quotas = [(i, q) for i, q in enumerate(problem.policy.quotas) if q.min]
-    return (
-        "; ".join(q.label(i) for i, q in quotas),
-        "；".join(words.quota_zh(q, i) for i, q in quotas),
-    )
-
-
-def _overrun_bound_findings(problem: AllocationProblem, settings) -> list[Finding]:
-    """When plans meet every rule at expected cost but none meets the overrun bound: the
-    cheapest such plan's chance of overrunning, year by year, against the bound."""
-    alpha = settings.overrun_risk
-    expected_only = replace(problem, settings=settings.model_copy(update={"overrun_risk": None}))
-    cheapest = solve_model(build_model(expected_only), expected_only.settings)
-    if not cheapest.has_solution:
-        return []  # the expected budgets already fail: the steps below say why
-    risk = plan_risk(problem, cheapest.chosen)
-    rows = {label: chance for label, chance in risk.overrun.items() if label != "any_year"}
-    shown = [(label, chance) for label, chance in rows.items() if chance > alpha - RISK_MARGIN] or [
-        (label, chance) for label, chance in rows.items() if chance > 0
-    ]
-    minimums, minimums_zh = _minimum_quotas(problem, Words.of(problem.policy))
-    over = ", ".join(f"{_row_name(label)} {chance:.2%}" for label, chance in shown)
-    over_zh = "、".join(f"{_row_zh(label)}{chance:.2%}" for label, chance in shown)
-    return [
-        Finding(
-            f"plans meeting every rule fit the budgets at expected cost, but none was found whose "
-            f"conferred awards overrun a year's budget with chance at most {alpha:g} "
-            f"(--overrun-risk): the cheapest such plan overruns with chance "
-            f"{over or 'none'}"
-            + (f", with the minimum quotas ({minimums}) to meet" if minimums else "")
-            + "; raise the budget or the bound, or lower the quotas",
-            "满足各项规则的方案按预计支出可以容纳于预算之内，但找不到获批奖励超出当年预算的概率"
-            f"不高于{percent(alpha)}（--overrun-risk）的方案：其中最省钱的方案超支概率为"
-            f"{over_zh or '零'}"
-            + (f"（须满足名额下限：{minimums_zh}）" if minimums_zh else "")
-            + "；请增加预算、放宽超支概率上限或降低名额要求",
-        )
-    ]
-
-
-def diagnose_infeasible(problem: AllocationProblem) -> list[Finding]:
-    """Why no plan satisfies every rule, in sentences naming quotas and money.
-
-    1. a minimum quota with fewer eligible candidates than it asks for;
-    2. with an overrun bound, plans that fit at expected cost but overrun too often;
-    3. otherwise, the cheapest plan meeting every rule but the budget, compared to the budget;
-    4. otherwise, the quotas that conflict with each other, by how much each falls short.
-    """
-    policy = problem.policy
-    options = problem.options
-    words = Words.of(policy)
-    findings: list[Finding] = []
-    for q, t, scope in quota_scopes(problem):
-        quota = policy.quotas[q]
-        if not quota.min:
-            continue
-        possible = options.iloc[scope].groupby(["candidate", "matter"]).ngroups if len(scope) else 0
-        if possible < quota.min:
-            when = "over the horizon" if t == HORIZON else f"in {t}"
-            when_zh = "整个期间" if t == HORIZON else f"{t}年"
-            findings.append(
-                Finding(
-                    f"{quota.label(q)} needs {quota.min} designations {when} but only {possible} "
-                    f"eligible candidate(s) could fill it"
-                    + (f" ({quota.reference})" if quota.reference else ""),
-                    f"{words.quota_zh(quota, q)}：{when_zh}须认定{quota.min}家，但符合条件的候选"
-                    f"仅{possible}家" + (f"（{quota.reference}）" if quota.reference else ""),
-                )
-            )
-    if findings:
-        return findings
-
-    settings = problem.settings.model_copy(
-        update={"objective": "min_cost", "time_limit": min(60.0, problem.settings.time_limit)}
-    )
-    if settings.overrun_risk is not None:
-        findings = _overrun_bound_findings(problem, settings)
-        if findings:
-            return findings
-    relaxed = replace(problem, settings=settings)
-    no_budget = solve_model(build_model(relaxed, with_budget=False), settings)
-    if no_budget.has_solution:
-        need = expected_spend(problem, no_budget.chosen)
-        minimums, minimums_zh = _minimum_quotas(problem, words)
-        budget = problem.budget
-        for t in problem.years:
-            if t in budget.per_year and need[t] > budget.per_year[t]:
-                short = need[t] - budget.per_year[t]
-                findings.append(
-                    Finding(
-                        f"{t}: meeting the minimum quotas ({minimums or 'none'}) costs at least "
-                        f"{_fmt(need[t])} in the cheapest plan found, against a budget of "
-                        f"{_fmt(budget.per_year[t])} (short by {_fmt(short)})",
-                        f"{t}年：满足名额下限（{minimums_zh or '无'}）的最省钱方案至少需"
-                        f"{money(need[t])}，预算为{money(budget.per_year[t])}，缺口{money(short)}",
-                    )
-                )
-        total_need = sum(need.values())
-        if budget.total is not None and total_need > budget.total:
-            short = total_need - budget.total
-            findings.append(
-                Finding(
-                    f"the horizon needs at least {_fmt(total_need)} against a total budget of "
-                    f"{_fmt(budget.total)} (short by {_fmt(short)})",
-                    f"整个期间至少需{money(total_need)}，总预算为{money(budget.total)}，"
-                    f"缺口{money(short)}",
-                )
-            )
-        if not findings:
-            findings.append(
-                Finding(
-                    "the budget in total would suffice, but not in the years the quotas fall; "
-                    "the cheapest plan spends "
-                    + ", ".join(f"{t}: {_fmt(v)}" for t, v in need.items()),
-                    "预算总额足够，但与名额要求所在年度不匹配；最省钱的方案各年支出为"
-                    + "、".join(f"{t}年{money(v)}" for t, v in need.items()),
-                )
-            )
-        return findings
-
-    model = build_model(relaxed, with_budget=False, elastic_quotas=True)
-    if not solve_model(model, settings).has_solution:
-        return [
-            Finding(
-                "the rules conflict even without quotas and budget (check balance rules and caps)",
-                "即使不考虑名额和预算，各项规则之间仍相互冲突（请检查均衡规则和数量上限）",
-            )
-        ]
-    for q, t in model.QUOTA_MIN:
-        shortfall = model.quota_shortfall[q, t].value or 0.0
-        if shortfall > 0.5:
-            quota = policy.quotas[q]
-            when = "over the horizon" if t == HORIZON else f"in {t}"
-            when_zh = "整个期间" if t == HORIZON else f"{t}年"
-            met = quota.min - round(shortfall)
-            findings.append(
-                Finding(
-                    f"{quota.label(q)} {when}: at most {met} of the required "
-                    f"{quota.min} can be met together with the other quotas, balance rules and caps",
-                    f"{words.quota_zh(quota, q)}（{when_zh}）：在满足其他名额、均衡规则和数量上限的同时，"
-                    f"要求的{quota.min}家最多只能达到{met}家",
-                )
-            )
-    return findings or [
-        Finding(
-            "the quotas, balance rules and caps cannot all hold together",
-            "各项名额、均衡规则和数量上限无法同时满足",
-        )
-    ]

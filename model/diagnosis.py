@@ -1,0 +1,259 @@
+"""Why no plan exists, in the user's terms: obligations beyond the budget or too risky, quotas
+that cannot be met, money that is short; every finding in English and in Chinese."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+from typing import NamedTuple
+
+import numpy as np
+
+from .budget_risk import (
+    RISK_MARGIN,
+    budget_rows,
+    payment_table,
+    plan_risk,
+    row_en,
+    row_zh,
+    to_wan,
+)
+from .checks import expected_spend
+from .options import AllocationProblem
+from .programme import HORIZON, build_model, quota_scopes
+from .solve import solve_model
+from .wording import Words, money, percent
+
+
+class Finding(NamedTuple):
+    """One sentence of a diagnosis, in English and in Chinese."""
+
+    en: str
+    zh: str
+
+
+def _named_obligations_zh(problem: AllocationProblem, largest: np.ndarray, words: Words) -> str:
+    options = problem.options
+    return "、".join(
+        f"{options.at[o, 'candidate_id']} {words.tier_zh(options.at[o, 'programme'], options.at[o, 'level'])}"
+        f"（{money(options.at[o, 'cost'])}"
+        + (
+            ""
+            if options.at[o, "probability"] >= 1
+            else f"×获批概率{percent(float(options.at[o, 'probability']))}"
+        )
+        + "）"
+        for o in largest
+    )
+
+
+def obligations_beyond_budget(problem: AllocationProblem) -> list[Finding]:
+    """Why the obligations alone (entitlements, paid whatever the plan) break the budget:
+    per budget row, their expected cost against the money, naming the largest; or, with an
+    overrun bound, their chance of overrunning against it. Empty when they fit."""
+    options = problem.options
+    forced = np.flatnonzero(options["forced"].to_numpy(dtype=bool))
+    if len(forced) == 0 or problem.budget.unlimited:
+        return []
+    words = Words.of(problem.policy)
+    table = payment_table(problem)
+    rows = budget_rows(problem)
+    sure, hanging = table.within(rows)
+    findings: list[Finding] = []
+    for r, row in enumerate(rows):
+        expected = sure[forced, r] + hanging[forced, r] * table.probability[forced]
+        need = Decimal(str(round(float(expected.sum()) / 1e4, 4)))
+        budget = to_wan(row.budget)
+        if need > budget:
+            largest = forced[np.argsort(-expected, kind="stable")[:3]]
+            named = ", ".join(
+                f"{options.at[o, 'candidate_id']} {options.at[o, 'programme']} "
+                f"{options.at[o, 'level']} ({money(options.at[o, 'cost'])}"
+                + (
+                    ""
+                    if options.at[o, "probability"] >= 1
+                    else f" × chance {options.at[o, 'probability']:g}"
+                )
+                + ")"
+                for o in largest
+            )
+            findings.append(
+                Finding(
+                    f"{row_en(row.label)}: obligations alone (entitlements the city must pay) "
+                    f"are expected to cost {money(need)} against a budget of {money(budget)} "
+                    f"(over by {money(need - budget)}); the largest: {named}",
+                    f"{row_zh(row.label)}：仅应享奖励（无论方案如何都须支付）预计即需{money(need)}，"
+                    f"预算为{money(budget)}，超出{money(need - budget)}；金额最大的为"
+                    + _named_obligations_zh(problem, largest, words),
+                )
+            )
+    alpha = problem.settings.overrun_risk
+    if findings or alpha is None:
+        return findings
+    risk = plan_risk(problem, forced, table)
+    for row in rows:
+        chance = risk.overrun.get(row.label, 0.0)
+        if chance > alpha - RISK_MARGIN:
+            findings.append(
+                Finding(
+                    f"{row_en(row.label)}: obligations alone overrun the budget of "
+                    f"{money(to_wan(row.budget))} with chance {chance:.4%}, above the bound "
+                    f"{alpha:g} (--overrun-risk): no plan can meet it",
+                    f"{row_zh(row.label)}：仅应享奖励超出预算{money(to_wan(row.budget))}的概率即为"
+                    f"{chance:.4%}，高于上限{percent(alpha)}（--overrun-risk），任何方案都无法满足",
+                )
+            )
+    return findings
+
+
+def _minimum_quotas(problem: AllocationProblem, words: Words) -> tuple[str, str]:
+    """The minimum quotas, named in English and in Chinese ('' where there are none)."""
+    quotas = [(i, q) for i, q in enumerate(problem.policy.quotas) if q.min]
+    return (
+        "; ".join(q.label(i) for i, q in quotas),
+        "；".join(words.quota_zh(q, i) for i, q in quotas),
+    )
+
+
+def _overrun_bound_findings(problem: AllocationProblem, settings) -> list[Finding]:
+    """When plans meet every rule at expected cost but none meets the overrun bound: the
+    cheapest such plan's chance of overrunning, year by year, against the bound."""
+    alpha = settings.overrun_risk
+    expected_only = replace(problem, settings=settings.model_copy(update={"overrun_risk": None}))
+    cheapest = solve_model(build_model(expected_only), expected_only.settings)
+    if not cheapest.has_solution:
+        return []  # the expected budgets already fail: the steps below say why
+    risk = plan_risk(problem, cheapest.chosen)
+    rows = {label: chance for label, chance in risk.overrun.items() if label != "any_year"}
+    shown = [(label, chance) for label, chance in rows.items() if chance > alpha - RISK_MARGIN] or [
+        (label, chance) for label, chance in rows.items() if chance > 0
+    ]
+    minimums, minimums_zh = _minimum_quotas(problem, Words.of(problem.policy))
+    over = ", ".join(f"{row_en(label)} {chance:.2%}" for label, chance in shown)
+    over_zh = "、".join(f"{row_zh(label)}{chance:.2%}" for label, chance in shown)
+    return [
+        Finding(
+            f"plans meeting every rule fit the budgets at expected cost, but none was found whose "
+            f"conferred awards overrun a year's budget with chance at most {alpha:g} "
+            f"(--overrun-risk): the cheapest such plan overruns with chance "
+            f"{over or 'none'}"
+            + (f", with the minimum quotas ({minimums}) to meet" if minimums else "")
+            + "; raise the budget or the bound, or lower the quotas",
+            "满足各项规则的方案按预计支出可以容纳于预算之内，但找不到获批奖励超出当年预算的概率"
+            f"不高于{percent(alpha)}（--overrun-risk）的方案：其中最省钱的方案超支概率为"
+            f"{over_zh or '零'}"
+            + (f"（须满足名额下限：{minimums_zh}）" if minimums_zh else "")
+            + "；请增加预算、放宽超支概率上限或降低名额要求",
+        )
+    ]
+
+
+def diagnose_infeasible(problem: AllocationProblem) -> list[Finding]:
+    """Why no plan satisfies every rule, in sentences naming quotas and money.
+
+    1. a minimum quota with fewer eligible candidates than it asks for;
+    2. with an overrun bound, plans that fit at expected cost but overrun too often;
+    3. otherwise, the cheapest plan meeting every rule but the budget, compared to the budget;
+    4. otherwise, the quotas that conflict with each other, by how much each falls short.
+    """
+    policy = problem.policy
+    options = problem.options
+    words = Words.of(policy)
+    findings: list[Finding] = []
+    for q, t, scope in quota_scopes(problem):
+        quota = policy.quotas[q]
+        if not quota.min:
+            continue
+        possible = options.iloc[scope].groupby(["candidate", "matter"]).ngroups if len(scope) else 0
+        if possible < quota.min:
+            when = "over the horizon" if t == HORIZON else f"in {t}"
+            when_zh = "整个期间" if t == HORIZON else f"{t}年"
+            findings.append(
+                Finding(
+                    f"{quota.label(q)} needs {quota.min} designations {when} but only {possible} "
+                    f"eligible candidate(s) could fill it"
+                    + (f" ({quota.reference})" if quota.reference else ""),
+                    f"{words.quota_zh(quota, q)}：{when_zh}须认定{quota.min}家，但符合条件的候选"
+                    f"仅{possible}家" + (f"（{quota.reference}）" if quota.reference else ""),
+                )
+            )
+    if findings:
+        return findings
+
+    settings = problem.settings.model_copy(
+        update={"objective": "min_cost", "time_limit": min(60.0, problem.settings.time_limit)}
+    )
+    if settings.overrun_risk is not None:
+        findings = _overrun_bound_findings(problem, settings)
+        if findings:
+            return findings
+    relaxed = replace(problem, settings=settings)
+    no_budget = solve_model(build_model(relaxed, with_budget=False), settings)
+    if no_budget.has_solution:
+        need = expected_spend(problem, no_budget.chosen)
+        minimums, minimums_zh = _minimum_quotas(problem, words)
+        budget = problem.budget
+        for t in problem.years:
+            if t in budget.per_year and need[t] > budget.per_year[t]:
+                short = need[t] - budget.per_year[t]
+                findings.append(
+                    Finding(
+                        f"{t}: meeting the minimum quotas ({minimums or 'none'}) costs at least "
+                        f"{money(need[t])} in the cheapest plan found, against a budget of "
+                        f"{money(budget.per_year[t])} (short by {money(short)})",
+                        f"{t}年：满足名额下限（{minimums_zh or '无'}）的最省钱方案至少需"
+                        f"{money(need[t])}，预算为{money(budget.per_year[t])}，缺口{money(short)}",
+                    )
+                )
+        total_need = sum(need.values())
+        if budget.total is not None and total_need > budget.total:
+            short = total_need - budget.total
+            findings.append(
+                Finding(
+                    f"the horizon needs at least {money(total_need)} against a total budget of "
+                    f"{money(budget.total)} (short by {money(short)})",
+                    f"整个期间至少需{money(total_need)}，总预算为{money(budget.total)}，"
+                    f"缺口{money(short)}",
+                )
+            )
+        if not findings:
+            findings.append(
+                Finding(
+                    "the budget in total would suffice, but not in the years the quotas fall; "
+                    "the cheapest plan spends "
+                    + ", ".join(f"{t}: {money(v)}" for t, v in need.items()),
+                    "预算总额足够，但与名额要求所在年度不匹配；最省钱的方案各年支出为"
+                    + "、".join(f"{t}年{money(v)}" for t, v in need.items()),
+                )
+            )
+        return findings
+
+    model = build_model(relaxed, with_budget=False, elastic_quotas=True)
+    if not solve_model(model, settings).has_solution:
+        return [
+            Finding(
+                "the rules conflict even without quotas and budget (check balance rules and caps)",
+                "即使不考虑名额和预算，各项规则之间仍相互冲突（请检查均衡规则和数量上限）",
+            )
+        ]
+    for q, t in model.QUOTA_MIN:
+        shortfall = model.quota_shortfall[q, t].value or 0.0
+        if shortfall > 0.5:
+            quota = policy.quotas[q]
+            when = "over the horizon" if t == HORIZON else f"in {t}"
+            when_zh = "整个期间" if t == HORIZON else f"{t}年"
+            met = quota.min - round(shortfall)
+            findings.append(
+                Finding(
+                    f"{quota.label(q)} {when}: at most {met} of the required "
+                    f"{quota.min} can be met together with the other quotas, balance rules and caps",
+                    f"{words.quota_zh(quota, q)}（{when_zh}）：在满足其他名额、均衡规则和数量上限的同时，"
+                    f"要求的{quota.min}家最多只能达到{met}家",
+                )
+            )
+    return findings or [
+        Finding(
+            "the quotas, balance rules and caps cannot all hold together",
+            "各项名额、均衡规则和数量上限无法同时满足",
+        )
+    ]
