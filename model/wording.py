@@ -33,6 +33,13 @@ COLUMN_ZH = {
 }
 KIND_ZH = {"enterprise": "企业", "park": "园区"}
 DECISION_ZH = {"discretionary": "认定为", "nomination": "推荐申报", "entitlement": "应享"}
+# The kind of a decision as a table names it (the workbook's 决策类型, the report's 方式);
+# DECISION_ZH above is the verb a sentence uses.
+DECISION_KIND_ZH = {
+    "discretionary": "本级认定",
+    "nomination": "推荐申报",
+    "entitlement": "应享奖励",
+}
 # A candidate's outcome (model/explain.py's OUTCOMES) as the reader sees it in the command
 # line, the report and the workbook; the reason column says the rest. A test fails when an
 # outcome lacks a word.

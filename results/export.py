@@ -14,7 +14,7 @@ from pandas.api.types import is_datetime64_any_dtype, is_numeric_dtype
 
 from liangye.model.status import STATUS_ZH
 from liangye.model.units import LEVEL_CHINESE
-from liangye.model.wording import OUTCOME_ZH
+from liangye.model.wording import DECISION_KIND_ZH, OUTCOME_ZH
 
 from .store import write_atomic
 
@@ -39,7 +39,7 @@ PLAN_HEADERS_ZH = {
     "upgrade_of": "升级自（项目:级别:年度）",
     "score": "评分",
 }
-DECISION_ZH = {"discretionary": "本级认定", "nomination": "推荐申报", "entitlement": "应享奖励"}
+DECISION_ZH = DECISION_KIND_ZH
 MONEY_HEADERS_ZH = {
     "year": "年度",
     "budget": "预算（万元）",

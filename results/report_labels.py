@@ -5,18 +5,16 @@ from __future__ import annotations
 import re
 
 from liangye.model.status import STATUS_ZH
-from liangye.model.wording import OUTCOME_ZH
+from liangye.model.wording import DECISION_KIND_ZH, OUTCOME_ZH
 
 # One wording for each, in the model beside what it names (the CLI and the workbook read the
-# same); under the names the report has always read them by.
+# same); under the names the report has always read them by. The report once called the
+# decision kinds 市级自主认定 / 向上推荐 / 按规定兑现 while the workbook said 本级认定 / 推荐申报
+# / 应享奖励: one reader, one wording (the workbook's, which its tests and users know).
 STATUS = STATUS_ZH
 OUTCOME = OUTCOME_ZH
 
-DECISION: dict[str, str] = {
-    "discretionary": "市级自主认定",
-    "nomination": "向上推荐",
-    "entitlement": "按规定兑现",
-}
+DECISION = DECISION_KIND_ZH
 
 OBJECTIVE: dict[str, str] = {
     "merit": "综合评分加权（级别权重 × 评分）最大",

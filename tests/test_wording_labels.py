@@ -7,9 +7,10 @@ import ast
 from pathlib import Path
 
 import liangye.model
+from liangye.model.decisions import DISCRETIONARY, ENTITLEMENT, NOMINATION
 from liangye.model.explain import OUTCOMES
 from liangye.model.status import STATUS_ZH, Status
-from liangye.model.wording import OUTCOME_ZH
+from liangye.model.wording import DECISION_KIND_ZH, DECISION_ZH, OUTCOME_ZH
 from liangye.results import export, report_labels
 from liangye.scenarios import display
 
@@ -42,6 +43,14 @@ def test_the_users_read_the_one_definition() -> None:
     assert report_labels.STATUS is STATUS_ZH and report_labels.OUTCOME is OUTCOME_ZH
     assert export.STATUS_ZH is STATUS_ZH and export.OUTCOME_ZH is OUTCOME_ZH
     assert display.STATUS_ZH is STATUS_ZH and display.OUTCOME_ZH is OUTCOME_ZH
+
+
+def test_every_decision_kind_has_one_label_and_one_verb() -> None:
+    kinds = {DISCRETIONARY, NOMINATION, ENTITLEMENT}
+    assert set(DECISION_KIND_ZH) == kinds and set(DECISION_ZH) == kinds
+    assert len(set(DECISION_KIND_ZH.values())) == len(kinds)
+    # The report's 方式 and the workbook's 决策类型 read the same labels.
+    assert report_labels.DECISION is DECISION_KIND_ZH and export.DECISION_ZH is DECISION_KIND_ZH
 
 
 # What the model must never import (docs/design.md's layering).
