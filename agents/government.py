@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import replace
 
 import mesa
@@ -120,16 +121,6 @@ class GovernmentAgent(mesa.Agent):
         with self.model.stopwatch("eligibility"):
             return open_tiers(self.policy, self.settings, table, self.model.params)
 
-    def tiers_of_both(
-        self, now: pd.DataFrame, after: pd.DataFrame
-    ) -> tuple[list[Tier], list[Tier]]:
-        """``tiers`` over ``now`` and over ``after`` (tables of the same columns), read once
-        over the two stacked: the rules are read row by row, and a reading's cost is mostly
-        per rule, not per firm (every quarter reads both: 1.1 ms instead of 1.9 ms)."""
-        n = len(now)
-        both = self.tiers(pd.concat([now, after], ignore_index=True))
-        return [_rows(t, slice(0, n)) for t in both], [_rows(t, slice(n, None)) for t in both]
-
     def round_years(self) -> list[int]:
         """The years in which this government holds a round within the simulated quarters."""
         model, params = self.model, self.model.params
@@ -209,13 +200,22 @@ class GovernmentAgent(mesa.Agent):
 
     def incentives(self, now: pd.DataFrame, after: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """(E[award] in 万元, one-mode-short) per firm: what applying is worth to a firm that is
-        or, with one more mode, would be eligible; and whether that mode is what it lacks."""
+        or, with one more mode, would be eligible; and whether that mode is what it lacks.
+        ``now``: the firms' table today; ``after``: with one more mode (``state_table``)."""
+        return self.incentives_stacked(pd.concat([now, after], ignore_index=True), len(now))
+
+    def incentives_stacked(self, both: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """``incentives`` from the two tables stacked (``ServitizationModel.state_tables``:
+        today's ``n`` rows, then with one more mode): the tiers are read once over both
+        (rules are read row by row, and a reading costs per rule more than per firm)."""
         if not self.policy.programmes:  # nothing this policy pays for can reach these firms
-            return np.zeros(len(now)), np.zeros(len(now), dtype=bool)
-        tiers_now, tiers_after = self.tiers_of_both(now, after)
+            return np.zeros(n), np.zeros(n, dtype=bool)
+        tiers = self.tiers(both)
+        tiers_now = [_rows(t, slice(0, n)) for t in tiers]
+        tiers_after = [_rows(t, slice(n, None)) for t in tiers]
         if not self.beliefs_ready:
-            self.prior_beliefs(now, tiers_now)
-        reach, short = {}, np.zeros(len(now), dtype=bool)
+            self.prior_beliefs(both.iloc[:n], tiers_now)
+        reach, short = {}, np.zeros(n, dtype=bool)
         for tier, later in zip(tiers_now, tiers_after, strict=True):
             key = (tier.programme.id, tier.level)
             reach[key] = tier.eligible | later.eligible
@@ -257,7 +257,8 @@ class GovernmentAgent(mesa.Agent):
         applicants: dict[str, np.ndarray] = {}
         for (programme, _), mask in applied.items():
             applicants[programme] = applicants.get(programme, np.zeros(len(mask), bool)) | mask
-        made = decided.groupby(["programme", "level"]).size().to_dict() if len(decided) else {}
+        # Counted over the columns as lists: a groupby over two text columns cost a millisecond.
+        made = Counter(zip(decided["programme"].tolist(), decided["level"].tolist(), strict=True))
         for programme, level in applied:
             count = int(applicants[programme].sum())
             if count:

@@ -94,6 +94,7 @@ class ServitizationModel(mesa.Model):
         self.firm_agents = [FirmAgent(self, i) for i in range(n)]
         self.static = table.drop(columns=[c for c in DYNAMIC_COLUMNS if c in table.columns])
         self.static_arrays = {c: self.static[c].array for c in self.static.columns}
+        self._static_twice: dict[str, object] | None = None  # state_tables' population columns
         self.manufacturer = self.firms.manufacturer
         # Peers are firms of the same park or sector: coded once, counted every quarter.
         self.park = behaviour.group_codes(self.static["park"].to_numpy(object))
@@ -129,6 +130,32 @@ class ServitizationModel(mesa.Model):
         """The firms as a candidate table that eligibility rules read: the population's
         columns with today's revenue, shares, margin, profit, n_modes and mode_<name>.
         ``after``: as if each manufacturer had one more mode and reached its long-run share."""
+        # What static.assign(**columns) gives (the columns the population has replaced in
+        # place, the others after them), framed at once from arrays: a fifth of assign's
+        # time, two thirds of concatenating the population with a frame of the new columns.
+        table = pd.DataFrame(
+            {**self.static_arrays, **self.state_columns(after)}, index=self.static.index
+        )
+        table.attrs = dict(self.static.attrs)
+        return table
+
+    def state_tables(self) -> pd.DataFrame:
+        """``state_table()`` and ``state_table(after=True)`` stacked, rows 0..n-1 and n..2n-1
+        (what ``pd.concat`` of the two gives, ``ignore_index``): the table a quarter's
+        eligibility is read over, once for both (``GovernmentAgent.incentives_stacked``)."""
+        if self._static_twice is None:  # the population's columns do not change
+            twice = np.concatenate([np.arange(len(self.static))] * 2)
+            self._static_twice = {c: a.take(twice) for c, a in self.static_arrays.items()}
+        now, after = self.state_columns(), self.state_columns(after=True)
+        table = pd.DataFrame(
+            {**self._static_twice, **{c: np.concatenate([now[c], after[c]]) for c in now}}
+        )
+        table.attrs = dict(self.static.attrs)
+        return table
+
+    def state_columns(self, after: bool = False) -> dict[str, np.ndarray]:
+        """The columns of ``state_table`` that are not the population's as it was read
+        (design_prize replaced: a prize counts in the year it is won)."""
         f, p = self.firms, self.params
         share, n_modes, margin = f.share, f.n_modes(), f.margin(p)
         if after:
@@ -151,12 +178,7 @@ class ServitizationModel(mesa.Model):
             # table without dates holds its prizes from the first year.
             won_now = self.static["design_prize_offset"].to_numpy() == self.year - self.start_year
             columns["design_prize"] = self.static["design_prize"].to_numpy(dtype=bool) & won_now
-        # What static.assign(**columns) gives (the columns the population has replaced in
-        # place, the others after them), framed at once from arrays: a fifth of assign's
-        # time, two thirds of concatenating the population with a frame of the new columns.
-        table = pd.DataFrame({**self.static_arrays, **columns}, index=self.static.index)
-        table.attrs = dict(self.static.attrs)
-        return table
+        return columns
 
     def hazards(self) -> np.ndarray:
         """Each firm's chance of adding a mode this quarter (zero for producer-service firms):
@@ -175,10 +197,10 @@ class ServitizationModel(mesa.Model):
         rate = rate * behaviour.payoff_multiplier(value, p.payoff_sensitivity, p.payoff_clip)
         self.reach = np.zeros(len(f), dtype=bool)
         if len(self.governments):
-            now, after = self.state_table(), self.state_table(after=True)
+            both = self.state_tables()
             expected = np.zeros(len(f))
             for government in self.governments:
-                value_g, short_g = government.incentives(now, after)
+                value_g, short_g = government.incentives_stacked(both, len(f))
                 expected += value_g
                 self.reach |= short_g
             profit = behaviour.profit_base(f.revenue, margin, p.profit_floor)

@@ -39,7 +39,8 @@ def plain_state_table(model: ServitizationModel, after: bool) -> pd.DataFrame:
 @pytest.mark.parametrize("quarters", [0, 5, 9])
 def test_state_table_is_what_assign_gives(quarters):
     """Same columns in the same order, dtypes, values and attrs (the source a problem's
-    messages name), today's and as if one more mode were added, after some quarters."""
+    messages name), today's and as if one more mode were added, after some quarters; and
+    the two stacked as the quarter's eligibility reads them (``state_tables``)."""
     scenario, base = load_scenario(None, ["simulation.population.firms=300"])
     params, governments, start = simulation_setup(scenario, base)
     firms = firm_population(params, np.random.SeedSequence(3), base)
@@ -54,3 +55,13 @@ def test_state_table_is_what_assign_gives(quarters):
         assert fast.equals(plain)
         assert fast.attrs == plain.attrs and fast.attrs
     assert "design_prize" in model.static.columns  # the column replaced in place is tested
+    stacked = model.state_tables()
+    plain = pd.concat([plain_state_table(model, False), plain_state_table(model, True)])
+    plain = plain.reset_index(drop=True)
+    assert list(stacked.columns) == list(plain.columns)
+    assert list(stacked.dtypes) == list(plain.dtypes)
+    assert stacked.index.equals(plain.index)
+    assert stacked.equals(plain)
+    assert stacked.attrs == plain.attrs
+    # The rows a quarter's prior beliefs read: today's table itself.
+    assert stacked.iloc[: len(firms)].equals(model.state_table())
