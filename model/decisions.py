@@ -178,28 +178,87 @@ def upgrade_chains(options: pd.DataFrame, rule: str, stacking: str) -> pd.DataFr
     empty = options.iloc[0:0].assign(from_key=pd.Series(dtype=int))
     if stacking != "highest" or rule == "none" or options.empty:
         return empty
-    starts = options[options["probability"].to_numpy(dtype=float) >= 1.0]
-    pairs = starts.merge(options, on=["candidate", "matter"], suffixes=("_a", ""))
-    pairs = pairs[
-        (pairs["year"].to_numpy() > pairs["year_a"].to_numpy())
-        & (pairs["amount"].to_numpy(dtype=float) > pairs["amount_a"].to_numpy(dtype=float))
-        & ~pairs["forced"].to_numpy(dtype=bool)
-    ]
-    if pairs.empty:
+    # Vectorised: the pairs (A, B) are enumerated as positions and filtered on arrays read
+    # once from the options, and only the chains are framed: the merge of the certain
+    # options with every option, then filtered, was 49 of 81 ms of a 1,000-candidate
+    # build_problem and 340 of 513 ms at 10,000 (its Decimal amounts converted per pair).
+    certain = np.flatnonzero(options["probability"].to_numpy(dtype=float) >= 1.0)
+    a, b = _same_candidate_and_matter(options, certain)
+    year = options["year"].to_numpy()
+    amount = options["amount"].to_numpy(dtype=float)
+    forced = options["forced"].to_numpy(dtype=bool)
+    ends = (year[b] > year[a]) & (amount[b] > amount[a]) & ~forced[b]
+    if not ends.any():
         return empty
-    amount_a = pairs["amount_a"].to_numpy(dtype=object)
-    amount_b = pairs["amount"].to_numpy(dtype=object)
-    chains = pairs[list(options.columns)].copy()
-    chains["cost"] = [upgrade_price(rule, b, a) for a, b in zip(amount_a, amount_b, strict=True)]
+    rows = pd.RangeIndex(len(a))[ends]  # each chain's row in the merge (the index it had)
+    a, b = a[ends], b[ends]
+    chains = options.iloc[b].set_axis(rows)
+    chains["cost"] = _upgrade_costs(rule, options["amount"].to_numpy(dtype=object), a, b)
     chains["forced"] = False
-    chains["from_key"] = pairs["key_a"].to_numpy()
+    chains["from_key"] = options["key"].to_numpy()[a]
     # Worth where it ends if B is conferred, and A's merit if not: A (1 − p_B) + p_B B.
     if "merit" in options.columns:
-        chance_b = pairs["probability"].to_numpy(dtype=float)
-        chains["merit"] = pairs["merit_a"].to_numpy(dtype=float) * (1 - chance_b) + pairs[
-            "merit"
-        ].to_numpy(dtype=float)
+        chance_b = options["probability"].to_numpy(dtype=float)[b]
+        merit = options["merit"].to_numpy(dtype=float)
+        chains["merit"] = merit[a] * (1 - chance_b) + merit[b]
     return chains
+
+
+def object_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(code of each value, position of each code's first value) for an array of objects,
+    distinct by identity, not value: an amount column holds a few objects (a tier's amount
+    repeated over its options), so a function of the values is computed once per object and
+    each row still gets what its own object gives (Decimal("30") and Decimal("30.0") are
+    equal but print differently)."""
+    identity = np.fromiter(map(id, values), dtype=np.uint64, count=len(values))
+    code, distinct = pd.factorize(identity)
+    first = np.full(len(distinct), len(values), dtype=np.int64)
+    np.minimum.at(first, code, np.arange(len(values)))
+    return code, first
+
+
+def map_objects(function, values: np.ndarray) -> np.ndarray:
+    """``[function(v) for v in values]`` as an array, ``function`` (pure) called once per
+    distinct object of ``values`` (``object_codes``)."""
+    values = np.asarray(values, dtype=object)
+    code, first = object_codes(values)
+    results = np.empty(len(first), dtype=object)
+    results[:] = [function(values[k]) for k in first]
+    return results[code]
+
+
+def _upgrade_costs(rule: str, amounts: np.ndarray, a: np.ndarray, b: np.ndarray) -> list:
+    """``upgrade_price(rule, amounts[b], amounts[a])`` for each pair, as a list: once per
+    distinct pair of amount objects (``object_codes``); a call per chain was 36 ms of
+    10,000 candidates' 105,000 chains."""
+    code, _ = object_codes(amounts)
+    distinct = code.max() + 1 if len(code) else 0
+    pair = code[a].astype(np.int64) * distinct + code[b]
+    _, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
+    prices = np.empty(len(first), dtype=object)
+    prices[:] = [upgrade_price(rule, amounts[b[k]], amounts[a[k]]) for k in first]
+    return prices[inverse.ravel()].tolist()
+
+
+def _same_candidate_and_matter(
+    options: pd.DataFrame, starts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every (a, b) of positions with a in ``starts`` (increasing) and b an option of the
+    same candidate and matter, in the rows of pandas' inner merge of ``options.iloc[starts]``
+    with ``options`` on those two columns: by a, then b in the options' order (a missing
+    matter matches a missing one, as in the merge)."""
+    candidate = pd.factorize(options["candidate"], use_na_sentinel=False)[0]
+    matter, matters = pd.factorize(options["matter"], use_na_sentinel=False)
+    key = candidate.astype(np.int64) * max(len(matters), 1) + matter
+    order = np.argsort(key, kind="stable")
+    grouped = key[order]
+    first = np.searchsorted(grouped, key[starts], side="left")
+    size = np.searchsorted(grouped, key[starts], side="right") - first
+    a = np.repeat(starts, size)
+    # b runs over each a's group: its first position, then the next, size times.
+    offset = np.arange(len(a)) - np.repeat(np.cumsum(size) - size, size)
+    b = order[np.repeat(first, size) + offset]
+    return a, b
 
 
 def _reasons(rows: pd.DataFrame, reason: str) -> pd.DataFrame:

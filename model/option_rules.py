@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .candidates import parse_held, parse_held_cells
-from .decisions import upgrade_price
+from .decisions import map_objects, upgrade_price
 from .errors import Problem
 from .expressions import parse_rule
 from .policy import Balance, Policy
@@ -255,9 +255,9 @@ def later_payments(policy: Policy, candidates: pd.DataFrame, options: pd.DataFra
     if not frames:
         return pd.DataFrame(columns=LATER_PAYMENT_COLUMNS)
     payments = pd.concat(frames, ignore_index=True)
-    payments["expected_cost"] = [
-        float(c) * p for c, p in zip(payments["cost"], payments["chance"], strict=True)
-    ]
+    # float(cost) once per distinct cost object, not per row (26 ms of 105,000 chains).
+    cost = map_objects(float, payments["cost"].to_numpy(dtype=object)).astype(float)
+    payments["expected_cost"] = cost * payments["chance"].to_numpy(dtype=float)
     payments = payments.groupby(
         ["option", "year", "chance", "part"], as_index=False, sort=True
     ).agg(cost=("cost", "sum"), expected_cost=("expected_cost", "sum"))

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from liangye.model.candidates import Held, parse_held
-from liangye.model.decisions import level_terms, upgrade_chains, upgrade_price
+from liangye.model.decisions import level_terms, upgrade_price
 from liangye.model.eligibility import Tier, award_amounts
 from liangye.model.errors import Problem
 from liangye.model.expressions import parse_rule
@@ -334,4 +334,33 @@ class ReferenceColumns:
 
 def reference_upgrade_chains(pairs: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     """Every upgrade chain by the self-join, whatever the years."""
-    return upgrade_chains(pairs, policy.upgrade, policy.stacking)
+    return plain_upgrade_chains(pairs, policy.upgrade, policy.stacking)
+
+
+def plain_upgrade_chains(options: pd.DataFrame, rule: str, stacking: str) -> pd.DataFrame:
+    """``decisions.upgrade_chains`` as a merge of the certain options with every option of
+    the same candidate and matter, filtered (the code of commit 7c96430)."""
+    empty = options.iloc[0:0].assign(from_key=pd.Series(dtype=int))
+    if stacking != "highest" or rule == "none" or options.empty:
+        return empty
+    starts = options[options["probability"].to_numpy(dtype=float) >= 1.0]
+    pairs = starts.merge(options, on=["candidate", "matter"], suffixes=("_a", ""))
+    pairs = pairs[
+        (pairs["year"].to_numpy() > pairs["year_a"].to_numpy())
+        & (pairs["amount"].to_numpy(dtype=float) > pairs["amount_a"].to_numpy(dtype=float))
+        & ~pairs["forced"].to_numpy(dtype=bool)
+    ]
+    if pairs.empty:
+        return empty
+    amount_a = pairs["amount_a"].to_numpy(dtype=object)
+    amount_b = pairs["amount"].to_numpy(dtype=object)
+    chains = pairs[list(options.columns)].copy()
+    chains["cost"] = [upgrade_price(rule, b, a) for a, b in zip(amount_a, amount_b, strict=True)]
+    chains["forced"] = False
+    chains["from_key"] = pairs["key_a"].to_numpy()
+    if "merit" in options.columns:
+        chance_b = pairs["probability"].to_numpy(dtype=float)
+        chains["merit"] = pairs["merit_a"].to_numpy(dtype=float) * (1 - chance_b) + pairs[
+            "merit"
+        ].to_numpy(dtype=float)
+    return chains
