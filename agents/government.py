@@ -91,7 +91,10 @@ class GovernmentAgent(mesa.Agent):
         self.programme_position = {p.id: j for j, p in enumerate(setup.policy.programmes)}
         self.beliefs_ready = False
         self.ledger = Ledger()
-        self.firm_ids = pd.array(model.firms.firm_id, dtype="str")  # applications' ids
+        # Text arrays taken from by every problem: the applications' firm ids and the
+        # candidates' row labels (converting thousands of Python strings each round).
+        self.firm_ids = pd.array(model.firms.firm_id, dtype="str")
+        self.firm_rows = pd.array("firm " + model.firms.firm_id, dtype="str")
         # (programme, level) of each designation firms held before the simulated years: what
         # a stock target counts besides the designations made (read by every round).
         initial = model.firms.initial_held
@@ -302,7 +305,6 @@ class GovernmentAgent(mesa.Agent):
         years = [t for t in self.horizon if t >= year]
         if len(rows) == 0 or year not in years:
             return None
-        firm_id = self.model.firms.firm_id
         held = self.model.firms.held_text(self.policy.id)
         candidates = (
             table.iloc[rows]
@@ -310,7 +312,7 @@ class GovernmentAgent(mesa.Agent):
             .assign(
                 held=[held[i] for i in rows],
                 score=scores[rows],
-                row="firm " + firm_id[rows],
+                row=self.firm_rows.take(rows),
             )
         )
         firm, tier = np.nonzero(applies)
