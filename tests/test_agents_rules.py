@@ -222,6 +222,40 @@ def test_round_nominates_pays_in_instalments_and_revokes_where_the_policy_says(w
         assert result.cancelled == 0.0
 
 
+def test_what_the_city_would_pay_follows_every_change_of_holdings():
+    """Holdings are read once per change (FirmState.hold / release move held_version), not
+    every quarter: a firm designated municipal (20) is offered provincial at the top-up 30
+    and municipal not at all (no upgrade to what it holds); released, both at full price."""
+    levels = [
+        {"level": "provincial", "amount": 50, "conferred_by": "municipal"},
+        {"level": "municipal", "amount": 20, "conferred_by": "municipal"},
+    ]
+    table = firms([{"id": "A", "service_revenue_share": 0.25, "n_modes": 1}])
+    budget = Budget(per_year={2024: Decimal(1000), 2025: Decimal(1000)})
+    model = ServitizationModel(
+        table,
+        SimulationParameters(**QUIET),
+        [
+            GovernmentSetup(
+                one_programme_policy(levels=levels, upgrade="top_up"), budget, AllocationSettings()
+            )
+        ],
+        seed=0,
+    )
+    (government,) = model.governments
+    tiers = government.tiers(model.state_table())
+
+    def offered() -> dict[str, float]:
+        return {lv: float(v[0]) for (_, lv), v in government.payables(tiers).items()}
+
+    assert offered() == {"provincial": 50.0, "municipal": 20.0}
+    model.firms.hold(0, ("mini", "demo"), Holding("municipal", 20.0, 2024))
+    held = offered()
+    assert held["provincial"] == 30.0 and math.isnan(held["municipal"])
+    model.firms.release(0, ("mini", "demo"))
+    assert offered() == {"provincial": 50.0, "municipal": 20.0}
+
+
 def test_failed_nominations_are_not_paid():
     """Same set-up with a national-only programme conferred with probability 0: the city
     nominates, nothing is conferred, nothing paid, nobody holds it."""

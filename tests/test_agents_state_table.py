@@ -1,4 +1,5 @@
-"""The firms' table the rules read each quarter, against the plain ``assign`` it replaced."""
+"""The firms' table the rules read each quarter, against the plain ``assign`` it replaced;
+the recorded tables as the model frames them, against framing them whole."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from liangye.agents import records
 from liangye.agents.model import ServitizationModel
 from liangye.agents.params import SERVICE_MODES
 from liangye.agents.population import firm_population
@@ -65,3 +67,24 @@ def test_state_table_is_what_assign_gives(quarters):
     assert stacked.attrs == plain.attrs
     # The rows a quarter's prior beliefs read: today's table itself.
     assert stacked.iloc[: len(firms)].equals(model.state_table())
+
+
+def test_recorded_tables_framed_as_they_grow_equal_framing_them_whole():
+    """The awards framed round by round (rows added since appended to the kept frame) are
+    the frame of the whole table; a caller changing what it was given changes nothing kept."""
+    scenario, base = load_scenario(None, ["simulation.population.firms=300"])
+    params, governments, start = simulation_setup(scenario, base)
+    firms = firm_population(params, np.random.SeedSequence(3), base)
+    model = ServitizationModel(firms, params, governments, start, seed=3)
+    (government,) = model.governments
+    sizes = []
+    for _ in range(params.quarters):
+        model.step()
+        awards = model.table("awards", government.policy.id)
+        sizes.append(len(awards))
+        whole = records.table_frame(model.datacollector, "awards")
+        pd.testing.assert_frame_equal(model.table("awards"), whole, check_exact=True)
+        pd.testing.assert_frame_equal(awards.reset_index(drop=True), whole, check_exact=True)
+        awards["score"] = 0.0
+        assert model.table("awards")["score"].equals(whole["score"])
+    assert len(set(sizes)) > 2  # framed more than once after the first round

@@ -3,14 +3,21 @@ bigger awards buy no less additionality, and a run folder a user can open."""
 
 from __future__ import annotations
 
+import gc
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from liangye.agents.model import ServitizationModel
 from liangye.scenarios.loader import load_scenario
-from liangye.scenarios.simulate import replication_seeds, run_simulation, simulate_scenario
+from liangye.scenarios.simulate import (
+    long_lived_set_aside,
+    replication_seeds,
+    run_simulation,
+    simulate_scenario,
+)
 
 from conftest import liangye
 
@@ -190,3 +197,25 @@ def test_without_a_budget_entitlements_are_still_paid():
     assert set(awards["programme"]) == {"design_award"}
     assert len(set(awards["year"])) > 1  # prizes fall across the years, not all in the first
     assert run.payments["paid"].sum() == pytest.approx(awards["amount"].sum())
+
+
+def test_finished_worlds_are_let_go_and_the_collector_left_as_it_was():
+    """Mesa 3.3 keys agent numbers by model on the Agent class (mesa#3179): a replication's
+    worlds must not stay alive through it. Objects set aside from the garbage collector
+    while a simulation runs are put back; a caller's own freeze is left alone."""
+    scenario, base = small()
+    simulate_scenario(scenario, base, seed=1, replications=1)
+    gc.collect()
+    assert not [o for o in gc.get_objects() if isinstance(o, ServitizationModel)]
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+    with long_lived_set_aside():
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with long_lived_set_aside():
+            pass
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
