@@ -195,23 +195,22 @@ def _check_settings(policy: Policy, settings: AllocationSettings, source: str) -
     return problems
 
 
-def _check_held(policy: Policy, candidates: pd.DataFrame) -> list[Problem]:
-    """Designations already held must name a programme and level of this policy."""
-    if "held" not in candidates.columns:
+def _check_held(policy: Policy, candidates: pd.DataFrame, held_at: list | None) -> list[Problem]:
+    """Designations already held (``held_at``: the held column read, None without one) must
+    name a programme and level of this policy."""
+    if held_at is None:
         return []
     source = candidates.attrs.get("source", "candidates")
     known = {(p.id, lv.level.value) for p in policy.programmes for lv in p.levels}
     problems: list[Problem] = []
-    held_at = parse_held_cells(candidates["held"])
     rows = candidates["row"]
     for position in (k for k, entries in enumerate(held_at) if entries):
-        row = rows.iloc[position]
         for held in held_at[position]:
             if (held.programme, held.level) not in known:
                 problems.append(
                     Problem(
                         source,
-                        row,
+                        rows.iloc[position],  # read only here: a lookup per holder cost more
                         f"held '{held.programme}:{held.level}' is not a programme "
                         f"and level of policy {policy.id}",
                     )
@@ -267,7 +266,9 @@ def build_problem(
     outside the horizon.
     """
     problems = _check_settings(policy, settings, "settings")
-    problems += _check_held(policy, candidates)
+    # Read once, for the check and for history.
+    held_at = parse_held_cells(candidates["held"]) if "held" in candidates.columns else None
+    problems += _check_held(policy, candidates, held_at)
     years = sorted(years or policy.year_range)
     outside = [y for y in years if y not in policy.year_range]
     if outside:
@@ -360,7 +361,7 @@ def build_problem(
     if problems:
         raise InputError(problems)
 
-    pairs, history_exclusions = apply_history(pairs, candidates, policy, tier_amounts)
+    pairs, history_exclusions = apply_history(pairs, candidates, policy, tier_amounts, held_at)
     exclusions.append(history_exclusions)
     entitled = (pairs["decision"] == ENTITLEMENT).to_numpy()
     # An obligation needs no expert score: it is paid whatever the panel thinks.

@@ -3,9 +3,9 @@
 Per-row loops and Series-by-Series reasoning, slow but plain: the equivalence tests
 (``test_options_speed_equivalence.py``) check that ``model.eligibility.read_tiers``,
 ``model.option_rules.apply_history``, ``model.option_rules.join_applications``, the upgrade
-chains and the pair table of ``model.options.build_problem`` give what these give, on random
-instances. Copied from the code of commit 3b4afdb; not used by the
-package.
+chains, the settled entitlements and the pair table of ``model.options.build_problem`` give
+what these give, on random instances. Copied from the code of commit 3b4afdb (the upgrade
+chains and settled entitlements from 7c96430); not used by the package.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from liangye.model.candidates import Held, parse_held
-from liangye.model.decisions import level_terms, upgrade_price
+from liangye.model.decisions import ENTITLEMENT, level_terms, upgrade_price
 from liangye.model.eligibility import Tier, award_amounts
 from liangye.model.errors import Problem
 from liangye.model.expressions import parse_rule
@@ -239,8 +239,10 @@ def reference_apply_history(
     candidates: pd.DataFrame,
     policy: Policy,
     tier_amounts: dict[tuple[str, str], np.ndarray],
+    held_at: object = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Apply designations already held: no repeats, and the upgrade rule's price.
+    """Apply designations already held: no repeats, and the upgrade rule's price (``held_at``,
+    the column as build_problem read it, is ignored: each cell is read here).
 
     With stacking "highest" (就高不重复) a candidate already paid P in a matter (the largest
     amount of the titles it holds there) may be designated in that matter again only for an
@@ -364,3 +366,94 @@ def plain_upgrade_chains(options: pd.DataFrame, rule: str, stacking: str) -> pd.
             "merit"
         ].to_numpy(dtype=float)
     return chains
+
+
+def reference_settle_entitlements(
+    pairs: pd.DataFrame, first_year: int, stacking: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``decisions.settle_entitlements`` with pandas' sort, set_index and reindex over every
+    pair (the code of commit 7c96430).
+
+    Entitlements as obligations: one option each, in its application year or (undated)
+    the first year of the horizon, forced into every plan.
+
+    With stacking "highest" a candidate entitled to several awards of one matter is paid the
+    highest (ties: the earlier year, then the higher level, then the earlier programme); the
+    others are set aside, and so is every other option of the candidate in that matter, but
+    for upgrades from a certain entitlement (``upgrade_chains``). Returns the options and the
+    set-aside rows (candidate, programme, level, reason).
+    """
+    pairs = pairs.copy()
+    entitled = (pairs["decision"] == ENTITLEMENT).to_numpy()
+    pairs["forced"] = entitled
+    if not entitled.any():
+        return pairs, _no_settled_reasons()
+    # An undated entitlement stands in the first year only: it is owed once, not every year.
+    undated = entitled & ~pairs["dated"].to_numpy(dtype=bool)
+    pairs = pairs[~undated | (pairs["year"].to_numpy() == first_year)].reset_index(drop=True)
+    if stacking != "highest":
+        keys = ["candidate", "programme", "level"]
+        ent = pairs[pairs["forced"]].sort_values(["year"], kind="stable")
+        repeat = ent.duplicated(subset=keys, keep="first")
+        dropped = ent[repeat]
+        pairs = pairs.drop(index=dropped.index).reset_index(drop=True)
+        return pairs, _settled_reasons(dropped, "entitled to it in an earlier year already")
+    value = pairs["amount"].to_numpy(dtype=float)
+    ent = (
+        pairs.assign(_value=value)[pairs["forced"]]
+        .sort_values(
+            ["candidate", "matter", "_value", "year", "level_rank", "programme_order"],
+            ascending=[True, True, False, True, True, True],
+            kind="stable",
+        )
+        .drop(columns="_value")
+    )
+    kept = ent.drop_duplicates(subset=["candidate", "matter"], keep="first")
+    owed = kept.set_index(["candidate", "matter"])
+    key = pd.MultiIndex.from_frame(pairs[["candidate", "matter"]])
+    in_owed_matter = key.isin(owed.index)
+    keep = ~in_owed_matter | pairs.index.isin(kept.index)
+    # Later, higher options stay as possible upgrades from a certain entitlement.
+    if in_owed_matter.any():
+        ref = owed.reindex(key)
+        later_higher = (
+            (pairs["year"].to_numpy() > ref["year"].to_numpy())
+            & (value > ref["amount"].to_numpy(dtype=float))
+            & (ref["probability"].to_numpy(dtype=float) >= 1.0)
+            & ~pairs["forced"].to_numpy()
+        )
+        keep |= in_owed_matter & later_higher
+    dropped = pairs[~keep]
+    reason_of = {
+        (c, m): f"就高不重复: entitled to {p} at {lv} in {y} in the same matter"
+        for (c, m), p, lv, y in zip(
+            owed.index, owed["programme"], owed["level"], owed["year"], strict=True
+        )
+    }
+    reasons = [
+        reason_of[(c, m)] for c, m in zip(dropped["candidate"], dropped["matter"], strict=True)
+    ]
+    set_aside = pd.DataFrame(
+        {
+            "candidate": dropped["candidate"].to_numpy(),
+            "programme": dropped["programme"].to_numpy(),
+            "level": dropped["level"].to_numpy(),
+            "reason": reasons,
+        }
+    ).drop_duplicates(subset=["candidate", "programme", "level"])
+    return pairs[keep].reset_index(drop=True), set_aside
+
+
+def _settled_reasons(rows: pd.DataFrame, reason: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "candidate": rows["candidate"].to_numpy(),
+            "programme": rows["programme"].to_numpy(),
+            "level": rows["level"].to_numpy(),
+            "reason": reason,
+        }
+    )
+
+
+def _no_settled_reasons() -> pd.DataFrame:
+    return pd.DataFrame(columns=["candidate", "programme", "level", "reason"])

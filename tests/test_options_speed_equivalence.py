@@ -19,10 +19,12 @@ from reference_options import (
     reference_apply_history,
     reference_join_applications,
     reference_read_tiers,
+    reference_settle_entitlements,
     reference_upgrade_chains,
 )
 
 from liangye.model import options
+from liangye.model.decisions import settle_entitlements
 from liangye.model.eligibility import read_tiers
 from liangye.model.options import build_problem
 from liangye.model.settings import AllocationSettings, Budget
@@ -180,6 +182,7 @@ def plain_steps(monkeypatch) -> None:
     monkeypatch.setattr(options, "apply_history", reference_apply_history)
     monkeypatch.setattr(options, "join_applications", reference_join_applications)
     monkeypatch.setattr(options, "_upgrade_chains", reference_upgrade_chains)
+    monkeypatch.setattr(options, "settle_entitlements", reference_settle_entitlements)
     monkeypatch.setattr(options, "_Columns", ReferenceColumns)
 
 
@@ -295,3 +298,36 @@ def test_held_cells_read_as_parse_held_reads_each(dtype):
     expected = [parse_held(cell) for cell in column.tolist()]
     assert parse_held_cells(column) == expected
     assert expected[0] and expected[1] == [] and expected[4] == []
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("stacking", ["highest", "all"])
+def test_settle_entitlements_matches_the_plain_settling(seed, stacking):
+    """Random pair tables with several entitlements per candidate and matter (ties in
+    amount, year and level, a missing amount, dated and undated, uncertain ones): the same
+    options and set-aside rows as pandas' sort, set_index and reindex over every pair."""
+    rng = np.random.default_rng([seed, 21])
+    n = 400
+    amounts = np.array([Decimal(10), Decimal(20), Decimal("20.0"), Decimal(50), None], dtype=object)
+    pairs = pd.DataFrame(
+        {
+            "candidate": rng.integers(0, 40, n),
+            "programme": rng.choice(["p1", "p2", "p3", "p4"], n),
+            "programme_order": rng.integers(0, 4, n),
+            "matter": rng.choice(["m1", "m2"], n),
+            "level": rng.choice(["national", "provincial", "municipal"], n),
+            "level_rank": rng.integers(0, 3, n),
+            "amount": amounts[rng.choice(len(amounts), n, p=[0.3, 0.3, 0.1, 0.25, 0.05])],
+            "probability": rng.choice([1.0, 0.5], n),
+            "decision": rng.choice(["entitlement", "discretionary", "nomination"], n),
+            "year": rng.choice([2024, 2025, 2026], n),
+            "dated": rng.random(n) < 0.5,
+            "score": rng.uniform(50, 100, n),
+        }
+    )
+    pairs = pairs.iloc[rng.permutation(n)[: n - 20]]  # an index with holes, as build_problem's
+    fast = settle_entitlements(pairs, 2024, stacking)
+    plain = reference_settle_entitlements(pairs, 2024, stacking)
+    assert_same_frame(fast[0], plain[0])
+    assert_same_frame(fast[1], plain[1])
+    assert len(plain[1]) > 0
