@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 def _said(diagnosis: list) -> str:
     """A diagnosis as one line: its sentences in Chinese where they carry both languages
-    (``model.explain.Finding``), else as they are."""
+    (``model.diagnosis.Finding``), else as they are."""
     return "; ".join(str(getattr(finding, "zh", finding)) for finding in diagnosis)
 
 

@@ -152,6 +152,15 @@ def test_the_command_line_starts_without_the_heavy_libraries():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[:2] == ["[]", "False"]
+    # The simulation first (as `liangye simulate` and a sweep's workers): Mesa imports scipy
+    # before any allocation imports Pyomo, which must still not finalise scipy.stats.
+    probe = (
+        "import sys, liangye.agents.model, liangye.scenarios.simulate, liangye.model.allocation; "
+        "print('scipy.stats' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
 
 
 def test_validate_goes_on_past_a_missing_file_and_follows_a_scenario(tmp_path, candidate_file):
