@@ -211,7 +211,7 @@ def upgrade_chains(options: pd.DataFrame, rule: str, stacking: str) -> pd.DataFr
     certain = np.flatnonzero(options["probability"].to_numpy(dtype=float) >= 1.0)
     a, b = _same_candidate_and_matter(options, certain)
     year = options["year"].to_numpy()
-    amount = options["amount"].to_numpy(dtype=float)
+    amount = float_values(options["amount"])
     forced = options["forced"].to_numpy(dtype=bool)
     ends = (year[b] > year[a]) & (amount[b] > amount[a]) & ~forced[b]
     if not ends.any():
@@ -251,6 +251,16 @@ def map_objects(function, values: np.ndarray) -> np.ndarray:
     results = np.empty(len(first), dtype=object)
     results[:] = [function(values[k]) for k in first]
     return results[code]
+
+
+def float_values(column: pd.Series) -> np.ndarray:
+    """``column.to_numpy(dtype=float)``; a column of objects (Decimal amounts) converted once
+    per distinct object (``object_codes``) instead of once per row."""
+    if column.dtype != object:
+        return column.to_numpy(dtype=float)
+    values = column.to_numpy()
+    code, first = object_codes(values)
+    return np.asarray(values[first], dtype=float)[code]
 
 
 def _upgrade_costs(rule: str, amounts: np.ndarray, a: np.ndarray, b: np.ndarray) -> list:

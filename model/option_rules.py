@@ -337,7 +337,9 @@ def join_applications(
     has_year = apps["year"].notna().to_numpy()
     if has_year.all():  # a simulated round's: every application dated (no cross join)
         # The columns kept are taken first: the others are never copied.
-        apps = apps[columns[:-1]].astype({"year": int}).assign(dated=True)
+        # assign, not astype: a frame's astype copies every column (1.6 of a round's 6 ms).
+        apps = apps[columns[:-1]]
+        apps = apps.assign(year=apps["year"].astype(int), dated=True)
         apps = apps.reset_index(drop=True)
     else:
         dated = apps[has_year].astype({"year": int}).assign(dated=True)
