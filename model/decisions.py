@@ -122,7 +122,7 @@ def settle_entitlements(
     rows = np.flatnonzero(pd.Index(candidate).isin(pd.unique(candidate[forced])))
     keep = np.ones(len(pairs), dtype=bool)
     keep[rows], set_aside = _highest_entitlements(pairs.iloc[rows])
-    return pairs[keep].reset_index(drop=True), set_aside
+    return (pairs if keep.all() else pairs[keep].reset_index(drop=True)), set_aside
 
 
 def _highest_entitlements(pairs: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:

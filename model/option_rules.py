@@ -527,4 +527,4 @@ def apply_history(
         .assign(reason=[reasons[n] for n in np.flatnonzero(~keep).tolist()])
         .drop_duplicates(subset=["candidate", "programme", "level"])
     )
-    return pairs[keep], dropped
+    return (pairs if keep.all() else pairs[keep]), dropped

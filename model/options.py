@@ -368,7 +368,9 @@ def build_problem(
     entitled = (pairs["decision"] == ENTITLEMENT).to_numpy()
     # An obligation needs no expert score: it is paid whatever the panel thinks.
     pairs["score"] = pairs["score"].where(pairs["score"].notna() | ~entitled, 0.0)
-    pairs = pairs[pairs["score"].notna()]
+    scored = pairs["score"].notna().to_numpy()
+    if not scored.all():  # (a frame's filter copies every column, even keeping them all)
+        pairs = pairs[scored]
     pairs, set_aside = settle_entitlements(pairs, years[0], policy.stacking)
     exclusions.append(set_aside)
     pairs, set_aside = settle_shared_keys(pairs, candidates, policy)
