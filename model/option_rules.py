@@ -258,10 +258,39 @@ def later_payments(policy: Policy, candidates: pd.DataFrame, options: pd.DataFra
     # float(cost) once per distinct cost object, not per row (26 ms of 105,000 chains).
     cost = map_objects(float, payments["cost"].to_numpy(dtype=object)).astype(float)
     payments["expected_cost"] = cost * payments["chance"].to_numpy(dtype=float)
+    single = _single_payments(payments)
+    if single is not None:
+        return single
     payments = payments.groupby(
         ["option", "year", "chance", "part"], as_index=False, sort=True
     ).agg(cost=("cost", "sum"), expected_cost=("expected_cost", "sum"))
     return payments[LATER_PAYMENT_COLUMNS]
+
+
+def _single_payments(payments: pd.DataFrame) -> pd.DataFrame | None:
+    """What ``later_payments``' groupby-sum gives when every (option, year, chance, part)
+    is one row and nothing is missing (upgrade chains without payouts: 20 of 30 ms at
+    10,000 candidates): the rows in the order of their keys, each cost the row's own
+    object, each expected cost the row's plus 0.0 (as the sum starts from 0.0: -0.0 becomes
+    0.0). None otherwise."""
+    keys = [payments[k].to_numpy() for k in ("option", "year", "chance", "part")]
+    expected = payments["expected_cost"].to_numpy(dtype=float)
+    if (
+        any(k.dtype.kind not in "iuf" or np.isnan(k.astype(float)).any() for k in keys)
+        or np.isnan(expected).any()
+        or pd.isna(payments["cost"].to_numpy()).any()
+    ):
+        return None
+    order = np.lexsort(keys[::-1])
+    ordered = [k[order] for k in keys]
+    repeated = np.ones(max(len(order) - 1, 0), dtype=bool)
+    for k in ordered:
+        repeated &= k[1:] == k[:-1]
+    if repeated.any():
+        return None
+    single = payments.take(order).reset_index(drop=True)
+    single["expected_cost"] = expected[order] + 0.0
+    return single[LATER_PAYMENT_COLUMNS]
 
 
 def join_applications(

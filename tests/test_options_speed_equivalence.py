@@ -23,7 +23,7 @@ from reference_options import (
     reference_upgrade_chains,
 )
 
-from liangye.model import options
+from liangye.model import option_rules, options
 from liangye.model.decisions import settle_entitlements
 from liangye.model.eligibility import read_tiers
 from liangye.model.options import build_problem
@@ -184,6 +184,8 @@ def plain_steps(monkeypatch) -> None:
     monkeypatch.setattr(options, "_upgrade_chains", reference_upgrade_chains)
     monkeypatch.setattr(options, "settle_entitlements", reference_settle_entitlements)
     monkeypatch.setattr(options, "_Columns", ReferenceColumns)
+    # Later payments always summed by pandas' groupby, even one row per key.
+    monkeypatch.setattr(option_rules, "_single_payments", lambda payments: None)
 
 
 @pytest.mark.parametrize(("policy_id", "seed", "stacking", "upgrade"), CASES)
