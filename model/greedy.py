@@ -46,11 +46,15 @@ def greedy_plan(problem: AllocationProblem) -> np.ndarray:
     chosen: list[int] = []
     origin = options["from_option"].to_numpy()
 
+    # The ranked loop reads Python lists: it is sequential, and numpy scalars cost more there.
+    candidate_of = candidate.tolist()
+    stack_of = stack_key.tolist()
+
     def take(o: int, year: int) -> None:
         chosen.append(o)
-        taken.add(stack_key[o])
+        taken.add(stack_of[o])
         purse.pay(o)
-        per_candidate_year[(candidate[o], year)] += 1
+        per_candidate_year[(candidate_of[o], year)] += 1
         for key, _ in counters[o]:
             count[key] += 1
 
@@ -69,7 +73,7 @@ def greedy_plan(problem: AllocationProblem) -> np.ndarray:
         chosen.remove(first)
         chosen.append(chain)
         purse.pay(chain)
-        per_candidate_year[(candidate[chain], year)] += 1
+        per_candidate_year[(candidate_of[chain], year)] += 1
         for key, _ in counters[chain]:
             if key not in counted[first]:
                 count[key] += 1
@@ -86,24 +90,31 @@ def greedy_plan(problem: AllocationProblem) -> np.ndarray:
     ranking = np.lexsort(
         (candidate, options["level_rank"].to_numpy(), -options["merit"].to_numpy())
     )
+    forced_of, origin_of = forced.tolist(), origin.tolist()
     for year in problem.years:
         in_year = ranking[year_of[ranking] == year]
         cheapest_after = np.minimum.accumulate(purse.now[in_year][::-1])[::-1]
-        for position, o in enumerate(in_year):
-            if purse.left_now(year) < cheapest_after[position] - purse.TOLERANCE:
+        # the money left changes only when the purse does (``purse.changes`` counts that)
+        changes, left = -1, 0.0
+        for o, least in zip(
+            in_year.tolist(), (cheapest_after - purse.TOLERANCE).tolist(), strict=True
+        ):
+            if changes != purse.changes:
+                changes, left = purse.changes, purse.left_now(year)
+            if left < least:
                 break  # nothing later in this year's ranking fits the money left
-            if forced[o]:
+            if forced_of[o]:
                 continue
-            if cap is not None and per_candidate_year[(candidate[o], year)] >= cap:
+            if cap is not None and per_candidate_year[(candidate_of[o], year)] >= cap:
                 continue
-            if origin[o] >= 0:  # an upgrade of a designation this rule made earlier
-                upgrade(int(o), year)
+            if origin_of[o] >= 0:  # an upgrade of a designation this rule made earlier
+                upgrade(o, year)
                 continue
-            if stack_key[o] in taken or not purse.affords(int(o)):
+            if stack_of[o] in taken or not purse.affords(o):
                 continue
             if any(count[key] >= limit for key, limit in counters[o]):
                 continue
-            take(int(o), year)
+            take(o, year)
     return np.array(sorted(chosen), dtype=int)
 
 
@@ -135,17 +146,23 @@ class _Purse:
         np.add.at(matrix, (option[inside], rows), cost[inside])
         own_year = np.searchsorted(self.years, problem.options["year"].to_numpy())
         self.now = matrix[np.arange(problem.size), own_year]  # paid in the option's own year
-        self.matrix = matrix
-        self._pairs: dict[int, list[tuple[int, float]]] = {}
-
-    def _pays(self, option: int) -> list[tuple[int, float]]:
-        """(year index, cost) pairs of an option, made when first asked (few are asked)."""
-        pairs = self._pairs.get(option)
-        if pairs is None:
-            row = self.matrix[option]
-            pairs = [(int(i), float(row[i])) for i in np.flatnonzero(row)]
-            self._pairs[option] = pairs
-        return pairs
+        # Every option's (year index, cost) pairs in year order, and their sum, made at once
+        # as Python lists: the rule asks for nearly every ranked option's (a row scan per
+        # option cost two thirds of the prior beliefs' plan).
+        held, at = np.nonzero(matrix)
+        pairs = list(zip(at.tolist(), matrix[held, at].tolist(), strict=True))
+        bounds = np.searchsorted(held, np.arange(problem.size + 1)).tolist()
+        self.pays = [pairs[bounds[o] : bounds[o + 1]] for o in range(problem.size)]
+        # Each option's sum over its pairs, added in year order as ``sum`` over the pairs
+        # would (the zeros between them add nothing): vectorised, the same floats.
+        sums = np.zeros(problem.size)
+        for column in matrix.T:
+            sums = sums + column
+        self.sums = sums.tolist()
+        self.changes = 0  # how often the money spent changed (``pay``, ``refund``)
+        # the limits the checks compare with, tolerance included (the same sums, made once)
+        self.total_limit = self.total_cap + self.TOLERANCE
+        self.limits = [cap + self.TOLERANCE for cap in self.caps]
 
     def left_now(self, year: int) -> float:
         """An upper bound on the money any option designated in ``year`` may still use then."""
@@ -157,13 +174,18 @@ class _Purse:
         return min(left, self.total_cap - self.total)
 
     def affords(self, option: int) -> bool:
-        pays = self._pays(option)
+        pays = self.pays[option]
         if not pays:
             return True
-        if self.total + sum(c for _, c in pays) > self.total_cap + self.TOLERANCE:
+        if self.total + self.sums[option] > self.total_limit:
             return False
         if not self.carry_over:
-            return all(self.spent[i] + c <= self.caps[i] + self.TOLERANCE for i, c in pays)
+            spent, limits = self.spent, self.limits
+            # a loop, not all() over a generator: this runs once per ranked option
+            for i, c in pays:  # noqa: SIM110
+                if not spent[i] + c <= limits[i]:
+                    return False
+            return True
         added = [0.0] * len(self.years)
         for i, c in pays:
             added[i] += c
@@ -176,13 +198,15 @@ class _Purse:
         return True
 
     def pay(self, option: int) -> None:
-        for i, c in self._pays(option):
+        self.changes += 1
+        for i, c in self.pays[option]:
             self.spent[i] += c
             self.total += c
 
     def refund(self, option: int) -> None:
         """Undo ``pay`` (an option replaced by the chain that upgrades it)."""
-        for i, c in self._pays(option):
+        self.changes += 1
+        for i, c in self.pays[option]:
             self.spent[i] -= c
             self.total -= c
 
