@@ -32,7 +32,8 @@ needs them, free rows summing each payment class (``count_rounding.py``).
 from __future__ import annotations
 
 import time
-from functools import cached_property
+from collections.abc import Callable
+from functools import cached_property, partial
 
 import highspy
 import numpy as np
@@ -106,8 +107,12 @@ class HighsModel:
             for label, con in getattr(m, name, {}).items()
             if con in self.row_of
         }
-        self.relaxation = quiet_highs()
-        self.relaxation.passModel(
+        # Changes to the relaxation wait until it is next asked for (``relaxation``): a
+        # loaded row's coefficients put back after the last solve that needed them would
+        # otherwise cost thousands of HiGHS calls that no solve reads (risk_loads.py).
+        self._pending: list[Callable[[highspy.Highs], None]] = []
+        self._relaxation = quiet_highs()
+        self._relaxation.passModel(
             lp_arrays(
                 self.matrix,
                 self.cost,
@@ -125,12 +130,23 @@ class HighsModel:
         self.cuts: dict[int, list[tuple[int, int, float]]] = {}
         if self.n_model <= CUTS_IN_RELAXATION:
             self.cuts = add_budget_cuts(
-                self.relaxation, self.matrix, self.budget_rows, self.integer
+                self._relaxation, self.matrix, self.budget_rows, self.integer
             )
         self._counted: CountedModel | None = None
         self._row_entries: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._klass: np.ndarray | None = None  # each model column's payment class (-1: none)
         self._class_rows: np.ndarray | None = None
         self.compile_seconds = time.perf_counter() - started
+
+    @property
+    def relaxation(self) -> highspy.Highs:
+        """The relaxation's HiGHS instance (the model as stated, its rounding cuts, any
+        class rows), with every change asked for so far made, in the order asked."""
+        if self._pending:
+            pending, self._pending = self._pending, []
+            for change in pending:
+                change(self._relaxation)
+        return self._relaxation
 
     @cached_property
     def classes(self) -> PaymentClasses | None:
@@ -217,7 +233,8 @@ class HighsModel:
     def set_upper_at(self, row: int, upper: float) -> None:
         """Change model row ``row``'s upper bound for the next solve, everywhere."""
         self.row_upper[row] = upper
-        move_row_bounds(self.relaxation, self.cuts, row, self.row_lower[row], upper)
+        lower = float(self.row_lower[row])
+        self._pending.append(lambda highs: move_row_bounds(highs, self.cuts, row, lower, upper))
         if self._counted is not None:
             counted = self._counted
             move_row_bounds(counted.highs, counted.cuts, row, self.row_lower[row], upper)
@@ -239,28 +256,60 @@ class HighsModel:
         at = row_at[np.searchsorted(row_columns, columns)]
         changed = matrix.data[at] != values
         matrix.data[at] = values
-        for column, value in zip(columns[changed].tolist(), values[changed].tolist(), strict=True):
-            self.relaxation.changeCoeff(row, column, value)
+        if changed.any():
+            self._pending.append(
+                partial(
+                    _change_coefficients,
+                    row=row,
+                    columns=columns[changed].tolist(),
+                    values=values[changed].tolist(),
+                )
+            )
         if self._counted is None:
             return
         classes = self.classes
         counted = self._counted.highs
         if classes is None:
-            for column, value in zip(columns.tolist(), values.tolist(), strict=True):
-                counted.changeCoeff(row, column, value)
+            _change_coefficients(counted, row, columns.tolist(), values.tolist())
             return
-        klass = np.full(self.n_model, -1)
-        klass[classes.columns] = classes.klass
+        if self._klass is None:
+            self._klass = np.full(self.n_model, -1)
+            self._klass[classes.columns] = classes.klass
         where = self.money_rows.index(row)
-        for k, value in zip(klass[columns].tolist(), values.tolist(), strict=True):
-            if k >= 0 and classes.pays[k, where] != value:
-                classes.pays[k, where] = value
-                counted.changeCoeff(row, self.n_model + k, value)
+        klass = self._klass[columns]
+        paying = klass >= 0
+        klass, given = klass[paying], values[paying]
+        ids, first = np.unique(klass, return_index=True)
+        if not np.array_equal(given, given[first][np.searchsorted(ids, klass)]):
+            # a class given several values: one designation at a time, the last one stays
+            for k, value in zip(klass.tolist(), given.tolist(), strict=True):
+                if classes.pays[k, where] != value:
+                    classes.pays[k, where] = value
+                    counted.changeCoeff(row, self.n_model + k, value)
+            return
+        # One value per class: the classes that change, in the order the columns first name
+        # them (as the loop above would change them), vectorised.
+        in_turn = np.argsort(first, kind="stable")
+        ids, value = ids[in_turn], given[first[in_turn]]
+        moved = classes.pays[ids, where] != value
+        classes.pays[ids[moved], where] = value[moved]
+        _change_coefficients(
+            counted, row, (self.n_model + ids[moved]).tolist(), value[moved].tolist()
+        )
 
     def load_values(self, m: pyo.ConcreteModel, x: np.ndarray) -> None:
         """Copy model-space values into the Pyomo variables (for reading e.g. shortfalls)."""
         for var, value in zip(self.columns, x[: self.n_model], strict=True):
             var.set_value(float(value), skip_validation=True)
+
+
+def _change_coefficients(
+    highs: highspy.Highs, row: int, columns: list[int], values: list[float]
+) -> None:
+    """HiGHS's coefficients of ``row`` in ``columns`` set to ``values``, in that order."""
+    change = highs.changeCoeff
+    for column, value in zip(columns, values, strict=True):
+        change(row, column, value)
 
 
 def _compile(m: pyo.ConcreteModel):

@@ -52,10 +52,16 @@ class Loadings:
         self.shift: dict[str, float] = dict.fromkeys(m_rows, 0.0)
         self.upper = {label: float(programme.row_upper[row]) for label, row in m_rows.items()}
         self.base: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        # where each row class's options sit among the row's columns (those in the row)
+        self.positions: dict[str, list[np.ndarray]] = {}
         matrix = programme.matrix.tocsr()
         for label, row in m_rows.items():
             start, end = matrix.indptr[row], matrix.indptr[row + 1]
-            self.base[label] = (matrix.indices[start:end].copy(), matrix.data[start:end].copy())
+            columns = matrix.indices[start:end].copy()
+            self.base[label] = (columns, matrix.data[start:end].copy())
+            self.positions[label] = [
+                _positions(columns, rc.options) for rc in cuts.classes[cuts.row_index(label)]
+            ]
 
     def apply(self) -> None:
         """Write the loadings into the rows: each designation of a row class gets its
@@ -64,12 +70,9 @@ class Loadings:
             r = self.cuts.row_index(label)
             columns, base = self.base[label]
             values = base.copy()
-            position = {c: i for i, c in enumerate(columns.tolist())}
-            for rc in self.cuts.classes[r]:
+            for rc, at in zip(self.cuts.classes[r], self.positions[label], strict=True):
                 load = self.kappa[label] * float(rc.amount) ** 2 * rc.chance * (1 - rc.chance)
-                for o in rc.options.tolist():
-                    if o in position:
-                        values[position[o]] = base[position[o]] + load
+                values[at] = base[at] + load
             self.programme.set_coefficients(row, columns, values)
             self.programme.set_upper_at(row, self.upper[label] - self.shift[label])
 
@@ -129,6 +132,18 @@ class Loadings:
             return None
         margin = max(0.0, float(self.cuts.need(r, counts)) - mean)
         return margin / (2 * spread), margin / 2
+
+
+def _positions(columns: np.ndarray, options: np.ndarray) -> np.ndarray:
+    """The positions in ``columns`` of those ``options`` it holds, in the order of
+    ``options`` (a column named twice: its last position)."""
+    if np.all(columns[1:] > columns[:-1]):  # sorted and distinct, as a CSR row is
+        at = np.searchsorted(columns, options)
+        inside = at < len(columns)
+        inside[inside] = columns[at[inside]] == options[inside]
+        return at[inside]
+    position = {c: i for i, c in enumerate(columns.tolist())}
+    return np.array([position[o] for o in options.tolist() if o in position], dtype=int)
 
 
 def loaded_plans(programme, cuts: RiskCuts, first: np.ndarray) -> tuple[np.ndarray | None, int]:
