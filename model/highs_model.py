@@ -41,7 +41,7 @@ import pyomo.environ as pyo
 import scipy.sparse as sp
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-from .highs_arrays import lp_arrays
+from .highs_arrays import lp_arrays, pass_arrays
 from .highs_quiet import quiet_highs
 from .payment_classes import CountedModel, PaymentClasses, payment_classes
 from .programme import ROW_BLOCKS, row_block
@@ -112,17 +112,16 @@ class HighsModel:
         # otherwise cost thousands of HiGHS calls that no solve reads (risk_loads.py).
         self._pending: list[Callable[[highspy.Highs], None]] = []
         self._relaxation = quiet_highs()
-        self._relaxation.passModel(
-            lp_arrays(
-                self.matrix,
-                self.cost,
-                self.offset,
-                self.col_lower,
-                self.col_upper,
-                self.row_lower,
-                self.row_upper,
-                self.maximise,
-            )
+        pass_arrays(
+            self._relaxation,
+            self.matrix,
+            self.cost,
+            self.offset,
+            self.col_lower,
+            self.col_upper,
+            self.row_lower,
+            self.row_upper,
+            self.maximise,
         )
         # Rounding cuts make a small relaxation integral more often (they are dense rows over
         # the designations, which slow the interior point method on large models: there

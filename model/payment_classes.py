@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .highs_arrays import lp_arrays
+from .highs_arrays import pass_arrays
 from .highs_quiet import quiet_highs
 from .rounding_cuts import add_budget_cuts
 
@@ -39,17 +39,16 @@ class CountedModel:
         self.all_lower = np.concatenate([model.col_lower, np.zeros(k)])
         self.all_upper = np.concatenate([model.col_upper, count_upper])
         self.highs = quiet_highs()
-        self.highs.passModel(
-            lp_arrays(
-                matrix,
-                np.concatenate([model.cost, np.zeros(k)]),
-                model.offset,
-                self.all_lower,
-                self.all_upper,
-                np.concatenate([model.row_lower, np.zeros(k)]),
-                np.concatenate([model.row_upper, np.zeros(k)]),
-                model.maximise,
-            )
+        pass_arrays(
+            self.highs,
+            matrix,
+            np.concatenate([model.cost, np.zeros(k)]),
+            model.offset,
+            self.all_lower,
+            self.all_upper,
+            np.concatenate([model.row_lower, np.zeros(k)]),
+            np.concatenate([model.row_upper, np.zeros(k)]),
+            model.maximise,
         )
         self.cuts = add_budget_cuts(self.highs, matrix, model.budget_rows, self.integer)
         # Appended columns compute their values from the point so far (``lift``).
