@@ -9,6 +9,8 @@ import numpy as np
 from .options import AllocationProblem
 from .programme import balance_rows, quota_scopes
 
+RANKED_BLOCK = 512  # ranked options made into Python lists at a time (greedy_plan)
+
 
 def greedy_plan(problem: AllocationProblem) -> np.ndarray:
     """Options chosen by the by-hand rule, as indices into ``problem.options``.
@@ -46,19 +48,16 @@ def greedy_plan(problem: AllocationProblem) -> np.ndarray:
     chosen: list[int] = []
     origin = options["from_option"].to_numpy()
 
-    # The ranked loop reads Python lists: it is sequential, and numpy scalars cost more there.
-    candidate_of = candidate.tolist()
-    stack_of = stack_key.tolist()
-
-    def take(o: int, year: int) -> None:
+    def take(o: int, year: int, who: int, stack: int) -> None:
+        """Designate ``o`` (of candidate ``who``, stacking group ``stack``) in ``year``."""
         chosen.append(o)
-        taken.add(stack_of[o])
+        taken.add(stack)
         purse.pay(o)
-        per_candidate_year[(candidate_of[o], year)] += 1
+        per_candidate_year[(who, year)] += 1
         for key, _ in counters[o]:
             count[key] += 1
 
-    def upgrade(chain: int, year: int) -> bool:
+    def upgrade(chain: int, year: int, who: int) -> bool:
         """Replace the rule's own earlier choice by the chain that upgrades it (its first
         designation is that choice, so only the upgrade's money and counts are added)."""
         first = int(origin[chain])
@@ -73,7 +72,7 @@ def greedy_plan(problem: AllocationProblem) -> np.ndarray:
         chosen.remove(first)
         chosen.append(chain)
         purse.pay(chain)
-        per_candidate_year[(candidate_of[chain], year)] += 1
+        per_candidate_year[(who, year)] += 1
         for key, _ in counters[chain]:
             if key not in counted[first]:
                 count[key] += 1
@@ -84,37 +83,55 @@ def greedy_plan(problem: AllocationProblem) -> np.ndarray:
     counted = _KeysOf(counters)
     # Obligations first: entitlements are paid whatever the ranking (even over the budget).
     forced = options["forced"].to_numpy(dtype=bool)
-    for o in np.flatnonzero(forced):
-        take(int(o), int(year_of[o]))
+    obligations = np.flatnonzero(forced)
+    purse.prepare(obligations)
+    for o in obligations.tolist():
+        take(o, int(year_of[o]), int(candidate[o]), int(stack_key[o]))
     # Highest weighted score first; ties: higher level, then earlier candidate.
     ranking = np.lexsort(
         (candidate, options["level_rank"].to_numpy(), -options["merit"].to_numpy())
     )
-    forced_of, origin_of = forced.tolist(), origin.tolist()
     for year in problem.years:
         in_year = ranking[year_of[ranking] == year]
         cheapest_after = np.minimum.accumulate(purse.now[in_year][::-1])[::-1]
+        least = cheapest_after - purse.TOLERANCE
         # the money left changes only when the purse does (``purse.changes`` counts that)
         changes, left = -1, 0.0
-        for o, least in zip(
-            in_year.tolist(), (cheapest_after - purse.TOLERANCE).tolist(), strict=True
-        ):
-            if changes != purse.changes:
-                changes, left = purse.changes, purse.left_now(year)
-            if left < least:
-                break  # nothing later in this year's ranking fits the money left
-            if forced_of[o]:
-                continue
-            if cap is not None and per_candidate_year[(candidate_of[o], year)] >= cap:
-                continue
-            if origin_of[o] >= 0:  # an upgrade of a designation this rule made earlier
-                upgrade(o, year)
-                continue
-            if stack_of[o] in taken or not purse.affords(o):
-                continue
-            if any(count[key] >= limit for key, limit in counters[o]):
-                continue
-            take(o, year)
+        # The ranked loop reads Python lists, a block of options at a time: it is sequential
+        # (numpy scalars cost more there) and often stops early (lists of every option
+        # cost more than the loop at 200,000 options).
+        for first in range(0, len(in_year), RANKED_BLOCK):
+            block = in_year[first : first + RANKED_BLOCK]
+            purse.prepare(block)
+            stop = False
+            for o, fits, is_forced, origin_o, who, stack in zip(
+                block.tolist(),
+                least[first : first + RANKED_BLOCK].tolist(),
+                forced[block].tolist(),
+                origin[block].tolist(),
+                candidate[block].tolist(),
+                stack_key[block].tolist(),
+                strict=True,
+            ):
+                if changes != purse.changes:
+                    changes, left = purse.changes, purse.left_now(year)
+                if left < fits:
+                    stop = True
+                    break  # nothing later in this year's ranking fits the money left
+                if is_forced:
+                    continue
+                if cap is not None and per_candidate_year[(who, year)] >= cap:
+                    continue
+                if origin_o >= 0:  # an upgrade of a designation this rule made earlier
+                    upgrade(o, year, who)
+                    continue
+                if stack in taken or not purse.affords(o):
+                    continue
+                if any(count[key] >= limit for key, limit in counters[o]):
+                    continue
+                take(o, year, who, stack)
+            if stop:
+                break
     return np.array(sorted(chosen), dtype=int)
 
 
@@ -146,19 +163,13 @@ class _Purse:
         np.add.at(matrix, (option[inside], rows), cost[inside])
         own_year = np.searchsorted(self.years, problem.options["year"].to_numpy())
         self.now = matrix[np.arange(problem.size), own_year]  # paid in the option's own year
-        # Every option's (year index, cost) pairs in year order, and their sum, made at once
-        # as Python lists: the rule asks for nearly every ranked option's (a row scan per
-        # option cost two thirds of the prior beliefs' plan).
-        held, at = np.nonzero(matrix)
-        pairs = list(zip(at.tolist(), matrix[held, at].tolist(), strict=True))
-        bounds = np.searchsorted(held, np.arange(problem.size + 1)).tolist()
-        self.pays = [pairs[bounds[o] : bounds[o + 1]] for o in range(problem.size)]
-        # Each option's sum over its pairs, added in year order as ``sum`` over the pairs
-        # would (the zeros between them add nothing): vectorised, the same floats.
-        sums = np.zeros(problem.size)
-        for column in matrix.T:
-            sums = sums + column
-        self.sums = sums.tolist()
+        self.matrix = matrix
+        # Each option's (year index, cost) pairs in year order and their sum, made for a
+        # block of options at a time (``prepare``) as the ranked loop reaches them: the rule
+        # may ask for nearly every option's (a row scan per option cost two thirds of the
+        # prior beliefs' plan), or stop after a few hundred of 200,000.
+        self._pays: dict[int, list[tuple[int, float]]] = {}
+        self._sums: dict[int, float] = {}
         self.changes = 0  # how often the money spent changed (``pay``, ``refund``)
         # the limits the checks compare with, tolerance included (the same sums, made once)
         self.total_limit = self.total_cap + self.TOLERANCE
@@ -173,11 +184,33 @@ class _Purse:
             left = self.caps[i] - self.spent[i]
         return min(left, self.total_cap - self.total)
 
+    def prepare(self, options: np.ndarray) -> None:
+        """Make the pairs and sums of ``options`` (vectorised, where one at a time was a
+        numpy row scan each)."""
+        rows = self.matrix[options]
+        held, at = np.nonzero(rows)
+        pairs = list(zip(at.tolist(), rows[held, at].tolist(), strict=True))
+        start = np.searchsorted(held, np.arange(len(options) + 1)).tolist()
+        for k, o in enumerate(options.tolist()):
+            self._pays[o] = pairs[start[k] : start[k + 1]]
+        # Each option's sum over its pairs, added in year order as ``sum`` over the pairs
+        # would (the zeros between them add nothing): vectorised, the same floats.
+        sums = np.zeros(len(options))
+        for column in rows.T:
+            sums = sums + column
+        self._sums.update(zip(options.tolist(), sums.tolist(), strict=True))
+
+    def pays(self, option: int) -> list[tuple[int, float]]:
+        """The (year index, cost) pairs of ``option``, in year order."""
+        if option not in self._pays:
+            self.prepare(np.array([option]))
+        return self._pays[option]
+
     def affords(self, option: int) -> bool:
-        pays = self.pays[option]
+        pays = self.pays(option)
         if not pays:
             return True
-        if self.total + self.sums[option] > self.total_limit:
+        if self.total + self._sums[option] > self.total_limit:
             return False
         if not self.carry_over:
             spent, limits = self.spent, self.limits
@@ -199,14 +232,14 @@ class _Purse:
 
     def pay(self, option: int) -> None:
         self.changes += 1
-        for i, c in self.pays[option]:
+        for i, c in self.pays(option):
             self.spent[i] += c
             self.total += c
 
     def refund(self, option: int) -> None:
         """Undo ``pay`` (an option replaced by the chain that upgrades it)."""
         self.changes += 1
-        for i, c in self.pays[option]:
+        for i, c in self.pays(option):
             self.spent[i] -= c
             self.total -= c
 
