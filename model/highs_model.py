@@ -42,7 +42,6 @@ import scipy.sparse as sp
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from .highs_arrays import lp_arrays, pass_arrays
-from .highs_compile import standard_form
 from .highs_quiet import quiet_highs
 from .payment_classes import CountedModel, PaymentClasses, payment_classes
 from .programme import ROW_BLOCKS, row_block
@@ -320,8 +319,7 @@ def _compile(m: pyo.ConcreteModel):
     at 10,000 candidates), so it is asked for only if the order found differs.
     """
     compiler = LinearStandardFormCompiler()
-    # the same standard form read straight off the builder's expressions (highs_compile.py)
-    repn = standard_form(m) or compiler.write(m, mixed_form=True, set_sense=None)
+    repn = compiler.write(m, mixed_form=True, set_sense=None)
     designations = m.designate_array
     columns = repn.columns
     if len(columns) < len(designations) or any(

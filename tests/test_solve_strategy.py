@@ -108,39 +108,10 @@ def test_compiled_columns_start_with_the_designations_whatever_order_the_compile
         return write(self, m, **options)
 
     monkeypatch.setattr(LinearStandardFormCompiler, "write", extra_first_unless_told)
-    # Pyomo's compiler asked first (the standard form read off the expressions, which gives
-    # the same order, is tried before it: see below)
-    monkeypatch.setattr("liangye.model.highs_model.standard_form", lambda m: None)
     compiled = HighsModel(model)
     assert len(calls) == 2, "the first order put `extra` first: it should have compiled again"
     assert [compiled.columns[i] is model.designate[i] for i in range(3)] == [True] * 3
     assert compiled.columns[3] is model.extra
-    assert compiled.cost.tolist() == [1.0, 2.0, 3.0, 7.0]
-    # The expressions read directly (``highs_compile.py``) give Pyomo's own order, which
-    # puts the designations first here: no compiler is asked at all.
-    monkeypatch.undo()
-    monkeypatch.setattr(LinearStandardFormCompiler, "write", extra_first_unless_told)
-    calls.clear()
-    compiled = HighsModel(model)
-    assert calls == []
-    assert [compiled.columns[i] is model.designate[i] for i in range(3)] == [True] * 3
-    assert compiled.columns[3] is model.extra
-    assert compiled.cost.tolist() == [1.0, 2.0, 3.0, 7.0]
-    # An objective naming `extra` first: read directly, `extra` comes first, so Pyomo's
-    # compiler is asked again for the designations' order.
-    from pyomo.core.expr.numeric_expr import LinearExpression
-
-    model.value.set_value(
-        LinearExpression(
-            constant=0.0,
-            linear_coefs=[7.0, 1.0, 2.0, 3.0],
-            linear_vars=[model.extra, *model.designate.values()],
-        )
-    )
-    calls.clear()
-    compiled = HighsModel(model)
-    assert calls == [[model.designate]]
-    assert [compiled.columns[i] is model.designate[i] for i in range(3)] == [True] * 3
     assert compiled.cost.tolist() == [1.0, 2.0, 3.0, 7.0]
 
 
