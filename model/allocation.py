@@ -347,8 +347,9 @@ def allocate(
         has_plan = status in PLAN_STATUSES and model is not None
         prices = compiled = None
         if has_plan and problem.size <= thresholds.ESTIMATE_LIMIT:
-            # One compilation for the prices and the exact re-solves.
-            compiled = HighsModel(model)
+            # One compilation for the solve, the prices and the exact re-solves: the
+            # thresholds' instances load the standard form the solve compiled.
+            compiled = HighsModel(model, getattr(outcome.compiled, "standard_form", None))
             prices = relaxation_prices(problem, model, compiled, chosen)
         elif has_plan:
             log.info(

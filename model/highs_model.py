@@ -70,9 +70,16 @@ class HighsModel:
     rebuilding and recompiling the model.
     """
 
-    def __init__(self, m: pyo.ConcreteModel):
+    def __init__(self, m: pyo.ConcreteModel, standard_form=None):
+        """Compile ``m`` (Pyomo's standard form) and load it into HiGHS; given the
+        ``standard_form`` of an earlier HighsModel of the same, unchanged model, load that
+        instead of compiling again (the thresholds re-solve the model the allocation has
+        just compiled: the compile is most of a HighsModel's making)."""
         started = time.perf_counter()
-        repn = _compile(m)
+        repn = standard_form if standard_form is not None else _compile(m)
+        # Kept (its arrays are never written: ``matrix`` below is a copy) for another
+        # HighsModel of the same model.
+        self.standard_form = repn
         self.columns = repn.columns
         self.n_options = len(m.designate)
         self.n_model = len(self.columns)
@@ -94,7 +101,9 @@ class HighsModel:
         n = self.n_model
         self.cost = np.asarray(repn.c.toarray()).ravel() if repn.c.shape[0] else np.zeros(n)
         self.offset = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
-        self.matrix = repn.A.tocsc()  # model space: what the rules say, row by row
+        # Model space: what the rules say, row by row. A copy: set_coefficients writes into
+        # it, and the standard form may be loaded again (tocsc of a CSC is no copy).
+        self.matrix = repn.A.tocsc(copy=True)
         self.budget_rows = self.rows_in(m, "budget")
         # Rows like budget rows whose coefficients are loaded for risk (risk_loads.py): over
         # the class counts in the counted instance, but without rounding cuts (those would
