@@ -1,7 +1,7 @@
 """Allocation speed: liangye against the plain Pyomo + HiGHS model, the LP relaxation and CP-SAT.
 
 Usage:  python benchmarks/allocation.py [--sizes 100 1000 10000] [--families tight generous]
-                                         [--repeats 3] [--out FILE]
+                                         [--seeds 0 7] [--repeats 3] [--out FILE]
 
 Every method runs on the same seeded instances (``instances.py``: two budget families,
 integer expert scores and continuous ones, plus the bundled default scenario), each run in
@@ -335,7 +335,7 @@ def targets(row: dict) -> list[str]:
 
 
 def print_row(row: dict, methods: list[str]) -> None:
-    head = f"\n{row['family']}: {row['n']} candidates, {row['scores']} scores"
+    head = f"\n{row['family']}: {row['n']} candidates, {row['scores']} scores, seed {row.get('seed', 0)}"
     if "binaries" in row.get("liangye", {}):
         head += f", {row['liangye']['binaries']} binaries"
         head += f" (prepare {row['liangye']['prepare']:.2f} s, not charged)"
@@ -378,6 +378,9 @@ def main() -> None:
         nargs="+",
         default=["tight", "generous", "applied-tight", "applied-generous"],
     )
+    parser.add_argument(
+        "--seeds", type=int, nargs="+", default=[0], help="instance seeds (each family and size)"
+    )
     parser.add_argument("--no-default", action="store_true", help="skip the default scenario")
     parser.add_argument("--repeats", type=int, default=3, help="liangye and LP runs (median)")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
@@ -389,10 +392,11 @@ def main() -> None:
         print(json.dumps(one(method, json.loads(spec)), default=str))
         return
     specs = [
-        {"family": family, "n": n, "scores": scores, "seed": 0}
+        {"family": family, "n": n, "scores": scores, "seed": seed}
         for family in args.families
         for n in args.sizes
         for scores in ("integer", "continuous")
+        for seed in args.seeds
     ]
     if not args.no_default:
         specs.append({"family": "default", "n": 512, "scores": "integer", "seed": 0})

@@ -265,7 +265,11 @@ def plan_objective(problem: AllocationProblem, chosen: np.ndarray, objective: st
 
 
 def allocate(
-    problem: AllocationProblem, explain: bool = True, prove: bool = True, confirm_cases: int = 0
+    problem: AllocationProblem,
+    explain: bool = True,
+    prove: bool = True,
+    confirm_cases: int = 0,
+    diagnose: bool = True,
 ) -> AllocationResult:
     """Solve the allocation and explain it. Never raises for an infeasible problem: the
     result says ``infeasible`` and ``diagnosis`` says why (obligations beyond the budget or
@@ -273,8 +277,9 @@ def allocate(
 
     ``explain=False`` leaves out what only a reader needs (the reasons per candidate, what
     it would have taken, and the bureau's greedy plan beside); ``prove=False`` accepts a
-    plan within the overrun bound without trying to prove it optimal (``solve_model``). A
-    simulated round asks for neither.
+    plan within the overrun bound without trying to prove it optimal (``solve_model``);
+    ``diagnose=False`` leaves an infeasible result's ``diagnosis`` empty (saying why takes
+    up to three more solves). A simulated round asks for none of them.
 
     With explanations, every candidate's thresholds (``thresholds.py``: the score needed,
     the extra budget, the margin of a selected one) are estimated from the relaxation, one
@@ -332,7 +337,7 @@ def allocate(
                 expected_objective = plan_objective(
                     problem, outcome.expected_plan, settings.objective
                 )
-        elif status == "infeasible":
+        elif status == "infeasible" and diagnose:
             findings = diagnose_infeasible(problem)
     greedy = greedy_plan(problem) if explain else np.array([], dtype=int)
     greedy_summary = PlanSummary(
