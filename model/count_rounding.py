@@ -35,7 +35,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from .highs_arrays import lp_arrays
+from .highs_arrays import pass_arrays
 from .highs_model import INTEGRALITY_TOLERANCE, HighsModel
 from .highs_quiet import quiet_highs
 from .payment_classes import PaymentClasses
@@ -107,17 +107,16 @@ def whole_counts(
     highs.setOptionValue("mip_rel_gap", 0.0)
     highs.setOptionValue("mip_abs_gap", DISTANCE_SLACK * tie)
     highs.setOptionValue("mip_max_nodes", MAX_NODES)
-    highs.passModel(
-        lp_arrays(
-            matrix,
-            np.concatenate([value, np.full(2 * k, -tie)]),
-            0.0,
-            np.zeros(3 * k),
-            np.concatenate([size, np.full(2 * k, highspy.kHighsInf)]),
-            np.concatenate(row_lower),
-            np.concatenate(row_upper),
-            maximise=True,
-        )
+    pass_arrays(
+        highs,
+        matrix,
+        np.concatenate([value, np.full(2 * k, -tie)]),
+        0.0,
+        np.zeros(3 * k),
+        np.concatenate([size, np.full(2 * k, highspy.kHighsInf)]),
+        np.concatenate(row_lower),
+        np.concatenate(row_upper),
+        maximise=True,
     )
     highs.changeColsIntegrality(
         k, np.arange(k, dtype=np.int32), np.full(k, highspy.HighsVarType.kInteger)

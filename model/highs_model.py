@@ -41,7 +41,7 @@ import pyomo.environ as pyo
 import scipy.sparse as sp
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-from .highs_arrays import lp_arrays, pass_arrays
+from .highs_arrays import pass_arrays
 from .highs_quiet import quiet_highs
 from .payment_classes import CountedModel, PaymentClasses, payment_classes
 from .programme import ROW_BLOCKS, row_block
@@ -54,7 +54,7 @@ __all__ = [
     "CountedModel",
     "HighsModel",
     "PaymentClasses",
-    "lp_arrays",
+    "pass_arrays",
     "payment_classes",
 ]
 

@@ -44,7 +44,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from .checks import expected_spend
-from .highs_model import HighsModel, lp_arrays
+from .highs_model import HighsModel, pass_arrays
 from .highs_quiet import quiet_highs
 from .options import AllocationProblem
 from .solve import LARGE_LP
@@ -97,17 +97,16 @@ def relaxation_prices(
         spent = model.matrix @ plan
         row_upper[money_rows] = np.minimum(row_upper[money_rows], spent[money_rows] + 1e-9)
     highs = quiet_highs()
-    highs.passModel(
-        lp_arrays(
-            model.matrix,
-            model.cost,
-            model.offset,
-            model.col_lower,
-            model.col_upper,
-            model.row_lower,
-            row_upper,
-            model.maximise,
-        )
+    pass_arrays(
+        highs,
+        model.matrix,
+        model.cost,
+        model.offset,
+        model.col_lower,
+        model.col_upper,
+        model.row_lower,
+        row_upper,
+        model.maximise,
     )
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("random_seed", problem.settings.seed)
