@@ -8,6 +8,8 @@ count is an integer column of the counted instance (``highs_model.py`` explains 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -51,6 +53,9 @@ class CountedModel:
             model.maximise,
         )
         self.cuts = add_budget_cuts(self.highs, matrix, model.budget_rows, self.integer)
+        # What each counted column adds to the budget rows' expected spend, summed over them
+        # (the objective of ``minimising_spend``): read from the counted matrix's budget rows.
+        self.spend = np.asarray(matrix[model.budget_rows].sum(axis=0)).ravel()
         # Appended columns compute their values from the point so far (``lift``).
         self.extensions: list = []
 
@@ -80,6 +85,29 @@ class CountedModel:
         matrix = sp.vstack([sp.hstack([without_budget, count_block]), link], format="csc")
         matrix.eliminate_zeros()
         return matrix, classes.sizes.astype(float)
+
+    @contextmanager
+    def minimising_spend(self) -> Iterator[None]:
+        """Inside, the instance minimises its expected spend over every budget row (columns
+        appended meanwhile cost nothing); on leaving, the model's own objective and sense are
+        back, whatever columns and rows were appended."""
+        spend = np.zeros(self.n_columns)
+        spend[: len(self.spend)] = self.spend
+        self._set_costs(spend)
+        self.highs.changeObjectiveSense(highspy.ObjSense.kMinimize)
+        try:
+            yield
+        finally:
+            own = np.zeros(self.n_columns)
+            own[: self.n_model] = self.model.cost
+            self._set_costs(own)
+            self.highs.changeObjectiveSense(
+                highspy.ObjSense.kMaximize if self.model.maximise else highspy.ObjSense.kMinimize
+            )
+
+    def _set_costs(self, cost: np.ndarray) -> None:
+        columns = np.arange(len(cost), dtype=np.int32)
+        self.highs.changeColsCost(len(columns), columns, np.asarray(cost, dtype=float))
 
     def lift(self, x: np.ndarray) -> np.ndarray:
         """A model-space point with its class counts (and any appended columns) added."""

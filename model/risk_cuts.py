@@ -10,20 +10,29 @@ computed exactly by ``risk.py``). V_r is a step function of the counts, monotone
 neither convex nor concave, so it is imposed lazily, by cuts exact where they are made.
 
 **The cut at a point u** (counts of the row classes). Adding one conferral of amount a_j
-raises the value at risk by at most a_j (the law shifts by at most a_j), so for every m
+raises the value at risk by at most a_j (the law shifts by at most a_j), and so does raising
+one conferral from a_{j'} to a_j > a_{j'} of the same chance, by a_j − a_{j'}. So classes of
+one chance form a *chain* by amount, a_1 > a_2 > … > a_K (a_{K+1} = 0), and what counts is
+the cumulative count M_k = Σ_{i ≤ k} m_i (the conferrals of at least a_k): a plan whose
+cumulative counts are all at least u's, U_k, pays at least as much in every outcome
+(stochastic dominance), and each unit it falls short at level k saves at most
+a_k − a_{k+1}. For every m
 
-    V_r(m) ≥ V_r(u) − Σ_j a_j (u_j − min(m_j, u_j)),
+    V_r(m) ≥ V_r(u) − Σ_chains Σ_k (a_k − a_{k+1}) (U_k − min(M_k, U_k)),
 
 and every plan meeting the constraint satisfies
 
-    c_r + Σ_j a_j · min(m_j, u_j) ≤ B_r + D_r(u),      D_r(u) = Σ_j a_j u_j − V_r(u) ≥ 0.
+    c_r + Σ_chains Σ_k (a_k − a_{k+1}) · min(M_k, U_k) ≤ B_r + D_r(u),
+    D_r(u) = Σ_j a_j u_j − V_r(u) ≥ 0        (Σ_k (a_k − a_{k+1}) U_k = Σ_j a_j u_j).
 
-At m ≥ u it reads c_r + V_r(u) ≤ B_r, exact there; below u it allows each unit removed to
-save its full amount. min(m_j, t) is a continuous column μ_{j,t} with a binary
-w_{j,t} = [m_j ≥ t + 1] (links: m_j − t ≤ (N_j − t)·w, (t + 1)·w ≤ m_j; μ ≥ m_j − (N_j − t)·w,
-μ ≥ t·w), exact at integer points; the cuts sit over the class counts (payment classes are
-kept apart by chance, ``payment_classes.py``), so designations stay continuous in
-the counts MIP as before.
+It is exact (c_r + V_r(u) ≤ B_r) at every m whose cumulative counts reach u's, not only at
+m ≥ u: a plan that trades one 300万元 nomination for a 290万元 one of the same chance meets
+the cut made at the first. It implies the cut over separate classes, Σ_j a_j min(m_j, u_j)
+(min(M_k, U_k) ≥ Σ_{i ≤ k} min(m_i, u_i)), which took one round per such trade.
+min(M, t) is a continuous column μ with a binary w = [M ≥ t + 1] (links: M − t ≤ (N − t)·w,
+(t + 1)·w ≤ M; μ ≥ M − (N − t)·w, μ ≥ t·w), exact at integer points; the cuts sit over the
+class counts (payment classes are kept apart by chance, ``payment_classes.py``), so
+designations stay continuous in the counts MIP as before.
 
 Cuts are added at a plan's counts and along each class's axis down to where the row would
 be met (``RiskCuts.add_cuts``); ``risk_solve.py`` runs the rounds. A plan that breaks the
@@ -82,12 +91,13 @@ class RiskCuts:
         self.chance = self.table.probability
         self.n_options = model.n_options
         self.classes = [self._row_classes(r) for r in range(len(self.rows))]
+        self.chains = [self._chains(r) for r in range(len(self.rows))]
         self.certain = [self._certain_terms(r) for r in range(len(self.rows))]
-        # (row, class, t) -> (w column, μ column) of min(m_j, t)
-        self.thresholds: dict[tuple[int, int, int], tuple[int, int]] = {}
+        # (row, chain, level, t) -> (w column, μ column) of min(M_k, t)
+        self.thresholds: dict[tuple[int, int, int, int], tuple[int, int]] = {}
         self.cut_points: set[tuple[int, tuple[int, ...]]] = set()
         self.counted.extensions.append(self._extend)
-        self.threshold_order: list[tuple[int, int, int]] = []
+        self.threshold_order: list[tuple[int, int, int, int]] = []
         self._needs: dict[tuple[int, tuple[int, ...]], Decimal] = {}
 
     # --- the row classes of each budget row, in counted space ---
@@ -142,6 +152,28 @@ class RiskCuts:
             amount, chance = int(amounts[start]), float(chances[start])
             out.append(RowClass(to_wan(amount), chance, columns, members_array, most))
         return out
+
+    def _chains(self, r: int) -> list[list[int]]:
+        """Row r's classes grouped by chance, each group by amount from the largest down
+        (module docstring): the chains of the cuts, as lists of class indices."""
+        by_chance: dict[float, list[int]] = {}
+        for j, rc in enumerate(self.classes[r]):
+            by_chance.setdefault(rc.chance, []).append(j)
+        return [
+            sorted(members, key=lambda j: self.classes[r][j].amount, reverse=True)
+            for _, members in sorted(by_chance.items())
+        ]
+
+    def _level(self, r: int, chain: int, level: int) -> tuple[np.ndarray, int, float]:
+        """Level ``level`` of row r's chain ``chain``: the count columns summing M_k, the
+        largest M_k possible, and its coefficient a_k − a_{k+1} (万元)."""
+        members = self.chains[r][chain]
+        classes = [self.classes[r][j] for j in members[: level + 1]]
+        columns = np.concatenate([rc.columns for rc in classes])
+        below = (
+            float(self.classes[r][members[level + 1]].amount) if level + 1 < len(members) else 0.0
+        )
+        return columns, sum(rc.most for rc in classes), float(classes[-1].amount) - below
 
     def _certain_terms(self, r: int) -> tuple[np.ndarray, np.ndarray]:
         """Counted-instance columns and coefficients (万元) of row r's certain money: what
@@ -271,7 +303,8 @@ class RiskCuts:
         return added
 
     def _cut(self, r: int, u: list[int], need: Decimal | None = None) -> int:
-        """c_r + Σ_j a_j·min(m_j, u_j) ≤ B_r + Σ_j a_j u_j − V_r(u) (module docstring)."""
+        """c_r + Σ_chains Σ_k (a_k − a_{k+1})·min(M_k, U_k) ≤ B_r + Σ_j a_j u_j − V_r(u)
+        (module docstring)."""
         key = (r, tuple(u))
         if key in self.cut_points:
             return 0
@@ -280,37 +313,40 @@ class RiskCuts:
         columns, values = self.certain[r]
         columns, values = list(columns), list(values)
         rhs = float(to_wan(self.rows[r].budget)) - float(need)
-        for j, (rc, t) in enumerate(zip(self.classes[r], u, strict=True)):
-            if t == 0:
-                continue
-            a = float(rc.amount)
-            rhs += a * t
-            if t >= rc.most:  # min(m, t) = m
-                columns += list(rc.columns)
-                values += [a] * len(rc.columns)
-            else:
-                _, mu = self._threshold(r, j, t)
-                columns.append(mu)
-                values.append(a)
+        for c, chain in enumerate(self.chains[r]):
+            reached = 0  # U_k
+            for k, j in enumerate(chain):
+                reached += u[j]
+                if reached == 0:
+                    continue
+                level_columns, most, step = self._level(r, c, k)
+                rhs += step * reached
+                if reached >= most:  # min(M, U) = M
+                    columns += list(level_columns)
+                    values += [step] * len(level_columns)
+                else:
+                    _, mu = self._threshold(r, c, k, reached)
+                    columns.append(mu)
+                    values.append(step)
         self.counted.add_row(-np.inf, rhs, np.asarray(columns), np.asarray(values, dtype=float))
         return 1
 
-    def _threshold(self, r: int, j: int, t: int) -> tuple[int, int]:
-        """The columns (w, μ) of min(m_j, t) for row r's class j, made on first use."""
-        key = (r, j, t)
+    def _threshold(self, r: int, chain: int, level: int, t: int) -> tuple[int, int]:
+        """The columns (w, μ) of min(M_k, t) for level k of row r's chain, made on first use."""
+        key = (r, chain, level, t)
         if key in self.thresholds:
             return self.thresholds[key]
-        rc = self.classes[r][j]
-        big = float(rc.most - t)
+        count_cols, most, _ = self._level(r, chain, level)
+        big = float(most - t)
         w, mu = self.counted.add_columns(
             np.array([0.0, 0.0]), np.array([1.0, float(t)]), np.array([True, False])
         )
-        count_cols, ones = rc.columns, np.ones(len(rc.columns))
+        ones = np.ones(len(count_cols))
         inf = np.inf
-        # m − (N − t)·w ≤ t  and  (t + 1)·w ≤ m : w = [m ≥ t + 1] at integer points
+        # M − (N − t)·w ≤ t  and  (t + 1)·w ≤ M : w = [M ≥ t + 1] at integer points
         self.counted.add_row(-inf, t, np.append(count_cols, w), np.append(ones, -big))
         self.counted.add_row(-inf, 0.0, np.append(count_cols, w), np.append(-ones, t + 1.0))
-        # μ ≥ m − (N − t)·w  and  μ ≥ t·w : μ = min(m, t) where it matters
+        # μ ≥ M − (N − t)·w  and  μ ≥ t·w : μ = min(M, t) where it matters
         self.counted.add_row(0.0, inf, np.append(count_cols, [w, mu]), np.append(-ones, [big, 1.0]))
         self.counted.add_row(0.0, inf, np.array([w, mu]), np.array([-float(t), 1.0]))
         self.thresholds[key] = (int(w), int(mu))
@@ -319,13 +355,13 @@ class RiskCuts:
 
     def _extend(self, point: np.ndarray) -> np.ndarray:
         """Values of the appended columns at ``point`` (designations, counts, earlier
-        appended columns): w = [m ≥ t + 1], μ = min(m, t); ``CountedModel.lift`` calls it."""
+        appended columns): w = [M ≥ t + 1], μ = min(M, t); ``CountedModel.lift`` calls it."""
         if not self.thresholds:
             return np.zeros(0)
         values = np.zeros(2 * len(self.threshold_order))
-        for k, (r, j, t) in enumerate(self.threshold_order):
-            rc = self.classes[r][j]
-            m = float(point[rc.columns].sum())
+        for k, (r, chain, level, t) in enumerate(self.threshold_order):
+            count_cols, _, _ = self._level(r, chain, level)
+            m = float(point[count_cols].sum())
             values[2 * k] = 1.0 if m >= t + 1 - 1e-9 else 0.0
             values[2 * k + 1] = min(m, float(t))
         return values

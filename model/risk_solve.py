@@ -1,6 +1,8 @@
 """Solving within an overrun bound: the expected-cost optimum if it already meets it, else a
 plan from loaded budget rows (``risk_loads.py``) and, on small models, rounds of exact cuts
-(``risk_cuts.py``) that prove it within the gap.
+(``risk_cuts.py``) that prove it within the gap. When neither the loaded rows nor the repair
+finds a plan within the bound, a search for the least-spending plans (``least_spend``)
+proves that none exists or finds one before the rounds look for the best.
 
 The risk-bounded problem is the expected-cost one with the chance constraints added, so the
 expected-cost optimum is a relaxation: its bound holds for every plan within the bound, and
@@ -20,7 +22,7 @@ import numpy as np
 
 from .options import AllocationProblem
 from .risk_cuts import RiskCuts, repaired
-from .risk_loads import loaded_plans
+from .risk_loads import filled, loaded_plans
 from .status import Status
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,10 @@ PROOF_ROUNDS = 12
 PROOF_WORK = 3_000_000
 PROOF_ROUND_NODES = 20
 PROOF_COLUMNS = 1_500
+# Rounds (and branch-and-bound nodes each) of the search for the least-spending plans when
+# neither the loaded rows nor the repair found a plan within α (``least_spend``).
+LEAST_SPEND_ROUNDS = 12
+LEAST_SPEND_NODES = 200
 
 
 def risk_bounded(programme, problem: AllocationProblem, alpha: float, first, prove: bool = True):
@@ -58,6 +64,11 @@ def risk_bounded(programme, problem: AllocationProblem, alpha: float, first, pro
     incumbent = programme.better(repaired(problem, programme, cuts, first.chosen), loaded)
     bound = first.solver_bound if first.solver_bound is not None else first.solver_objective
     method = f"risk: {solves} loaded"
+    spare = None
+    if incumbent is None:
+        proof, spare = least_spend(programme, cuts, started)
+        if proof is not None:
+            return proof
     outcome = first
     nodes_left = max(PROOF_ROUND_NODES, PROOF_WORK // max(1, programme.n_model))
     # Without a plan within α the rounds run on models of any size: they find one, or
@@ -95,6 +106,11 @@ def risk_bounded(programme, problem: AllocationProblem, alpha: float, first, pro
             )
         if outcome.status == Status.TIME_LIMIT:
             break
+    if incumbent is None and spare is not None:
+        # The rounds found no plan within α in their budget of work, but the least-spending
+        # search did: that plan, filled while every row and α still hold.
+        incumbent = filled(programme, cuts, spare)
+        method = f"{method}, least spend filled"
     if incumbent is None:
         # Never hand back a plan beyond α: the expected-cost optimum, or a round's plan that
         # its cuts did not yet cut off, is no answer to the bounded problem.
@@ -112,3 +128,39 @@ def risk_bounded(programme, problem: AllocationProblem, alpha: float, first, pro
     if outcome.status == Status.TIME_LIMIT and state != Status.OPTIMAL:
         state = Status.TIME_LIMIT
     return programme.as_outcome(incumbent, bound, started, method, state)
+
+
+def least_spend(programme, cuts: RiskCuts, started: float):
+    """When neither the loaded rows nor the repair found a plan within α: does one exist?
+
+    Minimum quotas can force nominations whose conferrals alone overrun too often (a steep
+    design's 300万元 national awards at two thirds of the budget, say). The merit-seeking
+    rounds then look for the best plan near the bound and can spend their whole budget of
+    work without deciding. This search minimises the expected spend instead, with the same
+    exact cuts (valid for every plan within α): each round's plan is the least-spending one
+    the cuts allow, so the cuts soon close in on the minimums. Returns (an outcome proving
+    that no plan meets α — its MIP with the cuts is infeasible — or None; a plan within α,
+    model space, or None). At most ``LEAST_SPEND_ROUNDS`` rounds of ``LEAST_SPEND_NODES``
+    nodes: counted, not timed. The cuts stay: they hold for every plan within α.
+    """
+    plan = None
+    with programme.counted.minimising_spend():
+        for round_ in range(LEAST_SPEND_ROUNDS):
+            left = programme.settings.time_limit - (time.perf_counter() - started)
+            outcome = programme.mip_phases(started, left, None, node_limit=LEAST_SPEND_NODES)
+            log.info("least-spend round %d: %s", round_, outcome.status)
+            if outcome.status == Status.INFEASIBLE:
+                proof = dataclasses.replace(
+                    outcome,
+                    method=f"risk: least spend, {round_} cut rounds (no plan within the overrun bound)",
+                    seconds=time.perf_counter() - started,
+                )
+                return proof, None
+            if not outcome.has_solution:
+                break
+            if not cuts.violated(outcome.chosen):
+                plan = outcome.values
+                break
+            if cuts.add_cuts(outcome.chosen) == 0:
+                break
+    return None, plan

@@ -61,7 +61,7 @@ def instance(seed: int):
     return rows, chances, budget, alpha, upgrade, instalment
 
 
-def policy_for(upgrade: str, instalment: bool = False):
+def policy_for(upgrade: str, instalment: bool = False, national_2025: int = 0):
     national = {"level": "national", "amount": 150, "conferred_by": "national"}
     if instalment:
         national["payouts"] = [{"years_after": [1], "amount": INSTALMENT}]
@@ -78,16 +78,25 @@ def policy_for(upgrade: str, instalment: bool = False):
         "applicants": "entitled",
         "levels": [{"level": "provincial", "amount": ENTITLEMENT, "conferred_by": "provincial"}],
     }
+    quotas = []
+    if national_2025:
+        quotas = [
+            {"programmes": ["P"], "levels": ["national"], "years": [YEARS[1]], "min": national_2025}
+        ]
     return make_policy(
         [{"id": "P", "name": "P", "reference": "t", "levels": levels}, entitlement],
         years=list(YEARS),
         upgrade=upgrade,
+        quotas=quotas,
     )
 
 
-def reference(rows, chances, budget, alpha, upgrade, instalment) -> tuple[float, list[tuple]]:
+def reference(
+    rows, chances, budget, alpha, upgrade, instalment, national_2025: int = 0
+) -> tuple[float, list[tuple]]:
     """The best merit over every plan meeting the expected budgets and the overrun bound in
-    each year, written from the instance alone. A firm's choices in P: nothing, one
+    each year (and, if given, at least ``national_2025`` national designations in 2025),
+    written from the instance alone. A firm's choices in P: nothing, one
     designation (level, year), or (top_up) municipal in 2024 then a nomination in 2025.
     With instalments a national conferral also pays 30 the next year (the same draw: its
     marginal in that year is what the year's overrun chance needs)."""
@@ -120,7 +129,13 @@ def reference(rows, chances, budget, alpha, upgrade, instalment) -> tuple[float,
                 merit += row["score"] * (p * WEIGHT[end] + (1 - p) * WEIGHT[start])
             if row["entitled"]:
                 payments[YEARS[0]].append((ENTITLEMENT, chances["provincial"]))
-        feasible = all(
+        nationals = sum(
+            1
+            for choice in plan
+            for level, year, *_ in choice[-1:]
+            if (level, year) == ("national", YEARS[1])
+        )
+        feasible = nationals >= national_2025 and all(
             sum(a * p for a, p in payments[t]) <= budget[t] + 1e-9
             and overrun_chance(payments[t], budget[t]) <= alpha
             for t in YEARS
@@ -176,6 +191,41 @@ def test_the_bounded_plan_is_the_best_within_the_bound(seed):
     assert answer["expected_cost_objective"] is None or (
         answer["expected_cost_objective"] >= answer["objective"] - 1e-6
     )
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_minimum_nominations_are_met_within_the_bound_or_proven_impossible(seed):
+    """A minimum of national nominations in 2025 (1-3) can force conferrals that overrun
+    too often by themselves: then no plan meets the bound and the answer must say so
+    (infeasible, found by the least-spending search with exact cuts); otherwise the best
+    plan within the bound that meets the minimum, as the enumeration finds it."""
+    rows, chances, budget, alpha, upgrade, instalment = instance(seed)
+    minimum = 1 + seed % 3
+    best, _ = reference(rows, chances, budget, alpha, upgrade, instalment, minimum)
+    result = solve(
+        policy_for(upgrade, instalment, minimum),
+        make_candidates(rows),
+        budget,
+        level_weights=WEIGHT,
+        success_probability=chances,
+        overrun_risk=alpha,
+        mip_gap=1e-9,
+    )
+    if best < 0:
+        assert result.status == "infeasible"
+        return
+    assert result.status == "optimal", result.diagnosis
+    assert result.objective == pytest.approx(best, abs=1e-6)
+
+
+def test_minimum_nominations_impossible_within_the_bound_some_instances():
+    """The instances above include both answers (else the test would not test the search)."""
+    answers = set()
+    for seed in range(16):
+        rows, chances, budget, alpha, upgrade, instalment = instance(seed)
+        best, _ = reference(rows, chances, budget, alpha, upgrade, instalment, 1 + seed % 3)
+        answers.add(best < 0)
+    assert answers == {True, False}
 
 
 def test_obligations_too_risky_for_the_bound_exit_with_their_risk():
