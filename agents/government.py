@@ -392,7 +392,7 @@ class GovernmentAgent(mesa.Agent):
             with self.model.stopwatch("allocate"):
                 result = allocate(problem, explain=False, prove=False, diagnose=False)
         if result.status in PLAN_STATUSES:
-            chosen, selected = result.chosen, result.selected
+            chosen, selected = result.chosen, result.decided
         else:
             # Obligations alone break the budget or its overrun bound: they are paid anyway
             # (the city cannot decline them), and nothing else is decided this year.
@@ -404,7 +404,7 @@ class GovernmentAgent(mesa.Agent):
                 _said(result.diagnosis),
             )
             chosen = np.flatnonzero(problem.options["forced"].to_numpy(dtype=bool))
-            selected = replace(result, chosen=chosen).selected
+            selected = replace(result, chosen=chosen).decided
         self.designate(problem, full_cost, chosen, selected, year)
         made = self.model.table("awards", self.policy.id)
         self.update_beliefs(made[made["year"] == year], applying)

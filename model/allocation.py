@@ -115,12 +115,22 @@ class AllocationResult:
         return self._designation_rows()[PLAN_COLUMNS]
 
     @property
+    def decided(self) -> pd.DataFrame:
+        """The rows of ``selected``, in its order, with only the options table's own columns
+        (candidate_id, programme, level, amount, probability, decision, score, ...): what a
+        simulated round reads, without the names, expected costs and upgrade labels a reader
+        needs (those were a third of a round's Python after the solve)."""
+        return self._designation_rows(named=False)
+
+    @property
     def greedy_selected(self) -> pd.DataFrame:
         """The bureau's rank-by-score plan (``greedy.py``) in the form of ``selected``
         (empty when it was not made: ``allocate(explain=False)``)."""
         return self._designation_rows(self.greedy.chosen)[PLAN_COLUMNS]
 
-    def _designation_rows(self, chosen: np.ndarray | None = None) -> pd.DataFrame:
+    def _designation_rows(
+        self, chosen: np.ndarray | None = None, named: bool = True
+    ) -> pd.DataFrame:
         options = self.problem.options
         chosen = np.asarray(self.chosen if chosen is None else chosen, dtype=int)
         origin = options["from_option"].to_numpy()[chosen]
@@ -131,6 +141,8 @@ class AllocationResult:
         order = np.lexsort((part, owner))
         index, part, owner = index[order], part[order], owner[order]
         rows = options.iloc[index].reset_index(drop=True)
+        if not named:
+            return rows
         info = self.problem.candidates.loc[rows["candidate"], ["name", "district", "sector"]]
         plan = rows.join(info.reset_index(drop=True))
         plan["expected_cost"] = [
@@ -301,7 +313,7 @@ def allocate(
     if not findings:
         model = build_model(problem)
         build_seconds = time.perf_counter() - started
-        outcome = solve_model(model, settings, problem, prove=prove)
+        outcome = solve_model(model, settings, problem, prove=prove, load=False)
         build_seconds += outcome.compile_seconds
         solve_seconds = outcome.seconds
         method, status = outcome.method, outcome.status

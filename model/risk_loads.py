@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+import pandas as pd
 
 from .risk_cuts import RiskCuts
 
@@ -200,21 +201,27 @@ def filled(programme, cuts: RiskCuts, plan: np.ndarray, limit: int = FILL_TRIES)
     some room below the bound (its margin rises in steps of whole awards); this takes it."""
     problem = cuts.problem
     options = problem.options
-    chosen = set(np.flatnonzero(plan[: programme.n_options] > 0.5).tolist())
-    candidate_of = options["candidate"].to_numpy()
-    matter_of = options["matter"].to_numpy()
-    taken = {(int(candidate_of[o]), matter_of[o]) for o in chosen}
+    picked = np.flatnonzero(plan[: programme.n_options] > 0.5)
+    chosen = set(picked.tolist())
+    # (candidate, matter) as one integer per option: sets of tuples built from numpy
+    # scalars were most of this function's time.
+    matter_code, matters = pd.factorize(options["matter"].to_numpy(), use_na_sentinel=False)
+    key_of = (
+        options["candidate"].to_numpy(dtype=np.int64) * max(1, len(matters)) + matter_code
+    ).tolist()
+    taken = {key_of[o] for o in picked.tolist()}
     gain = programme.cost[: programme.n_options] * (1 if programme.maximise else -1)
     cost = np.maximum(problem.expected_costs(), 1e-9)
-    free = options["from_option"].to_numpy() < 0
+    free = (options["from_option"].to_numpy() < 0).tolist()
     order = np.argsort(-gain / cost, kind="stable")
+    gains = gain.tolist()
     x = plan.copy()
     states = cuts.row_states(np.asarray(sorted(chosen), dtype=int))
     tries = 0
     for o in order.tolist():
-        if tries >= limit or gain[o] <= 0:
+        if tries >= limit or gains[o] <= 0:
             break
-        key = (int(candidate_of[o]), matter_of[o])
+        key = key_of[o]
         if o in chosen or not free[o] or key in taken:
             continue
         tries += 1

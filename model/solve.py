@@ -448,8 +448,10 @@ def solve_model(
     settings: AllocationSettings,
     problem: AllocationProblem | None = None,
     prove: bool = True,
+    load: bool = True,
 ) -> SolveOutcome:
-    """Solve ``m`` once (compile, relaxation first, MIP if needed); values loaded into ``m``.
+    """Solve ``m`` once (compile, relaxation first, MIP if needed); values loaded into ``m``
+    unless ``load`` is False (``allocate`` reads the plan from the outcome, not the model).
 
     With ``settings.overrun_risk`` and the ``problem`` the model was built from, the plan
     also keeps every budget row's overrun chance within it (``risk_solve.py``); the
@@ -485,7 +487,7 @@ def solve_model(
             outcome.expected_plan = first.chosen
     else:
         outcome = programme.solve()
-    if outcome.values is not None:
+    if load and outcome.values is not None:
         programme.load_values(m, outcome.values)
     outcome.compile_seconds = programme.compile_seconds
     outcome.compiled = programme
