@@ -310,6 +310,7 @@ def allocate(
     findings = obligations_beyond_budget(problem)
     status = "infeasible"
     model = None
+    risk: PlanRisk | None = None
     if not findings:
         model = build_model(problem)
         build_seconds = time.perf_counter() - started
@@ -319,7 +320,8 @@ def allocate(
         method, status = outcome.method, outcome.status
         if outcome.has_solution:
             chosen = outcome.chosen
-            violations = plan_violations(problem, chosen)
+            risk = plan_risk(problem, chosen)
+            violations = plan_violations(problem, chosen, risk)
             if violations:  # the solver's tolerances let something through: never show it
                 raise RuntimeError(
                     "solver returned a plan that breaks rules: " + "; ".join(violations)
@@ -380,7 +382,10 @@ def allocate(
         reasons = threshold_sentences(problem, table, reasons)
     else:
         reasons = pd.DataFrame(columns=REASON_COLUMNS + THRESHOLD_COLUMNS)
-    risk = plan_risk(problem, chosen) if status in PLAN_STATUSES else None
+    if risk is None and status in PLAN_STATUSES:
+        risk = plan_risk(problem, chosen)
+    elif status not in PLAN_STATUSES:
+        risk = None
     return AllocationResult(
         problem=problem,
         status=status,

@@ -7,7 +7,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from .budget_risk import plan_risk
+from .budget_risk import PlanRisk, plan_risk
 from .options import AllocationProblem, later_spend
 from .programme import HORIZON, quota_scopes, scope_mask
 
@@ -28,10 +28,13 @@ def expected_spend(problem: AllocationProblem, chosen: np.ndarray) -> dict[int, 
     return spend
 
 
-def plan_violations(problem: AllocationProblem, chosen: np.ndarray) -> list[str]:
+def plan_violations(
+    problem: AllocationProblem, chosen: np.ndarray, risk: PlanRisk | None = None
+) -> list[str]:
     """Every rule the plan breaks, in words; empty when the plan is feasible.
 
     Written directly from the rules (not from the Pyomo model), so it also checks the model.
+    ``risk``: the plan's ``plan_risk`` if the caller has it already (it is not made twice).
     """
     options = problem.options
     rows = options.iloc[chosen]
@@ -42,7 +45,7 @@ def plan_violations(problem: AllocationProblem, chosen: np.ndarray) -> list[str]
         if policy.stacking == "highest"
         else ["candidate", "programme", "level"]
     )
-    repeated = rows.groupby(keys).size()
+    repeated = _repeated(rows, keys)
     for key in repeated[repeated > 1].index:
         problems.append(
             f"candidate {problem.candidates.at[key[0], 'id']} designated twice in {key[1:]}"
@@ -81,7 +84,8 @@ def plan_violations(problem: AllocationProblem, chosen: np.ndarray) -> list[str]
         problems.append(f"spends {sum(spend.values())} over the horizon budget {budget.total}")
     alpha = problem.settings.overrun_risk
     if alpha is not None and not budget.unlimited:
-        for label, chance in plan_risk(problem, chosen).overrun.items():
+        risk = risk if risk is not None else plan_risk(problem, chosen)
+        for label, chance in risk.overrun.items():
             if label != "any_year" and chance > alpha + 1e-12:
                 problems.append(f"{label}: overrun chance {chance:.4%} above the bound {alpha:g}")
     selected = np.zeros(problem.size, dtype=bool)
@@ -119,3 +123,16 @@ def plan_violations(problem: AllocationProblem, chosen: np.ndarray) -> list[str]
                 if rule.max_count is not None and count > rule.max_count:
                     problems.append(f"{rule.by} {group} {t}: {count}, above {rule.max_count}")
     return problems
+
+
+def _repeated(rows: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """How many of ``rows`` share each value of ``keys``: only the keys held more than once
+    when any is (a plan's check mostly finds none, and saying so by integer codes costs a
+    fraction of grouping thousands of text keys)."""
+    codes = np.zeros(len(rows), dtype=np.int64)
+    for key in keys:
+        code, uniques = pd.factorize(rows[key].to_numpy(), use_na_sentinel=False)
+        codes = codes * max(1, len(uniques)) + code
+    if len(np.unique(codes)) == len(codes):
+        return pd.Series(dtype=np.int64)
+    return rows.groupby(keys).size()

@@ -405,3 +405,26 @@ def test_quota_and_target_refusals():
                 }
             ],
         )
+
+
+@pytest.mark.parametrize("stacking", ["highest", "all"])
+def test_the_check_names_a_candidate_designated_twice(stacking):
+    """The independent check (checks.plan_violations) finds a candidate given two levels of
+    one matter (就高不重复, stacking "highest") or one level twice over the years ("all"), and
+    names it; a plan without repeats passes."""
+    policy = make_policy(
+        [programme("P", {"provincial": 50, "municipal": 20})], stacking=stacking, **TWO_YEARS
+    )
+    candidates = make_candidates([{"id": "A", "score": 90}, {"id": "B", "score": 80}])
+    problem = build_problem(policy, candidates, Budget(), AllocationSettings(), [2024, 2025])
+    options = problem.options
+    a_rows = options.index[options["candidate_id"] == "A"]
+    if stacking == "highest":  # A provincial and municipal in 2024: one matter twice
+        twice = a_rows[(options.loc[a_rows, "year"] == 2024).to_numpy()]
+    else:  # A municipal in 2024 and again in 2025
+        twice = a_rows[(options.loc[a_rows, "level"] == "municipal").to_numpy()]
+    b_once = options.index[options["candidate_id"] == "B"][:1]
+    plan = np.concatenate([twice.to_numpy(), b_once.to_numpy()])
+    found = [v for v in plan_violations(problem, plan) if "designated twice" in v]
+    assert len(found) == 1 and "candidate A" in found[0]
+    assert not [v for v in plan_violations(problem, plan[1:]) if "designated twice" in v]
