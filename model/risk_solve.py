@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from .options import AllocationProblem
 from .risk_cuts import RiskCuts, repaired
 from .risk_loads import filled, loaded_plans
 from .status import Status
+
+if TYPE_CHECKING:  # solve.py imports this module
+    from .solve import SolveOutcome
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +54,8 @@ def risk_bounded(programme, problem: AllocationProblem, alpha: float, first, pro
     The expected-cost optimum is the answer if it already meets α. Otherwise the loaded
     rows (``risk_loads.py``) and the repair of the expected optimum give incumbents, and
     rounds of cuts (module docstring) try to prove the best within the gap of a valid
-    bound, on models of at most ``PROOF_COLUMNS`` columns (and only if ``prove``): at most ``PROOF_ROUNDS`` rounds
-    and ``PROOF_WORK`` / columns branch-and-bound nodes in all, a budget of work, not of
+    bound, on models of at most ``PROOF_COLUMNS`` columns (and only if ``prove``): at most
+    ``PROOF_ROUNDS`` rounds and ``PROOF_WORK`` / columns branch-and-bound nodes in all, a budget of work, not of
     time, so the answer is the same on any machine. A plan proven within the gap is
     "optimal"; otherwise the best plan within α is returned as "work_limit", with the best
     bound known (at worst the expected-cost optimum's) and its gap.
@@ -130,7 +134,9 @@ def risk_bounded(programme, problem: AllocationProblem, alpha: float, first, pro
     return programme.as_outcome(incumbent, bound, started, method, state)
 
 
-def least_spend(programme, cuts: RiskCuts, started: float):
+def least_spend(
+    programme, cuts: RiskCuts, started: float
+) -> tuple[SolveOutcome | None, np.ndarray | None]:
     """When neither the loaded rows nor the repair found a plan within α: does one exist?
 
     Minimum quotas can force nominations whose conferrals alone overrun too often (a steep
