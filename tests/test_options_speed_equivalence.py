@@ -333,3 +333,48 @@ def test_settle_entitlements_matches_the_plain_settling(seed, stacking):
     assert_same_frame(fast[0], plain[0])
     assert_same_frame(fast[1], plain[1])
     assert len(plain[1]) > 0
+
+
+# Scalars and arrays a pair or exclusion block may carry, typed or not (numpy scalars,
+# None, NaN, Decimal, mixed kinds), for the framing of gathered columns.
+COLUMN_VALUES = [
+    lambda rng, n: int(rng.integers(-5, 5)),
+    lambda rng, n: 2**63 + int(rng.integers(0, 5)),  # beyond int64
+    lambda rng, n: np.int64(rng.integers(0, 5)),
+    lambda rng, n: float(rng.choice([0.5, np.nan, -0.0])),
+    lambda rng, n: bool(rng.random() < 0.5),
+    lambda rng, n: str(rng.choice(["national", "provincial", "市级"])),
+    lambda rng, n: Decimal(str(rng.choice(["30", "30.0", "12.5"]))),
+    lambda rng, n: None,
+    lambda rng, n: rng.integers(0, 9, n),
+    lambda rng, n: rng.random(n),
+    lambda rng, n: rng.random(n) < 0.5,
+    lambda rng, n: np.array(rng.choice(["a", "b", "kind enterprise only"], n), dtype=object),
+    lambda rng, n: np.array([None if rng.random() < 0.3 else "b" for _ in range(n)], dtype=object),
+    lambda rng, n: np.array(
+        [Decimal(int(k)) if k else None for k in rng.integers(0, 3, n)], dtype=object
+    ),
+]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_gathered_columns_frame_as_the_plain_inference(seed):
+    """Columns gathered block by block (scalars of one kind or mixed kinds, arrays, empty
+    blocks) frame with the dtypes and values of inferring the whole repeated column."""
+    rng = np.random.default_rng([seed, 31])
+    names = [f"c{k}" for k in range(6)]
+    fast, plain = options._Columns(names), ReferenceColumns(names)
+    # Each column draws its blocks from one or two kinds of value.
+    kinds = {
+        name: rng.choice(len(COLUMN_VALUES), size=int(rng.integers(1, 3))) for name in names[1:]
+    }
+    for _ in range(int(rng.integers(0, 5))):
+        size = int(rng.choice([0, 1, 7]))
+        block = {names[0]: rng.integers(0, 100, size)}
+        for name in names[1:]:
+            block[name] = COLUMN_VALUES[int(rng.choice(kinds[name]))](rng, size)
+        if any(isinstance(v, np.ndarray) and len(v) != size for v in block.values()):
+            continue
+        fast.add(**block)
+        plain.add(**block)
+    assert_same_frame(fast.frame(), plain.frame())
