@@ -34,6 +34,7 @@ from .errors import InputError, Problem
 from .option_rules import (
     LATER_PAYMENT_COLUMNS,
     apply_history,
+    column_at,
     join_applications,
     later_payments,
     positions_in,
@@ -367,8 +368,11 @@ def build_problem(
     pairs, history_exclusions = apply_history(pairs, candidates, policy, tier_amounts, held_at)
     exclusions.append(history_exclusions)
     entitled = (pairs["decision"] == ENTITLEMENT).to_numpy()
-    # An obligation needs no expert score: it is paid whatever the panel thinks.
-    pairs["score"] = pairs["score"].where(pairs["score"].notna() | ~entitled, 0.0)
+    # An obligation needs no expert score: it is paid whatever the panel thinks (where
+    # nothing is filled, the column is left as the fill would leave it).
+    unscored = pairs["score"].isna().to_numpy()
+    if (unscored & entitled).any():
+        pairs["score"] = pairs["score"].where(~unscored | ~entitled, 0.0)
     scored = pairs["score"].notna().to_numpy()
     if not scored.all():  # (a frame's filter copies every column, even keeping them all)
         pairs = pairs[scored]
@@ -385,23 +389,25 @@ def build_problem(
     level_weights = np.array([settings.weight(lv) for lv in Level] + [np.nan], dtype=float)
     weights = level_weights[positions_in(pd.Index([lv.value for lv in Level]), pairs["level"])]
     probability = pairs["probability"].to_numpy(dtype=float)
-    # The new columns in one assign: a setitem each copied the frame's column index (1 ms).
-    pairs = pairs.assign(
-        candidate_id=pd.Series(ids, index=pairs.index, copy=False),
+    added = {
+        "candidate_id": pd.Series(ids, index=pairs.index, copy=False),
         # A nomination is worth what it is expected to bring: the title's merit times the
         # chance that it is conferred (the plan is paid for at expected cost, valued alike).
-        merit=weights * pairs["score"].astype(float).to_numpy() * probability,
-        nomination=(pairs["decision"] == NOMINATION).to_numpy(),
-        key=np.arange(len(pairs)),
-    )
-    chains = _upgrade_chains(pairs, policy)
-    # No chains (a simulated round's): the pairs alone, as the concatenation would give them.
-    if len(chains):
-        pairs = pd.concat([pairs.assign(from_key=NO_ORIGIN), chains], ignore_index=True)
-        from_key = pairs["from_key"].to_numpy()
-        probability = pairs["probability"].to_numpy(dtype=float)
-    else:
-        from_key = np.full(len(pairs), NO_ORIGIN, dtype=int)
+        "merit": weights * pairs["score"].astype(float).to_numpy() * probability,
+        "nomination": (pairs["decision"] == NOMINATION).to_numpy(),
+    }
+    from_key = np.full(len(pairs), NO_ORIGIN, dtype=int)
+    if _chains_possible(pairs, policy):
+        # The chains are made from (and carry) the new columns: one assign, as a setitem
+        # each copied the frame's column index. Without chains (a simulated round's) the
+        # new columns go straight into the options (0.7 ms a round).
+        pairs = pairs.assign(**added, key=np.arange(len(pairs)))
+        added = {}
+        chains = _upgrade_chains(pairs, policy)
+        if len(chains):
+            pairs = pd.concat([pairs.assign(from_key=NO_ORIGIN), chains], ignore_index=True)
+            from_key = pairs["from_key"].to_numpy()
+            probability = pairs["probability"].to_numpy(dtype=float)
     expected_cost = float_values(pairs["cost"]) * probability
     # A stable order makes the model, and so the answer, independent of how rows arrived.
     # The order of sort_values by candidate, programme, level_rank, year, from_key, made by
@@ -413,21 +419,23 @@ def build_problem(
     # Each chain's origin: the position its first designation's key takes in that order.
     from_key = from_key[order]
     plain = from_key == NO_ORIGIN
-    position_of_key = np.empty(len(plain), dtype=int)
-    position_of_key[pairs["key"].to_numpy()[order][plain]] = np.flatnonzero(plain)
     origin = np.full(len(order), NO_ORIGIN, dtype=int)
-    origin[~plain] = position_of_key[from_key[~plain]]
+    if not plain.all():
+        position_of_key = np.empty(len(plain), dtype=int)
+        position_of_key[pairs["key"].to_numpy()[order][plain]] = np.flatnonzero(plain)
+        origin[~plain] = position_of_key[from_key[~plain]]
     # The options framed once from their columns taken in order: the frame's take, the
     # column selection and the setitems after it were 1.5 ms of a round.
     index = pd.RangeIndex(len(order))
     computed = {
+        **{name: column_at(column, order, index) for name, column in added.items()},
         "expected_cost": expected_cost[order],
         "forced": pairs["forced"].astype(bool).to_numpy()[order],
         "from_option": origin,
     }
     options = pd.DataFrame(
         {
-            name: computed[name] if name in computed else _taken(pairs[name], order, index)
+            name: computed[name] if name in computed else column_at(pairs[name], order, index)
             for name in OPTION_COLUMNS
         },
         index=index,
@@ -453,24 +461,20 @@ def build_problem(
     )
 
 
+def _chains_possible(pairs: pd.DataFrame, policy: Policy) -> bool:
+    """Whether ``_upgrade_chains`` may find any: not where ``decisions.upgrade_chains``
+    makes none (stacking other than "highest", upgrade "none", no pairs), nor where every
+    pair lies in one year (a simulated round's applications are dated in its year): no
+    upgrade can follow a designation there."""
+    if policy.stacking != "highest" or policy.upgrade == "none" or pairs.empty:
+        return False
+    year = pairs["year"].to_numpy()
+    return bool((year != year[0]).any())
+
+
 def _upgrade_chains(pairs: pd.DataFrame, policy: Policy) -> pd.DataFrame:
-    """``decisions.upgrade_chains`` of the pairs; when they all lie in one year (a simulated
-    round's applications are dated in its year) no upgrade can follow a designation, and
-    the self-join over candidate and matter is skipped: the same empty table comes back."""
-    if pairs["year"].nunique() <= 1:
-        pairs = pairs.iloc[0:0]
+    """``decisions.upgrade_chains`` of the pairs (``_chains_possible`` says when to ask)."""
     return upgrade_chains(pairs, policy.upgrade, policy.stacking)
-
-
-def _taken(column: pd.Series, order: np.ndarray, index: pd.RangeIndex) -> object:
-    """``column``'s values at ``order``, to frame over ``index`` with the column's dtype (an
-    object column stays object: framed from a bare array, texts would become "str")."""
-    if not isinstance(column.dtype, np.dtype):
-        return column.array.take(order)
-    values = column.to_numpy()[order]
-    if values.dtype == object:
-        return pd.Series(values, index=index, dtype=object, copy=False)
-    return values
 
 
 class _Columns:
