@@ -250,7 +250,8 @@ def test_join_applications_matches_on_bad_and_ineligible_tables(monkeypatch):
 
     def both(pairs, candidates, applications, policy, years):
         fast = join_applications(pairs, candidates, applications, policy, years)
-        plain = reference_join_applications(pairs, candidates, applications, policy, years)
+        framed = pairs.frame() if isinstance(pairs, option_rules.GatheredColumns) else pairs
+        plain = reference_join_applications(framed, candidates, applications, policy, years)
         assert [str(p) for p in fast[1]] == [str(p) for p in plain[1]]
         assert_same_frame(fast[0], plain[0])
         if len(plain[2]):
@@ -360,7 +361,9 @@ COLUMN_VALUES = [
 @pytest.mark.parametrize("seed", range(40))
 def test_gathered_columns_frame_as_the_plain_inference(seed):
     """Columns gathered block by block (scalars of one kind or mixed kinds, arrays, empty
-    blocks) frame with the dtypes and values of inferring the whole repeated column."""
+    blocks) frame with the dtypes and values of inferring the whole repeated column; some
+    rows framed alone are those rows of the whole frame; the codes of a column group its
+    rows as pd.factorize of the framed column does."""
     rng = np.random.default_rng([seed, 31])
     names = [f"c{k}" for k in range(6)]
     fast, plain = options._Columns(names), ReferenceColumns(names)
@@ -377,4 +380,15 @@ def test_gathered_columns_frame_as_the_plain_inference(seed):
             continue
         fast.add(**block)
         plain.add(**block)
-    assert_same_frame(fast.frame(), plain.frame())
+    whole = plain.frame()
+    assert_same_frame(fast.frame(), whole)
+    # Some rows only (as the applications' join takes them), in any order, some twice.
+    rows = rng.integers(0, fast.rows, int(rng.integers(0, 12))) if fast.rows else np.arange(0)
+    assert_same_frame(fast.frame(rows), whole.iloc[rows].reset_index(drop=True))
+    # Codes equal where the framed column's values are (as pd.factorize numbers them).
+    for name in names:
+        codes = fast.codes(name)
+        expected, distinct = pd.factorize(whole[name], use_na_sentinel=False)
+        assert len(codes.codes) == len(expected) == fast.rows
+        assert np.array_equal(codes.codes[:, None] == codes.codes, expected[:, None] == expected)
+        assert len(codes.distinct) == len(distinct)
