@@ -14,7 +14,7 @@ import pandas as pd
 from pandas.api.extensions import ExtensionArray
 
 from .candidates import parse_held, parse_held_cells
-from .decisions import map_objects, object_codes, upgrade_price
+from .decisions import map_objects, upgrade_price
 from .errors import Problem
 from .expressions import parse_rule
 from .policy import Balance, Policy
@@ -402,8 +402,8 @@ def _concatenated(
     blocks: list[np.ndarray | tuple[object, int]], text, index: pd.RangeIndex
 ) -> object:
     """The blocks one after the other (scalars repeated as objects), typed as pandas infers
-    them. Arrays of one numeric dtype need no inference; texts are converted once per
-    distinct object, not per row (a round's reasons: 0.3 ms)."""
+    them. Arrays of one numeric dtype need no inference; texts (nothing missing) are made
+    "str" at once (a round's reasons: 0.4 → 0.25 ms)."""
     if blocks and all(isinstance(b, np.ndarray) for b in blocks):
         kinds = {b.dtype for b in blocks}
         if len(kinds) == 1 and next(iter(kinds)).kind in "biuf":
@@ -416,11 +416,12 @@ def _concatenated(
             block[:] = [value] * size
         arrays.append(block)
     column = np.concatenate(arrays) if arrays else np.empty(0)
-    if column.dtype == object and len(column) and isinstance(text, pd.StringDtype):
-        code, first = object_codes(column)
-        distinct = column[first]
-        if all(type(v) is str for v in distinct):
-            return pd.array(distinct, dtype=text).take(code)
+    if (
+        column.dtype == object
+        and isinstance(text, pd.StringDtype)
+        and pd.api.types.infer_dtype(column, skipna=False) == "string"
+    ):
+        return pd.array(column, dtype=text)
     series = pd.Series(column, index=index).infer_objects()
     return series if series.dtype == object else series.array
 
@@ -533,8 +534,14 @@ def join_applications(
         source_rows = np.concatenate(
             [np.flatnonzero(has_year), np.repeat(np.flatnonzero(~has_year), len(years))]
         )
+    # An applicant's code: its row in the candidate table, looked up by the row's label.
+    candidate_codes = (
+        _Codes(apps["candidate"])
+        if position is None
+        else _Codes(None, position, candidates.index).at(source_rows)
+    )
     app_codes = [
-        _Codes(apps["candidate"]),
+        candidate_codes,
         programme_codes.at(source_rows),
         level_codes.at(source_rows),
     ]
