@@ -392,3 +392,21 @@ def test_gathered_columns_frame_as_the_plain_inference(seed):
         assert len(codes.codes) == len(expected) == fast.rows
         assert np.array_equal(codes.codes[:, None] == codes.codes, expected[:, None] == expected)
         assert len(codes.distinct) == len(distinct)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_codes_look_up_as_get_indexer(seed):
+    """A factorised column's positions in an index (texts by a dict when few, else pandas'
+    lookup) are ``get_indexer``'s: texts as "str" or objects, missing values, absent ones."""
+    rng = np.random.default_rng([seed, 41])
+    words = np.array(["national", "provincial", "municipal", "市级", "design_award"], dtype=object)
+    values = words[rng.integers(0, len(words), 30)]
+    if seed % 3 == 0:
+        values[rng.integers(0, 30, 3)] = None
+    column = pd.Series(values, dtype=object if seed % 2 else None)
+    within = pd.Index(list(rng.permutation(words)[: int(rng.integers(0, 5))]))
+    for index in (within, within.astype(object), np.asarray(within, dtype=object)):
+        codes = option_rules._Codes(column)
+        expected = pd.Index(index).get_indexer(column)
+        assert np.array_equal(codes.positions_in(index), expected)
+        assert np.array_equal(codes.at(np.arange(5)).positions_in(index), expected[:5])
