@@ -575,27 +575,27 @@ def _known_tiers(
     """Per application, whether its programme is none of the policy's, and whether its
     (programme, level) is a tier of the policy: by position in the policy's programmes and
     the levels, not by a tuple per row (``*_codes``: the two columns factorised)."""
-    programmes = pd.Index(list(policy.programme_ids))
-    levels = pd.Index([level.value for level in Level])
-    if not programmes.is_unique:  # a policy file refuses this; be exact anyway
+    # Plain lists, not Indexes: few values, looked up by _Codes (0.3 → 0.1 ms a round).
+    programmes = list(policy.programme_ids)
+    levels = [level.value for level in Level]
+    if len(set(programmes)) < len(programmes):  # a policy file refuses this; be exact anyway
         known = {(p.id, lv.level.value) for p in policy.programmes for lv in p.levels}
         pairs = zip(applications["programme"].tolist(), applications["level"].tolist(), strict=True)
-        unknown = ~applications["programme"].isin(list(programmes)).to_numpy(dtype=bool)
+        unknown = ~applications["programme"].isin(programmes).to_numpy(dtype=bool)
         return unknown, np.array([pair in known for pair in pairs], dtype=bool)
     tier = np.zeros((len(programmes) + 1, len(levels) + 1), dtype=bool)  # last: none (-1)
     for p, programme in enumerate(policy.programmes):
         for award in programme.levels:
-            tier[p, levels.get_loc(award.level.value)] = True
-    p = programme_codes.positions_in(programmes)
-    return p < 0, tier[p, level_codes.positions_in(levels)]
+            tier[p, levels.index(award.level.value)] = True
+    p = programme_codes.positions_in(np.array(programmes, dtype=object))
+    return p < 0, tier[p, level_codes.positions_in(np.array(levels, dtype=object))]
 
 
-def positions_in(index: pd.Index, values: pd.Series | np.ndarray) -> np.ndarray:
+def positions_in(index: pd.Index | np.ndarray, values: pd.Series | np.ndarray) -> np.ndarray:
     """``index.get_indexer(values)`` (``index`` unique), looked up once per distinct value:
     factorising a column of thousands of texts and looking up its few values is a quarter of
-    what hashing every cell into the index costs."""
-    codes, distinct = pd.factorize(values, use_na_sentinel=False)
-    return index.get_indexer(distinct)[codes]
+    what hashing every cell into the index costs (a few texts in a few: by a dict)."""
+    return _Codes(values).positions_in(index)
 
 
 _FEW = 64  # distinct texts looked up in plain Python (programmes, levels)

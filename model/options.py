@@ -390,7 +390,8 @@ def build_problem(
     # Each option's level weight (NaN for a level that is none of Level's), looked up by
     # position: a dict map over the level strings costs more.
     level_weights = np.array([settings.weight(lv) for lv in Level] + [np.nan], dtype=float)
-    weights = level_weights[positions_in(pd.Index([lv.value for lv in Level]), pairs["level"])]
+    levels = np.array([lv.value for lv in Level], dtype=object)
+    weights = level_weights[positions_in(levels, pairs["level"])]
     probability = pairs["probability"].to_numpy(dtype=float)
     added = {
         "candidate_id": pd.Series(ids, index=pairs.index, copy=False),
