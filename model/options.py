@@ -30,14 +30,12 @@ from .decisions import (
 )
 from .eligibility import award_amounts, read_tiers
 from .errors import InputError, Problem
+from .gathered import GatheredColumns, column_at, positions_in
 from .option_rules import (
     LATER_PAYMENT_COLUMNS,
-    GatheredColumns,
     apply_history,
-    column_at,
     join_applications,
     later_payments,
-    positions_in,
     rules_in_force,
     with_no_repeat_keys,
 )

@@ -23,7 +23,7 @@ from reference_options import (
     reference_upgrade_chains,
 )
 
-from liangye.model import option_rules, options
+from liangye.model import gathered, option_rules, options
 from liangye.model.decisions import settle_entitlements
 from liangye.model.eligibility import read_tiers
 from liangye.model.options import build_problem
@@ -250,7 +250,7 @@ def test_join_applications_matches_on_bad_and_ineligible_tables(monkeypatch):
 
     def both(pairs, candidates, applications, policy, years):
         fast = join_applications(pairs, candidates, applications, policy, years)
-        framed = pairs.frame() if isinstance(pairs, option_rules.GatheredColumns) else pairs
+        framed = pairs.frame() if isinstance(pairs, gathered.GatheredColumns) else pairs
         plain = reference_join_applications(framed, candidates, applications, policy, years)
         assert [str(p) for p in fast[1]] == [str(p) for p in plain[1]]
         assert_same_frame(fast[0], plain[0])
@@ -406,7 +406,7 @@ def test_codes_look_up_as_get_indexer(seed):
     column = pd.Series(values, dtype=object if seed % 2 else None)
     within = pd.Index(list(rng.permutation(words)[: int(rng.integers(0, 5))]))
     for index in (within, within.astype(object), np.asarray(within, dtype=object)):
-        codes = option_rules._Codes(column)
+        codes = gathered._Codes(column)
         expected = pd.Index(index).get_indexer(column)
         assert np.array_equal(codes.positions_in(index), expected)
         assert np.array_equal(codes.at(np.arange(5)).positions_in(index), expected[:5])
