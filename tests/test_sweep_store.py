@@ -135,6 +135,20 @@ def test_parallel_executors_store_the_same_numbers(tmp_path, kind):
     assert one.equals(two)
 
 
+def test_local_dask_workers_run_without_the_statistical_profiler():
+    """The local cluster's workers do not sample their threads for Dask's profiler (it took
+    the interpreter's lock from the runs): the setting reaches the worker processes."""
+    import dask
+
+    executor = DaskExecutor(workers=2)
+    try:
+        seen = executor.client.run(lambda: dask.config.get("distributed.worker.profile.enabled"))
+    finally:
+        executor.close()
+    assert len(seen) == 2 and set(seen.values()) == {False}
+    assert dask.config.get("distributed.worker.profile.enabled") is True  # ours untouched
+
+
 def test_ishigami_sobol_indices_through_sampler_executor_and_store(tmp_path):
     from SALib.analyze import sobol
 
