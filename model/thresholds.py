@@ -132,13 +132,21 @@ def relaxation_prices(
     return Prices(net=sign * net, before_money=sign * before_money)
 
 
+def level_weights(problem: AllocationProblem) -> np.ndarray:
+    """Each option's level weight (settings.weight of its level), looked up once per level:
+    a lookup per option was 30 ms of a 1,000-candidate allocate's explanations."""
+    codes, levels = pd.factorize(problem.options["level"].to_numpy())
+    weights = np.array([problem.settings.weight(Level(lv)) for lv in levels], dtype=float)
+    return weights[codes]
+
+
 def score_slopes(problem: AllocationProblem) -> np.ndarray:
     """Merit per point of score, per option, as ``rescored`` moves it: weight × chance, 0 for
     an entitlement (it adds no merit); an upgrade chain's is its upgrade's plus its first
     designation's where the upgrade is not conferred, weight_A × chance_A × (1 − chance_B)
     (the first's is 0 when it is an entitlement, whose score does not move)."""
     options = problem.options
-    weight = options["level"].map(lambda lv: problem.settings.weight(Level(lv))).to_numpy(float)
+    weight = level_weights(problem)
     chance = options["probability"].to_numpy(dtype=float)
     own = np.where(options["forced"].to_numpy(dtype=bool), 0.0, weight * chance)
     origin = options["from_option"].to_numpy()
@@ -155,7 +163,7 @@ def rescored(problem: AllocationProblem, candidate: int, delta: float) -> Alloca
     mine = (options["candidate"].to_numpy() == candidate) & ~options["forced"].to_numpy(bool)
     score = options["score"].to_numpy(dtype=float).copy()
     score[mine] = np.maximum(score[mine] + delta, 0.0)
-    weight = options["level"].map(lambda lv: problem.settings.weight(Level(lv))).to_numpy(float)
+    weight = level_weights(problem)
     chance = options["probability"].to_numpy(dtype=float)
     own = weight * score * chance
     origin = options["from_option"].to_numpy()
