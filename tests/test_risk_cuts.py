@@ -154,3 +154,42 @@ def test_a_minimum_that_can_be_met_within_the_bound_gets_a_plan():
     law = [(float(r.amount), float(r.probability)) for r in nominated.itertuples()]
     certain = float(selected.loc[selected["level"] == "municipal", "amount"].sum())
     assert certain + value_at_risk(law, 0.05) <= 1100 + 1e-9
+
+
+def test_the_least_spending_search_leaves_the_model_objective_as_it_found_it():
+    """CountedModel.minimising_spend swaps the counted instance's objective for the budget
+    rows' expected spend (minimised) and puts the model's own objective and sense back on
+    leaving, whatever columns were appended meanwhile (the cuts' thresholds) — and if the
+    search inside raises."""
+    import highspy
+
+    from liangye.model.options import build_problem
+    from liangye.model.programme import build_model
+    from liangye.model.settings import AllocationSettings, Budget
+    from liangye.model.solve import HighsProgramme
+
+    rows = [{"id": f"F{i}", "score": 60 + i} for i in range(12)]
+    problem = build_problem(
+        mixed_policy(2),
+        make_candidates(rows),
+        Budget(per_year={2024: Decimal(900)}),
+        AllocationSettings(
+            success_probability={"national": 0.3, "provincial": 0.5}, overrun_risk=0.05
+        ),
+    )
+    programme = HighsProgramme(build_model(problem), problem.settings)
+    counted = programme.counted
+    highs = counted.highs
+    before = np.asarray(highs.getLp().col_cost_).copy()
+    assert highs.getObjectiveSense()[1] == highspy.ObjSense.kMaximize
+    with pytest.raises(RuntimeError), counted.minimising_spend():
+        inside = np.asarray(highs.getLp().col_cost_)
+        assert highs.getObjectiveSense()[1] == highspy.ObjSense.kMinimize
+        assert np.array_equal(inside[: len(counted.spend)], counted.spend)
+        assert counted.spend.max() > 0  # the nominations (their class counts) cost money
+        counted.add_columns(np.zeros(2), np.ones(2), np.array([True, False]))
+        raise RuntimeError("the search failed")
+    after = np.asarray(highs.getLp().col_cost_)
+    assert highs.getObjectiveSense()[1] == highspy.ObjSense.kMaximize
+    assert np.array_equal(after[: len(before)], before)
+    assert np.all(after[len(before) :] == 0)
