@@ -384,8 +384,6 @@ def allocate(
         reasons = pd.DataFrame(columns=REASON_COLUMNS + THRESHOLD_COLUMNS)
     if risk is None and status in PLAN_STATUSES:
         risk = plan_risk(problem, chosen)
-    elif status not in PLAN_STATUSES:
-        risk = None
     return AllocationResult(
         problem=problem,
         status=status,

@@ -45,7 +45,7 @@ def plan_violations(
         if policy.stacking == "highest"
         else ["candidate", "programme", "level"]
     )
-    repeated = _repeated(rows, keys)
+    repeated = _held_twice(rows, keys)
     for key in repeated[repeated > 1].index:
         problems.append(
             f"candidate {problem.candidates.at[key[0], 'id']} designated twice in {key[1:]}"
@@ -125,7 +125,7 @@ def plan_violations(
     return problems
 
 
-def _repeated(rows: pd.DataFrame, keys: list[str]) -> pd.Series:
+def _held_twice(rows: pd.DataFrame, keys: list[str]) -> pd.Series:
     """How many of ``rows`` share each value of ``keys``: only the keys held more than once
     when any is (a plan's check mostly finds none, and saying so by integer codes costs a
     fraction of grouping thousands of text keys)."""

@@ -32,19 +32,26 @@ class Finding(NamedTuple):
     zh: str
 
 
-def _named_obligations_zh(problem: AllocationProblem, largest: np.ndarray, words: Words) -> str:
+def _named_obligations(problem: AllocationProblem, largest: np.ndarray, words: Words) -> Finding:
+    """Obligations ``largest`` named with what each costs (× its chance when it is not
+    certain): in English by ids, in Chinese by the programmes' names."""
     options = problem.options
-    return "、".join(
-        f"{options.at[o, 'candidate_id']} {words.tier_zh(options.at[o, 'programme'], options.at[o, 'level'])}"
-        f"（{money(options.at[o, 'cost'])}"
-        + (
-            ""
-            if options.at[o, "probability"] >= 1
-            else f"×获批概率{percent(float(options.at[o, 'probability']))}"
+    en, zh = [], []
+    for o in largest:
+        chance = float(options.at[o, "probability"])
+        who, cost = options.at[o, "candidate_id"], money(options.at[o, "cost"])
+        programme, level = options.at[o, "programme"], options.at[o, "level"]
+        en.append(
+            f"{who} {programme} {level} ({cost}"
+            + ("" if chance >= 1 else f" × chance {chance:g}")
+            + ")"
         )
-        + "）"
-        for o in largest
-    )
+        zh.append(
+            f"{who} {words.tier_zh(programme, level)}（{cost}"
+            + ("" if chance >= 1 else f"×获批概率{percent(chance)}")
+            + "）"
+        )
+    return Finding(", ".join(en), "、".join(zh))
 
 
 def obligations_beyond_budget(problem: AllocationProblem) -> list[Finding]:
@@ -66,25 +73,14 @@ def obligations_beyond_budget(problem: AllocationProblem) -> list[Finding]:
         budget = to_wan(row.budget)
         if need > budget:
             largest = forced[np.argsort(-expected, kind="stable")[:3]]
-            named = ", ".join(
-                f"{options.at[o, 'candidate_id']} {options.at[o, 'programme']} "
-                f"{options.at[o, 'level']} ({money(options.at[o, 'cost'])}"
-                + (
-                    ""
-                    if options.at[o, "probability"] >= 1
-                    else f" × chance {options.at[o, 'probability']:g}"
-                )
-                + ")"
-                for o in largest
-            )
+            named = _named_obligations(problem, largest, words)
             findings.append(
                 Finding(
                     f"{row_en(row.label)}: obligations alone (entitlements the city must pay) "
                     f"are expected to cost {money(need)} against a budget of {money(budget)} "
-                    f"(over by {money(need - budget)}); the largest: {named}",
+                    f"(over by {money(need - budget)}); the largest: {named.en}",
                     f"{row_zh(row.label)}：仅应享奖励（无论方案如何都须支付）预计即需{money(need)}，"
-                    f"预算为{money(budget)}，超出{money(need - budget)}；金额最大的为"
-                    + _named_obligations_zh(problem, largest, words),
+                    f"预算为{money(budget)}，超出{money(need - budget)}；金额最大的为" + named.zh,
                 )
             )
     alpha = problem.settings.overrun_risk

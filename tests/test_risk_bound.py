@@ -145,12 +145,10 @@ def reference(
     return best, best_plan
 
 
-@pytest.mark.parametrize("seed", range(32))
-def test_the_bounded_plan_is_the_best_within_the_bound(seed):
-    rows, chances, budget, alpha, upgrade, instalment = instance(seed)
-    best, _ = reference(rows, chances, budget, alpha, upgrade, instalment)
-    result = solve(
-        policy_for(upgrade, instalment),
+def solve_instance(rows, chances, budget, alpha, policy):
+    """liangye's plan of an instance within the overrun bound ``alpha``, proven to 1e-9."""
+    return solve(
+        policy,
         make_candidates(rows),
         budget,
         level_weights=WEIGHT,
@@ -158,6 +156,13 @@ def test_the_bounded_plan_is_the_best_within_the_bound(seed):
         overrun_risk=alpha,
         mip_gap=1e-9,
     )
+
+
+@pytest.mark.parametrize("seed", range(32))
+def test_the_bounded_plan_is_the_best_within_the_bound(seed):
+    rows, chances, budget, alpha, upgrade, instalment = instance(seed)
+    best, _ = reference(rows, chances, budget, alpha, upgrade, instalment)
+    result = solve_instance(rows, chances, budget, alpha, policy_for(upgrade, instalment))
     if best < 0:  # no plan meets the bound (the obligations alone are too risky)
         assert result.status == "infeasible"
         return
@@ -202,15 +207,7 @@ def test_minimum_nominations_are_met_within_the_bound_or_proven_impossible(seed)
     rows, chances, budget, alpha, upgrade, instalment = instance(seed)
     minimum = 1 + seed % 3
     best, _ = reference(rows, chances, budget, alpha, upgrade, instalment, minimum)
-    result = solve(
-        policy_for(upgrade, instalment, minimum),
-        make_candidates(rows),
-        budget,
-        level_weights=WEIGHT,
-        success_probability=chances,
-        overrun_risk=alpha,
-        mip_gap=1e-9,
-    )
+    result = solve_instance(rows, chances, budget, alpha, policy_for(upgrade, instalment, minimum))
     if best < 0:
         assert result.status == "infeasible"
         return

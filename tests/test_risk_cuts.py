@@ -100,6 +100,26 @@ def mixed_policy(minimum: int):
     )
 
 
+def mixed_problem(minimum: int, budget: int, rows: list[dict]):
+    """``mixed_policy(minimum)`` over ``rows`` with one year's budget and a 5% overrun bound."""
+    from liangye.model.options import build_problem
+    from liangye.model.settings import AllocationSettings, Budget
+
+    return build_problem(
+        mixed_policy(minimum),
+        make_candidates(rows),
+        Budget(per_year={2024: Decimal(budget)}),
+        AllocationSettings(
+            success_probability={"national": 0.3, "provincial": 0.5}, overrun_risk=0.05
+        ),
+    )
+
+
+def scored_rows(seed: int, n: int = 60) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    return [{"id": f"F{i}", "score": round(float(rng.uniform(50, 100)), 1)} for i in range(n)]
+
+
 @pytest.mark.parametrize(("budget", "seed"), [(900, 0), (900, 1), (950, 2)])
 def test_a_minimum_no_mix_can_meet_within_the_bound_is_proven_impossible(budget, seed):
     """Six nominations are required; every mix of national and provincial ones overruns a
@@ -107,22 +127,11 @@ def test_a_minimum_no_mix_can_meet_within_the_bound_is_proven_impossible(budget,
     and 220). The answer is "infeasible", proven by the least-spending search within its
     rounds, not a plan, and not the merit rounds running out of work."""
     from liangye.model.allocation import allocate
-    from liangye.model.options import build_problem
-    from liangye.model.settings import AllocationSettings, Budget
 
     for nationals in range(7):
         law = [(280.0, 0.3)] * nationals + [(220.0, 0.5)] * (6 - nationals)
         assert value_at_risk(law, 0.05) > budget  # so no plan can meet the bound
-    rng = np.random.default_rng(seed)
-    rows = [{"id": f"F{i}", "score": round(float(rng.uniform(50, 100)), 1)} for i in range(60)]
-    problem = build_problem(
-        mixed_policy(6),
-        make_candidates(rows),
-        Budget(per_year={2024: Decimal(budget)}),
-        AllocationSettings(
-            success_probability={"national": 0.3, "provincial": 0.5}, overrun_risk=0.05
-        ),
-    )
+    problem = mixed_problem(6, budget, scored_rows(seed))
     result = allocate(problem, explain=False, prove=False)
     assert result.status == "infeasible"
     assert "least spend" in result.method
@@ -133,19 +142,8 @@ def test_a_minimum_that_can_be_met_within_the_bound_gets_a_plan():
     """The same programmes with a budget that some mixes fit: a plan meeting the minimum
     whose exact overrun chance is within the bound."""
     from liangye.model.allocation import allocate
-    from liangye.model.options import build_problem
-    from liangye.model.settings import AllocationSettings, Budget
 
-    rng = np.random.default_rng(3)
-    rows = [{"id": f"F{i}", "score": round(float(rng.uniform(50, 100)), 1)} for i in range(60)]
-    problem = build_problem(
-        mixed_policy(6),
-        make_candidates(rows),
-        Budget(per_year={2024: Decimal(1100)}),
-        AllocationSettings(
-            success_probability={"national": 0.3, "provincial": 0.5}, overrun_risk=0.05
-        ),
-    )
+    problem = mixed_problem(6, 1100, scored_rows(3))
     result = allocate(problem, explain=False, prove=False)
     assert result.status in ("optimal", "work_limit")
     selected = result.selected
@@ -163,20 +161,10 @@ def test_the_least_spending_search_leaves_the_model_objective_as_it_found_it():
     search inside raises."""
     import highspy
 
-    from liangye.model.options import build_problem
     from liangye.model.programme import build_model
-    from liangye.model.settings import AllocationSettings, Budget
     from liangye.model.solve import HighsProgramme
 
-    rows = [{"id": f"F{i}", "score": 60 + i} for i in range(12)]
-    problem = build_problem(
-        mixed_policy(2),
-        make_candidates(rows),
-        Budget(per_year={2024: Decimal(900)}),
-        AllocationSettings(
-            success_probability={"national": 0.3, "provincial": 0.5}, overrun_risk=0.05
-        ),
-    )
+    problem = mixed_problem(2, 900, [{"id": f"F{i}", "score": 60 + i} for i in range(12)])
     programme = HighsProgramme(build_model(problem), problem.settings)
     counted = programme.counted
     highs = counted.highs
