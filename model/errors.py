@@ -28,6 +28,11 @@ class InputError(Exception):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[list[Problem]]]:
+        # Pickled with its problems (a simulation in a second process sends it back whole);
+        # the default would rebuild it from the joined message, one problem per character.
+        return (InputError, (self.problems,))
+
 
 def raise_if_any(problems: list[Problem]) -> None:
     """Raise an InputError holding ``problems`` if there are any."""

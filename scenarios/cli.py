@@ -31,6 +31,8 @@ import json  # noqa: E402 - after the Ctrl-C guard
 import logging  # noqa: E402
 import math  # noqa: E402
 import re  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 from decimal import Decimal  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import TYPE_CHECKING, Annotated  # noqa: E402
@@ -455,19 +457,28 @@ def run(
     holding an earlier run only is cleared first; one holding other files is refused."""
     from liangye.results.store import new_run_dir
 
-    from .display import show_allocation
+    from .background import BackgroundSimulation
     from .loader import load_scenario, scenario_hash
-    from .runner import run_allocation, save_allocation, write_report
 
     _setup_logging(verbose)
     loaded, base = load_scenario(scenario, set_ or [])
     command = " ".join(sys.argv)
     folder = out or new_run_dir(None, loaded.id, scenario_hash(loaded))
     _start_run(folder, command)
-    with console.status(f"allocating {loaded.id}…", spinner="dots") if not as_json else _nothing():
+    # The simulation does not read this allocation: it runs in a second process meanwhile
+    # (scenarios/background.py), and the run takes about the longer of the two.
+    with (
+        _run_progress(loaded.id, quiet=as_json) as (allocating, simulating),
+        BackgroundSimulation(folder / "simulation", loaded, base, command, simulating) as sim,
+    ):
+        # Imported once the child has started: Pyomo and HiGHS load while it loads Mesa.
+        from .display import show_allocation
+        from .runner import run_allocation, save_allocation, write_report
+
         result = run_allocation(loaded, base, confirm)
-    written = save_allocation(result, folder, loaded.outputs, loaded, command=command)
-    simulation = _simulate(loaded, base, folder / "simulation", None, None, as_json, command)
+        written = save_allocation(result, folder, loaded.outputs, loaded, command=command)
+        allocating()
+        simulation = sim.result()
     _finish_run(folder / "simulation")
     report = write_report(folder, loaded, base)  # last: it reads what the run wrote
     _finish_run(folder)
@@ -495,6 +506,29 @@ def run(
         console.print(f"报告 report: {report}", highlight=False)
     if result.status == "infeasible":
         raise typer.Exit(EXIT_INFEASIBLE)
+
+
+@contextmanager
+def _run_progress(
+    name: str, quiet: bool
+) -> Iterator[tuple[Callable[[], None], Callable[[int, int], None]]]:
+    """Two lines on stderr while ``liangye run`` works (none if ``quiet``): the allocation
+    (a spinner until ``allocating()`` is called) and the simulation's quarters, fed by
+    ``simulating(done, total)`` from the background process's reader thread."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=errors, disable=quiet) as bar:
+        allocation = bar.add_task(f"allocating {name}", total=None)
+        simulation = bar.add_task(f"simulating {name} (quarters, both worlds)", total=None)
+
+        def allocating() -> None:
+            bar.update(allocation, completed=1, total=1)
+
+        def simulating(done: int, total: int) -> None:
+            bar.update(simulation, completed=done, total=total)
+
+        yield allocating, simulating
 
 
 def _simulate(

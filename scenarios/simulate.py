@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 import time
@@ -49,6 +50,17 @@ class SimulationRun:
     seconds: list[float] = field(default_factory=list)
     # per replication, seconds by world and stage (agents.replication.Replication.seconds)
     stages: list[dict[str, float]] = field(default_factory=list)
+
+    def without_tables(self) -> SimulationRun:
+        """The run with empty tables (same columns): what the command line shows once the
+        tables are written, cheap to send from a second process."""
+        return dataclasses.replace(
+            self,
+            trajectories=self.trajectories.iloc[:0],
+            awards=self.awards.iloc[:0],
+            payments=self.payments.iloc[:0],
+            firms=self.firms.iloc[:0],
+        )
 
     def summary(self) -> dict[str, object]:
         """The JSON summary: settings, each replication's outcomes, their spread and the

@@ -1,0 +1,226 @@
+"""``liangye run``'s simulation in a second process, beside the allocation.
+
+The simulation of a run does not read the run's allocation (each simulated year solves its
+own), so the two are independent: on two cores the run takes about the longer of the two
+instead of their sum (the default scenario: 6.2 s → see the README's throughput table).
+The child is started with ``spawn`` (no fork of a process whose libraries may hold
+threads), reports progress and its log records through one queue, and sends back the
+finished :class:`SimulationRun` or the exception it raised; the parent re-raises that
+exception as its own, so bad input still reads as bad input. A child that dies without a
+word (killed) is reported as such; a parent that stops early terminates the child.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .schema import Scenario
+    from .simulate import SimulationRun
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+POLL_SECONDS = 0.2  # how often the parent looks whether a silent child is still alive
+CHILD_NICENESS = 10  # the simulation's lower priority (Unix), see _child
+
+
+class SimulationDied(RuntimeError):
+    """The simulation's process ended without sending its result or its error."""
+
+
+class _QueueLogHandler(logging.Handler):
+    """Hands the child's log records to the parent (which shows them with its own handler)."""
+
+    def __init__(self, channel: Any):
+        super().__init__()
+        self.channel = channel
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # The message is formatted here: its arguments may not survive pickling.
+        record.msg, record.args, record.exc_info, record.exc_text = (
+            record.getMessage(),
+            None,
+            None,
+            None,
+        )
+        self.channel.put(("log", record))
+
+
+def _child(
+    channel: Any,
+    folder: Path,
+    scenario: Scenario,
+    base: Path,
+    command: str,
+    level: int,
+) -> None:
+    """The child's whole life: simulate into ``folder``, then send the run or the error."""
+    if hasattr(os, "nice"):
+        # The allocation's HiGHS runs two threads in the parent: at equal priority the three
+        # shared two cores and the allocation took 3.0 s instead of 2.2 (default scenario);
+        # the simulation, done long before, yields.
+        os.nice(CHILD_NICENESS)
+    root = logging.getLogger()
+    root.handlers[:] = [_QueueLogHandler(channel)]
+    root.setLevel(level)
+    logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    try:
+        from .simulate import simulate_into
+
+        run = simulate_into(
+            folder,
+            scenario,
+            base,
+            progress=lambda done, total: channel.put(("progress", done, total)),
+            command=command,
+        )
+        # The tables are written; the parent shows the outcomes and their summary only, and
+        # pickling the tables across took 0.4 s of its time.
+        channel.put(("done", run.without_tables()))
+    except BaseException as error:
+        channel.put(("error", _picklable(error)))
+
+
+def _picklable(error: BaseException) -> BaseException:
+    """``error`` itself if it survives pickling, else a RuntimeError with its message."""
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        return RuntimeError(f"{type(error).__name__}: {error}")
+    return error
+
+
+class BackgroundSimulation:
+    """A scenario's simulation running in a child process from construction on.
+
+    ``result()`` waits for it, calling ``progress(done, total)`` as quarters finish, and
+    returns the SimulationRun (or raises what the child raised); ``stop()`` ends the child
+    if the parent gives up first. Use it as a context manager so that the child never
+    outlives a parent that failed."""
+
+    def __init__(
+        self,
+        folder: Path,
+        scenario: Scenario,
+        base: Path,
+        command: str,
+        progress: Progress | None = None,
+    ):
+        context = multiprocessing.get_context("spawn")
+        self._channel = context.Queue()
+        self._progress = progress
+        self._outcome: tuple[str, Any] | None = None
+        self._stopped = False  # set by stop(): the child's end is then no surprise
+        level = logging.getLogger().getEffectiveLevel()
+        self._process = context.Process(
+            target=_child,
+            args=(self._channel, folder, scenario, base, command, level),
+            name="liangye-simulation",
+            daemon=True,
+        )
+        with _sigint_ignored():
+            # The child is born ignoring Ctrl-C (Python keeps an ignored SIGINT across exec):
+            # a Ctrl-C in the terminal reaches both processes, and the parent, which shows
+            # the one line "interrupted", ends the child; the child prints nothing.
+            self._process.start()
+        # Progress and log records are read as they come, while the parent allocates.
+        self._reader = threading.Thread(target=self._read, name="liangye-simulation-reader")
+        self._reader.daemon = True
+        self._reader.start()
+
+    def _read(self) -> None:
+        """Drain the queue until the result, the error, or the child's silent death."""
+        while self._outcome is None:
+            try:
+                message = self._channel.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                if not self._process.is_alive():
+                    message = self._last_word()
+                    if message is None:
+                        code = None if self._stopped else self._process.exitcode
+                        self._outcome = ("error", SimulationDied(_died(code)))
+                        continue
+                else:
+                    continue
+            except (EOFError, OSError):  # the queue broke with the child
+                self._outcome = ("error", SimulationDied(_died(self._process.exitcode)))
+                continue
+            kind = message[0]
+            if kind == "progress" and self._progress is not None:
+                self._progress(message[1], message[2])
+            elif kind == "log":
+                record = message[1]
+                logging.getLogger(record.name).handle(record)
+            elif kind in ("done", "error"):
+                self._outcome = (kind, message[1])
+
+    def _last_word(self) -> tuple | None:
+        """A message sent just before the child ended (it may land after the timeout)."""
+        try:
+            return self._channel.get(timeout=POLL_SECONDS)
+        except (queue.Empty, EOFError, OSError):
+            return None
+
+    def set_progress(self, progress: Progress | None) -> None:
+        """Send later progress to ``progress`` (the bar shown once the parent waits)."""
+        self._progress = progress
+
+    def result(self) -> SimulationRun:
+        """Wait for the simulation; its run without its tables (they are written: see
+        ``SimulationRun.without_tables``), or the exception it raised."""
+        self._reader.join()
+        self._process.join()
+        kind, value = self._outcome  # type: ignore[misc] - set before the reader ends
+        if kind == "error":
+            raise value
+        return value
+
+    def stop(self) -> None:
+        """End the child (the parent failed or was interrupted); idempotent."""
+        self._stopped = True
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join()
+        self._reader.join()
+
+    def __enter__(self) -> BackgroundSimulation:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is not None:
+            self.stop()
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored within (from the main thread only; elsewhere nothing changes)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def _died(code: int | None) -> str:
+    """Words for a child that ended without a result, by its exit code (None: stopped by
+    the parent)."""
+    if code is None:
+        return "the simulation was stopped"
+    if code is not None and code < 0:
+        return f"the simulation's process was killed (signal {-code}) before it finished"
+    return f"the simulation's process ended (exit code {code}) before it finished"

@@ -1,0 +1,126 @@
+"""`liangye run`'s simulation in a second process: the same files and outcomes as in the
+foreground, errors raised as themselves, a killed child reported, no child left behind."""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import signal
+
+import pandas as pd
+import pytest
+
+from liangye.model.errors import InputError, Problem
+from liangye.scenarios.background import (
+    BackgroundSimulation,
+    SimulationDied,
+    _picklable,
+    _QueueLogHandler,
+)
+from liangye.scenarios.loader import load_scenario
+from liangye.scenarios.simulate import simulate_into
+
+SMALL = [
+    "simulation.population.firms=200",
+    "simulation.replications=1",
+    "candidates.synthetic.enterprises=60",
+]
+TABLES = ("trajectories", "awards", "payments", "firms")
+
+
+def test_the_background_run_writes_and_reports_what_the_foreground_does(tmp_path):
+    scenario, base = load_scenario(None, SMALL)
+    here = simulate_into(tmp_path / "here", scenario, base, command="test")
+    seen: list[tuple[int, int]] = []
+    with BackgroundSimulation(
+        tmp_path / "there", scenario, base, "test", lambda d, t: seen.append((d, t))
+    ) as background:
+        there = background.result()
+    for name in ("summary.json", *(f"{t}.parquet" for t in TABLES)):
+        assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "there" / name).read_bytes()
+    assert there.summary() == here.summary()
+    # what comes back is the outcomes; the tables stay on disk (same columns, no rows)
+    for table in TABLES:
+        assert getattr(there, table).empty and list(getattr(there, table).columns) == list(
+            getattr(here, table).columns
+        )
+    assert seen and seen[-1][0] == seen[-1][1] > 0  # progress up to every quarter of both worlds
+
+
+def test_an_error_in_the_child_is_raised_in_the_parent_as_itself(tmp_path):
+    scenario, base = load_scenario(None, SMALL)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    with (
+        pytest.raises(OSError, match="a-file"),
+        BackgroundSimulation(blocker / "simulation", scenario, base, "test") as background,
+    ):
+        background.result()
+
+
+def test_a_killed_child_is_reported_not_waited_for(tmp_path):
+    scenario, base = load_scenario(None, SMALL)
+    with BackgroundSimulation(tmp_path / "sim", scenario, base, "test") as background:
+        os.kill(background._process.pid, signal.SIGKILL)
+        with pytest.raises(SimulationDied, match="killed \\(signal 9\\)"):
+            background.result()
+
+
+def test_a_parent_that_fails_leaves_no_child(tmp_path):
+    scenario, base = load_scenario(None, SMALL)
+    with (
+        pytest.raises(RuntimeError, match="allocation failed"),
+        BackgroundSimulation(tmp_path / "sim", scenario, base, "test") as background,
+    ):
+        raise RuntimeError("allocation failed")
+    assert not background._process.is_alive()
+    with pytest.raises(SimulationDied, match="stopped"):
+        background.result()
+
+
+def test_input_errors_cross_processes_with_their_problems():
+    error = InputError([Problem("candidates.csv", "row 3", "score: expected a number")])
+    copy = pickle.loads(pickle.dumps(error))
+    assert copy.problems == error.problems and str(copy) == str(error)
+    assert _picklable(error) is error
+
+
+def test_an_error_that_cannot_be_pickled_is_sent_as_its_text():
+    class Local(Exception):  # defined in a function: pickle cannot find it by name
+        pass
+
+    sent = _picklable(Local("the simulation broke"))
+    assert isinstance(sent, RuntimeError) and str(sent) == "Local: the simulation broke"
+
+
+def test_the_childs_log_records_arrive_formatted():
+    sent: list[tuple] = []
+
+    class Channel:
+        def put(self, item: tuple) -> None:
+            sent.append(pickle.loads(pickle.dumps(item)))  # as the queue would carry it
+
+    logger = logging.getLogger("liangye.test_background")
+    logger.addHandler(_QueueLogHandler(Channel()))
+    logger.propagate = False
+    try:
+        logger.warning("%s: no plan meets every rule", pd.Timestamp("2026-01-01").year)
+    finally:
+        logger.handlers.clear()
+        logger.propagate = True
+    [(kind, record)] = sent
+    assert kind == "log" and record.getMessage() == "2026: no plan meets every rule"
+    assert record.levelno == logging.WARNING
+
+
+def test_the_child_ignores_ctrl_c_which_the_parent_handles(tmp_path):
+    """A Ctrl-C in a terminal reaches both processes: the child neither dies of it nor prints
+    a traceback (the parent stops it); the parent's own handler is untouched."""
+    scenario, base = load_scenario(None, SMALL)
+    before = signal.getsignal(signal.SIGINT)
+    with BackgroundSimulation(tmp_path / "sim", scenario, base, "test") as background:
+        assert signal.getsignal(signal.SIGINT) is before
+        os.kill(background._process.pid, signal.SIGINT)
+        run = background.result()
+    assert run.outcomes and (tmp_path / "sim" / "summary.json").exists()
