@@ -234,6 +234,12 @@ class HighsModel:
         """The objective of model-space ``x`` as a quantity to maximise."""
         return self.objective(x) if self.maximise else -self.objective(x)
 
+    def drop_appended(self) -> None:
+        """Delete the rows and columns appended to the counted instance, if it was built
+        (``CountedModel.drop_appended``)."""
+        if self._counted is not None:
+            self._counted.drop_appended()
+
     def set_row_upper(self, constraint: object, upper: float) -> None:
         """Change one row's upper bound (e.g. a budget) for the next solve, everywhere."""
         self.set_upper_at(self.row_of[constraint], upper)

@@ -58,6 +58,9 @@ class CountedModel:
         self.spend = np.asarray(matrix[model.budget_rows].sum(axis=0)).ravel()
         # Appended columns compute their values from the point so far (``lift``).
         self.extensions: list = []
+        # The instance as built: what ``drop_appended`` goes back to.
+        self.built_rows = self.highs.getNumRow()
+        self.built_columns = self.n_columns
 
     def _counted_by_class(self) -> tuple[sp.csc_matrix, np.ndarray]:
         """The counted matrix: budget (and risk-load) rows over class counts, plus one link
@@ -136,6 +139,25 @@ class CountedModel:
         self.all_lower = np.concatenate([self.all_lower, lower])
         self.all_upper = np.concatenate([self.all_upper, upper])
         return columns
+
+    def drop_appended(self) -> None:
+        """Delete every row and column appended since the instance was built (risk cuts,
+        their threshold columns) and forget their extensions: the cuts of one budget do not
+        hold at another (the budget frontier drops them between points)."""
+        rows = self.highs.getNumRow()
+        if rows > self.built_rows:
+            self.highs.deleteRows(
+                rows - self.built_rows, np.arange(self.built_rows, rows, dtype=np.int32)
+            )
+        if self.n_columns > self.built_columns:
+            extra = np.arange(self.built_columns, self.n_columns, dtype=np.int32)
+            self.highs.deleteCols(len(extra), extra)
+            keep = self.built_columns
+            self.n_columns = keep
+            self.integer = self.integer[:keep]
+            self.all_lower = self.all_lower[:keep]
+            self.all_upper = self.all_upper[:keep]
+        self.extensions.clear()
 
     def add_row(self, lower: float, upper: float, columns: np.ndarray, values: np.ndarray) -> int:
         """Append one row lower ≤ Σ values·x[columns] ≤ upper; return its index."""

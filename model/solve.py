@@ -101,6 +101,10 @@ class HighsProgramme(HighsModel):
         # Branch-and-bound nodes each MIP may take (None: as many as the gap needs); set
         # while a loop only needs good plans, not proofs (risk_loads.py).
         self.node_limit: int | None = None
+        # Re-solves of a changed model (the budget frontier's later points) start the
+        # relaxation's dual simplex from its last basis whatever the size: the interior
+        # point method, faster from nothing above LARGE_LP, cannot start from anything.
+        self.warm_relaxation = False
 
     @contextlib.contextmanager
     def loosened(self, gap: float, nodes: int) -> Iterator[None]:
@@ -190,7 +194,7 @@ class HighsProgramme(HighsModel):
         # HiGHS's LP presolve finds little to remove here and cost 30-60% of the
         # relaxation's time, at every size measured (README, "Performance").
         relaxation.setOptionValue("presolve", "off")
-        if self.n_model > LARGE_LP:
+        if self.n_model > LARGE_LP and not self.warm_relaxation:
             relaxation.setOptionValue("solver", "ipm")
             relaxation.setOptionValue("run_crossover", "on")
         return relaxation
@@ -466,32 +470,46 @@ def solve_model(
     if len(m.designate) == 0 and not any(True for _ in m.component_data_objects(pyo.Var)):
         return SolveOutcome(Status.OPTIMAL, np.array([], dtype=int), 0.0, 0.0, 0.0, "empty", "lp")
     programme = HighsProgramme(m, settings)
-    if problem is not None and settings.overrun_risk is not None:
-        # What the bounded solve needs of the expected-cost problem is a valid bound and a
-        # start, not a proof: it is solved as loosely as the loaded solves (risk_loads.py),
-        # and proven to the requested gap only if its plan turns out to meet the bound (then
-        # it is the answer). The default scenario at 4,500万元 a year spent 53 s proving a
-        # plan the overrun bound then set aside.
-        with programme.loosened(LOAD_GAP, LOAD_NODES):
-            first = programme.solve()
-        outcome = first
-        if first.has_solution:
-            outcome = risk_bounded(programme, problem, settings.overrun_risk, first, prove)
-            if outcome is first:
-                # Within the bound already: the expected-cost problem proven as any plan is
-                # (from this start); its optimum is bounded in turn, as it may not be within.
-                first = programme.solve(warm_start=first.values)
-                outcome = first
-                if first.has_solution:
-                    outcome = risk_bounded(programme, problem, settings.overrun_risk, first, prove)
-            outcome.expected_plan = first.chosen
-    else:
-        outcome = programme.solve()
+    outcome = solve_compiled(programme, problem, prove)
     if load and outcome.values is not None:
         programme.load_values(m, outcome.values)
     outcome.compile_seconds = programme.compile_seconds
     outcome.compiled = programme
     outcome.seconds = time.perf_counter() - started - programme.compile_seconds
+    return outcome
+
+
+def solve_compiled(
+    programme: HighsProgramme,
+    problem: AllocationProblem | None = None,
+    prove: bool = True,
+    warm_start: np.ndarray | None = None,
+) -> SolveOutcome:
+    """The strategy of ``solve_model`` on a compiled programme as it stands (its budget
+    rows' bounds possibly moved, as the budget frontier does): the expected-cost optimum,
+    then, with an overrun bound and ``problem`` (whose budgets the rows now hold), the best
+    plan within it. ``warm_start`` is a model-space plan to start from."""
+    settings = programme.settings
+    if problem is None or settings.overrun_risk is None:
+        return programme.solve(warm_start=warm_start)
+    # What the bounded solve needs of the expected-cost problem is a valid bound and a
+    # start, not a proof: it is solved as loosely as the loaded solves (risk_loads.py),
+    # and proven to the requested gap only if its plan turns out to meet the bound (then
+    # it is the answer). The default scenario at 4,500万元 a year spent 53 s proving a
+    # plan the overrun bound then set aside.
+    with programme.loosened(LOAD_GAP, LOAD_NODES):
+        first = programme.solve(warm_start=warm_start)
+    outcome = first
+    if first.has_solution:
+        outcome = risk_bounded(programme, problem, settings.overrun_risk, first, prove)
+        if outcome is first:
+            # Within the bound already: the expected-cost problem proven as any plan is
+            # (from this start); its optimum is bounded in turn, as it may not be within.
+            first = programme.solve(warm_start=first.values)
+            outcome = first
+            if first.has_solution:
+                outcome = risk_bounded(programme, problem, settings.overrun_risk, first, prove)
+        outcome.expected_plan = first.chosen
     return outcome
 
 

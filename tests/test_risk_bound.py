@@ -278,3 +278,74 @@ def test_adding_one_option_is_judged_as_the_whole_plan_would_be(seed):
             assert cuts.admits(states, int(option)) == whole
             checked += 1
     assert checked > 20
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_bounded_frontier_is_the_best_within_the_bound_at_every_budget(seed):
+    """The frontier re-uses one model across budgets and drops each point's exact cuts
+    before the next (they hold only at their own budget): every point equals the
+    enumerated best at its budget, so no cut made at a smaller budget cuts into a larger."""
+    from decimal import Decimal
+
+    from liangye.model.frontier import budget_frontier
+    from liangye.model.options import build_problem
+    from liangye.model.settings import AllocationSettings, Budget
+
+    rows, chances, budget, alpha, upgrade, instalment = instance(seed)
+    settings = AllocationSettings(
+        level_weights=WEIGHT, success_probability=chances, overrun_risk=alpha, mip_gap=1e-9
+    )
+    policy = policy_for(upgrade, instalment)
+    per_year = {t: Decimal(v) for t, v in budget.items()}
+    problem = build_problem(policy, make_candidates(rows), Budget(per_year=per_year), settings)
+    scales = [0.5, 1.0, 1.6, 2.5]
+    frontier = budget_frontier(problem, scales)
+    for scale, point in zip(scales, frontier.itertuples(), strict=True):
+        at = {t: b * scale for t, b in budget.items()}
+        best, _ = reference(rows, chances, at, alpha, upgrade, instalment)
+        if best < 0:
+            assert point.status == "infeasible"
+        else:
+            assert point.status == "optimal", point.method
+            assert point.objective == pytest.approx(best, abs=1e-6)
+            assert point.overrun_any_year is not None
+
+
+def test_the_bounded_frontier_drops_the_cuts_of_each_point():
+    """On an instance whose points prove their plans with cut rounds (seed 3: every point
+    after the first), the cuts one point appends are gone before the next: the counted
+    instance is back to its rows and columns as built."""
+    from decimal import Decimal
+
+    from liangye.model import frontier as frontier_module
+    from liangye.model.options import build_problem
+    from liangye.model.settings import AllocationSettings, Budget
+
+    appended: list[tuple[int, int]] = []  # (rows appended before dropping, after)
+    original = frontier_module.HighsProgramme
+
+    class Watched(original):
+        def drop_appended(self) -> None:
+            counted = self._counted
+            before = counted.highs.getNumRow() - counted.built_rows
+            super().drop_appended()
+            after = counted.highs.getNumRow() - counted.built_rows
+            assert counted.n_columns == counted.built_columns and not counted.extensions
+            appended.append((before, after))
+
+    rows, chances, budget, alpha, upgrade, instalment = instance(3)
+    settings = AllocationSettings(
+        level_weights=WEIGHT, success_probability=chances, overrun_risk=alpha, mip_gap=1e-9
+    )
+    per_year = {t: Decimal(v) for t, v in budget.items()}
+    problem = build_problem(
+        policy_for(upgrade, instalment), make_candidates(rows), Budget(per_year=per_year), settings
+    )
+    try:
+        frontier_module.HighsProgramme = Watched
+        table = frontier_module.budget_frontier(problem, [0.5, 1.0, 1.6, 2.5])
+    finally:
+        frontier_module.HighsProgramme = original
+    assert sum("cut rounds" in method for method in table["method"]) >= 2
+    assert sum(before > 0 for before, _ in appended) >= 2
+    assert all(after == 0 for _, after in appended)
