@@ -369,7 +369,8 @@ def allocate(
             # One compilation for the solve, the prices and the exact re-solves: the
             # thresholds' instances load the standard form the solve compiled.
             compiled = HighsModel(model, getattr(outcome.compiled, "standard_form", None))
-            prices = relaxation_prices(problem, model, compiled, chosen)
+            stated = getattr(outcome.compiled, "stated_duals", None)
+            prices = relaxation_prices(problem, model, compiled, chosen, stated)
         elif has_plan:
             log.info(
                 "thresholds not estimated: %d options, past the %d whose relaxation is re-solved",

@@ -141,6 +141,10 @@ class HighsModel:
                 self._relaxation, self.matrix, self.budget_rows, self.integer
             )
         self._counted: CountedModel | None = None
+        # The duals (columns, rows) of the relaxation of the model exactly as stated, when a
+        # solve found them (``solve.HighsProgramme.relaxation_as_stated``); forgotten once
+        # the model changes. The explanations' prices are those duals.
+        self.stated_duals: tuple[np.ndarray, np.ndarray] | None = None
         self._row_entries: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._klass: np.ndarray | None = None  # each model column's payment class (-1: none)
         self._class_rows: np.ndarray | None = None
@@ -246,6 +250,7 @@ class HighsModel:
 
     def set_upper_at(self, row: int, upper: float) -> None:
         """Change model row ``row``'s upper bound for the next solve, everywhere."""
+        self.stated_duals = None
         self.row_upper[row] = upper
         lower = float(self.row_lower[row])
         self._pending.append(lambda highs: move_row_bounds(highs, self.cuts, row, lower, upper))
@@ -258,6 +263,7 @@ class HighsModel:
         with no rounding cuts: ``load_rows``), everywhere: the model-space matrix, the
         relaxation, and the counted instance (over a payment class's count when every
         designation of the class is given the same value, as ``risk_loads.py`` does)."""
+        self.stated_duals = None
         columns = np.asarray(columns, dtype=int)
         values = np.asarray(values, dtype=float)
         matrix = self.matrix

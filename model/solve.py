@@ -105,6 +105,7 @@ class HighsProgramme(HighsModel):
         # relaxation's dual simplex from its last basis whatever the size: the interior
         # point method, faster from nothing above LARGE_LP, cannot start from anything.
         self.warm_relaxation = False
+        self._solved = False  # a solve has run: the relaxation may have moved since
 
     @contextlib.contextmanager
     def loosened(self, gap: float, nodes: int) -> Iterator[None]:
@@ -186,6 +187,19 @@ class HighsProgramme(HighsModel):
                     doomed[members[act[i] + amounts > up[i]]] = True
         return rounded
 
+    def relaxation_as_stated(self) -> bool:
+        """Whether the relaxation is, for the solve about to run, the linear programme of the
+        model as stated: no rounding cuts, no overrun bound (whose loaded rows move), not
+        solved before (no changed bound or added row), nothing waiting to change it."""
+        first, self._solved = not self._solved, True
+        return (
+            first
+            and not self.cuts
+            and self.settings.overrun_risk is None
+            and not self._pending
+            and self._class_rows is None
+        )
+
     def prepare_relaxation(self, time_left: float) -> highspy.Highs:
         """The relaxation instance with the options it is solved with (the simplex up to
         ``LARGE_LP`` columns, the interior point method with crossover above)."""
@@ -246,8 +260,12 @@ class HighsProgramme(HighsModel):
         if not self.integer.any():
             return self._mip(started, left(), None, designations=False, method="lp")
         # 1. the relaxation, on the model as stated (no integrality is declared there)
+        as_stated = self.relaxation_as_stated()
         relaxation = self.prepare_relaxation(left())
         status, values, z_lp, _ = self._run(relaxation)
+        if as_stated and status == highspy.HighsModelStatus.kOptimal and values is not None:
+            solution = relaxation.getSolution()
+            self.stated_duals = (np.asarray(solution.col_dual), np.asarray(solution.row_dual))
         if status == highspy.HighsModelStatus.kInfeasible:
             return self._outcome(Status.INFEASIBLE, None, None, None, started, status, "lp")
         if status != highspy.HighsModelStatus.kOptimal or values is None:

@@ -79,17 +79,26 @@ class Prices:
 
 
 def relaxation_prices(
-    problem: AllocationProblem, m: pyo.ConcreteModel, model: HighsModel, chosen: np.ndarray
+    problem: AllocationProblem,
+    m: pyo.ConcreteModel,
+    model: HighsModel,
+    chosen: np.ndarray,
+    stated_duals: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Prices | None:
     """Solve the relaxation of the built model ``m`` (``model``, compiled; no rounding cuts)
     and price every option; None when it has no optimal solution.
 
     With an overrun bound the money rows are held at what the plan ``chosen`` spends in
     them: the bound, not the expected money, is what limits such a plan, and the relaxation
-    at the full budget would price money as plentiful."""
-    n = model.n_options
+    at the full budget would price money as plentiful. Without one, ``stated_duals`` (the
+    duals the solve found for this same linear programme, ``HighsProgramme.stated_duals``)
+    are used instead of solving it again: the same data and options give the same duals,
+    and it was a fifth of a 1,000-candidate allocate."""
     money_rows = np.zeros(len(model.row_upper), dtype=bool)
     money_rows[model.rows_in(m, "budget", "risk_load")] = True
+    if stated_duals is not None and problem.settings.overrun_risk is None:
+        col_dual, row_dual = stated_duals
+        return _prices(m, model, money_rows, col_dual, row_dual)
     row_upper = model.row_upper.copy()
     if problem.settings.overrun_risk is not None:
         plan = np.zeros(model.n_model)
@@ -118,11 +127,19 @@ def relaxation_prices(
     if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
     solution = highs.getSolution()
+    return _prices(m, model, money_rows, solution.col_dual, solution.row_dual)
+
+
+def _prices(
+    m: pyo.ConcreteModel, model: HighsModel, money_rows: np.ndarray, col_dual, row_dual
+) -> Prices:
+    """Every option's prices from the relaxation's duals."""
+    n = model.n_options
     # HiGHS's duals satisfy d = c − Aᵀy (either sense); the rows of a candidate and matter
     # (and an entitlement's row with its upgrades) are added back, so that only the rows
     # shared between candidates are charged.
-    reduced = np.asarray(solution.col_dual)[:n]
-    y = np.asarray(solution.row_dual)
+    reduced = np.asarray(col_dual)[:n]
+    y = np.asarray(row_dual)
     own_rows = np.zeros(len(y), dtype=bool)
     own_rows[model.rows_in(m, "stacking")] = True
     columns = model.matrix[:, :n]

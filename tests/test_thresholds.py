@@ -542,3 +542,57 @@ def test_the_command_line_shows_the_closest_left_out_in_chinese():
     assert "最接近入选的未入选候选" in text
     closest = result.reasons.dropna(subset=["score_needed"]).iloc[0]
     assert closest["candidate_id"] in text and "方可入选" in text
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_prices_from_the_solves_duals_are_those_of_solving_the_relaxation_again(seed, monkeypatch):
+    """Without rounding cuts in the relaxation (models past CUTS_IN_RELAXATION columns; here
+    the limit is lowered to 0) and without an overrun bound, the solve's own relaxation is
+    the linear programme the prices need: its duals give every option the same prices,
+    bit for bit, as solving it again."""
+    from liangye.model import highs_model
+    from liangye.model.solve import HighsProgramme
+
+    monkeypatch.setattr(highs_model, "CUTS_IN_RELAXATION", 0)
+    policy, rows, budget = instance(seed, n=30)
+    problem = build_problem(
+        policy, make_candidates(rows), Budget(per_year=budget), AllocationSettings(**WEIGHTS)
+    )
+    m = build_model(problem)
+    programme_ = HighsProgramme(m, problem.settings)
+    outcome = programme_.solve()
+    assert programme_.stated_duals is not None and not programme_.cuts
+    compiled = HighsModel(m, programme_.standard_form)
+    again = thresholds.relaxation_prices(problem, m, compiled, outcome.chosen)
+    stated = thresholds.relaxation_prices(
+        problem, m, compiled, outcome.chosen, programme_.stated_duals
+    )
+    assert np.array_equal(again.net, stated.net)
+    assert np.array_equal(again.before_money, stated.before_money)
+
+
+def test_no_stated_duals_once_the_relaxation_is_not_the_model_as_stated(monkeypatch):
+    """Rounding cuts in the relaxation, an overrun bound, or a second solve (bounds moved):
+    the solve's duals are not the prices' linear programme, and none are kept."""
+    from liangye.model import highs_model
+    from liangye.model.solve import HighsProgramme
+
+    policy, rows, budget = instance(3, n=30)
+    problem = build_problem(
+        policy, make_candidates(rows), Budget(per_year=budget), AllocationSettings(**WEIGHTS)
+    )
+    with_cuts = HighsProgramme(build_model(problem), problem.settings)
+    with_cuts.solve()
+    assert with_cuts.cuts and with_cuts.stated_duals is None
+    monkeypatch.setattr(highs_model, "CUTS_IN_RELAXATION", 0)
+    bounded = problem.settings.model_copy(update={"overrun_risk": 0.05})
+    risky = HighsProgramme(build_model(problem), bounded)
+    risky.solve()
+    assert risky.stated_duals is None
+    twice = HighsProgramme(build_model(problem), problem.settings)
+    twice.solve()
+    first = twice.stated_duals
+    twice.solve()
+    assert first is not None and twice.stated_duals is first  # a second solve adds nothing
+    twice.set_upper_at(int(twice.budget_rows[0]), 1.0)  # a budget moved: they no longer hold
+    assert twice.stated_duals is None
