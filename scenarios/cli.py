@@ -483,7 +483,7 @@ def run(
     report = write_report(folder, loaded, base)  # last: it reads what the run wrote
     _finish_run(folder)
     if as_json:
-        summary = simulation.summary()
+        summary = simulation.summary
         answer = {
             **result.to_dict(),
             "folder": str(folder),
@@ -491,17 +491,15 @@ def run(
             "simulation": {
                 "folder": str(folder / "simulation"),
                 "seed": simulation.seed,
-                "replications": len(simulation.outcomes),
+                "replications": simulation.replications,
                 "summary": summary["summary"],
                 "cost_per_additional": summary["cost_per_additional"],
             },
         }
         print_json(answer)
     else:
-        from .simulate import headline_table
-
         show_allocation(console, result)
-        console.print(headline_table(simulation))
+        console.print(simulation.table())
         console.print(f"written: {written[0].parent} (simulation in simulation/)", highlight=False)
         console.print(f"报告 report: {report}", highlight=False)
     if result.status == "infeasible":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import logging
 import time
@@ -28,6 +27,7 @@ from liangye.results.store import new_run_dir, write_json, write_manifest, write
 from .loader import scenario_hash
 from .runner import scenario_policy
 from .schema import Scenario
+from .simulation_digest import SimulationDigest
 
 log = logging.getLogger(__name__)
 
@@ -51,15 +51,11 @@ class SimulationRun:
     # per replication, seconds by world and stage (agents.replication.Replication.seconds)
     stages: list[dict[str, float]] = field(default_factory=list)
 
-    def without_tables(self) -> SimulationRun:
-        """The run with empty tables (same columns): what the command line shows once the
-        tables are written, cheap to send from a second process."""
-        return dataclasses.replace(
-            self,
-            trajectories=self.trajectories.iloc[:0],
-            awards=self.awards.iloc[:0],
-            payments=self.payments.iloc[:0],
-            firms=self.firms.iloc[:0],
+    def digest(self) -> SimulationDigest:
+        """What the command line shows of the run (its summary and headline rows), cheap to
+        send from a second process."""
+        return SimulationDigest(
+            self.scenario.id, self.seed, len(self.outcomes), self.summary(), headline(self)
         )
 
     def summary(self) -> dict[str, object]:
@@ -306,9 +302,4 @@ def headline(run: SimulationRun) -> list[tuple[str, str]]:
 
 def headline_table(run: SimulationRun) -> Table:
     """The headline rows as a rich table for the terminal."""
-    table = Table(title=f"{run.scenario.id}: awards against the no-award twin (seed {run.seed})")
-    table.add_column("outcome")
-    table.add_column("mean over replications", justify="right")
-    for label, value in headline(run):
-        table.add_row(label, value)
-    return table
+    return run.digest().table()
