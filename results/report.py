@@ -87,8 +87,10 @@ class RunFiles:
         return scenario or {}
 
 
-def read_run(folder: Path) -> RunFiles:
-    """The files of a run folder (``liangye run``, ``allocate``, ``simulate``, ``frontier``)."""
+def read_run(folder: Path, simulation_tables: bool = True) -> RunFiles:
+    """The files of a run folder (``liangye run``, ``allocate``, ``simulate``, ``frontier``);
+    the simulation's trajectories and payments only if ``simulation_tables`` (its section
+    may be made elsewhere: ``run_report``)."""
     files = RunFiles(folder, _json(folder / "manifest.json"))
     if (folder / "allocation.json").exists():
         files.allocation = _json(folder / "allocation.json")
@@ -100,9 +102,9 @@ def read_run(folder: Path) -> RunFiles:
         if (place / "summary.json").exists():
             files.simulation = place
             files.summary = _json(place / "summary.json")
-            if (place / "trajectories.parquet").exists():
+            if simulation_tables and (place / "trajectories.parquet").exists():
                 files.trajectories = pd.read_parquet(place / "trajectories.parquet")
-            if (place / "payments.parquet").exists():
+            if simulation_tables and (place / "payments.parquet").exists():
                 files.payments = pd.read_parquet(place / "payments.parquet")
             break
     return files
@@ -128,12 +130,16 @@ def is_run_folder(folder: Path) -> bool:
 # --- the page ---------------------------------------------------------------------------
 
 
-def run_report(folder: Path, names: ReportNames | None = None) -> Report:
+def run_report(
+    folder: Path, names: ReportNames | None = None, simulation: Section | None = None
+) -> Report:
     """The report of the run in ``folder``: the scenario in words, the plan, spend against
     the budget and its risk, who was not selected and why, the simulation's outcomes and
-    the figures; sections for what the folder does not hold are left out."""
+    the figures; sections for what the folder does not hold are left out. ``simulation``
+    is the simulation's section if it was already made from the same files
+    (``simulation_section``; ``liangye run`` has its simulation's process make it)."""
     names = names or ReportNames()
-    files = read_run(folder)
+    files = read_run(folder, simulation_tables=simulation is None)
     scenario = files.scenario
     title = scenario.get("title") or scenario.get("id") or folder.name
     report = Report(
@@ -151,17 +157,22 @@ def run_report(folder: Path, names: ReportNames | None = None) -> Report:
     if files.frontier is not None:
         report.sections.append(frontier_section(files))
     if files.summary is not None:
-        report.sections.append(simulation_section(files, names))
+        report.sections.append(simulation or simulation_section(files, names))
     report.sections.append(run_section(files))
     unique_anchors(report.sections)
     return report
 
 
 def write_run_report(
-    folder: Path, names: ReportNames | None = None, out: Path | None = None
+    folder: Path,
+    names: ReportNames | None = None,
+    out: Path | None = None,
+    simulation: Section | None = None,
 ) -> Path:
-    """Write the report of the run in ``folder`` to ``out`` (default ``folder/report.html``)."""
-    return write_html(out or folder / REPORT_FILE, render(run_report(folder, names)))
+    """Write the report of the run in ``folder`` to ``out`` (default ``folder/report.html``),
+    with the simulation's section if already made (``run_report``)."""
+    page = render(run_report(folder, names, simulation))
+    return write_html(out or folder / REPORT_FILE, page)
 
 
 def _facts(files: RunFiles, names: ReportNames) -> list[tuple[str, str]]:

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from liangye.results.report_html import Section
+
     from .schema import Scenario
     from .simulation_digest import SimulationDigest
 
@@ -84,9 +86,15 @@ def _child(
             progress=lambda done, total: channel.put(("progress", done, total)),
             command=command,
         )
+        # The report's simulation section is made here, from the files just written, as
+        # the parent would make it (its figure and tables were 0.2-0.3 s of the parent's
+        # report, which waits for nothing else).
+        from .runner import simulation_report_section
+
+        section = simulation_report_section(folder, scenario, base)
         # The tables are written; the parent shows the summary and the headline only: the
         # tables took 0.4 s to send, and the run's own classes would load Mesa there.
-        channel.put(("done", run.digest()))
+        channel.put(("done", (run.digest(), section)))
     except BaseException as error:  # everything goes back to the parent
         channel.put(("error", _picklable(error)))
     # The answer is sent (its files written before it): the queue is flushed and the process
@@ -129,6 +137,7 @@ class BackgroundSimulation:
         self._progress = progress
         self._outcome: tuple[str, Any] | None = None
         self._stopped = False  # set by stop(): the child's end is then no surprise
+        self._section: Section | None = None
         level = logging.getLogger().getEffectiveLevel()
         self._process = context.Process(
             target=_child,
@@ -169,7 +178,10 @@ class BackgroundSimulation:
             elif kind == "log":
                 record = message[1]
                 logging.getLogger(record.name).handle(record)
-            elif kind in ("done", "error"):
+            elif kind == "done":
+                self._outcome = (kind, message[1][0])
+                self._section = message[1][1]
+            elif kind == "error":
                 self._outcome = (kind, message[1])
 
     def _last_word(self) -> tuple | None:
@@ -192,6 +204,11 @@ class BackgroundSimulation:
         if kind == "error":
             raise value
         return value
+
+    def report_section(self) -> Section | None:
+        """The report's simulation section, made by the child from the files it wrote
+        (``runner.simulation_report_section``); None before ``result()`` or after an error."""
+        return self._section
 
     def stop(self) -> None:
         """End the child (the parent failed or was interrupted); idempotent."""

@@ -480,7 +480,8 @@ def run(
         allocating()
         simulation = sim.result()
     _finish_run(folder / "simulation")
-    report = write_report(folder, loaded, base)  # last: it reads what the run wrote
+    # last: it reads what the run wrote (the simulation's section made by its process)
+    report = write_report(folder, loaded, base, sim.report_section())
     _finish_run(folder)
     if as_json:
         summary = simulation.summary

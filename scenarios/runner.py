@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -19,6 +20,9 @@ from liangye.results.store import write_json, write_manifest, write_parquet
 from .loader import load_policy_reference, scenario_hash
 from .schema import Scenario
 from .tiers import with_tier_design
+
+if TYPE_CHECKING:  # the report is imported only when one is written
+    from liangye.results.report_html import Section
 
 log = logging.getLogger(__name__)
 
@@ -213,13 +217,29 @@ def save_allocation(
     return written
 
 
-def write_report(folder: Path, scenario: Scenario, base: Path) -> Path:
+def write_report(
+    folder: Path, scenario: Scenario, base: Path, simulation: Section | None = None
+) -> Path:
     """Write ``report.html`` of the run in ``folder`` (the allocation and, when written, its
     simulation), with the scenario's programme and tier-design names in Chinese. Call it
     after every other output and before the run is marked finished, so that the manifest
-    lists it."""
+    lists it. ``simulation``: the simulation's report section, if already made
+    (``simulation_report_section``)."""
     from liangye.results.report import write_run_report
 
     from .report_commands import report_names
 
-    return write_run_report(folder, report_names(scenario.model_dump(mode="json"), base))
+    names = report_names(scenario.model_dump(mode="json"), base)
+    return write_run_report(folder, names, simulation=simulation)
+
+
+def simulation_report_section(folder: Path, scenario: Scenario, base: Path) -> Section:
+    """The report's simulation section of the simulation written in ``folder``, made from
+    its files as ``write_report`` would make it (``liangye run``'s simulation process makes
+    it while the allocation is still being written)."""
+    from liangye.results.report import read_run, simulation_section
+
+    from .report_commands import report_names
+
+    names = report_names(scenario.model_dump(mode="json"), base)
+    return simulation_section(read_run(folder), names)

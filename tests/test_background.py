@@ -143,3 +143,28 @@ def test_the_digest_unpickles_without_loading_the_simulation():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.decode().split() == ["[('a',", "'b')]", "False", "False"]
+
+
+def test_the_simulation_section_made_beside_is_the_one_the_report_would_make(tmp_path):
+    """`liangye run` has its simulation's process make the report's simulation section from
+    the files it wrote; the page is the same as when the report reads them itself."""
+    import re
+
+    from liangye.results.report import run_report
+    from liangye.results.report_html import render
+    from liangye.scenarios.report_commands import report_names
+    from liangye.scenarios.runner import simulation_report_section
+
+    from conftest import small_run
+
+    folder = small_run(tmp_path / "run")
+    scenario, base = load_scenario(tmp_path / "run.toml", [])
+    names = report_names(scenario.model_dump(mode="json"), base)
+    section = simulation_report_section(folder / "simulation", scenario, base)
+    assert section.figures and section.tables
+
+    def page(simulation=None) -> str:
+        text = render(run_report(folder, names, simulation))
+        return re.sub(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "<created>", text)
+
+    assert page(section) == page()
