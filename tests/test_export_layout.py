@@ -14,8 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liangye.results import export
-from liangye.results.export import WIDEST, write_plan_xlsx
+from liangye.results import export, spreadsheet
+from liangye.results.export import write_plan_xlsx
+from liangye.results.spreadsheet import WIDEST
 
 HOSTILE = ['=HYPERLINK("http://x.example","F003")', "+86 573", "-1+2", "@SUM(A1)", "\tcmd"]
 # XlsxWriter stores a width of n characters as n plus Excel's 5-pixel cell padding (7-pixel
@@ -183,8 +184,8 @@ def test_tables_without_rows_give_sheets_with_their_headers(tmp_path):
 def test_widest_text_counts_cjk_twice_like_the_one_cell_rule(values):
     """The vectorised width equals the per-cell rule on every value's text."""
     column = pd.Series(values, dtype=object)
-    texts = export._cell_texts(column)
+    texts = spreadsheet._cell_texts(column)
     expected = max(
-        (export._display_width(str(v)) for v in values if v is not None and v == v), default=0
+        (spreadsheet._display_width(str(v)) for v in values if v is not None and v == v), default=0
     )
-    assert export._widest(texts) == expected
+    assert spreadsheet._widest(texts) == expected
