@@ -1,0 +1,91 @@
+"""The builder's groupings in numpy (``programme._groups``, ``_group_numbers``) give what
+pandas' groupby gives: the same keys (and key types) in the same order, the same option
+indices, the same group numbers; missing values are left to pandas. And the budget rows'
+payments are made once per options table (``AllocationProblem.payments``)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from liangye.model import programme
+from liangye.model.options import AllocationProblem
+
+
+def frame(seed: int, missing: bool = False) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 300))
+    table = pd.DataFrame(
+        {
+            "candidate": rng.integers(0, 40, n),
+            "matter": pd.array(rng.choice(["b", "a", "Z", "服务", "a b"], n), dtype="str"),
+            "level": pd.array(rng.choice(["national", "municipal"], n), dtype="str"),
+            "year": rng.integers(2024, 2027, n),
+            "chance": rng.choice([0.3, 0.5, 1.0], n),
+            "own": rng.choice([20.0, 50.0, 150.0, 0.0], n),
+        }
+    )
+    if missing:
+        table.loc[0, "matter"] = None
+    return table
+
+
+@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize(
+    "keys",
+    [["candidate", "matter"], ["candidate", "matter", "level"], ["candidate", "year"]],
+)
+def test_groups_as_pandas(seed, keys):
+    table = frame(seed)
+    expected = table.groupby(keys, sort=True).indices
+    got = programme._groups(table, keys)
+    assert list(got) == list(expected)
+    for ours, theirs in zip(got, expected, strict=True):
+        assert [type(v) for v in ours] == [type(v) for v in theirs]
+        assert got[ours].tolist() == expected[theirs].tolist()
+    assert programme._sorted_groups(table, keys) is not None  # read in numpy, not by pandas
+
+
+def test_missing_keys_are_left_to_pandas():
+    table = frame(3, missing=True)
+    assert programme._sorted_groups(table, ["candidate", "matter"]) is None
+    expected = table.groupby(["candidate", "matter"], sort=True).indices
+    assert list(programme._groups(table, ["candidate", "matter"])) == list(expected)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_group_numbers_as_pandas(seed):
+    table = frame(seed)
+    columns = ["chance", "own", "year"]
+    expected = table.groupby(columns, sort=True).ngroup().to_numpy()
+    got = programme._group_numbers([table[c].to_numpy() for c in columns])
+    assert got.tolist() == expected.tolist()
+    with_nan = table.assign(own=table["own"].where(table.index != 0))
+    assert programme._group_numbers([with_nan[c].to_numpy() for c in columns]) is None
+
+
+def test_payments_made_once_per_table():
+    options = pd.DataFrame(
+        {
+            "year": [2024, 2025],
+            "cost": [Decimal("20"), Decimal("50.5")],
+            "expected_cost": [20.0, 25.25],
+        }
+    )
+    later = pd.DataFrame(
+        {"option": [1], "year": [2026], "cost": [Decimal("10")], "expected_cost": [5.0]}
+    )
+    problem = AllocationProblem.__new__(AllocationProblem)
+    problem.__dict__.update(options=options, later_payments=later)
+    option, year, cost = problem.payments(expected=False)
+    assert option.tolist() == [0, 1, 1]
+    assert cost.tolist() == [20.0, 50.5, 10.0] and year.tolist() == [2024, 2025, 2026]
+    assert problem.payments(expected=False)[2] is cost  # made once
+    assert problem.payments()[2].tolist() == [20.0, 25.25, 5.0]
+    with pytest.raises(ValueError):
+        cost[0] = 1.0  # shared: read-only
+    problem.__dict__["options"] = options.assign(expected_cost=[1.0, 2.0])
+    assert problem.payments()[2].tolist() == [1.0, 2.0, 5.0]  # another table: made again
