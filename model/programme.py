@@ -86,12 +86,13 @@ def _sorted_groups(
 ) -> tuple[list[tuple], np.ndarray, list[int]] | None:
     """``options.groupby(keys, sort=True).indices`` as (the keys in order, the option indices
     group after group, each in ascending order, and where each group starts, then the end),
-    for two or more key columns of integers or texts without missing values; else None.
+    for two or more key columns of integers or texts without missing values; else (or for
+    no options) None.
 
     Sorted and split in numpy: pandas' grouping of a 7,000-option round's (candidate,
     matter) took 2.7 ms of the round's 26 ms build, most of it making the dict of arrays.
     """
-    if len(keys) < 2:
+    if len(keys) < 2 or options.empty:
         return None
     codes, uniques = [], []
     for key in keys:
@@ -216,7 +217,7 @@ def add_one_designation_per_matter(m: pyo.ConcreteModel, problem: AllocationProb
         if problem.policy.stacking == "highest"
         else ["candidate", "programme", "level"]
     )
-    grouped = _sorted_groups(problem.options, keys) if len(problem.options) else None
+    grouped = _sorted_groups(problem.options, keys)
     if grouped is None:
         groups = {k: v for k, v in _groups(problem.options, keys).items() if len(v) > 1}
         rows = {k: m.designate_array[v].tolist() for k, v in groups.items()}

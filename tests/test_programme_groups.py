@@ -49,6 +49,12 @@ def test_groups_as_pandas(seed, keys):
     assert programme._sorted_groups(table, keys) is not None  # read in numpy, not by pandas
 
 
+def test_no_options():
+    empty = frame(0).iloc[:0]
+    assert programme._sorted_groups(empty, ["candidate", "matter"]) is None
+    assert programme._groups(empty, ["candidate", "matter"]) == {}
+
+
 def test_missing_keys_are_left_to_pandas():
     table = frame(3, missing=True)
     assert programme._sorted_groups(table, ["candidate", "matter"]) is None
