@@ -138,6 +138,7 @@ class BackgroundSimulation:
         self._outcome: tuple[str, Any] | None = None
         self._stopped = False  # set by stop(): the child's end is then no surprise
         self._section: Section | None = None
+        self._done: tuple[int, int] | None = None  # the last progress reported
         level = logging.getLogger().getEffectiveLevel()
         self._process = context.Process(
             target=_child,
@@ -173,8 +174,10 @@ class BackgroundSimulation:
                 self._outcome = ("error", SimulationDied(_died(self._process.exitcode)))
                 continue
             kind = message[0]
-            if kind == "progress" and self._progress is not None:
-                self._progress(message[1], message[2])
+            if kind == "progress":
+                self._done = (message[1], message[2])
+                if self._progress is not None:
+                    self._progress(*self._done)
             elif kind == "log":
                 record = message[1]
                 logging.getLogger(record.name).handle(record)
@@ -192,8 +195,11 @@ class BackgroundSimulation:
             return None
 
     def set_progress(self, progress: Progress | None) -> None:
-        """Send later progress to ``progress`` (the bar shown once the parent waits)."""
+        """Send progress to ``progress`` from now on (the bar shown once the parent waits),
+        starting with where the simulation stands."""
         self._progress = progress
+        if progress is not None and self._done is not None:
+            progress(*self._done)
 
     def result(self) -> SimulationDigest:
         """Wait for the simulation; what the command line shows of it (its tables are

@@ -31,8 +31,6 @@ import json  # noqa: E402 - after the Ctrl-C guard
 import logging  # noqa: E402
 import math  # noqa: E402
 import re  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
 from decimal import Decimal  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import TYPE_CHECKING, Annotated  # noqa: E402
@@ -54,8 +52,10 @@ from .policy_commands import policy_app  # noqa: E402
 if TYPE_CHECKING:
     from liangye.model.allocation import AllocationResult
 
+    from .background import BackgroundSimulation
     from .schema import Scenario
     from .simulate import SimulationRun
+    from .simulation_digest import SimulationDigest
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False
@@ -467,18 +467,16 @@ def run(
     _start_run(folder, command)
     # The simulation does not read this allocation: it runs in a second process meanwhile
     # (scenarios/background.py), and the run takes about the longer of the two.
-    with (
-        _run_progress(loaded.id, quiet=as_json) as (allocating, simulating),
-        BackgroundSimulation(folder / "simulation", loaded, base, command, simulating) as sim,
-    ):
+    with BackgroundSimulation(folder / "simulation", loaded, base, command) as sim:
         # Imported once the child has started: Pyomo and HiGHS load while it loads Mesa.
         from .display import show_allocation
         from .runner import run_allocation, save_allocation, write_report
 
-        result = run_allocation(loaded, base, confirm)
+        spinner = console.status(f"allocating {loaded.id}…", spinner="dots")
+        with spinner if not as_json else _nothing():
+            result = run_allocation(loaded, base, confirm)
         written = save_allocation(result, folder, loaded.outputs, loaded, command=command)
-        allocating()
-        simulation = sim.result()
+        simulation = _wait_for_simulation(sim, loaded.id, quiet=as_json)
     _finish_run(folder / "simulation")
     # last: it reads what the run wrote (the simulation's section made by its process)
     report = write_report(folder, loaded, base, sim.report_section())
@@ -507,27 +505,16 @@ def run(
         raise typer.Exit(EXIT_INFEASIBLE)
 
 
-@contextmanager
-def _run_progress(
-    name: str, quiet: bool
-) -> Iterator[tuple[Callable[[], None], Callable[[int, int], None]]]:
-    """Two lines on stderr while ``liangye run`` works (none if ``quiet``): the allocation
-    (a spinner until ``allocating()`` is called) and the simulation's quarters, fed by
-    ``simulating(done, total)`` from the background process's reader thread."""
+def _wait_for_simulation(sim: BackgroundSimulation, name: str, quiet: bool) -> SimulationDigest:
+    """Wait for ``liangye run``'s simulation with its progress bar on stderr (none if
+    ``quiet``), from the quarters it has done so far."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=errors, disable=quiet) as bar:
-        allocation = bar.add_task(f"allocating {name}", total=None)
-        simulation = bar.add_task(f"simulating {name} (quarters, both worlds)", total=None)
-
-        def allocating() -> None:
-            bar.update(allocation, completed=1, total=1)
-
-        def simulating(done: int, total: int) -> None:
-            bar.update(simulation, completed=done, total=total)
-
-        yield allocating, simulating
+        task = bar.add_task(f"simulating {name} (quarters, both worlds)", total=None)
+        sim.set_progress(lambda done, total: bar.update(task, completed=done, total=total))
+        return sim.result()
 
 
 def _simulate(

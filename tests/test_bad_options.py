@@ -249,16 +249,18 @@ def test_a_folder_holding_other_files_is_refused_and_left_alone(tmp_path, files)
 
 def test_a_finished_run_is_marked_complete_and_an_interrupted_one_is_not(tmp_path):
     """The INCOMPLETE marker is written before any output and removed after the manifest
-    says "complete": true; a run that fails after the allocation keeps the marker."""
+    says "complete": true; a run whose simulation fails after the allocation keeps the
+    marker (the simulation runs in a second process: its failure reaches the parent as the
+    error ``result()`` raises)."""
     script = textwrap.dedent(
         """
         import sys
-        import liangye.scenarios.simulate as simulate
+        import liangye.scenarios.background as background
 
-        def broken(*args, **kwargs):
+        def broken(self):
             raise RuntimeError("simulation broke")
 
-        simulate.simulate_into = broken
+        background.BackgroundSimulation.result = broken
         from liangye.scenarios.cli import main
         main()
         """
