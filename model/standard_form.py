@@ -66,18 +66,7 @@ def standard_form(m: pyo.ConcreteModel) -> LinearStandardFormInfo:
         with PauseGC():  # as Pyomo's compiler: many small objects made and dropped
             return _Reader(m).read()
     except _Unfamiliar:
-        pass
-    # Pyomo's own column order first: on the programme's models it already starts with the
-    # designations, and asking for the order cost 10-25% of the compile (0.07-0.25 s at
-    # 10,000 candidates); asked for only when the order found differs.
-    repn = pyomo_standard_form(m)
-    designations = m.designate_array
-    if len(repn.columns) < len(designations) or any(
-        column is not designation
-        for column, designation in zip(repn.columns, designations, strict=False)
-    ):
-        repn = pyomo_standard_form(m, column_order=[m.designate])
-    return repn
+        return pyomo_standard_form(m, column_order=[m.designate])
 
 
 class _Reader:
