@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 POLL_SECONDS = 0.2  # how often the parent looks whether a silent child is still alive
-CHILD_NICENESS = 10  # the simulation's lower priority (Unix), see _child
 
 
 class SimulationDied(RuntimeError):
@@ -67,11 +66,6 @@ def _child(
     level: int,
 ) -> None:
     """The child's whole life: simulate into ``folder``, then send the run or the error."""
-    if hasattr(os, "nice"):
-        # The allocation's HiGHS runs two threads in the parent: at equal priority the three
-        # shared two cores and the allocation took 3.0 s instead of 2.2 (default scenario);
-        # the simulation, done long before, yields.
-        os.nice(CHILD_NICENESS)
     root = logging.getLogger()
     root.handlers[:] = [_QueueLogHandler(channel)]
     root.setLevel(level)
