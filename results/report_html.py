@@ -205,7 +205,8 @@ def embedded_font_css(text: str) -> str:
     options.notdef_outline = True
     # The font-wide bounding boxes are kept as the full font has them (a superset of the
     # subset's): recomputing them from every glyph outline was 75% of the save (0.21 s).
-    font = TTFont(str(path), lazy=True, recalcBBoxes=False)
+    # Its timestamp too: the same page gives the same bytes, whenever it is written.
+    font = TTFont(str(path), lazy=True, recalcBBoxes=False, recalcTimestamp=False)
     subsetter = subset.Subsetter(options)
     subsetter.populate(text=text + _ALWAYS)
     subsetter.subset(font)
