@@ -2,12 +2,13 @@
 
 The simulation of a run does not read the run's allocation (each simulated year solves its
 own), so the two are independent: on two cores the run takes about the longer of the two
-instead of their sum (the default scenario: 6.2 s → see the README's throughput table).
-The child is started with ``spawn`` (no fork of a process whose libraries may hold
-threads), reports progress and its log records through one queue, and sends back the
-finished run's digest (``simulation_digest.py``) or the exception it raised; the parent re-raises that
-exception as its own, so bad input still reads as bad input. A child that dies without a
-word (killed) is reported as such; a parent that stops early terminates the child.
+instead of their sum (the default scenario: about 6.4 → 5.0 s with the other changes of the
+same day, README "Performance"). The child is started with ``spawn`` (no fork of a process
+whose libraries may hold threads), reports progress and its log records through one queue,
+and sends back the finished run's digest (``simulation_digest.py``) with the report's
+simulation section, or the exception it raised; the parent re-raises that exception as its
+own, so bad input still reads as bad input. A child that dies without a word (killed) is
+reported as such; a parent that stops early terminates the child.
 """
 
 from __future__ import annotations
@@ -83,9 +84,7 @@ def _child(
         # The report's simulation section is made here, from the files just written, as
         # the parent would make it (its figure and tables were 0.2-0.3 s of the parent's
         # report, which waits for nothing else).
-        from .runner import simulation_report_section
-
-        section = simulation_report_section(folder, scenario, base)
+        section = _report_section(folder, scenario, base)
         # The tables are written; the parent shows the summary and the headline only: the
         # tables took 0.4 s to send, and the run's own classes would load Mesa there.
         channel.put(("done", (run.digest(), section)))
@@ -97,6 +96,19 @@ def _child(
     channel.close()
     channel.join_thread()
     os._exit(0)
+
+
+def _report_section(folder: Path, scenario: Scenario, base: Path) -> Section | None:
+    """The report's simulation section of the files in ``folder``, or None if making it
+    fails: the simulation itself succeeded, and the parent's report then makes the section
+    from the same files (and says what went wrong, if it goes wrong again)."""
+    from .runner import simulation_report_section
+
+    try:
+        return simulation_report_section(folder, scenario, base)
+    except Exception:  # the report is the parent's to fail, not the simulation's
+        log.debug("simulation section left to the report", exc_info=True)
+        return None
 
 
 def _picklable(error: BaseException) -> BaseException:
@@ -114,9 +126,10 @@ class BackgroundSimulation:
     """A scenario's simulation running in a child process from construction on.
 
     ``result()`` waits for it, calling ``progress(done, total)`` as quarters finish, and
-    returns the SimulationRun (or raises what the child raised); ``stop()`` ends the child
-    if the parent gives up first. Use it as a context manager so that the child never
-    outlives a parent that failed."""
+    returns its digest (or raises what the child raised); ``report_section()`` is then the
+    report's simulation section the child made (or None); ``stop()`` ends the child if the
+    parent gives up first. Use it as a context manager so that the child never outlives a
+    parent that failed."""
 
     def __init__(
         self,

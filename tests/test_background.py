@@ -168,3 +168,15 @@ def test_the_simulation_section_made_beside_is_the_one_the_report_would_make(tmp
         return re.sub(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "<created>", text)
 
     assert page(section) == page()
+
+
+def test_a_section_that_cannot_be_made_is_left_to_the_report(tmp_path, monkeypatch):
+    """The simulation succeeded; if making the report's section from its files fails, the
+    child sends none and the parent's report makes it (the run does not fail for it)."""
+    from liangye.scenarios import background, runner
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no figure today")
+
+    monkeypatch.setattr(runner, "simulation_report_section", broken)
+    assert background._report_section(tmp_path, None, tmp_path) is None
