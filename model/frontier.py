@@ -51,84 +51,31 @@ def quota_budget(problem: AllocationProblem) -> float | None:
 
 
 def budget_frontier(problem: AllocationProblem, scales: list[float], progress=None) -> pd.DataFrame:
-    """Solve the allocation at each budget ``scale`` × the problem's budget.
+    """Solve the allocation at each budget ``scale`` × the problem's budget, on one model.
 
     The model is built and handed to HiGHS once, at the smallest scale (so every budget row
     that can bind anywhere on the frontier exists; a row that cannot bind at the smallest
-    budget cannot bind at a larger one). Each further point only raises the budget rows'
-    right-hand sides, which scale linearly, and starts from the previous plan, which stays
-    feasible when the budget grows. Returns one row per scale with the optimum beside the
-    greedy rule.
+    budget cannot bind at a larger one). Each point moves the budget rows (and, with an
+    overrun bound, their loaded copies, ``risk_loads.py``), whose right-hand sides scale
+    linearly, and runs the whole solve of ``solve.solve_compiled`` from the previous plan
+    (which stays feasible when the budget grows), the relaxation's dual simplex from its
+    last basis. The exact risk cuts one point appends hold only at its own budgets, so they
+    are dropped before the next (``CountedModel.drop_appended``). A point whose obligations
+    alone exceed its budget is infeasible without a solve ("obligations"). Each plan is
+    checked against every rule at its budget. Returns one row per scale with the optimum
+    beside the greedy rule, and with an overrun bound each plan's exact overrun chance.
     """
+    from .budget_risk import plan_risk
+    from .diagnosis import obligations_beyond_budget
+    from .solve import PLAN_STATUSES, solve_compiled
+
     if problem.budget.unlimited:
         raise ValueError("a budget frontier needs a budget to scale")
     scales = sorted(scales)
     if scales[0] <= 0:
         raise ValueError("budget scales must be positive")
-    if problem.settings.overrun_risk is not None:
-        return _bounded_frontier(problem, scales, progress)
-    base = scaled(problem, scales[0])
-    m = build_model(base)
-    programme = HighsProgramme(m, problem.settings)
-    rows = [(con, programme.row_upper[programme.row_of[con]]) for con in row_block(m, "budget")]
-    records = []
-    warm: np.ndarray | None = None
-    for scale in scales:
-        for con, upper in rows:
-            programme.set_row_upper(con, upper * scale / scales[0])
-        outcome = programme.solve(warm_start=warm)
-        point = scaled(problem, scale)
-        greedy = greedy_plan(point)
-        record = {
-            "scale": scale,
-            "budget": float(sum(point.budget.per_year.values()) or (point.budget.total or 0)),
-            "status": outcome.status,
-            "objective": None,
-            "designations": 0,
-            "spend": None,
-            "greedy_objective": plan_objective(point, greedy, problem.settings.objective),
-            "greedy_designations": len(greedy),
-            "greedy_spend": float(sum(expected_spend(point, greedy).values())),
-            # The rank-by-score rule does not look at minimum quotas: its objective is only
-            # comparable where it breaks no rule.
-            "greedy_rules_broken": len(plan_violations(point, greedy)),
-            "seconds": outcome.seconds,
-            "method": outcome.method,
-        }
-        if outcome.has_solution:
-            chosen = outcome.chosen
-            violations = plan_violations(point, chosen)
-            if violations:
-                raise RuntimeError("frontier plan breaks rules: " + "; ".join(violations))
-            record.update(
-                objective=plan_objective(point, chosen, problem.settings.objective),
-                designations=len(chosen),
-                spend=float(sum(expected_spend(point, chosen).values())),
-            )
-            warm = outcome.values
-        records.append(record)
-        if progress is not None:
-            progress(scale)
-    return pd.DataFrame.from_records(records)
-
-
-def _bounded_frontier(
-    problem: AllocationProblem, scales: list[float], progress=None
-) -> pd.DataFrame:
-    """The frontier with an overrun bound, on one model as ``budget_frontier`` does: built
-    and compiled once at the smallest scale; at each point the budget rows and their loaded
-    copies (``risk_loads.py``) take the point's budgets, the whole bounded solve of
-    ``solve.solve_compiled`` runs from the previous point's plan, and the relaxation's
-    dual simplex starts from its last basis. The exact cuts one point appends hold only at
-    its own budgets, so they are dropped before the next (``CountedModel.drop_appended``).
-    Each point's plan is checked against every rule and the overrun bound at its budget, and
-    its exact overrun chance is reported."""
-    from .budget_risk import plan_risk
-    from .diagnosis import obligations_beyond_budget
-    from .solve import PLAN_STATUSES, solve_compiled
-
-    base = scaled(problem, scales[0])
-    m = build_model(base)
+    bounded = problem.settings.overrun_risk is not None
+    m = build_model(scaled(problem, scales[0]))
     programme = HighsProgramme(m, problem.settings)
     rows = [
         (programme.row_of[con], float(programme.row_upper[programme.row_of[con]]))
@@ -142,7 +89,7 @@ def _bounded_frontier(
         point = scaled(problem, scale)
         for row, upper in rows:
             programme.set_upper_at(row, upper * scale / scales[0])
-        record = {
+        record: dict[str, object] = {
             "scale": scale,
             "budget": float(sum(point.budget.per_year.values()) or (point.budget.total or 0)),
             "status": "infeasible",
@@ -152,8 +99,9 @@ def _bounded_frontier(
             **_greedy_columns(point, problem.settings.objective),
             "seconds": 0.0,
             "method": "obligations",
-            "overrun_any_year": None,
         }
+        if bounded:
+            record["overrun_any_year"] = None
         if not obligations_beyond_budget(point):
             try:
                 outcome = solve_compiled(programme, point, warm_start=warm)
@@ -163,7 +111,7 @@ def _bounded_frontier(
             record.update(status=str(outcome.status), method=outcome.method)
             if outcome.status in PLAN_STATUSES and outcome.has_solution:
                 chosen = outcome.chosen
-                risk = plan_risk(point, chosen)
+                risk = plan_risk(point, chosen) if bounded else None
                 violations = plan_violations(point, chosen, risk)
                 if violations:
                     raise RuntimeError("frontier plan breaks rules: " + "; ".join(violations))
@@ -171,8 +119,9 @@ def _bounded_frontier(
                     objective=plan_objective(point, chosen, problem.settings.objective),
                     designations=len(chosen),
                     spend=float(sum(expected_spend(point, chosen).values())),
-                    overrun_any_year=(risk.overrun or {}).get("any_year"),
                 )
+                if risk is not None:
+                    record["overrun_any_year"] = (risk.overrun or {}).get("any_year")
                 warm = outcome.values
         record["seconds"] = time.perf_counter() - started
         records.append(record)
