@@ -188,12 +188,11 @@ class HighsProgramme(HighsModel):
         return rounded
 
     def relaxation_as_stated(self) -> bool:
-        """Whether the relaxation is, for the solve about to run, the linear programme of the
-        model as stated: no rounding cuts, no overrun bound (whose loaded rows move), not
-        solved before (no changed bound or added row), nothing waiting to change it."""
-        first, self._solved = not self._solved, True
+        """Whether the relaxation is the linear programme of the model as stated: no rounding
+        cuts, no overrun bound (whose loaded rows move), not solved before (no changed bound
+        or added row), nothing waiting to change it."""
         return (
-            first
+            not self._solved
             and not self.cuts
             and self.settings.overrun_risk is None
             and not self._pending
@@ -263,6 +262,7 @@ class HighsProgramme(HighsModel):
         as_stated = self.relaxation_as_stated()
         relaxation = self.prepare_relaxation(left())
         status, values, z_lp, _ = self._run(relaxation)
+        self._solved = True
         if as_stated and status == highspy.HighsModelStatus.kOptimal and values is not None:
             solution = relaxation.getSolution()
             self.stated_duals = (np.asarray(solution.col_dual), np.asarray(solution.row_dual))

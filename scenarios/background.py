@@ -125,7 +125,7 @@ def _picklable(error: BaseException) -> BaseException:
 class BackgroundSimulation:
     """A scenario's simulation running in a child process from construction on.
 
-    ``result()`` waits for it, calling ``progress(done, total)`` as quarters finish, and
+    ``result()`` waits for it (``set_progress`` names what to call as quarters finish) and
     returns its digest (or raises what the child raised); ``report_section()`` is then the
     report's simulation section the child made (or None); ``stop()`` ends the child if the
     parent gives up first. Use it as a context manager so that the child never outlives a
@@ -137,11 +137,10 @@ class BackgroundSimulation:
         scenario: Scenario,
         base: Path,
         command: str,
-        progress: Progress | None = None,
     ):
         context = multiprocessing.get_context("spawn")
         self._channel = context.Queue()
-        self._progress = progress
+        self._progress: Progress | None = None  # set_progress
         self._outcome: tuple[str, Any] | None = None
         self._stopped = False  # set by stop(): the child's end is then no surprise
         self._section: Section | None = None
@@ -153,15 +152,22 @@ class BackgroundSimulation:
             name="liangye-simulation",
             daemon=True,
         )
-        with _sigint_ignored():
-            # The child is born ignoring Ctrl-C (Python keeps an ignored SIGINT across exec):
-            # a Ctrl-C in the terminal reaches both processes, and the parent, which shows
-            # the one line "interrupted", ends the child; the child prints nothing.
-            self._process.start()
-        # Progress and log records are read as they come, while the parent allocates.
-        self._reader = threading.Thread(target=self._read, name="liangye-simulation-reader")
-        self._reader.daemon = True
-        self._reader.start()
+        try:
+            with _sigint_held():
+                # The child is born with Ctrl-C blocked (the signal mask survives fork and
+                # exec): a Ctrl-C in the terminal reaches both processes, and the parent,
+                # which shows the one line "interrupted", ends the child; the child prints
+                # nothing. The parent's own Ctrl-C meanwhile waits, blocked, and arrives once
+                # unblocked (ignoring it instead, as first written, lost one pressed then).
+                self._process.start()
+            # Progress and log records are read as they come, while the parent allocates.
+            self._reader = threading.Thread(target=self._read, name="liangye-simulation-reader")
+            self._reader.daemon = True
+            self._reader.start()
+        except BaseException:  # a Ctrl-C arriving as the child starts: no child left behind
+            if self._process.pid is not None:
+                self._process.terminate()
+            raise
 
     def _read(self) -> None:
         """Drain the queue until the result, the error, or the child's silent death."""
@@ -240,16 +246,18 @@ class BackgroundSimulation:
 
 
 @contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """SIGINT ignored within (from the main thread only; elsewhere nothing changes)."""
-    if threading.current_thread() is not threading.main_thread():
+def _sigint_held() -> Iterator[None]:
+    """SIGINT blocked within, for the main thread and the processes it starts (where the
+    platform has signal masks; elsewhere nothing changes). One sent meanwhile is delivered
+    when it is unblocked, on leaving."""
+    if not hasattr(signal, "pthread_sigmask"):
         yield
         return
-    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, before)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _died(code: int | None) -> str:

@@ -22,6 +22,7 @@ from .schema import Scenario
 from .tiers import with_tier_design
 
 if TYPE_CHECKING:  # the report is imported only when one is written
+    from liangye.results.report import ReportNames
     from liangye.results.report_html import Section
 
 log = logging.getLogger(__name__)
@@ -227,10 +228,7 @@ def write_report(
     (``simulation_report_section``)."""
     from liangye.results.report import write_run_report
 
-    from .report_commands import report_names
-
-    names = report_names(scenario.model_dump(mode="json"), base)
-    return write_run_report(folder, names, simulation=simulation)
+    return write_run_report(folder, _report_names(scenario, base), simulation=simulation)
 
 
 def simulation_report_section(folder: Path, scenario: Scenario, base: Path) -> Section:
@@ -239,7 +237,11 @@ def simulation_report_section(folder: Path, scenario: Scenario, base: Path) -> S
     it while the allocation is still being written)."""
     from liangye.results.report import read_run, simulation_section
 
+    return simulation_section(read_run(folder), _report_names(scenario, base))
+
+
+def _report_names(scenario: Scenario, base: Path) -> ReportNames:
+    """The scenario's programme and tier-design names in Chinese, for its report."""
     from .report_commands import report_names
 
-    names = report_names(scenario.model_dump(mode="json"), base)
-    return simulation_section(read_run(folder), names)
+    return report_names(scenario.model_dump(mode="json"), base)

@@ -7,6 +7,7 @@ import logging
 import os
 import pickle
 import signal
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -33,9 +34,8 @@ def test_the_background_run_writes_and_reports_what_the_foreground_does(tmp_path
     scenario, base = load_scenario(None, SMALL)
     here = simulate_into(tmp_path / "here", scenario, base, command="test")
     seen: list[tuple[int, int]] = []
-    with BackgroundSimulation(
-        tmp_path / "there", scenario, base, "test", lambda d, t: seen.append((d, t))
-    ) as background:
+    with BackgroundSimulation(tmp_path / "there", scenario, base, "test") as background:
+        background.set_progress(lambda d, t: seen.append((d, t)))
         there = background.result()
     for name in ("summary.json", *(f"{t}.parquet" for t in TABLES)):
         assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "there" / name).read_bytes()
@@ -180,3 +180,38 @@ def test_a_section_that_cannot_be_made_is_left_to_the_report(tmp_path, monkeypat
 
     monkeypatch.setattr(runner, "simulation_report_section", broken)
     assert background._report_section(tmp_path, None, tmp_path) is None
+
+
+def test_a_ctrl_c_while_the_child_starts_is_not_lost(tmp_path, monkeypatch):
+    """Ctrl-C pressed while the child is being started reaches the parent (as
+    KeyboardInterrupt) once the start is over, and the child does not outlive it."""
+    import multiprocessing.process
+
+    scenario, base = load_scenario(None, SMALL)
+    started: list[multiprocessing.process.BaseProcess] = []
+    original = multiprocessing.process.BaseProcess.start
+
+    def start_and_press_ctrl_c(self):
+        original(self)
+        started.append(self)
+        os.kill(os.getpid(), signal.SIGINT)  # held until the start is over
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", start_and_press_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        BackgroundSimulation(tmp_path / "sim", scenario, base, "test")
+    [child] = started
+    child.join(timeout=10)
+    assert not child.is_alive()
+
+
+def test_the_child_is_born_with_ctrl_c_blocked(tmp_path):
+    """What makes a terminal's Ctrl-C harmless to the child: SIGINT in its blocked mask."""
+    scenario, base = load_scenario(None, SMALL)
+    with BackgroundSimulation(tmp_path / "sim", scenario, base, "test") as background:
+        status = Path(f"/proc/{background._process.pid}/status").read_text()
+        blocked = int(
+            next(line for line in status.splitlines() if line.startswith("SigBlk:")).split()[1], 16
+        )
+        assert blocked & (1 << (signal.SIGINT - 1))
+        background.result()
+    assert not signal.pthread_sigmask(signal.SIG_BLOCK, set()) & {signal.SIGINT}
