@@ -247,17 +247,30 @@ class BackgroundSimulation:
 
 @contextmanager
 def _sigint_held() -> Iterator[None]:
-    """SIGINT blocked within, for the main thread and the processes it starts (where the
-    platform has signal masks; elsewhere nothing changes). One sent meanwhile is delivered
-    when it is unblocked, on leaving."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    """SIGINT held back within: blocked for the main thread and the processes it starts
+    (where the platform has signal masks), and one that arrives meanwhile anyway (the kernel
+    hands a process's signal to any thread not blocking it: numpy's BLAS threads, the
+    queue's feeder) is kept by a handler of ours and raised again, as SIGINT, on leaving.
+    Interrupting ``Process.start`` halfway (between the child's birth and the data it reads
+    at birth) left a child printing ``EOFError`` (seen in CI)."""
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    held: list[int] = []
+    previous = None
+    if in_main_thread:
+        previous = signal.signal(signal.SIGINT, lambda number, frame: held.append(number))
+    masks = hasattr(signal, "pthread_sigmask")
+    if masks:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        if masks:
+            # A SIGINT pending on this thread is delivered here, to our handler.
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        if in_main_thread and previous is not None:  # None: a handler not set from Python
+            signal.signal(signal.SIGINT, previous)
+            if held:
+                signal.raise_signal(signal.SIGINT)  # now to the handler the caller had
 
 
 def _died(code: int | None) -> str:

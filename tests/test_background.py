@@ -204,6 +204,41 @@ def test_a_ctrl_c_while_the_child_starts_is_not_lost(tmp_path, monkeypatch):
     assert not child.is_alive()
 
 
+def test_a_ctrl_c_landing_on_another_thread_waits_for_the_start(tmp_path, monkeypatch):
+    """The kernel may hand the process's SIGINT to any thread not blocking it (BLAS's, a
+    queue's feeder): it still waits until the child has its start data (CI saw a child
+    print EOFError when the start was cut between the child's birth and that data)."""
+    import multiprocessing.process
+    import threading
+    import time
+
+    scenario, base = load_scenario(None, SMALL)
+    bystander_waits = threading.Event()
+    bystander = threading.Thread(target=bystander_waits.wait, daemon=True)
+    bystander.start()  # started before the hold: SIGINT is not blocked in it
+    started: list[multiprocessing.process.BaseProcess] = []
+    original = multiprocessing.process.BaseProcess.start
+
+    def start_with_ctrl_c_on_the_bystander(self):
+        signal.pthread_kill(bystander.ident, signal.SIGINT)
+        time.sleep(0.2)  # the main thread passes many points where a signal would be raised
+        original(self)
+        started.append(self)
+
+    monkeypatch.setattr(
+        multiprocessing.process.BaseProcess, "start", start_with_ctrl_c_on_the_bystander
+    )
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            BackgroundSimulation(tmp_path / "sim", scenario, base, "test")
+    finally:
+        bystander_waits.set()
+    [child] = started  # the start ran to its end before the interrupt
+    child.join(timeout=10)
+    assert child.exitcode == -signal.SIGTERM  # ended by the parent, not by a broken start
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_the_child_is_born_with_ctrl_c_blocked(tmp_path):
     """What makes a terminal's Ctrl-C harmless to the child: SIGINT in its blocked mask."""
     scenario, base = load_scenario(None, SMALL)
