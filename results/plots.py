@@ -421,19 +421,6 @@ def _simulated_payout(
     )
 
 
-def plot_servitization(
-    trajectories: pd.DataFrame,
-    payments: pd.DataFrame,
-    path: Path,
-    title: str,
-    shares: dict[str, str],
-    budget: dict[int, float] | None = None,
-    names: Mapping[str, str] | None = None,
-) -> Path:
-    """Write ``servitization_figure`` as a PNG at ``path``."""
-    return _save(servitization_figure(trajectories, payments, title, shares, budget, names), path)
-
-
 # --- tier designs side by side -----------------------------------------------------------
 
 # The outcomes of a design comparison, in the order drawn, with their axis labels.

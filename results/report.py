@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,11 +34,13 @@ from .report_html import (
     write_html,
 )
 from .report_labels import DECISION, OBJECTIVE, OUTCOME, STATUS, is_share, outcome_label
-from .store import SIMULATION_FOLDER
+from .store import SIMULATION_FOLDER, run_listing
 
 log = logging.getLogger(__name__)
 
 REPORT_FILE = "report.html"
+SERVITIZATION_TITLE = "服务化进程：有奖励与无奖励对照"
+SERVITIZATION_FIGURE = "servitization.png"  # in a simulation's folder
 # Columns of reasons.csv the report shows under its own headers; any other column (the
 # explanations may gain some) is shown as well, under its own name.
 # Long tables are cut here in the page (the workbook and CSV files hold every row).
@@ -131,15 +133,26 @@ def is_run_folder(folder: Path) -> bool:
 
 
 def run_report(
-    folder: Path, names: ReportNames | None = None, simulation: Section | None = None
+    folder: Path,
+    names: ReportNames | None = None,
+    simulation: Section | None = None,
+    finishing: bool = False,
+    pending: Collection[str] = (),
 ) -> Report:
     """The report of the run in ``folder``: the scenario in words, the plan, spend against
     the budget and its risk, who was not selected and why, the simulation's outcomes and
     the figures; sections for what the folder does not hold are left out. ``simulation``
     is the simulation's section if it was already made from the same files
-    (``simulation_section``; ``liangye run`` has its simulation's process make it)."""
+    (``simulation_section``; ``liangye run`` has its simulation's process make it).
+    ``finishing``: the report is the run's last output, written just before the run is
+    marked complete (``store.finish_run``); the run is described as that will mark it
+    (complete, its files those of the folder with the report and the ``pending`` files,
+    still being written meanwhile, among them), not as unfinished."""
     names = names or ReportNames()
     files = read_run(folder, simulation_tables=simulation is None)
+    if finishing:
+        listed = {*run_listing(folder), REPORT_FILE, *pending}
+        files.manifest = {**files.manifest, "complete": True, "files": sorted(listed)}
     scenario = files.scenario
     title = scenario.get("title") or scenario.get("id") or folder.name
     report = Report(
@@ -168,10 +181,13 @@ def write_run_report(
     names: ReportNames | None = None,
     out: Path | None = None,
     simulation: Section | None = None,
+    finishing: bool = False,
+    pending: Collection[str] = (),
 ) -> Path:
     """Write the report of the run in ``folder`` to ``out`` (default ``folder/report.html``),
-    with the simulation's section if already made (``run_report``)."""
-    page = render(run_report(folder, names, simulation))
+    with the simulation's section if already made and as the run's last output if
+    ``finishing``, ``pending`` files still being written (``run_report``)."""
+    page = render(run_report(folder, names, simulation, finishing, pending))
     return write_html(out or folder / REPORT_FILE, page)
 
 
@@ -549,9 +565,32 @@ def _thresholds(files: RunFiles) -> list[int]:
     return [round(float(a["threshold"]) * 100) for a in runs[0].get("additionality") or []]
 
 
-def simulation_section(files: RunFiles, names: ReportNames) -> Section:
+def servitization_png(
+    trajectories: pd.DataFrame,
+    payments: pd.DataFrame,
+    thresholds: Sequence[int],
+    budget: Mapping[int, float],
+    programmes: Mapping[str, str],
+) -> bytes:
+    """The servitization figure of a simulation (``plots.servitization_figure``) as PNG
+    bytes, drawn one way for the report and for the simulation's ``servitization.png``:
+    one line per threshold (in %) the trajectories hold, the budget per year, programme
+    names in Chinese."""
+    shares = {
+        f"share_above_{t}": f"≥ {t}%"
+        for t in thresholds
+        if f"share_above_{t}" in trajectories.columns
+    }
+    figure = plots.servitization_figure(
+        trajectories, payments, SERVITIZATION_TITLE, shares, dict(budget), programmes
+    )
+    return plots.figure_png(figure)
+
+
+def simulation_section(files: RunFiles, names: ReportNames, figure: bytes | None = None) -> Section:
     """The simulation's outcomes (mean and range over replications), the design metrics
-    and the servitization figure."""
+    and the servitization figure (``figure``: its PNG, if already drawn from the same run
+    by ``servitization_png``, as the simulation's servitization.png is)."""
     summary = files.summary or {}
     table = summary.get("summary") or {}
     n = summary.get("replications", 0)
@@ -594,28 +633,18 @@ def simulation_section(files: RunFiles, names: ReportNames) -> Section:
         tables.append(_design_table(design, thresholds[0]))
     figures = []
     if files.trajectories is not None and files.payments is not None and len(files.trajectories):
-        shares = {
-            f"share_above_{t}": f"≥ {t}%"
-            for t in thresholds
-            if f"share_above_{t}" in files.trajectories.columns
-        }
         budget = {
             int(k): float(v)
             for k, v in ((files.scenario.get("budget") or {}).get("per_year") or {}).items()
         }
-        figure = plots.servitization_figure(
-            files.trajectories,
-            files.payments,
-            "服务化进程：有奖励与无奖励对照",
-            shares,
-            budget,
-            names.programmes,
+        png = figure or servitization_png(
+            files.trajectories, files.payments, thresholds, budget, names.programmes
         )
         figures.append(
             Figure(
                 "左：服务收入占比达到门槛的制造企业比例，实线有奖励、虚线无奖励，阴影为重复间范围；"
                 "右：各年实际支付，黑线为预算，须线为重复间范围。",
-                plots.figure_png(figure),
+                png,
                 "服务化进程图",
             )
         )

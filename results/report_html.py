@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import io
 import logging
 import math
@@ -158,24 +159,26 @@ def pairs_table(rows: Sequence[tuple[str, str]], caption: str | None = None) -> 
     return Table(["项目", "数值"], [[k, v] for k, v in rows], caption, [False, False])
 
 
-def _environment() -> jinja2.Environment:
+@functools.cache
+def template() -> jinja2.Template:
+    """The report's page template, compiled once per process."""
     # Autoescape: every value (a firm's name, a reason) is text, never markup.
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.PackageLoader("liangye.results", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    return environment.get_template("report.html.j2")
 
 
 def render(report: Report) -> str:
     """The report as one HTML document: styles inline, figures and the font (a subset of
     Noto Sans CJK SC holding the characters the page uses) embedded, no external request,
     laid out for print as well as for the screen."""
-    template = _environment().get_template("report.html.j2")
     created = dt.datetime.now(dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M")
-    page = template.render(report=report, created=created, font_face=_PLACEHOLDER)
+    page = template().render(report=report, created=created, font_face=_PLACEHOLDER)
     # The font is cut to the characters of the page itself (markup and data are ASCII).
     return page.replace(_PLACEHOLDER, embedded_font_css("".join(set(page))))
 

@@ -181,7 +181,7 @@ def finish_run(folder: Path) -> Path:
     path = folder / "manifest.json"
     manifest = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     manifest.update(
-        files=_listing(folder),
+        files=run_listing(folder),
         complete=True,
         finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
@@ -190,7 +190,7 @@ def finish_run(folder: Path) -> Path:
     return path
 
 
-def _listing(folder: Path) -> list[str]:
+def run_listing(folder: Path) -> list[str]:
     """The run's files for the manifest: not hidden temporaries, not the marker."""
     return sorted(
         p.name for p in folder.iterdir() if not p.name.startswith(".") and p.name != INCOMPLETE
@@ -295,7 +295,7 @@ def write_manifest(folder: Path, **fields: object) -> Path:
     manifest = {
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "versions": package_versions(),
-        "files": _listing(folder),
+        "files": run_listing(folder),
         "complete": False,  # finish_run sets it once every output is written
         **fields,
     }

@@ -19,7 +19,7 @@ import os
 import queue
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,36 +58,50 @@ class _QueueLogHandler(logging.Handler):
         self.channel.put(("log", record))
 
 
-def _child(
-    channel: Any,
-    folder: Path,
-    scenario: Scenario,
-    base: Path,
-    command: str,
-    level: int,
-) -> None:
-    """The child's whole life: simulate into ``folder``, then send the run or the error."""
+def _child(channel: Any, orders: Any, level: int) -> None:
+    """The child's whole life: load the simulation's modules while the parent reads the
+    scenario; simulate when told to, make the report's simulation section and send the
+    digest; then write the run's report when told to (or end when told to stop)."""
+    # Born by spawn, this process would make any multiprocessing lock a named semaphore left
+    # to the resource tracker (Pyomo makes one as it loads); ended by os._exit or by the
+    # parent, it never unlinks it, and the tracker then warns on the user's terminal after
+    # the command has ended. With fork as its own start method (it starts no process) such
+    # a lock is unlinked as soon as it is made.
+    multiprocessing.set_start_method("fork", force=True)
     root = logging.getLogger()
     root.handlers[:] = [_QueueLogHandler(channel)]
     root.setLevel(level)
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     try:
+        # Loaded before the orders arrive (1.2 s of Mesa, Pyomo, pandas and matplotlib):
+        # the parent meanwhile loads and checks the scenario.
         from .simulate import simulate_into
 
-        run = simulate_into(
-            folder,
-            scenario,
-            base,
-            progress=lambda done, total: channel.put(("progress", done, total)),
-            command=command,
-        )
-        # The report's simulation section is made here, from the files just written, as
-        # the parent would make it (its figure and tables were 0.2-0.3 s of the parent's
-        # report, which waits for nothing else).
-        section = _report_section(folder, scenario, base)
-        # The tables are written; the parent shows the summary and the headline only: the
-        # tables took 0.4 s to send, and the run's own classes would load Mesa there.
-        channel.put(("done", (run.digest(), section)))
+        order = orders.get()
+        if order[0] == "simulate":
+            _, folder, scenario, base, command = order
+            run = simulate_into(
+                folder,
+                scenario,
+                base,
+                progress=lambda done, total: channel.put(("progress", done, total)),
+                command=command,
+            )
+            # The report's simulation section, made here from the files just written while
+            # the parent still allocates; the report is written here too (below), so the
+            # section never crosses to the parent.
+            section = _report_section(folder, scenario, base)
+            # The parent shows the summary and the headline only: the tables took 0.4 s to
+            # send, and the run's own classes would load Mesa there.
+            channel.put(("simulated", run.digest()))
+            _ready_the_report()
+            order = orders.get()
+            if order[0] == "report":
+                from .runner import write_report
+
+                _, run_folder, pending = order
+                path = write_report(run_folder, scenario, base, section, pending)
+                channel.put(("reported", path))
     except BaseException as error:  # everything goes back to the parent
         channel.put(("error", _picklable(error)))
     # The answer is sent (its files written before it): the queue is flushed and the process
@@ -98,15 +112,30 @@ def _child(
     os._exit(0)
 
 
+def _ready_the_report() -> None:
+    """Load what writing the report needs while the parent still allocates (its template
+    compiled, the font tools imported): the report is what the parent waits for last."""
+    from fontTools import subset  # noqa: F401 - imported for its cost, here
+    from fontTools.ttLib import TTFont  # noqa: F401
+
+    from liangye.results.report_html import template
+
+    template()
+
+
 def _report_section(folder: Path, scenario: Scenario, base: Path) -> Section | None:
     """The report's simulation section of the files in ``folder``, or None if making it
-    fails: the simulation itself succeeded, and the parent's report then makes the section
-    from the same files (and says what went wrong, if it goes wrong again)."""
+    fails: the simulation itself succeeded, and the report then makes the section from the
+    same files (and says what went wrong, if it goes wrong again). Its figure is the one
+    just written (servitization.png is drawn as the report draws it)."""
+    from liangye.results.report import SERVITIZATION_FIGURE
+
     from .runner import simulation_report_section
 
     try:
-        return simulation_report_section(folder, scenario, base)
-    except Exception:  # the report is the parent's to fail, not the simulation's
+        figure = (folder / SERVITIZATION_FIGURE).read_bytes()
+        return simulation_report_section(folder, scenario, base, figure)
+    except Exception:  # the report is the one to fail, not the simulation
         log.debug("simulation section left to the report", exc_info=True)
         return None
 
@@ -123,32 +152,29 @@ def _picklable(error: BaseException) -> BaseException:
 
 
 class BackgroundSimulation:
-    """A scenario's simulation running in a child process from construction on.
+    """``liangye run``'s second process: started at once (it loads the simulation's modules
+    while the parent reads the scenario), it simulates when ``simulate`` says so and writes
+    the run's report when ``write_report`` says so.
 
-    ``result()`` waits for it (``set_progress`` names what to call as quarters finish) and
-    returns its digest (or raises what the child raised); ``report_section()`` is then the
-    report's simulation section the child made (or None); ``stop()`` ends the child if the
-    parent gives up first. Use it as a context manager so that the child never outlives a
-    parent that failed."""
+    ``result()`` waits for the simulation (``set_progress`` names what to call as quarters
+    finish) and returns its digest, or raises what the child raised; ``write_report()``
+    then has the child write the report (it holds the simulation's section, matplotlib and
+    the font tools) and ``report()`` waits for its path; ``stop()`` ends the child. Use it as a context
+    manager so that the child never outlives the parent's command."""
 
-    def __init__(
-        self,
-        folder: Path,
-        scenario: Scenario,
-        base: Path,
-        command: str,
-    ):
+    def __init__(self) -> None:
         context = multiprocessing.get_context("spawn")
-        self._channel = context.Queue()
+        self._channel = context.Queue()  # child -> parent: progress, log records, answers
+        self._orders = context.Queue()  # parent -> child: simulate, report, stop
+        self._answers: queue.Queue[tuple[str, Any]] = queue.Queue()  # read from the channel
+        self._failure: BaseException | None = None  # raised again by every later wait
         self._progress: Progress | None = None  # set_progress
-        self._outcome: tuple[str, Any] | None = None
         self._stopped = False  # set by stop(): the child's end is then no surprise
-        self._section: Section | None = None
         self._done: tuple[int, int] | None = None  # the last progress reported
         level = logging.getLogger().getEffectiveLevel()
         self._process = context.Process(
             target=_child,
-            args=(self._channel, folder, scenario, base, command, level),
+            args=(self._channel, self._orders, level),
             name="liangye-simulation",
             daemon=True,
         )
@@ -157,10 +183,11 @@ class BackgroundSimulation:
                 # The child is born with Ctrl-C blocked (the signal mask survives fork and
                 # exec): a Ctrl-C in the terminal reaches both processes, and the parent,
                 # which shows the one line "interrupted", ends the child; the child prints
-                # nothing. The parent's own Ctrl-C meanwhile waits, blocked, and arrives once
-                # unblocked (ignoring it instead, as first written, lost one pressed then).
+                # nothing. The parent's own Ctrl-C meanwhile waits, held, and arrives once
+                # the start is over (ignoring it instead, as first written, lost one pressed
+                # then; interrupting the start halfway left a child without its start data).
                 self._process.start()
-            # Progress and log records are read as they come, while the parent allocates.
+            # Progress, log records and answers are read as they come, while the parent works.
             self._reader = threading.Thread(target=self._read, name="liangye-simulation-reader")
             self._reader.daemon = True
             self._reader.start()
@@ -169,23 +196,27 @@ class BackgroundSimulation:
                 self._process.terminate()
             raise
 
+    def simulate(self, folder: Path, scenario: Scenario, base: Path, command: str) -> None:
+        """Have the child simulate ``scenario`` into ``folder`` (``simulate_into``)."""
+        self._orders.put(("simulate", folder, scenario, base, command))
+
     def _read(self) -> None:
-        """Drain the queue until the result, the error, or the child's silent death."""
-        while self._outcome is None:
+        """Drain the channel until the child's last answer, its error or its silent death;
+        answers go to whoever waits (``result``, ``report``)."""
+        while True:
             try:
                 message = self._channel.get(timeout=POLL_SECONDS)
             except queue.Empty:
-                if not self._process.is_alive():
-                    message = self._last_word()
-                    if message is None:
-                        code = None if self._stopped else self._process.exitcode
-                        self._outcome = ("error", SimulationDied(_died(code)))
-                        continue
-                else:
+                if self._process.is_alive():
                     continue
+                message = self._last_word()
+                if message is None:
+                    code = None if self._stopped else self._process.exitcode
+                    self._answers.put(("error", SimulationDied(_died(code))))
+                    return
             except (EOFError, OSError):  # the queue broke with the child
-                self._outcome = ("error", SimulationDied(_died(self._process.exitcode)))
-                continue
+                self._answers.put(("error", SimulationDied(_died(self._process.exitcode))))
+                return
             kind = message[0]
             if kind == "progress":
                 self._done = (message[1], message[2])
@@ -194,11 +225,10 @@ class BackgroundSimulation:
             elif kind == "log":
                 record = message[1]
                 logging.getLogger(record.name).handle(record)
-            elif kind == "done":
-                self._outcome = (kind, message[1][0])
-                self._section = message[1][1]
-            elif kind == "error":
-                self._outcome = (kind, message[1])
+            else:  # "simulated", "reported" or "error"
+                self._answers.put((kind, message[1]))
+                if kind != "simulated":
+                    return  # the child's last word
 
     def _last_word(self) -> tuple | None:
         """A message sent just before the child ended (it may land after the timeout)."""
@@ -206,6 +236,19 @@ class BackgroundSimulation:
             return self._channel.get(timeout=POLL_SECONDS)
         except (queue.Empty, EOFError, OSError):
             return None
+
+    def _answer(self, expected: str) -> Any:
+        """Wait for the child's next answer, which should be ``expected``; raise its error
+        (and the same error at every later wait)."""
+        if self._failure is not None:
+            raise self._failure
+        kind, value = self._answers.get()
+        if kind == "error":
+            self._failure = value
+            raise value
+        if kind != expected:  # a programming error of this module, not the user's
+            raise RuntimeError(f"the simulation's process answered {kind!r}, not {expected!r}")
+        return value
 
     def set_progress(self, progress: Progress | None) -> None:
         """Send progress to ``progress`` from now on (the bar shown once the parent waits),
@@ -216,21 +259,23 @@ class BackgroundSimulation:
 
     def result(self) -> SimulationDigest:
         """Wait for the simulation; what the command line shows of it (its tables are
-        written), or the exception it raised. The answer is returned as soon as it arrives,
-        without waiting for the child to finish exiting."""
-        self._reader.join()
-        kind, value = self._outcome  # type: ignore[misc] - set before the reader ends
-        if kind == "error":
-            raise value
-        return value
+        written), or the exception it raised. Call once, after ``simulate``."""
+        return self._answer("simulated")
 
-    def report_section(self) -> Section | None:
-        """The report's simulation section, made by the child from the files it wrote
-        (``runner.simulation_report_section``); None before ``result()`` or after an error."""
-        return self._section
+    def write_report(self, folder: Path, pending: Collection[str] = ()) -> None:
+        """Have the child write the report of the run in ``folder`` (``runner.write_report``
+        with the section it made), once the run's files the report reads are written
+        (``pending``: those still being written meanwhile); ``report()`` waits for it. Call
+        once, after ``result``."""
+        self._orders.put(("report", folder, tuple(pending)))
+
+    def report(self) -> Path:
+        """Wait for the report ``write_report`` asked for; its path, or the exception
+        raised in writing it."""
+        return self._answer("reported")
 
     def stop(self) -> None:
-        """End the child (the parent failed or was interrupted); idempotent."""
+        """End the child (the parent is done, failed or was interrupted); idempotent."""
         self._stopped = True
         if self._process.is_alive():
             self._process.terminate()
@@ -241,8 +286,7 @@ class BackgroundSimulation:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if exc[0] is not None:
-            self.stop()
+        self.stop()
 
 
 @contextmanager

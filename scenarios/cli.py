@@ -455,31 +455,49 @@ def run(
     """Run a scenario: allocate, then simulate its awards against a no-award twin; write both
     under results/runs/ (the simulation in the run's simulation/ folder). An --out folder
     holding an earlier run only is cleared first; one holding other files is refused."""
-    from liangye.results.store import new_run_dir
-
     from .background import BackgroundSimulation
-    from .loader import load_scenario, scenario_hash
 
     _setup_logging(verbose)
-    loaded, base = load_scenario(scenario, set_ or [])
-    command = " ".join(sys.argv)
-    folder = out or new_run_dir(None, loaded.id, scenario_hash(loaded))
-    _start_run(folder, command)
-    # The simulation does not read this allocation: it runs in a second process meanwhile
-    # (scenarios/background.py), and the run takes about the longer of the two.
-    with BackgroundSimulation(folder / "simulation", loaded, base, command) as sim:
-        # Imported once the child has started: Pyomo and HiGHS load while it loads Mesa.
+    # The second process starts first: it loads the simulation's modules (1.2 s) while this
+    # one reads the scenario; it then simulates while this one allocates (the simulation
+    # does not read this allocation), and writes the report while this one shows the
+    # answer. A scenario that fails to load stops it (scenarios/background.py).
+    with BackgroundSimulation() as sim:
+        from liangye.results.store import new_run_dir
+
+        from .loader import load_scenario, scenario_hash
+
+        loaded, base = load_scenario(scenario, set_ or [])
+        command = " ".join(sys.argv)
+        folder = out or new_run_dir(None, loaded.id, scenario_hash(loaded))
+        _start_run(folder, command)
+        sim.simulate(folder / "simulation", loaded, base, command)
+        # Imported once the child has its orders: Pyomo and HiGHS load while it simulates.
         from .display import show_allocation
-        from .runner import run_allocation, save_allocation, write_report
+        from .runner import WORKBOOK, run_allocation, save_allocation, save_workbook
 
         spinner = console.status(f"allocating {loaded.id}…", spinner="dots")
         with spinner if not as_json else _nothing():
             result = run_allocation(loaded, base, confirm)
-        written = save_allocation(result, folder, loaded.outputs, loaded, command=command)
+        # The files the report reads first; the workbook (0.3 s) is written while the
+        # second process writes the report, then the answer is shown (the tables on the
+        # terminal; the JSON waits, as it names the report).
+        workbook = "xlsx" in loaded.outputs
+        written = save_allocation(
+            result, folder, loaded.outputs, loaded, command=command, workbook=False
+        )
         simulation = _wait_for_simulation(sim, loaded.id, quiet=as_json)
-    _finish_run(folder / "simulation")
-    # last: it reads what the run wrote (the simulation's section made by its process)
-    report = write_report(folder, loaded, base, sim.report_section())
+        _finish_run(folder / "simulation")
+        sim.write_report(folder, pending=[WORKBOOK] if workbook else [])
+        if workbook:
+            written.append(save_workbook(result, folder))
+        if not as_json:
+            show_allocation(console, result)
+            console.print(simulation.table())
+            console.print(
+                f"written: {written[0].parent} (simulation in simulation/)", highlight=False
+            )
+        report = sim.report()
     _finish_run(folder)
     if as_json:
         summary = simulation.summary
@@ -497,9 +515,6 @@ def run(
         }
         print_json(answer)
     else:
-        show_allocation(console, result)
-        console.print(simulation.table())
-        console.print(f"written: {written[0].parent} (simulation in simulation/)", highlight=False)
         console.print(f"报告 report: {report}", highlight=False)
     if result.status == "infeasible":
         raise typer.Exit(EXIT_INFEASIBLE)
@@ -748,6 +763,12 @@ def main() -> None:
         _main()
     except KeyboardInterrupt:
         _interrupted()
+    except SystemExit:
+        # The command's outcome is decided (and shown): a Ctrl-C while the interpreter shuts
+        # down (joining the queue threads of `run`'s second process, say) cannot change it,
+        # and would otherwise end the process by SIGINT without the one line.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise
 
 
 def _main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -161,14 +162,20 @@ def _risk_headline(result: AllocationResult) -> dict[str, object]:
     return rows
 
 
+WORKBOOK = "plan.xlsx"
+
+
 def save_allocation(
     result: AllocationResult,
     folder: Path,
     outputs: list[str],
     scenario: Scenario | None = None,
     command: str | None = None,
+    workbook: bool = True,
 ) -> list[Path]:
-    """Write the plan, the reasons and the summary into ``folder``; return the files written."""
+    """Write the plan, the reasons and the summary into ``folder``; return the files written.
+    ``workbook``: the Excel workbook too, when the outputs ask for it (``liangye run``
+    writes it apart, with ``save_workbook``, while its report is being written)."""
     folder.mkdir(parents=True, exist_ok=True)
     plan = result.selected
     summary = result.to_dict()
@@ -176,30 +183,8 @@ def save_allocation(
     if "csv" in outputs:
         written.append(write_plan_csv(plan, folder / "plan.csv"))
         written.append(write_plan_csv(result.reasons, folder / "reasons.csv"))
-    if "xlsx" in outputs:
-        headline = {
-            "政策": result.problem.policy.title,
-            "状态": result.status,
-            "目标值": result.objective,
-            "上界": result.bound,
-            "相对间隙": result.gap,
-            "入选数": len(plan),
-            **{f"{t}年预计支出（万元）": float(v) for t, v in result.spend.items()},
-            **{f"{t}年预算（万元）": float(v) for t, v in result.problem.budget.per_year.items()},
-            **_risk_headline(result),
-            "按分排序法目标值": result.greedy.objective,
-            "按分排序法入选数": result.greedy.count,
-        }
-        written.append(
-            write_plan_xlsx(
-                plan,
-                result.reasons,
-                headline,
-                folder / "plan.xlsx",
-                money_by_year(result),
-                result.workbook_tables(),
-            )
-        )
+    if "xlsx" in outputs and workbook:
+        written.append(save_workbook(result, folder))
     if "parquet" in outputs:
         numeric = plan.assign(
             **{c: plan[c].astype(float) for c in ("amount", "cost", "expected_cost")}
@@ -218,29 +203,66 @@ def save_allocation(
     return written
 
 
+def save_workbook(result: AllocationResult, folder: Path) -> Path:
+    """Write the plan's Excel workbook (``WORKBOOK``: plan, reasons, the headline figures,
+    money by year and the result's own tables) into ``folder``."""
+    plan = result.selected
+    headline = {
+        "政策": result.problem.policy.title,
+        "状态": result.status,
+        "目标值": result.objective,
+        "上界": result.bound,
+        "相对间隙": result.gap,
+        "入选数": len(plan),
+        **{f"{t}年预计支出（万元）": float(v) for t, v in result.spend.items()},
+        **{f"{t}年预算（万元）": float(v) for t, v in result.problem.budget.per_year.items()},
+        **_risk_headline(result),
+        "按分排序法目标值": result.greedy.objective,
+        "按分排序法入选数": result.greedy.count,
+    }
+    return write_plan_xlsx(
+        plan,
+        result.reasons,
+        headline,
+        folder / WORKBOOK,
+        money_by_year(result),
+        result.workbook_tables(),
+    )
+
+
 def write_report(
-    folder: Path, scenario: Scenario, base: Path, simulation: Section | None = None
+    folder: Path,
+    scenario: Scenario,
+    base: Path,
+    simulation: Section | None = None,
+    pending: Collection[str] = (),
 ) -> Path:
     """Write ``report.html`` of the run in ``folder`` (the allocation and, when written, its
-    simulation), with the scenario's programme and tier-design names in Chinese. Call it
-    after every other output and before the run is marked finished, so that the manifest
-    lists it. ``simulation``: the simulation's report section, if already made
-    (``simulation_report_section``)."""
+    simulation), with the scenario's programme and tier-design names in Chinese, as the
+    run's last output: call it once every output it reads is written and before the run is
+    marked finished, so that the manifest lists it (the page describes the run as
+    complete). ``simulation``: the simulation's report section, if already made
+    (``simulation_report_section``); ``pending``: files of the run still being written
+    meanwhile (not read by the report: the workbook), named among its files."""
     from liangye.results.report import write_run_report
 
-    return write_run_report(folder, _report_names(scenario, base), simulation=simulation)
+    names = report_names_for(scenario, base)
+    return write_run_report(folder, names, simulation=simulation, finishing=True, pending=pending)
 
 
-def simulation_report_section(folder: Path, scenario: Scenario, base: Path) -> Section:
+def simulation_report_section(
+    folder: Path, scenario: Scenario, base: Path, figure: bytes | None = None
+) -> Section:
     """The report's simulation section of the simulation written in ``folder``, made from
     its files as ``write_report`` would make it (``liangye run``'s simulation process makes
-    it while the allocation is still being written)."""
+    it while the allocation is still being written); ``figure``: the servitization figure
+    already drawn (the folder's servitization.png), else drawn again."""
     from liangye.results.report import read_run, simulation_section
 
-    return simulation_section(read_run(folder), _report_names(scenario, base))
+    return simulation_section(read_run(folder), report_names_for(scenario, base), figure)
 
 
-def _report_names(scenario: Scenario, base: Path) -> ReportNames:
+def report_names_for(scenario: Scenario, base: Path) -> ReportNames:
     """The scenario's programme and tier-design names in Chinese, for its report."""
     from .report_commands import report_names
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,11 +21,17 @@ from liangye.agents.params import SimulationParameters
 from liangye.agents.population import firm_population
 from liangye.agents.records import threshold_label
 from liangye.agents.replication import run_replication
-from liangye.results.plots import plot_servitization
-from liangye.results.store import new_run_dir, write_json, write_manifest, write_parquet
+from liangye.results.report import SERVITIZATION_FIGURE, servitization_png
+from liangye.results.store import (
+    new_run_dir,
+    write_atomic,
+    write_json,
+    write_manifest,
+    write_parquet,
+)
 
 from .loader import scenario_hash
-from .runner import scenario_policy
+from .runner import report_names_for, scenario_policy
 from .schema import Scenario
 from .simulation_digest import SimulationDigest
 
@@ -168,25 +174,32 @@ def simulate_scenario(
     return run
 
 
-def save_simulation(run: SimulationRun, folder: Path, command: str | None = None) -> list[Path]:
-    """Write the trajectories, awards, payments and firms (Parquet), summary.json, and
-    manifest.json (scenario, its hash, versions, seed, and the seconds each replication
-    took: kept out of summary.json so that it is the same for the same scenario and seed)."""
+def save_simulation(
+    run: SimulationRun,
+    folder: Path,
+    command: str | None = None,
+    programmes: Mapping[str, str] | None = None,
+) -> list[Path]:
+    """Write the trajectories, awards, payments and firms (Parquet), summary.json,
+    servitization.png (the report's figure: ``servitization_png``, with ``programmes``'
+    Chinese names) and manifest.json (scenario, its hash, versions, seed, and the seconds
+    each replication took: kept out of summary.json so that it is the same for the same
+    scenario and seed)."""
     folder.mkdir(parents=True, exist_ok=True)
+    figure = servitization_png(
+        run.trajectories,
+        run.payments,
+        [round(x * 100) for x in run.params.thresholds],
+        {int(t): float(v) for t, v in run.scenario.budget.per_year.items()},
+        programmes or {},
+    )
     written = [
         write_parquet(folder / "trajectories.parquet", run.trajectories),
         write_parquet(folder / "awards.parquet", run.awards),
         write_parquet(folder / "payments.parquet", run.payments),
         write_parquet(folder / "firms.parquet", run.firms),
         write_json(folder / "summary.json", run.summary()),
-        plot_servitization(
-            run.trajectories,
-            run.payments,
-            folder / "servitization.png",
-            f"{run.scenario.id}: servitization with awards and without (twin)",
-            {threshold_label(x): f"≥ {x:.0%}" for x in run.params.thresholds},
-            {t: float(v) for t, v in run.scenario.budget.per_year.items()},
-        ),
+        write_atomic(folder / SERVITIZATION_FIGURE, lambda p: p.write_bytes(figure)),
     ]
     manifest = write_manifest(
         folder,
@@ -213,7 +226,7 @@ def simulate_into(
     """Simulate and write into ``folder`` (``<run>/simulation`` of ``liangye run``), with
     the simulation's own manifest."""
     run = simulate_scenario(scenario, base, seed, replications, progress)
-    save_simulation(run, folder, command)
+    save_simulation(run, folder, command, report_names_for(scenario, base).programmes)
     return run
 
 

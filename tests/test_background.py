@@ -30,11 +30,18 @@ SMALL = [
 TABLES = ("trajectories", "awards", "payments", "firms")
 
 
+def simulating(folder: Path, scenario, base: Path) -> BackgroundSimulation:
+    """A second process told to simulate ``scenario`` into ``folder``."""
+    background = BackgroundSimulation()
+    background.simulate(folder, scenario, base, "test")
+    return background
+
+
 def test_the_background_run_writes_and_reports_what_the_foreground_does(tmp_path):
     scenario, base = load_scenario(None, SMALL)
     here = simulate_into(tmp_path / "here", scenario, base, command="test")
     seen: list[tuple[int, int]] = []
-    with BackgroundSimulation(tmp_path / "there", scenario, base, "test") as background:
+    with simulating(tmp_path / "there", scenario, base) as background:
         background.set_progress(lambda d, t: seen.append((d, t)))
         there = background.result()
     for name in ("summary.json", *(f"{t}.parquet" for t in TABLES)):
@@ -53,14 +60,14 @@ def test_an_error_in_the_child_is_raised_in_the_parent_as_itself(tmp_path):
     blocker.write_text("not a folder", encoding="utf-8")
     with (
         pytest.raises(OSError, match="a-file"),
-        BackgroundSimulation(blocker / "simulation", scenario, base, "test") as background,
+        simulating(blocker / "simulation", scenario, base) as background,
     ):
         background.result()
 
 
 def test_a_killed_child_is_reported_not_waited_for(tmp_path):
     scenario, base = load_scenario(None, SMALL)
-    with BackgroundSimulation(tmp_path / "sim", scenario, base, "test") as background:
+    with simulating(tmp_path / "sim", scenario, base) as background:
         os.kill(background._process.pid, signal.SIGKILL)
         with pytest.raises(SimulationDied, match="killed \\(signal 9\\)"):
             background.result()
@@ -70,7 +77,7 @@ def test_a_parent_that_fails_leaves_no_child(tmp_path):
     scenario, base = load_scenario(None, SMALL)
     with (
         pytest.raises(RuntimeError, match="allocation failed"),
-        BackgroundSimulation(tmp_path / "sim", scenario, base, "test") as background,
+        simulating(tmp_path / "sim", scenario, base) as background,
     ):
         raise RuntimeError("allocation failed")
     assert not background._process.is_alive()
@@ -118,7 +125,7 @@ def test_the_child_ignores_ctrl_c_which_the_parent_handles(tmp_path):
     a traceback (the parent stops it); the parent's own handler is untouched."""
     scenario, base = load_scenario(None, SMALL)
     before = signal.getsignal(signal.SIGINT)
-    with BackgroundSimulation(tmp_path / "sim", scenario, base, "test") as background:
+    with simulating(tmp_path / "sim", scenario, base) as background:
         assert signal.getsignal(signal.SIGINT) is before
         os.kill(background._process.pid, signal.SIGINT)
         digest = background.result()
@@ -162,6 +169,9 @@ def test_the_simulation_section_made_beside_is_the_one_the_report_would_make(tmp
     names = report_names(scenario.model_dump(mode="json"), base)
     section = simulation_report_section(folder / "simulation", scenario, base)
     assert section.figures and section.tables
+    # the simulation's servitization.png is the report's figure, byte for byte
+    saved = (folder / "simulation" / "servitization.png").read_bytes()
+    assert section.figures[0].png == saved
 
     def page(simulation=None) -> str:
         text = render(run_report(folder, names, simulation))
@@ -187,7 +197,6 @@ def test_a_ctrl_c_while_the_child_starts_is_not_lost(tmp_path, monkeypatch):
     KeyboardInterrupt) once the start is over, and the child does not outlive it."""
     import multiprocessing.process
 
-    scenario, base = load_scenario(None, SMALL)
     started: list[multiprocessing.process.BaseProcess] = []
     original = multiprocessing.process.BaseProcess.start
 
@@ -198,7 +207,7 @@ def test_a_ctrl_c_while_the_child_starts_is_not_lost(tmp_path, monkeypatch):
 
     monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", start_and_press_ctrl_c)
     with pytest.raises(KeyboardInterrupt):
-        BackgroundSimulation(tmp_path / "sim", scenario, base, "test")
+        BackgroundSimulation()
     [child] = started
     child.join(timeout=10)
     assert not child.is_alive()
@@ -212,7 +221,6 @@ def test_a_ctrl_c_landing_on_another_thread_waits_for_the_start(tmp_path, monkey
     import threading
     import time
 
-    scenario, base = load_scenario(None, SMALL)
     bystander_waits = threading.Event()
     bystander = threading.Thread(target=bystander_waits.wait, daemon=True)
     bystander.start()  # started before the hold: SIGINT is not blocked in it
@@ -230,7 +238,7 @@ def test_a_ctrl_c_landing_on_another_thread_waits_for_the_start(tmp_path, monkey
     )
     try:
         with pytest.raises(KeyboardInterrupt):
-            BackgroundSimulation(tmp_path / "sim", scenario, base, "test")
+            BackgroundSimulation()
     finally:
         bystander_waits.set()
     [child] = started  # the start ran to its end before the interrupt
@@ -242,7 +250,7 @@ def test_a_ctrl_c_landing_on_another_thread_waits_for_the_start(tmp_path, monkey
 def test_the_child_is_born_with_ctrl_c_blocked(tmp_path):
     """What makes a terminal's Ctrl-C harmless to the child: SIGINT in its blocked mask."""
     scenario, base = load_scenario(None, SMALL)
-    with BackgroundSimulation(tmp_path / "sim", scenario, base, "test") as background:
+    with simulating(tmp_path / "sim", scenario, base) as background:
         status = Path(f"/proc/{background._process.pid}/status").read_text()
         blocked = int(
             next(line for line in status.splitlines() if line.startswith("SigBlk:")).split()[1], 16
@@ -250,3 +258,43 @@ def test_the_child_is_born_with_ctrl_c_blocked(tmp_path):
         assert blocked & (1 << (signal.SIGINT - 1))
         background.result()
     assert not signal.pthread_sigmask(signal.SIG_BLOCK, set()) & {signal.SIGINT}
+
+
+def test_the_report_the_child_writes_is_the_one_the_run_folder_gives(tmp_path):
+    """`liangye run` has its second process write the report, with the simulation section
+    it made; the page is the one written afterwards from the run's files alone."""
+    import re
+
+    from liangye.scenarios.runner import write_report
+
+    from conftest import small_run
+
+    folder = small_run(tmp_path / "run")
+    scenario, base = load_scenario(tmp_path / "run.toml", [])
+    by_the_run = (folder / "report.html").read_text(encoding="utf-8")
+    again = write_report(folder, scenario, base).read_text(encoding="utf-8")
+
+    def unstamped(page: str) -> str:
+        return re.sub(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "<created>", page)
+
+    assert "LiangyeCJK" in by_the_run and unstamped(by_the_run) == unstamped(again)
+
+
+def test_a_parent_that_fails_before_giving_orders_leaves_no_child():
+    """A scenario that fails to load: the second process, started first, is ended."""
+    with pytest.raises(InputError), BackgroundSimulation() as background:
+        raise InputError([Problem("scenario.toml", "budget", "expected a number")])
+    assert not background._process.is_alive()
+
+
+def test_an_error_writing_the_report_is_raised_in_the_parent(tmp_path):
+    scenario, base = load_scenario(None, SMALL)
+    run = tmp_path / "run"
+    (run / "report.html").mkdir(parents=True)  # where the page should go, a folder
+    with simulating(run / "simulation", scenario, base) as background:
+        assert background.result().replications == 1
+        background.write_report(run)
+        with pytest.raises(OSError, match=r"report\.html"):
+            background.report()
+        with pytest.raises(OSError, match=r"report\.html"):  # and again at any later wait
+            background.report()

@@ -97,14 +97,12 @@ def test_other_thresholds_are_plotted_not_only_20_and_30(tmp_path):
     assert "share_above_25" in trajectories and "share_above_20" not in trajectories
 
 
-def test_the_payout_panel_draws_each_years_budget_and_the_spread(tmp_path, monkeypatch):
+def test_the_payout_panel_draws_each_years_budget_and_the_spread():
     """Two replications paying 90 and 130 in 2024 against a budget of 100: the payout panel
     has the budget line at 100 over 2024's bar and a whisker from 90 to 130 (the year that
     overran in one replication shows it)."""
     from liangye.results import plots
 
-    figures = []
-    monkeypatch.setattr(plots, "_save", lambda figure, path: figures.append(figure) or path)
     trajectories = pd.DataFrame(
         {
             "world": ["award", "twin"] * 2,
@@ -122,10 +120,10 @@ def test_the_payout_panel_draws_each_years_budget_and_the_spread(tmp_path, monke
             "paid": [90.0, 130.0],
         }
     )
-    plots.plot_servitization(
-        trajectories, payments, tmp_path / "s.png", "t", {"share_above_20": "≥ 20%"}, {2024: 100.0}
+    figure = plots.servitization_figure(
+        trajectories, payments, "t", {"share_above_20": "≥ 20%"}, {2024: 100.0}
     )
-    right = figures[0].axes[1]
+    right = figure.axes[1]
     budget_lines = [c for c in right.collections if c.get_label() == "budget"]
     assert len(budget_lines) == 1
     (segment,) = budget_lines[0].get_segments()
