@@ -336,13 +336,11 @@ def plan_section(files: RunFiles, names: ReportNames) -> Section:
             fill_value=0,
         )
         years = sorted({int(y) for y in selected["year"]})
+        counts = grouped["size"].reindex(columns=years, fill_value=0).to_numpy().tolist()
+        sums = grouped["sum"].reindex(columns=years, fill_value=0).to_numpy().tolist()
         rows = [
-            [
-                *key,
-                *(number(grouped.loc[key, ("size", y)], 0) for y in years),
-                *(money(grouped.loc[key, ("sum", y)]) for y in years),
-            ]
-            for key in grouped.index
+            [*key, *(number(n, 0) for n in count), *(money(v) for v in total)]
+            for key, count, total in zip(grouped.index, counts, sums, strict=True)
         ]
         headers = [
             "项目",
