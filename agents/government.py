@@ -18,6 +18,7 @@ from liangye.model.errors import InputError, Problem
 from liangye.model.greedy import greedy_plan
 from liangye.model.options import AllocationProblem, build_problem
 from liangye.model.solve import PLAN_STATUSES
+from liangye.model.status import STATUS_ZH, Status
 
 from . import behaviour
 from .agents import GovernmentSetup
@@ -78,7 +79,7 @@ class GovernmentAgent(mesa.Agent):
         for reason in sitting_out:
             log.info("%s: not simulated: %s", setup.policy.id, reason)
         if not self.policy.programmes:
-            log.warning("%s: no programme pays firms; its rounds award nothing", setup.policy.id)
+            log.warning("%s：没有项目向企业支付奖励，模拟的年度评审不发放任何奖励", setup.policy.id)
         self.budget = setup.budget
         self.horizon = budget_horizon(self.budget, self.policy.year_range)
         self.settings = round_settings(setup.settings, self.policy, params)
@@ -242,7 +243,7 @@ class GovernmentAgent(mesa.Agent):
         try:
             built = self.problem(now, applying, scores, self.model.year)
         except InputError as error:
-            log.warning("%s: no prior beliefs: %s", self.policy.id, error)
+            log.warning("%s：企业无法形成初始预期（%s）", self.policy.id, error)
             return
         if built is not None:
             problem, _ = built
@@ -370,7 +371,7 @@ class GovernmentAgent(mesa.Agent):
         try:
             built = self.problem(table, applying, scores, year)
         except InputError as error:
-            log.warning("%s %d: round not held: %s", self.policy.id, year, error)
+            log.warning("%s %d 年：评审未举行（%s）", self.policy.id, year, error)
             return
         if built is None:
             log.info("%s %d: no applicants", self.policy.id, year)
@@ -390,10 +391,10 @@ class GovernmentAgent(mesa.Agent):
         # on the rounds of a steep design at two thirds of the budget, only to be logged).
         if result.status == "infeasible" and result.method != "obligations":
             log.warning(
-                "%s %d: no plan meets every rule (%s); deciding without minimum quotas",
+                "%s %d 年：没有方案满足全部规则（%s），本年评审改为不设最低名额",
                 self.policy.id,
                 year,
-                _said(result.diagnosis) or "infeasible",
+                _said(result.diagnosis) or STATUS_ZH[Status.INFEASIBLE],
             )
             problem = replace(problem, policy=without_minimums(problem.policy))
             with self.model.stopwatch("allocate"), PauseGC():
@@ -404,10 +405,10 @@ class GovernmentAgent(mesa.Agent):
             # Obligations alone break the budget or its overrun bound: they are paid anyway
             # (the city cannot decline them), and nothing else is decided this year.
             log.warning(
-                "%s %d: allocation %s (%s): paying obligations only",
+                "%s %d 年：分配结果为“%s”（%s），本年只兑现按规定应付的奖励",
                 self.policy.id,
                 year,
-                result.status,
+                STATUS_ZH.get(result.status, result.status),
                 _said(result.diagnosis),
             )
             chosen = np.flatnonzero(problem.options["forced"].to_numpy(dtype=bool))

@@ -253,10 +253,11 @@ def headline(run: SimulationRun) -> list[tuple[str, str]]:
         value = summary.get(key)
         return form.format(value["mean"]) if value and value["mean"] is not None else "–"
 
+    # In the report's words (results/report_labels.py), shortened to fit an 80-column terminal.
     rows = [
-        ("replications", str(len(run.outcomes))),
+        ("重复模拟次数", str(len(run.outcomes))),
         (
-            "mean service share: start → awards / twin",
+            "平均服务收入占比：期初→有/无奖励",
             f"{mean('servitization.mean_service_share_start')} → "
             f"{mean('servitization.mean_service_share_award')} / "
             f"{mean('servitization.mean_service_share_twin')}",
@@ -266,30 +267,30 @@ def headline(run: SimulationRun) -> list[tuple[str, str]]:
         label = threshold_label(x)
         rows.append(
             (
-                f"manufacturers ≥ {x:.0%}: start → awards / twin",
+                f"占比≥{x:.0%}的制造企业：期初→有/无奖励",
                 f"{mean(f'servitization.{label}_start')} → {mean(f'servitization.{label}_award')}"
                 f" / {mean(f'servitization.{label}_twin')}",
             )
         )
     rows += [
         (
-            "designations conferred (nominations decided)",
+            "获得认定数（认定与推荐决定数）",
             f"{mean('designations.conferred', '{:.1f}')} ({mean('designations.decided', '{:.1f}')})",
         ),
-        ("paid, 万元", mean("spend.paid", "{:,.0f}")),
+        ("实际支付（万元）", mean("spend.paid", "{:,.0f}")),
     ]
     pooled = {round(p["threshold"] * 100): p for p in pooled_costs(run.outcomes)}
     for x in run.params.thresholds:
         key = f"additionality.{round(x * 100)}"
         rows.append(
             (
-                f"net additional firms ≥ {x:.0%}",
+                f"净新增服务化企业（家），≥{x:.0%}",
                 mean(f"{key}.net_additional", "{:.1f}"),
             )
         )
         rows.append(
             (
-                f"deadweight ≥ {x:.0%} (already above / crossed anyway), money",
+                f"无谓资助（已达/本会跨过），资金占比，≥{x:.0%}",
                 f"{mean(f'{key}.deadweight', '{:.1f}')} "
                 f"({mean(f'{key}.deadweight_already_above', '{:.1f}')} / "
                 f"{mean(f'{key}.deadweight_crossed_anyway', '{:.1f}')}), "
@@ -299,14 +300,13 @@ def headline(run: SimulationRun) -> list[tuple[str, str]]:
         cost = pooled.get(round(x * 100), {})
         value = cost.get("cost_per_additional")
         note = (
-            f" ({cost['without_net_additional']} of {cost['replications']} replications "
-            "without a net additional firm)"
+            f"（{cost['without_net_additional']}/{cost['replications']} 次无净新增）"
             if cost.get("without_net_additional")
             else ""
         )
         rows.append(
             (
-                f"万元 per additional firm ≥ {x:.0%} (pooled)",
+                f"每家净新增成本（万元，合并），≥{x:.0%}",
                 ("–" if value is None else f"{value:,.0f}") + note,
             )
         )

@@ -24,11 +24,9 @@ class SimulationDigest:
 
     def table(self) -> Table:
         """The headline rows as a rich table for the terminal."""
-        table = Table(
-            title=f"{self.scenario_id}: awards against the no-award twin (seed {self.seed})"
-        )
-        table.add_column("outcome")
-        table.add_column("mean over replications", justify="right")
+        table = Table(title=f"{self.scenario_id}：有奖励与无奖励对照（随机种子 {self.seed}）")
+        table.add_column("指标")
+        table.add_column("重复模拟均值", justify="right")
         for label, value in self.headline:
             table.add_row(label, value)
         return table

@@ -224,3 +224,17 @@ def test_finished_worlds_are_let_go_and_the_collector_left_as_it_was():
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
+
+
+def test_a_round_without_a_plan_says_so_in_chinese(caplog):
+    """100 firms cannot fill the default policy's minimum quotas: each round says, in the
+    reader's language, that it decides without them (the round is not skipped)."""
+    import logging
+
+    scenario, base = load_scenario(None, ["simulation.population.firms=100"])
+    with caplog.at_level(logging.WARNING, logger="liangye.agents.government"):
+        run = simulate_scenario(scenario, base, seed=0, replications=1)
+    said = [r.getMessage() for r in caplog.records if r.name == "liangye.agents.government"]
+    assert said and all("年：没有方案满足全部规则" in s for s in said)
+    assert all("本年评审改为不设最低名额" in s for s in said)
+    assert run.outcomes[0]["designations"]["decided"] > 0  # the rounds still decided
