@@ -7,9 +7,25 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from .budget_risk import PlanRisk, plan_risk
+from .budget_risk import PlanRisk, plan_risk, row_zh
 from .options import AllocationProblem, later_spend
 from .programme import HORIZON, quota_scopes, scope_mask
+from .wording import COLUMN_ZH, Words, money
+
+
+class Violation(str):
+    """A broken rule: the string itself in English (logs, errors, the JSON), its sentence
+    for a Chinese reader in ``zh`` (the command line shows that)."""
+
+    zh: str
+
+    def __new__(cls, en: str, zh: str) -> Violation:
+        made = super().__new__(cls, en)
+        made.zh = zh
+        return made
+
+    def __reduce__(self):  # pickled with its Chinese (the sweep's workers send plans back)
+        return (Violation, (str(self), self.zh))
 
 
 def expected_spend(problem: AllocationProblem, chosen: np.ndarray) -> dict[int, Decimal]:
@@ -31,7 +47,8 @@ def expected_spend(problem: AllocationProblem, chosen: np.ndarray) -> dict[int, 
 def plan_violations(
     problem: AllocationProblem, chosen: np.ndarray, risk: PlanRisk | None = None
 ) -> list[str]:
-    """Every rule the plan breaks, in words; empty when the plan is feasible.
+    """Every rule the plan breaks, in words (``Violation``: English, and Chinese in ``zh``);
+    empty when the plan is feasible.
 
     Written directly from the rules (not from the Pyomo model), so it also checks the model.
     ``risk``: the plan's ``plan_risk`` if the caller has it already (it is not made twice).
@@ -39,6 +56,7 @@ def plan_violations(
     options = problem.options
     rows = options.iloc[chosen]
     policy = problem.policy
+    words = Words.of(policy)
     problems: list[str] = []
     keys = (
         ["candidate", "matter"]
@@ -47,8 +65,12 @@ def plan_violations(
     )
     repeated = _held_twice(rows, keys)
     for key in repeated[repeated > 1].index:
+        who = problem.candidates.at[key[0], "id"]
         problems.append(
-            f"candidate {problem.candidates.at[key[0], 'id']} designated twice in {key[1:]}"
+            Violation(
+                f"candidate {who} designated twice in {key[1:]}",
+                f"候选 {who} 在同一事项 {'、'.join(map(str, key[1:]))} 中两次入选（就高不重复）",
+            )
         )
     picked = np.zeros(problem.size, dtype=bool)
     picked[np.asarray(chosen, dtype=int)] = True
@@ -56,9 +78,13 @@ def plan_violations(
     paid = picked.copy()  # an entitlement is paid by itself or by a chain that upgrades it
     paid[origin[picked & (origin >= 0)]] = True
     for o in np.flatnonzero(options["forced"].to_numpy(dtype=bool) & ~paid):
+        who, programme = options.at[int(o), "candidate_id"], options.at[int(o), "programme"]
+        level = options.at[int(o), "level"]
         problems.append(
-            f"entitlement of {options.at[int(o), 'candidate_id']} "
-            f"({options.at[int(o), 'programme']} {options.at[int(o), 'level']}) left out"
+            Violation(
+                f"entitlement of {who} ({programme} {level}) left out",
+                f"{who} 应享的{words.tier_zh(programme, level)}奖励未兑现",
+            )
         )
     parts = problem.designations()
     parts = parts[picked[parts["option"].to_numpy()]]
@@ -66,8 +92,12 @@ def plan_violations(
     if cap is not None:
         per_year = parts.groupby(["candidate", "year"]).size()
         for c, t in per_year[per_year > cap].index:
+            who = problem.candidates.at[c, "id"]
             problems.append(
-                f"candidate {problem.candidates.at[c, 'id']} gets more than {cap} in {t}"
+                Violation(
+                    f"candidate {who} gets more than {cap} in {t}",
+                    f"候选 {who} 在 {t} 年入选超过 {cap} 项",
+                )
             )
     spend = expected_spend(problem, chosen)
     budget = problem.budget
@@ -78,16 +108,32 @@ def plan_violations(
             continue
         limit = budget.per_year[t] + (carried if budget.carry_over else 0)
         if spend[t] > limit + tolerance:
-            problems.append(f"{t}: spends {spend[t]} over the budget {limit}")
+            problems.append(
+                Violation(
+                    f"{t}: spends {spend[t]} over the budget {limit}",
+                    f"{t}年预计支出 {money(spend[t])}，超过预算 {money(limit)}",
+                )
+            )
         carried = limit - spend[t]
     if budget.total is not None and sum(spend.values()) > budget.total + tolerance:
-        problems.append(f"spends {sum(spend.values())} over the horizon budget {budget.total}")
+        total = sum(spend.values())
+        problems.append(
+            Violation(
+                f"spends {total} over the horizon budget {budget.total}",
+                f"期内预计支出 {money(total)}，超过期间总预算 {money(budget.total)}",
+            )
+        )
     alpha = problem.settings.overrun_risk
     if alpha is not None and not budget.unlimited:
         risk = risk if risk is not None else plan_risk(problem, chosen)
         for label, chance in risk.overrun.items():
             if label != "any_year" and chance > alpha + 1e-12:
-                problems.append(f"{label}: overrun chance {chance:.4%} above the bound {alpha:g}")
+                problems.append(
+                    Violation(
+                        f"{label}: overrun chance {chance:.4%} above the bound {alpha:g}",
+                        f"{row_zh(label)}超支概率 {chance:.2%}，高于上限 {alpha:.1%}",
+                    )
+                )
     selected = np.zeros(problem.size, dtype=bool)
     selected[chosen] = True
     for q, t, scope in quota_scopes(problem):
@@ -95,11 +141,17 @@ def plan_violations(
         count = int(selected[scope].sum())
         if quota.min is not None and count < quota.min:
             problems.append(
-                f"{quota.label(q)} {t}: {count} designations, below the minimum {quota.min}"
+                Violation(
+                    f"{quota.label(q)} {t}: {count} designations, below the minimum {quota.min}",
+                    f"{words.quota_zh(quota, q)}，{_when_zh(t)}：入选 {count} 项，少于最低 {quota.min} 项",
+                )
             )
         if quota.max is not None and count > quota.max:
             problems.append(
-                f"{quota.label(q)} {t}: {count} designations, above the maximum {quota.max}"
+                Violation(
+                    f"{quota.label(q)} {t}: {count} designations, above the maximum {quota.max}",
+                    f"{words.quota_zh(quota, q)}，{_when_zh(t)}：入选 {count} 项，多于最多 {quota.max} 项",
+                )
             )
     for rule in policy.balance:
         scope = parts[scope_mask(parts, rule.programmes, rule.levels)]
@@ -118,11 +170,32 @@ def plan_violations(
             for group, count in counts.items():
                 if rule.max_share is not None and count > rule.max_share * total + 1e-9:
                     problems.append(
-                        f"{rule.by} {group} {t}: {count} of {total}, above share {rule.max_share}"
+                        Violation(
+                            f"{rule.by} {group} {t}: {count} of {total}, "
+                            f"above share {rule.max_share}",
+                            f"{_group_zh(rule.by)} {group}，{_when_zh(t)}：{total} 项中占 {count} 项，"
+                            f"超过比例上限 {rule.max_share:.0%}",
+                        )
                     )
                 if rule.max_count is not None and count > rule.max_count:
-                    problems.append(f"{rule.by} {group} {t}: {count}, above {rule.max_count}")
+                    problems.append(
+                        Violation(
+                            f"{rule.by} {group} {t}: {count}, above {rule.max_count}",
+                            f"{_group_zh(rule.by)} {group}，{_when_zh(t)}：入选 {count} 项，"
+                            f"超过上限 {rule.max_count} 项",
+                        )
+                    )
     return problems
+
+
+def _when_zh(period: object) -> str:
+    """A rule's period in Chinese: 2025年, or 整个期间 for the horizon."""
+    return "整个期间" if period == HORIZON else f"{period}年"
+
+
+def _group_zh(column: str) -> str:
+    """A balance rule's grouping column in Chinese (所在县区, 所属行业, …)."""
+    return COLUMN_ZH.get(column, column)
 
 
 def _held_twice(rows: pd.DataFrame, keys: list[str]) -> pd.Series:

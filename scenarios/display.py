@@ -93,7 +93,7 @@ def show_allocation(console: Console, result: AllocationResult) -> None:
     if result.greedy.violations:
         console.print(
             f"[yellow]按分排序法违反 {len(result.greedy.violations)} 条规则（如）：[/]"
-            + "；".join(result.greedy.violations[:3]),
+            + "；".join(getattr(v, "zh", v) for v in result.greedy.violations[:3]),
             highlight=False,
         )
     if len(result.chosen):

@@ -4,6 +4,7 @@ unquantified balance, reserve pools, and the schema's refusals."""
 
 from __future__ import annotations
 
+import pickle
 from decimal import Decimal
 
 import numpy as np
@@ -145,7 +146,10 @@ def test_payout_counts_in_the_year_it_falls():
     assert enough.spend == {2024: Decimal(10), 2025: Decimal(8)}
     # the greedy rule and the independent check see the same money
     assert greedy_plan(enough.problem).tolist() == enough.chosen.tolist()
-    assert plan_violations(tight.problem, enough.chosen) == ["2025: spends 8.0 over the budget 5"]
+    [broken] = plan_violations(tight.problem, enough.chosen)
+    assert broken == "2025: spends 8.0 over the budget 5"
+    assert broken.zh == "2025年预计支出 8万元，超过预算 5万元"  # what the command line shows
+    assert pickle.loads(pickle.dumps(broken)).zh == broken.zh
 
 
 def test_payout_share_of_a_column_with_carry_over_and_beyond_horizon():
