@@ -45,12 +45,14 @@ def greedy_plan(problem: AllocationProblem) -> np.ndarray:
     count: dict[object, int] = defaultdict(int)
     taken: set[int] = set()
     per_candidate_year: dict[tuple[int, int], int] = defaultdict(int)
-    chosen: list[int] = []
+    # a set: an upgrade asks whether the rule chose what it upgrades (a list's scan cost 60 ms
+    # of the default's 100 ms plan); the plan is returned sorted anyway
+    chosen: set[int] = set()
     origin = options["from_option"].to_numpy()
 
     def take(o: int, year: int, who: int, stack: int) -> None:
         """Designate ``o`` (of candidate ``who``, stacking group ``stack``) in ``year``."""
-        chosen.append(o)
+        chosen.add(o)
         taken.add(stack)
         purse.pay(o)
         per_candidate_year[(who, year)] += 1
@@ -70,7 +72,7 @@ def greedy_plan(problem: AllocationProblem) -> np.ndarray:
             purse.pay(first)
             return False
         chosen.remove(first)
-        chosen.append(chain)
+        chosen.add(chain)
         purse.pay(chain)
         per_candidate_year[(who, year)] += 1
         for key, _ in counters[chain]:
