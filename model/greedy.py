@@ -193,8 +193,9 @@ class _Purse:
         held, at = np.nonzero(rows)
         pairs = list(zip(at.tolist(), rows[held, at].tolist(), strict=True))
         start = np.searchsorted(held, np.arange(len(options) + 1)).tolist()
-        for k, o in enumerate(options.tolist()):
-            self._pays[o] = pairs[start[k] : start[k + 1]]
+        # each option's slice of the pairs, the loop run by map and zip rather than Python
+        slices = map(pairs.__getitem__, map(slice, start[:-1], start[1:]))
+        self._pays.update(zip(options.tolist(), slices, strict=True))
         # Each option's sum over its pairs, added in year order as ``sum`` over the pairs
         # would (the zeros between them add nothing): vectorised, the same floats.
         sums = np.zeros(len(options))
