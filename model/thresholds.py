@@ -370,14 +370,31 @@ def _argmin_by(groups: np.ndarray, values: np.ndarray) -> dict[int, int]:
 
 
 def option_names(options: pd.DataFrame) -> np.ndarray:
-    """programme:level:year of every option (the form ``upgrade_of`` uses)."""
-    return (
-        options["programme"].astype(str)
-        + ":"
-        + options["level"].astype(str)
-        + ":"
-        + options["year"].astype(str)
-    ).to_numpy()
+    """programme:level:year of every option (the form ``upgrade_of`` uses), as an object
+    array of texts. Made once per distinct tier and year (a few dozen) and spread by code:
+    joining the texts of 20,000 options was 4 ms a call, three calls an allocation."""
+    codes, uniques = [], []
+    for column in ("programme", "level", "year"):
+        code, unique = pd.factorize(options[column])
+        codes.append(code)
+        uniques.append([str(v) for v in unique])
+    if not len(options):
+        return np.array([], dtype=object)
+    if any((code < 0).any() for code in codes):  # a missing value: the texts as pandas joins them
+        return (
+            options["programme"].astype(str)
+            + ":"
+            + options["level"].astype(str)
+            + ":"
+            + options["year"].astype(str)
+        ).to_numpy()
+    combined = np.ravel_multi_index(codes, [max(1, len(u)) for u in uniques])
+    present, inverse = np.unique(combined, return_inverse=True)
+    names = np.empty(len(present), dtype=object)
+    programmes, levels, years = np.unravel_index(present, [len(u) for u in uniques])
+    for k, (p, lv, y) in enumerate(zip(programmes, levels, years, strict=True)):
+        names[k] = f"{uniques[0][p]}:{uniques[1][lv]}:{uniques[2][y]}"
+    return names[inverse.ravel()]
 
 
 # --- helpers shared with the settling (threshold_settle.py) ----------------------------
