@@ -161,6 +161,10 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
     score_of = options["score"].to_numpy(dtype=float)
     expected_of = options["expected_cost"].to_numpy(dtype=float)
     ids, names = candidates["id"].to_numpy(), candidates["name"].to_numpy()
+    # The same columns as Python lists where the loop reads one option at a time over every
+    # option of the selected (numpy scalars cost more to make than list items to read).
+    programme_at, level_at = programme_of.tolist(), level_of.tolist()
+    matter_at, origin_at = matter_of.tolist(), origin_of.tolist()
     records = []
 
     def score_floor(o: int) -> tuple[str, str]:
@@ -180,7 +184,7 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
 
     for position, c in enumerate(candidates.index):
         own = by_candidate.get(c, np.array([], dtype=int))
-        won = [o for o in own if o in selected]
+        won = [o for o in own.tolist() if o in selected]
         record = {"candidate_id": ids[position], "name": names[position]}
         if won:
             awards = [
@@ -203,15 +207,15 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
             ]
             en = [a.en() for a in awards]
             zh = [a.zh(words) for a in awards]
-            matters = set(matter_of[won])
-            won_tiers = {(programme_of[o], level_of[o]) for o in won}
+            matters = {matter_at[o] for o in won}
+            won_tiers = {(programme_at[o], level_at[o]) for o in won}
             aside = {
-                (programme_of[o], level_of[o])
-                for o in own
+                (programme_at[o], level_at[o])
+                for o in own.tolist()
                 if o not in selected
-                and matter_of[o] in matters
-                and origin_of[o] < 0
-                and (programme_of[o], level_of[o]) not in won_tiers
+                and matter_at[o] in matters
+                and origin_at[o] < 0
+                and (programme_at[o], level_at[o]) not in won_tiers
             }
             aside |= set(stacked_aside.get(c, []))
             if aside:
