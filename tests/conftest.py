@@ -78,6 +78,28 @@ def picks(result: AllocationResult) -> set[tuple]:
     }
 
 
+def export_plan(
+    names: list[str], amounts: list[Decimal], score: float, **extra: list
+) -> pd.DataFrame:
+    """A plan with the export's columns, one row per name (``extra``: more columns)."""
+    n = len(names)
+    return pd.DataFrame(
+        {
+            "candidate_id": [f"F{i}" for i in range(n)],
+            "name": names,
+            "district": ["南湖区"] * n,
+            "sector": ["纺织"] * n,
+            "programme": ["P"] * n,
+            "level": ["municipal"] * n,
+            "year": [2024] * n,
+            "amount": amounts,
+            **extra,
+            "score": [score] * n,
+            "nomination": [False] * n,
+        }
+    )
+
+
 @pytest.fixture
 def policy_dir(tmp_path):
     return tmp_path

@@ -20,26 +20,14 @@ import pytest
 from liangye.results.export import write_plan_csv, write_plan_xlsx
 from liangye.results.store import write_atomic, write_json, write_parquet
 
+from conftest import export_plan
+
 HOSTILE = ['=HYPERLINK("http://x.example","F003")', "+86 573", "-1+2", "@SUM(A1)"]
 
 
 def plan(names: list[str]) -> pd.DataFrame:
     """A plan with the export's columns: one row per name, a negative number among them."""
-    n = len(names)
-    return pd.DataFrame(
-        {
-            "candidate_id": [f"F{i}" for i in range(n)],
-            "name": names,
-            "district": ["南湖区"] * n,
-            "sector": ["纺织"] * n,
-            "programme": ["P"] * n,
-            "level": ["municipal"] * n,
-            "year": [2024] * n,
-            "amount": [Decimal("-12.5")] * n,
-            "score": [-3.5] * n,
-            "nomination": [False] * n,
-        }
-    )
+    return export_plan(names, [Decimal("-12.5")] * len(names), -3.5)
 
 
 def reasons(names: list[str]) -> pd.DataFrame:

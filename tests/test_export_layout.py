@@ -18,6 +18,8 @@ from liangye.results import export, spreadsheet
 from liangye.results.export import write_plan_xlsx
 from liangye.results.spreadsheet import WIDEST
 
+from conftest import export_plan
+
 HOSTILE = ['=HYPERLINK("http://x.example","F003")', "+86 573", "-1+2", "@SUM(A1)", "\tcmd"]
 # XlsxWriter stores a width of n characters as n plus Excel's 5-pixel cell padding (7-pixel
 # digits): the column then shows exactly n characters.
@@ -26,22 +28,7 @@ PADDING = 5 / 7
 
 def plan(names: list[str], amounts: list[str]) -> pd.DataFrame:
     """A plan with the export's columns, one row per name."""
-    n = len(names)
-    return pd.DataFrame(
-        {
-            "candidate_id": [f"F{i}" for i in range(n)],
-            "name": names,
-            "district": ["南湖区"] * n,
-            "sector": ["纺织"] * n,
-            "programme": ["P"] * n,
-            "level": ["municipal"] * n,
-            "year": [2024] * n,
-            "amount": [Decimal(a) for a in amounts],
-            "probability": [0.3] * n,
-            "score": [79.5] * n,
-            "nomination": [False] * n,
-        }
-    )
+    return export_plan(names, [Decimal(a) for a in amounts], 79.5, probability=[0.3] * len(names))
 
 
 def reasons(names: list[str], needed: list[float]) -> pd.DataFrame:
