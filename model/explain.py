@@ -184,7 +184,8 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
 
     for position, c in enumerate(candidates.index):
         own = by_candidate.get(c, np.array([], dtype=int))
-        won = [o for o in own.tolist() if o in selected]
+        own_at = own.tolist()
+        won = [o for o in own_at if o in selected]
         record = {"candidate_id": ids[position], "name": names[position]}
         if won:
             awards = [
@@ -211,7 +212,7 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
             won_tiers = {(programme_at[o], level_at[o]) for o in won}
             aside = {
                 (programme_at[o], level_at[o])
-                for o in own.tolist()
+                for o in own_at
                 if o not in selected
                 and matter_at[o] in matters
                 and origin_at[o] < 0

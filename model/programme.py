@@ -108,23 +108,29 @@ def _sorted_groups(
             return None  # missing values (pandas leaves them out), or other objects
         codes.append(code)
         uniques.append(unique)
-    order = np.lexsort(codes[::-1])  # stable: each group's options in ascending order
-    ordered = [code[order] for code in codes]
-    change = np.zeros(len(order), dtype=bool)
-    change[0] = True
-    for code in ordered:
-        change[1:] |= code[1:] != code[:-1]
-    starts = np.flatnonzero(change)
+    order, starts = _runs(codes)
     names = list(
         zip(
             *[
-                [unique[c] for c in code[starts].tolist()]
-                for unique, code in zip(uniques, ordered, strict=True)
+                [unique[c] for c in code[order[starts]].tolist()]
+                for unique, code in zip(uniques, codes, strict=True)
             ],
             strict=True,
         )
     )
     return names, order, [*starts.tolist(), len(order)]
+
+
+def _runs(codes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The rows in the order of their codes (stable: equal rows stay in ascending order) and
+    where, in that order, each run of equal rows begins. At least one row."""
+    order = np.lexsort(codes[::-1])
+    change = np.zeros(len(order), dtype=bool)
+    change[0] = True
+    for code in codes:
+        ordered = code[order]
+        change[1:] |= ordered[1:] != ordered[:-1]
+    return order, np.flatnonzero(change)
 
 
 def add_designation_variables(m: pyo.ConcreteModel, problem: AllocationProblem) -> None:
@@ -194,13 +200,11 @@ def _group_numbers(columns: list[np.ndarray]) -> np.ndarray | None:
         codes.append(code)
     if not codes or not len(codes[0]):
         return None
-    order = np.lexsort(codes[::-1])
-    change = np.zeros(len(order), dtype=np.int64)
-    for code in codes:
-        ordered = code[order]
-        change[1:] |= ordered[1:] != ordered[:-1]
+    order, starts = _runs(codes)
+    group = np.zeros(len(order), dtype=np.int64)
+    group[starts[1:]] = 1
     numbers = np.empty(len(order), dtype=np.int64)
-    numbers[order] = np.cumsum(change)
+    numbers[order] = np.cumsum(group)
     return numbers
 
 
