@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from pyomo.common.gc_manager import PauseGC
 
-from liangye.model.allocation import allocate
+from liangye.model.allocation import AllocationResult, allocate
 from liangye.model.decisions import ENTITLEMENT
 from liangye.model.eligibility import Tier
 from liangye.model.errors import InputError, Problem
@@ -48,10 +48,10 @@ from .state import Holding
 log = logging.getLogger(__name__)
 
 
-def _said(diagnosis: list) -> str:
-    """A diagnosis as one line: its sentences in Chinese where they carry both languages
-    (``model.diagnosis.Finding``), else as they are."""
-    return "; ".join(str(getattr(finding, "zh", finding)) for finding in diagnosis)
+def _said(result: AllocationResult) -> str:
+    """Why an allocation has no plan, as one line: its diagnosis in Chinese (the English
+    where a sentence has no Chinese)."""
+    return "；".join(result.diagnosis_zh or result.diagnosis)
 
 
 def _rows(tier: Tier, rows: slice) -> Tier:
@@ -394,7 +394,7 @@ class GovernmentAgent(mesa.Agent):
                 "%s %d 年：没有方案满足全部规则（%s），本年评审改为不设最低名额",
                 self.policy.id,
                 year,
-                _said(result.diagnosis) or STATUS_ZH[Status.INFEASIBLE],
+                _said(result) or STATUS_ZH[Status.INFEASIBLE],
             )
             problem = replace(problem, policy=without_minimums(problem.policy))
             with self.model.stopwatch("allocate"), PauseGC():
@@ -409,7 +409,7 @@ class GovernmentAgent(mesa.Agent):
                 self.policy.id,
                 year,
                 STATUS_ZH.get(result.status, result.status),
-                _said(result.diagnosis),
+                _said(result),
             )
             chosen = np.flatnonzero(problem.options["forced"].to_numpy(dtype=bool))
             selected = replace(result, chosen=chosen).decided

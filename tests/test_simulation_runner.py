@@ -238,3 +238,17 @@ def test_a_round_without_a_plan_says_so_in_chinese(caplog):
     assert said and all("年：没有方案满足全部规则" in s for s in said)
     assert all("本年评审改为不设最低名额" in s for s in said)
     assert run.outcomes[0]["designations"]["decided"] > 0  # the rounds still decided
+
+
+def test_a_round_whose_obligations_break_the_budget_says_why_in_chinese(caplog):
+    """A budget of 10万元 a year cannot carry what firms are entitled to: each round pays the
+    obligations only and says why in the diagnosis's Chinese (not its English)."""
+    import logging
+
+    budgets = [f"budget.{year}=10" for year in (2024, 2025, 2026)]
+    scenario, base = load_scenario(None, budgets)
+    with caplog.at_level(logging.WARNING, logger="liangye.agents.government"):
+        simulate_scenario(scenario, base, seed=0, replications=1)
+    said = [r.getMessage() for r in caplog.records if r.name == "liangye.agents.government"]
+    assert said and all("本年只兑现按规定应付的奖励" in s for s in said)
+    assert all("仅应享奖励" in s and "obligations alone" not in s for s in said)
