@@ -3,8 +3,10 @@
 The solve (``model/solve.py``) stops at the relaxation when it is integral, at a rounded
 relaxation when that is within the gap, after a MIP over payment-class counts only, or after
 the full MIP when designations stay fractional, or, on a small model, at the full MIP at
-once; every instance is solved both ways (as built, and with the counts MIP forced by
-setting ``FULL_MIP_BINARIES`` to zero, as a larger model would be). These instances (two programmes in one
+once; every instance is solved three ways (as built; with the counts MIP forced by setting
+``FULL_MIP_BINARIES`` to zero, as a larger model would be; and with that counts MIP
+stopped before its first node, so that the full MIP takes over from its plan, as when a larger
+model's counts MIP stalls). These instances (two programmes in one
 matter, nominations at expected cost, yearly budgets, a balance share by district, and on
 odd seeds a cap of one designation per candidate and year) reach every one of those ends;
 each answer is compared with an exact 0-1 programme written here from the raw data, and
@@ -147,15 +149,17 @@ def broken_rules(
 SEEDS = range(40)
 
 
-PATHS = ("small model", "counts MIP forced")
+PATHS = ("small model", "counts MIP forced", "counts MIP stalls")
 
 
 @pytest.fixture(scope="module", params=PATHS)
 def answers(request) -> dict[int, tuple]:
     found = {}
     with pytest.MonkeyPatch.context() as patch:
-        if request.param == "counts MIP forced":
+        if request.param != "small model":
             patch.setattr(solve, "FULL_MIP_BINARIES", 0)
+        if request.param == "counts MIP stalls":
+            patch.setattr(solve, "COUNTS_NODES", 0)
         for seed in SEEDS:
             candidates, budget, capped = instance(seed)
             found[seed] = (
@@ -182,8 +186,11 @@ def test_the_instances_reach_every_end_of_the_solve(answers, request):
     """Otherwise the test above would not test the counts phase or the full-MIP fallback;
     as built, these small models never take the counts MIP."""
     ends = Counter(result.method.removesuffix("+fixing") for *_, result in answers.values())
-    if request.node.callspec.params["answers"] == "counts MIP forced":
+    path = request.node.callspec.params["answers"]
+    if path == "counts MIP forced":
         assert {"lp", "counts", "mip"} <= set(ends), ends
+    elif path == "counts MIP stalls":
+        assert {"lp", "counts, then mip"} <= set(ends), ends
     else:
         assert {"lp", "mip"} <= set(ends) and "counts" not in ends, ends
 
