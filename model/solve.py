@@ -15,11 +15,11 @@ payment class (``highs_model.py``). Then:
    the counts held (``count_rounding.py``); within the gap, that is optimal ("lp+counts");
 3. reduced-cost fixing: a binary whose reduced cost exceeds the LP bound minus the
    incumbent keeps its LP value in every better plan, so it is fixed;
-4. a MIP in which only the class counts are integer (unless step 5 comes at once, below). Once the counts are whole numbers, the designations form a
-   bipartite assignment (each option sits in one stacking row and one class row), whose
-   vertices are integral; so HiGHS usually returns an integral plan while branching on a
-   few dozen integers instead of every binary. Its bound is valid for the real problem,
-   which it relaxes;
+4. a MIP in which only the class counts are integer (unless step 5 comes at once, below).
+   Once the counts are whole numbers, the designations form a bipartite assignment (each
+   option sits in one stacking row and one class row), whose vertices are integral; so
+   HiGHS usually returns an integral plan while branching on a few dozen integers instead
+   of every binary. Its bound is valid for the real problem, which it relaxes;
 5. if a designation is still fractional (other rows, such as balance shares or a cap per
    candidate and year, broke the bipartite structure), the full MIP with HiGHS's presolve,
    from the best plan found so far. A small model (at most ``FULL_MIP_BINARIES`` binaries)
