@@ -9,8 +9,8 @@ import pandas as pd
 
 from .budget_risk import PlanRisk, plan_risk, row_zh
 from .options import AllocationProblem, later_spend
-from .programme import HORIZON, quota_scopes, scope_mask
-from .wording import COLUMN_ZH, Words, money
+from .programme import HORIZON, period_zh, quota_scopes, scope_mask
+from .wording import Words, column_zh, money
 
 
 class Violation(str):
@@ -143,14 +143,14 @@ def plan_violations(
             problems.append(
                 Violation(
                     f"{quota.label(q)} {t}: {count} designations, below the minimum {quota.min}",
-                    f"{words.quota_zh(quota, q)}，{_when_zh(t)}：入选 {count} 项，少于最低 {quota.min} 项",
+                    f"{words.quota_zh(quota, q)}，{period_zh(t)}：入选 {count} 项，少于最低 {quota.min} 项",
                 )
             )
         if quota.max is not None and count > quota.max:
             problems.append(
                 Violation(
                     f"{quota.label(q)} {t}: {count} designations, above the maximum {quota.max}",
-                    f"{words.quota_zh(quota, q)}，{_when_zh(t)}：入选 {count} 项，多于最多 {quota.max} 项",
+                    f"{words.quota_zh(quota, q)}，{period_zh(t)}：入选 {count} 项，多于最多 {quota.max} 项",
                 )
             )
     for rule in policy.balance:
@@ -173,7 +173,7 @@ def plan_violations(
                         Violation(
                             f"{rule.by} {group} {t}: {count} of {total}, "
                             f"above share {rule.max_share}",
-                            f"{_group_zh(rule.by)} {group}，{_when_zh(t)}：{total} 项中占 {count} 项，"
+                            f"{column_zh(rule.by)} {group}，{period_zh(t)}：{total} 项中占 {count} 项，"
                             f"超过比例上限 {rule.max_share:.0%}",
                         )
                     )
@@ -181,21 +181,11 @@ def plan_violations(
                     problems.append(
                         Violation(
                             f"{rule.by} {group} {t}: {count}, above {rule.max_count}",
-                            f"{_group_zh(rule.by)} {group}，{_when_zh(t)}：入选 {count} 项，"
+                            f"{column_zh(rule.by)} {group}，{period_zh(t)}：入选 {count} 项，"
                             f"超过上限 {rule.max_count} 项",
                         )
                     )
     return problems
-
-
-def _when_zh(period: object) -> str:
-    """A rule's period in Chinese: 2025年, or 整个期间 for the horizon."""
-    return "整个期间" if period == HORIZON else f"{period}年"
-
-
-def _group_zh(column: str) -> str:
-    """A balance rule's grouping column in Chinese (所在县区, 所属行业, …)."""
-    return COLUMN_ZH.get(column, column)
 
 
 def _held_twice(rows: pd.DataFrame, keys: list[str]) -> pd.Series:

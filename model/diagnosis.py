@@ -20,7 +20,7 @@ from .budget_risk import (
 )
 from .checks import expected_spend
 from .options import AllocationProblem
-from .programme import HORIZON, build_model, quota_scopes
+from .programme import HORIZON, build_model, period_zh, quota_scopes
 from .solve import solve_model
 from .wording import Words, money, percent
 
@@ -163,7 +163,7 @@ def diagnose_infeasible(problem: AllocationProblem) -> list[Finding]:
         possible = options.iloc[scope].groupby(["candidate", "matter"]).ngroups if len(scope) else 0
         if possible < quota.min:
             when = "over the horizon" if t == HORIZON else f"in {t}"
-            when_zh = "整个期间" if t == HORIZON else f"{t}年"
+            when_zh = period_zh(t)
             findings.append(
                 Finding(
                     f"{quota.label(q)} needs {quota.min} designations {when} but only {possible} "
@@ -237,7 +237,7 @@ def diagnose_infeasible(problem: AllocationProblem) -> list[Finding]:
         if shortfall > 0.5:
             quota = policy.quotas[q]
             when = "over the horizon" if t == HORIZON else f"in {t}"
-            when_zh = "整个期间" if t == HORIZON else f"{t}年"
+            when_zh = period_zh(t)
             met = quota.min - round(shortfall)
             findings.append(
                 Finding(

@@ -19,6 +19,12 @@ from .options import AllocationProblem
 
 HORIZON = "horizon"
 
+
+def period_zh(period: object) -> str:
+    """A quota's or balance rule's period in Chinese: 2025年, or 整个期间 for ``HORIZON``."""
+    return "整个期间" if period == HORIZON else f"{period}年"
+
+
 # The row blocks that code outside this module treats by kind, declared here where the rows
 # are built (as PyPSA declares its constraints by name): the HiGHS layer, the frontier and
 # the explanations find rows through ``row_block``, never by attribute names of their own.

@@ -31,6 +31,13 @@ COLUMN_ZH = {
     "held": "已获认定",
     "product_id": "产品",
 }
+
+
+def column_zh(column: str) -> str:
+    """A table column's name in Chinese (所在县区, 营业收入, …), else the column itself."""
+    return COLUMN_ZH.get(column, column)
+
+
 KIND_ZH = {"enterprise": "企业", "park": "园区"}
 DECISION_ZH = {"discretionary": "认定为", "nomination": "推荐申报", "entitlement": "应享"}
 # The kind of a decision as a table names it (the workbook's 决策类型, the report's 方式);
@@ -174,8 +181,6 @@ _EXCLUSIONS = [
     ),
     (
         re.compile(r"同一(?P<c>\S+)不重复奖励: (?P<k>.+) is rewarded to (?P<id>.+) in (?P<y>\d+)"),
-        lambda w, m: (
-            f"同一{COLUMN_ZH.get(m['c'], m['c'])}不重复奖励：{m['k']}已于{m['y']}年奖励给{m['id']}"
-        ),
+        lambda w, m: f"同一{column_zh(m['c'])}不重复奖励：{m['k']}已于{m['y']}年奖励给{m['id']}",
     ),
 ]
