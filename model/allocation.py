@@ -261,7 +261,8 @@ class AllocationResult:
             "selected": selected,
             "diagnosis": self.diagnosis,
             "diagnosis_zh": self.diagnosis_zh,
-            "notes": list(self.problem.notes),
+            "notes": [note.en for note in self.problem.notes],
+            "notes_zh": [note.zh for note in self.problem.notes],
             "outcomes": self.reasons["outcome"].value_counts().to_dict(),
             "thresholds_confirmed": int(self.reasons["threshold_confirmed"].sum())
             if "threshold_confirmed" in self.reasons

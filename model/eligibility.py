@@ -18,6 +18,7 @@ from .expressions import Rule, parse_rule
 from .option_rules import band_amounts, running_for
 from .policy import LevelAward, Policy, Programme
 from .settings import AllocationSettings
+from .wording import Note, Words
 
 
 @dataclass
@@ -67,7 +68,7 @@ def read_tiers(
     settings: AllocationSettings,
     candidates: pd.DataFrame,
     problems: list[Problem],
-    notes: list[str],
+    notes: list[Note],
     reasons: bool = True,
 ) -> tuple[list[Tier], list[str]]:
     """Every tier of the programmes taking part, and the ids of those programmes.
@@ -86,14 +87,15 @@ def read_tiers(
     amounts = award_amounts(policy, settings)
     terms = level_terms(policy, settings)
     masks = _Masks(candidates)
+    words = Words.of(policy)
     tiers: list[Tier] = []
     participating: list[str] = []
     for i, programme in enumerate(policy.programmes):
-        running = running_for(programme, candidates)
-        if isinstance(running, str):
+        running = running_for(programme, candidates, words)
+        if isinstance(running, Note):
             # The table says nothing about who is in the running: the programme sits this
             # allocation out (a note, not a reason per candidate: it is not about them).
-            notes.append(f"{programme.id} ({programme.name}) takes no part: {running}")
+            notes.append(running)
             continue
         participating.append(programme.id)
         # (reason, where it fails), strongest first: a candidate gets the first that fails.
@@ -104,6 +106,7 @@ def read_tiers(
             policy.id,
             problems,
             notes,
+            words.programme(programme.id),
         )
         if programme.sector_list is not None:
             sectors = policy.named_list(programme.sector_list)
@@ -116,7 +119,13 @@ def read_tiers(
         for k, award in enumerate(programme.levels):
             where = f"programmes[{i}].levels[{k}]"
             failing = base + _failing_rules(
-                award.eligibility, masks, f"{where}.eligibility", policy.id, problems, notes
+                award.eligibility,
+                masks,
+                f"{where}.eligibility",
+                policy.id,
+                problems,
+                notes,
+                words.tier_zh(programme.id, award.level.value),
             )
             band_amount = None
             if award.bands:
@@ -191,11 +200,13 @@ def _failing_rules(
     where: str,
     source: str,
     problems: list[Problem],
-    nobody: list[str],
+    nobody: list[Note],
+    whose_zh: str,
 ) -> list[tuple[str, np.ndarray]]:
     """(reason, where the rule fails) for each rule of ``rules`` in order. A rule naming a
     column the table lacks is a problem and rules nobody out; a rule that holds for no
-    candidate of a non-empty table is appended to ``nobody`` as a sentence (a rule that can
+    candidate of a non-empty table is appended to ``nobody`` as a note (``whose_zh``: the
+    programme or tier the rules belong to, in Chinese) (a rule that can
     match nobody is usually a unit or a column mistaken: a share written 20 for 20%, an
     amount written as text)."""
     failing: list[tuple[str, np.ndarray]] = []
@@ -215,9 +226,14 @@ def _failing_rules(
         holds = masks.holds(rule)
         if len(holds) and not holds.any():
             nobody.append(
-                f"{where}: rule '{text}' holds for none of the {len(holds)} candidates "
-                "(check its unit: shares are fractions or percents, e.g. 0.2 or 20%; amounts "
-                "are numbers, e.g. 5亿, not text in quotes)"
+                Note(
+                    f"{where}: rule '{text}' holds for none of the {len(holds)} candidates "
+                    "(check its unit: shares are fractions or percents, e.g. 0.2 or 20%; "
+                    "amounts are numbers, e.g. 5亿, not text in quotes)",
+                    f"{whose_zh}的条件“{Words.rule_zh(text)}”对全部{len(holds)}个候选都"
+                    f"不成立（政策文件 {where}；请检查单位：占比写作小数或百分数，如 0.2 或 20%；"
+                    "金额写作数字，如 5亿，不要加引号写成文字）",
+                )
             )
         failing.append((f"rule '{text}' fails", ~holds))
     return failing

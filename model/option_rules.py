@@ -19,6 +19,7 @@ from .expressions import parse_rule
 from .gathered import GatheredColumns, _Codes, column_at, positions_in
 from .policy import Balance, Policy
 from .units import Level
+from .wording import Note, Words, column_zh
 
 # One row per payment of an option besides its own year's cost: later payouts, and an
 # upgrade chain's first designation; ``chance`` that it is paid (cost × chance = expected);
@@ -30,17 +31,20 @@ _NO_LATER_PAYMENTS = pd.DataFrame(columns=LATER_PAYMENT_COLUMNS)
 _NO_EXCLUSIONS = pd.DataFrame(columns=["candidate", "programme", "level", "reason"])
 
 
-def running_for(programme, candidates: pd.DataFrame) -> pd.Series | str | None:
+def running_for(programme, candidates: pd.DataFrame, words: Words) -> pd.Series | Note | None:
     """Who is in the running for ``programme``: None (everyone), a boolean Series, or, when
-    the table lacks a column the applicants rule reads, the reason the programme sits out."""
+    the table lacks a column the applicants rule reads, a note saying the programme sits out."""
     if programme.applicants is None:
         return None
     rule = parse_rule(programme.applicants)
     missing = sorted(rule.columns - set(candidates.columns))
     if missing:
-        return (
-            f"the candidate table has no column {', '.join(missing)} "
-            f"(who is in the running: {programme.applicants})"
+        return Note(
+            f"{programme.id} ({programme.name}) takes no part: the candidate table has no "
+            f"column {', '.join(missing)} (who is in the running: {programme.applicants})",
+            f"{words.programme(programme.id)}不参与本次分配：候选名单没有"
+            f"“{'、'.join(column_zh(c) for c in missing)}”一列"
+            f"（申报范围：{words.rule_zh(programme.applicants)}）",
         )
     return rule.holds(candidates)
 
@@ -107,7 +111,7 @@ def rules_in_force(
     candidates: pd.DataFrame,
     participating: list[str],
     years: list[int],
-    notes: list[str],
+    notes: list[Note],
     problems: list[Problem],
 ) -> Policy:
     """The policy's quotas and balance rules as this allocation applies them.
@@ -118,35 +122,57 @@ def rules_in_force(
     ``no_repeat_by`` column over the horizon (同一产品不重复奖励), as a balance rule.
     """
     taking_part = set(participating)
+    words = Words.of(policy)
     quotas = []
     for q, quota in enumerate(policy.quotas):
+        label, label_zh = quota.label(q), words.quota_zh(quota, q)
         if quota.programmes is not None and not taking_part & set(quota.programmes):
-            notes.append(f"{quota.label(q)} is not applied: none of its programmes takes part")
+            notes.append(
+                Note(
+                    f"{label} is not applied: none of its programmes takes part",
+                    f"{label_zh}不适用：所涉项目均不参与本次分配",
+                )
+            )
             continue
         if quota.years is not None and not set(quota.years) & set(years):
             notes.append(
-                f"{quota.label(q)} is not applied: its years {quota.years} are not allocated"
+                Note(
+                    f"{label} is not applied: its years {quota.years} are not allocated",
+                    f"{label_zh}不适用：其年份（{'、'.join(f'{y}年' for y in quota.years)}）"
+                    "不在本次分配之内",
+                )
             )
             continue
         if quota.counts_held and quota.min:
             held = count_held(candidates, quota.programmes, quota.levels)
             if held:
                 notes.append(
-                    f"{quota.label(q)}: {held} already held count toward the minimum {quota.min}"
+                    Note(
+                        f"{label}: {held} already held count toward the minimum {quota.min}",
+                        f"{label_zh}：已获认定的{held}个计入最低{quota.min}个",
+                    )
                 )
                 quota = quota.model_copy(update={"min": max(0, quota.min - held)})
         quotas.append(quota)
     balance = []
     for b, rule in enumerate(policy.balance):
+        by_zh = column_zh(rule.by)
         if rule.programmes is not None and not taking_part & set(rule.programmes):
             notes.append(
-                f"balance[{b}] by {rule.by} is not applied: none of its programmes takes part"
+                Note(
+                    f"balance[{b}] by {rule.by} is not applied: none of its programmes takes part",
+                    f"按{by_zh}的均衡要求（第{b + 1}项）不适用：所涉项目均不参与本次分配",
+                )
             )
             continue
         if not rule.quantified:
             notes.append(
-                f"balance[{b}] by {rule.by} is recorded, not enforced: the document gives no "
-                "number (set max_share or max_count in a copy of the policy to enforce it)"
+                Note(
+                    f"balance[{b}] by {rule.by} is recorded, not enforced: the document gives no "
+                    "number (set max_share or max_count in a copy of the policy to enforce it)",
+                    f"按{by_zh}的均衡要求（第{b + 1}项）只作记录、不作约束：文件没有给出数字"
+                    "（如需约束，请在政策文件副本中设定 max_share 或 max_count）",
+                )
             )
             continue
         if rule.by not in candidates.columns:
@@ -165,8 +191,12 @@ def rules_in_force(
             continue
         if column not in candidates.columns:
             notes.append(
-                f"{programme.id}: the candidate table has no column '{column}', so each "
-                f"candidate counts as its own {column}"
+                Note(
+                    f"{programme.id}: the candidate table has no column '{column}', so each "
+                    f"candidate counts as its own {column}",
+                    f"{words.programme(programme.id)}：候选名单没有“{column_zh(column)}”一列，"
+                    f"每个候选按各自的{column_zh(column)}计",
+                )
             )
             continue
         balance.append(

@@ -42,6 +42,7 @@ from .option_rules import (
 from .policy import Policy
 from .settings import AllocationSettings, Budget
 from .units import Level
+from .wording import Note
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ class AllocationProblem:
         default_factory=lambda: pd.DataFrame(columns=LATER_PAYMENT_COLUMNS)
     )
     # What the policy says that this allocation does not apply, and why (in words).
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)  # what the build left out or suspects
 
     @property
     def size(self) -> int:
@@ -299,7 +300,7 @@ def build_problem(
             Problem("budget", "", f"no budget for year(s) {missing}: give every year or none")
         )
     terms = level_terms(policy, settings)
-    notes: list[str] = []
+    notes: list[Note] = []
     tiers, participating = read_tiers(policy, settings, candidates, problems, notes)
     _refuse_oversize(tiers, years, applications, candidates)
     amounts = award_amounts(policy, settings)
@@ -350,7 +351,7 @@ def build_problem(
     if problems:
         raise InputError(problems)
     for note in notes:
-        log.info("%s: %s", policy.id, note)
+        log.info("%s: %s", policy.id, note.en)
     candidates = with_no_repeat_keys(policy, candidates)
     if applications is not None and pair_columns.rows and isinstance(pair_columns, GatheredColumns):
         pairs = pair_columns  # the join frames the rows it keeps (a round's: 1 ms less)

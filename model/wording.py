@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .units import LEVEL_CHINESE, Level
 
@@ -31,6 +31,15 @@ COLUMN_ZH = {
     "held": "已获认定",
     "product_id": "产品",
 }
+
+
+class Note(NamedTuple):
+    """A remark on what an allocation left out or suspects in its input (a programme that
+    sits out, a quota not applied, a rule no candidate meets): in English for tools (the
+    JSON's ``notes``) and in Chinese for the bureau (``notes_zh``, the command line)."""
+
+    en: str
+    zh: str
 
 
 def column_zh(column: str) -> str:
@@ -117,7 +126,8 @@ class Words:
         per = "每年" if quota.per == "year" else "整个期间"
         return f"第{index + 1}项名额（{what}{'，' + levels if levels else ''}，{per}）"
 
-    def rule_zh(self, text: str) -> str:
+    @staticmethod
+    def rule_zh(text: str) -> str:
         """A rule of the policy's small language with its columns and words in Chinese."""
         out = text
         for column, name in COLUMN_ZH.items():

@@ -47,7 +47,7 @@ def show_allocation(console: Console, result: AllocationResult) -> None:
     # What the problem left out or suspects (a programme whose column the table lacks, a
     # rule no candidate meets): said by default, not only with -v.
     for note in result.problem.notes:
-        console.print(Text.assemble(("注意：", "yellow"), note), highlight=False)
+        console.print(Text.assemble(("注意：", "yellow"), note.zh), highlight=False)
     kind = OBJECTIVE_ZH.get(data["objective_kind"], data["objective_kind"])
     console.print(
         f"[bold]{result.problem.policy.title}[/]\n"

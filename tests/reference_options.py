@@ -23,6 +23,7 @@ from liangye.model.expressions import parse_rule
 from liangye.model.option_rules import band_amounts, running_for
 from liangye.model.policy import Policy
 from liangye.model.settings import AllocationSettings
+from liangye.model.wording import Note, Words
 
 
 def rule_failures(
@@ -31,7 +32,7 @@ def rule_failures(
     where: str,
     source: str,
     problems: list[Problem],
-    nobody: list[str] | None = None,
+    nobody: list[Note] | None = None,
 ) -> pd.Series:
     """For each candidate, the first rule in ``rules`` that fails (None where all hold).
 
@@ -54,11 +55,14 @@ def rule_failures(
             continue
         holds = rule.holds(table)
         if nobody is not None and len(table) and not holds.any():
-            nobody.append(
+            # The English as the reading says it (the Chinese is compared elsewhere:
+            # test_bad_policies).
+            english = (
                 f"{where}: rule '{text}' holds for none of the {len(table)} candidates "
-                "(check its unit: shares are fractions or percents, e.g. 0.2 or 20%; amounts "
-                "are numbers, e.g. 5亿, not text in quotes)"
+                "(check its unit: shares are fractions or percents, e.g. 0.2 or 20%; "
+                "amounts are numbers, e.g. 5亿, not text in quotes)"
             )
+            nobody.append(Note(english, ""))
         failure = failure.where(failure.notna() | holds, f"rule '{text}' fails")
     return failure
 
@@ -68,7 +72,7 @@ def reference_read_tiers(
     settings: AllocationSettings,
     candidates: pd.DataFrame,
     problems: list[Problem],
-    notes: list[str],
+    notes: list[Note],
 ) -> tuple[list[Tier], list[str]]:
     """Every tier of the programmes taking part, and the ids of those programmes.
 
@@ -82,11 +86,11 @@ def reference_read_tiers(
     tiers: list[Tier] = []
     participating: list[str] = []
     for i, programme in enumerate(policy.programmes):
-        running = running_for(programme, candidates)
-        if isinstance(running, str):
+        running = running_for(programme, candidates, Words.of(policy))
+        if isinstance(running, Note):
             # The table says nothing about who is in the running: the programme sits this
             # allocation out (a note, not a reason per candidate: it is not about them).
-            notes.append(f"{programme.id} ({programme.name}) takes no part: {running}")
+            notes.append(running)
             continue
         participating.append(programme.id)
         kind_ok = candidates["kind"].isin(programme.kinds)

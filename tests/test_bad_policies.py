@@ -70,8 +70,11 @@ def test_a_rule_no_candidate_meets_is_said(rule):
     candidates = make_candidates([{"id": c, "score": 80} for c in "ABC"])
     result = solve(policy, candidates, {2024: 100})
     notes = result.problem.notes
-    assert any(rule in note and "holds for none of the 3 candidates" in note for note in notes)
-    assert result.to_dict()["notes"] == notes
+    assert any(rule in n.en and "holds for none of the 3 candidates" in n.en for n in notes)
+    said = result.to_dict()
+    assert said["notes"] == [n.en for n in notes]
+    # in Chinese for the bureau: the rule with its column's Chinese name, and the unit hint
+    assert any("对全部3个候选都不成立" in zh and "请检查单位" in zh for zh in said["notes_zh"])
 
 
 def test_a_programme_that_sits_out_is_said_by_default(tmp_path):
@@ -97,7 +100,9 @@ def test_a_programme_that_sits_out_is_said_by_default(tmp_path):
         "allocate", "--policy", str(policy), "--candidates", str(path),
         "--chance", "national=0.3", "--chance", "provincial=0.5", "--budget", "600",
     )  # fmt: skip
-    assert "smart_factory" in done.stdout and "takes no part" in done.stdout
+    # Said in Chinese (the reader's language): the programme by its name, the missing column.
+    assert "不参与本次分配" in done.stdout and "smart_manufactoring" in done.stdout
+    assert "takes no part" not in done.stdout
     assert "smart_manufactoring" in done.stdout
 
 

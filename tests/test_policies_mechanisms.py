@@ -40,9 +40,9 @@ def test_applicants_column_missing_means_the_programme_sits_out():
     candidates = make_candidates([{"id": "A", "score": 90}, {"id": "B", "score": 80}])
     problem = build_problem(policy, candidates, Budget(), AllocationSettings())
     assert set(problem.options["programme"]) == {"sm"}
-    assert any("title" in note and "takes no part" in note for note in problem.notes)
+    assert any("title" in note.en and "takes no part" in note.en for note in problem.notes)
     assert [q.name for q in problem.policy.quotas] == []  # its quota is not applied
-    assert any("one title is not applied" in note for note in problem.notes)
+    assert any("one title is not applied" in note.en for note in problem.notes)
 
 
 def test_policy_whose_programmes_all_sit_out_allocates_nothing():
@@ -201,7 +201,7 @@ def test_no_repeat_by_product():
     # without the column every candidate counts as its own product (and a note says so)
     bare = solve(policy, make_candidates([{"id": "A", "score": 90}, {"id": "B", "score": 80}]))
     assert {p[0] for p in picks(bare)} == {"A", "B"}
-    assert any("product_id" in note for note in bare.problem.notes)
+    assert any("product_id" in note.en for note in bare.problem.notes)
 
 
 # --- stock targets, quota years --------------------------------------------------------------
@@ -237,7 +237,7 @@ def test_quota_outside_the_allocated_years_is_not_applied():
     candidates = make_candidates([{"id": "A", "score": 90}])
     problem = build_problem(policy, candidates, Budget(), AllocationSettings(), [2025])
     assert problem.policy.quotas == []
-    assert any("q is not applied" in note for note in problem.notes)
+    assert any("q is not applied" in note.en for note in problem.notes)
 
 
 # --- sector lists and unquantified balance --------------------------------------------------
@@ -275,7 +275,7 @@ def test_unquantified_balance_is_recorded_not_enforced():
     rows = [{"id": "A", "score": 90}, {"id": "B", "score": 80}]  # both in district A
     result = solve(policy, make_candidates(rows))
     assert len(picks(result)) == 2
-    assert any("not enforced" in note for note in result.problem.notes)
+    assert any("not enforced" in note.en for note in result.problem.notes)
     with pytest.raises(InputError, match="needs max_share, max_count or both"):
         make_policy([programme("pilot", {"municipal": 0})], balance=[{"by": "district"}])
 

@@ -154,7 +154,7 @@ def test_jiangsu_example_applies_the_alternative_threshold():
     assert ((firms["revenue"] >= 80000) | (firms["market_share_rank"] <= 5)).all()
     assert (firms["service_input_share"] >= 0.2).all()
     assert (firms["revenue"] < 80000).any()  # some qualify only by their market-share rank
-    assert sum("not enforced" in note for note in problem.notes) == 2  # 产业代表性、空间布局
+    assert sum("not enforced" in note.en for note in problem.notes) == 2  # 产业代表性、空间布局
 
 
 def test_zhejiang_example_meets_the_2022_targets():
