@@ -151,7 +151,7 @@ def _finish(
     else:
         show_allocation(console, result)
         if folder_written:
-            console.print(f"written: {folder_written[0].parent}", highlight=False)
+            console.print(f"已写入 written: {folder_written[0].parent}", highlight=False)
     if result.status == "infeasible":
         raise typer.Exit(EXIT_INFEASIBLE)
 
@@ -495,7 +495,7 @@ def run(
             show_allocation(console, result)
             console.print(simulation.table())
             console.print(
-                f"written: {written[0].parent} (simulation in simulation/)", highlight=False
+                f"已写入 written: {written[0].parent}（模拟结果在 simulation/）", highlight=False
             )
         report = sim.report()
     _finish_run(folder)
@@ -605,7 +605,7 @@ def simulate(
     from .simulate import headline_table
 
     console.print(headline_table(run))
-    console.print(f"written: {folder}", highlight=False)
+    console.print(f"已写入 written: {folder}", highlight=False)
 
 
 @app.command()
@@ -691,7 +691,7 @@ def frontier(
             f"{needed:,.1f}万元 over the horizon",
             highlight=False,
         )
-    console.print(f"written: {folder} (frontier.png, frontier.csv)", highlight=False)
+    console.print(f"已写入 written: {folder}（frontier.png, frontier.csv）", highlight=False)
 
 
 @app.command()
