@@ -21,6 +21,7 @@ from .options import AllocationProblem
 from .plan_tables import budget_table, spend_by_tier
 from .programme import build_model, objective_coefficients
 from .solve import PLAN_STATUSES, solve_model
+from .status import STATUS_ZH, Status
 from .threshold_settle import settle
 from .thresholds import (
     THRESHOLD_COLUMNS,
@@ -270,6 +271,21 @@ class AllocationResult:
         }
 
 
+def _no_plan(status: str) -> tuple[str, str] | None:
+    """Why nothing was decided, in English and Chinese, when ``status`` has no plan."""
+    if status in PLAN_STATUSES:
+        return None
+    if status == Status.INFEASIBLE:
+        return (
+            "no plan meets every rule (see the diagnosis): nothing was decided",
+            "没有满足全部规则的方案（见诊断），未作决定",
+        )
+    return (
+        f"no plan was found ({status}): nothing was decided; allow more time or work",
+        f"未找到方案（{STATUS_ZH.get(status, status)}），未作决定；可放宽求解时间限制后重试",
+    )
+
+
 def plan_objective(problem: AllocationProblem, chosen: np.ndarray, objective: str) -> float:
     """The primary objective of a plan (total cost, positive, for min_cost)."""
     primary, _ = objective_coefficients(problem, objective)
@@ -363,7 +379,7 @@ def allocate(
         chosen=greedy,
     )
     if explain:
-        reasons = candidate_reasons(problem, chosen)
+        reasons = candidate_reasons(problem, chosen, _no_plan(status))
         has_plan = status in PLAN_STATUSES and model is not None
         prices = compiled = None
         if has_plan and problem.size <= thresholds.ESTIMATE_LIMIT:

@@ -26,7 +26,7 @@ from .options import AllocationProblem
 from .programme import HORIZON, payment_tags, quota_scopes
 from .wording import DECISION_ZH, VERB_EN, Words, money, percent
 
-OUTCOMES = ("selected", "ineligible", "out_of_budget", "outranked", "not_needed")
+OUTCOMES = ("selected", "ineligible", "out_of_budget", "outranked", "not_needed", "undecided")
 REASON_COLUMNS = ["candidate_id", "name", "outcome", "detail", "reason_zh"]
 VERB = VERB_EN  # kept for callers of the English verbs
 
@@ -74,10 +74,16 @@ class _Award(NamedTuple):
         return f"{head}{self.year}年{DECISION_ZH[self.decision]}{tier}（{pay}{chance}）"
 
 
-def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.DataFrame:
+def candidate_reasons(
+    problem: AllocationProblem, chosen: np.ndarray, no_plan: tuple[str, str] | None = None
+) -> pd.DataFrame:
     """One row per candidate (columns ``REASON_COLUMNS``): outcome (selected / ineligible /
     out_of_budget / outranked / not_needed) and why, in English (``detail``) and Chinese
-    (``reason_zh``), naming the rule, quota or budget involved."""
+    (``reason_zh``), naming the rule, quota or budget involved.
+
+    ``no_plan`` (English, Chinese): the allocation found no plan, and this says why; every
+    candidate that could apply is then ``undecided`` with that sentence (measured against
+    an empty plan it would read as outranked, which nothing showed)."""
     options = problem.options
     candidates = problem.candidates
     policy = problem.policy
@@ -250,6 +256,12 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
                 {**record, "outcome": "ineligible", "detail": en_text, "reason_zh": zh_text}
             )
             continue
+        if no_plan is not None:
+            en_text, zh_text = no_plan
+            records.append(
+                {**record, "outcome": "undecided", "detail": en_text, "reason_zh": zh_text}
+            )
+            continue
         best = max(own, key=lambda o: (merit_of[o], -rank_of[o]))
         year = int(year_of[best])
         cheapest = min(own, key=lambda o: expected_of[o])
@@ -261,20 +273,28 @@ def candidate_reasons(problem: AllocationProblem, chosen: np.ndarray) -> pd.Data
         )
         floor_en, floor_zh = score_floor(best)
         year_left = left.get(cheapest_year)
-        if (year_left is not None and cheapest_cost > year_left + Decimal("0.0001")) or (
-            total_left is not None and cheapest_cost > total_left + Decimal("0.0001")
-        ):
-            room = year_left if year_left is not None else total_left
+        # The budgets the award does not fit in (its year's, the horizon total's): the one
+        # with the least left is named, so a total that binds is not hidden behind a year
+        # that has room.
+        short = [
+            (room, which_en, which_zh)
+            for room, which_en, which_zh in (
+                (year_left, f" in {cheapest_year}", f"{cheapest_year}年预算"),
+                (total_left, " in the horizon total", "期间总预算"),
+            )
+            if room is not None and cheapest_cost > room + Decimal("0.0001")
+        ]
+        if short:
+            room, which_en, which_zh = min(short, key=lambda s: s[0])
             room = max(room, Decimal(0))
-            which = f"{cheapest_year}年预算" if year_left is not None else "期间总预算"
             records.append(
                 {
                     **record,
                     "outcome": "out_of_budget",
                     "detail": f"its cheapest award ({cheapest_en}) costs {money(cheapest_cost)}; "
-                    f"only {money(room)} is left" + floor_en,
+                    f"only {money(room)} is left{which_en}" + floor_en,
                     "reason_zh": f"其最便宜的奖励（{cheapest_zh}）预计需{money(cheapest_cost)}，"
-                    f"{which}仅剩{money(room)}" + floor_zh,
+                    f"{which_zh}仅剩{money(room)}" + floor_zh,
                 }
             )
             continue

@@ -294,8 +294,8 @@ def build_problem(
     for year in budget.per_year:
         if year not in years:
             problems.append(Problem("budget", str(year), f"is not one of the years {years}"))
-    if budget.per_year and set(budget.per_year) != set(years):
-        missing = sorted(set(years) - set(budget.per_year))
+    missing = sorted(set(years) - set(budget.per_year))
+    if budget.per_year and missing:  # (years given beyond the allocation's: said above)
         problems.append(
             Problem("budget", "", f"no budget for year(s) {missing}: give every year or none")
         )
@@ -333,7 +333,8 @@ def build_problem(
                     f"{tier.where}.amount",
                     f"{tier.programme.id} at {tier.level} has no amount in the policy "
                     f"document, and {what} needs one: set "
-                    f"amounts.{tier.programme.id}.{tier.level} in the scenario",
+                    f"amounts.{tier.programme.id}.{tier.level} in a scenario file (the "
+                    "bundled examples show how) and allocate that scenario",
                 )
             )
         pair_columns.add(

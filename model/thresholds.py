@@ -472,13 +472,20 @@ def threshold_sentences(
                 en.append(f"no budget would have made room for it ({how_en})")
                 zh.append(f"增加预算也无法入选（{how_zh}）")
             else:
-                when_en = "" if pd.isna(year) else f" in {int(year)}"
-                when_zh = "期间总" if pd.isna(year) else f"{int(year)}年"
+                # As the figure was found (with_more_money): the year's budget raised and,
+                # when there is one, the horizon total's with it, each by that much.
+                if pd.isna(year):
+                    when_en, when_zh = " in the horizon total", "期间总预算"
+                elif problem.budget.total is not None:
+                    when_en = f" in {int(year)} and in the horizon total, each"
+                    when_zh = f"{int(year)}年预算和期间总预算各"
+                else:
+                    when_en, when_zh = f" in {int(year)}", f"{int(year)}年预算"
                 en.append(
                     f"{money(row.extra_budget_wan)} more{when_en} would have made room for it "
                     f"({how_en})"
                 )
-                zh.append(f"{when_zh}预算再增加{money(row.extra_budget_wan)}方可入选（{how_zh}）")
+                zh.append(f"{when_zh}再增加{money(row.extra_budget_wan)}方可入选（{how_zh}）")
         if pd.notna(row.score_margin):
             base = own.get(c)
             base = None if base is None or pd.isna(base) else float(base)

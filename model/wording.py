@@ -69,6 +69,8 @@ OUTCOME_ZH = {
     "outranked": "排名靠后",
     # Not "满足配额无需该企业": candidates are parks as well as firms.
     "not_needed": "满足名额要求无需入选",
+    # No plan was found (infeasible, or none within the time or work limit): nothing decided.
+    "undecided": "未作决定",
 }
 VERB_EN = {
     "discretionary": "designated",

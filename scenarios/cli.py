@@ -75,6 +75,24 @@ CONFIRM_HELP = (
     "(default 0: only what the automatic budget of work covers, all of a small instance)"
 )
 EXIT_INFEASIBLE = 3  # the rules cannot all be met: the diagnosis says why
+EXIT_NO_PLAN = 4  # no plan found within the time or work limit: nothing was decided
+
+
+def _exit_for(status: str, as_json: bool) -> None:
+    """End a command that allocated with the code its status calls for (0 with a plan);
+    without a plan that is not a proof of infeasibility, say so in Chinese first."""
+    from liangye.model.status import PLAN_STATUSES
+
+    if status == "infeasible":
+        raise typer.Exit(EXIT_INFEASIBLE)
+    if status not in PLAN_STATUSES:
+        if not as_json:
+            errors.print(
+                "[red]未找到方案：在求解时间或工作量限制内没有得到任何方案，本次未作决定"
+                "（按规定应付的奖励也未列入）。请放宽 --time-limit（或去掉它）后重试。[/]",
+                highlight=False,
+            )
+        raise typer.Exit(EXIT_NO_PLAN)
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -152,8 +170,7 @@ def _finish(
         show_allocation(console, result)
         if folder_written:
             console.print(f"已写入 written: {folder_written[0].parent}", highlight=False)
-    if result.status == "infeasible":
-        raise typer.Exit(EXIT_INFEASIBLE)
+    _exit_for(result.status, as_json)
 
 
 def parse_chances(items: list[str]) -> dict[str, float]:
@@ -389,6 +406,20 @@ def allocate_command(
                     )
                 ]
             )
+        if set_:
+            # --set changes a scenario file's keys; without a file there are none to change,
+            # and dropping it silently would solve a problem the user did not ask for.
+            raise InputError(
+                [
+                    Problem(
+                        "--set",
+                        " ".join(set_),
+                        "changes a scenario file's keys: give the scenario file, or use "
+                        "--budget, --years, --objective, --chance, --gap and --overrun-risk "
+                        "with --policy and --candidates",
+                    )
+                ]
+            )
         year_list = parse_years(years) if years else None
         loaded_policy = load_policy_reference(policy)
         year_list = year_list or loaded_policy.year_range
@@ -516,8 +547,7 @@ def run(
         print_json(answer)
     else:
         console.print(f"报告 report: {report}", highlight=False)
-    if result.status == "infeasible":
-        raise typer.Exit(EXIT_INFEASIBLE)
+    _exit_for(result.status, as_json)
 
 
 def _wait_for_simulation(sim: BackgroundSimulation, name: str, quiet: bool) -> SimulationDigest:

@@ -96,6 +96,13 @@ def test_a_bad_setting_option_beside_a_scenario_names_the_option(tmp_path, optio
     refused(done, option, expected)
 
 
+def test_set_without_a_scenario_is_refused_not_dropped(candidate_file):
+    """--set changes a scenario file's keys: with a policy and a candidate table instead it
+    would have been dropped silently (a budget set that way solved with no budget at all)."""
+    done = allocate_jiaxing(candidate_file, *CHANCES, "--set", "budget.per_year.2024=5")
+    refused(done, "--set", "budget.per_year.2024=5", "--budget")
+
+
 def test_options_are_checked_before_any_file_is_read(tmp_path):
     done = liangye(
         "allocate",

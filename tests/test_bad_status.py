@@ -115,3 +115,54 @@ def test_changing_the_thread_count_in_one_process_keeps_every_solve_working():
         assert result.status == "optimal", (threads, result.status)
         objectives.append(result.objective)
     assert objectives[0] == objectives[1] == objectives[2]
+
+
+def test_no_plan_found_decides_nothing_and_says_so(monkeypatch):
+    """When the work or the clock ends before any plan (status no_solution), no candidate
+    reads as outranked by an empty plan: those who could apply are undecided, with why, and
+    those who could not keep their own reason."""
+    import liangye.model.allocation as allocation_module
+    from liangye.model.solve import SolveOutcome
+    from liangye.model.status import Status
+
+    def nothing_found(m, settings, problem=None, prove=True, load=True):
+        return SolveOutcome(Status.NO_SOLUTION, np.array([], dtype=int), None, None, 0.1, "stop")
+
+    policy = make_policy([programme("P", {"municipal": 20}, eligibility=["revenue >= 1000"])])
+    candidates = make_candidates(
+        [
+            {"id": "A", "score": 90, "revenue": 5000},
+            {"id": "B", "score": 80, "revenue": 5000},
+            {"id": "C", "score": 70, "revenue": 10},
+        ]
+    )
+    built = build_problem(policy, candidates, Budget(per_year={2024: 20}), AllocationSettings())
+    monkeypatch.setattr(allocation_module, "solve_model", nothing_found)
+    result = allocate(built)
+    assert result.status == "no_solution" and len(result.chosen) == 0
+    outcome = dict(zip(result.reasons["candidate_id"], result.reasons["outcome"], strict=True))
+    assert outcome == {"A": "undecided", "B": "undecided", "C": "ineligible"}
+    said = dict(zip(result.reasons["candidate_id"], result.reasons["reason_zh"], strict=True))
+    assert "未找到方案" in said["A"] and "未作决定" in said["A"]
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [("optimal", 0), ("work_limit", 0), ("time_limit", 0), ("infeasible", 3), ("no_solution", 4),
+     ("error", 4)],
+)  # fmt: skip
+def test_the_command_line_exit_code_follows_the_status(capsys, status, code):
+    """A plan exits 0, a proof that none exists 3, and no plan found within the limits 4
+    (not success), said in Chinese on stderr."""
+    import typer
+
+    from liangye.scenarios.cli import _exit_for
+
+    if code == 0:
+        _exit_for(status, as_json=False)
+        return
+    with pytest.raises(typer.Exit) as ended:
+        _exit_for(status, as_json=False)
+    assert ended.value.exit_code == code
+    if code == 4:
+        assert "未找到方案" in capsys.readouterr().err

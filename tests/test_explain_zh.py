@@ -136,12 +136,32 @@ def test_out_of_budget_says_what_is_left_and_the_lowest_score_selected():
     candidates = make_candidates([{"id": "A", "score": 90}, {"id": "B", "score": 70}])
     outcome, detail, zh = reason(solve(policy, candidates, {2024: 20}), "B")
     assert outcome == "out_of_budget"
-    assert "only 0万元 is left; its score 70 vs lowest selected 90" in detail
+    assert "only 0万元 is left in 2024; its score 70 vs lowest selected 90" in detail
     assert (
         "其最便宜的奖励（服务型制造示范企业（市级），2024年）预计需20万元，2024年预算仅剩0万元"
         in zh
     )
     assert "其评分70分，服务型制造示范企业（市级）入选者最低90分" in zh
+
+
+def test_a_horizon_total_that_binds_is_named_not_the_year_with_room():
+    """Each year could pay B's award, the horizon total cannot: the reason names the total
+    and what is left of it, and the extra money it gives is what the re-solve raised (the
+    year's budget and the total together), not the year alone."""
+    policy = make_policy(
+        [named("demo_award", "服务型制造示范企业", {"municipal": 20})], years=[2024, 2026]
+    )
+    candidates = make_candidates([{"id": "A", "score": 90}, {"id": "B", "score": 70}])
+    years = {2024: 100, 2025: 100, 2026: 100}
+    result = solve(policy, candidates, years, total=30)
+    outcome, detail, zh = reason(result, "B")
+    assert outcome == "out_of_budget"
+    assert "only 10万元 is left in the horizon total" in detail
+    assert "期间总预算仅剩10万元" in zh and "年预算仅剩" not in zh
+    assert "年预算和期间总预算各再增加10万元方可入选" in zh
+    # and that much more in both does select B
+    richer = solve(policy, candidates, {t: v + 10 for t, v in years.items()}, total=40)
+    assert "B" in set(richer.selected["candidate_id"])
 
 
 def test_the_overrun_bound_says_how_the_chance_would_rise():

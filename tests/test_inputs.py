@@ -139,3 +139,24 @@ def test_percents_under_a_percent_header():
     with pytest.raises(ValueError, match="not a percent between 0 and 100"):
         parse_percent("130")
     assert parse_percent("-12.5", bounded=False) == -0.125
+
+
+def test_a_budget_year_outside_the_allocation_is_said_once():
+    """A budget for a year the allocation does not cover is named; it is not followed by a
+    second problem naming no year ("no budget for year(s) []")."""
+    from decimal import Decimal
+
+    from liangye.model.options import build_problem
+    from liangye.model.settings import AllocationSettings, Budget
+
+    from conftest import make_candidates, make_policy, programme
+
+    policy = make_policy([programme("P", {"municipal": 20})])
+    budget = Budget(per_year={2024: Decimal(60), 2030: Decimal(5)})
+    with pytest.raises(InputError) as raised:
+        build_problem(
+            policy, make_candidates([{"id": "A", "score": 80}]), budget, AllocationSettings()
+        )
+    said = str(raised.value)
+    assert "2030" in said and "is not one of the years [2024]" in said
+    assert "no budget for year(s) []" not in said
