@@ -197,6 +197,12 @@ class PlanRisk:
         )
 
 
+def _chance(p: float) -> float:
+    """A probability computed as sums and differences of others, within [0, 1]: rounding
+    can leave one a hair below 0 (shown as -0.00%) or above 1."""
+    return min(1.0, max(0.0, float(p)))
+
+
 def plan_risk(
     problem: AllocationProblem, chosen: np.ndarray, table: PaymentTable | None = None
 ) -> PlanRisk:
@@ -210,12 +216,12 @@ def plan_risk(
     for r, row in enumerate(rows):
         certain, groups = row_payments(certain_in[:, r], random_in[:, r], table.probability, chosen)
         law = spend_distribution(groups, to_wan(certain), limit=to_wan(row.budget) + 1)
-        overrun[row.label] = law.exceeds(to_wan(row.budget))
+        overrun[row.label] = _chance(law.exceeds(to_wan(row.budget)))
         joint_rows.append(RowBudget(to_wan(certain), to_wan(row.budget)))
     any_exact = True
     if rows:
         joint = joint_overrun(joint_rows, _multi_row_groups(random_in, table.probability, chosen))
-        overrun["any_year"] = joint.probability
+        overrun["any_year"] = _chance(joint.probability)
         any_exact = joint.exact
     expected: dict[int, Decimal] = {}
     p95: dict[int, Decimal] = {}

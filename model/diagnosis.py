@@ -32,24 +32,22 @@ class Finding(NamedTuple):
     zh: str
 
 
-def _named_obligations(problem: AllocationProblem, largest: np.ndarray, words: Words) -> Finding:
-    """Obligations ``largest`` named with what each costs (× its chance when it is not
-    certain): in English by ids, in Chinese by the programmes' names."""
+def _named_obligations(
+    problem: AllocationProblem, largest: np.ndarray, paid: np.ndarray, words: Words
+) -> Finding:
+    """Obligations ``largest`` named with what each pays into the budget row at hand
+    (``paid``, 万元, expected: × its chance when it is not certain; in a later year, its
+    payouts there, not its award): in English by ids, in Chinese by the programmes' names."""
     options = problem.options
     en, zh = [], []
-    for o in largest:
+    for o, amount in zip(largest, paid, strict=True):
         chance = float(options.at[o, "probability"])
-        who, cost = options.at[o, "candidate_id"], money(options.at[o, "cost"])
+        who = options.at[o, "candidate_id"]
         programme, level = options.at[o, "programme"], options.at[o, "level"]
-        en.append(
-            f"{who} {programme} {level} ({cost}"
-            + ("" if chance >= 1 else f" × chance {chance:g}")
-            + ")"
-        )
+        pays = money(Decimal(str(round(float(amount), 4))))
+        en.append(f"{who} {programme} {level} ({pays}{'' if chance >= 1 else ' expected'})")
         zh.append(
-            f"{who} {words.tier_zh(programme, level)}（{cost}"
-            + ("" if chance >= 1 else f"×获批概率{percent(chance)}")
-            + "）"
+            f"{who} {words.tier_zh(programme, level)}（{'' if chance >= 1 else '预计'}{pays}）"
         )
     return Finding(", ".join(en), "、".join(zh))
 
@@ -72,8 +70,8 @@ def obligations_beyond_budget(problem: AllocationProblem) -> list[Finding]:
         need = Decimal(str(round(float(expected.sum()) / 1e4, 4)))
         budget = to_wan(row.budget)
         if need > budget:
-            largest = forced[np.argsort(-expected, kind="stable")[:3]]
-            named = _named_obligations(problem, largest, words)
+            top = np.argsort(-expected, kind="stable")[:3]
+            named = _named_obligations(problem, forced[top], expected[top] / 1e4, words)
             findings.append(
                 Finding(
                     f"{row_en(row.label)}: obligations alone (entitlements the city must pay) "

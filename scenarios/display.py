@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from liangye.model.allocation import AllocationResult
+from liangye.model.budget_risk import row_zh
 from liangye.model.errors import InputError
 from liangye.model.status import STATUS_ZH
 from liangye.model.wording import OUTCOME_ZH, level_zh
@@ -61,8 +62,14 @@ def show_allocation(console: Console, result: AllocationResult) -> None:
     if result.diagnosis:
         # In Chinese for the reader (the English stays in --json's "diagnosis").
         console.print("[bold red]没有满足全部规则的方案：[/]")
+        # A grid, so that a long sentence (Chinese has no spaces to break at) wraps under
+        # itself instead of leaving its bullet alone on a line.
+        bullets = Table.grid(padding=(0, 1))
+        bullets.add_column(no_wrap=True)
+        bullets.add_column(overflow="fold")
         for line in result.diagnosis_zh or result.diagnosis:
-            console.print(f"  • {line}", markup=False, highlight=False)
+            bullets.add_row("  •", Text(line))
+        console.print(bullets)
     money = Table(title="各年支出（万元）", title_justify="left")
     risk = result.risk
     columns = ["年份", "预算", "最优方案", "按分排序法"]
@@ -102,7 +109,7 @@ def show_allocation(console: Console, result: AllocationResult) -> None:
         alpha = result.problem.settings.overrun_risk
         bound = f"每年不超过 {alpha:.0%}" if alpha is not None else "未设上限"
         chances = "，".join(
-            f"{'任一年' if k == 'any_year' else f'{k}年'} {v:.2%}" for k, v in risk.overrun.items()
+            f"{'任一年' if k == 'any_year' else row_zh(k)} {v:.2%}" for k, v in risk.overrun.items()
         )
         console.print(
             f"超支概率（{bound}）：{chances or '无预算'}"

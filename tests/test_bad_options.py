@@ -470,3 +470,21 @@ def test_print_json_writes_null_for_numbers_that_are_not_finite(capsys):
 
     print_json({"a": float("inf"), "b": [np.float64("nan"), np.int64(3)], "c": -float("inf")})
     assert strict(capsys.readouterr().out) == {"a": None, "b": [None, 3], "c": None}
+
+
+def test_a_horizon_total_reads_in_chinese_and_no_chance_is_negative(tmp_path):
+    """The overrun line names the horizon total 期间总额 (not "total年"), and no chance shows
+    as -0.00% (a sum of probabilities a hair below zero)."""
+    path = scenario_file(tmp_path)
+    text = path.read_text(encoding="utf-8").replace(
+        "per_year = { 2024 = 5000, 2025 = 5000, 2026 = 5000 }",
+        "per_year = { 2024 = 5000, 2025 = 5000, 2026 = 5000 }\ntotal = 12000",
+    )
+    path.write_text(text, encoding="utf-8")
+    done = liangye("allocate", str(path))
+    said = " ".join(done.stdout.split())
+    assert done.returncode == 0, done.stderr
+    assert "期间总额" in said and "total年" not in said and "-0.00%" not in said
+    answer = json.loads(liangye("allocate", str(path), "--json").stdout)
+    assert all(0.0 <= p <= 1.0 for p in answer["overrun_probability"].values())
+    assert "total" in answer["overrun_probability"]

@@ -54,3 +54,42 @@ def test_conflicting_quotas_are_measured():
     assert any(
         "q-min" in line and "at most 1 of the required 2" in line for line in result.diagnosis
     )
+
+
+def test_obligations_beyond_a_later_year_are_named_by_what_they_pay_there():
+    """An entitlement pays 20 in its year and half a firm's tax increase in the year after:
+    in 2025 the largest obligation is the firm with the large increase, named with what it
+    pays there (its payout), not with its award of the year before."""
+    levels = [
+        {
+            "level": "municipal",
+            "amount": 20,
+            "conferred_by": "municipal",
+            "reference": "t",
+            "payouts": [
+                {"years_after": [1], "share": 0.5, "of": "tax_increase", "reference": "t"}
+            ],
+        }
+    ]
+    policy = make_policy(
+        [
+            {
+                "id": "E",
+                "name": "自动奖励",
+                "reference": "t",
+                "decision": "entitlement",
+                "decision_reference": "t",
+                "levels": levels,
+            }
+        ],
+        years=[2024, 2025],
+    )
+    rows = [
+        {"id": "small", "score": 80, "tax_increase": 10},
+        {"id": "large", "score": 70, "tax_increase": 1000},
+    ]
+    result = solve(policy, make_candidates(rows), {2024: 100, 2025: 100})
+    assert result.status == "infeasible"
+    later = [line for line in result.diagnosis_zh if line.startswith("2025年")]
+    assert len(later) == 1
+    assert "金额最大的为large 自动奖励（市级）（500万元）、small" in later[0]
