@@ -733,20 +733,29 @@ def validate(
     """Check input files and report every problem at once (a scenario is followed to its
     policy and candidate files); readings taken are printed as warnings."""
     from .display import show_problems
-    from .validate import check_file
+    from .validate import check_file, check_together
 
     failed = 0
-    for path in files:
-        checked = check_file(path)
+    results = [check_file(path) for path in files]
+    together = check_together(files, results)
+    labels = [str(path) for path in files]
+    if together is not None:  # what only shows across the files, as allocate puts them
+        results.append(together)
+        labels.append("（合起来 together）")
+    for path, checked in zip(labels, results, strict=True):
         if checked.problems:
             failed += 1
             show_problems(
-                console, InputError(checked.problems), f"{path}: {checked.kind} with problems"
+                console,
+                InputError(checked.problems),
+                f"{path}：有问题 {checked.kind} with problems",
             )
         else:
-            console.print(f"[green]✓[/] {path}: {checked.kind}, no problems", highlight=False)
+            console.print(
+                f"[green]✓[/] {path}：没有问题 {checked.kind}, no problems", highlight=False
+            )
         for sentence in checked.warnings:
-            console.print(f"  [yellow]warning:[/] {sentence}", highlight=False)
+            console.print(f"  [yellow]注意 warning:[/] {sentence}", highlight=False)
     if failed:
         raise typer.Exit(EXIT_INPUT)
 

@@ -24,11 +24,15 @@ STATUS_STYLE = {
 }
 
 
-def show_problems(console: Console, error: InputError, title: str = "Input problems") -> None:
-    """Every problem of an InputError, one per line, naming file and place."""
+def show_problems(
+    console: Console, error: InputError, title: str = "输入有误 Input problems"
+) -> None:
+    """Every problem of an InputError, one per line, naming file and place (the file, row,
+    column and key names are the user's own; the sentences are English)."""
     console.print(f"[bold red]{title} ({len(error.problems)}):[/]")
     for problem in error.problems:
         console.print(Text.assemble(("  ✗ ", "red"), str(problem)), highlight=False)
+    console.print("请按以上各条（文件、行、列或键）逐项修改后重试。", highlight=False)
 
 
 def _money(value: float | None) -> str:

@@ -10,6 +10,8 @@ from pathlib import Path
 from liangye.model.errors import InputError, Problem
 
 APPLICATION_MARKERS = {"candidate_id", "programme", "项目", "申报项目", "level", "级别", "申报级别"}
+# Keys only a sweep file has (a scenario has none of them).
+SWEEP_MARKERS = {"levers", "uncertainties", "sampler", "outcomes", "replications"}
 
 
 @dataclass
@@ -46,6 +48,11 @@ def check_file(path: Path) -> Checked:
             if "programmes" in data:
                 policy_from_dict(data, path.name)
                 return Checked("policy")
+            if SWEEP_MARKERS & set(data):
+                from .sweep_run import prepare
+
+                prepare(path)  # what ``liangye sweep`` checks before its first run
+                return Checked("sweep")
             # What ``allocate SCENARIO`` does: policy, tables, the whole problem.
             scenario = scenario_from_dict(data, path.name)
             _, said = scenario_problem_and_readings(scenario, path.parent)
@@ -61,3 +68,37 @@ def check_file(path: Path) -> Checked:
         return Checked("policy or scenario" if is_toml else "table", error.problems)
     except OSError as error:  # unreadable: say so and let the other files be checked
         return Checked("file", [Problem(str(path), "file", f"cannot be read: {error.strerror}")])
+
+
+def check_together(paths: list[Path], checked: list[Checked]) -> Checked | None:
+    """One policy, one candidate table and at most one applications table given together,
+    each fine on its own, put together as ``allocate --policy --candidates --applications``
+    would: what only shows across files (an application naming a candidate, programme,
+    level or year the others do not have; a rule reading a column the table lacks).
+    None when the files are not such a set. Money is not asked for: no budget, and every
+    level's chance of conferral taken as known (``allocate`` asks for them as options)."""
+    from liangye.model.candidates import load_applications, load_candidates
+    from liangye.model.options import build_problem
+    from liangye.model.policy import policy_from_dict, read_toml
+    from liangye.model.settings import AllocationSettings, Budget
+    from liangye.model.units import Level
+
+    by_kind: dict[str, list[Path]] = {}
+    for path, one in zip(paths, checked, strict=True):
+        if one.problems:
+            return None
+        by_kind.setdefault(one.kind, []).append(path)
+    policies, tables = by_kind.get("policy", []), by_kind.get("candidates", [])
+    applications = by_kind.get("applications", [])
+    if len(policies) != 1 or len(tables) != 1 or len(applications) > 1:
+        return None
+    kind = "policy + candidates" + (" + applications" if applications else "")
+    try:
+        policy = policy_from_dict(read_toml(policies[0]), policies[0].name)
+        apps = load_applications(str(applications[0])) if applications else None
+        table = load_candidates(str(tables[0]), needs_score=apps is None)
+        settings = AllocationSettings(success_probability={level: 0.5 for level in Level})
+        build_problem(policy, table, Budget(), settings, policy.year_range, apps)
+    except InputError as error:
+        return Checked(kind, error.problems)
+    return Checked(kind)

@@ -183,6 +183,38 @@ def test_validate_goes_on_past_a_missing_file_and_follows_a_scenario(tmp_path, c
     assert "Traceback" not in done.stdout + done.stderr
 
 
+def test_validate_puts_a_policy_candidates_and_applications_together(tmp_path, candidate_file):
+    """Each file is fine alone; together, as allocate would read them, an application names
+    a candidate the table does not have and a year outside the policy's: said, exit 2."""
+    from liangye.scenarios.loader import PACKAGE_DIR
+
+    policy = PACKAGE_DIR / "policies" / "jiaxing-2024-2026.toml"
+    applications = tmp_path / "applications.csv"
+    applications.write_text(
+        "candidate_id,programme,level,year,score\n"
+        "NOBODY,industrial_design_centre,municipal,2024,80\n"
+        "E00001,industrial_design_centre,municipal,2031,80\n",
+        encoding="utf-8",
+    )
+    done = liangye("validate", str(policy), str(candidate_file), str(applications))
+    said = " ".join(done.stdout.split())
+    assert done.returncode == 2, said
+    assert "applications, no problems" in said  # alone it reads well
+    assert "together" in said and "'NOBODY' is not in the candidate table" in said
+    assert "2031" in said and "Traceback" not in said + done.stderr
+
+
+def test_validate_reads_a_sweep_file_as_a_sweep(tmp_path):
+    from liangye.scenarios.loader import PACKAGE_DIR
+
+    done = liangye("validate", str(PACKAGE_DIR / "sweeps" / "tier-budget.toml"))
+    assert done.returncode == 0 and "sweep, no problems" in done.stdout, done.stdout
+    bad = tmp_path / "s.toml"
+    bad.write_text('id = "t"\noutcomes = ["spend.paid"]\n[levers]\ntier_design = ["nope"]\n')
+    done = liangye("validate", str(bad))
+    assert done.returncode == 2 and "'nope' is not a tier design" in done.stdout, done.stdout
+
+
 def test_validate_prints_the_readings_it_took(tmp_path):
     """A workbook with rows on two sheets is accepted (the first is read) and the warning
     says which sheet was read and which was not."""

@@ -66,9 +66,7 @@ def test_obligations_beyond_a_later_year_are_named_by_what_they_pay_there():
             "amount": 20,
             "conferred_by": "municipal",
             "reference": "t",
-            "payouts": [
-                {"years_after": [1], "share": 0.5, "of": "tax_increase", "reference": "t"}
-            ],
+            "payouts": [{"years_after": [1], "share": 0.5, "of": "tax_increase", "reference": "t"}],
         }
     ]
     policy = make_policy(
