@@ -17,6 +17,8 @@ from typing import Any
 
 import pandas as pd
 
+from liangye.model.errors import InputError, Problem
+
 from . import plots
 from .report_designs import metric_rows, replication_metrics
 from .report_html import (
@@ -113,7 +115,14 @@ def read_run(folder: Path, simulation_tables: bool = True) -> RunFiles:
 
 
 def _json(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    """A run folder's JSON file, {} when it is not there; an InputError naming the file when
+    it is not JSON (cut short, or edited by hand)."""
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InputError([Problem(str(path), "", f"is not readable JSON ({error})")]) from None
 
 
 def _table(folder: Path, stem: str) -> pd.DataFrame | None:

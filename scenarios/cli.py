@@ -75,6 +75,7 @@ CONFIRM_HELP = (
     "(default 0: only what the automatic budget of work covers, all of a small instance)"
 )
 EXIT_INFEASIBLE = 3  # the rules cannot all be met: the diagnosis says why
+MAX_SCALE = 100.0  # the largest budget multiple a frontier takes
 EXIT_NO_PLAN = 4  # no plan found within the time or work limit: nothing was decided
 
 
@@ -672,8 +673,18 @@ def frontier(
         levels = sorted({float(part) for part in scales.split(",") if part.strip()})
     except ValueError:
         raise InputError([Problem("--scales", scales, "expected numbers like 0.5,1,2")]) from None
-    if not levels or levels[0] <= 0:
-        raise InputError([Problem("--scales", scales, "expected positive budget multiples")])
+    # nan sorts anywhere and fails every comparison: refused by name, as is a multiple no
+    # budget would be set to (the scaled budgets must stay numbers a plan is measured in).
+    if not levels or not all(math.isfinite(v) and 0 < v <= MAX_SCALE for v in levels):
+        raise InputError(
+            [
+                Problem(
+                    "--scales",
+                    scales,
+                    f"expected positive budget multiples, at most {MAX_SCALE:g} (e.g. 0.5,1,2)",
+                )
+            ]
+        )
     loaded, base = load_scenario(scenario, set_ or [])
     problem = scenario_problem(loaded, base)
     if problem.budget.unlimited:
@@ -824,6 +835,18 @@ def _main() -> None:
         message = plain_usage(error.format_message())
         errors.print(Text.assemble(("error:", "bold red"), f" {message}"), highlight=False)
         sys.exit(error.exit_code)
+    except OSError as error:
+        # A path that names a folder where a file is wanted (or the reverse), a file that
+        # exists where a folder is to be made, no permission: the path and what the system
+        # said, as for any other bad input.
+        if os.environ.get("LIANGYE_DEBUG"):
+            raise
+        where = f"{error.filename}: " if error.filename else ""
+        errors.print(
+            f"[bold red]文件或文件夹无法读写 file error:[/] {where}{error.strerror or error}",
+            highlight=False,
+        )
+        sys.exit(EXIT_INPUT)
     except Exception as error:  # the last line of defence: one sentence, details on request
         if os.environ.get("LIANGYE_DEBUG"):
             raise

@@ -54,6 +54,8 @@ def write_report(folder: Path, out: Path | None = None, base: Path | None = None
 
     if not folder.is_dir():
         raise InputError([Problem(str(folder), "", "不是文件夹：请给出运行或批量情景的文件夹")])
+    if out is not None and out.is_dir():
+        out = out / "report.html"  # a folder given for the file: the report goes inside
     if is_sweep_folder(folder):
         sweep = read_manifest(folder)
         scenario = {"policy": _sweep_policy(sweep)}
@@ -115,6 +117,20 @@ def compare(
     from liangye.results.report_compare import COLUMNS, display_rows, load_runs, write_comparison
     from liangye.results.store import new_run_dir
 
+    seen: dict[Path, Path] = {}
+    for folder in folders:
+        if folder.resolve() in seen:
+            raise InputError(
+                [
+                    Problem(
+                        str(folder),
+                        "",
+                        f"is given twice (also as {seen[folder.resolve()]}): name each run "
+                        "folder once",
+                    )
+                ]
+            )
+        seen[folder.resolve()] = folder
     runs = load_runs(folders, report_names(_first_scenario(folders)))
     target = out or new_run_dir(None, "compare", f"{len(runs)}designs", kind="compare")
     table, csv, html = write_comparison(runs, target)

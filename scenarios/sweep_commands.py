@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -17,6 +18,10 @@ console = Console()
 errors = Console(stderr=True)
 
 EXIT_INPUT = 2
+
+
+# What `dask scheduler` prints (tcp://HOST:PORT, or tls:// and the like), or HOST:PORT.
+SCHEDULER_ADDRESS = re.compile(r"(?:[a-z]+://)?[^\s:/]+:\d{1,5}")
 
 
 def sweep(
@@ -71,6 +76,17 @@ def sweep(
                 )
             ]
         )
+    if scheduler is not None and not SCHEDULER_ADDRESS.fullmatch(scheduler.strip()):
+        raise InputError(
+            [
+                Problem(
+                    "--scheduler",
+                    scheduler,
+                    "expected a Dask scheduler address, e.g. tcp://10.0.0.5:8786 "
+                    "(what `dask scheduler` prints)",
+                )
+            ]
+        )
     prepared = prepare(Path(file), quiet=not verbose)
     executor = None
     try:
@@ -108,6 +124,8 @@ def sweep(
         if executor is not None:
             executor.close()
     console.print(
+        f"完成 {report.ran} 次运行，用时 {report.seconds:.1f} 秒，失败 {report.failed} 次；"
+        f"已存 {report.stored_before + report.ran}/{report.design} 次于 {report.folder}\n"
         f"{report.ran} runs in {report.seconds:.1f}s on {report.executor} "
         f"({report.rate:.2f} runs/s), {report.failed} failed; "
         f"{report.stored_before + report.ran} of {report.design} stored in {report.folder}",
@@ -115,7 +133,7 @@ def sweep(
     )
     if report.failed:
         errors.print(
-            f"[yellow]{report.failed} runs failed:[/] their errors are in the store "
+            f"[yellow]{report.failed} 次运行失败 runs failed:[/] their errors are in the store "
             f"(liangye query {report.folder} \"select run_id, error from runs where status = 'failed'\")",
             highlight=False,
         )

@@ -19,8 +19,14 @@ def connect(folder: Path) -> duckdb.DuckDBPyConnection:
     finished)."""
     import duckdb
 
-    if not read_manifest(folder):
-        raise InputError([Problem(str(folder), "", "is not a sweep folder (no manifest.json)")])
+    manifest = read_manifest(folder)
+    if manifest.get("kind") != "sweep":
+        said = (
+            "no manifest.json"
+            if not manifest
+            else f"it holds a run of kind '{manifest.get('kind')}'"
+        )
+        raise InputError([Problem(str(folder), "", f"is not a sweep folder ({said})")])
     connection = duckdb.connect()
     parts = sweep_parquet_files(folder)
     if parts:
@@ -42,9 +48,16 @@ def run_query(folder: Path, sql: str) -> pd.DataFrame:
     naming the query and DuckDB's message."""
     import duckdb
 
+    if not sql.strip():
+        raise InputError([Problem("query", "", "is empty: give one SQL statement over `runs`")])
     connection = connect(folder)
     try:
-        return connection.execute(sql).fetchdf()
+        answer = connection.execute(sql)
+        if answer is None or answer.description is None:  # a statement that returns no rows
+            raise InputError(
+                [Problem("query", sql, "returns no table: ask with SELECT over `runs`")]
+            )
+        return answer.fetchdf()
     except duckdb.Error as error:
         raise InputError([Problem("query", "", str(error).splitlines()[0])]) from None
     finally:

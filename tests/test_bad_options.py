@@ -488,3 +488,40 @@ def test_a_horizon_total_reads_in_chinese_and_no_chance_is_negative(tmp_path):
     answer = json.loads(liangye("allocate", str(path), "--json").stdout)
     assert all(0.0 <= p <= 1.0 for p in answer["overrun_probability"].values())
     assert "total" in answer["overrun_probability"]
+
+
+def _folder_with_manifest(tmp_path: Path, name: str, text: str) -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "manifest.json").write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("case", "words"),
+    [
+        ("frontier-nan", ("--scales nan", "positive budget multiples")),
+        ("frontier-huge", ("--scales 1e9", "at most 100")),
+        ("query-empty", ("query", "is empty")),
+        ("query-run-folder", ("is not a sweep folder", "allocation")),
+        ("compare-twice", ("is given twice",)),
+        ("scheduler", ("--scheduler garbage", "tcp://")),
+        ("allocate-folder", ("文件或文件夹无法读写", "Is a directory")),
+        ("analyse-corrupt", ("is not readable JSON",)),
+    ],
+)
+def test_commands_refuse_what_they_cannot_use_by_name(tmp_path, case, words):
+    """Each of these ended in an internal error (exit 1 with a library's own words): now a
+    clear refusal, exit 2, naming the option, path or file."""
+    run_folder = _folder_with_manifest(tmp_path, "run", '{"kind": "allocation"}')
+    args = {
+        "frontier-nan": ("frontier", "--scales", "nan"),
+        "frontier-huge": ("frontier", "--scales", "1e9"),
+        "query-empty": ("query", str(tmp_path), ""),
+        "query-run-folder": ("query", str(run_folder), "select 1"),
+        "compare-twice": ("compare", str(run_folder), str(run_folder) + "/"),
+        "scheduler": ("sweep", "tier-budget", "--scheduler", "garbage"),
+        "allocate-folder": ("allocate", str(tmp_path)),
+        "analyse-corrupt": ("analyse", str(_folder_with_manifest(tmp_path, "sweep", "{x"))),
+    }[case]
+    refused(liangye(*args), *words)
