@@ -40,6 +40,7 @@ from .rounds import (
     payable,
     revocation_reasons,
     round_settings,
+    round_years,
     simulated_policy,
     without_minimums,
 )
@@ -128,12 +129,7 @@ class GovernmentAgent(mesa.Agent):
 
     def round_years(self) -> list[int]:
         """The years in which this government holds a round within the simulated quarters."""
-        model, params = self.model, self.model.params
-        return [
-            year
-            for year in self.policy.year_range
-            if 0 <= (year - model.start_year) * 4 + params.round_quarter - 1 < params.quarters
-        ]
+        return round_years(self.policy, self.model.params, self.model.start_year)
 
     def check_budget_years(self) -> None:
         """A budget given by year must cover every year with a round (as ``liangye.model``

@@ -119,6 +119,16 @@ def _scaled_programme(programme: Programme, scale: float) -> Programme:
     return programme.model_copy(update={"levels": levels})
 
 
+def round_years(policy: Policy, params: SimulationParameters, start_year: int) -> list[int]:
+    """The years of ``policy`` in which a simulation of ``params`` from ``start_year`` holds
+    a round: those whose round quarter falls within the simulated quarters."""
+    return [
+        year
+        for year in policy.year_range
+        if 0 <= (year - start_year) * 4 + params.round_quarter - 1 < params.quarters
+    ]
+
+
 def round_settings(
     settings: AllocationSettings, policy: Policy, params: SimulationParameters
 ) -> AllocationSettings:

@@ -21,6 +21,7 @@ from liangye.agents.params import SimulationParameters
 from liangye.agents.population import firm_population
 from liangye.agents.records import threshold_label
 from liangye.agents.replication import run_replication
+from liangye.agents.rounds import round_years
 from liangye.results.report import SERVITIZATION_FIGURE, servitization_png
 from liangye.results.store import (
     new_run_dir,
@@ -90,6 +91,17 @@ def simulation_setup(
     params = scenario.simulation
     policy, settings = scenario_policy(scenario, base)
     start = params.start_year or (scenario.years[0] if scenario.years else policy.years[0])
+    if policy.programmes and not round_years(policy, params, start):
+        # Not an error (a world without awards can be meant), but rarely what was asked.
+        end = start + (params.quarters - 1) // 4
+        log.warning(
+            "%s的年份（%d-%d年）与模拟期（%d-%d年）没有重叠：模拟中不举行评审，不会有奖励",
+            policy.title,
+            policy.years[0],
+            policy.years[1],
+            start,
+            end,
+        )
     return params, [GovernmentSetup(policy, scenario.budget, settings)], start
 
 

@@ -252,3 +252,21 @@ def test_a_round_whose_obligations_break_the_budget_says_why_in_chinese(caplog):
     said = [r.getMessage() for r in caplog.records if r.name == "liangye.agents.government"]
     assert said and all("本年只兑现按规定应付的奖励" in s for s in said)
     assert all("仅应享奖励" in s and "obligations alone" not in s for s in said)
+
+
+def test_a_simulation_outside_the_policy_years_says_no_round_is_held(caplog):
+    """Starting after the policy's last year holds no round: a world without awards, said
+    (in Chinese) rather than left to be discovered in empty tables."""
+    import logging
+
+    from liangye.scenarios.simulate import simulation_setup
+
+    scenario, base = load_scenario(None, ["simulation.start_year=2030"])
+    with caplog.at_level(logging.WARNING, logger="liangye"):
+        simulation_setup(scenario, base)
+    assert any("没有重叠" in r.getMessage() and "2030" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    scenario, base = load_scenario(None, [])
+    with caplog.at_level(logging.WARNING, logger="liangye"):
+        simulation_setup(scenario, base)
+    assert not any("没有重叠" in r.getMessage() for r in caplog.records)
