@@ -558,7 +558,7 @@ def _wait_for_simulation(sim: BackgroundSimulation, name: str, quiet: bool) -> S
 
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=errors, disable=quiet) as bar:
-        task = bar.add_task(f"simulating {name} (quarters, both worlds)", total=None)
+        task = bar.add_task(f"模拟 {name}（季度，有奖励与无奖励两个世界）", total=None)
         sim.set_progress(lambda done, total: bar.update(task, completed=done, total=total))
         return sim.result()
 
@@ -581,7 +581,7 @@ def _simulate(
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=errors, disable=quiet) as bar:
-        task = bar.add_task(f"simulating {loaded.id} (quarters, both worlds)", total=None)
+        task = bar.add_task(f"模拟 {loaded.id}（季度，有奖励与无奖励两个世界）", total=None)
         return simulate_into(
             folder,
             loaded,
@@ -692,7 +692,7 @@ def frontier(
     folder = out or new_run_dir(None, f"{loaded.id}-frontier", scenario_hash(loaded))
     _start_run(folder, " ".join(sys.argv))
     with Progress(console=errors, disable=as_json) as bar:
-        task = bar.add_task("solving the budget frontier", total=len(levels))
+        task = bar.add_task("求解预算前沿", total=len(levels))
         table = budget_frontier(problem, levels, progress=lambda _: bar.advance(task))
     needed = quota_budget(problem)
     write_parquet(folder / "frontier.parquet", table)
@@ -712,24 +712,28 @@ def frontier(
     if as_json:
         print_json(table.to_dict(orient="records"))
         return
-    view = Table(title="Budget frontier (万元)", title_justify="left")
-    for column in ("budget", "status", "objective", "designations", "greedy objective", "seconds"):
-        view.add_column(column, justify="right")
+    from liangye.model.status import STATUS_ZH
+
+    view = Table(title="预算前沿（万元）", title_justify="left")
+    for column in ("预算", "求解状态", "目标值", "认定数", "按分排序法目标值", "用时（秒）"):
+        view.add_column(column, justify="right", overflow="fold")
     for row in table.itertuples():
+        objective = row.objective
         view.add_row(
             f"{row.budget:,.0f}",
-            row.status,
-            f"{row.objective:,.1f}" if row.objective is not None else "—",
+            STATUS_ZH.get(row.status, row.status),
+            f"{objective:,.1f}" if objective is not None and objective == objective else "—",
             str(row.designations),
             f"{row.greedy_objective:,.1f}"
-            + (f" (breaks {row.greedy_rules_broken} rules)" if row.greedy_rules_broken else ""),
+            + (f"（违反 {row.greedy_rules_broken} 条规则）" if row.greedy_rules_broken else ""),
             f"{row.seconds:.2f}",
         )
     console.print(view)
     if needed is not None:
+        bounded = problem.settings.overrun_risk is not None
         console.print(
-            f"配额与应付所需最低预算 the least money meeting every minimum quota and obligation: "
-            f"{needed:,.1f}万元 over the horizon",
+            f"满足全部最低名额和应付奖励所需的最低预算（整个期间，按预计支出）：{needed:,.1f}万元"
+            + ("；设有超支概率上限时所需预算更高，略高于它的预算也可能没有方案" if bounded else ""),
             highlight=False,
         )
     console.print(f"已写入 written: {folder}（frontier.png, frontier.csv）", highlight=False)

@@ -95,10 +95,10 @@ def sweep(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("[red]{task.fields[failed]} failed"),
+            TextColumn("[red]失败 {task.fields[failed]}"),
             _rate_column(),
             TimeElapsedColumn(),
-            TextColumn("left"),
+            TextColumn("剩余"),
             TimeRemainingColumn(),
         )
         with Progress(*columns, console=errors) as bar:
@@ -108,7 +108,11 @@ def sweep(
                 bar.update(task, total=todo)
                 if stored:
                     kind = "finished" if retry_failed else "stored"
-                    errors.print(f"{stored} runs already {kind}: skipped", highlight=False)
+                    kind_zh = "已完成" if retry_failed else "已存"
+                    errors.print(
+                        f"{stored} 次运行{kind_zh}，跳过 ({stored} runs already {kind}: skipped)",
+                        highlight=False,
+                    )
 
             def stored(rows: list[dict[str, object]]) -> None:
                 failed = sum(1 for r in rows if r.get("status") == "failed")

@@ -525,3 +525,16 @@ def test_commands_refuse_what_they_cannot_use_by_name(tmp_path, case, words):
         "analyse-corrupt": ("analyse", str(_folder_with_manifest(tmp_path, "sweep", "{x"))),
     }[case]
     refused(liangye(*args), *words)
+
+
+def test_the_frontier_table_reads_in_chinese(tmp_path):
+    """The frontier's terminal table and its line on the least money are in Chinese, the
+    statuses by their Chinese words."""
+    done = liangye(
+        "frontier", str(scenario_file(tmp_path)), "--scales", "1,1.2", "--out", str(tmp_path / "f")
+    )
+    said = " ".join(done.stdout.split())
+    assert done.returncode == 0, done.stderr
+    assert "预算前沿" in said and "求解状态" in said and "Budget frontier" not in said
+    assert "最优" in said and "optimal" not in said
+    assert "所需的最低预算" in said and "least money" not in said
