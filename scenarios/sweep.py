@@ -153,23 +153,6 @@ def check_keys(sweep: Sweep, sweep_file: Path) -> None:
                     Problem(sweep_file.name, f"{group}.{key}", "the scenario sets no budget")
                 )
                 continue
-            if key == "tier_design":
-                # The scenario's schema takes any name; the library says which exist (a
-                # misspelt design would otherwise fail run by run, as stored failures).
-                from .tiers import load_tier_library
-
-                known = load_tier_library().designs
-                unknown_designs = [v for v in extremes(factor) if v not in known]
-                if unknown_designs:
-                    problems.append(
-                        Problem(
-                            sweep_file.name,
-                            f"{group}.{key}",
-                            f"{', '.join(map(repr, unknown_designs))} is not a tier design "
-                            f"(known: {', '.join(known)})",
-                        )
-                    )
-                    continue
             for value in extremes(factor):
                 try:
                     scenario_from_dict(apply_overrides(base, overrides_for({key: value}, base)), "")

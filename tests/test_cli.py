@@ -210,9 +210,9 @@ def test_validate_reads_a_sweep_file_as_a_sweep(tmp_path):
     done = liangye("validate", str(PACKAGE_DIR / "sweeps" / "tier-budget.toml"))
     assert done.returncode == 0 and "sweep, no problems" in done.stdout, done.stdout
     bad = tmp_path / "s.toml"
-    bad.write_text('id = "t"\noutcomes = ["spend.paid"]\n[levers]\ntier_design = ["nope"]\n')
+    bad.write_text('id = "t"\noutcomes = ["spend.paid"]\n[levers]\n"budget_scal" = [1, 2]\n')
     done = liangye("validate", str(bad))
-    assert done.returncode == 2 and "'nope' is not a tier design" in done.stdout, done.stdout
+    assert done.returncode == 2 and "levers.budget_scal" in done.stdout, done.stdout
 
 
 def test_validate_prints_the_readings_it_took(tmp_path):

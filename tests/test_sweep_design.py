@@ -136,20 +136,6 @@ def test_unknown_scenario_key_is_named(tmp_path):
     assert any("s.toml levers.simulation.award_scale: value -1 is refused" in p for p in text), text
 
 
-def test_unknown_tier_design_is_named_before_any_run(tmp_path):
-    """A misspelt tier design is refused when the sweep is read, not stored run by run as
-    failures."""
-    path = write(
-        tmp_path,
-        'id = "t"\noutcomes = ["spend.paid"]\n[levers]\ntier_design = ["nope", "flat"]\n',
-    )
-    with pytest.raises(InputError) as caught:
-        check_keys(load_sweep(path), path)
-    text = [str(p) for p in caught.value.problems]
-    assert any("s.toml levers.tier_design: 'nope' is not a tier design" in p for p in text), text
-    assert not any("'flat'" in p for p in text), text
-
-
 def test_unknown_outcome_is_named(tmp_path):
     path = write(
         tmp_path,
