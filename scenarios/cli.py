@@ -125,10 +125,14 @@ def parse_years(text: str) -> list[int]:
 
 
 def parse_budget(items: list[str], years: list[int]) -> Budget:
-    """``--budget 3000`` (every year) or ``--budget 2025=2500`` (repeatable) into a Budget."""
+    """``--budget 3000`` (every year) or ``--budget 2025=2500`` (repeatable) into a Budget.
+    A year named sets that year whatever the order (``2025=10 --budget 60`` and ``60
+    --budget 2025=10`` alike: 10 in 2025, 60 in the others)."""
     per_year: dict[int, Decimal] = {}
     problems: list[Problem] = []
-    for item in items:
+    # Every-year amounts first, then the years named: the order on the line does not matter.
+    ordered = sorted(items, key=lambda item: "=" in item)
+    for item in ordered:
         year_text, sep, amount_text = item.partition("=")
         try:
             if sep:

@@ -538,3 +538,13 @@ def test_the_frontier_table_reads_in_chinese(tmp_path):
     assert "预算前沿" in said and "求解状态" in said and "Budget frontier" not in said
     assert "最优" in said and "optimal" not in said
     assert "所需的最低预算" in said and "least money" not in said
+
+
+@pytest.mark.parametrize("items", [["2025=10", "60"], ["60", "2025=10"]])
+def test_a_year_named_in_budget_wins_whatever_the_order(items):
+    from decimal import Decimal
+
+    from liangye.scenarios.cli import parse_budget
+
+    budget = parse_budget(items, [2024, 2025, 2026])
+    assert budget.per_year == {2024: Decimal(60), 2025: Decimal(10), 2026: Decimal(60)}
