@@ -215,7 +215,13 @@ def candidate_reasons(
             en = [a.en() for a in awards]
             zh = [a.zh(words) for a in awards]
             matters = {matter_at[o] for o in won}
-            won_tiers = {(programme_at[o], level_at[o]) for o in won}
+            # An upgrade chain makes two designations: the tier it starts from is won too,
+            # not set aside (a chain from municipal read "…set aside: municipal").
+            won_tiers = {(programme_at[o], level_at[o]) for o in won} | {
+                (programme_at[origin_at[o]], level_at[origin_at[o]])
+                for o in won
+                if origin_at[o] >= 0
+            }
             aside = {
                 (programme_at[o], level_at[o])
                 for o in own_at

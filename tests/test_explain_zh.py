@@ -62,6 +62,8 @@ def test_a_nomination_gives_its_chance_and_an_upgrade_what_it_tops_up():
     _, _, zh_b = reason(result, "B")
     assert "upgraded from demo_award municipal (2024)" in detail_a
     assert "由2024年的服务型制造示范企业（市级）升级" in zh_a
+    # the tier the chain starts from is part of it, not an award set aside
+    assert "set aside" not in detail_a and "不再另行享受" not in zh_a
     assert (
         "2025年推荐申报服务型制造示范企业（国家级）（获批后升级补差130万元，获批概率30%）" in zh_a
     )

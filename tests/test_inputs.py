@@ -160,3 +160,20 @@ def test_a_budget_year_outside_the_allocation_is_said_once():
     said = str(raised.value)
     assert "2030" in said and "is not one of the years [2024]" in said
     assert "no budget for year(s) []" not in said
+
+
+def test_problems_in_a_table_are_said_in_chinese_too(tmp_path):
+    """The common forms of problem carry a Chinese sentence beside the English (which names
+    file, row and column); the command line prints it under each."""
+    lines = [
+        HEADER_ZH,
+        "E1,甲,企业,南湖区,纺织,abc,20%,0.1,85",  # revenue not a number
+        "E2,乙,工厂,南湖区,纺织,1,20%,0.1,85",  # unknown kind
+        "E6,己,企业,南湖区,纺织,-2,20%,0.1,85",  # negative revenue
+    ]
+    with pytest.raises(InputError) as raised:
+        load_candidates(str(write(tmp_path / "candidates.csv", lines)), needs_score=True)
+    said = {p.where: p.zh for p in raised.value.problems}
+    assert said["row 2"] == "“abc”不是数字"
+    assert said["row 3"] == "类型“工厂”应为企业或园区"
+    assert said["row 4"] == "不能为负数"
