@@ -88,6 +88,9 @@ FULL_MIP_BINARIES = 6_000
 # which the full MIP proved in 3 s.
 COUNTS_NODES = 2_000
 
+# Whether the counts MIP runs HiGHS's feasibility jump (``HighsProgramme._mip``).
+COUNTS_FEASIBILITY_JUMP = False
+
 # Columns above which the interior point method beats the dual simplex on the relaxation
 # (measured: 9k columns 0.05-0.12 s simplex against 0.09-0.2 s; 18k 0.3 against 0.18 s).
 LARGE_LP = 12_000
@@ -461,7 +464,9 @@ class HighsProgramme(HighsModel):
             # root; here all but a few columns are continuous, and it only took time: 20-30
             # ms of a 70-100 ms root solve on the simulation's rounds, whose plans came out
             # the same without it (the full MIP, all binaries, keeps it).
-            counted.highs.setOptionValue("mip_heuristic_run_feasibility_jump", False)
+            counted.highs.setOptionValue(
+                "mip_heuristic_run_feasibility_jump", COUNTS_FEASIBILITY_JUMP
+            )
         if not rins:
             counted.highs.setOptionValue("mip_heuristic_run_rins", False)
         nodes = nodes if nodes is not None else self.node_limit

@@ -841,7 +841,9 @@ def _main() -> None:
         _interrupted()
     except typer.TyperException as error:  # usage errors: unknown option, missing argument
         message = plain_usage(error.format_message())
-        errors.print(Text.assemble(("error:", "bold red"), f" {message}"), highlight=False)
+        errors.print(
+            Text.assemble(("命令行参数有误 error:", "bold red"), f" {message}"), highlight=False
+        )
         sys.exit(error.exit_code)
     except OSError as error:
         # A path that names a folder where a file is wanted (or the reverse), a file that
