@@ -67,6 +67,10 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
             value = tomllib.loads(f"v = {raw.strip()}")["v"]
         except tomllib.TOMLDecodeError:
             value = raw.strip()
+        dotted = ".".join(path)
+        if isinstance(value, bool) and dotted in EXPECTED:
+            # The schema's numbers would take true as 1 (pydantic's lax reading of a bool).
+            raise InputError([Problem("--set", item, EXPECTED[dotted])])
         target = data
         for part in path[:-1]:
             existing = target.get(part)

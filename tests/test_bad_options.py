@@ -548,3 +548,12 @@ def test_a_year_named_in_budget_wins_whatever_the_order(items):
 
     budget = parse_budget(items, [2024, 2025, 2026])
     assert budget.per_year == {2024: Decimal(60), 2025: Decimal(10), 2026: Decimal(60)}
+
+
+def test_set_true_for_a_number_is_refused():
+    """``--set allocation.mip_gap=true`` was read as a gap of 1 (a bool taken as a number)."""
+    from liangye.model.errors import InputError
+    from liangye.scenarios.loader import load_scenario
+
+    with pytest.raises(InputError, match="between 0 and 1"):
+        load_scenario(None, ["allocation.mip_gap=true"])
