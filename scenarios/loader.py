@@ -67,10 +67,6 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
             value = tomllib.loads(f"v = {raw.strip()}")["v"]
         except tomllib.TOMLDecodeError:
             value = raw.strip()
-        dotted = ".".join(path)
-        if isinstance(value, bool) and dotted in EXPECTED:
-            # The schema's numbers would take true as 1 (pydantic's lax reading of a bool).
-            raise InputError([Problem("--set", item, EXPECTED[dotted])])
         target = data
         for part in path[:-1]:
             existing = target.get(part)
@@ -179,7 +175,22 @@ def scenario_problems(error: ValidationError | None, data: dict, source: str) ->
     for key, value in _not_finite(data):
         expected = EXPECTED.get(key, "expected a finite number")
         problems[key] = Problem(source, key, f"{expected} (got {value}, which is not finite)")
+    for key in EXPECTED:
+        # A number key holding true or false: the schema would read it as 1 or 0.
+        value = _at(data, key)
+        if isinstance(value, bool):
+            problems[key] = Problem(source, key, f"{EXPECTED[key]} (got {str(value).lower()})")
     return list(problems.values())
+
+
+def _at(data: dict, dotted: str) -> object:
+    """The value at ``dotted`` (``allocation.mip_gap``) in nested ``data``, None if absent."""
+    value: object = data
+    for part in dotted.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
 
 
 def scenario_from_dict(data: dict, source: str) -> Scenario:

@@ -550,10 +550,18 @@ def test_a_year_named_in_budget_wins_whatever_the_order(items):
     assert budget.per_year == {2024: Decimal(60), 2025: Decimal(10), 2026: Decimal(60)}
 
 
-def test_set_true_for_a_number_is_refused():
-    """``--set allocation.mip_gap=true`` was read as a gap of 1 (a bool taken as a number)."""
+def test_true_for_a_number_is_refused(tmp_path):
+    """``--set allocation.mip_gap=true`` (or ``mip_gap = true`` in the file) was read as a
+    gap of 1 (a bool taken as a number)."""
     from liangye.model.errors import InputError
     from liangye.scenarios.loader import load_scenario
 
     with pytest.raises(InputError, match="between 0 and 1"):
         load_scenario(None, ["allocation.mip_gap=true"])
+    path = scenario_file(tmp_path)
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("time_limit = 20", "time_limit = true"),
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match=r"allocation.time_limit.*positive number of seconds"):
+        load_scenario(path)
