@@ -270,7 +270,10 @@ def candidate_reasons(
             continue
         best = max(own, key=lambda o: (merit_of[o], -rank_of[o]))
         year = int(year_of[best])
-        cheapest = min(own, key=lambda o: expected_of[o])
+        # An upgrade chain's price is its top-up; its first designation is paid besides, so
+        # it is never the cheapest way in while a designation on its own is open.
+        standalone = [o for o in own if origin_of[o] < 0] or list(own)
+        cheapest = min(standalone, key=lambda o: expected_of[o])
         cheapest_cost = Decimal(str(expected_of[cheapest]))
         cheapest_year = int(year_of[cheapest])
         cheapest_en = f"{programme_of[cheapest]} {level_of[cheapest]}, {cheapest_year}"

@@ -444,6 +444,8 @@ def threshold_sentences(
         return out
     words = Words.of(problem.policy)
     own = scores_at(problem, table["threshold_at"])
+    scores = problem.options["score"].to_numpy(dtype=float) if len(problem.options) else []
+    top = float(np.nanmax(scores)) if len(scores) and not np.isnan(scores).all() else None
     en_parts, zh_parts = [], []
     for c, row, some in zip(
         table.index, table.itertuples(index=False), figures.to_numpy(), strict=True
@@ -461,11 +463,20 @@ def threshold_sentences(
                 en.append(f"no score would have selected it ({how_en})")
                 zh.append(f"评分再高也无法入选（{how_zh}）")
             else:
+                # Far above every candidate's score (a tenth more than the highest): said,
+                # as no score on the panel's scale is likely to do (Wuhan's parks: 290 where
+                # scores end near 100). Just above the highest is ordinary competition.
+                beyond = top is not None and top > 0 and row.score_needed > 1.1 * top
                 en.append(
                     f"it would have needed a score of {row.score_needed:g}"
-                    f"{f' (at {row.threshold_at})' if row.threshold_at else ''} ({how_en})"
+                    f"{f' (at {row.threshold_at})' if row.threshold_at else ''}"
+                    f"{f', above the highest of any candidate ({top:g})' if beyond else ''}"
+                    f" ({how_en})"
                 )
-                zh.append(f"评分需达到{row.score_needed:g}分方可入选{where_zh}（{how_zh}）")
+                zh.append(
+                    f"评分需达到{row.score_needed:g}分方可入选"
+                    f"{f'，高于全部候选的最高分{top:g}分' if beyond else ''}{where_zh}（{how_zh}）"
+                )
         if pd.notna(row.extra_budget_wan):
             year = row.extra_budget_year
             if math.isinf(row.extra_budget_wan):

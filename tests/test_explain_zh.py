@@ -3,6 +3,8 @@ the policy (never ids), money in 万元 and years as 2025年; the English kept b
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from liangye.model.wording import Words
@@ -362,3 +364,32 @@ def test_the_command_line_prints_the_diagnosis_in_chinese():
     console = Console(record=True, width=200)
     show_allocation(console, result)
     assert "仅应享奖励（无论方案如何都须支付）预计即需60万元" in console.export_text()
+
+
+def test_a_score_needed_far_above_every_candidate_is_said_so():
+    """B (70) is out of a one-award budget; A holds it with 90. B needs just above 90: no
+    remark. Where the score needed runs far past every candidate's, the sentence says so (the figure put in by hand, as an estimate on
+    a large instance gives it: Wuhan's parks needed 290 where scores end near 100)."""
+    policy = make_policy([named("demo_award", "服务型制造示范企业", {"municipal": 20})])
+    near = solve(
+        policy, make_candidates([{"id": "A", "score": 90}, {"id": "B", "score": 70}]), {2024: 20}
+    )
+    _, _, zh = reason(near, "B")
+    assert "评分需达到90.1分方可入选" in zh and "高于全部候选的最高分" not in zh
+    from liangye.model.thresholds import threshold_sentences
+
+    result = near
+    table = pd.DataFrame(
+        {
+            "score_needed": [np.nan, 250.0],
+            "extra_budget_wan": [np.nan, np.nan],
+            "extra_budget_year": pd.array([pd.NA, pd.NA], dtype="Int64"),
+            "score_margin": [np.nan, np.nan],
+            "threshold_at": pd.array([None, None], dtype=object),
+            "threshold_confirmed": [False, False],
+        },
+        index=result.problem.candidates.index,
+    )
+    base = result.reasons[["candidate_id", "name", "outcome", "detail", "reason_zh"]]
+    said = threshold_sentences(result.problem, table, base)
+    assert "评分需达到250分方可入选，高于全部候选的最高分90分" in said["reason_zh"].iloc[1]
