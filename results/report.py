@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from liangye.model.errors import InputError, Problem
 
 from . import plots
+from .export import REASON_HEADERS_ZH, UNREACHABLE_ZH
 from .report_designs import metric_rows, replication_metrics
 from .report_html import (
     Figure,
@@ -506,6 +508,25 @@ def reasons_section(files: RunFiles) -> Section:
     ]
     losers = reasons[reasons["outcome"] != "selected"].copy()
     losers["outcome"] = [OUTCOME.get(o, o) for o in losers["outcome"]]
+    # What it would have taken, read as the workbook reads it: the year as 2025年, whether
+    # re-solving confirmed it as 是/否; the option it was measured at is in the reason's
+    # Chinese sentence already (以2025年…计), so its code is left out here.
+    losers = losers.drop(columns=["threshold_at"], errors="ignore")
+    if "extra_budget_year" in losers.columns:
+        losers["extra_budget_year"] = [
+            "" if pd.isna(v) else f"{int(v)}年" for v in losers["extra_budget_year"]
+        ]
+    for column in ("score_needed", "extra_budget_wan", "score_margin"):
+        values = pd.to_numeric(losers[column], errors="coerce") if column in losers else None
+        if values is not None and np.isinf(values).any():  # no score or money reaches it
+            losers[column] = [
+                UNREACHABLE_ZH if np.isinf(v) else ("" if np.isnan(v) else number(v, 2))
+                for v in values
+            ]
+    if "threshold_confirmed" in losers.columns:
+        losers["threshold_confirmed"] = [
+            "是" if bool(v) else "否" for v in losers["threshold_confirmed"].fillna(False)
+        ]
     headers = dict(REASON_COLUMNS)
     if "reason_zh" in losers.columns:
         headers["reason_zh"] = "原因"
@@ -513,7 +534,7 @@ def reasons_section(files: RunFiles) -> Section:
         headers["detail"] = "原因"
     for column in losers.columns:
         if column not in headers and column not in ("detail", "reason_zh"):
-            headers[column] = column
+            headers[column] = REASON_HEADERS_ZH.get(column, column)
     formats = {
         c: (lambda v: number(v, 2))
         for c in losers.columns

@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -124,6 +125,11 @@ def test_the_report_names_each_loser_with_the_chinese_reason_and_what_it_would_t
     losers = reasons.index[reasons["outcome"] != "selected"]
     reasons["reason_zh"] = "预算不足：需要再增加 20万元"
     reasons["needed_score"] = 88.5
+    # The thresholds' columns as the explanations write them: shown by their Chinese names.
+    reasons["score_needed"] = [88.0, np.inf] + [np.nan] * (len(reasons) - 2)
+    reasons["extra_budget_year"] = pd.array([2025] + [pd.NA] * (len(reasons) - 1), dtype="Int64")
+    reasons["threshold_confirmed"] = True
+    reasons["threshold_at"] = "design_centre:municipal:2025"
     reasons.loc[losers[0], "name"] = "<script>alert(1)</script>企业"
     reasons.to_parquet(folder / "reasons.parquet", index=False)
     scenario = design_runs["jiaxing"].parent / "jiaxing.toml"
@@ -134,6 +140,9 @@ def test_the_report_names_each_loser_with_the_chinese_reason_and_what_it_would_t
     text = "".join(page.text)
     assert "预算不足：需要再增加 20万元" in text and "needed_score" in text and "88.5" in text
     assert "预算不足" in text and "不符合条件" in text  # the outcomes in Chinese
+    assert "入选所需评分" in text and "无法达到" in text and "2025年" in text and "是" in text
+    for field in ("score_needed", "extra_budget_year", "threshold_", "design_centre:", "2,025"):
+        assert field not in text, field
     # The English sentence is replaced, not shown beside; selected candidates are not listed.
     assert reasons.loc[losers[0], "detail"] not in text
     assert reasons.loc[5, "name"] not in text.split("未入选的候选")[-1].split("模拟结果")[0]
