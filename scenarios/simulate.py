@@ -17,7 +17,7 @@ from rich.table import Table
 from liangye.agents.agents import GovernmentSetup
 from liangye.agents.draws import POPULATION_STREAM, stream
 from liangye.agents.outcomes import firm_outcomes, pooled_costs, summarise, trajectories
-from liangye.agents.params import SimulationParameters
+from liangye.agents.params import MAX_QUARTERS, SimulationParameters
 from liangye.agents.population import firm_population
 from liangye.agents.records import threshold_label
 from liangye.agents.replication import run_replication
@@ -91,6 +91,13 @@ def simulation_setup(
     params = scenario.simulation
     policy, settings = scenario_policy(scenario, base)
     start = params.start_year or (scenario.years[0] if scenario.years else policy.years[0])
+    if "quarters" not in params.model_fields_set:
+        # Unless the scenario says, every year it allocates is simulated (Wuhan's 2022-2025
+        # lost its 2025 round to the twelve quarters of the default), and at least three
+        # years, so that a one-year programme's effects have time to show.
+        last = scenario.years[1] if scenario.years else policy.years[1]
+        quarters = max(params.quarters, 4 * (last - start + 1))
+        params = params.model_copy(update={"quarters": min(quarters, MAX_QUARTERS)})
     if policy.programmes and not round_years(policy, params, start):
         # Not an error (a world without awards can be meant), but rarely what was asked.
         end = start + (params.quarters - 1) // 4

@@ -270,3 +270,17 @@ def test_a_simulation_outside_the_policy_years_says_no_round_is_held(caplog):
     with caplog.at_level(logging.WARNING, logger="liangye"):
         simulation_setup(scenario, base)
     assert not any("没有重叠" in r.getMessage() for r in caplog.records)
+
+
+def test_every_allocated_year_is_simulated_unless_the_scenario_says():
+    """A scenario over 2022-2025 is simulated for 16 quarters (its 2025 round was cut off
+    by the default twelve); one year is still simulated for three; a quarters key wins."""
+    from liangye.scenarios.loader import PACKAGE_DIR
+    from liangye.scenarios.simulate import simulation_setup
+
+    wuhan = PACKAGE_DIR / "examples" / "wuhan-service-manufacturing.toml"
+    jiangsu = PACKAGE_DIR / "examples" / "jiangsu-pilots-batch3.toml"
+    assert simulation_setup(*load_scenario(wuhan))[0].quarters == 16
+    assert simulation_setup(*load_scenario(jiangsu))[0].quarters == 12
+    assert simulation_setup(*load_scenario(None))[0].quarters == 12
+    assert simulation_setup(*load_scenario(wuhan, ["simulation.quarters=8"]))[0].quarters == 8
