@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from liangye.model.allocation import AllocationResult, allocate
+from liangye.model.budget_risk import row_zh
 from liangye.model.candidates import load_applications, load_candidates
 from liangye.model.options import AllocationProblem, build_problem
 from liangye.model.policy import Policy
@@ -151,10 +152,10 @@ def _risk_headline(result: AllocationResult) -> dict[str, object]:
     if risk is None:
         return {}
     alpha = result.problem.settings.overrun_risk
-    rows: dict[str, object] = {"超支概率上限": "未设" if alpha is None else alpha}
+    rows: dict[str, object] = {"超支概率上限": "未设" if alpha is None else f"{alpha * 100:.4g}%"}
     for label, chance in risk.overrun.items():
-        name = {"any_year": "任一年", "total": "期间总额"}.get(label, f"{label}年")
-        rows[f"{name}超支概率"] = round(chance, 6)
+        name = "任一年" if label == "any_year" else row_zh(label)
+        rows[f"{name}超支概率"] = f"{chance:.2%}"
     rows.update({f"{t}年支出95%分位（万元）": float(v) for t, v in risk.p95.items()})
     rows.update(
         {f"{t}年承诺支出（期后，预计，万元）": float(v) for t, v in risk.commitments.items()}
@@ -210,9 +211,10 @@ def save_workbook(result: AllocationResult, folder: Path) -> Path:
     headline = {
         "政策": result.problem.policy.title,
         "状态": result.status,
+        # As the terminal shows them: the bound to the cent, the gap as a percent.
         "目标值": result.objective,
-        "上界": result.bound,
-        "相对间隙": result.gap,
+        "上界": None if result.bound is None else round(result.bound, 2),
+        "相对间隙": None if result.gap is None else f"{result.gap:.2%}",
         "入选数": len(plan),
         **{f"{t}年预计支出（万元）": float(v) for t, v in result.spend.items()},
         **{f"{t}年预算（万元）": float(v) for t, v in result.problem.budget.per_year.items()},

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from conftest import liangye
@@ -96,11 +97,19 @@ def test_flags_override_the_scenario_chances_and_bound(scenario):
     assert provincial and all(s["probability"] == 0.9 for s in provincial)
 
 
-def test_the_readable_summary_shows_the_risk(scenario):
-    done = liangye("allocate", str(scenario))
+def test_the_readable_summary_shows_the_risk(scenario, tmp_path):
+    done = liangye("allocate", str(scenario), "--out", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
     assert "超支概率（每年不超过 10%）" in done.stdout
     assert "95%分位支出" in done.stdout and "超支概率" in done.stdout
+    # The workbook's 汇总 says the bound, the gap and the chances as percents (they were
+    # raw fractions such as 0.042835 and 0.1).
+    book = openpyxl.load_workbook(tmp_path / "out" / "plan.xlsx")
+    summary = {row[0].value: row[1].value for row in book["汇总"].iter_rows(min_row=2)}
+    assert summary["超支概率上限"] == "10%"
+    assert str(summary["相对间隙"]).endswith("%")
+    chances = [v for k, v in summary.items() if str(k).endswith("超支概率")]
+    assert chances and all(str(v).endswith("%") for v in chances)
 
 
 @pytest.mark.parametrize(
