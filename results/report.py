@@ -639,11 +639,15 @@ def simulation_section(files: RunFiles, names: ReportNames, figure: bytes | None
             ]
         )
     tables = [Table(["指标", "均值", "最小", "最大"], rows, "模拟结果", [False, True, True, True])]
+    # Pooled over the replications (the table above gives means): said, so that a sum of
+    # three worlds is not read beside the mean of one.
+    count = summary.get("replications")
+    replications_said = f"{count}次模拟" if isinstance(count, int) and count > 1 else ""
     for cost in summary.get("cost_per_additional") or []:
         value = cost.get("cost_per_additional")
         lines.append(
-            f"门槛 {round(float(cost['threshold']) * 100)}%：合计支付 {money(cost.get('paid'))} 万元，"
-            f"净新增 {number(cost.get('net_additional'), 0)} 家，"
+            f"门槛 {round(float(cost['threshold']) * 100)}%：{replications_said}合计支付 "
+            f"{money(cost.get('paid'))} 万元，净新增 {number(cost.get('net_additional'), 0)} 家，"
             + (
                 f"每家净新增企业成本 {money(value)} 万元。"
                 if value is not None
@@ -724,7 +728,7 @@ def _design_table(design: pd.DataFrame, threshold: int) -> Table:
             [
                 labels[row.metric],
                 form(row.mean) or "无",
-                f"{form(row.low)}–{form(row.high)}" if form(row.low) else "",
+                (f"{form(row.low)}–{form(row.high) or '无上限'}" if form(row.low) else ""),
             ]
         )
     return Table(["指标", "数值", "范围"], rows, "方案评价指标", [False, True, True])

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from liangye.model.errors import InputError, Problem
@@ -308,6 +309,10 @@ def write_csv(table: pd.DataFrame, path: Path) -> Path:
         "基准" if first else _verdict(value)
         for first, value in zip(baseline, frame["exceeds"], strict=True)
     ]
+    # An interval with no upper end (no net additional firm in some world: cost unbounded)
+    # is an empty cell, as a spreadsheet reads it, not the text "inf".
+    numbers = frame.select_dtypes("number").columns
+    frame[numbers] = frame[numbers].mask(np.isinf(frame[numbers]))
     frame = frame.rename(columns=COLUMNS)
     return write_atomic(
         path,

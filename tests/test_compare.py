@@ -135,3 +135,29 @@ def test_a_difference_exceeds_the_spread_only_when_larger_than_either_range() ->
     one = replications([100.0], [1], [0])
     _, spread, verdict = exceeds_spread(one, replications([200.0], [1], [0]), "spend")
     assert verdict is None and math.isnan(spread)
+
+
+def test_an_interval_without_an_upper_end_is_an_empty_cell_in_the_csv(tmp_path) -> None:
+    """compare.csv wrote the text "inf" for a cost range that has no upper end."""
+    from liangye.results.report_compare import write_csv
+
+    table = pd.DataFrame(
+        {
+            "metric": ["cost_per_additional"],
+            "design": ["甲"],
+            "folder": ["a"],
+            "mean": [100.0],
+            "low": [75.0],
+            "high": [math.inf],
+            "difference": [math.nan],
+            "paired_low": [math.nan],
+            "paired_high": [math.nan],
+            "spread": [math.inf],
+            "exceeds": [None],
+        }
+    )
+    path = write_csv(table, tmp_path / "compare.csv")
+    text = path.read_text(encoding="utf-8-sig")
+    assert "inf" not in text.lower()
+    read = pd.read_csv(path, encoding="utf-8-sig")
+    assert read["下限"].iloc[0] == 75.0 and pd.isna(read["上限"].iloc[0])

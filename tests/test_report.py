@@ -110,6 +110,8 @@ def test_report_of_a_run(design_runs: dict[str, Path], tmp_path: Path) -> None:
     # Two figures: the plan's payout and the simulation.
     assert len(page.images) == 2
     assert "2 次重复模拟" in text
+    # The cost per additional firm pools the replications, and says so beside the means.
+    assert "2次模拟合计支付" in text
 
 
 def test_the_report_names_each_loser_with_the_chinese_reason_and_what_it_would_take(
