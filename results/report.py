@@ -8,7 +8,6 @@ from the policy and tiers files) come in ``ReportNames``.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,8 +16,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from liangye.model.errors import InputError, Problem
 
 from . import plots
 from .export import REASON_HEADERS_ZH, UNREACHABLE_ZH
@@ -38,7 +35,7 @@ from .report_html import (
     write_html,
 )
 from .report_labels import DECISION, OBJECTIVE, OUTCOME, STATUS, is_share, outcome_label
-from .store import SIMULATION_FOLDER, run_listing
+from .store import SIMULATION_FOLDER, read_json, run_listing
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +86,7 @@ class RunFiles:
     def scenario(self) -> dict[str, Any]:
         scenario = self.manifest.get("scenario")
         if scenario is None and self.simulation is not None:
-            scenario = _json(self.simulation / "manifest.json").get("scenario")
+            scenario = read_json(self.simulation / "manifest.json").get("scenario")
         return scenario or {}
 
 
@@ -97,9 +94,9 @@ def read_run(folder: Path, simulation_tables: bool = True) -> RunFiles:
     """The files of a run folder (``liangye run``, ``allocate``, ``simulate``, ``frontier``);
     the simulation's trajectories and payments only if ``simulation_tables`` (its section
     may be made elsewhere: ``run_report``)."""
-    files = RunFiles(folder, _json(folder / "manifest.json"))
+    files = RunFiles(folder, read_json(folder / "manifest.json"))
     if (folder / "allocation.json").exists():
-        files.allocation = _json(folder / "allocation.json")
+        files.allocation = read_json(folder / "allocation.json")
     files.plan = _table(folder, "plan")
     files.reasons = _table(folder, "reasons")
     if (folder / "frontier.parquet").exists():
@@ -107,24 +104,13 @@ def read_run(folder: Path, simulation_tables: bool = True) -> RunFiles:
     for place in (folder / SIMULATION_FOLDER, folder):
         if (place / "summary.json").exists():
             files.simulation = place
-            files.summary = _json(place / "summary.json")
+            files.summary = read_json(place / "summary.json")
             if simulation_tables and (place / "trajectories.parquet").exists():
                 files.trajectories = pd.read_parquet(place / "trajectories.parquet")
             if simulation_tables and (place / "payments.parquet").exists():
                 files.payments = pd.read_parquet(place / "payments.parquet")
             break
     return files
-
-
-def _json(path: Path) -> dict[str, Any]:
-    """A run folder's JSON file, {} when it is not there; an InputError naming the file when
-    it is not JSON (cut short, or edited by hand)."""
-    if not path.exists():
-        return {}
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputError([Problem(str(path), "", f"is not readable JSON ({error})")]) from None
 
 
 def _table(folder: Path, stem: str) -> pd.DataFrame | None:
@@ -137,7 +123,11 @@ def _table(folder: Path, stem: str) -> pd.DataFrame | None:
 
 def is_run_folder(folder: Path) -> bool:
     """Whether ``folder`` holds a run liangye wrote (its manifest names a run's kind)."""
-    return _json(folder / "manifest.json").get("kind") in {"allocation", "simulation", "frontier"}
+    return read_json(folder / "manifest.json").get("kind") in {
+        "allocation",
+        "simulation",
+        "frontier",
+    }
 
 
 # --- the page ---------------------------------------------------------------------------

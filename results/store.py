@@ -30,6 +30,7 @@ import threading
 from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -179,7 +180,7 @@ def finish_run(folder: Path) -> Path:
     and the final list of files, then the ``INCOMPLETE`` marker removed (in that order, so
     a reader never sees a run marked neither way). Call only once every output is written."""
     path = folder / "manifest.json"
-    manifest = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    manifest = read_json(path)
     manifest.update(
         files=run_listing(folder),
         complete=True,
@@ -275,6 +276,17 @@ def finite_json(value: object) -> object:
     if isinstance(value, list | tuple):
         return [finite_json(item) for item in value]
     return value
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON file this package wrote, {} when it is not there; an InputError naming the file
+    when it is not JSON (cut short by a full disk, or edited by hand)."""
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InputError([Problem(str(path), "", f"is not readable JSON ({error})")]) from None
 
 
 def write_json(path: Path, data: dict) -> Path:

@@ -15,9 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from liangye.model.errors import InputError, Problem
-
-from .store import DEFAULT_ROOT, write_atomic, write_json
+from .store import DEFAULT_ROOT, read_json, write_atomic, write_json
 
 log = logging.getLogger(__name__)
 
@@ -205,13 +203,7 @@ def _ids(part: Path) -> list[str]:
 def read_manifest(folder: Path) -> dict[str, Any]:
     """A sweep folder's manifest, or {} when there is none; an InputError naming the file
     when it is not JSON (cut short by a full disk, or edited by hand)."""
-    path = folder / MANIFEST
-    if not path.exists():
-        return {}
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputError([Problem(str(path), "", f"is not readable JSON ({error})")]) from None
+    return read_json(folder / MANIFEST)
 
 
 def sweep_parquet_files(folder: Path) -> list[str]:
