@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from decimal import Decimal
@@ -106,13 +107,19 @@ def policy_dir(tmp_path):
 
 
 def liangye(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """The ``liangye`` command in a subprocess, as a user runs it (output captured)."""
+    """The ``liangye`` command in a subprocess, as a user runs it (output captured).
+
+    The output is laid out 200 columns wide: rich wraps what it prints at the console's width,
+    and a test that looks for a phrase must not depend on how long the checkout's path is (CI's
+    deeper path once broke "sweep, no problems" across two lines at the default 80).
+    """
     return subprocess.run(
         [sys.executable, "-c", "from liangye.scenarios.cli import main; main()", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
         timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
     )
 
 

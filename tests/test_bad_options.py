@@ -8,6 +8,7 @@ traceback, pydantic wording or URL reaches the user.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -278,6 +279,7 @@ def test_a_finished_run_is_marked_complete_and_an_interrupted_one_is_not(tmp_pat
         capture_output=True,
         text=True,
         timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
     )
     assert done.returncode == 1 and "simulation broke" in done.stderr
     assert "Traceback" not in done.stderr
@@ -323,7 +325,11 @@ def python_main(prelude: str, *args: str) -> subprocess.CompletedProcess:
     """``prelude`` run, then the command line's main() with ``args``, in a subprocess."""
     script = prelude + "\nfrom liangye.scenarios.cli import main\nmain()\n"
     return subprocess.run(
-        [sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},  # as conftest.liangye: wrapping not path-bound
     )
 
 
