@@ -18,7 +18,7 @@ from .explain import REASON_COLUMNS, candidate_reasons
 from .greedy import greedy_plan
 from .highs_model import HighsModel
 from .options import AllocationProblem
-from .plan_tables import budget_table, spend_by_tier
+from .plan_tables import budget_table, designation_count, spend_by_tier
 from .programme import build_model, objective_coefficients
 from .solve import PLAN_STATUSES, solve_model
 from .status import STATUS_ZH, Status
@@ -373,7 +373,7 @@ def allocate(
     greedy = greedy_plan(problem) if explain else np.array([], dtype=int)
     greedy_summary = PlanSummary(
         objective=plan_objective(problem, greedy, settings.objective),
-        count=len(greedy),
+        count=designation_count(problem, greedy),
         spend=expected_spend(problem, greedy),
         violations=plan_violations(problem, greedy) if explain else [],
         chosen=greedy,

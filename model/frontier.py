@@ -14,6 +14,7 @@ from .allocation import plan_objective
 from .checks import expected_spend, plan_violations
 from .greedy import greedy_plan
 from .options import AllocationProblem
+from .plan_tables import designation_count
 from .programme import build_model, row_block
 from .settings import Budget
 from .solve import HighsProgramme
@@ -117,7 +118,7 @@ def budget_frontier(problem: AllocationProblem, scales: list[float], progress=No
                     raise RuntimeError("frontier plan breaks rules: " + "; ".join(violations))
                 record.update(
                     objective=plan_objective(point, chosen, problem.settings.objective),
-                    designations=len(chosen),
+                    designations=designation_count(point, chosen),
                     spend=float(sum(expected_spend(point, chosen).values())),
                 )
                 if risk is not None:
@@ -135,7 +136,7 @@ def _greedy_columns(point: AllocationProblem, objective: str) -> dict[str, objec
     greedy = greedy_plan(point)
     return {
         "greedy_objective": plan_objective(point, greedy, objective),
-        "greedy_designations": len(greedy),
+        "greedy_designations": designation_count(point, greedy),
         "greedy_spend": float(sum(expected_spend(point, greedy).values())),
         # The rank-by-score rule does not look at minimum quotas: its objective is only
         # comparable where it breaks no rule.

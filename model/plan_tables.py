@@ -20,6 +20,16 @@ SPEND_COLUMNS = [
 ]
 
 
+def designation_count(problem: AllocationProblem, chosen: np.ndarray) -> int:
+    """How many designations and nominations the plan ``chosen`` makes, counted as its rows
+    in ``AllocationResult.selected``: an upgrade chain is two (its first designation and the
+    upgrade), every other option one. The plan's summary, the rank-by-score plan's and the
+    budget frontier's columns all count this way, so that they agree where they meet."""
+    chosen = np.asarray(chosen, dtype=int)
+    upgrades = problem.options["from_option"].to_numpy()[chosen] >= 0
+    return len(chosen) + int(np.count_nonzero(upgrades))
+
+
 def spend_by_tier(problem: AllocationProblem, chosen: np.ndarray) -> pd.DataFrame:
     """One row per (year, programme, level) in which the plan ``chosen`` designates or pays
     anything (columns ``SPEND_COLUMNS``): designations made that year, the expected spend

@@ -255,6 +255,28 @@ def test_a_firm_designated_municipal_is_upgraded_inside_the_horizon(upgrade, top
     assert selected["probability"].tolist() == [1.0, 0.5]
 
 
+def test_an_upgrade_chain_counts_as_two_designations_wherever_a_plan_is_counted():
+    """The plan's rows, the rank-by-score plan's count and the budget frontier's columns count
+    an upgrade chain (municipal in 2024, then provincial) alike: two designations. The
+    frontier counted it once, so at the scenario's own budget it showed fewer designations
+    than the plan it had found."""
+    from liangye.model.frontier import budget_frontier
+
+    result = solve(
+        upgrade_policy("top_up"),
+        make_candidates([{"id": "A", "score": 80}, {"id": "B", "score": 60}]),
+        {2024: 100, 2025: 100, 2026: 100},
+        level_weights={"provincial": 2, "municipal": 1},
+        success_probability={"provincial": 0.5},
+    )
+    chains = result.selected["upgrade_of"].notna().sum()
+    assert chains >= 1 and len(result.selected) > len(result.chosen)
+    frontier = budget_frontier(result.problem, [1.0])
+    assert frontier["designations"].tolist() == [len(result.selected)]
+    assert result.greedy.count == len(result.greedy_selected)
+    assert frontier["greedy_designations"].tolist() == [len(result.greedy_selected)]
+
+
 def test_no_upgrade_inside_the_horizon_when_the_policy_allows_none():
     result = solve(
         upgrade_policy("none"),
