@@ -356,6 +356,7 @@ def plan_section(files: RunFiles, names: ReportNames) -> Section:
                 rows,
                 "入选项目按项目、级别与年份汇总",
                 [False] * 3 + [True] * (2 * len(years)),
+                note=_later_payments_note(selected),
             )
         )
     if greedy:
@@ -419,6 +420,32 @@ def plan_section(files: RunFiles, names: ReportNames) -> Section:
             )
         )
     return Section("分配方案", paragraphs=lines, tables=tables)
+
+
+def _later_payments_note(selected: pd.DataFrame) -> str | None:
+    """A note under the plan's table when some designation pays in later years too (e.g. a
+    rebate over three years): the table sums each designation's award in the year it is
+    made, so its yearly amounts then differ from the spend by year (expected amounts, as the
+    table's). None when none does."""
+    if "payments" not in selected:
+        return None
+    chances = selected["probability"] if "probability" in selected else [1.0] * len(selected)
+    # Payments are what is paid if conferred; the table's amounts are expected ones.
+    later = sum(
+        float(amount) * float(chance)
+        for year, payments, chance in zip(
+            selected["year"], selected["payments"], chances, strict=True
+        )
+        if isinstance(payments, dict)
+        for paid_in, amount in payments.items()
+        if int(paid_in) != int(year)
+    )
+    if later <= 0:
+        return None
+    return (
+        f"各年金额按认定（推荐）年份计；另有分年兑现的部分（如按年返还的奖励）共 {money(later, 1)} 万元"
+        "在以后年份支付，按支付年份的合计见“支出、预算与超支风险”一节。"
+    )
 
 
 def money_section(files: RunFiles, names: ReportNames) -> Section:

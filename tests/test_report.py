@@ -281,3 +281,37 @@ def test_the_template_ships_with_the_package(name: str) -> None:
     from importlib.resources import files
 
     assert (files("liangye.results") / "templates" / name).is_file()
+
+
+def test_the_plan_table_says_when_designations_also_pay_in_later_years(tmp_path: Path) -> None:
+    """The plan's table sums each designation's award in the year it is made; a rebate paid
+    over three years then makes its yearly amounts differ from the spend by year, and the
+    table says so with the amount paid later (expected: a nomination's times its chance)."""
+    from liangye.results.report import RunFiles, plan_section
+
+    def row(year: int, payments: dict[str, float], probability: float = 1.0) -> dict:
+        return {
+            "candidate_id": "A",
+            "programme": "spin_off",
+            "level": "municipal",
+            "year": year,
+            "amount": payments[str(year)],
+            "expected_amount": payments[str(year)] * probability,
+            "nomination": probability < 1,
+            "decision": "entitlement" if probability == 1 else "nomination",
+            "probability": probability,
+            "payments": payments,
+        }
+
+    plain = [row(2024, {"2024": 20.0}), row(2025, {"2025": 130.0}, probability=0.3)]
+    later = [
+        row(2024, {"2024": 10.0, "2025": 6.6, "2026": 6.6}),
+        row(2025, {"2025": 130.0, "2026": 10.0}, probability=0.3),
+    ]
+
+    def note(selected: list[dict]) -> str | None:
+        files = RunFiles(tmp_path, {}, allocation={"status": "optimal", "selected": selected})
+        return plan_section(files, ReportNames()).tables[0].note
+
+    assert note(plain) is None
+    assert "16.2 万元在以后年份支付" in (note(later) or ""), note(later)
