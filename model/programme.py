@@ -324,15 +324,39 @@ def scope_mask(
 ) -> np.ndarray:
     """Options whose programme is in ``programmes`` and level in ``levels`` (None: any):
     the scope of a quota, balance rule or reserve pool."""
-    mask = np.ones(len(options), dtype=bool)
-    # pandas' isin hashes the (Arrow) strings in place; converting them to a numpy object
-    # array first cost more than the test itself at 200,000 options.
-    if programmes is not None:
-        mask &= options["programme"].isin(list(programmes)).to_numpy(dtype=bool)
-    if levels is not None:
-        values = [getattr(lv, "value", lv) for lv in levels]
-        mask &= options["level"].isin(values).to_numpy(dtype=bool)
-    return mask
+    return Scopes(options).mask(programmes, levels)
+
+
+class Scopes:
+    """``scope_mask`` for many scopes over one table: its programme and level columns are
+    coded once (one hashing pass each), and each scope is then a test on small integers.
+    A round's quotas asked eleven scopes of the same designations table, each hashing
+    its 7,000-14,000 texts again."""
+
+    def __init__(self, options: pd.DataFrame) -> None:
+        self.size = len(options)
+        self._options = options
+        self._codes: dict[str, tuple[np.ndarray, dict[object, int]]] = {}
+
+    def _coded(self, column: str) -> tuple[np.ndarray, dict[object, int]]:
+        if column not in self._codes:
+            codes, uniques = pd.factorize(self._options[column])
+            self._codes[column] = (codes, {value: k for k, value in enumerate(uniques)})
+        return self._codes[column]
+
+    def _within(self, column: str, values: list) -> np.ndarray:
+        codes, number = self._coded(column)
+        wanted = [number[v] for v in values if v in number]
+        return np.isin(codes, np.asarray(wanted, dtype=codes.dtype))
+
+    def mask(self, programmes: list[str] | None, levels: list | None) -> np.ndarray:
+        """Rows whose programme is in ``programmes`` and level in ``levels`` (None: any)."""
+        mask = np.ones(self.size, dtype=bool)
+        if programmes is not None:
+            mask &= self._within("programme", list(programmes))
+        if levels is not None:
+            mask &= self._within("level", [getattr(lv, "value", lv) for lv in levels])
+        return mask
 
 
 def add_risk_loads(m: pyo.ConcreteModel, problem: AllocationProblem) -> None:
@@ -372,8 +396,9 @@ def quota_scopes(problem: AllocationProblem) -> list[tuple[int, object, np.ndarr
     option = parts["option"].to_numpy()
     year = parts["year"].to_numpy()
     scopes: list[tuple[int, object, np.ndarray]] = []
+    in_scope = Scopes(parts)
     for q, quota in enumerate(problem.policy.quotas):
-        mask = scope_mask(parts, quota.programmes, quota.levels)
+        mask = in_scope.mask(quota.programmes, quota.levels)
         years = [t for t in (quota.years or problem.years) if t in problem.years]
         if quota.per == "year":
             for t in years:
@@ -425,8 +450,9 @@ def balance_rows(
     option = parts["option"].to_numpy()
     year = parts["year"].to_numpy()
     rows: dict[tuple, tuple[np.ndarray, np.ndarray, float | None, int | None]] = {}
+    in_scope = Scopes(parts)
     for b, rule in enumerate(problem.policy.balance):
-        mask = scope_mask(parts, rule.programmes, rule.levels)
+        mask = in_scope.mask(rule.programmes, rule.levels)
         group_of = problem.candidates[rule.by].to_numpy()[parts["candidate"].to_numpy()]
         group_of = np.asarray([str(g) for g in group_of], dtype=object)
         periods = problem.years if rule.per == "year" else [HORIZON]

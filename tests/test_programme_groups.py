@@ -95,3 +95,46 @@ def test_payments_made_once_per_table():
         cost[0] = 1.0  # shared: read-only
     problem.__dict__["options"] = options.assign(expected_cost=[1.0, 2.0])
     assert problem.payments()[2].tolist() == [1.0, 2.0, 5.0]  # another table: made again
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_scopes_coded_once_select_what_pandas_isin_selects(seed: int) -> None:
+    """``programme.Scopes`` codes a table's programme and level columns once and tests each
+    scope on the codes: the same rows as pandas' ``isin`` on the texts, for scopes naming
+    programmes or levels the table has, lacks or both, levels as enum members or texts,
+    empty scopes, and tables with missing values."""
+    from liangye.model.units import Level
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 200))
+    names = ["P1", "P2", "设计", "a b"]
+    levels = ["national", "provincial", "municipal"]
+    programmes = rng.choice([*names, None], n) if seed % 2 else rng.choice(names, n)
+    table = pd.DataFrame(
+        {
+            "programme": pd.array(programmes, dtype="str"),
+            "level": pd.array(rng.choice(levels, n), dtype="str"),
+        }
+    )
+    scopes = programme.Scopes(table)
+    for wanted_programmes, wanted_levels in [
+        (None, None),
+        (["P1"], None),
+        (["P2", "设计", "missing"], None),
+        ([], None),
+        (None, [Level("municipal")]),
+        (None, ["national", "provincial"]),
+        (["a b", "P1"], [Level("national"), "municipal"]),
+        (["nowhere"], ["national"]),
+    ]:
+        expected = np.ones(n, dtype=bool)
+        if wanted_programmes is not None:
+            expected &= table["programme"].isin(wanted_programmes).to_numpy(dtype=bool)
+        if wanted_levels is not None:
+            texts = [getattr(v, "value", v) for v in wanted_levels]
+            expected &= table["level"].isin(texts).to_numpy(dtype=bool)
+        got = scopes.mask(wanted_programmes, wanted_levels)
+        assert got.dtype == bool and got.tolist() == expected.tolist()
+        assert (
+            programme.scope_mask(table, wanted_programmes, wanted_levels).tolist() == got.tolist()
+        )
