@@ -387,7 +387,8 @@ def allocate(
             # thresholds' instances load the standard form the solve compiled.
             compiled = HighsModel(model, getattr(outcome.compiled, "standard_form", None))
             stated = getattr(outcome.compiled, "stated_duals", None)
-            prices = relaxation_prices(problem, model, compiled, chosen, stated)
+            start = outcome.compiled.last_basis() if outcome.compiled is not None else None
+            prices = relaxation_prices(problem, model, compiled, chosen, stated, start)
         elif has_plan:
             log.info(
                 "thresholds not estimated: %d options, past the %d whose relaxation is re-solved",

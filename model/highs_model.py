@@ -165,6 +165,24 @@ class HighsModel:
                 change(self._relaxation)
         return self._relaxation
 
+    def last_basis(self) -> highspy.HighsBasis | None:
+        """The basis the relaxation was last solved to, over the model's own rows, or None
+        (never solved, or a row it appended — a rounding cut, a class row — not basic, so
+        that leaving those rows out would not leave a basis). A starting point for another
+        linear programme over the same columns and rows."""
+        basis = self._relaxation.getBasis()
+        rows = len(self.row_upper)
+        if not basis.valid or self._relaxation.getNumCol() != self.n_model:
+            return None
+        status = list(basis.row_status)
+        if any(s != highspy.HighsBasisStatus.kBasic for s in status[rows:]):
+            return None
+        own = highspy.HighsBasis()
+        own.col_status = list(basis.col_status)
+        own.row_status = status[:rows]
+        own.valid = True
+        return own
+
     @cached_property
     def classes(self) -> PaymentClasses | None:
         """The designations grouped by what they pay in the budget rows (module docstring)."""

@@ -84,6 +84,7 @@ def relaxation_prices(
     model: HighsModel,
     chosen: np.ndarray,
     stated_duals: tuple[np.ndarray, np.ndarray] | None = None,
+    start: highspy.HighsBasis | None = None,
 ) -> Prices | None:
     """Solve the relaxation of the built model ``m`` (``model``, compiled; no rounding cuts)
     and price every option; None when it has no optimal solution.
@@ -93,7 +94,10 @@ def relaxation_prices(
     at the full budget would price money as plentiful. Without one, ``stated_duals`` (the
     duals the solve found for this same linear programme, ``HighsProgramme.stated_duals``)
     are used instead of solving it again: the same data and options give the same duals,
-    and it was a fifth of a 1,000-candidate allocate."""
+    and it was a fifth of a 1,000-candidate allocate. ``start``: a basis over the model's
+    columns and rows to begin from (``HighsModel.last_basis``, the solve's relaxation), with
+    the dual simplex; on the default scenario, with its overrun bound, 0.17 s from nothing
+    (the interior point method) against 0.03 s from the solve's basis, the same prices."""
     money_rows = np.zeros(len(model.row_upper), dtype=bool)
     money_rows[model.rows_in(m, "budget", "risk_load")] = True
     if stated_duals is not None and problem.settings.overrun_risk is None:
@@ -120,10 +124,14 @@ def relaxation_prices(
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("random_seed", problem.settings.seed)
     highs.setOptionValue("presolve", "off")
-    if model.n_model > LARGE_LP:  # as the solver does: the interior point method, a vertex
+    warm = start is not None and highs.setBasis(start) == highspy.HighsStatus.kOk
+    if not warm and model.n_model > LARGE_LP:
+        # as the solver does from nothing: the interior point method, then a vertex
         highs.setOptionValue("solver", "ipm")
         highs.setOptionValue("run_crossover", "on")
     highs.run()
+    if warm and highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return relaxation_prices(problem, m, model, chosen, stated_duals)  # from nothing
     if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
     solution = highs.getSolution()
@@ -262,16 +270,31 @@ def estimate(problem: AllocationProblem, chosen: np.ndarray, prices: Prices | No
         # Selected: the largest fall one of its options' net value survives.
         keep = np.where(usable & np.isin(candidate, winners), ratio, -np.inf)
         best = _argmin_by(candidate, -keep)
+        named = _named_at(candidate, keep, picked)
         for c, o in best.items():
             if math.isfinite(keep[o]):
                 steps = max(0, math.floor(max(keep[o], 0.0) / SCORE_STEP + 1e-9))
                 margin[c] = round(min(steps * SCORE_STEP, score[o]), 1)
-                where[c] = at[o]
+                where[c] = at[named[c]]
         _put(table, "score_needed", needed)
         _put(table, "score_margin", margin)
         _put(table, "threshold_at", where)
     _estimate_money(problem, chosen, prices, losers, table)
     return table
+
+
+def _named_at(candidate: np.ndarray, keep: np.ndarray, picked: np.ndarray) -> dict[int, int]:
+    """For each candidate, the option its margin is said to be measured at: among its
+    options whose margin ``keep`` ties the largest (within 1e-6 of it, relative), one the
+    plan ``picked`` if there is one, else the first. Options often tie (a designation in
+    2024 and the same one in 2026 are worth alike), and which of them a solver's duals put
+    a hair ahead is noise; a reader expects the designation the candidate was given."""
+    top = np.full(int(candidate.max(initial=-1)) + 1, -np.inf)
+    np.maximum.at(top, candidate, keep)
+    best = top[candidate]
+    tied = np.isfinite(best) & (keep >= best - 1e-6 * np.maximum(1.0, np.abs(best)))
+    rank = np.where(tied & picked, 0, np.where(tied, 1, 2))
+    return _argmin_by(candidate, rank)
 
 
 def _put(table: pd.DataFrame, column: str, values: dict) -> None:
