@@ -11,11 +11,14 @@ from pydantic import ValidationError
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with one input: where it is and what was expected."""
+    """One thing wrong with one input: where it is and what was expected, in English and,
+    for the reader, in Chinese."""
 
     source: str  # file name, e.g. "candidates.csv"
     where: str  # row, key or column, e.g. "row 17" or "programmes[2].levels[0].amount"
     message: str
+    # The Chinese the site words itself; "" leaves it to the patterns of ``_ZH``.
+    chinese: str = ""
 
     def __str__(self) -> str:
         where = f" {self.where}" if self.where else ""
@@ -23,13 +26,34 @@ class Problem:
 
     @property
     def zh(self) -> str:
-        """The message in Chinese for the common forms (``_ZH``), else "" (the English,
-        which names the file, row and key, stands alone)."""
-        for pattern, chinese in _ZH:
-            found = pattern.search(self.message)
-            if found:
-                return found.expand(chinese)
-        return ""
+        """The message in Chinese: the site's own (``chinese``), else the pattern of ``_ZH``
+        its English matches, else "" (the English, which names the file, row and key,
+        stands alone)."""
+        return self.chinese or message_zh(self.message)
+
+
+def message_zh(message: str) -> str:
+    """The Chinese of an English ``message`` by the first pattern of ``_ZH`` it matches,
+    else "" (a sentence of the parsers, e.g. "'abc' is not a number", reaches problems
+    through several sites; its Chinese is kept here once)."""
+    for pattern, chinese in _ZH:
+        found = pattern.search(message)
+        if found:
+            return found.expand(chinese)
+    return ""
+
+
+class InvalidValue(ValueError):
+    """A ValueError a validator raises with its sentence in Chinese too: pydantic keeps the
+    exception in the error's context, and ``validation_problems`` gives the reader ``zh``."""
+
+    def __init__(self, message: str, zh: str):
+        super().__init__(message)
+        self.zh = zh
+
+    def __reduce__(self) -> tuple[type[InvalidValue], tuple[str, str]]:
+        # Rebuilt with both sentences (the default would call __init__ with the English only).
+        return (InvalidValue, (str(self), self.zh))
 
 
 # (pattern, Chinese) for the forms of message a user meets most (tables, keys, options,
@@ -60,6 +84,14 @@ _ZH = [
     (re.compile(r"^is not a sweep folder"), "不是批量情景文件夹"),
     (re.compile(r"^is not readable JSON"), "不是完整有效的 JSON 文件（可能被截断或改动过）"),
     (re.compile(r"^is given twice"), "重复给出：每个文件夹只需给一次"),
+    (re.compile(r"'(.*)' is not 'programme:level'"), r"“\1”应写作“项目:级别”，多项以分号隔开"),
+    (
+        re.compile(r"is above [\d,]+万元 \(10万亿元\)"),
+        "超过10万亿元，多于任何奖励、预算或企业收入：请检查单位（金额以万元计）",
+    ),
+    (re.compile(r"^'(.*)' is a duplicate"), r"“\1”重复出现：每个编号只能用一次"),
+    (re.compile(r"^file not found"), "文件不存在"),
+    (re.compile(r"^is not UTF-8 text"), "不是 UTF-8 编码的文本文件"),
 ]
 
 
@@ -103,6 +135,127 @@ def _message(error: dict) -> str:
     return f"{message} (got {error['input']!r})" if "input" in error else message
 
 
+# The sentence of a pydantic error type that needs nothing from its context.
+_TYPE_ZH = {
+    "missing": "缺少此项（必填）",
+    "extra_forbidden": "不是可识别的键（请检查拼写）",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数（不能有小数部分）",
+    "float_parsing": "应为数字",
+    "float_type": "应为数字",
+    "finite_number": "应为有限的数",
+    "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+    "string_type": "应为文字（在 TOML 中加引号）",
+    "list_type": "应为数组 [..]",
+    "tuple_type": "应为数组 [..]",
+    "set_type": "应为数组 [..]",
+    "dict_type": "应为表 { 键 = 值 }",
+    "model_type": "应为表 { 键 = 值 }",
+    "model_attributes_type": "应为表 { 键 = 值 }",
+    "date_type": "应为日期，如 2024-01-31",
+    "date_parsing": "应为日期，如 2024-01-31",
+    "date_from_datetime_parsing": "应为日期，如 2024-01-31",
+    "date_from_datetime_inexact": "应为日期（不含时刻），如 2024-01-31",
+    "decimal_parsing": "应为金额（数字）",
+    "decimal_type": "应为金额（数字）",
+    "none_required": "此项不应有值",
+    # A sweep factor of no known form (scenarios/sweep_schema.py's custom_error_type).
+    "factor": "应为取值列表、{ low, high } 或 { dist = 'normal', mean, sd }",
+    "union_tag_invalid": "应为取值列表、{ low, high } 或 { dist = 'normal', mean, sd }",
+}
+
+# The name patterns of the schemas (ids, candidate columns, dotted keys), said in words.
+_PATTERN_ZH = {
+    r"^[A-Za-z0-9_\-]+$": "只能由英文字母、数字、下划线和连字符组成",
+    r"^[A-Za-z_][A-Za-z0-9_]*$": "应为列名：以英文字母或下划线开头，只含英文字母、数字和下划线",
+    r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$": "应为以点分隔的键名，只含英文字母、数字、下划线和连字符",
+}
+
+# The sentence when no other fits: a validator's ValueError that brings no Chinese.
+GENERIC_ZH = "取值不符合要求"
+
+
+def _number(value: object) -> str:
+    """A bound as a person writes it: 0 rather than 0.0."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _choices(expected: str) -> str:
+    """pydantic's "'merit', 'count' or 'min_cost'" as 'merit'、'count'、'min_cost'."""
+    return "、".join(part for part in re.split(r", | or ", expected) if part)
+
+
+def validation_zh(error: dict) -> str:
+    """What a pydantic error (one of ``ValidationError.errors()``) says, in Chinese, by its
+    ``type`` and ``ctx``: never "" (an error of a type not foreseen, or a validator's
+    ValueError without Chinese, gets ``GENERIC_ZH``). Without the value given; see
+    ``given_zh``."""
+    kind = str(error["type"])
+    ctx = error.get("ctx") or {}
+    if kind in ("value_error", "assertion_error"):
+        raised = ctx.get("error")
+        said = getattr(raised, "zh", "")
+        # A parser's sentence ("'abc' is not an amount") has its Chinese among the patterns.
+        return said or (message_zh(str(raised)) if raised is not None else "") or GENERIC_ZH
+    if kind in _TYPE_ZH:
+        return _TYPE_ZH[kind]
+    bounds = {
+        "greater_than": ("gt", "应大于 {}"),
+        "greater_than_equal": ("ge", "应不小于 {}"),
+        "less_than": ("lt", "应小于 {}"),
+        "less_than_equal": ("le", "应不大于 {}"),
+    }
+    if kind in bounds and bounds[kind][0] in ctx:
+        key, words = bounds[kind]
+        return words.format(_number(ctx[key]))
+    if kind in ("literal_error", "enum") and "expected" in ctx:
+        return f"应为以下之一：{_choices(str(ctx['expected']))}"
+    if kind in ("too_short", "too_long") and {"min_length", "max_length"} & set(ctx):
+        if kind == "too_short":
+            return f"至少应有 {ctx['min_length']} 项"
+        return f"至多只能有 {ctx['max_length']} 项"
+    if kind == "string_too_short" and "min_length" in ctx:
+        return f"至少应有 {ctx['min_length']} 个字符"
+    if kind == "string_too_long" and "max_length" in ctx:
+        return f"至多只能有 {ctx['max_length']} 个字符"
+    if kind == "string_pattern_mismatch":
+        pattern = str(ctx.get("pattern", ""))
+        return _PATTERN_ZH.get(pattern, f"格式不符（应符合 {pattern}）")
+    return GENERIC_ZH
+
+
+def given_zh(value: object, said: str = "") -> str:
+    """ "（填写的是 X）" for a value short enough to show, else "" (a whole table given to a
+    validator of the table is not worth repeating to the reader; the English keeps it), and
+    "" when ``said`` already quotes it (“abc”不是金额)."""
+    if isinstance(value, dict):
+        return ""
+    if isinstance(value, bool):
+        shown = str(value).lower()
+    elif isinstance(value, str):
+        shown = f"“{value}”"
+    else:
+        shown = repr(value)
+    if len(shown) > 40 or shown in said:
+        return ""
+    return f"（填写的是{shown}）" if shown.startswith("“") else f"（填写的是 {shown}）"
+
+
+def _message_zh(error: dict) -> str:
+    """The Chinese of one pydantic error, with the value given when the English names it."""
+    said = validation_zh(error)
+    if error["type"] in ("extra_forbidden", "missing") or "input" not in error:
+        return said
+    return said + given_zh(error["input"], said)
+
+
 def validation_problems(error: ValidationError, source: str) -> list[Problem]:
-    """A pydantic ValidationError as Problems naming the file and the dotted key."""
-    return [Problem(source, _location(e["loc"]), _message(e)) for e in error.errors()]
+    """A pydantic ValidationError as Problems naming the file and the dotted key, each with
+    its Chinese (``validation_zh``)."""
+    return [
+        Problem(source, _location(e["loc"]), _message(e), _message_zh(e)) for e in error.errors()
+    ]
