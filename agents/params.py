@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from liangye.model.errors import InvalidValue
+
 # The service modes the policy documents promote (Wuhan 004 主要模式（一）-（九）; Jiaxing 002
 # 三（一）1-5 and 三（二）2-5; Zhongshan 000 二（二）1-6). Order is fixed: a mode's index is
 # how firms store it and how the random choice of a new mode is made. Firms show them as
@@ -147,14 +149,19 @@ class PopulationParameters(_Strict):
     @classmethod
     def _beta(cls, value: tuple[float, float]) -> tuple[float, float]:
         if min(value) <= 0:
-            raise ValueError("both parameters of a Beta law must be positive")
+            raise InvalidValue(
+                "both parameters of a Beta law must be positive", "Beta 分布的两个参数都应为正数"
+            )
         return value
 
     @field_validator("margin_bounds")
     @classmethod
     def _bounds(cls, value: tuple[float, float]) -> tuple[float, float]:
         if not -1 < value[0] < value[1] < 1:
-            raise ValueError("margin bounds must be increasing and within (−1, 1)")
+            raise InvalidValue(
+                "margin bounds must be increasing and within (−1, 1)",
+                "利润率的上下界应在 (−1, 1) 之内，且下界小于上界",
+            )
         return value
 
 
@@ -369,20 +376,29 @@ class SimulationParameters(_Strict):
     def _schedules(cls, value: dict[str, list[float]]) -> dict[str, list[float]]:
         for programme, fractions in value.items():
             if not fractions or any(f < 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
-                raise ValueError(f"{programme}: fractions must be ≥ 0 and sum to 1")
+                raise InvalidValue(
+                    f"{programme}: fractions must be ≥ 0 and sum to 1",
+                    f"“{programme}”：各年支付比例应不小于 0，且合计为 1",
+                )
         return value
 
     @field_validator("thresholds")
     @classmethod
     def _thresholds(cls, value: tuple[float, ...]) -> tuple[float, ...]:
         if not value or any(not 0 < v < 1 for v in value):
-            raise ValueError("thresholds must be shares strictly between 0 and 1")
+            raise InvalidValue(
+                "thresholds must be shares strictly between 0 and 1",
+                "阈值应为严格介于 0 和 1 之间的占比",
+            )
         return tuple(sorted(value))
 
     @model_validator(mode="after")
     def _slopes(self) -> SimulationParameters:
         if self.max_service_share <= self.adopter_share:
-            raise ValueError("max_service_share must exceed adopter_share")
+            raise InvalidValue(
+                "max_service_share must exceed adopter_share",
+                "max_service_share 应大于 adopter_share",
+            )
         return self
 
 

@@ -8,6 +8,7 @@ and the key, e.g. ``jiaxing.toml programmes[1].levels[0].amount: -5 is negative`
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import InputError, Problem, validation_problems
+from .errors import InputError, InvalidValue, Problem, validation_problems
 from .expressions import Rule, RuleSyntaxError, parse_rule
 from .units import Level, parse_level, parse_money
 
@@ -79,13 +80,22 @@ class Payout(_Strict):
     @model_validator(mode="after")
     def _one_kind(self) -> Payout:
         if self.amount is not None and (self.share is not None or self.of is not None):
-            raise ValueError("a payout has either amount or share/of, not both")
+            raise InvalidValue(
+                "a payout has either amount or share/of, not both",
+                "后续支付要么给 amount，要么给 share 与 of，不能都给",
+            )
         if self.amount is None and (self.share is None or self.of is None):
-            raise ValueError("a payout needs either amount, or share together with of")
+            raise InvalidValue(
+                "a payout needs either amount, or share together with of",
+                "后续支付需要 amount，或同时给出 share 与 of",
+            )
         if any(k < 1 for k in self.years_after) or len(set(self.years_after)) != len(
             self.years_after
         ):
-            raise ValueError("years_after are distinct years ≥ 1 after the designation year")
+            raise InvalidValue(
+                "years_after are distinct years ≥ 1 after the designation year",
+                "years_after 应为认定之后的第几年（1 或以上），且互不相同",
+            )
         return self
 
 
@@ -124,11 +134,17 @@ class LevelAward(_Strict):
     @model_validator(mode="after")
     def _amount_kinds(self) -> LevelAward:
         if self.bands and self.amount is not None:
-            raise ValueError("a level has either amount or bands, not both")
+            raise InvalidValue(
+                "a level has either amount or bands, not both",
+                "一个级别要么给 amount，要么给分档 bands，不能都给",
+            )
         if self.cap is not None:
             above = [a for a in [self.amount, *(b.amount for b in self.bands)] if a is not None]
             if any(a > self.cap for a in above):
-                raise ValueError(f"an amount is above the cap {self.cap}")
+                raise InvalidValue(
+                    f"an amount is above the cap {self.cap}",
+                    f"有金额超过了上限 cap（{self.cap}万元）",
+                )
         return self
 
 
@@ -143,7 +159,9 @@ class Term(_Strict):
     @model_validator(mode="after")
     def _some(self) -> Term:
         if self.years is None and self.ends is None:
-            raise ValueError("a term needs years, ends or both")
+            raise InvalidValue(
+                "a term needs years, ends or both", "期限需要 years、ends 或两者都给"
+            )
         return self
 
 
@@ -208,7 +226,10 @@ class Programme(_Strict):
         seen = [lv.level for lv in levels]
         duplicated = sorted({lv.value for lv in seen if seen.count(lv) > 1})
         if duplicated:
-            raise ValueError(f"level {', '.join(duplicated)} is listed twice")
+            raise InvalidValue(
+                f"level {', '.join(duplicated)} is listed twice",
+                f"级别“{'、'.join(Level(v).chinese for v in duplicated)}”重复列出",
+            )
         return levels
 
     def award(self, level: Level) -> LevelAward | None:
@@ -239,13 +260,22 @@ class Quota(_Strict):
     @model_validator(mode="after")
     def _bounds(self) -> Quota:
         if self.min is None and self.max is None:
-            raise ValueError("a quota needs min, max or both")
+            raise InvalidValue("a quota needs min, max or both", "配额需要 min、max 或两者都给")
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min {self.min} is above max {self.max}")
+            raise InvalidValue(
+                f"min {self.min} is above max {self.max}",
+                f"下限 min（{self.min}）大于上限 max（{self.max}）",
+            )
         if self.about is not None and not self.note:
-            raise ValueError("a quota with 'about' needs a note saying how min/max read it")
+            raise InvalidValue(
+                "a quota with 'about' needs a note saying how min/max read it",
+                "给出约数 about 的配额需要 note 说明 min/max 如何据此确定",
+            )
         if self.counts_held and self.per != "horizon":
-            raise ValueError("counts_held is for stock targets over the horizon (per = 'horizon')")
+            raise InvalidValue(
+                "counts_held is for stock targets over the horizon (per = 'horizon')",
+                "counts_held 只用于整个期间的存量目标（需 per = 'horizon'）",
+            )
         return self
 
     def label(self, index: int) -> str:
@@ -282,9 +312,10 @@ class Balance(_Strict):
     @model_validator(mode="after")
     def _some_cap(self) -> Balance:
         if not self.quantified and not self.note:
-            raise ValueError(
+            raise InvalidValue(
                 "a balance rule needs max_share, max_count or both "
-                "(or a note saying the document gives no number)"
+                "(or a note saying the document gives no number)",
+                "均衡规则需要 max_share、max_count 或两者都给（文件未给数字时，用 note 说明）",
             )
         return self
 
@@ -388,13 +419,21 @@ class Policy(_Strict):
     @classmethod
     def _years_ordered(cls, years: tuple[int, int]) -> tuple[int, int]:
         if years[0] > years[1]:
-            raise ValueError(f"first year {years[0]} is after last year {years[1]}")
+            raise InvalidValue(
+                f"first year {years[0]} is after last year {years[1]}",
+                f"首年 {years[0]} 晚于末年 {years[1]}",
+            )
         if years[0] < FIRST_YEAR or years[1] > LAST_YEAR:
-            raise ValueError(f"years must lie in {FIRST_YEAR}-{LAST_YEAR}")
+            raise InvalidValue(
+                f"years must lie in {FIRST_YEAR}-{LAST_YEAR}",
+                f"年份应在 {FIRST_YEAR}-{LAST_YEAR} 之间",
+            )
         if years[1] - years[0] + 1 > MAX_HORIZON:
-            raise ValueError(
+            raise InvalidValue(
                 f"{years[1] - years[0] + 1} years is longer than the {MAX_HORIZON} a plan may "
-                f"span (a typo such as 20026?)"
+                f"span (a typo such as 20026?)",
+                f"共 {years[1] - years[0] + 1} 年，超过方案最长的 {MAX_HORIZON} 年"
+                "（年份是否写错，如 20026？）",
             )
         return years
 
@@ -440,7 +479,12 @@ def _cross_checks(policy: Policy, source: str) -> list[Problem]:
     for i, programme_id in enumerate(ids):
         if programme_id in ids[:i]:
             problems.append(
-                Problem(source, f"programmes[{i}].id", f"'{programme_id}' is a duplicate")
+                Problem(
+                    source,
+                    f"programmes[{i}].id",
+                    f"'{programme_id}' is a duplicate",
+                    f"项目编号“{programme_id}”重复出现：每个项目的编号只能用一次",
+                )
             )
     list_ids = [entry.id for entry in policy.lists]
     for i, programme in enumerate(policy.programmes):
@@ -458,6 +502,8 @@ def _cross_checks(policy: Policy, source: str) -> list[Problem]:
                     f"programmes[{i}].sector_list",
                     f"'{programme.sector_list}' is not an id in [[lists]] "
                     f"(known: {', '.join(list_ids) or 'none'})",
+                    f"“{programme.sector_list}”不是 [[lists]] 中的名单编号"
+                    f"（已有：{'、'.join(list_ids) or '无'}）",
                 )
             )
         for k, award in enumerate(programme.levels):
@@ -469,7 +515,14 @@ def _cross_checks(policy: Policy, source: str) -> list[Problem]:
                 problems += _rule_problem(source, where, band.when)
     for i, entry in enumerate(list_ids):
         if entry in list_ids[:i]:
-            problems.append(Problem(source, f"lists[{i}].id", f"'{entry}' is a duplicate"))
+            problems.append(
+                Problem(
+                    source,
+                    f"lists[{i}].id",
+                    f"'{entry}' is a duplicate",
+                    f"名单编号“{entry}”重复出现：每个名单的编号只能用一次",
+                )
+            )
     for group, entries in (
         ("quotas", policy.quotas),
         ("balance", policy.balance),
@@ -484,13 +537,19 @@ def _cross_checks(policy: Policy, source: str) -> list[Problem]:
                             source,
                             f"{group}[{i}].programmes",
                             f"'{name}' is not a programme of this policy (known: {', '.join(ids)})",
+                            f"“{name}”不是本政策的项目（已有：{'、'.join(ids)}）",
                         )
                     )
     for i, quota in enumerate(policy.quotas):
         for year in quota.years or []:
             if year not in policy.year_range:
                 problems.append(
-                    Problem(source, f"quotas[{i}].years", f"{year} is outside the policy's years")
+                    Problem(
+                        source,
+                        f"quotas[{i}].years",
+                        f"{year} is outside the policy's years",
+                        f"{year}年不在政策的年份（{policy.years[0]}-{policy.years[1]}）之内",
+                    )
                 )
     for i, programme in enumerate(policy.programmes):
         for k, award in enumerate(programme.levels):
@@ -505,13 +564,22 @@ def _cross_checks(policy: Policy, source: str) -> list[Problem]:
                         f"({policy.deciding_level.value}); {programme.id} at "
                         f"{award.level.value} is conferred by {award.conferrer.value} "
                         "(set conferred_by, or declare it discretionary or an entitlement)",
+                        f"推荐申报需要由高于决策政府（{policy.deciding_level.chinese}）的政府认定，"
+                        f"而“{programme.id}”的{award.level.chinese}由"
+                        f"{award.conferrer.chinese}认定：请设置 conferred_by，"
+                        "或将其声明为本级认定（discretionary）或应享奖励（entitlement）",
                     )
                 )
     quota_names = [q.name for q in policy.quotas if q.name]
     for i, target in enumerate(policy.targets):
         if target.quota is not None and target.quota not in quota_names:
             problems.append(
-                Problem(source, f"targets[{i}].quota", f"'{target.quota}' names no quota")
+                Problem(
+                    source,
+                    f"targets[{i}].quota",
+                    f"'{target.quota}' names no quota",
+                    f"“{target.quota}”不是任何配额的名称（name）",
+                )
             )
     return problems
 
@@ -520,7 +588,17 @@ def _rule_problem(source: str, where: str, text: str) -> list[Problem]:
     try:
         parse_rule(text)
     except RuleSyntaxError as error:
-        return [Problem(source, where, f"rule '{text}' does not parse: {error}")]
+        # The parser says where in English ("at 7"); the Chinese points to the same place.
+        at = re.search(r"at (\d+)", str(error))
+        near = f"（第 {at[1]} 个字符附近）" if at else ""
+        return [
+            Problem(
+                source,
+                where,
+                f"rule '{text}' does not parse: {error}",
+                f"条件“{text}”写法有误{near}：写法见 docs/policy-format.md",
+            )
+        ]
     return []
 
 
@@ -544,7 +622,18 @@ def read_toml(path: Path) -> dict:
     except FileNotFoundError:
         raise InputError([Problem(str(path), "", "file not found")]) from None
     except tomllib.TOMLDecodeError as error:
-        raise InputError([Problem(path.name, "", f"is not valid TOML: {error}")]) from None
+        at = re.search(r"line (\d+), column (\d+)", str(error))
+        near = f"第 {at[1]} 行第 {at[2]} 列附近" if at else ""
+        raise InputError(
+            [
+                Problem(
+                    path.name,
+                    "",
+                    f"is not valid TOML: {error}",
+                    f"不是有效的 TOML 文件{'：' + near + '有误' if near else ''}",
+                )
+            ]
+        ) from None
     except UnicodeDecodeError:
         raise InputError([Problem(path.name, "", "is not UTF-8 text")]) from None
 

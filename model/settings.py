@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from .errors import InvalidValue
 from .units import Level, parse_level, parse_money
 
 LevelKey = Annotated[Level, BeforeValidator(lambda v: parse_level(v) if isinstance(v, str) else v)]
@@ -80,7 +81,10 @@ class AllocationSettings(BaseModel):
     def _probabilities(cls, value: dict[Level, float]) -> dict[Level, float]:
         for level, probability in value.items():
             if not 0 <= probability <= 1:  # also refuses NaN
-                raise ValueError(f"{level.value}: {probability} is not a probability in [0, 1]")
+                raise InvalidValue(
+                    f"{level.value}: {probability} is not a probability in [0, 1]",
+                    f"{level.chinese}：{probability} 不是 0 到 1 之间的概率",
+                )
         return value
 
     @field_validator("level_weights")
@@ -88,7 +92,10 @@ class AllocationSettings(BaseModel):
     def _weights(cls, value: dict[Level, float]) -> dict[Level, float]:
         for level, weight in value.items():
             if weight < 0:
-                raise ValueError(f"{level.value}: weight {weight} is negative")
+                raise InvalidValue(
+                    f"{level.value}: weight {weight} is negative",
+                    f"{level.chinese}：权重 {weight} 不能为负数",
+                )
         return value
 
     def weight(self, level: Level) -> float:

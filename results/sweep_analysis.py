@@ -32,12 +32,18 @@ PRIM_DENSITY = 0.8  # a box worth reporting fails in at least this share of its 
 
 class AnalysisInputError(ValueError):
     """An analysis input is wrong: ``where`` names the option or file, ``message`` says
-    what was expected (the command line shows it and exits 2)."""
+    what was expected and ``zh`` says it in Chinese (the command line shows both and exits
+    2)."""
 
-    def __init__(self, where: str, message: str):
+    def __init__(self, where: str, message: str, zh: str = ""):
         self.where = where
         self.message = message
+        self.zh = zh
         super().__init__(f"{where}: {message}")
+
+    def __reduce__(self) -> tuple[type[AnalysisInputError], tuple[str, str, str]]:
+        # Rebuilt from its parts (the default would pass the joined message as ``where``).
+        return (AnalysisInputError, (self.where, self.message, self.zh))
 
 
 @dataclass(frozen=True)
@@ -122,7 +128,11 @@ def load_sweep_data(folder: Path) -> SweepData:
     the folder is no sweep or holds no finished run."""
     manifest = read_manifest(folder)
     if not manifest or not (folder / DESIGN).exists():
-        raise AnalysisInputError(str(folder), "is not a sweep folder (no manifest.json)")
+        raise AnalysisInputError(
+            str(folder),
+            "is not a sweep folder (no manifest.json)",
+            "不是批量情景文件夹（没有 manifest.json）",
+        )
     columns = manifest.get("columns", [])
     by_kind = {
         kind: [c["column"] for c in columns if c["kind"] == kind]
@@ -133,7 +143,9 @@ def load_sweep_data(folder: Path) -> SweepData:
     parts = finished_parts(folder)
     if not parts:
         raise AnalysisInputError(
-            str(folder), f"holds no finished run yet (0 of {len(design)} stored)"
+            str(folder),
+            f"holds no finished run yet (0 of {len(design)} stored)",
+            f"还没有完成的运行（共 {len(design)} 次，已存 0 次）",
         )
     runs = pa.concat_tables(
         [pq.read_table(p) for p in parts], promote_options="default"
@@ -442,7 +454,11 @@ def find_setting(data: SweepData, wanted: Mapping[str, str]) -> tuple:
     """The one setting whose levers take the given values (``{lever key or column: text}``);
     raises AnalysisInputError naming --setting and the settings there are."""
     if data.joint:
-        raise AnalysisInputError("--setting", "levers were sampled jointly: there are no settings")
+        raise AnalysisInputError(
+            "--setting",
+            "levers were sampled jointly: there are no settings",
+            "政策变量与不确定因素是一起抽样的（joint）：没有可选的政策组合",
+        )
     by_name = {**{c: c for c in data.levers}, **{data.keys[c]: c for c in data.levers}}
     unknown = [name for name in wanted if name not in by_name]
     shown = "; ".join(
@@ -452,7 +468,9 @@ def find_setting(data: SweepData, wanted: Mapping[str, str]) -> tuple:
     if unknown:
         levers = ", ".join(data.keys[c] for c in data.levers) or "none"
         raise AnalysisInputError(
-            "--setting", f"{', '.join(unknown)} is no lever (levers: {levers})"
+            "--setting",
+            f"{', '.join(unknown)} is no lever (levers: {levers})",
+            f"{'、'.join(unknown)} 不是政策变量（lever）（已有：{levers.replace(', ', '、')}）",
         )
     matches = [
         s
@@ -461,7 +479,12 @@ def find_setting(data: SweepData, wanted: Mapping[str, str]) -> tuple:
     ]
     if len(matches) != 1:
         what = "no setting" if not matches else f"{len(matches)} settings"
-        raise AnalysisInputError("--setting", f"{what} match; the settings are: {shown}")
+        said = "没有政策组合" if not matches else f"有 {len(matches)} 个政策组合"
+        raise AnalysisInputError(
+            "--setting",
+            f"{what} match; the settings are: {shown}",
+            f"{said}与之相符（应恰好一个）；现有组合：{shown}",
+        )
     return matches[0]
 
 
@@ -636,7 +659,11 @@ def analyse_sweep(
     better = dict(better or {})
     for key, direction in better.items():
         if direction not in (HIGHER, LOWER):
-            raise AnalysisInputError(f"better.{key}", "expected higher or lower")
+            raise AnalysisInputError(
+                f"better.{key}",
+                "expected higher or lower",
+                "应为 higher（越高越好）或 lower（越低越好）",
+            )
     seed = int(data.manifest.get("root_seed", 0))
     sobol = sobol_indices(data, seed=seed)
     robust = robustness(data, targets, better)

@@ -41,7 +41,7 @@ from rich.console import Console  # noqa: E402
 from rich.logging import RichHandler  # noqa: E402
 from rich.text import Text  # noqa: E402
 
-from liangye.model.errors import InputError, Problem  # noqa: E402
+from liangye.model.errors import InputError, Problem, message_zh, validation_zh  # noqa: E402
 from liangye.model.settings import AllocationSettings, Budget  # noqa: E402
 from liangye.model.units import parse_level, parse_money  # noqa: E402
 
@@ -117,10 +117,17 @@ def parse_years(text: str) -> list[int]:
             years = sorted(int(part) for part in text.split(","))
     except ValueError:
         raise InputError(
-            [Problem("--years", text, "expected YEAR, FIRST-LAST or YEAR,YEAR")]
+            [
+                Problem(
+                    "--years",
+                    text,
+                    "expected YEAR, FIRST-LAST or YEAR,YEAR",
+                    "应写作“年份”“首年-末年”或“年份,年份”，如 2024-2026",
+                )
+            ]
         ) from None
     if wrong := check_year_range(years[0], years[-1]):
-        raise InputError([Problem("--years", text, wrong)])
+        raise InputError([Problem("--years", text, str(wrong), wrong.zh)])
     return years
 
 
@@ -141,15 +148,15 @@ def parse_budget(items: list[str], years: list[int]) -> Budget:
                 for year in years:
                     per_year[year] = parse_money(item)
         except ValueError as error:
-            problems.append(
-                Problem(
-                    "--budget",
-                    item,
-                    str(error)
-                    if sep or "amount" in str(error)
-                    else "expected AMOUNT or YEAR=AMOUNT (万元)",
-                )
+            said = (
+                str(error)
+                if sep or "amount" in str(error)
+                else "expected AMOUNT or YEAR=AMOUNT (万元)"
             )
+            # parse_money's sentences have their Chinese among the patterns; int()'s own
+            # (a year that is no number) has none, and is said as the form expected.
+            chinese = message_zh(said) or "应写作“金额”或“年份=金额”（万元），如 3000 或 2025=2500"
+            problems.append(Problem("--budget", item, said, chinese))
     if problems:
         raise InputError(problems)
     return Budget(per_year=per_year)
@@ -196,6 +203,8 @@ def parse_chances(items: list[str]) -> dict[str, float]:
                     item,
                     "expected LEVEL=P, a level (national/provincial/…, 国家级/省级/…) and "
                     "a chance P in [0, 1], e.g. --chance national=0.3",
+                    "应写作“级别=概率”：级别（national/provincial/…，国家级/省级/…）与 0 到 1 "
+                    "之间的概率，如 --chance national=0.3",
                 )
             )
             continue
@@ -215,6 +224,7 @@ def check_overrun_risk(value: float | None) -> float | None:
                     str(value),
                     "expected a chance strictly between 0 and 1, e.g. 0.05 (a plan that "
                     "overruns a year's budget at most one year in twenty)",
+                    "应为严格介于 0 和 1 之间的概率，如 0.05（方案每年超出预算的机会至多二十分之一）",
                 )
             ]
         )
@@ -234,7 +244,7 @@ def allocation_settings(**fields: object) -> AllocationSettings:
     """Settings from command-line values (None: the default). Promises: every bad value is
     reported at once, naming its option, what was expected and what was given, never in
     pydantic's words; a number that is not finite (nan, inf) is refused."""
-    from .loader import EXPECTED, _expected
+    from .loader import EXPECTED, EXPECTED_ZH, _expected, expected_zh
 
     def option(key: str) -> str:
         return SETTING_OPTIONS.get(key, key)
@@ -244,14 +254,22 @@ def allocation_settings(**fields: object) -> AllocationSettings:
     for key, value in given.items():
         if isinstance(value, float) and not math.isfinite(value):
             expected = EXPECTED.get(f"allocation.{key}", "expected a finite number")
-            problems[key] = Problem(option(key), str(value), f"{expected}; {value} is not finite")
+            said = EXPECTED_ZH.get(f"allocation.{key}", "应为有限的数")
+            problems[key] = Problem(
+                option(key),
+                str(value),
+                f"{expected}; {value} is not finite",
+                f"{said}；{value} 不是有限的数",
+            )
     try:
         settings = AllocationSettings(**given)
     except ValidationError as error:
         for e in error.errors():
             key = str(e["loc"][0])
-            said = _expected(e, f"allocation.{key}") or str(e["msg"]).removeprefix("Value error, ")
-            problems.setdefault(key, Problem(option(key), str(e.get("input")), said))
+            expected = _expected(e, f"allocation.{key}")
+            said = expected or str(e["msg"]).removeprefix("Value error, ")
+            chinese = expected_zh(e, f"allocation.{key}") if expected else validation_zh(e)
+            problems.setdefault(key, Problem(option(key), str(e.get("input")), said, chinese))
     if problems:
         raise InputError(problems.values())
     return settings
@@ -262,14 +280,20 @@ def check_simulation_options(seed: int | None, replications: int | None) -> None
     reported at once, naming the option and what it expects."""
     from liangye.agents.params import MAX_REPLICATIONS
 
-    from .loader import EXPECTED
+    from .loader import EXPECTED, EXPECTED_ZH
 
     problems = []
     if seed is not None and seed < 0:
-        problems.append(Problem("--seed", str(seed), EXPECTED["simulation.seed"]))
+        said = EXPECTED_ZH["simulation.seed"]
+        problems.append(Problem("--seed", str(seed), EXPECTED["simulation.seed"], said))
     if replications is not None and not 1 <= replications <= MAX_REPLICATIONS:
         problems.append(
-            Problem("--replications", str(replications), EXPECTED["simulation.replications"])
+            Problem(
+                "--replications",
+                str(replications),
+                EXPECTED["simulation.replications"],
+                EXPECTED_ZH["simulation.replications"],
+            )
         )
     if problems:
         raise InputError(problems)
@@ -346,14 +370,23 @@ def allocate_command(
     from liangye.model.candidates import load_applications, load_candidates
     from liangye.model.options import build_problem
 
-    from .loader import load_policy_reference, load_scenario
+    from .loader import EXPECTED_ZH, load_policy_reference, load_scenario
     from .runner import report_readings, save_allocation, scenario_problem
 
     _setup_logging(verbose)
     chances = parse_chances(chance or [])
     check_overrun_risk(overrun_risk)
     if objective is not None and objective not in ("merit", "count", "min_cost"):
-        raise InputError([Problem("--objective", objective, "expected merit, count or min_cost")])
+        raise InputError(
+            [
+                Problem(
+                    "--objective",
+                    objective,
+                    "expected merit, count or min_cost",
+                    EXPECTED_ZH["allocation.objective"],
+                )
+            ]
+        )
     # Every option is checked before any file is read: a bad one is named as the option.
     settings = allocation_settings(
         objective=objective,
@@ -383,6 +416,8 @@ def allocate_command(
                         "",
                         "a scenario file names its own policy, candidates, years and budget: "
                         "drop these, or change the scenario with --set",
+                        "场景文件已写明政策、候选名单、年份和预算：请去掉这些选项，"
+                        "或用 --set 修改场景",
                     )
                 ]
             )
@@ -408,6 +443,7 @@ def allocate_command(
                         "",
                         "give a scenario file, or a policy (--policy) and a candidate table "
                         "(--candidates)",
+                        "请给出场景文件，或者给出政策（--policy）和候选名单（--candidates）",
                     )
                 ]
             )
@@ -422,6 +458,9 @@ def allocate_command(
                         "changes a scenario file's keys: give the scenario file, or use "
                         "--budget, --years, --objective, --chance, --gap and --overrun-risk "
                         "with --policy and --candidates",
+                        "--set 修改的是场景文件的键：请给出场景文件；或在 --policy 和 "
+                        "--candidates 之外用 --budget、--years、--objective、--chance、--gap "
+                        "和 --overrun-risk",
                     )
                 ]
             )
@@ -676,7 +715,16 @@ def frontier(
     try:
         levels = sorted({float(part) for part in scales.split(",") if part.strip()})
     except ValueError:
-        raise InputError([Problem("--scales", scales, "expected numbers like 0.5,1,2")]) from None
+        raise InputError(
+            [
+                Problem(
+                    "--scales",
+                    scales,
+                    "expected numbers like 0.5,1,2",
+                    "应为以逗号隔开的数，如 0.5,1,2",
+                )
+            ]
+        ) from None
     # nan sorts anywhere and fails every comparison: refused by name, as is a multiple no
     # budget would be set to (the scaled budgets must stay numbers a plan is measured in).
     if not levels or not all(math.isfinite(v) and 0 < v <= MAX_SCALE for v in levels):
@@ -686,13 +734,23 @@ def frontier(
                     "--scales",
                     scales,
                     f"expected positive budget multiples, at most {MAX_SCALE:g} (e.g. 0.5,1,2)",
+                    f"应为正的预算倍数，至多 {MAX_SCALE:g}（如 0.5,1,2）",
                 )
             ]
         )
     loaded, base = load_scenario(scenario, set_ or [])
     problem = scenario_problem(loaded, base)
     if problem.budget.unlimited:
-        raise InputError([Problem(loaded.id, "budget", "a frontier needs a budget to scale")])
+        raise InputError(
+            [
+                Problem(
+                    loaded.id,
+                    "budget",
+                    "a frontier needs a budget to scale",
+                    "预算前沿需要按预算缩放：请在场景中设定预算",
+                )
+            ]
+        )
     folder = out or new_run_dir(None, f"{loaded.id}-frontier", scenario_hash(loaded))
     _start_run(folder, " ".join(sys.argv))
     with Progress(console=errors, disable=as_json) as bar:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import math
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from liangye.model.errors import InputError, Problem, validation_problems
+from liangye.model.errors import InputError, Problem, given_zh, validation_problems, validation_zh
 from liangye.model.policy import Policy, load_policy, read_toml
 
 from .schema import FIRST_YEAR, LAST_YEAR, MAX_HORIZON, Scenario
@@ -41,7 +42,14 @@ def resolve_policy(reference: str, relative_to: Path | None = None) -> Path:
         return bundled[reference]
     known = ", ".join(bundled) or "none"
     raise InputError(
-        [Problem("policy", reference, f"is neither a file nor a bundled policy (bundled: {known})")]
+        [
+            Problem(
+                "policy",
+                reference,
+                f"is neither a file nor a bundled policy (bundled: {known})",
+                f"既不是文件，也不是内置政策（内置政策有：{'、'.join(bundled) or '无'}）",
+            )
+        ]
     )
 
 
@@ -59,7 +67,9 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
-            raise InputError([Problem("--set", item, "expected key.path=value")])
+            raise InputError(
+                [Problem("--set", item, "expected key.path=value", "应写作“键.路径=取值”")]
+            )
         path = key.strip().split(".")
         if len(path) == 2 and path[0] == "budget" and path[1].isdigit():
             path = ["budget", "per_year", path[1]]
@@ -73,7 +83,16 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
             if existing is None:
                 target[part] = {}
             elif not isinstance(existing, dict):
-                raise InputError([Problem("--set", key, f"'{part}' is a value, not a table")])
+                raise InputError(
+                    [
+                        Problem(
+                            "--set",
+                            key,
+                            f"'{part}' is a value, not a table",
+                            f"“{part}”是一个值，不是表：其下不能再有键",
+                        )
+                    ]
+                )
             target = target[part]
         target[path[-1]] = value
     return data
@@ -99,6 +118,27 @@ EXPECTED: dict[str, str] = {
     "candidates.synthetic.enterprises": "expected a whole number of enterprises, 0 or more",
     "candidates.synthetic.parks": "expected a whole number of parks, 0 or more",
     "candidates.synthetic.held_share": "expected a share between 0 and 1, e.g. 0.05",
+}
+
+# EXPECTED in Chinese, key by key (a test keeps the two with the same keys).
+EXPECTED_ZH: dict[str, str] = {
+    "years": f"应为 [首年, 末年]：{FIRST_YEAR}-{LAST_YEAR} 之间的两个年份，首年不晚于末年，"
+    f"至多 {MAX_HORIZON} 年，如 [2024, 2026]",
+    "allocation.mip_gap": "应为 0 到 1 之间的相对最优间隙，如 1e-4",
+    "allocation.time_limit": "应为正的秒数，如 60",
+    "allocation.overrun_risk": "应为严格介于 0 和 1 之间的概率，如 0.05",
+    "allocation.objective": "应为 merit（加权评分）、count（认定数）或 min_cost（支出）",
+    "allocation.threads": "应为线程数：1 或以上的整数",
+    "allocation.cap_per_candidate_per_year": "应为 1 或以上的整数",
+    "allocation.seed": "应为 0 到 2147483647 之间的整数",
+    "simulation.seed": "应为 0 或以上的整数，如 7",
+    "simulation.replications": "应为 1 到 1,000 之间的重复次数（更多请用批量情景：liangye sweep）",
+    "simulation.population.firms": "应为 1 到 100,000 之间的企业数",
+    "simulation.quarters": "应为 1 到 120 之间的季度数",
+    "candidates.synthetic.seed": "应为 0 或以上的整数",
+    "candidates.synthetic.enterprises": "应为 0 或以上的企业数",
+    "candidates.synthetic.parks": "应为 0 或以上的园区数",
+    "candidates.synthetic.held_share": "应为 0 到 1 之间的占比，如 0.05",
 }
 
 
@@ -141,6 +181,13 @@ def _expected(error: dict, key: str) -> str | None:
     return None
 
 
+def expected_zh(error: dict, key: str) -> str:
+    """``_expected`` in Chinese: what ``key`` should hold (``EXPECTED_ZH``), else what the
+    pydantic error says by its type (``validation_zh``); never "" (call it where
+    ``_expected`` gave a sentence)."""
+    return EXPECTED_ZH.get(key) or validation_zh(error)
+
+
 def _dotted(path: tuple) -> str:
     """A location as the problems name it: ``a.b[0].c``."""
     text = ""
@@ -170,16 +217,29 @@ def scenario_problems(error: ValidationError | None, data: dict, source: str) ->
             expected = _expected(e, problem.where)
             if expected is not None:
                 got = f" (got {e['input']!r})" if "input" in e else ""
-                problem = Problem(source, problem.where, expected + got)
+                said = expected_zh(e, problem.where)
+                chinese = said + (given_zh(e["input"], said) if "input" in e else "")
+                problem = Problem(source, problem.where, expected + got, chinese)
             problems.setdefault(problem.where, problem)
     for key, value in _not_finite(data):
         expected = EXPECTED.get(key, "expected a finite number")
-        problems[key] = Problem(source, key, f"{expected} (got {value}, which is not finite)")
+        said = EXPECTED_ZH.get(key, "应为有限的数")
+        problems[key] = Problem(
+            source,
+            key,
+            f"{expected} (got {value}, which is not finite)",
+            f"{said}（填写的是 {value}，不是有限的数）",
+        )
     for key in EXPECTED:
         # A number key holding true or false: the schema would read it as 1 or 0.
         value = _at(data, key)
         if isinstance(value, bool):
-            problems[key] = Problem(source, key, f"{EXPECTED[key]} (got {str(value).lower()})")
+            problems[key] = Problem(
+                source,
+                key,
+                f"{EXPECTED[key]} (got {str(value).lower()})",
+                f"{EXPECTED_ZH[key]}（填写的是 {str(value).lower()}）",
+            )
     return list(problems.values())
 
 
@@ -239,7 +299,8 @@ def _blame_overrides(problems: list[Problem], overrides: list[str]) -> list[Prob
     def given(where: str) -> bool:
         return any(where == k or where.startswith((f"{k}.", f"{k}[")) for k in keys)
 
-    return [Problem("--set", p.where, p.message) if given(p.where) else p for p in problems]
+    # replace() keeps each problem's Chinese.
+    return [dataclasses.replace(p, source="--set") if given(p.where) else p for p in problems]
 
 
 def scenario_hash(scenario: Scenario) -> str:

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from liangye.agents import SimulationParameters
+from liangye.model.errors import InvalidValue
 from liangye.model.settings import AllocationSettings, Budget
 
 # The years a plan may cover: the People's Republic's to the end of the century, and a
@@ -16,23 +17,28 @@ LAST_YEAR = 2100
 MAX_HORIZON = 30
 
 
-def check_year_range(first: int, last: int) -> str | None:
-    """What is wrong with the horizon ``first``-``last`` in words (None: nothing): the
-    first year after the last, a year outside 1949-2100, or more than 30 years."""
+def check_year_range(first: int, last: int) -> InvalidValue | None:
+    """What is wrong with the horizon ``first``-``last`` (None: nothing), its English as the
+    error's text and its Chinese as ``zh``: the first year after the last, a year outside
+    1949-2100, or more than 30 years."""
     if first > last:
-        return (
+        return InvalidValue(
             f"the first year {first} comes after the last {last}: expected the earlier "
-            f"year first ({last}, then {first})"
+            f"year first ({last}, then {first})",
+            f"首年 {first} 晚于末年 {last}：应先写较早的年份（先 {last}，后 {first}）",
         )
     outside = [year for year in (first, last) if not FIRST_YEAR <= year <= LAST_YEAR]
     if outside:
-        return (
-            f"year {outside[0]} is outside {FIRST_YEAR}-{LAST_YEAR}: expected years in that range"
+        return InvalidValue(
+            f"year {outside[0]} is outside {FIRST_YEAR}-{LAST_YEAR}: expected years in that range",
+            f"{outside[0]}年不在 {FIRST_YEAR}-{LAST_YEAR} 之内：年份应在此范围内",
         )
     if last - first + 1 > MAX_HORIZON:
-        return (
+        return InvalidValue(
             f"a horizon of {last - first + 1} years ({first}-{last}) is longer than the "
-            f"{MAX_HORIZON} years liangye plans: expected at most {MAX_HORIZON}"
+            f"{MAX_HORIZON} years liangye plans: expected at most {MAX_HORIZON}",
+            f"{first}-{last} 共 {last - first + 1} 年，超过 liangye 可规划的 {MAX_HORIZON} 年："
+            f"至多 {MAX_HORIZON} 年",
         )
     return None
 
@@ -70,9 +76,15 @@ class CandidateSource(BaseModel):
     @model_validator(mode="after")
     def _one_source(self) -> CandidateSource:
         if (self.file is None) == (self.synthetic is None):
-            raise ValueError("give exactly one of candidates.file and [candidates.synthetic]")
+            raise InvalidValue(
+                "give exactly one of candidates.file and [candidates.synthetic]",
+                "candidates.file 与 [candidates.synthetic] 应给且只给其中一个",
+            )
         if self.applications and self.synthetic is not None:
-            raise ValueError("applications go with a candidate file, not the synthetic pool")
+            raise InvalidValue(
+                "applications go with a candidate file, not the synthetic pool",
+                "申报表（applications）只能与候选名单文件一起给出，不能与合成候选一起用",
+            )
         return self
 
 
@@ -105,5 +117,5 @@ class Scenario(BaseModel):
     @classmethod
     def _horizon(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
         if value is not None and (wrong := check_year_range(*value)):
-            raise ValueError(wrong)
+            raise wrong
         return value

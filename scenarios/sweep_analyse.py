@@ -33,6 +33,8 @@ def parse_setting(text: str) -> dict[str, str]:
                         text,
                         "expected LEVER=VALUE[,LEVER=VALUE...], each lever once, "
                         "e.g. tier_design=wuhan,budget_scale=1",
+                        "应写作“变量=取值”，多个以逗号隔开，每个变量只给一次，"
+                        "如 tier_design=wuhan,budget_scale=1",
                     )
                 ]
             )
@@ -47,7 +49,16 @@ def analysis_inputs(folder: Path, targets: list[str], setting: str | None) -> Sw
     before anything is computed."""
     manifest = read_manifest(folder)
     if not manifest:
-        raise InputError([Problem(str(folder), "", "is not a sweep folder (no manifest.json)")])
+        raise InputError(
+            [
+                Problem(
+                    str(folder),
+                    "",
+                    "is not a sweep folder (no manifest.json)",
+                    "不是批量情景文件夹（没有 manifest.json）",
+                )
+            ]
+        )
     source = Path(str(manifest.get("sweep_file") or "manifest.json")).name
     try:
         sweep = Sweep.model_validate(manifest.get("sweep", {}))
@@ -62,7 +73,14 @@ def analysis_inputs(folder: Path, targets: list[str], setting: str | None) -> Sw
         try:
             target = parse_target(text, outcomes)
         except ValueError as error:
-            problems.append(Problem(where, "" if where == "--target" else key, str(error)))
+            problems.append(
+                Problem(
+                    where,
+                    "" if where == "--target" else key,
+                    str(error),
+                    getattr(error, "zh", ""),  # parse_target says it in Chinese too
+                )
+            )
             continue
         if target not in parsed:
             parsed.append(target)
@@ -72,4 +90,4 @@ def analysis_inputs(folder: Path, targets: list[str], setting: str | None) -> Sw
     try:
         return analyse_sweep(folder, parsed, dict(sweep.analysis.better), wanted)
     except AnalysisInputError as error:
-        raise InputError([Problem(error.where, "", error.message)]) from None
+        raise InputError([Problem(error.where, "", error.message, error.zh)]) from None

@@ -18,7 +18,13 @@ from pydantic import (
     model_validator,
 )
 
-from liangye.model.errors import InputError, Problem, raise_if_any, validation_problems
+from liangye.model.errors import (
+    InputError,
+    InvalidValue,
+    Problem,
+    raise_if_any,
+    validation_problems,
+)
 from liangye.model.policy import read_toml
 from liangye.results.sweep_analysis import Target
 
@@ -42,8 +48,16 @@ class Discrete(_Strict):
     @model_validator(mode="after")
     def _distinct(self) -> Discrete:
         if len({repr(v) for v in self.values}) != len(self.values):
-            raise ValueError("values must be distinct")
+            raise InvalidValue("values must be distinct", "取值不能重复")
         return self
+
+
+def _empty_range(low: float, high: float) -> InvalidValue:
+    """The error of a range whose low is not below its high."""
+    return InvalidValue(
+        f"empty range: low ({low}) must be below high ({high})",
+        f"范围为空：low（{low}）应小于 high（{high}）",
+    )
 
 
 class Range(_Strict):
@@ -58,11 +72,13 @@ class Range(_Strict):
     @model_validator(mode="after")
     def _ordered(self) -> Range:
         if not (math.isfinite(self.low) and math.isfinite(self.high)):
-            raise ValueError("low and high must be finite numbers")
+            raise InvalidValue("low and high must be finite numbers", "low 和 high 应为有限的数")
         if not self.low < self.high:
-            raise ValueError(f"empty range: low ({self.low}) must be below high ({self.high})")
+            raise _empty_range(self.low, self.high)
         if self.dist == "loguniform" and self.low <= 0:
-            raise ValueError("a log-uniform range needs low > 0")
+            raise InvalidValue(
+                "a log-uniform range needs low > 0", "对数均匀分布的范围需要 low 大于 0"
+            )
         return self
 
 
@@ -78,7 +94,7 @@ class Normal(_Strict):
     @model_validator(mode="after")
     def _ordered(self) -> Normal:
         if self.low is not None and self.high is not None and not self.low < self.high:
-            raise ValueError(f"empty range: low ({self.low}) must be below high ({self.high})")
+            raise _empty_range(self.low, self.high)
         return self
 
 
@@ -128,12 +144,21 @@ class Sampler(_Strict):
     def _sized(self) -> Sampler:
         if self.kind == "grid":
             if self.samples is not None:
-                raise ValueError("a grid takes no samples: its size is the product of the values")
+                raise InvalidValue(
+                    "a grid takes no samples: its size is the product of the values",
+                    "网格（grid）不取 samples：其大小是各因素取值个数的乘积",
+                )
             return self
         if self.samples is None:
-            raise ValueError(f"the {self.kind} sampler needs samples = N")
+            raise InvalidValue(
+                f"the {self.kind} sampler needs samples = N",
+                f"{self.kind} 抽样需要给出样本数 samples = N",
+            )
         if self.kind == "sobol" and self.samples & (self.samples - 1):
-            raise ValueError(f"sobol samples must be a power of two (got {self.samples})")
+            raise InvalidValue(
+                f"sobol samples must be a power of two (got {self.samples})",
+                f"sobol 抽样的样本数应为 2 的幂（填写的是 {self.samples}）",
+            )
         return self
 
 
@@ -180,30 +205,41 @@ class Sweep(_Strict):
     def _consistent(self) -> Sweep:
         both = sorted(set(self.levers) & set(self.uncertainties))
         if both:
-            raise ValueError(f"{', '.join(both)}: both a lever and an uncertainty")
+            raise InvalidValue(
+                f"{', '.join(both)}: both a lever and an uncertainty",
+                f"{'、'.join(both)} 既是政策变量（lever）又是不确定因素（uncertainty）：只能是其一",
+            )
         if len(set(self.outcomes)) != len(self.outcomes):
-            raise ValueError("outcomes are listed twice")
+            raise InvalidValue("outcomes are listed twice", "结果（outcomes）有重复列出的")
         columns: dict[str, str] = {}
         for key in [*self.levers, *self.uncertainties, *self.outcomes]:
             column = column_name(key)
             if column in columns and columns[column] != key:
-                raise ValueError(f"{key} and {columns[column]} would share the column {column}")
+                raise InvalidValue(
+                    f"{key} and {columns[column]} would share the column {column}",
+                    f"{key} 与 {columns[column]} 会存入同一列 {column}：请改名其一",
+                )
             columns[column] = key
         grid_needs = self.sampler.kind == "grid" or self.sampler.combine == "cross"
         for group, factors in (("levers", self.levers), ("uncertainties", self.uncertainties)):
             crossed = grid_needs if group == "levers" else self.sampler.kind == "grid"
             for key, factor in factors.items():
                 if crossed and not enumerable(factor):
-                    raise ValueError(
+                    raise InvalidValue(
                         f"{group}.{key}: a {self.sampler.kind} sweep crosses its values, so it "
-                        "needs values = [...] or a range with points = K"
+                        "needs values = [...] or a range with points = K",
+                        f"{group}.{key}：{self.sampler.kind} 批量情景要交叉各取值，"
+                        "需要 values = [...] 或带 points = K 的范围",
                     )
         if self.sampler.kind != "grid":
             sampled = len(self.uncertainties) + (
                 len(self.levers) if self.sampler.combine == "joint" else 0
             )
             if sampled == 0:
-                raise ValueError(f"the {self.sampler.kind} sampler needs uncertainties to sample")
+                raise InvalidValue(
+                    f"the {self.sampler.kind} sampler needs uncertainties to sample",
+                    f"{self.sampler.kind} 抽样需要可抽样的不确定因素（uncertainties）",
+                )
         return self
 
 
@@ -250,25 +286,35 @@ def outcome_names(sweep: Sweep) -> dict[str, str]:
 
 def parse_target(text: str, outcomes: dict[str, str]) -> Target:
     """``"additionality.20.net_additional >= 10"`` as a Target: an outcome (its key or store
-    column), one of ``<= >= < > ≤ ≥`` and a finite number (``5%`` is 0.05). Raises ValueError
-    saying what is wrong and what was expected; nothing is evaluated."""
+    column), one of ``<= >= < > ≤ ≥`` and a finite number (``5%`` is 0.05). Raises
+    InvalidValue (a ValueError) saying what is wrong and what was expected, in English and in
+    Chinese; nothing is evaluated."""
     match = _TARGET.match(text)
     if not match:
-        raise ValueError(
+        raise InvalidValue(
             f"{text!r} is not a target: expected OUTCOME <= NUMBER (or >=, <, >), "
-            "e.g. 'overrun.occurred.any_year <= 0'"
+            "e.g. 'overrun.occurred.any_year <= 0'",
+            f"“{text}”不是目标：应写作“结果 <= 数值”（或 >=、<、>），"
+            "如 'overrun.occurred.any_year <= 0'",
         )
     name, op, raw = match["name"], _OPERATORS[match["op"]], match["value"]
     if name not in outcomes:
         known = ", ".join(sorted(set(outcomes.values())))
-        raise ValueError(f"{text!r}: {name!r} is no outcome of this sweep (its outcomes: {known})")
+        raise InvalidValue(
+            f"{text!r}: {name!r} is no outcome of this sweep (its outcomes: {known})",
+            f"“{text}”：“{name}”不是本批量情景的结果（其结果有：{known.replace(', ', '、')}）",
+        )
     percent = raw.endswith("%")
     try:
         value = float(raw.removesuffix("%").strip())
     except ValueError:
-        raise ValueError(f"{text!r}: {raw!r} is not a number") from None
+        raise InvalidValue(
+            f"{text!r}: {raw!r} is not a number", f"“{text}”：“{raw}”不是数字"
+        ) from None
     if not math.isfinite(value):
-        raise ValueError(f"{text!r}: {raw!r} is not a finite number")
+        raise InvalidValue(
+            f"{text!r}: {raw!r} is not a finite number", f"“{text}”：“{raw}”不是有限的数"
+        )
     return Target(outcomes[name], op, value / 100 if percent else value)
 
 
@@ -280,14 +326,21 @@ def analysis_problems(sweep: Sweep, source: str) -> list[Problem]:
     for i, text in enumerate(sweep.analysis.targets):
         try:
             parse_target(text, outcomes)
-        except ValueError as error:
-            found.append(Problem(source, f"analysis.targets[{i}]", str(error)))
+        except InvalidValue as error:
+            found.append(Problem(source, f"analysis.targets[{i}]", str(error), error.zh))
     for key in sweep.analysis.better:
         if key not in outcomes:
-            found.append(Problem(source, f"analysis.better.{key}", "is no outcome of this sweep"))
+            found.append(
+                Problem(
+                    source,
+                    f"analysis.better.{key}",
+                    "is no outcome of this sweep",
+                    f"“{key}”不是本批量情景的结果（outcomes）",
+                )
+            )
     return found
 
 
-def problem(path: Path, where: str, message: str) -> Problem:
-    """A problem of a sweep file, named by its file name."""
-    return Problem(path.name, where, message)
+def problem(path: Path, where: str, message: str, chinese: str = "") -> Problem:
+    """A problem of a sweep file, named by its file name, with its Chinese if given."""
+    return Problem(path.name, where, message, chinese)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from liangye.model.errors import InputError, Problem, validation_problems
+from liangye.model.errors import InputError, InvalidValue, Problem, validation_problems
 from liangye.model.policy import Policy, read_toml
 from liangye.model.settings import AllocationSettings, Amount, LevelKey
 from liangye.model.units import Level
@@ -29,9 +29,15 @@ class TierDesign(BaseModel):
     @model_validator(mode="after")
     def _sourced(self) -> TierDesign:
         if not self.illustrative and not self.reference:
-            raise ValueError("a design from a document needs its reference")
+            raise InvalidValue(
+                "a design from a document needs its reference",
+                "来自政策文件的档位设计需要写明出处（reference）",
+            )
         if self.illustrative and not self.note:
-            raise ValueError("an illustrative design needs a note saying what it shows")
+            raise InvalidValue(
+                "an illustrative design needs a note saying what it shows",
+                "示意性的档位设计需要 note 说明它示意什么",
+            )
         return self
 
 
@@ -63,7 +69,14 @@ def design_amounts(
     if design is None:
         known = ", ".join(library.designs)
         raise InputError(
-            [Problem("scenario", "tier_design", f"'{name}' is not a tier design (known: {known})")]
+            [
+                Problem(
+                    "scenario",
+                    "tier_design",
+                    f"'{name}' is not a tier design (known: {known})",
+                    f"“{name}”不是已有的档位设计（已有：{'、'.join(library.designs)}）",
+                )
+            ]
         )
     if library.programme not in policy.programme_ids:
         raise InputError(
@@ -73,6 +86,7 @@ def design_amounts(
                     "tier_design",
                     f"policy {policy.id} has no programme '{library.programme}' "
                     "for a tier design to price",
+                    f"政策 {policy.id} 中没有档位设计所定价的项目“{library.programme}”",
                 )
             ]
         )
@@ -86,6 +100,8 @@ def design_amounts(
                     "tier_design",
                     f"design '{name}' prices level(s) {', '.join(missing)} that "
                     f"{programme.id} of policy {policy.id} does not have",
+                    f"档位设计“{name}”定价的级别 {'、'.join(Level(v).chinese for v in missing)} 在政策 {policy.id} 的"
+                    f"项目“{programme.id}”中没有",
                 )
             ]
         )
