@@ -143,6 +143,8 @@ class GovernmentAgent(mesa.Agent):
                         "budget.per_year",
                         f"no budget for {missing}, in which the simulation holds {self.policy.id}"
                         " rounds: give every year or none",
+                        f"{'、'.join(f'{y}年' for y in missing)}没有预算，而模拟在这些年份举行"
+                        f"{self.policy.id} 的评审：请给出每一年的预算，或都不给",
                     )
                 ]
             )

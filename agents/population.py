@@ -17,6 +17,7 @@ import pandas as pd
 from liangye.model.candidates import load_candidates
 from liangye.model.errors import InputError, Problem
 from liangye.model.synthetic import JIAXING_DISTRICTS, JIAXING_SECTORS, SECTOR_WEIGHTS
+from liangye.model.wording import column_zh
 
 from .draws import as_seed_sequence, generator
 from .params import SERVICE_MODES, SimulationParameters
@@ -199,7 +200,12 @@ def load_population(
     source = raw.attrs.get("source", str(path))
     table = _rename_extras(raw[raw["kind"] == "enterprise"].reset_index(drop=True))
     problems = [
-        Problem(source, "header", f"missing column '{c}' the simulation needs")
+        Problem(
+            source,
+            "header",
+            f"missing column '{c}' the simulation needs",
+            f"缺少模拟所需的“{column_zh(c)}”一列",
+        )
         for c in ("revenue", "service_revenue_share")
         if c not in table.columns
     ]
@@ -249,7 +255,12 @@ def _checked_modes(value: object, source: str, position: int, problems: list[Pro
     unknown = [m for m in names if m not in SERVICE_MODES]
     if unknown:
         problems.append(
-            Problem(source, f"row {position + 2}", f"unknown mode(s) {', '.join(unknown)}")
+            Problem(
+                source,
+                f"row {position + 2}",
+                f"unknown mode(s) {', '.join(unknown)}",
+                f"无法识别的服务模式：{'、'.join(unknown)}（可用：{'、'.join(SERVICE_MODES)}）",
+            )
         )
     return ";".join(m for m in SERVICE_MODES if m in names)
 

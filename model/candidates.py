@@ -9,7 +9,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, Problem
+from .errors import InputError, Problem, message_zh
 from .tables import column_letter, read_raw_table, spreadsheet_rows
 from .units import (
     MONEY_UNITS,
@@ -59,6 +59,7 @@ YES_NO_PREFIXES = ("是否", "有无", "is_", "has_")
 # likely 元 written under a 万元 header than a pool of giants: worth a warning.
 IMPLAUSIBLE_REVENUE = 1_000_000
 HEADER_HINTS = {";": "';'", "\t": "tabs", "|": "'|'"}
+HEADER_HINTS_ZH = {";": "分号", "\t": "制表符", "|": "竖线“|”"}
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,31 @@ class Held:
 
     programme: str
     level: str
+
+
+def _named_zh(column: str) -> str:
+    """A canonical column as a Chinese header names it (编号, 营业收入), else as it is."""
+    for headers in (CANDIDATE_HEADERS, APPLICATION_HEADERS):
+        if column in headers and len(headers[column]) > 1:
+            return headers[column][1]
+    return column
+
+
+def _row_zh(row: str) -> str:
+    """ "row 17" as 第 17 行."""
+    return f"第 {row.removeprefix('row ')} 行" if row.startswith("row ") else row
+
+
+def _cell_zh(column: str, error: Exception) -> str:
+    """The Chinese of a cell a parser refused: the parser's sentence (“abc”不是数字, by the
+    patterns of model/errors.py), the column named where the sentence alone would not say
+    which ("is empty")."""
+    said = message_zh(str(error))
+    if said:
+        return said
+    if str(error) == "is empty":
+        return f"“{_named_zh(column)}”为空"
+    return f"“{_named_zh(column)}”一栏的值无法读取"
 
 
 def _column_letters(raw: pd.DataFrame) -> list[str]:
@@ -104,6 +130,8 @@ def _canonical_columns(
                     "header",
                     f"columns '{written[canonical]}' ({letters[earlier]}) and '{column}' "
                     f"({letters[position]}) both mean '{canonical}': keep one of them",
+                    f"“{written[canonical]}”（{letters[earlier]} 列）与“{column}”"
+                    f"（{letters[position]} 列）都表示“{_named_zh(canonical)}”：请只保留其一",
                 )
             )
             continue
@@ -129,14 +157,20 @@ def _header_problem(raw: pd.DataFrame, source: str) -> list[Problem]:
         f"no row of {'any sheet' if sheet else 'the file'} names two known columns, so {where} "
         f"was taken as the header: {shown}"
     )
+    where_zh = f"第 {raw.attrs.get('header_row', 1)} 行" + (f"（工作表“{sheet}”）" if sheet else "")
+    chinese = (
+        f"{'各工作表' if sheet else '文件'}中没有一行含有两个可识别的列名，"
+        f"因此把{where_zh}当作表头：{shown}"
+    )
     if len(cells) == 1:
         for mark, name in HEADER_HINTS.items():
             if mark in cells[0]:
                 message += (
                     f" (the cells are separated by {name}: save the file as comma-separated CSV)"
                 )
+                chinese += f"（单元格以{HEADER_HINTS_ZH[mark]}分隔：请另存为逗号分隔的 CSV）"
                 break
-    return [Problem(source, "header", message)]
+    return [Problem(source, "header", message, chinese)]
 
 
 def _is_empty(value: object) -> bool:
@@ -156,13 +190,19 @@ def _convert_column(
     for position, raw in enumerate(frame[column].tolist()):
         if _is_empty(raw):
             if required:
-                problems.append(Problem(source, rows[position], f"{column} is empty"))
+                problems.append(
+                    Problem(
+                        source, rows[position], f"{column} is empty", f"“{_named_zh(column)}”为空"
+                    )
+                )
             values.append(float("nan"))
             continue
         try:
             values.append(parse(raw))
         except ValueError as error:
-            problems.append(Problem(source, rows[position], f"{column} {error}"))
+            problems.append(
+                Problem(source, rows[position], f"{column} {error}", _cell_zh(column, error))
+            )
             values.append(float("nan"))
     frame[column] = values
 
@@ -258,7 +298,14 @@ def parse_candidates(raw: pd.DataFrame, source: str, needs_score: bool = False) 
     for column in REQUIRED_CANDIDATE:
         if column not in frame.columns:
             accepted = " / ".join(CANDIDATE_HEADERS[column])
-            problems.append(Problem(source, "header", f"missing column '{column}' ({accepted})"))
+            problems.append(
+                Problem(
+                    source,
+                    "header",
+                    f"missing column '{column}' ({accepted})",
+                    f"缺少“{_named_zh(column)}”一列（可用的表头：{accepted}）",
+                )
+            )
     if needs_score and "score" not in frame.columns:
         problems.append(
             Problem(
@@ -266,18 +313,25 @@ def parse_candidates(raw: pd.DataFrame, source: str, needs_score: bool = False) 
                 "header",
                 "missing column 'score' (评分): without an applications "
                 "file, each candidate's expert score must be on the candidate table",
+                "缺少“评分”一列：没有申报表时，每个候选的专家评分须写在候选名单上",
             )
         )
     if problems:
         missing = any(p.message.startswith("missing column") for p in problems)
         raise InputError((_header_problem(raw, source) if missing else []) + problems)
     if frame.empty:
-        raise InputError([Problem(source, "", "has a header but no candidates")])
+        raise InputError(
+            [Problem(source, "", "has a header but no candidates", "只有表头，没有候选")]
+        )
 
     for column in REQUIRED_CANDIDATE:
         for position, value in enumerate(frame[column].tolist()):
             if _is_empty(value):
-                problems.append(Problem(source, rows[position], f"{column} is empty"))
+                problems.append(
+                    Problem(
+                        source, rows[position], f"{column} is empty", f"“{_named_zh(column)}”为空"
+                    )
+                )
     frame["id"] = [_cell_text(v) for v in frame["id"]]
     duplicated = frame["id"].duplicated(keep="first")
     for position in frame.index[duplicated]:
@@ -287,6 +341,7 @@ def parse_candidates(raw: pd.DataFrame, source: str, needs_score: bool = False) 
                 source,
                 rows[position],
                 f"id '{frame.at[position, 'id']}' repeats {rows[first]}",
+                f"编号“{frame.at[position, 'id']}”与{_row_zh(rows[first])}重复：每个候选的编号只能用一次",
             )
         )
     kinds: list[str | None] = []
@@ -345,7 +400,9 @@ def parse_candidates(raw: pd.DataFrame, source: str, needs_score: bool = False) 
             try:
                 parse_held(value)
             except ValueError as error:
-                problems.append(Problem(source, rows[position], f"held {error}"))
+                problems.append(
+                    Problem(source, rows[position], f"held {error}", _cell_zh("held", error))
+                )
     if problems:
         raise InputError(problems)
     frame["row"] = rows
@@ -379,7 +436,9 @@ def _numbers_where_possible(
         try:
             values.append(parse_number(value))
         except NotFiniteError as error:
-            bad.append(Problem(source, rows[position], f"{column} {error}"))
+            bad.append(
+                Problem(source, rows[position], f"{column} {error}", _cell_zh(column, error))
+            )
             values.append(float("nan"))
         except ValueError:
             return series
@@ -453,21 +512,34 @@ def parse_applications(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     for column in ("candidate_id", "programme", "level", "score"):
         if column not in frame.columns:
             accepted = " / ".join(APPLICATION_HEADERS[column])
-            problems.append(Problem(source, "header", f"missing column '{column}' ({accepted})"))
+            problems.append(
+                Problem(
+                    source,
+                    "header",
+                    f"missing column '{column}' ({accepted})",
+                    f"缺少“{_named_zh(column)}”一列（可用的表头：{accepted}）",
+                )
+            )
     if problems:
         missing = any(p.message.startswith("missing column") for p in problems)
         raise InputError((_header_problem(raw, source) if missing else []) + problems)
     for column in ("candidate_id", "programme"):
         for position, value in enumerate(frame[column].tolist()):
             if _is_empty(value):
-                problems.append(Problem(source, rows[position], f"{column} is empty"))
+                problems.append(
+                    Problem(
+                        source, rows[position], f"{column} is empty", f"“{_named_zh(column)}”为空"
+                    )
+                )
     frame["candidate_id"] = [_cell_text(v) for v in frame["candidate_id"]]
     levels: list[str | None] = []
     for position, value in enumerate(frame["level"].tolist()):
         try:
             levels.append(parse_level(value).value)
         except (ValueError, AttributeError) as error:
-            problems.append(Problem(source, rows[position], f"level {error}"))
+            problems.append(
+                Problem(source, rows[position], f"level {error}", _cell_zh("level", error))
+            )
             levels.append(None)
     frame["level"] = levels
     _convert_column(frame, "score", parse_score, source, problems, True, rows)
@@ -483,7 +555,14 @@ def parse_applications(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     keys = ["candidate_id", "programme", "level"] + (["year"] if "year" in frame.columns else [])
     duplicated = frame.duplicated(subset=keys, keep="first")
     for position in frame.index[duplicated]:
-        problems.append(Problem(source, rows[position], "repeats an earlier application"))
+        problems.append(
+            Problem(
+                source,
+                rows[position],
+                "repeats an earlier application",
+                "与前面的一条申报重复（候选、项目、级别及年份都相同）",
+            )
+        )
     if problems:
         raise InputError(problems)
     frame["row"] = rows

@@ -27,6 +27,8 @@ import pandas as pd
 from .errors import Problem
 from .policy import Policy
 from .settings import AllocationSettings
+from .units import Level
+from .wording import DECISION_KIND_ZH
 
 DISCRETIONARY, NOMINATION, ENTITLEMENT = "discretionary", "nomination", "entitlement"
 NO_ORIGIN = -1  # from_option of an option that is not an upgrade chain
@@ -70,10 +72,14 @@ def missing_chances(
     if pairs.empty or all(chance is not None for _, chance in terms.values()):
         return []  # every tier has its chance: the pairs need not be read
     needed: dict[str, list[str]] = {}
+    named_zh: dict[str, list[str]] = {}  # the same, in the words of the Chinese sentence
     for programme, level in pairs[["programme", "level"]].drop_duplicates().itertuples(index=False):
         kind, chance = terms[(programme, level)]
         if chance is None:
             needed.setdefault(level, []).append(f"{programme} ({kind})")
+            named_zh.setdefault(level, []).append(
+                f"“{programme}”（{DECISION_KIND_ZH.get(kind, kind)}）"
+            )
     return [
         Problem(
             "settings",
@@ -81,6 +87,9 @@ def missing_chances(
             f"{', '.join(sorted(names))} at {level} is conferred by a higher government and "
             f"needs the chance that it is conferred: set allocation.success_probability."
             f"{level} in the scenario, or --chance {level}=P (a number in [0, 1])",
+            f"{'、'.join(sorted(named_zh[level]))}的{Level(level).chinese}由上级政府认定，"
+            "需要给出获得认定的概率：请在场景中设置 allocation.success_probability."
+            f"{level}，或用 --chance {level}=P（0 到 1 之间的数）",
         )
         for level, names in sorted(needed.items())
     ]

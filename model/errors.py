@@ -77,6 +77,7 @@ _ZH = [
     (re.compile(r"^does not exist or is not a file"), "文件不存在"),
     (re.compile(r"^cannot be read"), "无法读取"),
     (re.compile(r"candidate_id '(.*)' is not in the candidate table"), r"候选“\1”不在候选名单中"),
+    (re.compile(r"column '(.*)' is not in the candidate table"), r"候选名单中没有“\1”一列"),
     (re.compile(r"programme '(.*)' is not in policy (\S+)"), r"项目“\1”不在政策 \2 中"),
     (re.compile(r"programme '(.*)' has no level '(.*)'"), r"项目“\1”没有“\2”这一级别"),
     (re.compile(r"year (\d+) is outside the years"), r"\1年不在本次分配的年份之内"),

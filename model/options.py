@@ -180,7 +180,12 @@ def _check_settings(policy: Policy, settings: AllocationSettings, source: str) -
     for programme_id, by_level in settings.amounts.items():
         if programme_id not in policy.programme_ids:
             problems.append(
-                Problem(source, f"amounts.{programme_id}", "is not a programme of the policy")
+                Problem(
+                    source,
+                    f"amounts.{programme_id}",
+                    "is not a programme of the policy",
+                    f"“{programme_id}”不是本政策的项目（已有：{'、'.join(policy.programme_ids)}）",
+                )
             )
             continue
         programme = policy.programme(programme_id)
@@ -192,6 +197,7 @@ def _check_settings(policy: Policy, settings: AllocationSettings, source: str) -
                         source,
                         f"amounts.{programme_id}.{level.value}",
                         "the programme has no such level",
+                        f"项目“{programme_id}”没有{level.chinese}这一级别",
                     )
                 )
                 continue
@@ -202,6 +208,7 @@ def _check_settings(policy: Policy, settings: AllocationSettings, source: str) -
                         source,
                         f"amounts.{programme_id}.{level.value}",
                         f"{amount} is above the document's cap of {cap}万元",
+                        f"{amount}万元超过了政策文件规定的上限 {cap}万元",
                     )
                 )
     return problems
@@ -225,6 +232,8 @@ def _check_held(policy: Policy, candidates: pd.DataFrame, held_at: list | None) 
                         rows.iloc[position],  # read only here: a lookup per holder cost more
                         f"held '{held.programme}:{held.level}' is not a programme "
                         f"and level of policy {policy.id}",
+                        f"已获认定“{held.programme}:{held.level}”不是政策 {policy.id} 中的"
+                        "项目和级别",
                     )
                 )
     return problems
@@ -256,6 +265,9 @@ def _refuse_oversize(
                     "handles within a minute and 2 GiB (about 10,000 candidates under eight "
                     "programmes for three years): split the table (by district or sector) or "
                     "shorten the horizon",
+                    f"{len(candidates):,} 个候选约产生 {estimate:,} 个选项（候选 × 级别 × 年份），"
+                    f"超过一次分配在一分钟、2 GiB 内能处理的 {MAX_OPTIONS:,} 个（约为 1 万个"
+                    "候选、八个项目、三年）：请把名单按县区或行业拆分，或缩短年限",
                 )
             ]
         )
@@ -289,15 +301,29 @@ def build_problem(
                 "settings",
                 "years",
                 f"{outside} outside the policy's years {policy.years[0]}-{policy.years[1]}",
+                f"{'、'.join(f'{y}年' for y in outside)}不在政策的年份 "
+                f"{policy.years[0]}-{policy.years[1]} 之内",
             )
         )
     for year in budget.per_year:
         if year not in years:
-            problems.append(Problem("budget", str(year), f"is not one of the years {years}"))
+            problems.append(
+                Problem(
+                    "budget",
+                    str(year),
+                    f"is not one of the years {years}",
+                    f"{year}年不在本次分配的年份（{'、'.join(map(str, years))}）之内",
+                )
+            )
     missing = sorted(set(years) - set(budget.per_year))
     if budget.per_year and missing:  # (years given beyond the allocation's: said above)
         problems.append(
-            Problem("budget", "", f"no budget for year(s) {missing}: give every year or none")
+            Problem(
+                "budget",
+                "",
+                f"no budget for year(s) {missing}: give every year or none",
+                f"{'、'.join(f'{y}年' for y in missing)}没有预算：请给出每一年的预算，或都不给",
+            )
         )
     terms = level_terms(policy, settings)
     notes: list[Note] = []
@@ -335,6 +361,10 @@ def build_problem(
                     f"document, and {what} needs one: set "
                     f"amounts.{tier.programme.id}.{tier.level} in a scenario file (the "
                     "bundled examples show how) and allocate that scenario",
+                    f"“{tier.programme.id}”的{Level(tier.level).chinese}在政策文件中没有金额，"
+                    f"而{'应享奖励' if tier.decision == ENTITLEMENT else '有候选的级别'}需要金额："
+                    f"请在场景文件中设置 amounts.{tier.programme.id}.{tier.level}（内置示例有写法），"
+                    "并分配该场景",
                 )
             )
         pair_columns.add(

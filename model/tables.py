@@ -234,7 +234,9 @@ def read_raw_table(path: str | Path, headers: Collection[str] | None = None) -> 
         elif suffix in (".csv", ".txt", ""):
             grids = [_csv_grid(path, source)]
         else:
-            raise InputError([Problem(source, "", "is neither .csv nor .xlsx")])
+            raise InputError(
+                [Problem(source, "", "is neither .csv nor .xlsx", "既不是 .csv 也不是 .xlsx 文件")]
+            )
     except InputError:
         raise
     except Exception as error:  # a corrupt file of any kind: say which, never a traceback
@@ -284,6 +286,8 @@ def read_raw_table(path: str | Path, headers: Collection[str] | None = None) -> 
                     f"row {number}",
                     f"has {last + 1} cells but the header names {width} "
                     f"(cell {column_letter(extra)}: '{_text(cells[extra])}')",
+                    f"有 {last + 1} 个单元格，而表头只有 {width} 列（{column_letter(extra)} 列为"
+                    f"“{_text(cells[extra])}”）：可能是某个名称中的逗号未加引号，使各列错位",
                 )
             )
     names: list[str] = []
@@ -362,6 +366,8 @@ def _unsaved_formulas(
                 f"row {number}",
                 f"{_text(header[position])} (cell {cell}) is a formula with no saved value "
                 f"('{formula}'): open the file in Excel and save it, or paste the values",
+                f"“{_text(header[position])}”（单元格 {cell}）是公式（“{formula}”），文件中"
+                "没有保存其计算结果：请用 Excel 打开并保存，或粘贴为数值",
             )
         )
     return problems
