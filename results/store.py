@@ -135,7 +135,16 @@ def prepare_run_dir(folder: Path) -> list[str]:
     nothing is removed.
     """
     if folder.exists() and not folder.is_dir():
-        raise InputError([Problem("--out", str(folder), "is a file, not a folder")])
+        raise InputError(
+            [
+                Problem(
+                    "--out",
+                    str(folder),
+                    "is a file, not a folder",
+                    "是一个文件，不是文件夹：请给出用于存放结果的文件夹",
+                )
+            ]
+        )
     folder.mkdir(parents=True, exist_ok=True)
     entries = sorted(folder.iterdir(), key=lambda p: p.name)
     if not entries:
@@ -145,6 +154,7 @@ def prepare_run_dir(folder: Path) -> list[str]:
     if foreign or not names & {"manifest.json", INCOMPLETE}:
         shown = foreign or [p.name for p in entries]
         listed = ", ".join(shown[:10]) + (f" and {len(shown) - 10} more" if len(shown) > 10 else "")
+        listed_zh = "、".join(shown[:10]) + (f" 等 {len(shown)} 个" if len(shown) > 10 else "")
         raise InputError(
             [
                 Problem(
@@ -152,6 +162,8 @@ def prepare_run_dir(folder: Path) -> list[str]:
                     str(folder),
                     f"holds files that are not an earlier liangye run's ({listed}): give an "
                     "empty or new folder (a folder holding only an earlier run is cleared)",
+                    f"其中有不是 liangye 先前运行所写的文件（{listed_zh}）：请给出空的或新的"
+                    "文件夹（只含先前一次运行结果的文件夹会被清空后使用）",
                 )
             ]
         )

@@ -41,7 +41,16 @@ STATUS_COLUMNS: dict[str, pa.DataType] = {
 
 
 class StoreError(Exception):
-    """The folder cannot take this sweep (another sweep's, or in use by another process)."""
+    """The folder cannot take this sweep (another sweep's, or in use by another process):
+    the English as the error's text, the Chinese as ``zh``."""
+
+    def __init__(self, message: str, zh: str = ""):
+        super().__init__(message)
+        self.zh = zh
+
+    def __reduce__(self) -> tuple[type[StoreError], tuple[str, str]]:
+        # Rebuilt with both sentences (the default would pass the English alone).
+        return (StoreError, (str(self), self.zh))
 
 
 def sweep_root(root: Path | None = None) -> Path:
@@ -98,7 +107,10 @@ class SweepStore:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.close()
-            raise StoreError(f"{self.folder} is in use by another sweep") from None
+            raise StoreError(
+                f"{self.folder} is in use by another sweep",
+                f"{self.folder} 正被另一个批量情景使用",
+            ) from None
         try:
             self._remove_unfinished()
             yield self

@@ -79,7 +79,14 @@ def resolve_sweep(reference: str | Path) -> Path:
             return candidate
     bundled = ", ".join(p.stem for p in sorted(SWEEP_DIR.glob("*.toml"))) or "none"
     raise InputError(
-        [Problem(str(reference), "", f"is neither a file nor a bundled sweep (bundled: {bundled})")]
+        [
+            Problem(
+                str(reference),
+                "",
+                f"is neither a file nor a bundled sweep (bundled: {bundled})",
+                f"既不是文件，也不是内置的批量情景（内置有：{bundled.replace(', ', '、')}）",
+            )
+        ]
     )
 
 
@@ -95,7 +102,14 @@ def scenario_path(sweep: Sweep, sweep_file: Path) -> Path:
         if candidate.is_file():
             return candidate
     raise InputError(
-        [Problem(sweep_file.name, "scenario", f"{sweep.scenario!r} is no scenario file or name")]
+        [
+            Problem(
+                sweep_file.name,
+                "scenario",
+                f"{sweep.scenario!r} is no scenario file or name",
+                f"“{sweep.scenario}”既不是场景文件，也不是内置场景的名称",
+            )
+        ]
     )
 
 
@@ -132,6 +146,12 @@ def overrides_for(parameters: Mapping[str, object], base: dict[str, Any]) -> lis
     return items
 
 
+def _key_zh(problem: Problem) -> str:
+    """A scenario's problem in Chinese with its key, as a sweep file's problem repeats it."""
+    said = problem.zh or problem.message
+    return f"{problem.where}：{said}" if problem.where else said
+
+
 def check_keys(sweep: Sweep, sweep_file: Path) -> None:
     """Load the base scenario with each lever and uncertainty set to each value it can take
     (every listed value, the ends of ranges); raise InputError naming the sweep file and every
@@ -144,13 +164,21 @@ def check_keys(sweep: Sweep, sweep_file: Path) -> None:
         scenario_from_dict(base, path.name)
     except InputError as error:
         raise InputError(
-            [Problem(sweep_file.name, "set", f"{p.where}: {p.message}") for p in error.problems]
+            [
+                Problem(sweep_file.name, "set", f"{p.where}: {p.message}", _key_zh(p))
+                for p in error.problems
+            ]
         ) from None
     for group, factors in (("levers", sweep.levers), ("uncertainties", sweep.uncertainties)):
         for key, factor in factors.items():
             if key == BUDGET_SCALE and not base.get("budget", {}).get("per_year"):
                 problems.append(
-                    Problem(sweep_file.name, f"{group}.{key}", "the scenario sets no budget")
+                    Problem(
+                        sweep_file.name,
+                        f"{group}.{key}",
+                        "the scenario sets no budget",
+                        "场景没有设定预算：budget_scale 无预算可缩放",
+                    )
                 )
                 continue
             for value in extremes(factor):
@@ -164,7 +192,13 @@ def check_keys(sweep: Sweep, sweep_file: Path) -> None:
                         if unknown
                         else f"value {value!r} is refused by the scenario: {reasons}"
                     )
-                    problems.append(Problem(sweep_file.name, f"{group}.{key}", message))
+                    said = "；".join(_key_zh(p) for p in error.problems)
+                    chinese = (
+                        f"不是场景 {path.name} 的键（{said}）"
+                        if unknown
+                        else f"场景不接受取值 {value!r}：{said}"
+                    )
+                    problems.append(Problem(sweep_file.name, f"{group}.{key}", message, chinese))
                     break
     if problems:
         raise InputError(problems)
@@ -181,6 +215,7 @@ def check_outcomes(sweep: Sweep, sweep_file: Path) -> None:
             sweep_file.name,
             f"outcomes[{i}]",
             f"{key!r} is no simulation outcome (they start with {', '.join(OUTCOME_GROUPS)})",
+            f"“{key}”不是模拟的结果（结果以 {'、'.join(OUTCOME_GROUPS)} 开头）",
         )
         for i, key in enumerate(sweep.outcomes)
         if key.split(".")[0] not in OUTCOME_GROUPS

@@ -72,7 +72,10 @@ def sweep(
         raise InputError(
             [
                 Problem(
-                    "--retry-failed", "", "runs failed runs of a started sweep again: add --resume"
+                    "--retry-failed",
+                    "",
+                    "runs failed runs of a started sweep again: add --resume",
+                    "--retry-failed 重新运行已开始的批量情景中失败的运行：请加上 --resume",
                 )
             ]
         )
@@ -84,6 +87,7 @@ def sweep(
                     scheduler,
                     "expected a Dask scheduler address, e.g. tcp://10.0.0.5:8786 "
                     "(what `dask scheduler` prints)",
+                    "应为 Dask 调度器的地址，如 tcp://10.0.0.5:8786（即 `dask scheduler` 显示的地址）",
                 )
             ]
         )
@@ -123,7 +127,7 @@ def sweep(
                 prepared, executor, out, resume, limit, workers, started, stored, retry_failed
             )
     except StoreError as error:
-        raise InputError([Problem(prepared.path.name, "--out", str(error))]) from None
+        raise InputError([Problem(prepared.path.name, "--out", str(error), error.zh)]) from None
     finally:
         if executor is not None:
             executor.close()

@@ -26,7 +26,17 @@ def connect(folder: Path) -> duckdb.DuckDBPyConnection:
             if not manifest
             else f"it holds a run of kind '{manifest.get('kind')}'"
         )
-        raise InputError([Problem(str(folder), "", f"is not a sweep folder ({said})")])
+        said_zh = "没有 manifest.json" if not manifest else f"其中是“{manifest.get('kind')}”类运行"
+        raise InputError(
+            [
+                Problem(
+                    str(folder),
+                    "",
+                    f"is not a sweep folder ({said})",
+                    f"不是批量情景文件夹（{said_zh}）",
+                )
+            ]
+        )
     connection = duckdb.connect()
     parts = sweep_parquet_files(folder)
     if parts:
@@ -49,16 +59,36 @@ def run_query(folder: Path, sql: str) -> pd.DataFrame:
     import duckdb
 
     if not sql.strip():
-        raise InputError([Problem("query", "", "is empty: give one SQL statement over `runs`")])
+        raise InputError(
+            [
+                Problem(
+                    "query",
+                    "",
+                    "is empty: give one SQL statement over `runs`",
+                    "查询为空：请给出一条针对 `runs` 的 SQL 语句",
+                )
+            ]
+        )
     connection = connect(folder)
     try:
         answer = connection.execute(sql)
         if answer is None or answer.description is None:  # a statement that returns no rows
             raise InputError(
-                [Problem("query", sql, "returns no table: ask with SELECT over `runs`")]
+                [
+                    Problem(
+                        "query",
+                        sql,
+                        "returns no table: ask with SELECT over `runs`",
+                        "该语句不返回表格：请用针对 `runs` 的 SELECT 查询",
+                    )
+                ]
             )
         return answer.fetchdf()
     except duckdb.Error as error:
-        raise InputError([Problem("query", "", str(error).splitlines()[0])]) from None
+        # DuckDB's own words (which name the column or the syntax) stay in English.
+        said = str(error).splitlines()[0]
+        raise InputError(
+            [Problem("query", "", said, "SQL 查询有误（DuckDB 的说明见上行英文）")]
+        ) from None
     finally:
         connection.close()

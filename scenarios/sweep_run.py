@@ -116,12 +116,15 @@ def open_store(
     if existing:
         if existing.get("fingerprint") != print_:
             raise StoreError(
-                f"{folder} holds another sweep ({existing.get('sweep_id')}); choose another --out"
+                f"{folder} holds another sweep ({existing.get('sweep_id')}); choose another --out",
+                f"{folder} 中是另一个批量情景（{existing.get('sweep_id')}）：请换一个 --out",
             )
         if not resume:
             raise StoreError(
                 f"{folder} already holds this sweep ({len(store.stored_ids())} of "
-                f"{len(design.runs)} runs stored): add --resume to complete it"
+                f"{len(design.runs)} runs stored): add --resume to complete it",
+                f"{folder} 中已有这个批量情景（{len(design.runs)} 次运行已存 "
+                f"{len(store.stored_ids())} 次）：加上 --resume 以接着完成",
             )
         analysis = sweep.analysis.model_dump(mode="json")
         if existing.get("sweep", {}).get("analysis") != analysis:
@@ -129,7 +132,10 @@ def open_store(
             store.write_manifest(existing)
         return store
     if folder.exists() and any(folder.iterdir()):
-        raise StoreError(f"{folder} is not empty and holds no sweep; choose another --out")
+        raise StoreError(
+            f"{folder} is not empty and holds no sweep; choose another --out",
+            f"{folder} 不是空文件夹，也不是批量情景的文件夹：请换一个 --out",
+        )
     folder.mkdir(parents=True, exist_ok=True)
     store.write_manifest(
         {
@@ -259,7 +265,9 @@ def prepare(sweep_file: Path, quiet: bool = True) -> PreparedSweep:
         model, digest, base = bind_model(sweep, path), None, None
     design = build_design(sweep)
     if not design.runs:
-        raise InputError([Problem(path.name, "", "the design has no runs")])
+        raise InputError(
+            [Problem(path.name, "", "the design has no runs", "试验设计中没有任何一次运行")]
+        )
     return PreparedSweep(path, sweep, design, model, digest, fingerprint(sweep, digest), base)
 
 
@@ -271,13 +279,29 @@ def bind_model(sweep: Sweep, path: Path) -> BoundModel:
     named = MODELS.get(sweep.model)
     if named is None:
         known = ", ".join([SCENARIO_MODEL, *MODELS])
-        raise InputError([Problem(path.name, "model", f"{sweep.model!r} is no model ({known})")])
+        raise InputError(
+            [
+                Problem(
+                    path.name,
+                    "model",
+                    f"{sweep.model!r} is no model ({known})",
+                    f"“{sweep.model}”不是可用的模型（可用：{known.replace(', ', '、')}）",
+                )
+            ]
+        )
     try:
         fixed = apply_overrides({}, sweep.set)
     except InputError as error:
-        raise InputError([Problem(path.name, "set", str(p)) for p in error.problems]) from None
+        raise InputError(
+            [Problem(path.name, "set", str(p), p.zh or p.message) for p in error.problems]
+        ) from None
     problems = [
-        Problem(path.name, f"set.{key}", f"expected a number (got {value!r})")
+        Problem(
+            path.name,
+            f"set.{key}",
+            f"expected a number (got {value!r})",
+            f"应为数字（填写的是 {value!r}）",
+        )
         for key, value in fixed.items()
         if key in named.defaults and (isinstance(value, bool) or not isinstance(value, int | float))
     ]
@@ -294,6 +318,7 @@ def bind_model(sweep: Sweep, path: Path) -> BoundModel:
                         path.name,
                         f"{group}.{key}",
                         f"the {sweep.model} model reads no {key!r} (it reads {reads})",
+                        f"模型 {sweep.model} 不读取“{key}”（它读取：{reads.replace(', ', '、')}）",
                     )
                 )
     returns = ", ".join(sorted(named.outcomes))
@@ -304,6 +329,7 @@ def bind_model(sweep: Sweep, path: Path) -> BoundModel:
                     path.name,
                     f"outcomes[{i}]",
                     f"{key!r} is no outcome of the {sweep.model} model (it returns {returns})",
+                    f"“{key}”不是模型 {sweep.model} 的结果（它给出：{returns.replace(', ', '、')}）",
                 )
             )
     if problems:
@@ -325,7 +351,10 @@ def run_sweep(
     """Run a prepared sweep into ``out`` (default ``results/sweeps/<sweep-id>/``); with
     ``retry_failed`` (only when resuming) the runs stored as failed run again."""
     if retry_failed and not resume:
-        raise StoreError("--retry-failed completes a started sweep: add --resume")
+        raise StoreError(
+            "--retry-failed completes a started sweep: add --resume",
+            "--retry-failed 用于接着完成已开始的批量情景：请加上 --resume",
+        )
     folder = out or sweep_root() / prepared.sweep_id
     store = open_store(
         folder,
