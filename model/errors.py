@@ -142,13 +142,13 @@ _TYPE_ZH = {
     "extra_forbidden": "不是可识别的键（请检查拼写）",
     "int_parsing": "应为整数",
     "int_type": "应为整数",
-    "int_from_float": "应为整数（不能有小数部分）",
+    "int_from_float": "应为整数，不能有小数部分",
     "float_parsing": "应为数字",
     "float_type": "应为数字",
     "finite_number": "应为有限的数",
     "bool_parsing": "应为 true 或 false",
     "bool_type": "应为 true 或 false",
-    "string_type": "应为文字（在 TOML 中加引号）",
+    "string_type": "应为加引号的文字",
     "list_type": "应为数组 [..]",
     "tuple_type": "应为数组 [..]",
     "set_type": "应为数组 [..]",
@@ -251,7 +251,10 @@ def _message_zh(error: dict) -> str:
     said = validation_zh(error)
     if error["type"] in ("extra_forbidden", "missing") or "input" not in error:
         return said
-    return said + given_zh(error["input"], said)
+    # A validator's own sentence may quote the value already (“abc”不是金额); a bound's
+    # ("应大于 0") names the bound, not the value, and is always followed by it.
+    own = error["type"] in ("value_error", "assertion_error")
+    return said + given_zh(error["input"], said if own else "")
 
 
 def validation_problems(error: ValidationError, source: str) -> list[Problem]:

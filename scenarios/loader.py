@@ -218,7 +218,7 @@ def scenario_problems(error: ValidationError | None, data: dict, source: str) ->
             if expected is not None:
                 got = f" (got {e['input']!r})" if "input" in e else ""
                 said = expected_zh(e, problem.where)
-                chinese = said + (given_zh(e["input"], said) if "input" in e else "")
+                chinese = said + (given_zh(e["input"]) if "input" in e else "")
                 problem = Problem(source, problem.where, expected + got, chinese)
             problems.setdefault(problem.where, problem)
     for key, value in _not_finite(data):
