@@ -28,7 +28,8 @@ def show_problems(
     console: Console, error: InputError, title: str = "输入有误 Input problems"
 ) -> None:
     """Every problem of an InputError, one per line, naming file and place (the file, row,
-    column and key names are the user's own; the sentences are English)."""
+    column and key names are the user's own; the sentences are English), each followed by
+    its Chinese (``Problem.zh``; every problem the package raises has one)."""
     console.print(f"[bold red]{title} ({len(error.problems)}):[/]")
     for problem in error.problems:
         console.print(Text.assemble(("  ✗ ", "red"), str(problem)), highlight=False)
