@@ -20,6 +20,7 @@ import pandas as pd
 
 from liangye.model.decisions import ENTITLEMENT, upgrade_prices
 from liangye.model.eligibility import Tier, columns_read, read_tiers
+from liangye.model.errors import InputError, Problem
 from liangye.model.expressions import Rule, parse_rule
 from liangye.model.policy import Policy, Programme, Quota
 from liangye.model.programme import scope_mask
@@ -73,10 +74,35 @@ def simulated_policy(
     ):
         unknown = sorted(set(keys) - wildcard - set(policy.programme_ids))
         if unknown:
-            raise ValueError(
-                f"simulation.{setting} names {', '.join(unknown)}, not programmes of "
-                f"policy {policy.id} (known: {', '.join(policy.programme_ids)})"
+            raise InputError(
+                [
+                    Problem(
+                        "scenario",
+                        f"simulation.{setting}",
+                        f"names {', '.join(unknown)}, not programmes of policy {policy.id} "
+                        f"(known: {', '.join(policy.programme_ids)})",
+                        f"“{'、'.join(unknown)}”不是政策 {policy.id} 的项目"
+                        f"（可用：{'、'.join(policy.programme_ids)}）",
+                    )
+                ]
             )
+    # Rules the scenario adds are read from the firm table: a column it lacks is bad input,
+    # said now rather than as the first quarter runs.
+    lacking = [
+        Problem(
+            "scenario",
+            f"simulation.application_rules.{key}",
+            f"rule '{rule}' reads {', '.join(sorted(rule.columns - columns))}, which the firm "
+            "population lacks",
+            f"条件“{rule}”读取的列“{'、'.join(sorted(rule.columns - columns))}”"
+            "在模拟的企业表中不存在",
+        )
+        for key, texts in params.application_rules.items()
+        for rule in map(parse_rule, texts)
+        if rule.columns - columns
+    ]
+    if lacking:
+        raise InputError(lacking)
 
     def restricted(entries: list) -> list:
         out = []

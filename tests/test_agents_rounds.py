@@ -17,6 +17,7 @@ from liangye.agents.rounds import (
     round_settings,
     simulated_policy,
 )
+from liangye.model.errors import InputError
 from liangye.model.policy import policy_from_dict
 from liangye.model.settings import AllocationSettings
 
@@ -117,9 +118,22 @@ def test_firms_apply_where_the_policy_admits_them_unless_the_scenario_adds_a_rul
 
 
 def test_application_rules_must_name_programmes_of_the_policy():
+    """Bad input (exit 2, in Chinese too), not an internal error."""
     params = SimulationParameters(application_rules={"no_such": ["revenue > 1"]})
-    with pytest.raises(ValueError, match="no_such"):
+    with pytest.raises(InputError, match="no_such") as raised:
         simulated_policy(policy(), AllocationSettings(), params, COLUMNS)
+    assert "“no_such”不是政策" in raised.value.problems[0].zh
+
+
+def test_an_application_rule_reading_a_column_firms_lack_is_refused_before_the_run():
+    """A rule the scenario adds reads the firm table; a column it lacks is said when the
+    policy is set up (it used to surface as an internal error in the first quarter)."""
+    params = SimulationParameters(application_rules={"*": ["no_such_column > 1"]})
+    with pytest.raises(InputError, match="no_such_column") as raised:
+        simulated_policy(policy(), AllocationSettings(), params, COLUMNS)
+    problem = raised.value.problems[0]
+    assert problem.where == "simulation.application_rules.*"
+    assert "企业表中不存在" in problem.zh
 
 
 @pytest.mark.parametrize(
@@ -210,7 +224,7 @@ def test_payout_schedule_must_name_programmes_of_the_policy():
     """A schedule for a programme the policy does not have is an error naming it (it would
     otherwise be ignored and every award paid at once)."""
     params = SimulationParameters(payout_schedule={"paid": [0.5, 0.5], "piad": [1.0]})
-    with pytest.raises(ValueError, match="payout_schedule names piad"):
+    with pytest.raises(InputError, match="payout_schedule: names piad"):
         simulated_policy(policy(), AllocationSettings(), params, COLUMNS)
 
 
