@@ -203,6 +203,24 @@ def _chance(p: float) -> float:
     return min(1.0, max(0.0, float(p)))
 
 
+def row_budget_needed(
+    problem: AllocationProblem, chosen: np.ndarray, label: str, alpha: float
+) -> tuple[Decimal, Decimal] | None:
+    """(the smallest budget of the budget row ``label`` — "2025", or "total" — with which
+    plan ``chosen`` overruns it with chance at most ``alpha``, as the bound counts it; that
+    row's budget), in 万元; None when the problem has no such row."""
+    rows = [row for row in budget_rows(problem) if row.label == label]
+    if not rows:
+        return None
+    table = payment_table(problem)
+    certain_in, random_in = table.within(rows)
+    certain, groups = row_payments(
+        certain_in[:, 0], random_in[:, 0], table.probability, np.asarray(chosen, dtype=int)
+    )
+    law = spend_distribution(groups, to_wan(certain))
+    return law.value_at_risk(alpha - RISK_MARGIN), to_wan(rows[0].budget)
+
+
 def plan_risk(
     problem: AllocationProblem, chosen: np.ndarray, table: PaymentTable | None = None
 ) -> PlanRisk:

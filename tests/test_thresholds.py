@@ -694,3 +694,27 @@ def test_a_selected_candidates_margin_is_named_at_its_own_designation_among_equa
     pairs = zip(margins["candidate_id"], margins["threshold_at"], strict=True)
     inside = [at in plan[c] for c, at in pairs]
     assert len(inside) > 400 and sum(inside) >= 0.97 * len(inside), sum(inside)
+
+
+def test_under_an_overrun_bound_the_extra_money_carries_the_larger_plans_risk(monkeypatch):
+    """With an overrun bound the money a firm left out would need is the budget its year's
+    row needs at the bound with the firms funded before it and itself
+    (``budget_risk.row_budget_needed``), less that row's budget: never less than their
+    expected cost alone, and more where nominations add risk."""
+    from liangye.model import budget_risk
+
+    exact, expected = [], []
+    for seed in range(4):
+        problem = bounded_instance(seed, firms=40)
+        exact.append(allocate(problem).reasons["extra_budget_wan"])
+        with monkeypatch.context() as patched:
+            patched.setattr(thresholds, "row_budget_needed", lambda *args: None)
+            expected.append(allocate(problem).reasons["extra_budget_wan"])
+    exact_all, expected_all = pd.concat(exact), pd.concat(expected)
+    both = exact_all.notna() & expected_all.notna()
+    assert both.sum() >= 5
+    assert (exact_all[both] >= expected_all[both]).all()
+    assert (exact_all[both] > expected_all[both]).any()
+    assert (
+        budget_risk.row_budget_needed(bounded_instance(0), np.array([], int), "1999", 0.2) is None
+    )
