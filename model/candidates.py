@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -143,6 +143,26 @@ def _canonical_columns(
     frame = raw.iloc[:, keep].copy()
     frame.columns = names
     return frame, units, written, problems
+
+
+def _missing_columns(
+    frame: pd.DataFrame, required: Iterable[str], headers: dict[str, tuple[str, ...]], source: str
+) -> list[Problem]:
+    """A problem for each ``required`` column ``frame`` lacks, naming the headers accepted
+    for it (``headers``), in English and Chinese."""
+    problems = []
+    for column in required:
+        if column not in frame.columns:
+            accepted = " / ".join(headers[column])
+            problems.append(
+                Problem(
+                    source,
+                    "header",
+                    f"missing column '{column}' ({accepted})",
+                    f"缺少“{_named_zh(column)}”一列（可用的表头：{accepted}）",
+                )
+            )
+    return problems
 
 
 def _header_problem(raw: pd.DataFrame, source: str) -> list[Problem]:
@@ -295,17 +315,7 @@ def parse_candidates(raw: pd.DataFrame, source: str, needs_score: bool = False) 
     warnings = list(raw.attrs.get("warnings", []))
     frame, units, written, problems = _canonical_columns(raw, CANDIDATE_HEADERS, source)
     frame = frame.reset_index(drop=True)
-    for column in REQUIRED_CANDIDATE:
-        if column not in frame.columns:
-            accepted = " / ".join(CANDIDATE_HEADERS[column])
-            problems.append(
-                Problem(
-                    source,
-                    "header",
-                    f"missing column '{column}' ({accepted})",
-                    f"缺少“{_named_zh(column)}”一列（可用的表头：{accepted}）",
-                )
-            )
+    problems += _missing_columns(frame, REQUIRED_CANDIDATE, CANDIDATE_HEADERS, source)
     if needs_score and "score" not in frame.columns:
         problems.append(
             Problem(
@@ -509,17 +519,9 @@ def parse_applications(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     rows = spreadsheet_rows(raw)
     frame, _, _, problems = _canonical_columns(raw, APPLICATION_HEADERS, source)
     frame = frame.reset_index(drop=True)
-    for column in ("candidate_id", "programme", "level", "score"):
-        if column not in frame.columns:
-            accepted = " / ".join(APPLICATION_HEADERS[column])
-            problems.append(
-                Problem(
-                    source,
-                    "header",
-                    f"missing column '{column}' ({accepted})",
-                    f"缺少“{_named_zh(column)}”一列（可用的表头：{accepted}）",
-                )
-            )
+    problems += _missing_columns(
+        frame, ("candidate_id", "programme", "level", "score"), APPLICATION_HEADERS, source
+    )
     if problems:
         missing = any(p.message.startswith("missing column") for p in problems)
         raise InputError((_header_problem(raw, source) if missing else []) + problems)

@@ -190,6 +190,23 @@ def _choices(expected: str) -> str:
     return "、".join(part for part in re.split(r", | or ", expected) if part)
 
 
+# pydantic's range errors and the key of their bound in the error's context.
+_BOUND_KEYS = {
+    "greater_than": "gt",
+    "greater_than_equal": "ge",
+    "less_than": "lt",
+    "less_than_equal": "le",
+}
+
+
+def error_bound(error: dict) -> tuple[str, object] | None:
+    """(gt | ge | lt | le, the bound) of a pydantic range error, else None: what both the
+    English (``scenarios.loader``) and the Chinese (``validation_zh``) say it expects."""
+    key = _BOUND_KEYS.get(str(error["type"]))
+    ctx = error.get("ctx") or {}
+    return (key, ctx[key]) if key is not None and key in ctx else None
+
+
 def validation_zh(error: dict) -> str:
     """What a pydantic error (one of ``ValidationError.errors()``) says, in Chinese, by its
     ``type`` and ``ctx``: never "" (an error of a type not foreseen, or a validator's
@@ -204,15 +221,10 @@ def validation_zh(error: dict) -> str:
         return said or (message_zh(str(raised)) if raised is not None else "") or GENERIC_ZH
     if kind in _TYPE_ZH:
         return _TYPE_ZH[kind]
-    bounds = {
-        "greater_than": ("gt", "应大于 {}"),
-        "greater_than_equal": ("ge", "应不小于 {}"),
-        "less_than": ("lt", "应小于 {}"),
-        "less_than_equal": ("le", "应不大于 {}"),
-    }
-    if kind in bounds and bounds[kind][0] in ctx:
-        key, words = bounds[kind]
-        return words.format(_number(ctx[key]))
+    bound = error_bound(error)
+    if bound is not None:
+        words = {"gt": "应大于 {}", "ge": "应不小于 {}", "lt": "应小于 {}", "le": "应不大于 {}"}
+        return words[bound[0]].format(_number(bound[1]))
     if kind in ("literal_error", "enum") and "expected" in ctx:
         return f"应为以下之一：{_choices(str(ctx['expected']))}"
     if kind in ("too_short", "too_long") and {"min_length", "max_length"} & set(ctx):

@@ -13,7 +13,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from liangye.model.errors import InputError, Problem, given_zh, validation_problems, validation_zh
+from liangye.model.errors import (
+    InputError,
+    Problem,
+    error_bound,
+    given_zh,
+    validation_problems,
+    validation_zh,
+)
 from liangye.model.policy import Policy, load_policy, read_toml
 
 from .schema import FIRST_YEAR, LAST_YEAR, MAX_HORIZON, Scenario
@@ -151,15 +158,15 @@ def _expected(error: dict, key: str) -> str | None:
     if key in EXPECTED:
         return EXPECTED[key]
     ctx = error.get("ctx") or {}
-    bounds = {
-        "greater_than": ("a number greater than", "gt"),
-        "greater_than_equal": ("a number of at least", "ge"),
-        "less_than": ("a number less than", "lt"),
-        "less_than_equal": ("a number of at most", "le"),
-    }
-    if kind in bounds and bounds[kind][1] in ctx:
-        words, bound = bounds[kind]
-        return f"expected {words} {ctx[bound]}"
+    bound = error_bound(error)
+    if bound is not None:
+        words = {
+            "gt": "a number greater than",
+            "ge": "a number of at least",
+            "lt": "a number less than",
+            "le": "a number of at most",
+        }
+        return f"expected {words[bound[0]]} {bound[1]}"
     plain = {
         "int_parsing": "a whole number",
         "int_type": "a whole number",
