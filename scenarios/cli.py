@@ -30,7 +30,6 @@ if _GUARDED:
 import json  # noqa: E402 - after the Ctrl-C guard
 import logging  # noqa: E402
 import math  # noqa: E402
-import re  # noqa: E402
 from decimal import Decimal  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import TYPE_CHECKING, Annotated  # noqa: E402
@@ -845,21 +844,6 @@ class _nothing:
         return None
 
 
-def plain_usage(message: str) -> str:
-    """A usage error in the user's words: typer's "Input should be a valid integer, unable
-    to parse string as an integer" for a value it cannot read becomes "expected a whole
-    number" (the option is named before it); other messages are kept."""
-    match = re.search(r"Input should be (.+?)(?:,|$)", message)
-    if match is None:
-        return message
-    words = {
-        "a valid integer": "a whole number",
-        "a valid number": "a number",
-        "a valid boolean": "true or false",
-    }
-    return message[: match.start()] + "expected " + words.get(match.group(1), match.group(1))
-
-
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a process Ctrl-C ended
 
 
@@ -898,10 +882,13 @@ def _main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         _interrupted()
     except typer.TyperException as error:  # usage errors: unknown option, missing argument
+        from .usage import plain_usage, usage_zh
+
         message = plain_usage(error.format_message())
         errors.print(
             Text.assemble(("命令行参数有误 error:", "bold red"), f" {message}"), highlight=False
         )
+        errors.print(Text.assemble("  → ", usage_zh(message)), highlight=False)
         sys.exit(error.exit_code)
     except OSError as error:
         # A path that names a folder where a file is wanted (or the reverse), a file that

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -87,8 +88,32 @@ def run_query(folder: Path, sql: str) -> pd.DataFrame:
     except duckdb.Error as error:
         # DuckDB's own words (which name the column or the syntax) stay in English.
         said = str(error).splitlines()[0]
-        raise InputError(
-            [Problem("query", "", said, "SQL 查询有误（DuckDB 的说明见上行英文）")]
-        ) from None
+        raise InputError([Problem("query", "", said, duckdb_zh(said))]) from None
     finally:
         connection.close()
+
+
+# DuckDB's most common complaints about a query, in Chinese (its wording, as of DuckDB 1.x);
+# any other keeps a general sentence pointing at the English above it.
+_DUCKDB_ZH: list[tuple[str, str]] = [
+    (
+        r'Referenced column "(.+?)" not found',
+        "找不到列 {0}：可用 select * from runs limit 1 查看列名",
+    ),
+    (r"Table with name (\S+) does not exist", "没有表 {0}：可查询的视图是 runs"),
+    (r"(?:Scalar |Aggregate |Table )?Function with name (\S+) does not exist", "没有函数 {0}"),
+    (r'syntax error at or near "(.+?)"', "SQL 语法有误（在 {0} 附近）"),
+    (r"syntax error at end of input", "SQL 语法有误（语句不完整）"),
+    (r"Could not convert string '(.*?)' to (\S+)", "无法把 '{0}' 转换为 {1} 类型"),
+    (r"Could not choose a best candidate function", "运算的类型不匹配：请加上显式类型转换（CAST）"),
+]
+
+
+def duckdb_zh(message: str) -> str:
+    """DuckDB's first line of an error in Chinese: the column, table, function or place in
+    the query it names, or a general sentence for wording liangye does not know."""
+    for pattern, chinese in _DUCKDB_ZH:
+        match = re.search(pattern, message)
+        if match:
+            return chinese.format(*match.groups())
+    return "SQL 查询有误（DuckDB 的说明见上行英文）"

@@ -136,9 +136,14 @@ def test_a_bad_simulation_option_names_the_option(tmp_path, args, words):
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (("allocate", "--gap", "abc"), ("--gap", "expected a number")),
-        (("simulate", "--seed", "1.5"), ("--seed", "expected a whole number")),
-        (("simulate", "--replications", "x"), ("--replications", "expected a whole number")),
+        (("allocate", "--gap", "abc"), ("--gap", "expected a number", "应为数字")),
+        (("simulate", "--seed", "1.5"), ("--seed", "expected a whole number", "应为整数")),
+        (
+            ("simulate", "--replications", "x"),
+            ("--replications", "expected a whole number", "'--replications' 的取值有误：应为整数"),
+        ),
+        (("allocate", "--bogus"), ("No such option: --bogus", "没有选项 --bogus")),
+        (("allocate", "extra"), ("unexpected extra argument", "多出了参数：extra")),
     ],
 )
 def test_a_value_typer_cannot_read_is_named_in_plain_words(tmp_path, args, words):

@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from liangye.model.errors import InputError
 from liangye.results.sweep_store import PARTS, StoreError, finished_parts
 from liangye.scenarios.sweep import build_design
 from liangye.scenarios.sweep_executors import DaskExecutor, InProcessExecutor, PoolExecutor
@@ -179,3 +180,23 @@ def test_parts_hold_the_declared_schema(tmp_path):
     schema = pq.read_schema(finished_parts(tmp_path / "s")[0])
     assert schema.names[:5] == ["run_id", "position", "point", "replication", "seed"]
     assert schema.names[-3:] == ["status", "error", "seconds"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "english", "chinese"),
+    [
+        ("select nosuch from runs", 'column "nosuch" not found', "找不到列 nosuch"),
+        ("select * from nosuch", "nosuch does not exist", "没有表 nosuch：可查询的视图是 runs"),
+        ("selec * from runs", 'syntax error at or near "selec"', "SQL 语法有误（在 selec 附近）"),
+        ("select cast('x' as integer)", "Could not convert", "无法把 'x' 转换为"),
+        ("select nosuchfn(y) from runs", "nosuchfn does not exist", "没有函数 nosuchfn"),
+    ],
+)
+def test_a_bad_query_is_said_in_english_and_chinese(tmp_path, sql, english, chinese):
+    store, design = store_for(tmp_path / "s")
+    execute(store, design, toy, SWEEP.outcomes, InProcessExecutor(), limit=2)
+    with pytest.raises(InputError) as raised:
+        run_query(tmp_path / "s", sql)
+    (problem,) = raised.value.problems
+    assert english in problem.message
+    assert chinese in problem.chinese

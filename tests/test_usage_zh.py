@@ -1,0 +1,62 @@
+"""Command-line usage errors are said in Chinese beside click's English (scenarios/usage.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from liangye.scenarios.usage import plain_usage, usage_zh
+
+from conftest import liangye
+
+
+@pytest.mark.parametrize(
+    ("english", "chinese"),
+    [
+        (
+            "No such option: --bogus (Possible options: --out, --verbose)",
+            "没有选项 --bogus（可用的选项：--out, --verbose）",
+        ),
+        ("No such option: --x", "没有选项 --x"),
+        ("No such command 'nonsense'.", "没有命令 nonsense；用 liangye --help 查看全部命令"),
+        ("Missing argument 'file'.", "缺少参数 'file'"),
+        ("Missing option '--policy'.", "缺少选项 '--policy'"),
+        ("Option '--out' requires an argument.", "选项 --out 后面需要给出一个值"),
+        ("Got unexpected extra argument(s) (b c d)", "多出了参数：b c d"),
+        ("Got unexpected extra argument (b)", "多出了参数：b"),
+        (
+            "Invalid value for '--workers': expected greater than or equal to 1",
+            "'--workers' 的取值有误：应大于或等于 1",
+        ),
+        ("Invalid value for '--gap': expected less than 1", "'--gap' 的取值有误：应小于 1"),
+        ("Invalid value for '--seed': expected a whole number", "'--seed' 的取值有误：应为整数"),
+        (
+            "Invalid value for '--mode': 'x' is not one of 'a', 'b'.",
+            "'--mode' 的取值有误：'x' 不是可选值之一（可选：'a', 'b'）",
+        ),
+        (
+            "Invalid value for 'FILE': Path 'x.toml' does not exist.",
+            "'FILE' 的取值有误：'x.toml' 不存在",
+        ),
+        ("Invalid value for '--k': something new", "'--k' 的取值有误"),
+        ("Missing command.", "缺少子命令；用 --help 查看可用的子命令"),
+        ("Something click may say one day", "命令行参数有误，请用 --help 查看该命令的用法"),
+    ],
+)
+def test_every_usage_error_has_a_chinese_sentence(english, chinese):
+    assert usage_zh(english) == chinese
+
+
+def test_plain_usage_replaces_pydantic_wording():
+    said = plain_usage(
+        "Invalid value for '--seed': Input should be a valid integer, unable to parse string"
+    )
+    assert said == "Invalid value for '--seed': expected a whole number"
+    assert usage_zh(said) == "'--seed' 的取值有误：应为整数"
+
+
+def test_an_unknown_command_is_named_in_both_languages():
+    done = liangye("nonsense")
+    said = " ".join((done.stderr + done.stdout).split())
+    assert done.returncode == 2, said
+    assert "No such command 'nonsense'" in said
+    assert "没有命令 nonsense" in said
