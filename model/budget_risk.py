@@ -95,11 +95,11 @@ def payment_table(problem: AllocationProblem) -> PaymentTable:
     cost and their other payments (later payouts, a chain's first designation). Made once
     per problem (the solve, the risk bound, the checks and the explanations all read it);
     read-only."""
-    cached = problem.__dict__.get("_payment_table")
+    cached = problem.derived().get("payment_table")
     if cached is not None:
-        return cached
+        return cached  # type: ignore[return-value]
     table = _payment_table(problem)
-    problem.__dict__["_payment_table"] = table
+    problem.derived()["payment_table"] = table
     return table
 
 

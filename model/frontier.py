@@ -26,13 +26,12 @@ def scaled(problem: AllocationProblem, scale: float) -> AllocationProblem:
     """The same problem with every budget (yearly, cumulative and total) times ``scale``."""
     factor = Decimal(str(scale))
     budget = problem.budget
-    return replace(
-        problem,
-        budget=Budget(
+    return problem.with_budget(
+        Budget(
             per_year={t: v * factor for t, v in budget.per_year.items()},
             total=None if budget.total is None else budget.total * factor,
             carry_over=budget.carry_over,
-        ),
+        )
     )
 
 

@@ -137,6 +137,78 @@ def greedy_plan(problem: AllocationProblem) -> np.ndarray:
     return np.array(sorted(chosen), dtype=int)
 
 
+class OptionPayments:
+    """What each option pays in each year of the horizon (expected cost), as the greedy rule
+    reads it: (year index, cost) pairs in year order and their sum, made for a block of
+    options at a time (``prepare``) as the ranked loop reaches them — the rule may ask for
+    nearly every option's, or stop after a few hundred of 200,000. They do not read the
+    budget: made once per problem (``option_payments``) and shared by the plans of one
+    problem under several budgets (a frontier's ten points)."""
+
+    def __init__(self, problem: AllocationProblem):
+        years = list(problem.years)
+        option, year, cost = problem.payments()
+        inside = np.isin(year, years)
+        rows = np.searchsorted(years, year[inside])
+        matrix = np.zeros((problem.size, len(years)))
+        np.add.at(matrix, (option[inside], rows), cost[inside])
+        own_year = np.searchsorted(years, problem.options["year"].to_numpy())
+        self.now = matrix[np.arange(problem.size), own_year]  # paid in the option's own year
+        self.now.flags.writeable = False
+        self.matrix = matrix
+        self.matrix.flags.writeable = False
+        self._pays: dict[int, list[tuple[int, float]]] = {}
+        self.sums: dict[int, float] = {}
+
+    def prepare(self, options: np.ndarray) -> None:
+        """Make the pairs and sums of ``options`` not made yet (vectorised, where one at a
+        time was a numpy row scan each)."""
+        made = self.sums
+        options = options[[o not in made for o in options.tolist()]]
+        if not len(options):
+            return
+        rows = self.matrix[options]
+        held, at = np.nonzero(rows)
+        pairs = list(zip(at.tolist(), rows[held, at].tolist(), strict=True))
+        start = np.searchsorted(held, np.arange(len(options) + 1)).tolist()
+        # each option's slice of the pairs, the loop run by map and zip rather than Python
+        slices = map(pairs.__getitem__, map(slice, start[:-1], start[1:]))
+        self._pays.update(zip(options.tolist(), slices, strict=True))
+        # Each option's sum over its pairs, added in year order as ``sum`` over the pairs
+        # would (the zeros between them add nothing): vectorised, the same floats.
+        sums = np.zeros(len(options))
+        for column in rows.T:
+            sums = sums + column
+        self.sums.update(zip(options.tolist(), sums.tolist(), strict=True))
+
+    def pays(self, option: int) -> list[tuple[int, float]]:
+        """The (year index, cost) pairs of ``option``, in year order."""
+        if option not in self._pays:
+            self.prepare(np.array([option]))
+        return self._pays[option]
+
+
+def option_payments(problem: AllocationProblem) -> OptionPayments:
+    """The problem's ``OptionPayments``, made once per options table and its later payments
+    (kept beside them, as ``AllocationProblem.payments`` keeps its arrays)."""
+    cached = problem.derived().get("option_payments")
+    if (
+        cached is not None
+        and cached[0] is problem.options
+        and cached[1] is problem.later_payments
+        and cached[2] == list(problem.years)
+    ):
+        return cached[3]
+    made = OptionPayments(problem)
+    problem.derived()["option_payments"] = (
+        problem.options,
+        problem.later_payments,
+        list(problem.years),
+        made,
+    )
+    return made
+
+
 class _Purse:
     """The greedy rule's money: what is spent in each year of the horizon, checked against
     the yearly budgets (cumulatively with carry-over) and the horizon total. An option pays
@@ -158,20 +230,13 @@ class _Purse:
         self.total_cap = inf if budget.total is None else float(budget.total)
         self.spent = [0.0] * len(self.years)
         self.total = 0.0
-        option, year, cost = problem.payments()
-        inside = np.isin(year, self.years)
-        rows = np.searchsorted(self.years, year[inside])
-        matrix = np.zeros((problem.size, len(self.years)))
-        np.add.at(matrix, (option[inside], rows), cost[inside])
-        own_year = np.searchsorted(self.years, problem.options["year"].to_numpy())
-        self.now = matrix[np.arange(problem.size), own_year]  # paid in the option's own year
-        self.matrix = matrix
-        # Each option's (year index, cost) pairs in year order and their sum, made for a
-        # block of options at a time (``prepare``) as the ranked loop reaches them: the rule
-        # may ask for nearly every option's (a row scan per option cost two thirds of the
-        # prior beliefs' plan), or stop after a few hundred of 200,000.
-        self._pays: dict[int, list[tuple[int, float]]] = {}
-        self._sums: dict[int, float] = {}
+        payments = option_payments(problem)
+        self.now = payments.now
+        self.sums = payments.sums  # each prepared option's total, in year order
+        # the pairs, made ahead of the ranked loop a block at a time, and read once per
+        # ranked option (bound here: the loop is sequential and must be cheap)
+        self.prepare = payments.prepare
+        self.pays = payments.pays
         self.changes = 0  # how often the money spent changed (``pay``, ``refund``)
         # the limits the checks compare with, tolerance included (the same sums, made once)
         self.total_limit = self.total_cap + self.TOLERANCE
@@ -186,34 +251,11 @@ class _Purse:
             left = self.caps[i] - self.spent[i]
         return min(left, self.total_cap - self.total)
 
-    def prepare(self, options: np.ndarray) -> None:
-        """Make the pairs and sums of ``options`` (vectorised, where one at a time was a
-        numpy row scan each)."""
-        rows = self.matrix[options]
-        held, at = np.nonzero(rows)
-        pairs = list(zip(at.tolist(), rows[held, at].tolist(), strict=True))
-        start = np.searchsorted(held, np.arange(len(options) + 1)).tolist()
-        # each option's slice of the pairs, the loop run by map and zip rather than Python
-        slices = map(pairs.__getitem__, map(slice, start[:-1], start[1:]))
-        self._pays.update(zip(options.tolist(), slices, strict=True))
-        # Each option's sum over its pairs, added in year order as ``sum`` over the pairs
-        # would (the zeros between them add nothing): vectorised, the same floats.
-        sums = np.zeros(len(options))
-        for column in rows.T:
-            sums = sums + column
-        self._sums.update(zip(options.tolist(), sums.tolist(), strict=True))
-
-    def pays(self, option: int) -> list[tuple[int, float]]:
-        """The (year index, cost) pairs of ``option``, in year order."""
-        if option not in self._pays:
-            self.prepare(np.array([option]))
-        return self._pays[option]
-
     def affords(self, option: int) -> bool:
         pays = self.pays(option)
         if not pays:
             return True
-        if self.total + self._sums[option] > self.total_limit:
+        if self.total + self.sums[option] > self.total_limit:
             return False
         if not self.carry_over:
             spent, limits = self.spent, self.limits

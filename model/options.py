@@ -10,7 +10,7 @@ years) are a second table, ``later_payments``, that the yearly budget rows add i
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import numpy as np
@@ -106,6 +106,23 @@ class AllocationProblem:
     def size(self) -> int:
         return len(self.options)
 
+    def derived(self) -> dict[str, object]:
+        """The tables made once from the options, their later payments and the policy —
+        never the budget: designations, payments, the payment table, quota scopes, the
+        greedy rule's payments. One store, shared with every problem ``with_budget`` makes
+        from this one, so that what one budget's solve makes, the others' read. (A problem
+        made by ``dataclasses.replace`` starts an empty one: its options may differ.) A
+        table that reads the budget must not be kept here."""
+        return self.__dict__.setdefault("_derived", {})
+
+    def with_budget(self, budget: Budget) -> AllocationProblem:
+        """The same problem under ``budget``, sharing ``derived``: a budget frontier asks
+        for ten budgets of one problem, the explanations for one more budget per candidate
+        they settle."""
+        new = replace(self, budget=budget)
+        new.__dict__["_derived"] = self.derived()
+        return new
+
     def expected_costs(self) -> np.ndarray:
         """Everything each option is expected to pay: its own year's cost and its other
         payments (later payouts, a chain's first designation), conferrals × their chance."""
@@ -116,9 +133,9 @@ class AllocationProblem:
         """One row per designation an option makes (columns ``DESIGNATION_COLUMNS``): one
         for a plain option, two for an upgrade chain (its first designation, then the
         upgrade). Quotas, balance rules and the cap per candidate and year count these."""
-        cached = self.__dict__.get("_designations")
+        cached = self.derived().get("designations")
         if cached is not None:
-            return cached
+            return cached  # type: ignore[return-value]
         options = self.options
         own = options[["candidate", "programme", "level", "year"]].assign(
             option=np.arange(len(options)), part=1
@@ -132,7 +149,7 @@ class AllocationProblem:
         )
         table = pd.concat([first, own], ignore_index=True)[DESIGNATION_COLUMNS]
         table = table.sort_values(["option", "part"], kind="stable").reset_index(drop=True)
-        self.__dict__["_designations"] = table
+        self.derived()["designations"] = table
         return table
 
     def payments(self, expected: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -141,8 +158,8 @@ class AllocationProblem:
         unless ``expected`` is False (then the amount paid if conferred). Read-only arrays,
         made once per options and later payments tables (the amounts are Decimals: taking
         them as floats was 0.8 ms a 7,000-option round, asked for by every budget row)."""
-        key = "_payments" if expected else "_payments_paid"
-        cached = self.__dict__.get(key)
+        key = "payments" if expected else "payments_paid"
+        cached = self.derived().get(key)
         if cached is not None and cached[0] is self.options and cached[1] is self.later_payments:
             return cached[2]
         later = self.later_payments
@@ -159,7 +176,7 @@ class AllocationProblem:
         )
         for array in (option, year, cost):
             array.flags.writeable = False
-        self.__dict__[key] = (self.options, self.later_payments, (option, year, cost))
+        self.derived()[key] = (self.options, self.later_payments, (option, year, cost))
         return option, year, cost
 
     def cost_within(

@@ -389,7 +389,7 @@ def quota_scopes(problem: AllocationProblem) -> list[tuple[int, object, np.ndarr
     (a firm designated municipal and later upgraded counts once in a quota over both levels,
     once in a quota over each).
     """
-    cached = problem.__dict__.get("_quota_scopes")
+    cached = problem.derived().get("quota_scopes")
     if cached is not None and cached[0] is problem.options and cached[1] is problem.policy:
         return cached[2]
     parts = problem.designations()
@@ -408,7 +408,7 @@ def quota_scopes(problem: AllocationProblem) -> list[tuple[int, object, np.ndarr
     # The build, the greedy plan, the checks and the explanations all ask: made once per
     # options table and policy (kept beside them: a problem with another table or policy,
     # as dataclasses.replace makes, remakes it).
-    problem.__dict__["_quota_scopes"] = (problem.options, problem.policy, scopes)
+    problem.derived()["quota_scopes"] = (problem.options, problem.policy, scopes)
     return scopes
 
 

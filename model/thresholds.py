@@ -199,7 +199,7 @@ def rescored(problem: AllocationProblem, candidate: int, delta: float) -> Alloca
     merit[chain] = own[origin[chain]] * (1 - chance[chain]) + own[chain]
     options["score"] = score
     options["merit"] = np.where(mine, merit, options["merit"].to_numpy(dtype=float))
-    return _with(problem, options=options)
+    return replace(problem, options=options)
 
 
 def with_more_money(
@@ -213,14 +213,7 @@ def with_more_money(
     if year is not None and year in per_year:
         per_year[year] = per_year[year] + extra
     total = None if budget.total is None else budget.total + extra
-    return _with(problem, budget=budget.model_copy(update={"per_year": per_year, "total": total}))
-
-
-def _with(problem: AllocationProblem, **changes: object) -> AllocationProblem:
-    new = replace(problem, **changes)
-    if "options" not in changes and "_designations" in problem.__dict__:
-        new.__dict__["_designations"] = problem.__dict__["_designations"]
-    return new
+    return problem.with_budget(budget.model_copy(update={"per_year": per_year, "total": total}))
 
 
 def estimate(problem: AllocationProblem, chosen: np.ndarray, prices: Prices | None) -> pd.DataFrame:
