@@ -239,11 +239,23 @@ def _money_parser(unit: str | None, column: str) -> Callable[[object], float]:
     return parse
 
 
+# The largest expert score read. Scores are a panel's points (0-100, or a few hundred on a
+# weighted sheet); one of 1e12 is a unit or typing mistake, and it is also beyond what the
+# solver can weigh beside the tie-breaking bonus: scores of 1e15 kept HiGHS's simplex going
+# past any budget of work, and 1e300 ended in a solver error (found by fuzzing, 2026-12-05).
+MAX_SCORE = 100_000.0
+
+
 def parse_score(raw: object) -> float:
-    """An expert score: a finite number ≥ 0; raise ValueError."""
+    """An expert score: a finite number from 0 to ``MAX_SCORE``; raise ValueError."""
     value = parse_number(raw)
     if value < 0:
         raise ValueError(f"'{raw}' is negative: expected a number ≥ 0")
+    if value > MAX_SCORE:
+        raise ValueError(
+            f"'{raw}' is above the largest score, {MAX_SCORE:,.0f}: expected a panel's "
+            "points (e.g. 0-100)"
+        )
     return value
 
 

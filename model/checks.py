@@ -10,7 +10,7 @@ import pandas as pd
 from .budget_risk import PlanRisk, plan_risk, row_zh
 from .options import AllocationProblem, later_spend
 from .programme import HORIZON, period_zh, quota_scopes, scope_mask
-from .wording import Words, column_zh, money
+from .wording import Words, column_zh, money, percent
 
 
 class Violation(str):
@@ -131,7 +131,7 @@ def plan_violations(
                 problems.append(
                     Violation(
                         f"{label}: overrun chance {chance:.4%} above the bound {alpha:g}",
-                        f"{row_zh(label)}超支概率 {chance:.2%}，高于上限 {alpha:.1%}",
+                        f"{row_zh(label)}超支概率 {chance:.2%}，高于上限 {percent(alpha)}",
                     )
                 )
     selected = np.zeros(problem.size, dtype=bool)

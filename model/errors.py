@@ -68,6 +68,10 @@ _ZH = [
     (re.compile(r"'(.*)' is not a level"), r"“\1”不是可识别的级别（国家级、省级、市级、区县级）"),
     (re.compile(r"kind '(.*)' is not enterprise/park"), r"类型“\1”应为企业或园区"),
     (re.compile(r"is negative"), "不能为负数"),
+    (
+        re.compile(r"'(.*)' is above the largest score, ([\d,]+)"),
+        r"“\1”超过评分上限 \2：评分应为专家打分（如百分制），请检查数值",
+    ),
     (re.compile(r"is not yes or no"), "应为是或否"),
     (re.compile(r"missing column '([^']*)'"), r"缺少“\1”一列"),
     (re.compile(r"^is required but missing"), "缺少此项（必填）"),

@@ -82,21 +82,40 @@ MAX_SCALE = 100.0  # the largest budget multiple a frontier takes
 EXIT_NO_PLAN = 4  # no plan found within the time or work limit: nothing was decided
 
 
-def _exit_for(status: str, as_json: bool) -> None:
+def _exit_for(status: str, as_json: bool, clock: bool = False) -> None:
     """End a command that allocated with the code its status calls for (0 with a plan);
-    without a plan that is not a proof of infeasibility, say so in Chinese first."""
+    without a plan that is not a proof of infeasibility, say why in Chinese first: the clock
+    the user set (``clock``: a time limit was given) ran out, the fixed budget of work did,
+    or the solver failed."""
     from liangye.model.status import PLAN_STATUSES
 
     if status == "infeasible":
         raise typer.Exit(EXIT_INFEASIBLE)
     if status not in PLAN_STATUSES:
         if not as_json:
-            errors.print(
-                "[red]未找到方案：在求解时间或工作量限制内没有得到任何方案，本次未作决定"
-                "（按规定应付的奖励也未列入）。请放宽 --time-limit（或去掉它）后重试。[/]",
-                highlight=False,
-            )
+            errors.print(f"[red]{no_plan_zh(status, clock)}[/]", highlight=False)
         raise typer.Exit(EXIT_NO_PLAN)
+
+
+def no_plan_zh(status: str, clock: bool) -> str:
+    """Why an allocation ended without a plan, and what to try, in Chinese."""
+    nothing = "本次未作决定（按规定应付的奖励也未列入）。"
+    if status == "error":
+        return (
+            "未找到方案：求解器（HiGHS）报告失败，" + nothing + "请检查输入中是否有极端的"
+            "数值（金额、评分、概率），或设 LIANGYE_DEBUG=1 后重试以查看详情。"
+        )
+    if clock:
+        return (
+            "未找到方案：在设定的求解时间内没有得到任何方案，"
+            + nothing
+            + "请放宽 --time-limit（或去掉它）后重试。"
+        )
+    return (
+        "未找到方案：在固定的工作量上限内没有得到任何方案（结果不随机器快慢而变），"
+        + nothing
+        + "可放宽超支风险上限（--overrun-risk）或最低名额后重试。"
+    )
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -127,7 +146,7 @@ def _finish(
         show_allocation(console, result)
         if folder_written:
             console.print(f"已写入 written: {folder_written[0].parent}", highlight=False)
-    _exit_for(result.status, as_json)
+    _exit_for(result.status, as_json, math.isfinite(result.problem.settings.time_limit))
 
 
 @app.command("allocate")
@@ -422,7 +441,7 @@ def run(
         print_json(answer)
     else:
         console.print(f"报告 report: {report}", highlight=False)
-    _exit_for(result.status, as_json)
+    _exit_for(result.status, as_json, math.isfinite(result.problem.settings.time_limit))
 
 
 def _wait_for_simulation(sim: BackgroundSimulation, name: str, quiet: bool) -> SimulationDigest:

@@ -165,4 +165,16 @@ def test_the_command_line_exit_code_follows_the_status(capsys, status, code):
         _exit_for(status, as_json=False)
     assert ended.value.exit_code == code
     if code == 4:
-        assert "未找到方案" in capsys.readouterr().err
+        said = capsys.readouterr().err
+        assert "未找到方案" in said
+        # no clock was set: the advice is not to loosen one
+        assert "--time-limit" not in said
+        assert ("求解器" in said) == (status == "error")
+
+
+def test_without_a_plan_the_advice_names_the_limit_that_ended_the_search():
+    from liangye.scenarios.cli import no_plan_zh
+
+    assert "--time-limit" in no_plan_zh("no_solution", clock=True)
+    assert "固定的工作量上限" in no_plan_zh("no_solution", clock=False)
+    assert "HiGHS" in no_plan_zh("error", clock=False)

@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from liangye.model.candidates import load_applications, load_candidates
+from liangye.model.candidates import load_applications, load_candidates, parse_score
 from liangye.model.errors import InputError
 
 HEADER = "id,name,kind,district,sector,revenue,score"
@@ -122,6 +122,25 @@ def test_a_negative_application_score_is_refused(tmp_path):
     assert problems(load_applications, csv_file(tmp_path / "a.csv", lines)) == [
         "a.csv row 2: score '-0.5' is negative: expected a number ≥ 0"
     ]
+
+
+@pytest.mark.parametrize("score", ["1e15", "1e300", "100001"])
+def test_a_score_no_panel_gives_is_refused(tmp_path, score):
+    """Scores far past any panel's points (a unit or typing mistake) stopped the solver:
+    1e15 ran past every budget of work, 1e300 ended in a solver error."""
+    lines = ["candidate_id,programme,level,score", "A,P,省级,88", f"B,P,省级,{score}"]
+    assert problems(load_applications, csv_file(tmp_path / "a.csv", lines)) == [
+        f"a.csv row 3: score '{score}' is above the largest score, 100,000: expected a "
+        "panel's points (e.g. 0-100)"
+    ]
+    path = csv_file(tmp_path / "c.csv", [HEADER, f"B,乙,企业,南湖区,纺织,3000,{score}"])
+    with pytest.raises(InputError) as raised:
+        load_candidates(path, needs_score=True)
+    assert "超过评分上限 100,000" in raised.value.problems[0].chinese
+
+
+def test_the_largest_score_is_read():
+    assert parse_score("100000") == 100_000.0
 
 
 def test_revenues_that_look_like_yuan_under_a_bare_header_are_warned_about(tmp_path):
