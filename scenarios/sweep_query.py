@@ -72,6 +72,24 @@ def run_query(folder: Path, sql: str) -> pd.DataFrame:
         )
     connection = connect(folder)
     try:
+        # One SELECT, nothing else: DuckDB's COPY ... TO, ATTACH or CREATE would let a
+        # query write files (a fuzzer overwrote a sweep's manifest with COPY), and the
+        # store is to be read, never changed, through this command.
+        statements = duckdb.extract_statements(sql)
+        if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+            kinds = ", ".join(str(s.type).rsplit(".", 1)[-1] for s in statements) or "none"
+            raise InputError(
+                [
+                    Problem(
+                        "query",
+                        sql,
+                        f"is not one SELECT statement (it is: {kinds}): liangye query reads "
+                        "the store and never changes it; ask with one SELECT over `runs`",
+                        f"不是单独一条 SELECT 语句（而是：{kinds}）：liangye query 只读取结果库、"
+                        "从不改动它；请用一条针对 `runs` 的 SELECT 查询",
+                    )
+                ]
+            )
         answer = connection.execute(sql)
         if answer is None or answer.description is None:  # a statement that returns no rows
             raise InputError(

@@ -200,3 +200,27 @@ def test_a_bad_query_is_said_in_english_and_chinese(tmp_path, sql, english, chin
     (problem,) = raised.value.problems
     assert english in problem.message
     assert chinese in problem.chinese
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "copy (select 'x' as a) to '{folder}/manifest.json' (format csv)",
+        "create table t as select * from runs",
+        "select 1; select 2",
+        "attach '{folder}/other.db' as other",
+    ],
+)
+def test_a_query_never_changes_the_store(tmp_path, sql):
+    """Only one SELECT is answered: COPY ... TO overwrote a sweep's manifest (fuzzing)."""
+    store, design = store_for(tmp_path / "s")
+    execute(store, design, toy, SWEEP.outcomes, InProcessExecutor(), limit=2)
+    manifest = (tmp_path / "s" / "manifest.json").read_bytes()
+    with pytest.raises(InputError) as raised:
+        run_query(tmp_path / "s", sql.format(folder=tmp_path / "s"))
+    (problem,) = raised.value.problems
+    assert "is not one SELECT statement" in problem.message
+    assert "只读取结果库" in problem.chinese
+    assert (tmp_path / "s" / "manifest.json").read_bytes() == manifest
+    assert not (tmp_path / "s" / "other.db").exists()
+    assert len(run_query(tmp_path / "s", "select * from runs")) == 2
