@@ -9,6 +9,7 @@ the twin — already above at the start, or crossing without the award — are d
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -285,3 +286,55 @@ def _flatten(data: object, prefix: str = "") -> dict[str, object]:
             out.update(_flatten(item, f"{prefix}.{round(item['threshold'] * 100)}"))
         return out
     return {prefix: data} if not isinstance(data, list) else {}
+
+
+# The names of one replication's outcomes as ``summarise`` flattens ``compare_worlds``: a
+# sweep file asks for outcomes by these names, and a name no pattern matches is refused
+# before any run (a misspelt one was stored as an empty column). A threshold is its percent
+# (20 for 0.2), a year four digits; a district or budget row any name. A test runs a
+# replication and checks every key it returns matches one, so the list cannot drift from
+# the functions above.
+ADDITIONALITY_FIELDS = (
+    "crossed_award",
+    "crossed_twin",
+    "additional",
+    "reversed",
+    "net_additional",
+    "additional_awarded",
+    "awarded_firms",
+    "deadweight",
+    "deadweight_already_above",
+    "deadweight_crossed_anyway",
+    "deadweight_paid",
+    "deadweight_paid_share",
+    "cost_per_additional",
+)
+OUTCOME_PATTERNS = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"servitization\.(mean_service_share|share_above_\d+)_(start|award|twin)",
+        r"designations\.(decided|nominations|conferred|revoked)",
+        r"spend\.(paid|committed|cancelled|owed_after_horizon)",
+        r"spend\.paid_by_year\.\d{4}",
+        r"overrun\.(by_row|occurred)\.[^.]+",
+        rf"additionality\.\d+\.({'|'.join(ADDITIONALITY_FIELDS)})",
+        r"districts\.(districts_reached|largest_share|herfindahl)",
+        r"districts\.(designations|paid)\.[^.]+",
+    )
+)
+# What a reader is shown when a name is refused: one example of each form.
+OUTCOME_EXAMPLES = (
+    "servitization.share_above_20_award",
+    "designations.conferred",
+    "spend.paid",
+    "spend.paid_by_year.2025",
+    "overrun.occurred.any_year",
+    "additionality.20.net_additional",
+    "districts.herfindahl",
+    "districts.paid.南湖区",
+)
+
+
+def is_outcome_name(key: str) -> bool:
+    """Whether ``key`` names an outcome a replication can report (``OUTCOME_PATTERNS``)."""
+    return any(pattern.fullmatch(key) for pattern in OUTCOME_PATTERNS)

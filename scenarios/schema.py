@@ -113,6 +113,22 @@ class Scenario(BaseModel):
         default_factory=lambda: ["csv", "xlsx", "parquet"]
     )
 
+    @field_validator("tier_design")
+    @classmethod
+    def _known_design(cls, value: str | None) -> str | None:
+        # Named here, where the scenario (or a sweep's lever value) is read, not first when
+        # a run prices its tiers: a sweep stored every run of an unknown design as failed.
+        from .tiers import load_tier_library
+
+        if value is not None:
+            designs = load_tier_library().designs
+            if value not in designs:
+                raise InvalidValue(
+                    f"'{value}' is not a tier design (known: {', '.join(designs)})",
+                    f"“{value}”不是已有的档位设计（已有：{'、'.join(designs)}）",
+                )
+        return value
+
     @field_validator("years")
     @classmethod
     def _horizon(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:

@@ -204,21 +204,21 @@ def check_keys(sweep: Sweep, sweep_file: Path) -> None:
         raise InputError(problems)
 
 
-# The groups of outcomes one simulated replication reports (agents.outcomes.compare_worlds).
-OUTCOME_GROUPS = ("servitization", "designations", "spend", "overrun", "additionality", "districts")
-
-
 def check_outcomes(sweep: Sweep, sweep_file: Path) -> None:
-    """Raise InputError naming every outcome outside the simulation's groups of outcomes."""
+    """Raise InputError naming every outcome no simulated replication reports
+    (``agents.outcomes.is_outcome_name``), with an example of each form."""
+    from liangye.agents.outcomes import OUTCOME_EXAMPLES, is_outcome_name
+
+    examples = ", ".join(OUTCOME_EXAMPLES)
     problems = [
         Problem(
             sweep_file.name,
             f"outcomes[{i}]",
-            f"{key!r} is no simulation outcome (they start with {', '.join(OUTCOME_GROUPS)})",
-            f"“{key}”不是模拟的结果（结果以 {'、'.join(OUTCOME_GROUPS)} 开头）",
+            f"{key!r} is no simulation outcome (outcomes are named like {examples})",
+            f"“{key}”不是模拟的结果（结果的名称形如 {'、'.join(OUTCOME_EXAMPLES)}）",
         )
         for i, key in enumerate(sweep.outcomes)
-        if key.split(".")[0] not in OUTCOME_GROUPS
+        if not is_outcome_name(key)
     ]
     if problems:
         raise InputError(problems)

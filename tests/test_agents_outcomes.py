@@ -222,3 +222,30 @@ def test_pooled_cost_is_undefined_when_awards_bought_nothing_overall():
         "n": 0,
         "undefined": 1,
     }
+
+
+def test_every_outcome_a_replication_reports_has_a_name_sweeps_accept():
+    """The sweep's check of outcome names (``OUTCOME_PATTERNS``) against what a replication
+    really reports, with other thresholds and a carried-over budget."""
+    from liangye.agents.outcomes import is_outcome_name, summarise
+    from liangye.scenarios.loader import load_scenario
+    from liangye.scenarios.simulate import simulate_scenario
+
+    scenario, base = load_scenario(
+        None, ["simulation.population.firms=80", "simulation.thresholds=[0.15, 0.4]"]
+    )
+    run = simulate_scenario(scenario, base, seed=3, replications=1)
+    keys = list(summarise(run.outcomes))
+    assert any(k.startswith("additionality.15.") for k in keys)
+    assert any(k.startswith("districts.paid.") for k in keys)
+    assert [k for k in keys if not is_outcome_name(k)] == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["spend.nosuch", "spend.paid.2025", "additionality.20.net", "designations", "overrun", "x.y"],
+)
+def test_a_misspelt_outcome_is_no_outcome_name(name):
+    from liangye.agents.outcomes import is_outcome_name
+
+    assert not is_outcome_name(name)

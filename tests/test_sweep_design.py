@@ -155,3 +155,15 @@ def test_bundled_sweeps_prepare(name):
         assert len(prepared.design.runs) == 1024 * (3 + 2) and prepared.scenario_hash is None
     else:
         assert len(prepared.design.runs) == 16 * (5 + 2)
+
+
+def test_an_unknown_tier_design_lever_is_refused_before_any_run(tmp_path):
+    """Its runs were all stored as failed ("'nosuch' is not a tier design")."""
+    path = write(
+        tmp_path,
+        'id = "t"\noutcomes = ["spend.paid"]\n[levers]\ntier_design = ["flat", "nosuch"]\n',
+    )
+    with pytest.raises(InputError) as caught:
+        prepare(path)
+    text = " ".join(str(p) for p in caught.value.problems)
+    assert "levers.tier_design" in text and "'nosuch' is not a tier design" in text
