@@ -101,14 +101,27 @@ def simulation_setup(
     if policy.programmes and not round_years(policy, params, start):
         # Not an error (a world without awards can be meant), but rarely what was asked.
         end = start + (params.quarters - 1) // 4
-        log.warning(
-            "%s的年份（%d-%d年）与模拟期（%d-%d年）没有重叠：模拟中不举行评审，不会有奖励",
-            policy.title,
-            policy.years[0],
-            policy.years[1],
-            start,
-            end,
-        )
+        overlap = max(policy.years[0], start) <= min(policy.years[1], end)
+        if overlap:
+            # The years meet, but the simulated quarters stop before any year's round
+            # quarter (one quarter of 2024 never reaches 2024's round in quarter 4).
+            log.warning(
+                "模拟期（%d年起共 %d 个季度）在%s任何一年的评审季度（第 %d 季度）之前结束："
+                "模拟中不举行评审，不会有奖励",
+                start,
+                params.quarters,
+                policy.title,
+                params.round_quarter,
+            )
+        else:
+            log.warning(
+                "%s的年份（%d-%d年）与模拟期（%d-%d年）没有重叠：模拟中不举行评审，不会有奖励",
+                policy.title,
+                policy.years[0],
+                policy.years[1],
+                start,
+                end,
+            )
     return params, [GovernmentSetup(policy, scenario.budget, settings)], start
 
 

@@ -272,6 +272,21 @@ def test_a_simulation_outside_the_policy_years_says_no_round_is_held(caplog):
     assert not any("没有重叠" in r.getMessage() for r in caplog.records)
 
 
+def test_a_simulation_too_short_for_a_round_says_so_not_that_the_years_do_not_meet(caplog):
+    """One quarter of 2024 meets the policy's 2024-2026 but never reaches a round quarter:
+    the warning said the years did not overlap (fuzzing)."""
+    import logging
+
+    from liangye.scenarios.simulate import simulation_setup
+
+    scenario, base = load_scenario(None, ["simulation.quarters=1"])
+    with caplog.at_level(logging.WARNING, logger="liangye"):
+        simulation_setup(scenario, base)
+    said = " ".join(r.getMessage() for r in caplog.records)
+    assert "没有重叠" not in said
+    assert "共 1 个季度" in said and "评审季度" in said
+
+
 def test_every_allocated_year_is_simulated_unless_the_scenario_says():
     """A scenario over 2022-2025 is simulated for 16 quarters (its 2025 round was cut off
     by the default twelve); one year is still simulated for three; a quarters key wins."""
