@@ -540,6 +540,26 @@ def _cross_checks(policy: Policy, source: str) -> list[Problem]:
                             f"“{name}”不是本政策的项目（已有：{'、'.join(ids)}）",
                         )
                     )
+        for i, entry in enumerate(entries):
+            # A level no programme in the scope offers counts nothing: a quota over it can
+            # never be met (a minimum) or never bind (a maximum), and the allocation said
+            # "infeasible" where the policy file was at fault (fuzzing).
+            scope = [
+                p for p in policy.programmes if entry.programmes is None or p.id in entry.programmes
+            ]
+            offered = {award.level for p in scope for award in p.levels}
+            for level in getattr(entry, "levels", None) or []:
+                if scope and level not in offered:
+                    have = "、".join(lv.chinese for lv in sorted(offered, key=list(Level).index))
+                    problems.append(
+                        Problem(
+                            source,
+                            f"{group}[{i}].levels",
+                            f"'{level.value}' is a level none of its programmes has (they have: "
+                            f"{', '.join(lv.value for lv in sorted(offered, key=list(Level).index))})",
+                            f"{level.chinese}不是其所含项目的任何级别（已有：{have}）",
+                        )
+                    )
     for i, quota in enumerate(policy.quotas):
         for year in quota.years or []:
             if year not in policy.year_range:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from liangye.model.errors import InputError
 from liangye.model.expressions import RuleSyntaxError, parse_rule
 
 from conftest import liangye, make_candidates, make_policy, programme, solve
@@ -156,3 +157,23 @@ def test_a_table_past_what_one_allocation_handles_is_refused_at_once(monkeypatch
         build_problem(policy, candidates, budget, AllocationSettings(), [2024, 2025, 2026])
     monkeypatch.setattr("liangye.model.options.MAX_OPTIONS", 60)
     assert build_problem(policy, candidates, budget, AllocationSettings(), [2024, 2025, 2026]).size
+
+
+def test_a_quota_or_balance_over_a_level_its_programmes_lack_is_refused():
+    """A quota over district titles of programmes that have none counted nothing: the
+    allocation said infeasible where the policy file was at fault (fuzzing)."""
+    with pytest.raises(InputError) as raised:
+        make_policy(
+            [programme("P", {"municipal": 20, "provincial": 50}), programme("Q", {"national": 9})],
+            quotas=[
+                {"programmes": ["P"], "levels": ["national"], "min": 1, "per": "year"},
+                {"levels": ["national"], "max": 3, "per": "year"},  # Q has it: fine
+            ],
+            balance=[{"by": "district", "levels": ["district"], "max_count": 2, "per": "year"}],
+        )
+    said = [(p.where, p.message, p.chinese) for p in raised.value.problems]
+    assert [w for w, _, _ in said] == ["quotas[0].levels", "balance[0].levels"]
+    assert said[0][1] == (
+        "'national' is a level none of its programmes has (they have: provincial, municipal)"
+    )
+    assert said[0][2] == "国家级不是其所含项目的任何级别（已有：省级、市级）"
