@@ -249,6 +249,8 @@ class AllocationResult:
             "overrun_risk": alpha,
             "overrun_probability": None if risk is None else dict(risk.overrun),
             "overrun_probability_exact": None if risk is None else risk.any_exact,
+            # "any_year" is then the upper bound; this, the lower (None when exact)
+            "overrun_probability_any_year_lower": None if risk is None else risk.any_lower,
             "spend_p95": None if risk is None else {str(t): float(v) for t, v in risk.p95.items()},
             "commitments": None
             if risk is None

@@ -189,6 +189,10 @@ class PlanRisk:
     p95: dict[int, Decimal]  # year -> 95th-percentile spend (万元), horizon years
     commitments: dict[int, Decimal] = field(default_factory=dict)  # after the horizon, expected
     commitments_if_conferred: dict[int, Decimal] = field(default_factory=dict)
+    # Where "any_year" is a bound (not ``any_exact``): the largest row's chance, below which
+    # the joint chance cannot lie. With carried-over budgets the rows are linked and the
+    # upper bound (their sum) often reads 100%; the two together say what is known.
+    any_lower: float | None = None
 
     def within(self, alpha: float) -> bool:
         """Does every budget row keep its overrun chance at most ``alpha``?"""
@@ -236,11 +240,14 @@ def plan_risk(
         law = spend_distribution(groups, to_wan(certain), limit=to_wan(row.budget) + 1)
         overrun[row.label] = _chance(law.exceeds(to_wan(row.budget)))
         joint_rows.append(RowBudget(to_wan(certain), to_wan(row.budget)))
-    any_exact = True
+    any_exact, any_lower = True, None
     if rows:
         joint = joint_overrun(joint_rows, _multi_row_groups(random_in, table.probability, chosen))
+        rows_chances = list(overrun.values())
         overrun["any_year"] = _chance(joint.probability)
         any_exact = joint.exact
+        if not any_exact:
+            any_lower = _chance(max(joint.lower, *rows_chances))
     expected: dict[int, Decimal] = {}
     p95: dict[int, Decimal] = {}
     commitments: dict[int, Decimal] = {}
@@ -261,7 +268,7 @@ def plan_risk(
             if_conferred[year] = to_wan(certain) + sum(
                 (g.amount * g.count for g in groups), Decimal(0)
             )
-    return PlanRisk(overrun, any_exact, expected, p95, commitments, if_conferred)
+    return PlanRisk(overrun, any_exact, expected, p95, commitments, if_conferred, any_lower)
 
 
 def _multi_row_groups(

@@ -11,7 +11,7 @@ from liangye.model.allocation import AllocationResult
 from liangye.model.budget_risk import row_zh
 from liangye.model.errors import InputError
 from liangye.model.status import STATUS_ZH
-from liangye.model.wording import OUTCOME_ZH, level_zh
+from liangye.model.wording import OUTCOME_ZH, level_zh, percent
 from liangye.results.export import UNREACHABLE_ZH
 
 STATUS_STYLE = {
@@ -114,13 +114,20 @@ def show_allocation(console: Console, result: AllocationResult) -> None:
         show_designations(console, result.selected)
     if risk is not None:
         alpha = result.problem.settings.overrun_risk
-        bound = f"每年不超过 {alpha:.0%}" if alpha is not None else "未设上限"
-        chances = "，".join(
-            f"{'任一年' if k == 'any_year' else row_zh(k)} {v:.2%}" for k, v in risk.overrun.items()
-        )
+        bound = f"每年不超过 {percent(alpha)}" if alpha is not None else "未设上限"
+
+        def said(label: str, chance: float) -> str:
+            if label != "any_year":
+                return f"{row_zh(label)} {chance:.2%}"
+            if risk.any_exact or risk.any_lower is None:
+                return f"任一年 {chance:.2%}"
+            # linked rows (carried-over budgets) too many to count jointly: both bounds
+            return f"任一年介于 {risk.any_lower:.2%} 与 {chance:.2%} 之间"
+
+        chances = "，".join(said(k, v) for k, v in risk.overrun.items())
         console.print(
             f"超支概率（{bound}）：{chances or '无预算'}"
-            + ("" if risk.any_exact else "（任一年为上界）"),
+            + ("" if risk.any_exact else "（任一年的精确值计算量过大，给出上下界）"),
             highlight=False,
         )
         if data["price_of_safety"] is not None:

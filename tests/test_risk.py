@@ -532,3 +532,40 @@ def test_joint_overrun_rows_with_own_and_shared_payments() -> None:
     joint = joint_overrun(rows, groups)
     assert joint.exact
     assert abs(joint.probability - brute_joint(rows, groups)) <= TOL
+
+
+def test_a_plan_whose_joint_overrun_is_too_large_to_count_carries_both_bounds(monkeypatch):
+    """Carried-over budgets link the rows; where the joint law is too large the "any year"
+    chance is an upper bound (often 100%), and the plan's risk carries the lower one too."""
+    import functools
+
+    import liangye.model.budget_risk as budget_risk
+    from liangye.model.budget_risk import plan_risk
+
+    from conftest import make_candidates, make_policy, programme, solve
+
+    nominated = programme("P", {"provincial": 50, "municipal": 20})
+    nominated["levels"][0]["conferred_by"] = "provincial"  # a nomination, conferred or not
+    policy = make_policy([nominated], years=[2024, 2026])
+    candidates = make_candidates([{"id": c, "score": 90 - i} for i, c in enumerate("ABCDEF")])
+    result = solve(
+        policy,
+        candidates,
+        {2024: 60, 2025: 60, 2026: 60},
+        carry_over=True,
+        success_probability={"provincial": 0.5},
+        level_weights={"provincial": 4, "municipal": 1},
+    )
+    exact = plan_risk(result.problem, result.chosen)
+    assert exact.any_exact and exact.any_lower is None
+    assert 0 < exact.overrun["any_year"] < 1  # nominations that may all be conferred
+    monkeypatch.setattr(
+        budget_risk, "joint_overrun", functools.partial(budget_risk.joint_overrun, max_states=1)
+    )
+    bounded = plan_risk(result.problem, result.chosen)
+    rows = [p for label, p in bounded.overrun.items() if label != "any_year"]
+    assert not bounded.any_exact
+    assert bounded.any_lower == pytest.approx(max(rows))
+    assert bounded.any_lower <= exact.overrun["any_year"] + 1e-12
+    assert exact.overrun["any_year"] <= bounded.overrun["any_year"] + 1e-12
+    assert result.to_dict()["overrun_probability_any_year_lower"] is None
