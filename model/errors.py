@@ -137,7 +137,17 @@ def _message(error: dict) -> str:
     message = error["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
-    return f"{message} (got {error['input']!r})" if "input" in error else message
+    return f"{message}{_got(error)}"
+
+
+def _got(error: dict) -> str:
+    """ " (got VALUE)" for the value a validation error refused, when it is one a reader can
+    use: not a whole table (a check of the whole sweep file repeated all of it), and cut
+    short past a line."""
+    if "input" not in error or isinstance(error["input"], dict):
+        return ""
+    shown = repr(error["input"])
+    return f" (got {shown if len(shown) <= 80 else shown[:77] + '...'})"
 
 
 # The sentence of a pydantic error type that needs nothing from its context.

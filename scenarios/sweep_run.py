@@ -98,6 +98,22 @@ def store_schema(sweep: Sweep, design: Design) -> tuple[pa.Schema, list[dict[str
     return pa.schema(fields), columns
 
 
+def _changed(existing: dict[str, object], sweep: Sweep, extra: dict[str, object]) -> str:
+    """What differs between a stored sweep's manifest and ``sweep``: the top-level keys of
+    the sweep file the fingerprint reads, and the base scenario (by its hash)."""
+    ignored = {"title", "description", "batch_size", "analysis"}
+    before = existing.get("sweep") or {}
+    now = sweep.model_dump(mode="json")
+    keys = sorted(
+        k
+        for k in set(before) | set(now)  # type: ignore[arg-type]
+        if k not in ignored and before.get(k) != now.get(k)  # type: ignore[union-attr]
+    )
+    if existing.get("scenario_hash") != extra.get("scenario_hash", existing.get("scenario_hash")):
+        keys.append("the base scenario")
+    return ", ".join(keys) or "settings"
+
+
 def open_store(
     folder: Path,
     sweep: Sweep,
@@ -115,9 +131,13 @@ def open_store(
     existing = read_manifest(folder)
     if existing:
         if existing.get("fingerprint") != print_:
+            changed = _changed(existing, sweep, extra)
             raise StoreError(
-                f"{folder} holds another sweep ({existing.get('sweep_id')}); choose another --out",
-                f"{folder} 中是另一个批量情景（{existing.get('sweep_id')}）：请换一个 --out",
+                f"{folder} holds another sweep than this file describes (its {changed} "
+                "differ: the runs stored there are not this sweep's); choose another --out, "
+                "or put the file back as it was to resume",
+                f"{folder} 中的批量情景与此文件不同（{changed} 不一致：其中已存的运行不属于"
+                "这个批量情景）：请换一个 --out，或把文件改回原样后再接着运行",
             )
         if not resume:
             raise StoreError(

@@ -574,3 +574,23 @@ def test_a_policy_file_problem_names_its_programmes_in_chinese() -> None:
         "“Q”不是本政策的项目（已有：P、P）",
         "2030年不在政策的年份（2024-2024）之内",
     ]
+
+
+def test_a_check_of_a_whole_file_does_not_repeat_the_file():
+    """A sweep-level check's refused input is the whole sweep: the message quoted all of it."""
+    from pydantic import ValidationError
+
+    from liangye.model.errors import validation_problems
+    from liangye.scenarios.sweep_schema import Sweep
+
+    data = {
+        "id": "t",
+        "outcomes": ["spend.paid"],
+        "sampler": {"kind": "grid"},
+        "uncertainties": {"simulation.award_scale": {"low": 0.1, "high": 0.2}},
+    }
+    with pytest.raises(ValidationError) as raised:
+        Sweep.model_validate(data)
+    (problem,) = validation_problems(raised.value, "s.toml")
+    assert "needs values = [...] or a range with points = K" in problem.message
+    assert "(got" not in problem.message and "'id'" not in problem.message

@@ -116,8 +116,9 @@ def test_a_part_without_marker_or_of_the_wrong_size_does_not_count(tmp_path):
 def test_another_sweeps_folder_is_refused(tmp_path):
     store_for(tmp_path / "s")
     other = Sweep.model_validate({**SWEEP.model_dump(), "root_seed": 10})
-    with pytest.raises(StoreError, match="another sweep"):
+    with pytest.raises(StoreError, match="another sweep") as raised:
         store_for(tmp_path / "s", other, resume=True)
+    assert "its root_seed differ" in str(raised.value)  # what changed, not the folder again
 
 
 @pytest.mark.parametrize("kind", ["dask", "pool"])
