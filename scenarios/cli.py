@@ -722,6 +722,15 @@ def main() -> None:
         raise
 
 
+def problems_json(error: InputError) -> list[dict[str, str]]:
+    """Every problem of ``error`` as JSON for tools: file or option, row or key, the English
+    and the Chinese."""
+    return [
+        {"source": p.source, "where": p.where, "message": p.message, "message_zh": p.zh}
+        for p in error.problems
+    ]
+
+
 def _main() -> None:
     try:
         code = app(standalone_mode=False)
@@ -729,6 +738,10 @@ def _main() -> None:
         from .display import show_problems
 
         show_problems(errors, error)
+        if "--json" in sys.argv[1:]:
+            # A tool asked for JSON: the same problems, on stdout, so that it need not read
+            # the terminal's text (stderr keeps it for the person).
+            print_json({"status": "input_error", "problems": problems_json(error)})
         sys.exit(EXIT_INPUT)
     except (typer.Abort, KeyboardInterrupt):
         _interrupted()

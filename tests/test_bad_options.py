@@ -576,3 +576,25 @@ def test_true_for_a_number_is_refused(tmp_path):
     )
     with pytest.raises(InputError, match=r"allocation.time_limit.*positive number of seconds"):
         load_scenario(path)
+
+
+def test_bad_input_with_json_asked_gives_the_problems_as_json(tmp_path, candidate_file):
+    """A tool that asked for --json gets the problems on stdout as JSON (it got nothing),
+    the person the same problems on stderr."""
+    done = liangye(
+        "allocate",
+        "--policy",
+        "jiaxing-2024-2026",
+        "--candidates",
+        str(candidate_file),
+        "--budget",
+        "3000",
+        "--json",
+    )
+    assert done.returncode == 2, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["status"] == "input_error"
+    wheres = [p["where"] for p in answer["problems"]]
+    assert "success_probability.national" in wheres
+    assert all(p["message"] and p["message_zh"] for p in answer["problems"])
+    assert "success_probability.national" in " ".join(done.stderr.split())
