@@ -16,7 +16,8 @@ Grammar (keywords are case-insensitive)::
 
 NUMBER may carry a unit suffix, so ``revenue >= 5亿`` reads as 50000 (万元) and
 ``service_input_share >= 20%`` as 0.2. NAME is a candidate column. A rule evaluates over a
-whole candidate table at once; a missing value makes the comparison false, never true.
+whole candidate table at once; a missing value makes the comparison false, never true, and
+so does a division by a zero cell (a division by the number 0 is refused as written).
 
 ``'省级智能工厂' in smart_manufacturing`` asks whether a *multi-valued* cell holds a value: a
 cell lists several values separated by ``;``, ``；``, ``、``, ``,`` or ``，`` (a firm in the
@@ -140,7 +141,15 @@ class _Arithmetic:
         left = _as_numeric(self.left.evaluate(table))
         right = _as_numeric(self.right.evaluate(table))
         with np.errstate(divide="ignore", invalid="ignore"):
-            return _ARITH[self.op](left, right)
+            value = _ARITH[self.op](left, right)
+        if self.op == "/":
+            # A row whose divisor is zero has no value (as a missing one): its comparisons
+            # fail, where the infinity made ``revenue / employees > 1`` hold for it.
+            if isinstance(value, pd.Series):
+                return value.where(np.isfinite(value.astype(float)))
+            if isinstance(value, float) and not np.isfinite(value):
+                return float("nan")
+        return value
 
     def names(self) -> set[str]:
         return self.left.names() | self.right.names()
@@ -369,7 +378,10 @@ class _Parser:
         node = self.parse_unary()
         while self.peek().text in ("*", "/") and self.peek().kind == "op":
             op = self.take().text
-            node = _Arithmetic(op, node, self.parse_unary())
+            divisor = self.parse_unary()
+            if op == "/" and isinstance(divisor, _Literal) and divisor.value == 0:
+                raise RuleSyntaxError("divides by zero")
+            node = _Arithmetic(op, node, divisor)
         return node
 
     def parse_unary(self) -> object:

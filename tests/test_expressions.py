@@ -64,3 +64,15 @@ def test_columns_read_by_a_rule():
 def test_bad_rules_are_refused(rule):
     with pytest.raises(RuleSyntaxError):
         parse_rule(rule)
+
+
+def test_a_division_by_a_zero_cell_meets_no_comparison():
+    """The infinity of revenue / 0 made every such row meet ``> 1`` (fuzzing)."""
+    table = pd.DataFrame({"revenue": [10.0, 5.0, None], "employees": [0, 5, 2]})
+    assert parse_rule("revenue / employees >= 1").holds(table).tolist() == [False, True, False]
+    assert parse_rule("revenue / employees < 1").holds(table).tolist() == [False, False, False]
+
+
+def test_a_division_by_the_number_zero_is_refused_as_written():
+    with pytest.raises(RuleSyntaxError, match="divides by zero"):
+        parse_rule("revenue / 0 > 1")
