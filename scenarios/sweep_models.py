@@ -42,14 +42,19 @@ def ishigami(parameters: Mapping[str, object], seed: int) -> dict[str, float | N
     1990), the usual check of Sobol indices: with x1, x2, x3 uniform on [-π, π], a = 7 and
     b = 0.1, S1 ≈ 0.314, 0.442, 0 and ST ≈ 0.558, 0.442, 0.244 (``ishigami_indices``).
 
-    ``seconds`` (default 0) sleeps that long per run, to stand in for a costly model in
-    benchmarks and interruption tests; the seed is not used (the function is deterministic).
+    ``delay`` (seconds, default 0) sleeps that long per run, to stand in for a costly model
+    in benchmarks and interruption tests, and a negative one makes the run fail; the seed is
+    not used (the function is deterministic).
     """
     p = {**ISHIGAMI_DEFAULTS, **parameters}
     x1, x2, x3, a, b = (float(p[k]) for k in ("x1", "x2", "x3", "a", "b"))  # type: ignore[arg-type]
-    seconds = float(p["seconds"])  # type: ignore[arg-type]
-    if seconds > 0:
-        time.sleep(seconds)
+    delay = float(p["delay"])  # type: ignore[arg-type]
+    if delay < 0:
+        # Refused by the model as it runs, not by the sweep file's checks: the way to see a
+        # failed run stored with its message while the sweep goes on (docs/sweeps.md).
+        raise ValueError(f"delay must be 0 or more seconds, not {delay:g}")
+    if delay > 0:
+        time.sleep(delay)
     return {"y": math.sin(x1) + a * math.sin(x2) ** 2 + b * x3**4 * math.sin(x1)}
 
 
@@ -59,7 +64,7 @@ ISHIGAMI_DEFAULTS: dict[str, float] = {
     "x3": 0.0,
     "a": 7.0,
     "b": 0.1,
-    "seconds": 0.0,
+    "delay": 0.0,
 }
 
 

@@ -220,6 +220,12 @@ class Sweep(_Strict):
                     f"{key} 与 {columns[column]} 会存入同一列 {column}：请改名其一",
                 )
             columns[column] = key
+            if column in STORE_COLUMNS:
+                raise InvalidValue(
+                    f"{key}: its column {column} is one the store keeps for itself "
+                    f"({', '.join(STORE_COLUMNS)}): rename it",
+                    f"{key} 的列名 {column} 已为结果库自用（{'、'.join(STORE_COLUMNS)}）：请改名",
+                )
         grid_needs = self.sampler.kind == "grid" or self.sampler.combine == "cross"
         for group, factors in (("levers", self.levers), ("uncertainties", self.uncertainties)):
             crossed = grid_needs if group == "levers" else self.sampler.kind == "grid"
@@ -246,6 +252,12 @@ class Sweep(_Strict):
 def enumerable(factor: Factor) -> bool:
     """Whether a grid can list the factor's values."""
     return isinstance(factor, Discrete) or (isinstance(factor, Range) and factor.points is not None)
+
+
+# The columns the store keeps for itself beside the parameters and outcomes (``sweep.run_row``
+# and ``sweep.run_batch``): a key whose column is one of them is refused, where a lever named
+# ``seconds`` hid its values behind the run's time.
+STORE_COLUMNS = ("run_id", "position", "point", "replication", "seed", "status", "error", "seconds")
 
 
 def column_name(key: str) -> str:

@@ -19,7 +19,7 @@ outcomes = ["additionality.20.net_additional", "spend.paid", "overrun.occurred.a
 batch_size = 2
 
 [levers]
-tier_design = ["jiaxing", "no-such-design"]   # the second is refused by the model: runs fail
+tier_design = ["jiaxing", "flat"]
 "simulation.award_scale" = [0.5, 1.0]
 """
 
@@ -45,18 +45,43 @@ def test_sweep_limit_resume_failures_and_query(tmp_path):
     runs = query(out, "select * from runs order by position")
     assert len(runs) == 8 and runs["run_id"].is_unique
     assert list(runs["position"]) == list(range(8))
-    failed = runs[runs["status"] == "failed"]
-    assert set(failed["tier_design"]) == {"no-such-design"} and len(failed) == 4
-    assert failed["error"].str.contains("no-such-design").all()
-    ok = runs[runs["status"] == "ok"]
-    assert ok["spend_paid"].gt(0).all() and ok["additionality_20_net_additional"].notna().all()
-    assert ok["seed"].nunique() == 2  # the same two seeds for every lever setting
+    assert (runs["status"] == "ok").all()
+    assert runs["spend_paid"].gt(0).all() and runs["additionality_20_net_additional"].notna().all()
+    assert runs["seed"].nunique() == 2  # the same two seeds for every lever setting
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["complete"] and manifest["scenario_hash"] and manifest["versions"]
-    counts = query(out, "select status, count(*) as n from runs group by status order by status")
-    assert counts.to_dict("list") == {"status": ["failed", "ok"], "n": [4, 4]}
     table = liangye("query", str(out), "select count(*) as n from runs")
     assert table.returncode == 0 and "8" in table.stdout
+
+
+FAILING = """
+id = "failing"
+model = "ishigami"
+root_seed = 1
+outcomes = ["y"]
+batch_size = 2
+
+[levers]
+delay = [0.0, -1.0]   # the model refuses a negative one as it runs: those runs fail
+x1 = [0.5, 1.0]
+"""
+
+
+def test_a_run_the_model_refuses_is_stored_as_failed_and_the_sweep_completes(tmp_path):
+    path = tmp_path / "failing.toml"
+    path.write_text(FAILING, encoding="utf-8")
+    out = tmp_path / "out"
+    done = liangye("sweep", str(path), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    runs = query(out, "select * from runs order by position")
+    assert len(runs) == 4
+    failed = runs[runs["status"] == "failed"]
+    assert list(failed["delay"]) == [-1.0, -1.0]
+    assert failed["error"].str.contains("delay must be 0 or more seconds").all()
+    ok = runs[runs["status"] == "ok"]
+    assert list(ok["delay"]) == [0.0, 0.0] and ok["y"].notna().all()
+    counts = query(out, "select status, count(*) as n from runs group by status order by status")
+    assert counts.to_dict("list") == {"status": ["failed", "ok"], "n": [2, 2]}
 
 
 def test_bad_sweep_file_exits_2_naming_file_and_key(tmp_path):

@@ -31,7 +31,7 @@ PI = math.pi
 SLOW = f"""
 id = "slow"
 model = "ishigami"
-set = ["seconds=0.005"]
+set = ["delay=0.005"]
 root_seed = 8
 outcomes = ["y"]
 batch_size = 8

@@ -225,3 +225,23 @@ def test_a_query_never_changes_the_store(tmp_path, sql):
     assert (tmp_path / "s" / "manifest.json").read_bytes() == manifest
     assert not (tmp_path / "s" / "other.db").exists()
     assert len(run_query(tmp_path / "s", "select * from runs")) == 2
+
+
+def test_the_store_columns_a_key_may_not_take_are_the_stores_own(tmp_path):
+    from liangye.scenarios.sweep_schema import STORE_COLUMNS
+
+    store, design = store_for(tmp_path / "u")
+    execute(store, design, toy, SWEEP.outcomes, InProcessExecutor(), limit=2)
+    names = pq.read_schema(finished_parts(tmp_path / "u")[0]).names
+    keys = {k.replace(".", "_") for k in [*SWEEP.levers, *SWEEP.uncertainties, *SWEEP.outcomes]}
+    assert sorted(set(names) - keys) == sorted(STORE_COLUMNS)
+
+
+@pytest.mark.parametrize("key", ["seconds", "status", "seed"])
+def test_a_lever_named_like_a_store_column_is_refused(key):
+    """A lever named ``seconds`` was stored beside the run's time under the same name, and
+    the view showed the time in its place."""
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="is one the store keeps for itself"):
+        Sweep.model_validate({"id": "t", "outcomes": ["y"], "levers": {key: [0.0, 1.0]}})
