@@ -251,6 +251,10 @@ class AllocationResult:
             "overrun_probability_exact": None if risk is None else risk.any_exact,
             # "any_year" is then the upper bound; this, the lower (None when exact)
             "overrun_probability_any_year_lower": None if risk is None else risk.any_lower,
+            # and a fixed-seed sampling estimate between the two, with its standard error
+            "overrun_probability_any_year_estimate": None
+            if risk is None or risk.any_estimate is None
+            else {"estimate": risk.any_estimate[0], "standard_error": risk.any_estimate[1]},
             "spend_p95": None if risk is None else {str(t): float(v) for t, v in risk.p95.items()},
             "commitments": None
             if risk is None

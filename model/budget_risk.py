@@ -28,6 +28,7 @@ from .risk import (
     joint_overrun,
     spend_distribution,
 )
+from .risk_sample import sampled_joint_overrun
 
 YUAN = 10_000  # 元 per 万元
 # A plan meets a bound ALPHA when its exact chance is at most ALPHA less this margin, so
@@ -193,6 +194,9 @@ class PlanRisk:
     # the joint chance cannot lie. With carried-over budgets the rows are linked and the
     # upper bound (their sum) often reads 100%; the two together say what is known.
     any_lower: float | None = None
+    # Where "any_year" is a bound: a fixed-seed sampling estimate of the joint chance and its
+    # standard error (``risk_sample``), which the bounds alone leave wide open.
+    any_estimate: tuple[float, float] | None = None
 
     def within(self, alpha: float) -> bool:
         """Does every budget row keep its overrun chance at most ``alpha``?"""
@@ -241,6 +245,7 @@ def plan_risk(
         overrun[row.label] = _chance(law.exceeds(to_wan(row.budget)))
         joint_rows.append(RowBudget(to_wan(certain), to_wan(row.budget)))
     any_exact, any_lower = True, None
+    any_estimate: tuple[float, float] | None = None
     if rows:
         joint = joint_overrun(joint_rows, _multi_row_groups(random_in, table.probability, chosen))
         rows_chances = list(overrun.values())
@@ -248,6 +253,12 @@ def plan_risk(
         any_exact = joint.exact
         if not any_exact:
             any_lower = _chance(max(joint.lower, *rows_chances))
+            sampled = sampled_joint_overrun(
+                joint_rows, _multi_row_groups(random_in, table.probability, chosen)
+            )
+            # within the exact bounds, which sampling noise must not cross
+            estimate = min(max(sampled.probability, any_lower), overrun["any_year"])
+            any_estimate = (estimate, sampled.standard_error)
     expected: dict[int, Decimal] = {}
     p95: dict[int, Decimal] = {}
     commitments: dict[int, Decimal] = {}
@@ -268,7 +279,9 @@ def plan_risk(
             if_conferred[year] = to_wan(certain) + sum(
                 (g.amount * g.count for g in groups), Decimal(0)
             )
-    return PlanRisk(overrun, any_exact, expected, p95, commitments, if_conferred, any_lower)
+    return PlanRisk(
+        overrun, any_exact, expected, p95, commitments, if_conferred, any_lower, any_estimate
+    )
 
 
 def _multi_row_groups(

@@ -121,13 +121,17 @@ def show_allocation(console: Console, result: AllocationResult) -> None:
                 return f"{row_zh(label)} {chance:.2%}"
             if risk.any_exact or risk.any_lower is None:
                 return f"任一年 {chance:.2%}"
-            # linked rows (carried-over budgets) too many to count jointly: both bounds
-            return f"任一年介于 {risk.any_lower:.2%} 与 {chance:.2%} 之间"
+            # linked rows (carried-over budgets) too many to count jointly: both bounds,
+            # and the sampled estimate between them
+            between = f"介于 {risk.any_lower:.2%} 与 {chance:.2%} 之间"
+            if risk.any_estimate is None:
+                return f"任一年{between}"
+            return f"任一年约 {risk.any_estimate[0]:.1%}（抽样估计，{between}）"
 
         chances = "，".join(said(k, v) for k, v in risk.overrun.items())
         console.print(
             f"超支概率（{bound}）：{chances or '无预算'}"
-            + ("" if risk.any_exact else "（任一年的精确值计算量过大，给出上下界）"),
+            + ("" if risk.any_exact else "（任一年的精确值计算量过大，给出上下界与抽样估计）"),
             highlight=False,
         )
         if data["price_of_safety"] is not None:

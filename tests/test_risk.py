@@ -568,4 +568,27 @@ def test_a_plan_whose_joint_overrun_is_too_large_to_count_carries_both_bounds(mo
     assert bounded.any_lower == pytest.approx(max(rows))
     assert bounded.any_lower <= exact.overrun["any_year"] + 1e-12
     assert exact.overrun["any_year"] <= bounded.overrun["any_year"] + 1e-12
-    assert result.to_dict()["overrun_probability_any_year_lower"] is None
+    # the sampled estimate between the bounds, and near the exact chance
+    estimate, error = bounded.any_estimate
+    assert bounded.any_lower <= estimate <= bounded.overrun["any_year"]
+    assert 0 < error < 0.005
+    assert abs(estimate - exact.overrun["any_year"]) <= 4 * error + 1e-9
+    assert plan_risk(result.problem, result.chosen).any_estimate == bounded.any_estimate  # seeded
+    assert exact.any_estimate is None
+    answer = result.to_dict()
+    assert answer["overrun_probability_any_year_lower"] is None
+    assert answer["overrun_probability_any_year_estimate"] is None
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_sampled_joint_overrun_against_brute_force(seed: int) -> None:
+    """The fixed-seed estimate the plan gives where the exact joint law is too large: within
+    four standard errors of the enumerated truth, and the same on every call."""
+    from liangye.model.risk_sample import sampled_joint_overrun
+
+    rng = random.Random(5000 + seed)
+    rows, groups = random_joint(rng, rng.choice([2, 3]))
+    truth = float(brute_joint(rows, groups))
+    sampled = sampled_joint_overrun(rows, groups, draws=40_000)
+    assert abs(sampled.probability - truth) <= 4 * sampled.standard_error + 1e-9
+    assert sampled_joint_overrun(rows, groups, draws=40_000) == sampled
