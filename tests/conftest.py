@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,6 +16,12 @@ from liangye.model.allocation import AllocationResult, allocate
 from liangye.model.options import build_problem
 from liangye.model.policy import Policy, policy_from_dict
 from liangye.model.settings import AllocationSettings, Budget
+from liangye.results.font_cache import CACHE_ENV
+
+# The report's font subsets are cached in the user's cache folder (results/font_cache.py):
+# the tests keep theirs in a folder of their own (inherited by the commands they start),
+# never in the home of whoever runs them, and start with it empty.
+os.environ[CACHE_ENV] = tempfile.mkdtemp(prefix="liangye-test-cache-")
 
 
 def make_policy(programmes: list[dict], **extra: object) -> Policy:
