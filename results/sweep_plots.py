@@ -16,6 +16,7 @@ import pandas as pd
 
 from .fonts import use_chinese_font
 from .store import write_atomic
+from .sweep_data import show_value
 from .sweep_outcomes import BETTER_ZH, OutcomeInfo
 
 MAX_PANELS = 24  # more panels than this make a figure nobody can read: the first ones are drawn
@@ -31,10 +32,6 @@ def _save(figure: plt.Figure, path: Path) -> Path:
 def _grid(panels: int, columns: int = 3) -> tuple[int, int]:
     columns = max(1, min(columns, panels))
     return math.ceil(panels / columns), columns
-
-
-def _show(value: object) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def plot_outcomes_by_lever(
@@ -71,7 +68,7 @@ def plot_outcomes_by_lever(
             )
         for p, g in drawn:
             ax.plot(p + jitter.uniform(-0.18, 0.18, len(g)), g, ".", color="C0", alpha=0.35, ms=4)
-        ax.set_xticks(positions, [_show(v) for v in values])
+        ax.set_xticks(positions, [show_value(v) for v in values])
         ax.set_xlim(0.4, len(values) + 0.6)
         ax.set_xlabel(lever_label)
         ax.set_ylabel(info.unit)  # the title names the outcome; the axis its unit

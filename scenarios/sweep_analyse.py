@@ -7,12 +7,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from liangye.model.errors import InputError, Problem, validation_problems
-from liangye.results.sweep_analysis import (
-    AnalysisInputError,
-    SweepAnalysis,
-    Target,
-    analyse_sweep,
-)
+from liangye.results.sweep_analysis import SweepAnalysis, analyse_sweep
+from liangye.results.sweep_data import AnalysisInputError, Target
 from liangye.results.sweep_store import read_manifest
 
 from .sweep_schema import Sweep, outcome_names, parse_target

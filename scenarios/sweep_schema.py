@@ -26,7 +26,7 @@ from liangye.model.errors import (
     validation_problems,
 )
 from liangye.model.policy import read_toml
-from liangye.results.sweep_analysis import Target
+from liangye.results.sweep_data import Target
 
 # A lever that is not a scenario key: every yearly budget (and the horizon total) of the base
 # scenario multiplied by the value.

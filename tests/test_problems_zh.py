@@ -480,7 +480,7 @@ def test_every_sentence_of_the_cell_parsers_has_its_chinese() -> None:
 def test_problems_and_errors_pickle_with_their_chinese() -> None:
     """A problem's Chinese survives pickling inside an InputError (a simulation's second
     process sends it back), as do the errors that carry Chinese to a problem."""
-    from liangye.results.sweep_analysis import AnalysisInputError
+    from liangye.results.sweep_data import AnalysisInputError
     from liangye.results.sweep_store import StoreError
 
     error = InputError([Problem("a.toml", "years", "is wrong", "年份有误")])

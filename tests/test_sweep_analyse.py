@@ -10,7 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from liangye.results.sweep_analysis import analyse_sweep, load_sweep_data
+from liangye.results.sweep_analysis import analyse_sweep
+from liangye.results.sweep_data import load_sweep_data
 from liangye.results.sweep_store import DESIGN
 from liangye.scenarios.sweep import build_design
 from liangye.scenarios.sweep_executors import InProcessExecutor

@@ -1,0 +1,238 @@
+"""Per lever setting: the spread of each outcome over the sampled worlds, its regret against
+the best setting in each world, and the share of worlds meeting the targets."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .sweep_data import (
+    FAILED,
+    MISSING,
+    OK,
+    WORLD,
+    AnalysisInputError,
+    SweepData,
+    Target,
+    show_value,
+)
+from .sweep_outcomes import HIGHER, OutcomeInfo, outcome_info
+
+
+@dataclass
+class Robustness:
+    """Per setting and outcome: spread over worlds, regret against the best setting in each
+    world; per setting and target: the share of worlds meeting it; and the setting the
+    analysis would choose."""
+
+    spread: pd.DataFrame
+    targets: pd.DataFrame
+    best_setting: tuple
+    best_by: str  # Chinese: how the best setting was chosen
+    notes: list[str] = field(default_factory=list)
+
+
+def robustness(
+    data: SweepData, targets: Sequence[Target], better: Mapping[str, str] | None = None
+) -> Robustness:
+    """For each lever setting and outcome: the mean and the 10th and 90th percentiles over
+    the worlds (uncertainty sample × seed) where the run finished with the outcome defined;
+    for outcomes with a direction, the regret in each world where every setting has the
+    outcome (the best setting's value minus this one's, or the reverse for lower-is-better)
+    and the share of those worlds where the setting is best. For each target (and all of
+    them together): the share of worlds, among those whose run finished, where the setting
+    meets it (an undefined outcome does not). Failed and missing runs are counted in every
+    row, never dropped silently."""
+    joint = data.joint
+    settings = [()] if joint else data.settings
+    notes: list[str] = []
+    if joint:
+        notes.append("杠杆与不确定性联合抽样：各方案没有共同的世界，不计算后悔值")
+    elif len(settings) == 1:
+        notes.append("只有一个方案：后悔值恒为零")
+    spread_rows: list[dict[str, object]] = []
+    regrets: dict[str, pd.DataFrame] = {}
+    for outcome in data.outcomes:
+        info = outcome_info(data.keys[outcome], better)
+        wide = _by_world(data, outcome) if not joint else None
+        compared = wide is not None and info.better and len(settings) > 1
+        regret = _regret(wide, info) if compared else None
+        if regret is not None:
+            regrets[outcome] = regret
+        for i, setting in enumerate(settings):
+            cells = data.setting_cells(setting) if not joint else data.cells
+            ok = cells[cells["status"] == OK]
+            values = ok[outcome].dropna().to_numpy(dtype=float)
+            counts = data.counts(cells)
+            row = _setting_columns(data, setting, i) | {
+                "outcome": info.key,
+                "outcome_label": info.label,
+                "unit": info.unit,
+                "better": info.better,
+                "worlds": len(values),
+                "undefined": int(ok[outcome].isna().sum()),
+                "failed": counts[FAILED],
+                "missing": counts[MISSING],
+                "mean": float(values.mean()) if len(values) else np.nan,
+                "p10": float(np.percentile(values, 10)) if len(values) else np.nan,
+                "p90": float(np.percentile(values, 90)) if len(values) else np.nan,
+            }
+            if regret is not None:
+                column = regret[i]
+                row |= {
+                    "regret_mean": float(column.mean()) if len(column) else np.nan,
+                    "regret_p90": float(np.percentile(column, 90)) if len(column) else np.nan,
+                    "regret_max": float(column.max()) if len(column) else np.nan,
+                    "best_share": float((column <= 1e-12).mean()) if len(column) else np.nan,
+                    "regret_worlds": len(column),
+                    "regret_excluded": len(wide) - len(column),  # type: ignore[arg-type]
+                }
+            spread_rows.append(row)
+    spread = pd.DataFrame(spread_rows)
+    table = _target_table(data, settings, targets)
+    best, by = _best_setting(data, settings, regrets, targets, table, better)
+    return Robustness(spread, table, best, by, notes)
+
+
+def _setting_columns(data: SweepData, setting: tuple, index: int) -> dict[str, object]:
+    return {
+        "setting": data.label(setting) if not data.joint else "全部运行",
+        "setting_index": index,
+        **({} if data.joint else dict(zip(data.levers, setting, strict=True))),
+    }
+
+
+def _by_world(data: SweepData, outcome: str) -> pd.DataFrame:
+    """Worlds × settings (columns numbered as ``data.settings``) of one outcome; NaN where a
+    run failed, is missing or left it undefined."""
+    columns = []
+    for setting in data.settings:
+        cells = data.setting_cells(setting)
+        columns.append(
+            cells.set_index(WORLD)[outcome].where(cells.set_index(WORLD)["status"] == OK)
+        )
+    wide = pd.concat(columns, axis=1, keys=range(len(columns)))
+    return wide.sort_index()
+
+
+def _regret(wide: pd.DataFrame, info: OutcomeInfo) -> pd.DataFrame:
+    """Regret in each world where every setting has the outcome (worlds × settings)."""
+    complete = wide.dropna(how="any")
+    if info.better == HIGHER:
+        return complete.rsub(complete.max(axis=1), axis=0)
+    return complete.sub(complete.min(axis=1), axis=0)
+
+
+def _target_table(
+    data: SweepData, settings: list[tuple], targets: Sequence[Target]
+) -> pd.DataFrame:
+    """A row per setting and target (and one for all targets together when there are
+    several): worlds judged (run finished), worlds meeting it, their share."""
+    by_key = {key: column for column, key in data.keys.items()}
+    rows = []
+    for i, setting in enumerate(settings):
+        cells = data.setting_cells(setting) if not data.joint else data.cells
+        ok = cells[cells["status"] == OK]
+        counts = data.counts(cells)
+        judged: list[tuple[str, pd.Series]] = [
+            (str(t), t.met(ok[by_key[t.outcome]])) for t in targets
+        ]
+        if len(targets) > 1:
+            together = np.logical_and.reduce([m.to_numpy() for _, m in judged])
+            judged.append(("全部目标", pd.Series(together, index=ok.index)))
+        for text, met in judged:
+            rows.append(
+                _setting_columns(data, setting, i)
+                | {
+                    "target": text,
+                    "met": int(met.sum()),
+                    "judged": len(met),
+                    "share": float(met.mean()) if len(met) else np.nan,
+                    "failed": counts[FAILED],
+                    "missing": counts[MISSING],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _best_setting(
+    data: SweepData,
+    settings: list[tuple],
+    regrets: Mapping[str, pd.DataFrame],
+    targets: Sequence[Target],
+    table: pd.DataFrame,
+    better: Mapping[str, str] | None,
+) -> tuple[tuple, str]:
+    """The setting with the least mean regret on the first target's outcome (or the first
+    outcome with a direction); without any, the one meeting all targets most often."""
+    if data.joint:
+        return (), "杠杆联合抽样：没有方案可比"
+    if len(settings) == 1:
+        return settings[0], "只有一个方案"
+    by_key = {key: column for column, key in data.keys.items()}
+    order = [by_key[t.outcome] for t in targets] + data.outcomes
+    for outcome in order:
+        regret = regrets.get(outcome)
+        if regret is not None and len(regret):
+            means = regret.mean(axis=0)
+            best = int(means.idxmin())  # ties: the first in design order
+            info = outcome_info(data.keys[outcome], better)
+            return settings[best], f"「{info.label}」平均后悔值最小（{len(regret)} 个世界）"
+    if len(table):
+        together = table[table["target"] == table["target"].iloc[-1]]
+        best = int(
+            together.sort_values("share", ascending=False, kind="stable").iloc[0]["setting_index"]
+        )
+        return settings[best], "达标比例最高（没有可比较方向的结果）"
+    return settings[0], "没有可比较方向的结果，也没有目标：取第一个方案"
+
+
+def find_setting(data: SweepData, wanted: Mapping[str, str]) -> tuple:
+    """The one setting whose levers take the given values (``{lever key or column: text}``);
+    raises AnalysisInputError naming --setting and the settings there are."""
+    if data.joint:
+        raise AnalysisInputError(
+            "--setting",
+            "levers were sampled jointly: there are no settings",
+            "政策变量与不确定因素是一起抽样的（joint）：没有可选的政策组合",
+        )
+    by_name = {**{c: c for c in data.levers}, **{data.keys[c]: c for c in data.levers}}
+    unknown = [name for name in wanted if name not in by_name]
+    shown = "; ".join(
+        ", ".join(f"{data.keys[c]}={show_value(v)}" for c, v in zip(data.levers, s, strict=True))
+        for s in data.settings
+    )
+    if unknown:
+        levers = ", ".join(data.keys[c] for c in data.levers) or "none"
+        raise AnalysisInputError(
+            "--setting",
+            f"{', '.join(unknown)} is no lever (levers: {levers})",
+            f"{'、'.join(unknown)} 不是政策变量（lever）（已有：{levers.replace(', ', '、')}）",
+        )
+    matches = [
+        s
+        for s in data.settings
+        if all(_same(s[data.levers.index(by_name[name])], text) for name, text in wanted.items())
+    ]
+    if len(matches) != 1:
+        what = "no setting" if not matches else f"{len(matches)} settings"
+        said = "没有政策组合" if not matches else f"有 {len(matches)} 个政策组合"
+        raise AnalysisInputError(
+            "--setting",
+            f"{what} match; the settings are: {shown}",
+            f"{said}与之相符（应恰好一个）；现有组合：{shown}",
+        )
+    return matches[0]
+
+
+def _same(value: object, text: str) -> bool:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return math.isclose(float(value), float(text), rel_tol=1e-9, abs_tol=1e-12)
+        except ValueError:
+            return False
+    return show_value(value) == text.strip()

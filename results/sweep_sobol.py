@@ -1,0 +1,123 @@
+"""Sobol indices of a sweep's outcomes against its uncertainties (SALib), invalid when runs
+failed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .sweep_data import FAILED, MISSING, OK, SweepData
+from .sweep_outcomes import factor_label, outcome_info
+
+
+@dataclass
+class SobolResult:
+    """Sobol indices of each outcome against the sampled factors, per lever setting: a row
+    per (setting, outcome, factor); ``valid`` False with the reason wherever a run of the
+    design failed, is missing, or left the outcome undefined."""
+
+    table: pd.DataFrame
+    valid: bool
+    message: str  # Chinese: what makes the table invalid, or that it is valid
+    failed: int
+    missing: int
+
+
+def sobol_indices(data: SweepData, seed: int = 0, conf_level: float = 0.95) -> SobolResult | None:
+    """SALib's ``sobol.analyze`` (first-order S1 and total ST with bootstrap confidence
+    intervals, ``seed`` for the bootstrap) for every outcome, per lever setting (``cross``:
+    each setting ran the whole Saltelli design) or over the joint design. The replications
+    of a sample point are averaged first (the seeds are no factor). None when the sweep's
+    sampler is not sobol.
+
+    Promises never to compute an index from part of the design: a setting where a run
+    failed, is missing or left the outcome undefined gets rows marked invalid, naming how
+    many runs."""
+    sampler = data.manifest.get("sampler", {})
+    if sampler.get("kind") != "sobol":
+        return None
+    from SALib.analyze import sobol
+
+    sampled_keys = data.manifest.get("design", {}).get("sampled", [])
+    by_key = {key: column for column, key in data.keys.items()}
+    sampled = [by_key[k] for k in sampled_keys]
+    second = bool(sampler.get("second_order"))
+    n = int(sampler["samples"])
+    points = n * (2 * len(sampled) + 2 if second else len(sampled) + 2)
+    replications = int(data.manifest.get("replications", 1))
+    problem = {"num_vars": len(sampled), "names": sampled, "bounds": [[0.0, 1.0]] * len(sampled)}
+    groups = [()] if data.joint else data.settings
+    rows: list[dict[str, object]] = []
+    failed = missing = 0
+    for setting in groups:
+        cells = data.cells if data.joint else data.setting_cells(setting)
+        counts = data.counts(cells)
+        failed += counts[FAILED]
+        missing += counts[MISSING]
+        complete = len(cells) == points * replications and set(cells["point"]) == set(range(points))
+        for outcome in data.outcomes:
+            undefined = int(((cells["status"] == OK) & cells[outcome].isna()).sum())
+            reason = _sobol_problem(counts, undefined, complete, points * replications, len(cells))
+            indices: dict[str, Any] | None = None
+            if reason is None:
+                y = cells.groupby("point")[outcome].mean().reindex(range(points)).to_numpy()
+                if np.ptp(y) == 0:
+                    reason = "该结果在所有样本中相同：方差为零，指数无定义"
+                else:
+                    indices = sobol.analyze(
+                        problem, y, calc_second_order=second, conf_level=conf_level, seed=seed
+                    )
+            for i, column in enumerate(sampled):
+                row: dict[str, object] = {
+                    "setting": data.label(setting) if not data.joint else "全部运行",
+                    **({} if data.joint else dict(zip(data.levers, setting, strict=True))),
+                    "outcome": data.keys[outcome],
+                    "outcome_label": outcome_info(data.keys[outcome]).label,
+                    "factor": data.keys[column],
+                    "factor_label": factor_label(data.keys[column]),
+                    "S1": np.nan,
+                    "S1_conf": np.nan,
+                    "ST": np.nan,
+                    "ST_conf": np.nan,
+                    "valid": indices is not None,
+                    "reason": reason or "有效",
+                    "samples": n,
+                    "runs_failed": counts[FAILED],
+                    "runs_missing": counts[MISSING],
+                    "undefined": undefined,
+                }
+                if indices is not None:
+                    for name in ("S1", "S1_conf", "ST", "ST_conf"):
+                        row[name] = float(indices[name][i])
+                rows.append(row)
+    table = pd.DataFrame(rows)
+    valid = bool(len(table)) and bool(table["valid"].all())
+    if valid:
+        message = "Sobol 指数有效：设计中的每次运行都已完成"
+    else:
+        message = "Sobol 指数无效（INVALID）：" + "；".join(
+            dict.fromkeys(table.loc[~table["valid"], "reason"])
+        )
+    return SobolResult(table, valid, message, failed, missing)
+
+
+def _sobol_problem(
+    counts: Mapping[str, int], undefined: int, complete: bool, expected: int, found: int
+) -> str | None:
+    """Why a setting's Sobol indices cannot be computed (Chinese), or None."""
+    reasons = []
+    if counts[FAILED]:
+        reasons.append(f"{counts[FAILED]} 次运行失败")
+    if counts[MISSING]:
+        reasons.append(f"{counts[MISSING]} 次运行尚未完成")
+    if undefined:
+        reasons.append(f"{undefined} 次运行该结果无定义")
+    if not complete:
+        reasons.append(f"设计应有 {expected} 个单元，实有 {found} 个")
+    if not reasons:
+        return None
+    return "无效（INVALID）：" + "，".join(reasons) + "；Saltelli 设计缺一不可，未计算指数"
