@@ -107,6 +107,11 @@ class DaskExecutor:
                     threads_per_worker=1,
                     processes=True,
                     dashboard_address=None,
+                    # No dashboard, but the scheduler still serves its health and metrics
+                    # pages over HTTP, on port 8787 unless told otherwise: a second sweep
+                    # running beside the first then warned "Port 8787 is already in use".
+                    # Any free port instead.
+                    scheduler_kwargs={"dashboard_address": ":0"},
                     silence_logs=logging.ERROR,
                 )
             self.client = Client(self.cluster)

@@ -151,6 +151,23 @@ def test_local_dask_workers_run_without_the_statistical_profiler():
     assert dask.config.get("distributed.worker.profile.enabled") is True  # ours untouched
 
 
+def test_two_local_clusters_at_once_take_free_ports_without_a_warning():
+    """Two sweeps running side by side each serve their scheduler's HTTP pages on a port of
+    their own, not both on 8787 (the second then warned that the port was in use)."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first, second = DaskExecutor(workers=1), DaskExecutor(workers=1)
+        try:
+            ports = [e.cluster.scheduler.http_server.port for e in (first, second)]
+        finally:
+            first.close()
+            second.close()
+    assert ports[0] != ports[1]
+    assert not [w for w in caught if "already in use" in str(w.message)]
+
+
 def test_ishigami_sobol_indices_through_sampler_executor_and_store(tmp_path):
     from SALib.analyze import sobol
 
