@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+from pyomo.common.gc_manager import PauseGC
 
 from . import thresholds
 from .budget_risk import PlanRisk, plan_risk
@@ -324,6 +325,26 @@ def allocate(
     ``threshold_settle.AUTO_LIMIT`` options, nor with an overrun bound); ``confirm_cases=N``
     settles the N left out closest to selection and the N selected closest to losing their
     place as well (each takes a few whole allocations: for the cases a report shows)."""
+    # The collector paused while the model is built, solved and explained (as Pyomo's
+    # compiler pauses it, and as the simulation's rounds already did): a model is tens of
+    # thousands of objects held in cycles (a Pyomo block holds itself), which otherwise go
+    # through many young collections into the oldest generation, each collection walking
+    # the whole heap; paused, they die young in the first collection after. The whole
+    # allocate, one gen-0 collection after it included: the benchmark's tight and generous
+    # families at 1,000 candidates 0.51-0.63 → 0.41-0.50 s, tight at 10,000 5.9 → 5.0 s
+    # (peak memory 520 → 575 MB).
+    with PauseGC():
+        return _allocate(problem, explain, prove, confirm_cases, diagnose)
+
+
+def _allocate(
+    problem: AllocationProblem,
+    explain: bool,
+    prove: bool,
+    confirm_cases: int,
+    diagnose: bool,
+) -> AllocationResult:
+    """``allocate`` with the collector paused (see there)."""
     settings = problem.settings
     started = time.perf_counter()
     chosen = np.array([], dtype=int)

@@ -172,3 +172,34 @@ def test_every_constraint_of_the_programme_is_in_a_declared_row_block():
         assert row_block(m, block), block
     compiled = HighsProgramme(m, problem.settings)
     assert len(compiled.budget_rows) == len(row_block(m, "budget")) == 3  # two years, total
+
+
+def test_allocate_leaves_the_collector_as_it_found_it_and_its_model_collectable(monkeypatch):
+    """allocate pauses the garbage collector while it works (model/allocation.py) and gives
+    it back as it was: on when it was on, off when the caller had paused it (as the
+    simulation's rounds do); the model's cycles are gone in the first collection after."""
+    import gc
+    import weakref
+
+    import liangye.model.allocation as allocation
+
+    built = []
+
+    def keep(problem, build=allocation.build_model):
+        model = build(problem)
+        built.append(weakref.ref(model))
+        return model
+
+    monkeypatch.setattr(allocation, "build_model", keep)
+    problem = parity_problem()
+    assert gc.isenabled()
+    result = allocate(problem)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert allocate(problem).objective == result.objective
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    gc.collect()
+    assert len(built) >= 2 and all(ref() is None for ref in built)
