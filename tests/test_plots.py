@@ -216,7 +216,7 @@ def test_servitization_plot(tmp_path: Path) -> None:
     assert "万元" in right.get_ylabel()
     plt.close(figure)
     # as the report and the simulation's servitization.png draw it
-    from liangye.results.report import servitization_png
+    from liangye.results.report_simulation import servitization_png
 
     path = tmp_path / "s.png"
     path.write_bytes(servitization_png(trajectories, payments, [20, 30], {2024: 100.0}, NAMES))

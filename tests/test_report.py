@@ -287,7 +287,8 @@ def test_the_plan_table_says_when_designations_also_pay_in_later_years(tmp_path:
     """The plan's table sums each designation's award in the year it is made; a rebate paid
     over three years then makes its yearly amounts differ from the spend by year, and the
     table says so with the amount paid later (expected: a nomination's times its chance)."""
-    from liangye.results.report import RunFiles, plan_section
+    from liangye.results.report import RunFiles
+    from liangye.results.report_plan import plan_section
 
     def row(year: int, payments: dict[str, float], probability: float = 1.0) -> dict:
         return {

@@ -1,0 +1,95 @@
+"""The report's scenario section: the scenario of a run in words."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from . import plots
+from .report_html import Section, money, number, share
+from .report_labels import OBJECTIVE
+
+if TYPE_CHECKING:  # the report's run files and names; report.py imports this module
+    from .report import ReportNames, RunFiles
+
+
+def scenario_section(files: RunFiles, names: ReportNames) -> Section:
+    """The scenario in words: policy, years, budget, candidates, objective, chances, bound,
+    tier design, simulation settings."""
+    s = files.scenario
+    lines: list[str] = []
+    policy = s.get("policy", "?")
+    title = names.policy_title
+    lines.append(f"政策：{title}（{policy}）。" if title else f"政策：{policy}。")
+    years = s.get("years")
+    if years:
+        lines.append(f"规划年份：{years[0]}–{years[1]} 年。")
+    lines.append(_budget_words(s.get("budget") or {}))
+    lines.append(_candidate_words(s.get("candidates") or {}))
+    allocation = s.get("allocation") or {}
+    objective = allocation.get("objective", "merit")
+    words = f"分配目标：{OBJECTIVE.get(objective, objective)}"
+    weights = allocation.get("level_weights") or {}
+    if objective == "merit" and weights:
+        words += "，级别权重 " + "、".join(
+            f"{plots.level_name(k)} {number(v, 2)}" for k, v in weights.items()
+        )
+    lines.append(words + "。")
+    chances = allocation.get("success_probability") or {}
+    if chances:
+        lines.append(
+            "上级认定概率（情景假设，文件未规定）："
+            + "、".join(f"{plots.level_name(k)} {share(v, 0)}" for k, v in chances.items())
+            + "。向上推荐按预计金额计入预算。"
+        )
+    alpha = allocation.get("overrun_risk")
+    lines.append(
+        f"超支风险上限：每个预算行超支概率不超过 {share(alpha, 1)}。"
+        if alpha is not None
+        else "未设超支风险上限：预算按预计支出控制。"
+    )
+    lines.append(f"奖励档次：{names.design(s.get('tier_design'))}。")
+    simulation = s.get("simulation") or {}
+    if files.summary is not None and simulation:
+        population = simulation.get("population") or {}
+        firms = population.get("firms")
+        lines.append(
+            f"模拟：{'企业 ' + number(firms, 0) + ' 家，' if firms else ''}"
+            f"{simulation.get('quarters', '?')} 个季度，重复 {files.summary.get('replications', '?')} 次，"
+            f"随机种子 {files.summary.get('seed', '?')}；每次模拟均与同一随机数下的无奖励对照世界比较。"
+        )
+    return Section("情景说明", paragraphs=lines)
+
+
+def _budget_words(budget: Mapping[str, Any]) -> str:
+    per_year = budget.get("per_year") or {}
+    total = budget.get("total")
+    if not per_year and total is None:
+        return "预算：不设预算约束。"
+    values = {str(k): float(v) for k, v in per_year.items()}
+    if values and len(set(values.values())) == 1:
+        words = f"预算：每年 {money(next(iter(values.values())))} 万元"
+    elif values:
+        words = "预算：" + "，".join(f"{y} 年 {money(v)} 万元" for y, v in values.items())
+    else:
+        words = "预算：不分年"
+    if total is not None:
+        words += f"，期间合计不超过 {money(float(total))} 万元"
+    words += "，结余可结转" if budget.get("carry_over") else "，结余不结转"
+    return words + "。"
+
+
+def _candidate_words(candidates: Mapping[str, Any]) -> str:
+    synthetic = candidates.get("synthetic")
+    if synthetic:
+        words = (
+            f"候选：合成候选池，企业 {synthetic.get('enterprises', '?')} 家、"
+            f"园区 {synthetic.get('parks', '?')} 个（随机种子 {synthetic.get('seed', '?')}）"
+        )
+        if synthetic.get("applications"):
+            words += "，按政策资格申报其符合条件的各项目"
+        return words + "。"
+    words = f"候选：{candidates.get('file', '?')}"
+    if candidates.get("applications"):
+        words += f"，申报表 {candidates['applications']}"
+    return words + "。"
