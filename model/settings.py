@@ -44,7 +44,7 @@ class AllocationSettings(BaseModel):
     )
     mip_gap: float = Field(default=1e-4, ge=0, le=1, description="relative optimality gap")
     # No clock by default: each MIP stops at a budget of branch-and-bound nodes set by the
-    # model's size (solve.MIP_WORK), so the same scenario gives the same plan on any machine
+    # model's size (solve_mip.MIP_WORK), so the same scenario gives the same plan on any machine
     # however loaded. A time limit, when given, is a cap on top of that, and makes a plan
     # that reaches it depend on the machine's speed (its status says time_limit).
     time_limit: float = Field(

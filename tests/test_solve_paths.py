@@ -24,7 +24,7 @@ import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import lil_matrix
 
-from liangye.model import solve
+from liangye.model import solve, solve_mip
 from liangye.model.allocation import allocate
 from liangye.model.options import build_problem
 from liangye.model.programme import build_model
@@ -159,7 +159,7 @@ def answers(request) -> dict[int, tuple]:
         if request.param != "small model":
             patch.setattr(solve, "FULL_MIP_BINARIES", 0)
         if request.param == "counts MIP stalls":
-            patch.setattr(solve, "COUNTS_NODES", 0)
+            patch.setattr(solve_mip, "COUNTS_NODES", 0)
         for seed in SEEDS:
             candidates, budget, capped = instance(seed)
             found[seed] = (
