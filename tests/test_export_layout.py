@@ -161,8 +161,12 @@ def test_tables_without_rows_give_sheets_with_their_headers(tmp_path):
     st.lists(
         st.one_of(
             st.none(),
-            # NUL, which no cell can hold (XlsxWriter writes it as _x0000_), left out.
-            st.text(st.characters(exclude_characters="\x00"), max_size=30),
+            # NUL, which no cell can hold (XlsxWriter writes it as _x0000_), left out; so are
+            # lone surrogates, which no UTF-8 input can carry (pandas' Arrow strings refuse them).
+            st.text(
+                st.characters(exclude_characters="\x00", exclude_categories=("Cs",)),
+                max_size=30,
+            ),
             st.floats(),
             st.integers(),
         )
