@@ -16,7 +16,8 @@ from .decisions import level_terms
 from .errors import Problem
 from .expressions import Rule, parse_rule
 from .option_rules import band_amounts, running_for
-from .policy import LevelAward, Policy, Programme
+from .policy import Policy
+from .policy_programmes import LevelAward, Programme
 from .settings import AllocationSettings
 from .wording import Note, Words
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from .applications import join_applications
 from .candidates import parse_held_cells
 from .decisions import (
     ENTITLEMENT,
@@ -31,14 +32,8 @@ from .decisions import (
 from .eligibility import award_amounts, read_tiers
 from .errors import InputError, Problem
 from .gathered import GatheredColumns, column_at, positions_in
-from .option_rules import (
-    LATER_PAYMENT_COLUMNS,
-    apply_history,
-    join_applications,
-    later_payments,
-    rules_in_force,
-    with_no_repeat_keys,
-)
+from .later_payments import LATER_PAYMENT_COLUMNS, later_payments
+from .option_rules import apply_history, rules_in_force, with_no_repeat_keys
 from .policy import Policy
 from .settings import AllocationSettings, Budget
 from .units import Level

@@ -155,7 +155,8 @@ def _already_paid(words: Words, m: re.Match) -> str:
 
 
 # (pattern, Chinese) for every reason an exclusion carries (model/eligibility.py,
-# option_rules.py, decisions.py); the first that matches the whole reason is used.
+# option_rules.py, applications.py, decisions.py); the first that matches the whole reason
+# is used.
 _EXCLUSIONS = [
     (re.compile(r"rule '(?P<rule>.+)' fails"), lambda w, m: f"不满足条件“{w.rule_zh(m['rule'])}”"),
     (re.compile(r"sector not in (?P<list>.+)"), lambda w, m: f"所属行业不在“{m['list']}”之列"),

@@ -2,7 +2,7 @@
 
 Per-row loops and Series-by-Series reasoning, slow but plain: the equivalence tests
 (``test_options_speed_equivalence.py``) check that ``model.eligibility.read_tiers``,
-``model.option_rules.apply_history``, ``model.option_rules.join_applications``, the upgrade
+``model.option_rules.apply_history``, ``model.applications.join_applications``, the upgrade
 chains, the settled entitlements and the pair table of ``model.options.build_problem`` give
 what these give, on random instances. Copied from the code of commit 3b4afdb (the upgrade
 chains and settled entitlements from 7c96430); not used by the package.

@@ -23,7 +23,7 @@ from reference_options import (
     reference_upgrade_chains,
 )
 
-from liangye.model import gathered, option_rules, options
+from liangye.model import gathered, later_payments, options
 from liangye.model.decisions import settle_entitlements
 from liangye.model.eligibility import read_tiers
 from liangye.model.options import build_problem
@@ -185,7 +185,7 @@ def plain_steps(monkeypatch) -> None:
     monkeypatch.setattr(options, "settle_entitlements", reference_settle_entitlements)
     monkeypatch.setattr(options, "_Columns", ReferenceColumns)
     # Later payments always summed by pandas' groupby, even one row per key.
-    monkeypatch.setattr(option_rules, "_single_payments", lambda payments: None)
+    monkeypatch.setattr(later_payments, "_single_payments", lambda payments: None)
 
 
 @pytest.mark.parametrize(("policy_id", "seed", "stacking", "upgrade"), CASES)
@@ -243,8 +243,8 @@ def test_join_applications_matches_on_bad_and_ineligible_tables(monkeypatch):
     """Applications naming unknown candidates, programmes, levels and years give the same
     problems in the same order; a table of applications nobody is eligible for gives no
     option and the same exclusions."""
+    from liangye.model.applications import join_applications
     from liangye.model.errors import InputError
-    from liangye.model.option_rules import join_applications
 
     compared = []
 
