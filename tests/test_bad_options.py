@@ -555,7 +555,7 @@ def test_the_frontier_table_reads_in_chinese(tmp_path):
 def test_a_year_named_in_budget_wins_whatever_the_order(items):
     from decimal import Decimal
 
-    from liangye.scenarios.cli import parse_budget
+    from liangye.scenarios.cli_options import parse_budget
 
     budget = parse_budget(items, [2024, 2025, 2026])
     assert budget.per_year == {2024: Decimal(60), 2025: Decimal(10), 2026: Decimal(60)}

@@ -156,7 +156,7 @@ def test_the_command_line_exit_code_follows_the_status(capsys, status, code):
     (not success), said in Chinese on stderr."""
     import typer
 
-    from liangye.scenarios.cli import _exit_for
+    from liangye.scenarios.cli_shared import _exit_for
 
     if code == 0:
         _exit_for(status, as_json=False)
@@ -173,7 +173,7 @@ def test_the_command_line_exit_code_follows_the_status(capsys, status, code):
 
 
 def test_without_a_plan_the_advice_names_the_limit_that_ended_the_search():
-    from liangye.scenarios.cli import no_plan_zh
+    from liangye.scenarios.cli_shared import no_plan_zh
 
     assert "--time-limit" in no_plan_zh("no_solution", clock=True)
     assert "固定的工作量上限" in no_plan_zh("no_solution", clock=False)

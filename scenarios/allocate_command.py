@@ -1,0 +1,239 @@
+"""``liangye allocate``: a plan from a scenario file, or from a policy and a candidate table."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from liangye.model.errors import InputError, Problem
+
+from .cli_options import (
+    allocation_settings,
+    check_overrun_risk,
+    parse_budget,
+    parse_chances,
+    parse_years,
+)
+from .cli_shared import (
+    CONFIRM_HELP,
+    MAX_CONFIRM,
+    _exit_for,
+    _finish_run,
+    _nothing,
+    _setup_logging,
+    _start_run,
+    console,
+    print_json,
+)
+
+if TYPE_CHECKING:
+    from liangye.model.allocation import AllocationResult
+
+
+def _finish(
+    result: AllocationResult, as_json: bool, out: Path | None, folder_written: list[Path]
+) -> None:
+    from .display import show_allocation
+
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        show_allocation(console, result)
+        if folder_written:
+            console.print(f"已写入 written: {folder_written[0].parent}", highlight=False)
+    _exit_for(result.status, as_json, math.isfinite(result.problem.settings.time_limit))
+
+
+def allocate_command(
+    scenario: Annotated[
+        Path | None,
+        typer.Argument(help="a scenario file: its policy, candidates, budgets and settings"),
+    ] = None,
+    policy: Annotated[
+        str | None, typer.Option("--policy", help="policy file, or a bundled policy id")
+    ] = None,
+    candidates: Annotated[
+        Path | None, typer.Option("--candidates", help="candidate table (CSV or XLSX)")
+    ] = None,
+    applications: Annotated[
+        Path | None, typer.Option("--applications", help="applications table")
+    ] = None,
+    years: Annotated[
+        str | None, typer.Option("--years", help="e.g. 2024-2026 (default: the policy's)")
+    ] = None,
+    budget: Annotated[
+        list[str] | None,
+        typer.Option("--budget", help="AMOUNT for every year, or YEAR=AMOUNT (万元); repeatable"),
+    ] = None,
+    objective: Annotated[
+        str | None, typer.Option("--objective", help="merit, count or min_cost")
+    ] = None,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--time-limit",
+            help="a clock in seconds on top of the work limit (default: none, so the plan "
+            "is the same on any machine)",
+        ),
+    ] = None,
+    gap: Annotated[
+        float | None, typer.Option("--gap", help="relative optimality gap (default 1e-4)")
+    ] = None,
+    chance: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--chance",
+            help="LEVEL=P: the chance a tier conferred by LEVEL is conferred; repeatable",
+        ),
+    ] = None,
+    overrun_risk: Annotated[
+        float | None,
+        typer.Option(
+            "--overrun-risk",
+            help="ALPHA: the largest chance, in every year, that conferred awards and "
+            "obligations overrun the budget",
+        ),
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="override a scenario key (with SCENARIO)")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="folder for plan.csv, plan.xlsx, ...")
+    ] = None,
+    confirm: Annotated[
+        int, typer.Option("--confirm", help=CONFIRM_HELP, min=0, max=MAX_CONFIRM)
+    ] = 0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print one JSON object to stdout")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Choose designations under a policy and budget: from a scenario file (its policy, pool,
+    budgets, chances and settings; no simulation), or from a policy and a candidate table."""
+    from liangye.model.allocation import allocate
+    from liangye.model.candidates import load_applications, load_candidates
+    from liangye.model.options import build_problem
+
+    from .loader import EXPECTED_ZH, load_policy_reference, load_scenario
+    from .runner import report_readings, save_allocation, scenario_problem
+
+    _setup_logging(verbose)
+    chances = parse_chances(chance or [])
+    check_overrun_risk(overrun_risk)
+    if objective is not None and objective not in ("merit", "count", "min_cost"):
+        raise InputError(
+            [
+                Problem(
+                    "--objective",
+                    objective,
+                    "expected merit, count or min_cost",
+                    EXPECTED_ZH["allocation.objective"],
+                )
+            ]
+        )
+    # Every option is checked before any file is read: a bad one is named as the option.
+    settings = allocation_settings(
+        objective=objective,
+        time_limit=time_limit,
+        mip_gap=gap,
+        success_probability=chances,
+        overrun_risk=overrun_risk,
+    )
+    loaded = None
+    if scenario is not None:
+        mixed = [
+            flag
+            for flag, value in (
+                ("--policy", policy),
+                ("--candidates", candidates),
+                ("--applications", applications),
+                ("--years", years),
+                ("--budget", budget),
+            )
+            if value
+        ]
+        if mixed:
+            raise InputError(
+                [
+                    Problem(
+                        " ".join(mixed),
+                        "",
+                        "a scenario file names its own policy, candidates, years and budget: "
+                        "drop these, or change the scenario with --set",
+                        "场景文件已写明政策、候选名单、年份和预算：请去掉这些选项，"
+                        "或用 --set 修改场景",
+                    )
+                ]
+            )
+        overrides = list(set_ or [])
+        for key, value in (
+            ("objective", None if objective is None else f'"{objective}"'),
+            ("time_limit", time_limit),
+            ("mip_gap", gap),
+            ("overrun_risk", overrun_risk),
+        ):
+            if value is not None:
+                overrides.append(f"allocation.{key}={value}")
+        overrides += [f"allocation.success_probability.{k}={v}" for k, v in chances.items()]
+        loaded, base = load_scenario(scenario, overrides)
+        problem = scenario_problem(loaded, base)
+    else:
+        missing = [f for f, v in (("--policy", policy), ("--candidates", candidates)) if not v]
+        if missing:
+            raise InputError(
+                [
+                    Problem(
+                        " and ".join(missing),
+                        "",
+                        "give a scenario file, or a policy (--policy) and a candidate table "
+                        "(--candidates)",
+                        "请给出场景文件，或者给出政策（--policy）和候选名单（--candidates）",
+                    )
+                ]
+            )
+        if set_:
+            # --set changes a scenario file's keys; without a file there are none to change,
+            # and dropping it silently would solve a problem the user did not ask for.
+            raise InputError(
+                [
+                    Problem(
+                        "--set",
+                        " ".join(set_),
+                        "changes a scenario file's keys: give the scenario file, or use "
+                        "--budget, --years, --objective, --chance, --gap and --overrun-risk "
+                        "with --policy and --candidates",
+                        "--set 修改的是场景文件的键：请给出场景文件；或在 --policy 和 "
+                        "--candidates 之外用 --budget、--years、--objective、--chance、--gap "
+                        "和 --overrun-risk",
+                    )
+                ]
+            )
+        year_list = parse_years(years) if years else None
+        loaded_policy = load_policy_reference(policy)
+        year_list = year_list or loaded_policy.year_range
+        apps = load_applications(str(applications)) if applications else None
+        table = load_candidates(str(candidates), needs_score=apps is None)
+        report_readings(table, apps)
+        problem = build_problem(
+            loaded_policy, table, parse_budget(budget or [], year_list), settings, year_list, apps
+        )
+    command = " ".join(sys.argv)
+    if out:
+        _start_run(out, command)
+    with console.status("solving…", spinner="dots") if not as_json else _nothing():
+        result = allocate(problem, confirm_cases=confirm)
+    written = []
+    if out:
+        outputs = loaded.outputs if loaded else ["csv", "xlsx", "parquet"]
+        written = save_allocation(result, out, outputs, loaded, command=command)
+        _finish_run(out)
+    _finish(result, as_json, out, written)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``allocate`` to the ``liangye`` command line."""
+    app.command(name="allocate")(allocate_command)

@@ -1,0 +1,332 @@
+"""The ``liangye run``, ``simulate`` and ``frontier`` commands (heavy imports inside them)."""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from liangye.model.errors import InputError, Problem
+
+from .cli_options import check_simulation_options
+from .cli_shared import (
+    CONFIRM_HELP,
+    MAX_CONFIRM,
+    _exit_for,
+    _finish_run,
+    _nothing,
+    _setup_logging,
+    _start_run,
+    console,
+    errors,
+    print_json,
+)
+
+if TYPE_CHECKING:
+    from .background import BackgroundSimulation
+    from .schema import Scenario
+    from .simulate import SimulationRun
+    from .simulation_digest import SimulationDigest
+
+MAX_SCALE = 100.0  # the largest budget multiple a frontier takes
+
+
+def run(
+    scenario: Annotated[
+        Path | None, typer.Argument(help="scenario file (default: the bundled default)")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="override a key, e.g. budget.2025=2500")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="output folder (default: results/runs/<run-id>)")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print one JSON object to stdout")
+    ] = False,
+    confirm: Annotated[
+        int, typer.Option("--confirm", help=CONFIRM_HELP, min=0, max=MAX_CONFIRM)
+    ] = 0,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Run a scenario: allocate, then simulate its awards against a no-award twin; write both
+    under results/runs/ (the simulation in the run's simulation/ folder). An --out folder
+    holding an earlier run only is cleared first; one holding other files is refused."""
+    from .background import BackgroundSimulation
+
+    _setup_logging(verbose)
+    # The second process starts first: it loads the simulation's modules (1.2 s) while this
+    # one reads the scenario; it then simulates while this one allocates (the simulation
+    # does not read this allocation), and writes the report while this one shows the
+    # answer. A scenario that fails to load stops it (scenarios/background.py).
+    with BackgroundSimulation() as sim:
+        from liangye.results.store import new_run_dir
+
+        from .loader import load_scenario, scenario_hash
+
+        loaded, base = load_scenario(scenario, set_ or [])
+        command = " ".join(sys.argv)
+        folder = out or new_run_dir(None, loaded.id, scenario_hash(loaded))
+        _start_run(folder, command)
+        sim.simulate(folder / "simulation", loaded, base, command)
+        # Imported once the child has its orders: Pyomo and HiGHS load while it simulates.
+        from .display import show_allocation
+        from .runner import WORKBOOK, run_allocation, save_allocation, save_workbook
+
+        spinner = console.status(f"allocating {loaded.id}…", spinner="dots")
+        with spinner if not as_json else _nothing():
+            result = run_allocation(loaded, base, confirm)
+        # The files the report reads first; the workbook (0.3 s) is written while the
+        # second process writes the report, then the answer is shown (the tables on the
+        # terminal; the JSON waits, as it names the report).
+        workbook = "xlsx" in loaded.outputs
+        written = save_allocation(
+            result, folder, loaded.outputs, loaded, command=command, workbook=False
+        )
+        simulation = _wait_for_simulation(sim, loaded.id, quiet=as_json)
+        _finish_run(folder / "simulation")
+        sim.write_report(folder, pending=[WORKBOOK] if workbook else [])
+        if workbook:
+            written.append(save_workbook(result, folder))
+        if not as_json:
+            show_allocation(console, result)
+            console.print(simulation.table())
+            console.print(
+                f"已写入 written: {written[0].parent}（模拟结果在 simulation/）", highlight=False
+            )
+        report = sim.report()
+    _finish_run(folder)
+    if as_json:
+        summary = simulation.summary
+        answer = {
+            **result.to_dict(),
+            "folder": str(folder),
+            "report": str(report),
+            "simulation": {
+                "folder": str(folder / "simulation"),
+                "seed": simulation.seed,
+                "replications": simulation.replications,
+                "summary": summary["summary"],
+                "cost_per_additional": summary["cost_per_additional"],
+            },
+        }
+        print_json(answer)
+    else:
+        console.print(f"报告 report: {report}", highlight=False)
+    _exit_for(result.status, as_json, math.isfinite(result.problem.settings.time_limit))
+
+
+def _wait_for_simulation(sim: BackgroundSimulation, name: str, quiet: bool) -> SimulationDigest:
+    """Wait for ``liangye run``'s simulation with its progress bar on stderr (none if
+    ``quiet``), from the quarters it has done so far."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=errors, disable=quiet) as bar:
+        task = bar.add_task(f"模拟 {name}（季度，有奖励与无奖励两个世界）", total=None)
+        sim.set_progress(lambda done, total: bar.update(task, completed=done, total=total))
+        return sim.result()
+
+
+def _simulate(
+    loaded: Scenario,
+    base: Path,
+    folder: Path,
+    seed: int | None,
+    replications: int | None,
+    quiet: bool,
+    command: str,
+) -> SimulationRun:
+    """Simulate ``loaded`` into ``folder`` with a progress bar on stderr (none if ``quiet``)."""
+    # Imported here so that the commands that do not simulate start without loading Mesa.
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from .simulate import simulate_into
+
+    logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=errors, disable=quiet) as bar:
+        task = bar.add_task(f"模拟 {loaded.id}（季度，有奖励与无奖励两个世界）", total=None)
+        return simulate_into(
+            folder,
+            loaded,
+            base,
+            seed,
+            replications,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            command=command,
+        )
+
+
+def simulate(
+    scenario: Annotated[
+        Path | None, typer.Argument(help="scenario file (default: the bundled default)")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="root seed (default: simulation.seed)")
+    ] = None,
+    replications: Annotated[
+        int | None,
+        typer.Option("--replications", help="replications, 1 or more (default: the scenario's)"),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="override a key, e.g. simulation.award_scale=2"),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="output folder (default: results/runs/<run-id>)")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the summary as one JSON object to stdout")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Simulate a scenario's awards against a no-award twin and write results/runs/."""
+    from liangye.results.store import new_run_dir
+
+    from .loader import load_scenario, scenario_hash
+
+    _setup_logging(verbose)
+    check_simulation_options(seed, replications)
+    loaded, base = load_scenario(scenario, set_ or [])
+    folder = out or new_run_dir(None, f"{loaded.id}-sim", scenario_hash(loaded))
+    command = " ".join(sys.argv)
+    _start_run(folder, command)
+    run = _simulate(loaded, base, folder, seed, replications, as_json, command)
+    _finish_run(folder)
+    if as_json:
+        print_json({**run.summary(), "folder": str(folder)})
+        return
+    from .simulate import headline_table
+
+    console.print(headline_table(run))
+    console.print(f"已写入 written: {folder}", highlight=False)
+
+
+def frontier(
+    scenario: Annotated[
+        Path | None, typer.Argument(help="scenario file (default: the bundled default)")
+    ] = None,
+    scales: Annotated[
+        str, typer.Option("--scales", help="budget multiples, e.g. 0.5,0.75,1,1.5,2")
+    ] = "0.25,0.5,0.75,1,1.25,1.5,2",
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="override a key, e.g. budget.2025=2500")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="output folder (default: results/runs/<run-id>)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the frontier as JSON")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """What each budget buys: the scenario solved at multiples of its budget, greedy beside."""
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from liangye.model.frontier import budget_frontier, quota_budget
+    from liangye.results.export import write_plan_csv
+    from liangye.results.plots import plot_frontier
+    from liangye.results.store import new_run_dir, write_manifest, write_parquet
+
+    from .loader import load_scenario, scenario_hash
+    from .runner import scenario_problem
+
+    _setup_logging(verbose)
+    try:
+        levels = sorted({float(part) for part in scales.split(",") if part.strip()})
+    except ValueError:
+        raise InputError(
+            [
+                Problem(
+                    "--scales",
+                    scales,
+                    "expected numbers like 0.5,1,2",
+                    "应为以逗号隔开的数，如 0.5,1,2",
+                )
+            ]
+        ) from None
+    # nan sorts anywhere and fails every comparison: refused by name, as is a multiple no
+    # budget would be set to (the scaled budgets must stay numbers a plan is measured in).
+    if not levels or not all(math.isfinite(v) and 0 < v <= MAX_SCALE for v in levels):
+        raise InputError(
+            [
+                Problem(
+                    "--scales",
+                    scales,
+                    f"expected positive budget multiples, at most {MAX_SCALE:g} (e.g. 0.5,1,2)",
+                    f"应为正的预算倍数，至多 {MAX_SCALE:g}（如 0.5,1,2）",
+                )
+            ]
+        )
+    loaded, base = load_scenario(scenario, set_ or [])
+    problem = scenario_problem(loaded, base)
+    if problem.budget.unlimited:
+        raise InputError(
+            [
+                Problem(
+                    loaded.id,
+                    "budget",
+                    "a frontier needs a budget to scale",
+                    "预算前沿需要按预算缩放：请在场景中设定预算",
+                )
+            ]
+        )
+    folder = out or new_run_dir(None, f"{loaded.id}-frontier", scenario_hash(loaded))
+    _start_run(folder, " ".join(sys.argv))
+    with Progress(console=errors, disable=as_json) as bar:
+        task = bar.add_task("求解预算前沿", total=len(levels))
+        table = budget_frontier(problem, levels, progress=lambda _: bar.advance(task))
+    needed = quota_budget(problem)
+    write_parquet(folder / "frontier.parquet", table)
+    # Text a spreadsheet would run as a formula is escaped, as in plan.csv.
+    write_plan_csv(table, folder / "frontier.csv")
+    plot_frontier(table, folder / "frontier.png", f"{loaded.title}：预算前沿", needed)
+    write_manifest(
+        folder,
+        kind="frontier",
+        quota_budget=needed,
+        scenario=loaded.model_dump(mode="json"),
+        scenario_hash=scenario_hash(loaded),
+        scales=levels,
+        command=" ".join(sys.argv),
+    )
+    _finish_run(folder)
+    if as_json:
+        print_json(table.to_dict(orient="records"))
+        return
+    from liangye.model.status import STATUS_ZH
+
+    view = Table(title="预算前沿（万元）", title_justify="left")
+    for column in ("预算", "求解状态", "目标值", "认定数", "按分排序法目标值", "用时（秒）"):
+        view.add_column(column, justify="right", overflow="fold")
+    for row in table.itertuples():
+        objective = row.objective
+        view.add_row(
+            f"{row.budget:,.0f}",
+            STATUS_ZH.get(row.status, row.status),
+            f"{objective:,.1f}" if objective is not None and objective == objective else "—",
+            str(row.designations),
+            f"{row.greedy_objective:,.1f}"
+            + (f"（违反 {row.greedy_rules_broken} 条规则）" if row.greedy_rules_broken else ""),
+            f"{row.seconds:.2f}",
+        )
+    console.print(view)
+    if needed is not None:
+        bounded = problem.settings.overrun_risk is not None
+        console.print(
+            f"满足全部最低名额和应付奖励所需的最低预算（整个期间，按预计支出）：{needed:,.1f}万元"
+            + ("；设有超支概率上限时所需预算更高，略高于它的预算也可能没有方案" if bounded else ""),
+            highlight=False,
+        )
+    console.print(f"已写入 written: {folder}（frontier.png, frontier.csv）", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``run``, ``simulate`` and ``frontier`` to the ``liangye`` command line."""
+    app.command(name="run")(run)
+    app.command(name="simulate")(simulate)
+    app.command(name="frontier")(frontier)
