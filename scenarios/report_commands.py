@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 from liangye.model.errors import InputError, Problem
+
+from .cli_shared import console
 
 if TYPE_CHECKING:
     from liangye.results.report import ReportNames
 
-console = Console()
 log = logging.getLogger(__name__)
 
 

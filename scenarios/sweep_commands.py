@@ -9,15 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
+
+from .cli_shared import console, errors
 
 if TYPE_CHECKING:
     from rich.progress import ProgressColumn, Task
-
-console = Console()
-errors = Console(stderr=True)
-
-EXIT_INPUT = 2
 
 
 # What `dask scheduler` prints (tcp://HOST:PORT, or tls:// and the like), or HOST:PORT.
