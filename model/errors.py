@@ -120,8 +120,15 @@ def raise_if_any(problems: list[Problem]) -> None:
 
 
 def _location(loc: tuple) -> str:
+    """A pydantic error location as the key path a user wrote (``levers.budget[0]``). A tagged
+    union puts its tag in the location before the field: a tag named after its only field
+    (a sweep factor's ``values``) is said once, not as ``values.values``."""
     text = ""
+    previous = None
     for part in loc:
+        if isinstance(part, str) and part == previous:
+            continue
+        previous = part
         if isinstance(part, int):
             text += f"[{part}]"
         else:

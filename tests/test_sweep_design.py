@@ -115,6 +115,8 @@ def test_from_unit_maps_quantiles():
         ("[levers]\nx = 3", "levers.x", "expected a list of values"),
         ('[sampler]\nkind = "lhs"', "sampler", "needs samples"),
         ("bogus = 1", "bogus", "not a known key"),
+        # the tag of a listed factor is not said twice (levers.budget_scale.values.values)
+        ("[levers]\nbudget_scale = []", "levers.budget_scale.values:", "at least 1 item"),
     ],
 )
 def test_bad_sweep_files_name_file_and_key(tmp_path, body, where, words):
