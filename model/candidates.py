@@ -83,6 +83,18 @@ def _row_zh(row: str) -> str:
     return f"第 {row.removeprefix('row ')} 行" if row.startswith("row ") else row
 
 
+def in_row_order(problems: list[Problem]) -> list[Problem]:
+    """``problems`` as a person fixes them, top to bottom: those of a row ("row 7") by row
+    number, each row's in the order found, after those not about one row (checks run column
+    by column, so they find a table's problems column by column)."""
+
+    def row_number(problem: Problem) -> int:
+        words = problem.where.split()
+        return int(words[1]) if len(words) == 2 and words[0] == "row" and words[1].isdigit() else -1
+
+    return sorted(problems, key=row_number)
+
+
 def _cell_zh(column: str, error: Exception) -> str:
     """The Chinese of a cell a parser refused: the parser's sentence (“abc”不是数字, by the
     patterns of model/errors.py), the column named where the sentence alone would not say
@@ -426,7 +438,7 @@ def parse_candidates(raw: pd.DataFrame, source: str, needs_score: bool = False) 
                     Problem(source, rows[position], f"held {error}", _cell_zh("held", error))
                 )
     if problems:
-        raise InputError(problems)
+        raise InputError(in_row_order(problems))
     frame["row"] = rows
     frame.attrs["source"] = source
     frame.attrs["warnings"] = warnings
@@ -578,7 +590,7 @@ def parse_applications(raw: pd.DataFrame, source: str) -> pd.DataFrame:
             )
         )
     if problems:
-        raise InputError(problems)
+        raise InputError(in_row_order(problems))
     frame["row"] = rows
     frame.attrs["source"] = source
     frame.attrs["warnings"] = list(raw.attrs.get("warnings", []))

@@ -382,3 +382,11 @@ def test_fractions_under_a_percent_header_are_warned_about(tmp_path):
         "c.csv: every value under '服务投入占比（%）' is at most 1, read as percents "
         "(0.25 means 0.25%); if they are fractions, remove '（%）' from the header"
     ]
+
+
+def test_problems_are_listed_row_by_row_as_a_person_fixes_them(tmp_path):
+    """Checks run column by column; the list reads top to bottom (a row's problems together)."""
+    lines = [HEADER, GOOD, "A,乙,企业,X,S,abc,80", "C,丙,工厂,X,S,3000,80", "D,丁,企业,X,S,xyz,80"]
+    found = problems(load_candidates, csv_file(tmp_path / "c.csv", lines))
+    rows = [p.split(":")[0] for p in found]
+    assert rows == ["c.csv row 3", "c.csv row 3", "c.csv row 4", "c.csv row 5"], found
