@@ -1,4 +1,4 @@
-"""The ``liangye`` command line: run, simulate, allocate, frontier, validate."""
+"""The ``liangye`` command line: plans, simulations, sweeps and reports of award programmes."""
 
 from __future__ import annotations
 
