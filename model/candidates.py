@@ -20,6 +20,8 @@ from .units import (
     parse_share,
     split_header_unit,
 )
+from .yes_no import NO_WORDS, YES_WORDS, parse_yes_no
+from .yes_no import is_empty as _is_empty
 
 # Canonical column -> accepted headers (docs/design.md, "Candidates and applications").
 CANDIDATE_HEADERS: dict[str, tuple[str, ...]] = {
@@ -49,10 +51,6 @@ MONEY_COLUMNS = ("revenue",)
 SHARE_COLUMNS = ("service_input_share", "service_revenue_share", "manufacturing_va_share")
 YES_NO_COLUMNS = ("has_service_platform",)
 KIND_ALIASES = {"enterprise": "enterprise", "企业": "enterprise", "park": "park", "园区": "park"}
-# Words a yes/no cell may hold (compared lower-cased); an empty cell is no.
-YES_WORDS = frozenset({"yes", "y", "true", "1", "√", "✓", "✔", "是", "有"})
-NO_WORDS = frozenset({"no", "n", "false", "0", "×", "✗", "否", "无"})
-YES_NO_EXPECTED = "is not yes or no (是/否, Y/N, √/×, 1/0)"
 # Headers that announce a yes/no column a rule may name (是否高新, has_patent, …).
 YES_NO_PREFIXES = ("是否", "有无", "is_", "has_")
 # A median revenue above this many 万元 (100亿元) under a header without a unit is far more
@@ -205,10 +203,6 @@ def _header_problem(raw: pd.DataFrame, source: str) -> list[Problem]:
     return [Problem(source, "header", message, chinese)]
 
 
-def _is_empty(value: object) -> bool:
-    return value is None or (isinstance(value, float) and pd.isna(value))
-
-
 def _convert_column(
     frame: pd.DataFrame,
     column: str,
@@ -269,22 +263,6 @@ def parse_score(raw: object) -> float:
             "points (e.g. 0-100)"
         )
     return value
-
-
-def parse_yes_no(value: object) -> bool:
-    """Read a yes/no cell (是/否, Y/N, √/×, true/false, 1/0; empty is no); raise ValueError."""
-    if _is_empty(value):
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float) and value in (0, 1):
-        return bool(value)
-    word = str(value).strip().lower()
-    if word in YES_WORDS:
-        return True
-    if word in NO_WORDS:
-        return False
-    raise ValueError(f"'{value}' {YES_NO_EXPECTED}")
 
 
 def _looks_yes_no(column: str, series: pd.Series) -> bool:

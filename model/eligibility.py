@@ -19,7 +19,8 @@ from .option_rules import band_amounts, running_for
 from .policy import Policy
 from .policy_programmes import LevelAward, Programme
 from .settings import AllocationSettings
-from .wording import Note, Words
+from .wording import Note, Words, column_zh
+from .yes_no import YES_NO_EXPECTED, parse_yes_no
 
 
 @dataclass
@@ -87,6 +88,7 @@ def read_tiers(
     """
     amounts = award_amounts(policy, settings)
     terms = level_terms(policy, settings)
+    candidates = read_as_conditions(policy, candidates, problems)
     masks = _Masks(candidates)
     words = Words.of(policy)
     tiers: list[Tier] = []
@@ -257,15 +259,66 @@ def _first_reasons(failing: list[tuple[str, np.ndarray]], size: int) -> np.ndarr
     return reasons
 
 
-def columns_read(policy: Policy, programme: Programme) -> set[str]:
-    """Every candidate column the programme's rules read: applicants, eligibility, levels'
-    eligibility and bands, payouts, and ``sector`` for a sector list."""
+def _rule_texts(programme: Programme) -> list[str]:
+    """Every rule of the programme: applicants, eligibility, levels' eligibility and bands."""
     texts = [*programme.eligibility]
     if programme.applicants:
         texts.append(programme.applicants)
     for award in programme.levels:
         texts += [*award.eligibility, *(band.when for band in award.bands)]
-    columns = {c for text in texts for c in parse_rule(text).columns}
+    return texts
+
+
+def read_as_conditions(
+    policy: Policy, candidates: pd.DataFrame, problems: list[Problem]
+) -> pd.DataFrame:
+    """``candidates`` with every column a rule uses as a condition on its own (``design_prize``
+    in ``design_prize and revenue > 2000``) read as yes/no, by ``yes_no.parse_yes_no``.
+
+    A cell that is neither yes nor no (``x`` among 是/Y) is a problem naming its row: read
+    as "no", it would silently drop an award the candidate is owed. Columns already read
+    as yes/no (booleans) are left as they are, and the table is copied only when a column
+    changes."""
+    wanted: dict[str, str] = {}  # column -> the first rule reading it as a condition
+    for programme in policy.programmes:
+        for text in _rule_texts(programme):
+            for column in sorted(parse_rule(text).conditions):
+                wanted.setdefault(column, text)
+    columns = [c for c in wanted if c in candidates.columns and candidates[c].dtype != bool]
+    if not columns:
+        return candidates
+    source = candidates.attrs.get("source", "candidates")
+    rows = (
+        candidates["row"].tolist()
+        if "row" in candidates.columns
+        else [f"row {i + 2}" for i in range(len(candidates))]
+    )
+    candidates = candidates.copy()
+    for column in columns:
+        values: list[bool] = []
+        for row, cell in zip(rows, candidates[column].tolist(), strict=True):
+            try:
+                values.append(parse_yes_no(cell))
+            except ValueError:
+                values.append(False)
+                problems.append(
+                    Problem(
+                        source,
+                        row,
+                        f"{column} '{cell}' {YES_NO_EXPECTED}: rule '{wanted[column]}' "
+                        "reads the column as a yes/no condition",
+                        f"“{column_zh(column)}”一栏的“{cell}”不是“是”或“否”（可写 是/否、Y/N、√/×、"
+                        f"1/0）：条件“{Words.rule_zh(wanted[column])}”把这一栏当作是否条件",
+                    )
+                )
+        candidates[column] = np.array(values, dtype=bool)
+    return candidates
+
+
+def columns_read(policy: Policy, programme: Programme) -> set[str]:
+    """Every candidate column the programme's rules read: applicants, eligibility, levels'
+    eligibility and bands, payouts, and ``sector`` for a sector list."""
+    columns = {c for text in _rule_texts(programme) for c in parse_rule(text).columns}
     columns |= {p.of for a in programme.levels for p in a.payouts if p.of}
     if programme.sector_list:
         columns.add("sector")

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .yes_no import is_yes
+
 __all__ = ["Rule", "RuleSyntaxError", "parse_rule"]
 
 
@@ -285,9 +287,22 @@ def _as_bool(value: object, table: pd.DataFrame) -> pd.Series:
     series = _broadcast(value, table)
     if series.dtype == bool:
         return series
-    # A bare column used as a condition: true / 1 / 是 hold; anything else, or missing, fails.
-    truthy = {True, "true", "True", "TRUE", "yes", "是", "有", "1"}
-    return series.map(lambda v: v in truthy).astype(bool)
+    # A bare column used as a condition: a yes word (是, Y, √, true, 1) holds; anything
+    # else, or missing, fails. Candidate tables reach here already read as yes/no
+    # (``eligibility.read_as_conditions`` refuses other cells); this is the same reading.
+    return series.map(is_yes).astype(bool)
+
+
+def _bare_conditions(node: object) -> set[str]:
+    """Columns that ``node`` uses as a condition on their own (``design_prize``, ``not x``,
+    ``a and b``), not inside a comparison or a sum."""
+    if isinstance(node, _Column):
+        return {node.name}
+    if isinstance(node, _Logical):
+        return set().union(*(_bare_conditions(part) for part in node.parts))
+    if isinstance(node, _Not):
+        return _bare_conditions(node.operand)
+    return set()
 
 
 # Limits that keep parsing and evaluation far from Python's recursion limit: no document's
@@ -432,6 +447,12 @@ class Rule:
     def columns(self) -> set[str]:
         """Every candidate column the rule reads."""
         return self.tree.names()
+
+    @property
+    def conditions(self) -> set[str]:
+        """The columns the rule reads as yes/no conditions on their own (``design_prize``
+        in ``design_prize and revenue > 2000``): their cells must be yes or no."""
+        return _bare_conditions(self.tree)
 
     def holds(self, table: pd.DataFrame) -> pd.Series:
         """A boolean Series over ``table``'s rows: True where the rule holds.

@@ -390,3 +390,30 @@ def test_problems_are_listed_row_by_row_as_a_person_fixes_them(tmp_path):
     found = problems(load_candidates, csv_file(tmp_path / "c.csv", lines))
     rows = [p.split(":")[0] for p in found]
     assert rows == ["c.csv row 3", "c.csv row 3", "c.csv row 4", "c.csv row 5"], found
+
+
+def _design_prize_plan(tmp_path: Path, cells: list[str]):
+    """Allocate a one-programme policy whose only rule is the bare condition ``design_prize``
+    over candidates A, B, ... carrying ``cells`` in that column (an entitlement of 50)."""
+    from conftest import make_policy, programme, solve
+
+    lines = [HEADER + ",design_prize"]
+    lines += [f"{chr(65 + i)},甲{i},企业,南湖区,纺织,3000,80,{cell}" for i, cell in enumerate(cells)]
+    table = load_candidates(csv_file(tmp_path / "c.csv", lines))
+    policy = make_policy([programme("P", {"municipal": 50}, eligibility=["design_prize"])])
+    return solve(policy, table, {2024: 1000})
+
+
+def test_a_bare_condition_reads_every_yes_word_even_beside_a_stray_cell_refused(tmp_path):
+    """A column a rule uses as a condition on its own must hold yes/no cells: Y and √ are
+    yes wherever they are (they were read as no once a column held one stray word, and an
+    award owed was silently dropped), and a cell like 'x' is refused naming its row."""
+    result = _design_prize_plan(tmp_path, ["是", "Y", "√", "否", ""])
+    assert {row.candidate_id for row in result.selected.itertuples()} == {"A", "B", "C"}
+
+    with pytest.raises(InputError) as caught:
+        _design_prize_plan(tmp_path, ["是", "Y", "x", "否"])
+    problems = caught.value.problems
+    assert [(p.where, p.source) for p in problems] == [("row 4", "c.csv")]
+    assert "'x'" in problems[0].message and "design_prize" in problems[0].message
+    assert "条件" in problems[0].chinese

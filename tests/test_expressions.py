@@ -76,3 +76,12 @@ def test_a_division_by_a_zero_cell_meets_no_comparison():
 def test_a_division_by_the_number_zero_is_refused_as_written():
     with pytest.raises(RuleSyntaxError, match="divides by zero"):
         parse_rule("revenue / 0 > 1")
+
+
+def test_conditions_are_the_columns_a_rule_reads_on_their_own():
+    """Only a column standing alone under and/or/not is a yes/no condition; one inside a
+    comparison, a sum or a membership test is read for its value."""
+    rule = parse_rule("design_prize and revenue > 2000 or not (is_new or x + y > 1)")
+    assert rule.conditions == {"design_prize", "is_new"}
+    assert parse_rule("'省级智能工厂' in smart_manufacturing").conditions == set()
+    assert parse_rule("has_platform").conditions == {"has_platform"}
