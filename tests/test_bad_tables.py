@@ -398,7 +398,9 @@ def _design_prize_plan(tmp_path: Path, cells: list[str]):
     from conftest import make_policy, programme, solve
 
     lines = [HEADER + ",design_prize"]
-    lines += [f"{chr(65 + i)},甲{i},企业,南湖区,纺织,3000,80,{cell}" for i, cell in enumerate(cells)]
+    lines += [
+        f"{chr(65 + i)},甲{i},企业,南湖区,纺织,3000,80,{cell}" for i, cell in enumerate(cells)
+    ]
     table = load_candidates(csv_file(tmp_path / "c.csv", lines))
     policy = make_policy([programme("P", {"municipal": 50}, eligibility=["design_prize"])])
     return solve(policy, table, {2024: 1000})
