@@ -151,8 +151,8 @@ def _got(error: dict) -> str:
     """ " (got VALUE)" for the value a validation error refused, when it is one a reader can
     use: not a whole table (a check of the whole sweep file repeated all of it), and cut
     short past a line."""
-    if "input" not in error or isinstance(error["input"], dict):
-        return ""
+    if "input" not in error or error["input"] is None or isinstance(error["input"], dict):
+        return ""  # (None: the key was left out, a default no file can write)
     shown = repr(error["input"])
     return f" (got {shown if len(shown) <= 80 else shown[:77] + '...'})"
 
@@ -266,7 +266,7 @@ def given_zh(value: object, said: str = "") -> str:
     """ "（填写的是 X）" for a value short enough to show, else "" (a whole table given to a
     validator of the table is not worth repeating to the reader; the English keeps it), and
     "" when ``said`` already quotes it (“abc”不是金额)."""
-    if isinstance(value, dict):
+    if value is None or isinstance(value, dict):
         return ""
     if isinstance(value, bool):
         shown = str(value).lower()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -19,7 +20,7 @@ import numpy as np
 from liangye.model.errors import InputError, Problem
 from liangye.model.policy import read_toml
 
-from .loader import PACKAGE_DIR, apply_overrides, scenario_from_dict
+from .loader import PACKAGE_DIR, apply_overrides
 from .sweep_schema import BUDGET_SCALE, Discrete, Factor, Normal, Range, Sweep, column_name
 
 log = logging.getLogger(__name__)
@@ -146,97 +147,11 @@ def overrides_for(parameters: Mapping[str, object], base: dict[str, Any]) -> lis
     return items
 
 
-def _key_zh(problem: Problem) -> str:
-    """A scenario's problem in Chinese with its key, as a sweep file's problem repeats it."""
-    said = problem.zh or problem.message
-    return f"{problem.where}：{said}" if problem.where else said
-
-
-def check_keys(sweep: Sweep, sweep_file: Path) -> None:
-    """Load the base scenario with each lever and uncertainty set to each value it can take
-    (every listed value, the ends of ranges); raise InputError naming the sweep file and every
-    key the scenario does not have or value it refuses."""
-    path = scenario_path(sweep, sweep_file)
-    data = read_toml(path)
-    problems: list[Problem] = []
-    try:
-        base = apply_overrides(data, sweep.set)
-        scenario_from_dict(base, path.name)
-    except InputError as error:
-        raise InputError(
-            [
-                Problem(sweep_file.name, "set", f"{p.where}: {p.message}", _key_zh(p))
-                for p in error.problems
-            ]
-        ) from None
-    for group, factors in (("levers", sweep.levers), ("uncertainties", sweep.uncertainties)):
-        for key, factor in factors.items():
-            if key == BUDGET_SCALE and not base.get("budget", {}).get("per_year"):
-                problems.append(
-                    Problem(
-                        sweep_file.name,
-                        f"{group}.{key}",
-                        "the scenario sets no budget",
-                        "场景没有设定预算：budget_scale 无预算可缩放",
-                    )
-                )
-                continue
-            for value in extremes(factor):
-                try:
-                    scenario_from_dict(apply_overrides(base, overrides_for({key: value}, base)), "")
-                except InputError as error:
-                    reasons = "; ".join(f"{p.where} {p.message}".strip() for p in error.problems)
-                    unknown = "not a known key" in reasons or "is a value, not a table" in reasons
-                    message = (
-                        f"is not a key of the scenario {path.name} ({reasons})"
-                        if unknown
-                        else f"value {value!r} is refused by the scenario: {reasons}"
-                    )
-                    said = "；".join(_key_zh(p) for p in error.problems)
-                    chinese = (
-                        f"不是场景 {path.name} 的键（{said}）"
-                        if unknown
-                        else f"场景不接受取值 {value!r}：{said}"
-                    )
-                    problems.append(Problem(sweep_file.name, f"{group}.{key}", message, chinese))
-                    break
-    if problems:
-        raise InputError(problems)
-
-
-def check_outcomes(sweep: Sweep, sweep_file: Path) -> None:
-    """Raise InputError naming every outcome no simulated replication reports
-    (``agents.outcomes.is_outcome_name``), with an example of each form."""
-    from liangye.agents.outcomes import OUTCOME_EXAMPLES, is_outcome_name
-
-    examples = ", ".join(OUTCOME_EXAMPLES)
-    problems = [
-        Problem(
-            sweep_file.name,
-            f"outcomes[{i}]",
-            f"{key!r} is no simulation outcome (outcomes are named like {examples})",
-            f"“{key}”不是模拟的结果（结果的名称形如 {'、'.join(OUTCOME_EXAMPLES)}）",
-        )
-        for i, key in enumerate(sweep.outcomes)
-        if not is_outcome_name(key)
-    ]
-    if problems:
-        raise InputError(problems)
-
-
-def extremes(factor: Factor) -> list[object]:
-    """The values worth checking: every listed value, or the ends of a range."""
-    if isinstance(factor, Discrete):
-        return list(factor.values)
-    if isinstance(factor, Range):
-        return [_rounded(factor, factor.low), _rounded(factor, factor.high)]
-    return [factor.mean]
-
-
 # --- the design ------------------------------------------------------------------------
 
 
-def _rounded(factor: Range, value: float) -> float | int:
+def rounded(factor: Range, value: float) -> float | int:
+    """A range's value as the run gets it: a whole number when the range says integer."""
     return round(value) if factor.integer else value
 
 
@@ -250,7 +165,7 @@ def grid_values(factor: Factor) -> list[object]:
         raw = np.geomspace(factor.low, factor.high, factor.points)
     else:
         raw = np.linspace(factor.low, factor.high, factor.points)
-    return [_rounded(factor, float(x)) for x in raw]
+    return [rounded(factor, float(x)) for x in raw]
 
 
 def from_unit(factor: Factor, u: float) -> object:
@@ -263,7 +178,7 @@ def from_unit(factor: Factor, u: float) -> object:
             value = math.exp(math.log(factor.low) + u * math.log(factor.high / factor.low))
         else:
             value = factor.low + u * (factor.high - factor.low)
-        return _rounded(factor, value)
+        return rounded(factor, value)
     assert isinstance(factor, Normal)
     from scipy.stats import norm
 
@@ -396,7 +311,15 @@ class ScenarioModel:
         # every run then solves alike in-process, on a pool or on Dask. A sweep file's own
         # allocation.threads still wins (it comes after).
         overrides = [SWEEP_THREADS, *self.fixed, *overrides_for(parameters, base)]
-        scenario, folder = load_scenario(self.scenario, overrides)
+        try:
+            scenario, folder = load_scenario(self.scenario, overrides)
+        except InputError as error:  # the sweep set these values, not the user's --set
+            raise InputError(
+                [
+                    dataclasses.replace(p, source="sweep value") if p.source == "--set" else p
+                    for p in error.problems
+                ]
+            ) from None
         run = simulate_scenario(scenario, folder, seed=seed, replications=1)
         return {key: entry["mean"] for key, entry in summarise(run.outcomes).items()}
 
@@ -425,11 +348,20 @@ def run_batch(model: Model, runs: list[RunSpec], outcomes: list[str]) -> list[di
             row.update({column_name(k): _number(result.get(k)) for k in outcomes})
             row.update(status="ok", error=None)
         except Exception as error:  # a failed run is data: the sweep goes on
-            row.update(status="failed", error=f"{type(error).__name__}: {error}")
+            row.update(status="failed", error=error_text(error))
             log.debug("run %s failed:\n%s", spec.run_id, traceback.format_exc())
         row["seconds"] = time.perf_counter() - started
         rows.append(row)
     return rows
+
+
+def error_text(error: Exception) -> str:
+    """A failed run's error as stored: its type and message, and for an input problem the
+    Chinese beside each English line (the store is read by people who read Chinese)."""
+    if isinstance(error, InputError):
+        lines = [f"{p}（{p.zh}）" if p.zh else str(p) for p in error.problems]
+        return "InputError: " + "\n".join(lines)
+    return f"{type(error).__name__}: {error}"
 
 
 def _number(value: object) -> float | None:

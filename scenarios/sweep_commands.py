@@ -89,6 +89,7 @@ def sweep(
         )
     prepared = prepare(Path(file), quiet=not verbose)
     executor = None
+    first_error: list[object] = []  # the first failed run's error, to show
     try:
         executor = make_executor(workers, scheduler, pool)
         columns = (
@@ -116,6 +117,8 @@ def sweep(
 
             def stored(rows: list[dict[str, object]]) -> None:
                 failed = sum(1 for r in rows if r.get("status") == "failed")
+                first_error.extend(r["error"] for r in rows if r.get("status") == "failed")
+                del first_error[1:]
                 fields = bar.tasks[task].fields
                 bar.update(task, advance=len(rows), failed=fields["failed"] + failed)
 
@@ -141,6 +144,12 @@ def sweep(
             f"(liangye query {report.folder} \"select run_id, error from runs where status = 'failed'\")",
             highlight=False,
         )
+        if first_error:
+            errors.print(f"第一个错误 the first error: {first_error[0]}", highlight=False)
+    if report.ran and report.failed == report.ran:
+        # Stored and resumable, but nothing came of it: a script must not read this as done.
+        errors.print("[red]每次运行都失败了 every run failed[/]", highlight=False)
+        raise typer.Exit(1)
 
 
 def query(

@@ -31,11 +31,10 @@ from .sweep import (
     Model,
     ScenarioModel,
     build_design,
-    check_keys,
-    check_outcomes,
     run_row,
     scenario_path,
 )
+from .sweep_checks import check_keys, check_outcomes
 from .sweep_executors import Executor, InProcessExecutor, Rows
 from .sweep_models import MODELS, SCENARIO_MODEL, BoundModel
 from .sweep_schema import Sweep, column_name, load_sweep

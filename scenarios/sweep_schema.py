@@ -15,6 +15,8 @@ from pydantic import (
     Field,
     Tag,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -112,6 +114,25 @@ def _listed(data: object) -> object:
     return {"values": data} if isinstance(data, list) else data
 
 
+# The keys of a factor's own table; a table with none of them groups dotted keys.
+FACTOR_KEYS = frozenset({*Discrete.model_fields, *Range.model_fields, *Normal.model_fields})
+
+
+def _dotted(factors: object, prefix: str = "") -> object:
+    """TOML's ``allocation.overrun_risk = [...]`` (a dotted key left unquoted) as the key
+    ``"allocation.overrun_risk"``: a table none of whose keys a factor has groups keys."""
+    if not isinstance(factors, dict):
+        return factors
+    flat: dict[str, object] = {}
+    for key, value in factors.items():
+        if isinstance(value, dict) and value and not FACTOR_KEYS & set(value):
+            nested = _dotted(value, f"{prefix}{key}.")
+            flat.update(nested if isinstance(nested, dict) else {})
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 Factor = Annotated[
     Annotated[Discrete, Tag("values")]
     | Annotated[Range, Tag("range")]
@@ -135,34 +156,37 @@ class Sampler(_Strict):
     """
 
     kind: Literal["grid", "lhs", "sobol"] = "grid"
-    samples: int | None = Field(default=None, ge=1)
+    # Checked against the kind (declared first) even when left out: lhs and sobol need it.
+    samples: int | None = Field(default=None, ge=1, validate_default=True)
     combine: Literal["cross", "joint"] = "cross"
     seed: int | None = Field(default=None, ge=0, description="default: the sweep's root_seed")
     second_order: bool = Field(default=False, description="sobol: also second-order indices")
 
-    @model_validator(mode="after")
-    def _sized(self) -> Sampler:
-        if self.kind == "grid":
-            if self.samples is not None:
-                raise InvalidValue(
-                    "a grid takes no samples: its size is the product of the values",
-                    "网格（grid）不取 samples：其大小是各因素取值个数的乘积",
-                )
-            return self
-        if self.samples is None:
+    @field_validator("samples", mode="after")
+    @classmethod
+    def _sized(cls, samples: int | None, info: ValidationInfo) -> int | None:
+        kind = info.data.get("kind")  # absent when the kind itself was refused
+        if kind == "grid" and samples is not None:
             raise InvalidValue(
-                f"the {self.kind} sampler needs samples = N",
-                f"{self.kind} 抽样需要给出样本数 samples = N",
+                "a grid takes no samples: its size is the product of the values",
+                "网格（grid）不取 samples：其大小是各因素取值个数的乘积",
             )
-        if self.kind == "sobol" and self.samples & (self.samples - 1):
+        if kind in ("lhs", "sobol") and samples is None:
             raise InvalidValue(
-                f"sobol samples must be a power of two (got {self.samples})",
-                f"sobol 抽样的样本数应为 2 的幂（填写的是 {self.samples}）",
+                f"the {kind} sampler needs samples = N",
+                f"{kind} 抽样需要给出样本数 samples = N",
             )
-        return self
+        if kind == "sobol" and samples is not None and samples & (samples - 1):
+            raise InvalidValue(
+                "sobol samples must be a power of two",
+                "sobol 抽样的样本数应为 2 的幂",
+            )
+        return samples
 
 
 Key = Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$")]
+# levers and uncertainties: each key's factor, dotted keys written as TOML tables flattened.
+Factors = Annotated[dict[Key, Factor], BeforeValidator(_dotted)]
 
 
 Better = Literal["higher", "lower"]
@@ -192,8 +216,8 @@ class Sweep(_Strict):
         description="a bundled scenario name or a path relative to the sweep file",
     )
     set: list[str] = Field(default_factory=list, description="overrides applied to every run")
-    levers: dict[Key, Factor] = Field(default_factory=dict)
-    uncertainties: dict[Key, Factor] = Field(default_factory=dict)
+    levers: Factors = Field(default_factory=dict)
+    uncertainties: Factors = Field(default_factory=dict)
     sampler: Sampler = Field(default_factory=Sampler)
     replications: int = Field(default=1, ge=1)
     root_seed: int = Field(default=0, ge=0)

@@ -40,20 +40,24 @@ def check_file(path: Path) -> Checked:
     from .runner import readings, scenario_problem_and_readings
 
     is_toml = path.suffix.lower() == ".toml"
+    kind = "policy or scenario" if is_toml else "table"  # until the file says which
     try:
         if not path.is_file():
             return Checked("file", [Problem(str(path), "file", "does not exist or is not a file")])
         if is_toml:
             data = read_toml(path)
             if "programmes" in data:
+                kind = "policy"
                 policy_from_dict(data, path.name)
                 return Checked("policy")
             if SWEEP_MARKERS & set(data):
                 from .sweep_run import prepare
 
+                kind = "sweep"
                 prepare(path)  # what ``liangye sweep`` checks before its first run
                 return Checked("sweep")
             # What ``allocate SCENARIO`` does: policy, tables, the whole problem.
+            kind = "scenario"
             scenario = scenario_from_dict(data, path.name)
             _, said = scenario_problem_and_readings(scenario, path.parent)
             return Checked("scenario", warnings=said)
@@ -65,7 +69,7 @@ def check_file(path: Path) -> Checked:
         table = parse_candidates(raw, path.name)
         return Checked("candidates", warnings=readings(table))
     except InputError as error:
-        return Checked("policy or scenario" if is_toml else "table", error.problems)
+        return Checked(kind, error.problems)
     except OSError as error:  # unreadable: say so and let the other files be checked
         return Checked("file", [Problem(str(path), "file", f"cannot be read: {error.strerror}")])
 

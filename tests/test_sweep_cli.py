@@ -84,6 +84,18 @@ def test_a_run_the_model_refuses_is_stored_as_failed_and_the_sweep_completes(tmp
     assert counts.to_dict("list") == {"status": ["failed", "ok"], "n": [2, 2]}
 
 
+def test_a_sweep_whose_every_run_fails_stores_them_and_exits_1_with_the_first_error(tmp_path):
+    """It ended with exit 0, so a night script read a sweep of failures as done."""
+    path = tmp_path / "failing.toml"
+    path.write_text(FAILING.replace("[0.0, -1.0]", "[-1.0]"), encoding="utf-8")
+    out = tmp_path / "out"
+    done = liangye("sweep", str(path), "--out", str(out))
+    assert done.returncode == 1, done.stderr
+    said = " ".join(done.stderr.split())
+    assert "every run failed" in said and "delay must be 0 or more seconds" in said
+    assert query(out, "select count(*) as n from runs where status = 'failed'")["n"][0] == 2
+
+
 def test_bad_sweep_file_exits_2_naming_file_and_key(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text(

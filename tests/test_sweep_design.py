@@ -9,11 +9,11 @@ from liangye.model.errors import InputError
 from liangye.scenarios.sweep import (
     SWEEP_DIR,
     build_design,
-    check_keys,
     from_unit,
     replication_seeds,
     run_id,
 )
+from liangye.scenarios.sweep_checks import check_keys
 from liangye.scenarios.sweep_run import prepare
 from liangye.scenarios.sweep_schema import Range, Sweep, load_sweep
 
@@ -108,12 +108,12 @@ def test_from_unit_maps_quantiles():
         ('[levers]\n"budget_scale" = { low = 2, high = 1 }', "levers.budget_scale", "empty range"),
         (
             '[sampler]\nkind = "sobol"\nsamples = 6\n[uncertainties]\nx = { low = 0, high = 1 }',
-            "sampler",
+            "sampler.samples",
             "power of two",
         ),
         ("[uncertainties]\nx = { low = 0, high = 1 }", "", "points = K"),
         ("[levers]\nx = 3", "levers.x", "expected a list of values"),
-        ('[sampler]\nkind = "lhs"', "sampler", "needs samples"),
+        ('[sampler]\nkind = "lhs"', "sampler.samples", "needs samples"),
         ("bogus = 1", "bogus", "not a known key"),
         # the tag of a listed factor is not said twice (levers.budget_scale.values.values)
         ("[levers]\nbudget_scale = []", "levers.budget_scale.values:", "at least 1 item"),
@@ -135,7 +135,9 @@ def test_unknown_scenario_key_is_named(tmp_path):
         check_keys(load_sweep(path), path)
     text = [str(p) for p in caught.value.problems]
     assert any("s.toml levers.simulation.award_respons: is not a key" in p for p in text), text
-    assert any("s.toml levers.simulation.award_scale: value -1 is refused" in p for p in text), text
+    assert any("s.toml levers.simulation.award_scale[0]: value -1 is refused" in p for p in text), (
+        text
+    )
 
 
 def test_unknown_outcome_is_named(tmp_path):
@@ -169,3 +171,68 @@ def test_an_unknown_tier_design_lever_is_refused_before_any_run(tmp_path):
         prepare(path)
     text = " ".join(str(p) for p in caught.value.problems)
     assert "levers.tier_design" in text and "'nosuch' is not a tier design" in text
+
+
+@pytest.mark.parametrize(
+    ("values", "where", "written"),
+    [('["big", 1.0]', "[0]", '"big"'), ("[1.0, true]", "[1]", "true"), ("[0.5, -1]", "[1]", "-1")],
+)
+def test_a_budget_scale_that_is_not_a_positive_number_is_named_by_its_place(
+    tmp_path, values, where, written
+):
+    """It failed with a raw "could not convert string to float" (exit 1), and true was read
+    as a scale of 1."""
+    path = write(
+        tmp_path, f'id = "t"\noutcomes = ["spend.paid"]\n[levers]\nbudget_scale = {values}\n'
+    )
+    with pytest.raises(InputError) as caught:
+        prepare(path)
+    text = [str(p) for p in caught.value.problems]
+    assert text == [
+        f"s.toml levers.budget_scale{where}: expected a number above 0 that multiplies every "
+        f"budget, e.g. 0.8 (got {written})"
+    ]
+    assert "预算" in caught.value.problems[0].chinese
+
+
+def test_a_continuous_range_over_a_whole_number_key_is_refused_before_any_run(tmp_path):
+    """Its ends pass the scenario, so every run drawn between them failed and the sweep
+    still ended well; ``integer = true`` is what it needs, and then it is taken."""
+    body = (
+        'id = "t"\noutcomes = ["spend.paid"]\n[sampler]\nkind = "lhs"\nsamples = 4\n'
+        '[uncertainties]\n"simulation.population.firms" = { low = 100, high = 300%s }\n'
+    )
+    path = write(tmp_path, body % "")
+    with pytest.raises(InputError, match=r"whole numbers only.*integer = true"):
+        prepare(path)
+    path = write(tmp_path, body % ", integer = true")
+    assert len(prepare(path).design.runs) == 4
+
+
+def test_an_unquoted_dotted_key_is_the_same_factor_as_a_quoted_one(tmp_path):
+    """TOML reads ``allocation.overrun_risk = [..]`` as a table; it was refused as a range
+    missing its low and high."""
+    quoted = sweep(levers={"allocation.overrun_risk": [0.05, 0.1]})
+    path = write(
+        tmp_path,
+        'id = "t"\noutcomes = ["spend.paid"]\n[levers]\nallocation.overrun_risk = [0.05, 0.1]\n'
+        "allocation.risk_samples = { low = 100, high = 200, points = 2 }\n",
+    )
+    unquoted = load_sweep(path)
+    assert unquoted.levers["allocation.overrun_risk"] == quoted.levers["allocation.overrun_risk"]
+    assert set(unquoted.levers) == {"allocation.overrun_risk", "allocation.risk_samples"}
+
+
+def test_a_failed_runs_input_error_is_stored_with_its_chinese_and_not_as_a_users_set():
+    """The store said "--set simulation.population.firms: ..." for a value the sweep drew."""
+    from liangye.model.errors import Problem
+    from liangye.scenarios.sweep import PACKAGE_DIR, ScenarioModel, error_text
+
+    model = ScenarioModel(PACKAGE_DIR / "default.toml")
+    with pytest.raises(InputError) as caught:
+        model({"simulation.population.firms": 10.5}, seed=1)
+    text = error_text(caught.value)
+    assert text.startswith("InputError: sweep value simulation.population.firms:"), text
+    assert "--set" not in text and "企业数" in text
+    plain = error_text(InputError([Problem("a.csv", "row 2", "'x' is not a number")]))
+    assert plain == "InputError: a.csv row 2: 'x' is not a number（“x”不是数字）"

@@ -1,0 +1,165 @@
+"""The checks a sweep file passes before its first run: every lever and uncertainty value
+it can take is one the base scenario accepts, and every outcome is one a replication
+reports. A mistake found here costs the user a message; found by the runs, a night."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from liangye.model.errors import InputError, Problem
+from liangye.model.policy import read_toml
+
+from .loader import apply_overrides, scenario_from_dict
+from .sweep import overrides_for, rounded, scenario_path, toml_value
+from .sweep_schema import BUDGET_SCALE, Discrete, Factor, Normal, Range, Sweep
+
+
+def _key_zh(problem: Problem) -> str:
+    """A scenario's problem in Chinese with its key, as a sweep file's problem repeats it."""
+    said = problem.zh or problem.message
+    return f"{problem.where}：{said}" if problem.where else said
+
+
+def check_keys(sweep: Sweep, sweep_file: Path) -> None:
+    """Load the base scenario with each lever and uncertainty set to each value it can take
+    (every listed value, the ends of ranges); raise InputError naming the sweep file and every
+    key the scenario does not have or value it refuses."""
+    path = scenario_path(sweep, sweep_file)
+    data = read_toml(path)
+    problems: list[Problem] = []
+    try:
+        base = apply_overrides(data, sweep.set)
+        scenario_from_dict(base, path.name)
+    except InputError as error:
+        raise InputError(
+            [
+                Problem(sweep_file.name, "set", f"{p.where}: {p.message}", _key_zh(p))
+                for p in error.problems
+            ]
+        ) from None
+    for group, factors in (("levers", sweep.levers), ("uncertainties", sweep.uncertainties)):
+        for key, factor in factors.items():
+            if key == BUDGET_SCALE:
+                problems += _scale_problems(sweep_file.name, f"{group}.{key}", factor, base)
+                continue
+            for where, value in labelled_extremes(factor):
+                refused = _refused(base, key, value)
+                if refused is None:
+                    continue
+                reasons, said = refused
+                unknown = "not a known key" in reasons or "is a value, not a table" in reasons
+                written = toml_value(value)
+                if unknown:
+                    message = f"is not a key of the scenario {path.name} ({reasons})"
+                    chinese = f"不是场景 {path.name} 的键（{said}）"
+                    where = ""
+                else:
+                    message = f"value {written} is refused by the scenario: {reasons}"
+                    chinese = f"场景不接受取值 {written}：{said}"
+                problems.append(Problem(sweep_file.name, f"{group}.{key}{where}", message, chinese))
+                break
+            else:
+                problems += _fraction_problems(sweep_file.name, f"{group}.{key}", factor, base, key)
+    if problems:
+        raise InputError(problems)
+
+
+def _refused(base: dict[str, Any], key: str, value: object) -> tuple[str, str] | None:
+    """(the reasons in English, in Chinese) the base scenario gives for refusing ``key`` set
+    to ``value``; None when it takes it."""
+    try:
+        scenario_from_dict(apply_overrides(base, overrides_for({key: value}, base)), "")
+    except InputError as error:
+        reasons = "; ".join(f"{p.where} {p.message}".strip() for p in error.problems)
+        return reasons, "；".join(_key_zh(p) for p in error.problems)
+    return None
+
+
+def _scale_problems(source: str, where: str, factor: Factor, base: dict[str, Any]) -> list[Problem]:
+    """What is wrong with a budget scale: no budget to scale, or a value that is not a
+    number above zero (``"big"`` or ``true`` would otherwise fail every run, or be read
+    as 1)."""
+    if not base.get("budget", {}).get("per_year"):
+        return [
+            Problem(
+                source,
+                where,
+                "the scenario sets no budget",
+                "场景没有设定预算：budget_scale 无预算可缩放",
+            )
+        ]
+    for label, value in labelled_extremes(factor):
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not math.isfinite(value) or value <= 0:  # type: ignore[arg-type]
+            written = toml_value(value)
+            return [
+                Problem(
+                    source,
+                    f"{where}{label}",
+                    f"expected a number above 0 that multiplies every budget, e.g. 0.8 "
+                    f"(got {written})",
+                    f"应为大于 0 的数，用来乘以每一年的预算，如 0.8（填写的是 {written}）",
+                )
+            ]
+    return []
+
+
+def _fraction_problems(
+    source: str, where: str, factor: Factor, base: dict[str, Any], key: str
+) -> list[Problem]:
+    """A continuous range or normal law over a key that takes whole numbers only (a number
+    of firms): the values checked pass, but every value drawn between them would fail its
+    run."""
+    if isinstance(factor, Range) and not factor.integer:
+        inside = factor.low + (factor.high - factor.low) * 0.37
+    elif isinstance(factor, Normal):
+        inside = factor.mean + factor.sd * 0.37
+    else:
+        return []
+    if float(inside).is_integer():
+        inside += 0.25
+    if _refused(base, key, float(inside)) is None:
+        return []
+    return [
+        Problem(
+            source,
+            where,
+            f"the scenario takes whole numbers only for {key}, but values drawn from this "
+            f"factor are not whole (e.g. {inside:g}) and every such run would fail: use a "
+            "range with integer = true",
+            f"场景的 {key} 只取整数，而此因素抽到的值不是整数（如 {inside:g}），每次这样的运行"
+            "都会失败：请用带 integer = true 的范围",
+        )
+    ]
+
+
+def check_outcomes(sweep: Sweep, sweep_file: Path) -> None:
+    """Raise InputError naming every outcome no simulated replication reports
+    (``agents.outcomes.is_outcome_name``), with an example of each form."""
+    from liangye.agents.outcomes import OUTCOME_EXAMPLES, is_outcome_name
+
+    examples = ", ".join(OUTCOME_EXAMPLES)
+    problems = [
+        Problem(
+            sweep_file.name,
+            f"outcomes[{i}]",
+            f"{key!r} is no simulation outcome (outcomes are named like {examples})",
+            f"“{key}”不是模拟的结果（结果的名称形如 {'、'.join(OUTCOME_EXAMPLES)}）",
+        )
+        for i, key in enumerate(sweep.outcomes)
+        if not is_outcome_name(key)
+    ]
+    if problems:
+        raise InputError(problems)
+
+
+def labelled_extremes(factor: Factor) -> list[tuple[str, object]]:
+    """The values worth checking (every listed value, or the ends of a range), each with
+    where it is written in the factor: ``[0]``, ``.low``, ``.mean``."""
+    if isinstance(factor, Discrete):
+        return [(f"[{i}]", value) for i, value in enumerate(factor.values)]
+    if isinstance(factor, Range):
+        return [(".low", rounded(factor, factor.low)), (".high", rounded(factor, factor.high))]
+    return [(".mean", factor.mean)]
