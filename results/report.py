@@ -12,12 +12,15 @@ words), ``report_plan`` (the plan, the money, the reasons, the frontier) and
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+
+from liangye.model.errors import InputError, Problem, raise_if_any
 
 from .report_html import (
     Report,
@@ -39,7 +42,7 @@ from .report_simulation import (
     servitization_png,
     simulation_section,
 )
-from .store import SIMULATION_FOLDER, read_json, run_listing
+from .store import INCOMPLETE, SIMULATION_FOLDER, read_json, run_listing
 
 # The names other modules import from here, those made elsewhere among them (the scenarios'
 # runner and simulation import them from this module).
@@ -60,6 +63,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 REPORT_FILE = "report.html"
+INCOMPLETE_ZH = "未完成或被中断：本报告只含已写出的部分，请重新运行后再使用"
 
 
 @dataclass
@@ -94,6 +98,12 @@ class RunFiles:
     summary: dict[str, Any] | None = None
     trajectories: pd.DataFrame | None = None
     payments: pd.DataFrame | None = None
+    marked_incomplete: bool = False  # the INCOMPLETE marker is still in the folder
+
+    @property
+    def complete(self) -> bool:
+        """Whether the run finished (``store``: the manifest says so and no marker is left)."""
+        return bool(self.manifest.get("complete")) and not self.marked_incomplete
 
     @property
     def scenario(self) -> dict[str, Any]:
@@ -103,35 +113,115 @@ class RunFiles:
         return scenario or {}
 
 
+# Columns the report reads from each table a run writes: a file without them is damaged.
+TABLE_COLUMNS = {
+    "plan": ("candidate_id", "programme", "level", "year", "decision"),
+    "reasons": ("candidate_id", "outcome"),
+    "frontier": ("status",),
+}
+
+
 def read_run(folder: Path, simulation_tables: bool = True) -> RunFiles:
     """The files of a run folder (``liangye run``, ``allocate``, ``simulate``, ``frontier``);
     the simulation's trajectories and payments only if ``simulation_tables`` (its section
-    may be made elsewhere: ``run_report``)."""
+    may be made elsewhere: ``run_report``).
+
+    Raises InputError naming every file that cannot be read, lacks the columns the report
+    reads, or is listed in a finished run's manifest but gone: a report with a section
+    silently missing would be read as the whole run."""
+    problems: list[Problem] = []
     files = RunFiles(folder, read_json(folder / "manifest.json"))
-    if (folder / "allocation.json").exists():
-        files.allocation = read_json(folder / "allocation.json")
-    files.plan = _table(folder, "plan")
-    files.reasons = _table(folder, "reasons")
-    if (folder / "frontier.parquet").exists():
-        files.frontier = pd.read_parquet(folder / "frontier.parquet")
+    files.marked_incomplete = (folder / INCOMPLETE).exists()
+    listed = set(files.manifest.get("files") or []) if files.manifest.get("complete") else set()
+    for name in sorted(listed):
+        if not (folder / name).exists():
+            problems.append(
+                Problem(
+                    str(folder / name),
+                    "",
+                    "is listed in manifest.json but missing: the folder was changed after the "
+                    "run; run it again (or restore the file)",
+                    "运行清单 manifest.json 列出了此文件，但文件夹中没有：运行结束后文件夹被改动过；"
+                    "请重新运行（或找回该文件）",
+                )
+            )
+    files.allocation = _read(folder / "allocation.json", read_json, problems)
+    files.plan = _table(folder, "plan", problems)
+    files.reasons = _table(folder, "reasons", problems)
+    files.frontier = _table(folder, "frontier", problems)
     for place in (folder / SIMULATION_FOLDER, folder):
         if (place / "summary.json").exists():
             files.simulation = place
-            files.summary = read_json(place / "summary.json")
-            if simulation_tables and (place / "trajectories.parquet").exists():
-                files.trajectories = pd.read_parquet(place / "trajectories.parquet")
-            if simulation_tables and (place / "payments.parquet").exists():
-                files.payments = pd.read_parquet(place / "payments.parquet")
+            files.summary = _read(place / "summary.json", read_json, problems)
+            if simulation_tables:
+                files.trajectories = _read(place / "trajectories.parquet", _parquet, problems)
+                files.payments = _read(place / "payments.parquet", _parquet, problems)
             break
+    else:
+        if SIMULATION_FOLDER in listed and (folder / SIMULATION_FOLDER).is_dir():
+            problems.append(_missing_summary(folder / SIMULATION_FOLDER / "summary.json"))
+    raise_if_any(problems)
     return files
 
 
-def _table(folder: Path, stem: str) -> pd.DataFrame | None:
-    if (folder / f"{stem}.parquet").exists():
-        return pd.read_parquet(folder / f"{stem}.parquet")
-    if (folder / f"{stem}.csv").exists():
-        return pd.read_csv(folder / f"{stem}.csv", encoding="utf-8")
+def _missing_summary(path: Path) -> Problem:
+    return Problem(
+        str(path),
+        "",
+        "is missing: the simulation's folder has no summary; run it again",
+        "模拟文件夹中缺少结果摘要 summary.json：请重新运行",
+    )
+
+
+def _parquet(path: Path) -> pd.DataFrame:
+    return pd.read_parquet(path)
+
+
+def _read(path: Path, read: Callable[[Path], Any], problems: list[Problem]) -> Any:
+    """``read(path)``; None when the file is not there or (a problem said) cannot be read."""
+    if not path.exists():
+        return None
+    try:
+        return read(path)
+    except InputError as error:
+        problems += error.problems
+    except (OSError, ValueError, pa.ArrowException) as error:
+        problems.append(
+            Problem(
+                str(path),
+                "",
+                f"cannot be read ({type(error).__name__}: {error}): the file is damaged; run again",
+                "文件已损坏，无法读取：请重新运行",
+            )
+        )
     return None
+
+
+def _table(folder: Path, stem: str, problems: list[Problem]) -> pd.DataFrame | None:
+    """The run's ``stem`` table (Parquet, else CSV), None when it has none; a problem when it
+    cannot be read or lacks a column the report reads."""
+    parquet, csv = folder / f"{stem}.parquet", folder / f"{stem}.csv"
+    path = parquet if parquet.exists() else csv
+    frame = _read(path, _parquet if path == parquet else _csv, problems)
+    if frame is None:
+        return None
+    missing = [c for c in TABLE_COLUMNS[stem] if c not in frame.columns]
+    if missing:
+        problems.append(
+            Problem(
+                str(path),
+                "header",
+                f"lacks the column(s) {', '.join(missing)} a run writes: the file is damaged or "
+                "not this run's; run again",
+                f"缺少运行写出的列（{'、'.join(missing)}）：文件已损坏或不属于本次运行；请重新运行",
+            )
+        )
+        return None
+    return frame
+
+
+def _csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, encoding="utf-8")
 
 
 def is_run_folder(folder: Path) -> bool:
@@ -167,6 +257,7 @@ def run_report(
     if finishing:
         listed = {*run_listing(folder), REPORT_FILE, *pending}
         files.manifest = {**files.manifest, "complete": True, "files": sorted(listed)}
+        files.marked_incomplete = False  # finish_run removes it once the report is written
     scenario = files.scenario
     title = scenario.get("title") or scenario.get("id") or folder.name
     report = Report(
@@ -207,6 +298,8 @@ def write_run_report(
 
 def _facts(files: RunFiles, names: ReportNames) -> list[tuple[str, str]]:
     facts: list[tuple[str, str]] = []
+    if not files.complete:
+        facts.append(("运行状态", INCOMPLETE_ZH))
     allocation = files.allocation
     if allocation is not None:
         spend = sum(allocation.get("spend", {}).values())
@@ -240,7 +333,7 @@ def run_section(files: RunFiles) -> Section:
     rows = [
         ("命令", str(m.get("command") or "")),
         ("开始时间（UTC）", str(m.get("created") or "")),
-        ("是否完成", "是" if m.get("complete") else "否（运行未完成或被中断）"),
+        ("是否完成", "是" if files.complete else "否（运行未完成或被中断）"),
         ("情景指纹", str(m.get("scenario_hash") or "")),
         ("随机种子", str(m.get("seed") if m.get("seed") is not None else "")),
         ("文件", "、".join(m.get("files") or [])),

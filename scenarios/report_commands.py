@@ -10,7 +10,7 @@ import typer
 
 from liangye.model.errors import InputError, Problem
 
-from .cli_shared import console
+from .cli_shared import console, errors
 
 if TYPE_CHECKING:
     from liangye.results.report import ReportNames
@@ -56,6 +56,17 @@ def write_report(folder: Path, out: Path | None = None, base: Path | None = None
         raise InputError([Problem(str(folder), "", "不是文件夹：请给出运行或批量情景的文件夹")])
     if out is not None and out.is_dir():
         out = out / "report.html"  # a folder given for the file: the report goes inside
+    elif out is not None and out.suffix.lower() not in (".html", ".htm"):
+        raise InputError(
+            [
+                Problem(
+                    "--out",
+                    str(out),
+                    "expected an .html file (the report is a web page) or a folder",
+                    "应为 .html 文件（报告是网页）或文件夹",
+                )
+            ]
+        )
     if is_sweep_folder(folder):
         sweep = read_manifest(folder)
         scenario = {"policy": _sweep_policy(sweep)}
@@ -96,8 +107,20 @@ def report(
 ) -> None:
     """Write one self-contained HTML report (Chinese, figures embedded, printable) of a run
     or a sweep, and print its path."""
+    from liangye.results.report import INCOMPLETE_ZH, is_run_folder
+    from liangye.results.store import INCOMPLETE, read_json
+
     path = write_report(folder, out)
     console.print(f"报告：{path}", highlight=False)
+    unfinished = (
+        not read_json(folder / "manifest.json").get("complete") or (folder / INCOMPLETE).exists()
+    )
+    if is_run_folder(folder) and unfinished:
+        errors.print(
+            f"[yellow]注意：运行{INCOMPLETE_ZH}[/] (the run did not finish: the report holds "
+            "only what it wrote)",
+            highlight=False,
+        )
 
 
 def compare(

@@ -316,3 +316,54 @@ def test_the_plan_table_says_when_designations_also_pay_in_later_years(tmp_path:
 
     assert note(plain) is None
     assert "16.2 万元在以后年份支付" in (note(later) or ""), note(later)
+
+
+@pytest.mark.parametrize(
+    ("damage", "file", "said"),
+    [
+        ("remove", "allocation.json", "is listed in manifest.json but missing"),
+        ("garble", "plan.parquet", "the file is damaged"),
+        ("columns", "plan.parquet", "lacks the column(s) candidate_id"),
+        ("garble", "allocation.json", "is not readable JSON"),
+    ],
+)
+def test_a_damaged_run_folder_is_refused_naming_the_file(
+    design_runs: dict[str, Path], tmp_path: Path, damage: str, file: str, said: str
+) -> None:
+    """A report without its plan or money sections was written with exit 0, to be read as
+    the whole run."""
+    folder = tmp_path / "run"
+    shutil.copytree(design_runs["jiaxing"], folder)
+    if damage == "remove":
+        (folder / file).unlink()
+    elif damage == "columns":
+        pd.DataFrame({"x": [1]}).to_parquet(folder / file)
+    else:
+        (folder / file).write_text("garbage\n", encoding="utf-8")
+    done = liangye("report", str(folder), "--out", str(tmp_path / "r.html"))
+    assert done.returncode == 2, done.stderr
+    text = " ".join(done.stderr.split())
+    assert file in text and said in text and "Traceback" not in text
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_an_unfinished_run_is_reported_as_unfinished(
+    design_runs: dict[str, Path], tmp_path: Path
+) -> None:
+    """The marker left by an interrupted run made no difference: the page said 完成 是."""
+    folder = tmp_path / "run"
+    shutil.copytree(design_runs["jiaxing"], folder)
+    (folder / "INCOMPLETE").write_text("", encoding="utf-8")
+    done = liangye("report", str(folder), "--out", str(tmp_path / "r.html"))
+    assert done.returncode == 0, done.stderr
+    assert "did not finish" in " ".join(done.stderr.split())
+    text = "".join(parse(tmp_path / "r.html")[1].text)
+    assert "未完成或被中断" in text and "是否完成是" not in text.replace(" ", "")
+
+
+def test_a_report_is_not_written_to_a_file_that_is_not_a_web_page(
+    design_runs: dict[str, Path], tmp_path: Path
+) -> None:
+    done = liangye("report", str(design_runs["jiaxing"]), "--out", str(tmp_path / "r.txt"))
+    assert done.returncode == 2 and ".html" in done.stderr
+    assert not (tmp_path / "r.txt").exists()
