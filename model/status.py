@@ -44,3 +44,9 @@ STATUS_ZH: dict[Status, str] = {
     Status.ERROR: "求解出错",
     Status.FRACTIONAL: "计数模型的认定为小数（内部中间状态）",
 }
+
+
+def plan_name_zh(status: str | None) -> str:
+    """What a table or figure calls the plan liangye found, beside the rank-by-score one:
+    最优方案 only when it is proven within the gap, else 本方案 (no proof comes with it)."""
+    return "最优方案" if status == Status.OPTIMAL else "本方案"

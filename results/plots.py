@@ -22,6 +22,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from liangye.model.status import Status, plan_name_zh
 from liangye.model.units import LEVEL_CHINESE, LEVEL_ORDER, Level
 
 from .fonts import use_chinese_font
@@ -73,6 +74,9 @@ def frontier_figure(
     frame = frontier.sort_values("budget").reset_index(drop=True)
     budget = frame["budget"].astype(float)
     feasible = frame["objective"].notna()
+    # 最优方案 only when every point drawn is proven so (plan_name_zh).
+    proven = (frame.loc[feasible, "status"] == Status.OPTIMAL).all()
+    ours = plan_name_zh(Status.OPTIMAL if proven else None)
     figure, (left, middle, right) = plt.subplots(1, 3, figsize=(15, 4.6), constrained_layout=True)
     # A rank-by-score plan that breaks a rule (it ignores minimum quotas) is drawn hollow with
     # a cross: its objective is not one the bureau could sign.
@@ -81,7 +85,7 @@ def frontier_figure(
         (left, "objective", "greedy_objective", "目标值（加权评分）"),
         (middle, "designations", "greedy_designations", "认定与推荐数（项）"),
     ):
-        axes.plot(budget[feasible], frame.loc[feasible, optimal], "o-", label="最优方案")
+        axes.plot(budget[feasible], frame.loc[feasible, optimal], "o-", label=ours)
         (line,) = axes.plot(budget, frame[greedy], "s--", label="按分排序法")
         if broken.any():
             axes.plot(
@@ -99,7 +103,7 @@ def frontier_figure(
         axes.grid(alpha=0.3)
         _mark_quota_budget(axes, frame, quota_budget)
         axes.legend(fontsize=9)
-    _marginal_value(right, frame)
+    _marginal_value(right, frame, ours)
     figure.suptitle(title)
     return figure
 
@@ -117,7 +121,7 @@ def _mark_quota_budget(axes: plt.Axes, frame: pd.DataFrame, quota_budget: float 
             axes.axvspan(low, high, color="firebrick", alpha=0.12, label="满足配额所需预算所在区间")
 
 
-def _marginal_value(axes: plt.Axes, frame: pd.DataFrame) -> None:
+def _marginal_value(axes: plt.Axes, frame: pd.DataFrame, ours: str) -> None:
     """Bars of Δobjective per 100万元 between adjacent budgets, optimal beside greedy."""
     budget = frame["budget"].astype(float).to_numpy()
     spans, optimal, greedy = [], [], []
@@ -136,7 +140,7 @@ def _marginal_value(axes: plt.Axes, frame: pd.DataFrame) -> None:
             * 100
         )
     x = np.arange(len(spans))
-    axes.bar(x - 0.2, optimal, 0.4, label="最优方案")
+    axes.bar(x - 0.2, optimal, 0.4, label=ours)
     axes.bar(x + 0.2, greedy, 0.4, label="按分排序法")
     axes.set_xticks(x, spans, rotation=30, ha="right", fontsize=8)
     axes.set_xlabel(f"预算区间（{WAN}）")

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from liangye.model.status import plan_name_zh
+
 from . import plots
 from .export import REASON_HEADERS_ZH, UNREACHABLE_ZH
 from .report_html import Figure, Section, Table, frame_table, money, number, share
@@ -79,7 +81,7 @@ def plan_section(files: RunFiles, names: ReportNames) -> Section:
         spend = sum((greedy.get("spend") or {}).values())
         rows = [
             [
-                "最优方案",
+                plan_name_zh(a.get("status")),
                 number(a.get("objective"), 1),
                 str(len(selected)),
                 money(sum((a.get("spend") or {}).values())),
@@ -95,7 +97,7 @@ def plan_section(files: RunFiles, names: ReportNames) -> Section:
             Table(
                 ["方案", "目标值", "入选项数", "期内预计支出（万元）"],
                 rows,
-                "最优方案与按分排序法（逐项按评分排序直至资金用尽）对比",
+                f"{plan_name_zh(a.get('status'))}与按分排序法（逐项按评分排序直至资金用尽）对比",
                 [False, True, True, True],
                 note=(
                     f"按分排序法的方案有 {len(greedy['violations'])} 处不符合规则、配额或超支风险上限。"
@@ -311,7 +313,8 @@ def frontier_section(files: RunFiles) -> Section:
         tables=[table],
         figures=[
             Figure(
-                "左：目标值；中：入选项数；右：每增加100万元带来的目标值。实线为最优方案，虚线为按分排序法。",
+                "左：目标值；中：入选项数；右：每增加100万元带来的目标值。实线为本系统的方案"
+                "（各点状态见上表），虚线为按分排序法。",
                 plots.figure_png(figure),
                 "预算前沿图",
             )

@@ -81,7 +81,12 @@ def allocate_command(
         ),
     ] = None,
     gap: Annotated[
-        float | None, typer.Option("--gap", help="relative optimality gap (default 1e-4)")
+        float | None,
+        typer.Option(
+            "--gap",
+            help="relative optimality gap (default 1e-4, i.e. 0.01%; a larger gap, e.g. 0.01, "
+            "stops sooner with a plan proven less)",
+        ),
     ] = None,
     chance: Annotated[
         list[str] | None,

@@ -10,7 +10,7 @@ from rich.text import Text
 from liangye.model.allocation import AllocationResult
 from liangye.model.budget_risk import row_zh
 from liangye.model.errors import InputError
-from liangye.model.status import STATUS_ZH
+from liangye.model.status import STATUS_ZH, plan_name_zh
 from liangye.model.wording import OUTCOME_ZH, level_zh, percent
 from liangye.results.export import UNREACHABLE_ZH
 
@@ -79,7 +79,7 @@ def show_allocation(console: Console, result: AllocationResult) -> None:
         console.print(bullets)
     money = Table(title="各年支出（万元）", title_justify="left")
     risk = result.risk
-    columns = ["年份", "预算", "最优方案", "按分排序法"]
+    columns = ["年份", "预算", plan_name_zh(data.get("status")), "按分排序法"]
     if risk is not None:
         columns += ["95%分位支出", "超支概率"]
     for column in columns:
@@ -136,8 +136,10 @@ def show_allocation(console: Console, result: AllocationResult) -> None:
         )
         if data["price_of_safety"] is not None:
             console.print(
-                f"控制超支风险的代价：目标值少 {data['price_of_safety']:,.2f}（按预计支出的最优方案为 "
-                f"{data['expected_cost_objective']:,.2f}，是上界）",
+                # The expected-cost plan is solved to a looser gap (solve.loosened): its
+                # objective is no proven bound, so it is named as a plan, not the optimum.
+                f"控制超支风险的代价：目标值少 {data['price_of_safety']:,.2f}（不控制超支风险、"
+                f"只按预计支出的方案为 {data['expected_cost_objective']:,.2f}）",
                 highlight=False,
             )
         if risk.commitments:

@@ -181,3 +181,19 @@ def test_obligations_beyond_the_budget_exit_3_saying_by_how_much(scenario):
 def test_a_scenario_and_a_policy_flag_together_are_refused(scenario):
     done = liangye("allocate", str(scenario), "--policy", "jiaxing-2024-2026")
     assert done.returncode == 2 and "--policy" in done.stderr
+
+
+def test_a_plan_not_proven_optimal_is_not_called_the_optimum(tmp_path):
+    """The money table headed the plan 最优方案 whatever its status; a plan at the work
+    limit (no proof) is 本方案, and 最优方案 is kept for a proven one."""
+    from liangye.model.status import Status, plan_name_zh
+
+    assert plan_name_zh(Status.OPTIMAL) == "最优方案"
+    assert {plan_name_zh(s) for s in Status if s != Status.OPTIMAL} == {"本方案"}
+    done = liangye("allocate", "default", "--json")
+    assert done.returncode == 0, done.stderr
+    status = json.loads(done.stdout)["status"]
+    shown = liangye("allocate", "default")
+    header = " ".join(shown.stdout.split())
+    assert ("最优方案" in header) == (status == "optimal"), status
+    assert plan_name_zh(status) in header
