@@ -56,6 +56,8 @@ def analyse_sweep(
         chosen, by = find_setting(data, setting), "--setting 指定"
     else:
         chosen, by = robust.best_setting, robust.best_by
+        if not robust.crowned:
+            by = f"{by}；取第一个方案"
     found = discover(data, chosen, targets)
     return SweepAnalysis(data, list(targets), better, sobol, robust, found, chosen, by)
 
@@ -93,6 +95,7 @@ HEADERS_ZH = {
     "ST": "总效应指数ST",
     "ST_conf": "ST的95%置信区间半宽",
     "valid": "是否有效",
+    "precise": "精度是否足够",
     "reason": "说明",
     "samples": "基础样本数N",
     "runs_failed": "失败运行",
@@ -127,7 +130,7 @@ def _for_people(table: pd.DataFrame, data: SweepData) -> pd.DataFrame:
 
     table = table.copy()
     yes_no = {True: "是", False: "否"}
-    for column in ("valid", "restricted"):
+    for column in ("valid", "precise", "restricted"):
         if column in table:
             table[column] = table[column].map(yes_no)
     if "better" in table:
@@ -159,6 +162,7 @@ def summary(analysis: SweepAnalysis, files: Sequence[Path] = ()) -> dict[str, ob
         else {
             "valid": analysis.sobol.valid,
             "message": analysis.sobol.message,
+            "imprecise": analysis.sobol.imprecise,
             "failed": analysis.sobol.failed,
             "missing": analysis.sobol.missing,
         },
@@ -166,6 +170,7 @@ def summary(analysis: SweepAnalysis, files: Sequence[Path] = ()) -> dict[str, ob
             "setting": data.label(analysis.robust.best_setting),
             "levers": dict(zip(levers, analysis.robust.best_setting, strict=False)),
             "chosen_by": analysis.robust.best_by,
+            "crowned": analysis.robust.crowned,
         },
         "discovery": {
             "setting": found.setting,

@@ -32,8 +32,11 @@ class Robustness:
     spread: pd.DataFrame
     targets: pd.DataFrame
     best_setting: tuple
-    best_by: str  # Chinese: how the best setting was chosen
+    best_by: str  # Chinese: how the best setting was chosen, or why none could be
     notes: list[str] = field(default_factory=list)
+    # Whether ``best_setting`` won a comparison (regret, or targets met on equal worlds);
+    # False: it is only the first setting, for what needs one (scenario discovery).
+    crowned: bool = True
 
 
 def robustness(
@@ -94,8 +97,8 @@ def robustness(
             spread_rows.append(row)
     spread = pd.DataFrame(spread_rows)
     table = _target_table(data, settings, targets)
-    best, by = _best_setting(data, settings, regrets, targets, table, better)
-    return Robustness(spread, table, best, by, notes)
+    best, by, crowned = _best_setting(data, settings, regrets, targets, table, better)
+    return Robustness(spread, table, best, by, notes, crowned)
 
 
 def _setting_columns(data: SweepData, setting: tuple, index: int) -> dict[str, object]:
@@ -166,13 +169,17 @@ def _best_setting(
     targets: Sequence[Target],
     table: pd.DataFrame,
     better: Mapping[str, str] | None,
-) -> tuple[tuple, str]:
-    """The setting with the least mean regret on the first target's outcome (or the first
-    outcome with a direction); without any, the one meeting all targets most often."""
+) -> tuple[tuple, str, bool]:
+    """(setting, how it was chosen, whether it won a comparison): the setting with the least
+    mean regret on the first target's outcome (or the first outcome with a direction), over
+    the worlds every setting finished; without any such world, the one meeting all targets
+    most often, if every setting was judged on the same number of worlds. Otherwise the
+    first setting, not crowned: a setting is never called the most robust on part of the
+    comparison (two runs of one setting against none of the others)."""
     if data.joint:
-        return (), "杠杆联合抽样：没有方案可比"
+        return (), "杠杆联合抽样：没有方案可比", False
     if len(settings) == 1:
-        return settings[0], "只有一个方案"
+        return settings[0], "只有一个方案", False
     by_key = {key: column for column, key in data.keys.items()}
     order = [by_key[t.outcome] for t in targets] + data.outcomes
     for outcome in order:
@@ -181,14 +188,25 @@ def _best_setting(
             means = regret.mean(axis=0)
             best = int(means.idxmin())  # ties: the first in design order
             info = outcome_info(data.keys[outcome], better)
-            return settings[best], f"「{info.label}」平均后悔值最小（{len(regret)} 个世界）"
+            return settings[best], f"「{info.label}」平均后悔值最小（{len(regret)} 个世界）", True
     if len(table):
         together = table[table["target"] == table["target"].iloc[-1]]
-        best = int(
-            together.sort_values("share", ascending=False, kind="stable").iloc[0]["setting_index"]
+        judged = together["judged"]
+        if judged.min() > 0 and judged.nunique() == 1:
+            best = int(
+                together.sort_values("share", ascending=False, kind="stable").iloc[0][
+                    "setting_index"
+                ]
+            )
+            return settings[best], "达标比例最高（没有可比较方向的结果）", True
+        return (
+            settings[0],
+            f"各方案已完成的世界数不同（{judged.min()}–{judged.max()}）：不评选最稳健的方案",
+            False,
         )
-        return settings[best], "达标比例最高（没有可比较方向的结果）"
-    return settings[0], "没有可比较方向的结果，也没有目标：取第一个方案"
+    if regrets:
+        return settings[0], "没有所有方案都完成的世界：不评选最稳健的方案", False
+    return settings[0], "没有可比较方向的结果，也没有目标：不评选最稳健的方案", False
 
 
 def find_setting(data: SweepData, wanted: Mapping[str, str]) -> tuple:

@@ -25,6 +25,13 @@ class SobolResult:
     message: str  # Chinese: what makes the table invalid, or that it is valid
     failed: int
     missing: int
+    # Chinese: why valid indices are too imprecise to act on (None: they are not)
+    imprecise: str | None = None
+
+
+# A valid index whose 95% confidence interval is wider than this on either side says little
+# (an S1 of 0.3 ± 0.4 could be anything): the table says so and asks for more samples.
+MAX_CONF_HALF_WIDTH = 0.1
 
 
 def sobol_indices(data: SweepData, seed: int = 0, conf_level: float = 0.95) -> SobolResult | None:
@@ -66,7 +73,8 @@ def sobol_indices(data: SweepData, seed: int = 0, conf_level: float = 0.95) -> S
             if reason is None:
                 y = cells.groupby("point")[outcome].mean().reindex(range(points)).to_numpy()
                 if np.ptp(y) == 0:
-                    reason = "该结果在所有样本中相同：方差为零，指数无定义"
+                    label = outcome_info(data.keys[outcome]).label
+                    reason = f"“{label}”在所有样本中相同：方差为零，指数无定义"
                 else:
                     indices = sobol.analyze(
                         problem, y, calc_second_order=second, conf_level=conf_level, seed=seed
@@ -102,7 +110,29 @@ def sobol_indices(data: SweepData, seed: int = 0, conf_level: float = 0.95) -> S
         message = "Sobol 指数无效（INVALID）：" + "；".join(
             dict.fromkeys(table.loc[~table["valid"], "reason"])
         )
-    return SobolResult(table, valid, message, failed, missing)
+    return SobolResult(table, valid, message, failed, missing, _imprecision(table, n))
+
+
+def _imprecision(table: pd.DataFrame, samples: int) -> str | None:
+    """Mark each valid row whose confidence interval is wider than ``MAX_CONF_HALF_WIDTH``
+    (or not finite: too few samples to bootstrap) in ``precise``; the Chinese of why, or
+    None when every valid index is precise enough."""
+    if table.empty:
+        return None
+    widest = table[["S1_conf", "ST_conf"]].max(axis=1, skipna=False)
+    precise = widest.le(MAX_CONF_HALF_WIDTH)  # NaN compares False: not precise
+    table["precise"] = precise & table["valid"]
+    loose = table["valid"] & ~precise
+    if not loose.any():
+        return None
+    worst = widest[loose].max()
+    said = "无法估计" if not np.isfinite(worst) else f"最宽达 ±{worst:.2f}"
+    table.loc[loose, "reason"] = f"有效，但精度不足：置信区间半宽{said}"
+    return (
+        f"{int(loose.sum())} 个指数的 95% 置信区间半宽超过 ±{MAX_CONF_HALF_WIDTH}（{said}）："
+        f"基础样本数 N = {samples} 太少，这些指数仅供参考；请增大 sampler.samples（如 "
+        f"{max(64, 4 * samples)}）后重新运行"
+    )
 
 
 def _sobol_problem(

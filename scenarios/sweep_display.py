@@ -58,17 +58,27 @@ def _show_sobol(console: Console, errors: Console, analysis: SweepAnalysis) -> N
     if sobol is None:
         return
     if not sobol.valid:
+        advice = (
+            "用 liangye sweep --resume 补完缺失或失败的运行后重新分析。"
+            if sobol.failed or sobol.missing
+            else "表 sobol.csv 的“说明”一栏写明每一行的原因。"
+        )
         errors.print(
             Panel(
-                f"[bold]{sobol.message}[/]\n表 sobol.csv 中每一行都标为无效；"
-                "用 liangye sweep --resume 补完缺失的运行后重新分析。",
+                f"[bold]{sobol.message}[/]\n{advice}",
                 title="Sobol 指数无效（INVALID）",
                 border_style="bold red",
             ),
             highlight=False,
         )
+    if sobol.imprecise:
+        errors.print(
+            Panel(sobol.imprecise, title="Sobol 指数精度不足", border_style="yellow"),
+            highlight=False,
+        )
+    if not sobol.table["valid"].any():
         return
-    table = sobol.table
+    table = sobol.table[sobol.table["valid"]]
     settings = list(dict.fromkeys(table["setting"]))
     shown = settings[:MAX_SOBOL_SETTINGS]
     grid = Table(title="Sobol 指数（± 为 95% 置信区间半宽）", title_justify="left")
@@ -94,13 +104,14 @@ def _show_robustness(console: Console, analysis: SweepAnalysis) -> None:
     data = analysis.data
     best = data.label(analysis.robust.best_setting)
     several = len(data.settings) > 1 and not data.joint
+    crowned = several and analysis.robust.crowned
     outcomes = list(dict.fromkeys(spread["outcome"]))
     judged = [key for key in outcomes if outcome_info(key, analysis.better).better]
     shown = (judged or outcomes)[:MAX_OUTCOMES_SHOWN]
     regret = "regret_mean" in spread
 
     def name(setting: str) -> str:
-        return f"★ {setting}" if several and setting == best else str(setting)
+        return f"★ {setting}" if crowned and setting == best else str(setting)
 
     for key in shown:
         info = outcome_info(key, analysis.better)
@@ -141,8 +152,10 @@ def _show_robustness(console: Console, analysis: SweepAnalysis) -> None:
                 )
             grid.add_row(*cells)
         console.print(grid)
-    if several:
+    if crowned:
         console.print(f"★ 最稳健的方案：{best}（{analysis.robust.best_by}）", highlight=False)
+    elif several:
+        console.print(f"最稳健的方案：未评出（{analysis.robust.best_by}）", highlight=False)
 
 
 def _share(value: object) -> str:

@@ -336,3 +336,39 @@ def test_a_named_model_refuses_keys_it_does_not_read(tmp_path):
     path.write_text('id = "bad"\nmodel = "nosuch"\noutcomes = ["y"]\n', encoding="utf-8")
     done = liangye("sweep", str(path), "--out", str(tmp_path / "out"))
     assert done.returncode == 2 and "'nosuch' is no model (scenario, ishigami)" in done.stderr
+
+
+def test_no_setting_is_crowned_on_part_of_the_comparison(tmp_path):
+    """Two runs of the first setting against none of the others were enough for
+    "★ 最稳健的方案" (the first setting, chosen for lack of anything to compare)."""
+    partial = stored(tmp_path / "p", HAND, lookup, limit=2)
+    analysis = analyse_sweep(partial, targets(HAND, "y >= 3"), {"y": "higher"})
+    assert not analysis.robust.crowned and "不评选" in analysis.robust.best_by
+    done = liangye("analyse", str(partial), "--target", "y >= 3")
+    said = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode == 0 and "★" not in said and "最稳健的方案：未评出" in said
+    whole = stored(tmp_path / "w", HAND, lookup)
+    assert analyse_sweep(whole, [], {"y": "higher"}).robust.crowned
+
+
+def test_sobol_indices_from_too_few_samples_are_flagged_imprecise_and_a_constant_outcome_named(
+    tmp_path,
+):
+    """Two base samples gave indices of 0.7 ± 1.2 marked valid, with nothing said; an
+    outcome constant over the samples was reported without its name, with advice to resume
+    a sweep that had nothing left to run."""
+    few = {**SOBOL_SWEEP, "outcomes": ["y", "x"], "sampler": {"kind": "sobol", "samples": 4}}
+    folder = stored(tmp_path / "f", few, lambda p, s: {**ishigami(p, s), "x": 1.0})
+    sobol = analyse_sweep(folder).sobol
+    assert sobol is not None and sobol.imprecise and "sampler.samples" in sobol.imprecise
+    rows = sobol.table.set_index("outcome")
+    assert rows.loc["y", "valid"].all() and not rows.loc["y", "precise"].any()
+    assert not rows.loc["x", "valid"].any() and "“x”在所有样本中相同" in sobol.message
+    done = liangye("analyse", str(folder))
+    said = " ".join((done.stdout + done.stderr).split())
+    assert "精度不足" in said and "--resume" not in said
+    # the many samples of the Ishigami test above give precise indices: nothing flagged
+    many = stored(
+        tmp_path / "m", {**SOBOL_SWEEP, "sampler": {"kind": "sobol", "samples": 1024}}, ishigami
+    )
+    assert analyse_sweep(many).sobol.imprecise is None
