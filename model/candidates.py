@@ -585,3 +585,25 @@ def load_applications(path: str) -> pd.DataFrame:
     """Read and check an applications file (CSV or XLSX); warnings in ``attrs["warnings"]``."""
     raw = read_raw_table(path)
     return parse_applications(raw, raw.attrs["source"])
+
+
+def load_tables(
+    candidates: str, applications: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Read and check a candidate file and, if given, its applications file: every problem
+    of both in one InputError (the candidates' first), so a user fixes both files in one
+    pass. Scores must be on the candidate table when there is no applications file."""
+    problems: list[Problem] = []
+    apps = None
+    if applications is not None:
+        try:
+            apps = load_applications(applications)
+        except InputError as error:
+            problems += error.problems
+    try:
+        table = load_candidates(candidates, needs_score=applications is None)
+    except InputError as error:
+        problems = error.problems + problems
+    if problems:
+        raise InputError(problems)
+    return table, apps

@@ -120,7 +120,7 @@ def allocate_command(
     """Choose designations under a policy and budget: from a scenario file (its policy, pool,
     budgets, chances and settings; no simulation), or from a policy and a candidate table."""
     from liangye.model.allocation import allocate
-    from liangye.model.candidates import load_applications, load_candidates
+    from liangye.model.candidates import load_tables
     from liangye.model.options import build_problem
 
     from .loader import EXPECTED_ZH, load_policy_reference, load_scenario
@@ -220,8 +220,7 @@ def allocate_command(
         year_list = parse_years(years) if years else None
         loaded_policy = load_policy_reference(policy)
         year_list = year_list or loaded_policy.year_range
-        apps = load_applications(str(applications)) if applications else None
-        table = load_candidates(str(candidates), needs_score=apps is None)
+        table, apps = load_tables(str(candidates), str(applications) if applications else None)
         report_readings(table, apps)
         problem = build_problem(
             loaded_policy, table, parse_budget(budget or [], year_list), settings, year_list, apps

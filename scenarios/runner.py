@@ -11,7 +11,7 @@ import pandas as pd
 
 from liangye.model.allocation import AllocationResult, allocate
 from liangye.model.budget_risk import row_zh
-from liangye.model.candidates import load_applications, load_candidates
+from liangye.model.candidates import load_tables
 from liangye.model.options import AllocationProblem, build_problem
 from liangye.model.policy import Policy
 from liangye.model.settings import AllocationSettings
@@ -53,11 +53,10 @@ def scenario_candidates(
         return candidates, synthetic_applications(
             candidates, policy, settings, years, seed=pool.seed
         )
-    applications = (
-        load_applications(str(base / source.applications)) if source.applications else None
+    return load_tables(
+        str(base / source.file),
+        str(base / source.applications) if source.applications else None,
     )
-    candidates = load_candidates(str(base / source.file), needs_score=applications is None)
-    return candidates, applications
 
 
 def readings(*tables: pd.DataFrame | None) -> list[str]:

@@ -81,7 +81,7 @@ def check_together(paths: list[Path], checked: list[Checked]) -> Checked | None:
     level or year the others do not have; a rule reading a column the table lacks).
     None when the files are not such a set. Money is not asked for: no budget, and every
     level's chance of conferral taken as known (``allocate`` asks for them as options)."""
-    from liangye.model.candidates import load_applications, load_candidates
+    from liangye.model.candidates import load_tables
     from liangye.model.options import build_problem
     from liangye.model.policy import policy_from_dict, read_toml
     from liangye.model.settings import AllocationSettings, Budget
@@ -99,8 +99,7 @@ def check_together(paths: list[Path], checked: list[Checked]) -> Checked | None:
     kind = "policy + candidates" + (" + applications" if applications else "")
     try:
         policy = policy_from_dict(read_toml(policies[0]), policies[0].name)
-        apps = load_applications(str(applications[0])) if applications else None
-        table = load_candidates(str(tables[0]), needs_score=apps is None)
+        table, apps = load_tables(str(tables[0]), str(applications[0]) if applications else None)
         settings = AllocationSettings(success_probability={level: 0.5 for level in Level})
         build_problem(policy, table, Budget(), settings, policy.year_range, apps)
     except InputError as error:

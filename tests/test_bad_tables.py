@@ -419,3 +419,20 @@ def test_a_bare_condition_reads_every_yes_word_even_beside_a_stray_cell_refused(
     assert [(p.where, p.source) for p in problems] == [("row 4", "c.csv")]
     assert "'x'" in problems[0].message and "design_prize" in problems[0].message
     assert "条件" in problems[0].chinese
+
+
+def test_problems_of_the_candidate_and_applications_files_are_said_together(tmp_path):
+    """The applications file's problems were said first, and the candidates' only once
+    those were fixed: two passes for what one can show."""
+    from liangye.model.candidates import load_tables
+
+    candidates = csv_file(tmp_path / "c.csv", [HEADER, GOOD, "B,乙,工厂,南湖区,纺织,3000,80"])
+    applications = csv_file(
+        tmp_path / "a.csv", ["candidate_id,programme,level,score", "A,P,municipal,abc"]
+    )
+    with pytest.raises(InputError) as caught:
+        load_tables(candidates, applications)
+    assert [(p.source, p.where) for p in caught.value.problems] == [
+        ("c.csv", "row 3"),
+        ("a.csv", "row 2"),
+    ]
