@@ -224,7 +224,7 @@ def frontier(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """What each budget buys: the scenario solved at multiples of its budget, greedy beside."""
-    from rich.progress import Progress
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
     from liangye.model.frontier import budget_frontier, quota_budget
@@ -277,8 +277,9 @@ def frontier(
         )
     folder = out or new_run_dir(None, f"{loaded.id}-frontier", scenario_hash(loaded))
     _start_run(folder, " ".join(sys.argv))
-    with Progress(console=errors, disable=as_json) as bar:
-        task = bar.add_task("求解预算前沿", total=len(levels))
+    columns = (TextColumn("求解预算前沿"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=errors, disable=as_json) as bar:
+        task = bar.add_task("frontier", total=len(levels))
         table = budget_frontier(problem, levels, progress=lambda _: bar.advance(task))
     needed = quota_budget(problem)
     write_parquet(folder / "frontier.parquet", table)
@@ -320,6 +321,15 @@ def frontier(
         console.print(
             f"满足全部最低名额和应付奖励所需的最低预算（整个期间，按预计支出）：{needed:,.1f}万元"
             + ("；设有超支概率上限时所需预算更高，略高于它的预算也可能没有方案" if bounded else ""),
+            highlight=False,
+        )
+    if (table["status"].isin(["work_limit", "time_limit"])).any():
+        # Each point starts from the previous one's plan (model/frontier.py): a point without
+        # a proof can end on another plan than a fresh ``allocate`` at that budget.
+        console.print(
+            "注意：未证明最优的点（计算量或时间上限内找到的最好方案）从前一个点的方案出发求解，"
+            "与同一预算下单独运行 allocate 的方案可能不同；两者都满足全部规则和超支概率上限。"
+            "要执行的方案请用 liangye allocate 在选定的预算下求出。",
             highlight=False,
         )
     console.print(f"已写入 written: {folder}（frontier.png, frontier.csv）", highlight=False)

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from liangye.model.synthetic import synthetic_candidates
@@ -549,6 +550,10 @@ def test_the_frontier_table_reads_in_chinese(tmp_path):
     assert "预算前沿" in said and "求解状态" in said and "Budget frontier" not in said
     assert "最优" in said and "optimal" not in said
     assert "所需的最低预算" in said and "least money" not in said
+    # the note on points without a proof is said exactly when the table has such a point
+    table = pd.read_csv(tmp_path / "f" / "frontier.csv", encoding="utf-8-sig")
+    unproven = table["status"].isin(["work_limit", "time_limit"]).any()
+    assert ("未证明最优的点" in said) == unproven
 
 
 @pytest.mark.parametrize("items", [["2025=10", "60"], ["60", "2025=10"]])
