@@ -13,12 +13,14 @@ from .errors import InputError, Problem, message_zh
 from .tables import column_letter, read_raw_table, spreadsheet_rows
 from .units import (
     MONEY_UNITS,
+    UNITS_READ,
     NotFiniteError,
     parse_level,
     parse_number,
     parse_percent,
     parse_share,
     split_header_unit,
+    unknown_unit,
 )
 from .yes_no import NO_WORDS, YES_WORDS, parse_yes_no
 from .yes_no import is_empty as _is_empty
@@ -130,6 +132,21 @@ def _canonical_columns(
     problems: list[Problem] = []
     for position, column in enumerate(str(c) for c in raw.columns):
         bare, unit = split_header_unit(column)
+        odd = unknown_unit(column)
+        if odd is not None and odd[0].lower() in lookup:
+            # 营业收入（千美元）: read as 万元 it would be silently wrong; dropped, a rule
+            # would say the column is missing while the user sees it.
+            problems.append(
+                Problem(
+                    source,
+                    "header",
+                    f"column '{column}' ({letters[position]}) states the unit '{odd[1]}', "
+                    f"which liangye does not read: write one of {', '.join(UNITS_READ)}",
+                    f"“{column}”（{letters[position]} 列）的单位“{odd[1]}”无法识别：请写作"
+                    f"{'、'.join(UNITS_READ)}之一",
+                )
+            )
+            continue
         canonical = lookup.get(bare.lower(), bare)
         if canonical in first:
             # Keeping either column would drop the other's data without a word.

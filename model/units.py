@@ -56,9 +56,14 @@ def parse_level(text: str) -> Level:
 # Money units a header may state, as multiples of 万元.
 MONEY_UNITS: dict[str, Decimal] = {
     "元": Decimal("0.0001"),
+    "千元": Decimal("0.1"),
     "万元": Decimal(1),
+    "百万元": Decimal(100),
+    "千万元": Decimal(1000),
     "亿元": Decimal(10000),
     "万": Decimal(1),
+    "百万": Decimal(100),
+    "千万": Decimal(1000),
     "亿": Decimal(10000),
 }
 
@@ -155,7 +160,26 @@ def parse_money(text: object) -> Decimal:
     return amount
 
 
-_UNIT_IN_HEADER = re.compile(r"[（(]\s*(元|万元|亿元|万|亿|%|％)\s*[)）]\s*$")
+# Longest first: 千万元 is not 万元 after a stray 千.
+_UNITS_WRITTEN = sorted([*MONEY_UNITS, "%", "％"], key=len, reverse=True)
+_UNIT_IN_HEADER = re.compile(
+    r"[（(]\s*(" + "|".join(map(re.escape, _UNITS_WRITTEN)) + r")\s*[)）]\s*$"
+)
+# What a header may state, as a reader is told: money units, then percent.
+UNITS_READ = (*MONEY_UNITS, "%")
+# Any bracketed ending, for naming a unit liangye does not read (美元, 千人).
+_BRACKETED_ENDING = re.compile(r"[（(]\s*([^()（）]+?)\s*[)）]\s*$")
+
+
+def unknown_unit(header: str) -> tuple[str, str] | None:
+    """("营业收入", "美元") for a header ending in a bracketed word that is no unit liangye
+    reads; None for a header with a known unit or none."""
+    if _UNIT_IN_HEADER.search(header):
+        return None
+    match = _BRACKETED_ENDING.search(header)
+    if not match:
+        return None
+    return header[: match.start()].strip(), match.group(1)
 
 
 def split_header_unit(header: str) -> tuple[str, str | None]:

@@ -436,3 +436,17 @@ def test_problems_of_the_candidate_and_applications_files_are_said_together(tmp_
         ("c.csv", "row 3"),
         ("a.csv", "row 2"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("unit", "wan"), [("千元", 300.0), ("百万元", 300000.0), ("千万元", 3_000_000.0)]
+)
+def test_more_money_units_are_read_and_an_unknown_one_is_refused(tmp_path, unit, wan):
+    """营业收入（千元） was taken for a column liangye did not know: the rules then said the
+    candidate table had no revenue column."""
+    header = HEADER.replace("revenue", f"营业收入（{unit}）")
+    table = load_candidates(csv_file(tmp_path / "c.csv", [header, GOOD]))
+    assert table.loc[0, "revenue"] == pytest.approx(wan)
+    odd = HEADER.replace("revenue", "营业收入（美元）")
+    found = problems(load_candidates, csv_file(tmp_path / "d.csv", [odd, GOOD]))
+    assert len(found) == 1 and "'美元', which liangye does not read" in found[0]
