@@ -282,6 +282,25 @@ def parse_score(raw: object) -> float:
     return value
 
 
+# A score above this is a panel's points out of more than 100: fine for all of them, worth
+# a word when only a few pass it (150 among scores out of 100 is likely a typo for 15 or 50).
+USUAL_TOP_SCORE = 100.0
+
+
+def _score_warning(scores: pd.Series, rows: list[str], source: str) -> list[str]:
+    """A warning naming the scores above 100 when they are fewer than one in ten."""
+    numbers = pd.to_numeric(scores, errors="coerce")
+    above = numbers > USUAL_TOP_SCORE
+    if not above.any() or above.mean() >= 0.1:
+        return []
+    first = int(np.flatnonzero(above.to_numpy())[0])
+    return [
+        f"{source}: {int(above.sum())} score(s) above {USUAL_TOP_SCORE:g} while the others are "
+        f"at most {USUAL_TOP_SCORE:g} ({rows[first]}: {numbers.iloc[first]:g}): read as "
+        "written; check them if the panel scores out of 100"
+    ]
+
+
 def _looks_yes_no(column: str, series: pd.Series) -> bool:
     """A column a rule may use as a condition: its header says so (是否…), or every filled cell
     is a yes/no word and at least one is not a bare 1/0 (which stay numbers)."""
@@ -404,6 +423,7 @@ def parse_candidates(raw: pd.DataFrame, source: str, needs_score: bool = False) 
                 warnings += _percent_warning(frame[column], written[column], source)
     if "score" in frame.columns:
         convert("score", parse_score, needs_score)
+        warnings += _score_warning(frame["score"], rows, source)
     if "market_share_rank" in frame.columns:
         convert("market_share_rank", parse_number)
     for column in YES_NO_COLUMNS:
@@ -588,7 +608,9 @@ def parse_applications(raw: pd.DataFrame, source: str) -> pd.DataFrame:
         raise InputError(in_row_order(problems))
     frame["row"] = rows
     frame.attrs["source"] = source
-    frame.attrs["warnings"] = list(raw.attrs.get("warnings", []))
+    frame.attrs["warnings"] = list(raw.attrs.get("warnings", [])) + _score_warning(
+        frame["score"], rows, source
+    )
     return frame
 
 

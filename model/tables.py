@@ -273,7 +273,23 @@ def read_raw_table(path: str | Path, headers: Collection[str] | None = None) -> 
     width = len(header)
     problems: list[Problem] = []
     workbook = suffix in (".xlsx", ".xlsm")
+    named = max((i for i, h in enumerate(header) if h is not None), default=-1) + 1
     for number, cells in data:
+        if not workbook and len(cells) < named:
+            # A cell left out of a CSV row shifts every cell after it one column left
+            # (revenue read as a share); an empty cell is written as ",,".
+            problems.append(
+                Problem(
+                    source,
+                    f"row {number}",
+                    f"has {len(cells)} cells but the header names {named}: a cell is missing, "
+                    "so the cells after it may sit under the wrong columns (write an empty "
+                    "cell as ,,)",
+                    f"只有 {len(cells)} 个单元格，而表头有 {named} 列：少了一个单元格，其后各格可能"
+                    "错位（空单元格请写作两个相连的逗号“,,”）",
+                )
+            )
+            continue
         last = max(i for i, c in enumerate(cells) if c is not None)
         # In a CSV a row with more cells than the header is one whose cells have shifted (a
         # comma inside an unquoted name): reading it would put values under wrong columns. A

@@ -95,6 +95,19 @@ def parse_chances(items: list[str]) -> dict[str, float]:
                 )
             )
             continue
+        if level in chances and chances[level] != value:
+            # Two chances for one level: neither is the one to use without asking.
+            problems.append(
+                Problem(
+                    "--chance",
+                    item,
+                    f"gives {level} a second chance ({chances[level]:g} before): give each "
+                    "level once",
+                    f"再次给出{parse_level(level).chinese}的概率（前面已给 {chances[level]:g}）："
+                    "每个级别只能给一次",
+                )
+            )
+            continue
         chances[level] = value
     if problems:
         raise InputError(problems)

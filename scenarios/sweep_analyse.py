@@ -38,23 +38,29 @@ def parse_setting(text: str) -> dict[str, str]:
     return wanted
 
 
+# What a run folder's manifest says it is (results/store.py): never a sweep to analyse.
+RUN_KINDS = frozenset({"allocation", "simulation", "frontier", "compare"})
+
+
 def analysis_inputs(folder: Path, targets: list[str], setting: str | None) -> SweepAnalysis:
     """Analyse the sweep in ``folder`` against the sweep file's ``[analysis]`` targets (as
     stored in its manifest) and ``targets`` given on the command line. Raises InputError
     naming every bad target (the file's key or --target and the text) and a bad --setting,
     before anything is computed."""
     manifest = read_manifest(folder)
-    if not manifest:
-        raise InputError(
-            [
-                Problem(
-                    str(folder),
-                    "",
-                    "is not a sweep folder (no manifest.json)",
-                    "不是批量情景文件夹（没有 manifest.json）",
-                )
-            ]
+    if not manifest or manifest.get("kind") in RUN_KINDS:
+        said = (
+            f"is the folder of a single run ({manifest['kind']}), not of a sweep: liangye "
+            "report makes its report"
+            if manifest
+            else "is not a sweep folder (no manifest.json)"
         )
+        said_zh = (
+            "是单次运行的文件夹，不是批量情景文件夹：其报告请用 liangye report"
+            if manifest
+            else "不是批量情景文件夹（没有 manifest.json）"
+        )
+        raise InputError([Problem(str(folder), "", said, said_zh)])
     source = Path(str(manifest.get("sweep_file") or "manifest.json")).name
     try:
         sweep = Sweep.model_validate(manifest.get("sweep", {}))

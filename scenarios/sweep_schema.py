@@ -291,12 +291,37 @@ def column_name(key: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", key)
 
 
+# Keys only a scenario file has, and keys only a sweep file has (``validate`` tells them
+# apart by the same sets).
+SCENARIO_MARKERS = frozenset({"candidates", "budget", "policy", "allocation", "simulation"})
+SWEEP_KEYS = frozenset({"levers", "uncertainties", "sampler", "outcomes", "replications"})
+
+
 def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep file; raise InputError naming the file and every bad key
     (an ``[analysis]`` target that does not parse or names no outcome of the sweep among
     them)."""
     path = Path(path)
     data = read_toml(path)
+    kind = (
+        "policy" if "programmes" in data else "scenario" if SCENARIO_MARKERS & set(data) else None
+    )
+    if kind is not None and not SWEEP_KEYS & set(data):
+        # Eight unknown keys would bury what is wrong: the file is another kind.
+        raise InputError(
+            [
+                Problem(
+                    path.name,
+                    "",
+                    f"is a {kind} file, not a sweep file (a sweep names levers, uncertainties, "
+                    "a sampler and outcomes; see scenarios/sweeps/): to run a scenario once "
+                    "use liangye run",
+                    f"这是{'政策' if kind == 'policy' else '情景'}文件，不是批量情景文件（批量情景要写"
+                    "levers、uncertainties、sampler 和 outcomes，参见 scenarios/sweeps/）："
+                    "单次运行情景请用 liangye run",
+                )
+            ]
+        )
     try:
         sweep = Sweep.model_validate(data)
     except ValidationError as error:

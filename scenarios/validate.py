@@ -10,8 +10,6 @@ from pathlib import Path
 from liangye.model.errors import InputError, Problem
 
 APPLICATION_MARKERS = {"candidate_id", "programme", "项目", "申报项目", "level", "级别", "申报级别"}
-# Keys only a sweep file has (a scenario has none of them).
-SWEEP_MARKERS = {"levers", "uncertainties", "sampler", "outcomes", "replications"}
 
 
 @dataclass
@@ -50,7 +48,9 @@ def check_file(path: Path) -> Checked:
                 kind = "policy"
                 policy_from_dict(data, path.name)
                 return Checked("policy")
-            if SWEEP_MARKERS & set(data):
+            from .sweep_schema import SWEEP_KEYS
+
+            if SWEEP_KEYS & set(data):
                 from .sweep_run import prepare
 
                 kind = "sweep"

@@ -192,7 +192,20 @@ def test_a_section_that_cannot_be_made_is_left_to_the_report(tmp_path, monkeypat
     assert background._report_section(tmp_path, None, tmp_path) is None
 
 
-def test_a_ctrl_c_while_the_child_starts_is_not_lost(tmp_path, monkeypatch):
+@pytest.fixture
+def python_ctrl_c():
+    """Python's own SIGINT handler (KeyboardInterrupt) while the test runs, the one a user's
+    process has: what ``_sigint_held`` raises again goes to the handler the caller had. In
+    three full runs of the suite on two workers a worker reached these tests with another
+    handler and they failed ("DID NOT RAISE"); alone, or with any part of the suite before
+    them, they pass. The cause was not found (a run watching every test's handler passed,
+    seeing none change it), so the precondition is set here rather than assumed."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+def test_a_ctrl_c_while_the_child_starts_is_not_lost(tmp_path, monkeypatch, python_ctrl_c):
     """Ctrl-C pressed while the child is being started reaches the parent (as
     KeyboardInterrupt) once the start is over, and the child does not outlive it."""
     import multiprocessing.process
@@ -213,7 +226,9 @@ def test_a_ctrl_c_while_the_child_starts_is_not_lost(tmp_path, monkeypatch):
     assert not child.is_alive()
 
 
-def test_a_ctrl_c_landing_on_another_thread_waits_for_the_start(tmp_path, monkeypatch):
+def test_a_ctrl_c_landing_on_another_thread_waits_for_the_start(
+    tmp_path, monkeypatch, python_ctrl_c
+):
     """The kernel may hand the process's SIGINT to any thread not blocking it (BLAS's, a
     queue's feeder): it still waits until the child has its start data (CI saw a child
     print EOFError when the start was cut between the child's birth and that data)."""

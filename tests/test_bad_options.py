@@ -603,3 +603,18 @@ def test_bad_input_with_json_asked_gives_the_problems_as_json(tmp_path, candidat
     assert "success_probability.national" in wheres
     assert all(p["message"] and p["message_zh"] for p in answer["problems"])
     assert "success_probability.national" in " ".join(done.stderr.split())
+
+
+def test_two_chances_for_one_level_are_refused():
+    """``--chance national=0.3 --chance national=0.4`` took the last one without a word."""
+    from liangye.model.errors import InputError
+    from liangye.scenarios.cli_options import parse_chances
+
+    assert parse_chances(["national=0.3", "国家级=0.3", "provincial=0.5"]) == {
+        "national": 0.3,
+        "provincial": 0.5,
+    }
+    with pytest.raises(InputError) as caught:
+        parse_chances(["national=0.3", "provincial=0.5", "国家级=0.4"])
+    [problem] = caught.value.problems
+    assert problem.where == "国家级=0.4" and "second chance (0.3 before)" in problem.message

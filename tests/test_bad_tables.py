@@ -450,3 +450,26 @@ def test_more_money_units_are_read_and_an_unknown_one_is_refused(tmp_path, unit,
     odd = HEADER.replace("revenue", "营业收入（美元）")
     found = problems(load_candidates, csv_file(tmp_path / "d.csv", [odd, GOOD]))
     assert len(found) == 1 and "'美元', which liangye does not read" in found[0]
+
+
+def test_a_csv_row_short_of_a_cell_is_refused(tmp_path):
+    """A cell left out shifts the cells after it one column left; the row was read with
+    its last cell blank."""
+    short = "B,乙,企业,南湖区,纺织,3000"
+    found = problems(load_candidates, csv_file(tmp_path / "c.csv", [HEADER, GOOD, short]))
+    assert found == [
+        "c.csv row 3: has 6 cells but the header names 7: a cell is missing, so the cells "
+        "after it may sit under the wrong columns (write an empty cell as ,,)"
+    ]
+    table = load_candidates(csv_file(tmp_path / "d.csv", [HEADER, GOOD, short + ","]))
+    assert table["score"].isna().tolist() == [False, True]  # an empty cell written as such
+
+
+def test_a_few_scores_above_100_are_read_with_a_warning(tmp_path):
+    rows = [HEADER, *(f"C{i},甲{i},企业,南湖区,纺织,3000,{60 + i}" for i in range(12))]
+    rows.append("Z,乙,企业,南湖区,纺织,3000,150")
+    table = load_candidates(csv_file(tmp_path / "c.csv", rows))
+    assert table["score"].max() == 150
+    assert any("1 score(s) above 100" in w and "row 14: 150" in w for w in table.attrs["warnings"])
+    every = [HEADER, *(f"C{i},甲{i},企业,南湖区,纺织,3000,{100 + i}" for i in range(5))]
+    assert load_candidates(csv_file(tmp_path / "d.csv", every)).attrs["warnings"] == []

@@ -372,3 +372,14 @@ def test_sobol_indices_from_too_few_samples_are_flagged_imprecise_and_a_constant
         tmp_path / "m", {**SOBOL_SWEEP, "sampler": {"kind": "sobol", "samples": 1024}}, ishigami
     )
     assert analyse_sweep(many).sobol.imprecise is None
+
+
+def test_analyse_on_a_run_folder_says_it_is_a_run(tmp_path):
+    """A run folder's manifest gave two schema errors ("id: is required but missing")."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "manifest.json").write_text('{"kind": "allocation"}', encoding="utf-8")
+    done = liangye("analyse", str(folder))
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 2 and "folder of a single run (allocation)" in said
+    assert "liangye report" in said and "required" not in said

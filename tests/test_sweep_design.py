@@ -236,3 +236,10 @@ def test_a_failed_runs_input_error_is_stored_with_its_chinese_and_not_as_a_users
     assert "--set" not in text and "企业数" in text
     plain = error_text(InputError([Problem("a.csv", "row 2", "'x' is not a number")]))
     assert plain == "InputError: a.csv row 2: 'x' is not a number（“x”不是数字）"
+
+
+def test_a_scenario_file_given_as_a_sweep_is_named_as_such(tmp_path):
+    """It gave eight unknown-key problems, one per scenario key."""
+    path = write(tmp_path, 'id = "s"\npolicy = "jiaxing-2024-2026"\n[budget]\ntotal = 100\n')
+    found = problems(path)
+    assert len(found) == 1 and "is a scenario file, not a sweep file" in found[0]
