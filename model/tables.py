@@ -183,24 +183,39 @@ def _rows_word(count: int) -> str:
     return f"{count} data row" + ("" if count == 1 else "s")
 
 
-def _sheet_warning(grids: list[_Grid], chosen: _Grid, known: set[str], source: str) -> str | None:
-    """Which sheet was read and why each other filled sheet was not, or None for one sheet."""
-    others = []
+def _sheet_warning(
+    grids: list[_Grid], chosen: _Grid, known: set[str], source: str
+) -> tuple[str, str] | None:
+    """Which sheet was read and why each other filled sheet was not (English, Chinese), or
+    None for one sheet."""
+    others: list[tuple[str, str]] = []
     for grid in grids:
         if grid is chosen or not grid.rows:
             continue
         index = _header_index(grid, known)
         if index is None:
-            others.append(f"sheet '{grid.sheet}' has no header row and was not read")
+            others.append(
+                (
+                    f"sheet '{grid.sheet}' has no header row and was not read",
+                    f"工作表“{grid.sheet}”没有表头行，未读取",
+                )
+            )
         else:
             data = len(grid.rows) - index - 1
             others.append(
-                f"sheet '{grid.sheet}' also has a header row and {_rows_word(data)}, which were "
-                "not read: put all the rows on one sheet"
+                (
+                    f"sheet '{grid.sheet}' also has a header row and {_rows_word(data)}, which "
+                    "were not read: put all the rows on one sheet",
+                    f"工作表“{grid.sheet}”也有表头行和 {data} 行数据，未读取：请把所有行放在同一个"
+                    "工作表中",
+                )
             )
     if not others:
         return None
-    return f"{source}: read sheet '{chosen.sheet}' only; " + "; ".join(others)
+    return (
+        f"{source}: read sheet '{chosen.sheet}' only; " + "; ".join(en for en, _ in others),
+        f"{source}：只读取了工作表“{chosen.sheet}”；" + "；".join(zh for _, zh in others),
+    )
 
 
 def read_raw_table(path: str | Path, headers: Collection[str] | None = None) -> pd.DataFrame:
@@ -253,7 +268,7 @@ def read_raw_table(path: str | Path, headers: Collection[str] | None = None) -> 
         if at is not None:
             chosen, index, found = grid, at, True
             break
-    warnings: list[str] = []
+    warnings: list[tuple[str, str]] = []  # (English, Chinese)
     sheet_note = _sheet_warning(grids, chosen, known, source)
     if sheet_note:
         warnings.append(sheet_note)
@@ -266,7 +281,10 @@ def read_raw_table(path: str | Path, headers: Collection[str] | None = None) -> 
             f"row {numbers} above it was" if len(above) == 1 else f"rows {numbers} above it were"
         )
         warnings.append(
-            f"{source}: row {header_row} was read as the header; {skipped} skipped ({titles})"
+            (
+                f"{source}: row {header_row} was read as the header; {skipped} skipped ({titles})",
+                f"{source}：第 {header_row} 行被当作表头；其上的第 {numbers} 行已跳过（{titles}）",
+            )
         )
 
     data = chosen.rows[index + 1 :]
@@ -321,8 +339,12 @@ def read_raw_table(path: str | Path, headers: Collection[str] | None = None) -> 
         if cells:
             number, value = cells[0]
             warnings.append(
-                f"{source}: column {column_letter(position)} has no header, so its cells were not "
-                f"read (row {number}: '{_text(value)}')"
+                (
+                    f"{source}: column {column_letter(position)} has no header, so its cells "
+                    f"were not read (row {number}: '{_text(value)}')",
+                    f"{source}：{column_letter(position)} 列没有表头，其中的单元格未读取"
+                    f"（第 {number} 行：“{_text(value)}”）",
+                )
             )
     if workbook:
         problems += _unsaved_formulas(path, source, chosen, data, header, keep)
@@ -343,7 +365,8 @@ def read_raw_table(path: str | Path, headers: Collection[str] | None = None) -> 
         header_found=found,
         header_cells=[_text(c) for c in header if c is not None],
         column_letters=[column_letter(p) for p in keep],
-        warnings=warnings,
+        warnings=[en for en, _ in warnings],
+        warnings_zh=[zh for _, zh in warnings],
     )
     return frame
 

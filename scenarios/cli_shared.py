@@ -65,12 +65,28 @@ def no_plan_zh(status: str, clock: bool) -> str:
     )
 
 
+class _Said(logging.Formatter):
+    """A log record as a person reads it beside the command's output: 注意：/错误： before a
+    warning or an error, no clock, no logger name (--verbose's INFO lines as they are)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return _LEVEL_WORDS.get(record.levelno, "") + super().format(record)
+
+
+_LEVEL_WORDS = {logging.WARNING: "注意：", logging.ERROR: "错误：", logging.CRITICAL: "错误："}
+
+
 def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(message)s",
-        handlers=[RichHandler(console=errors, show_path=False)],
+    handler = RichHandler(
+        console=errors,
+        show_path=False,
+        show_time=False,
+        show_level=False,
+        markup=False,
+        highlighter=None,
     )
+    handler.setFormatter(_Said("%(message)s"))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
 
 
 def print_json(data: object) -> None:
@@ -91,7 +107,7 @@ def _start_run(folder: Path, command: str) -> None:
     cleared = start_run(folder, command)
     if cleared:
         errors.print(
-            f"cleared an earlier run from {folder}: {', '.join(cleared)}",
+            f"已清除 {folder} 中上一次运行的文件（cleared an earlier run）：{', '.join(cleared)}",
             highlight=False,
             markup=False,
         )

@@ -11,7 +11,7 @@ import pandas as pd
 
 from liangye.model.allocation import AllocationResult, allocate
 from liangye.model.budget_risk import row_zh
-from liangye.model.candidates import load_tables
+from liangye.model.candidates import load_tables, readings_of
 from liangye.model.options import AllocationProblem, build_problem
 from liangye.model.policy import Policy
 from liangye.model.settings import AllocationSettings
@@ -61,8 +61,14 @@ def scenario_candidates(
 
 def readings(*tables: pd.DataFrame | None) -> list[str]:
     """Which defensible reading each table was given (the sheet read and those not, a
-    title row skipped, revenues that look like 元, …), as sentences naming the file."""
-    return [s for table in tables if table is not None for s in table.attrs.get("warnings", [])]
+    title row skipped, revenues that look like 元, …), as sentences naming the file: the
+    English, then its Chinese on the next line (as problems are shown)."""
+    return [
+        f"{en}\n    → {zh}" if zh else en
+        for table in tables
+        if table is not None
+        for en, zh in readings_of(table)
+    ]
 
 
 def report_readings(*tables: pd.DataFrame | None) -> None:

@@ -238,7 +238,7 @@ def test_reusing_a_run_folder_clears_the_earlier_run_and_says_so(tmp_path):
     second = liangye("allocate", str(scenario_file(tmp_path, '["csv"]')), "--out", str(out))
     assert second.returncode == 0, second.stderr
     said = " ".join(second.stderr.split())
-    assert "cleared an earlier run from" in said and "plan.xlsx" in said
+    assert "cleared an earlier run" in said and "已清除" in said and "plan.xlsx" in said
     left = {p.name for p in out.iterdir()}
     assert "plan.xlsx" not in left and "plan.parquet" not in left and "plan.csv" in left
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))

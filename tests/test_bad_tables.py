@@ -473,3 +473,42 @@ def test_a_few_scores_above_100_are_read_with_a_warning(tmp_path):
     assert any("1 score(s) above 100" in w and "row 14: 150" in w for w in table.attrs["warnings"])
     every = [HEADER, *(f"C{i},甲{i},企业,南湖区,纺织,3000,{100 + i}" for i in range(5))]
     assert load_candidates(csv_file(tmp_path / "d.csv", every)).attrs["warnings"] == []
+
+
+def test_every_reading_of_a_table_is_said_in_chinese_too(tmp_path):
+    """The readings (a sheet left out, a title row skipped, revenue that looks like 元, a
+    percent header over fractions, a score above 100) were in English only."""
+    from liangye.model.candidates import readings_of
+    from liangye.scenarios.runner import readings
+
+    path = xlsx_file(
+        tmp_path / "c.xlsx",
+        {
+            "说明": {"A1": "本表为候选名单"},
+            "候选": {
+                "A1": "候选名单（标题）",
+                **rows_of(
+                    "编号,企业名称,类型,所在县区,所属行业,营业收入,服务投入占比（%）,评分",
+                    *(
+                        f"C{i},甲{i},企业,南湖区,纺织,{5_000_000 + i},0.{i + 1},{70 + i}"
+                        for i in range(12)
+                    ),
+                    "Z,乙,企业,南湖区,纺织,5000000,0.5,150",
+                    first=2,
+                ),
+            },
+        },
+    )
+    table = load_candidates(path)
+    said = readings_of(table)
+    assert len(said) == 5 and all(zh and zh != en for en, zh in said)
+    chinese = " ".join(zh for _, zh in said)
+    for words in (
+        "只读取了工作表“候选”",
+        "被当作表头",
+        "按万元读取",
+        "按百分数读取",
+        "评分高于 100",
+    ):
+        assert words in chinese, words
+    assert all("\n    → " in line for line in readings(table))
