@@ -98,6 +98,10 @@ def _main() -> None:
             Text.assemble(("命令行参数有误 error:", "bold red"), f" {message}"), highlight=False
         )
         errors.print(Text.assemble("  → ", usage_zh(message)), highlight=False)
+        if "--json" in sys.argv[1:]:  # as for bad input: a tool reads stdout, not the terminal
+            problem = {"source": "command line", "where": "", "message": message}
+            problem["message_zh"] = usage_zh(message)
+            print_json({"status": "usage_error", "problems": [problem]})
         sys.exit(error.exit_code)
     except OSError as error:
         # A path that names a folder where a file is wanted (or the reverse), a file that

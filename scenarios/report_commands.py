@@ -53,7 +53,16 @@ def write_report(folder: Path, out: Path | None = None, base: Path | None = None
     from liangye.results.sweep_store import read_manifest
 
     if not folder.is_dir():
-        raise InputError([Problem(str(folder), "", "不是文件夹：请给出运行或批量情景的文件夹")])
+        raise InputError(
+            [
+                Problem(
+                    str(folder),
+                    "",
+                    "is not a folder: give a run's or a sweep's folder",
+                    "不是文件夹：请给出运行或批量情景的文件夹",
+                )
+            ]
+        )
     if out is not None and out.is_dir():
         out = out / "report.html"  # a folder given for the file: the report goes inside
     elif out is not None and out.suffix.lower() not in (".html", ".htm"):
@@ -78,6 +87,7 @@ def write_report(folder: Path, out: Path | None = None, base: Path | None = None
             Problem(
                 str(folder),
                 "manifest.json",
+                "is neither a liangye run's folder nor a sweep's (no manifest.json liangye wrote)",
                 "既不是 liangye 的运行文件夹，也不是批量情景文件夹（没有可识别的 manifest.json）",
             )
         ]
@@ -150,6 +160,7 @@ def compare(
                         "",
                         f"is given twice (also as {seen[folder.resolve()]}): name each run "
                         "folder once",
+                        f"重复给出（也写作 {seen[folder.resolve()]}）：每个运行文件夹只写一次",
                     )
                 ]
             )

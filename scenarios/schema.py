@@ -99,7 +99,8 @@ class Scenario(BaseModel):
     policy: str = Field(description="a bundled policy id, or a path relative to the scenario file")
     years: tuple[int, int] | None = Field(
         default=None,
-        description="[FIRST, LAST]: FIRST ≤ LAST, both in 1949-2100, at most 30 years",
+        description="[FIRST, LAST]: FIRST ≤ LAST, both in 1949-2100, at most 30 years; "
+        "[YEAR] is that year alone",
     )
     budget: Budget = Field(default_factory=Budget)
     candidates: CandidateSource
@@ -126,6 +127,21 @@ class Scenario(BaseModel):
                 raise InvalidValue(
                     f"'{value}' is not a tier design (known: {', '.join(designs)})",
                     f"“{value}”不是已有的档位设计（已有：{'、'.join(designs)}）",
+                )
+        return value
+
+    @field_validator("years", mode="before")
+    @classmethod
+    def _pair(cls, value: object) -> object:
+        # [2024] is the year 2024 alone (it was refused as "years[1]: is required"); any
+        # other count than one or two years is no horizon.
+        if isinstance(value, list | tuple):
+            if len(value) == 1:
+                return (value[0], value[0])
+            if len(value) != 2:
+                raise InvalidValue(
+                    f"expected [FIRST, LAST] (e.g. [2024, 2026]) or [YEAR], got {len(value)} years",
+                    f"应写作 [首年, 末年]（如 [2024, 2026]）或 [年份]，而这里写了 {len(value)} 个年份",
                 )
         return value
 

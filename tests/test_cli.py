@@ -232,3 +232,13 @@ def test_validate_prints_the_readings_it_took(tmp_path):
     done = liangye("validate", str(path))
     assert done.returncode == 0, done.stdout
     assert "warning" in done.stdout and "上半年" in done.stdout and "下半年" in done.stdout
+
+
+def test_a_usage_error_with_json_prints_json_too():
+    """An unknown option with --json printed only the terminal's text: a tool reading
+    stdout got nothing to parse."""
+    done = liangye("allocate", "default", "--json", "--bogus")
+    assert done.returncode == 2 and "No such option" in done.stderr
+    said = json.loads(done.stdout)
+    assert said["status"] == "usage_error"
+    assert "--bogus" in said["problems"][0]["message"] and said["problems"][0]["message_zh"]

@@ -177,3 +177,16 @@ def test_problems_in_a_table_are_said_in_chinese_too(tmp_path):
     assert said["row 2"] == "“abc”不是数字"
     assert said["row 3"] == "类型“工厂”应为企业或园区"
     assert said["row 4"] == "不能为负数"
+
+
+def test_years_of_one_year_and_of_three_are_read_or_refused_plainly(tmp_path):
+    """``years = [2024]`` was refused as "years[1]: is required but missing"."""
+    from liangye.model.errors import InputError
+    from liangye.scenarios.loader import load_scenario
+
+    one, _ = load_scenario(None, ["years=[2025]"])
+    assert one.years == (2025, 2025)
+    with pytest.raises(InputError) as caught:
+        load_scenario(None, ["years=[2024, 2025, 2026]"])
+    [problem] = caught.value.problems
+    assert problem.where == "years" and "expected [FIRST, LAST]" in problem.message
