@@ -131,8 +131,15 @@ CASES = [
     ),
     ((*ALLOCATE, "--overrun-risk", "1"), ["应为严格介于 0 和 1 之间的概率"]),
     (
-        ("allocate", "{scenario}", "--set", "allocation.time_limit=0", "--set", "years=[2024]"),
-        ["应为正的秒数，如 60（填写的是 0）", "缺少此项（必填）"],
+        (
+            "allocate",
+            "{scenario}",
+            "--set",
+            "allocation.time_limit=0",
+            "--set",
+            "years=[2024, 2025, 2026]",
+        ),
+        ["应为正的秒数，如 60（填写的是 0）", "应写作 [首年, 末年]"],
     ),
     (
         ("allocate", "{scenario}", "--set", "allocation.bogus=1", "--set", "budget.total=-5"),
@@ -255,7 +262,7 @@ BROKEN: list[tuple[str, dict]] = [
     ("scenario", {**SCENARIO_DATA, "budget": {"carry_over": [1]}}),
     ("scenario", {**SCENARIO_DATA, "budget": {"per_year": 5}}),
     ("scenario", {**SCENARIO_DATA, "allocation": 5}),
-    ("scenario", {**SCENARIO_DATA, "years": [2024]}),
+    ("scenario", {**SCENARIO_DATA, "years": []}),
     ("scenario", {**SCENARIO_DATA, "years": [2024, 2025, 2026]}),
     ("scenario", {**SCENARIO_DATA, "years": [2026, 2024]}),
     ("scenario", {**SCENARIO_DATA, "years": [1900, 1901]}),
@@ -267,6 +274,7 @@ BROKEN: list[tuple[str, dict]] = [
     ("policy", _policy(issued="soon")),
     ("policy", _policy(upgrade="twice")),
     ("policy", _policy(years=[2025, 2024])),
+    ("policy", _policy(years=[2024, 2025, 2026])),  # too long (a scenario's years say why)
     ("policy", _policy(years=[1900, 1901])),
     ("policy", _policy(years=[2024, 2090])),
     ("policy", _policy(quotas=[{}])),
