@@ -6,11 +6,13 @@ which chance it is paid. The one reading of a policy's rules, used by the alloca
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_bool_dtype
 
 from .decisions import level_terms
 from .errors import Problem
@@ -269,6 +271,18 @@ def _rule_texts(programme: Programme) -> list[str]:
     return texts
 
 
+@functools.lru_cache(maxsize=64)
+def _conditions(texts: tuple[str, ...]) -> dict[str, str]:
+    """Each column the rules ``texts`` read as a condition on its own -> the first such rule
+    (cached: the simulation reads the same policy's tiers every quarter). Not to be changed
+    by the caller."""
+    wanted: dict[str, str] = {}
+    for text in texts:
+        for column in sorted(parse_rule(text).conditions):
+            wanted.setdefault(column, text)
+    return wanted
+
+
 def read_as_conditions(
     policy: Policy, candidates: pd.DataFrame, problems: list[Problem]
 ) -> pd.DataFrame:
@@ -279,12 +293,10 @@ def read_as_conditions(
     as "no", it would silently drop an award the candidate is owed. Columns already read
     as yes/no (booleans) are left as they are, and the table is copied only when a column
     changes."""
-    wanted: dict[str, str] = {}  # column -> the first rule reading it as a condition
-    for programme in policy.programmes:
-        for text in _rule_texts(programme):
-            for column in sorted(parse_rule(text).conditions):
-                wanted.setdefault(column, text)
-    columns = [c for c in wanted if c in candidates.columns and candidates[c].dtype != bool]
+    texts = tuple(text for programme in policy.programmes for text in _rule_texts(programme))
+    wanted = _conditions(texts)
+    dtypes = candidates.dtypes  # one Series, not a column each (this runs every quarter)
+    columns = [c for c in wanted if c in dtypes.index and not is_bool_dtype(dtypes[c])]
     if not columns:
         return candidates
     source = candidates.attrs.get("source", "candidates")

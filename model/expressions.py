@@ -448,7 +448,7 @@ class Rule:
         """Every candidate column the rule reads."""
         return self.tree.names()
 
-    @property
+    @functools.cached_property
     def conditions(self) -> set[str]:
         """The columns the rule reads as yes/no conditions on their own (``design_prize``
         in ``design_prize and revenue > 2000``): their cells must be yes or no."""
