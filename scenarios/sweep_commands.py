@@ -62,7 +62,7 @@ def sweep(
     from liangye.results.sweep_store import StoreError
 
     from .sweep_executors import make_executor
-    from .sweep_run import prepare, run_sweep
+    from .sweep_run import open_sweep_store, prepare, run_sweep
 
     if retry_failed and not resume:
         raise InputError(
@@ -91,6 +91,8 @@ def sweep(
     executor = None
     first_error: list[object] = []  # the first failed run's error, to show
     try:
+        # Before the cluster and the bar: a store that cannot be opened is said alone.
+        store = open_sweep_store(prepared, out, resume, retry_failed)
         executor = make_executor(workers, scheduler, pool)
         columns = (
             TextColumn("[bold]{task.description}"),
@@ -123,7 +125,16 @@ def sweep(
                 bar.update(task, advance=len(rows), failed=fields["failed"] + failed)
 
             report = run_sweep(
-                prepared, executor, out, resume, limit, workers, started, stored, retry_failed
+                prepared,
+                executor,
+                out,
+                resume,
+                limit,
+                workers,
+                started,
+                stored,
+                retry_failed,
+                store=store,
             )
     except StoreError as error:
         raise InputError([Problem(prepared.path.name, "--out", str(error), error.zh)]) from None

@@ -356,26 +356,20 @@ def bind_model(sweep: Sweep, path: Path) -> BoundModel:
     return BoundModel(named.function, tuple(sorted(fixed.items())))
 
 
-def run_sweep(
-    prepared: PreparedSweep,
-    executor: Executor | None = None,
-    out: Path | None = None,
-    resume: bool = False,
-    limit: int | None = None,
-    workers: int = 1,
-    on_start: OnStart | None = None,
-    on_rows: OnRows | None = None,
-    retry_failed: bool = False,
-) -> SweepReport:
-    """Run a prepared sweep into ``out`` (default ``results/sweeps/<sweep-id>/``); with
-    ``retry_failed`` (only when resuming) the runs stored as failed run again."""
+def open_sweep_store(
+    prepared: PreparedSweep, out: Path | None, resume: bool, retry_failed: bool = False
+) -> SweepStore:
+    """The store of a prepared sweep under ``out`` (default ``results/sweeps/<sweep-id>/``),
+    made or (``resume``) reopened; StoreError when it cannot be (a folder of another sweep,
+    a started one without ``resume``, ``retry_failed`` without ``resume``). Opened before
+    any progress is shown, so that such an error comes alone."""
     if retry_failed and not resume:
         raise StoreError(
             "--retry-failed completes a started sweep: add --resume",
             "--retry-failed 用于接着完成已开始的批量情景：请加上 --resume",
         )
     folder = out or sweep_root() / prepared.sweep_id
-    store = open_store(
+    return open_store(
         folder,
         prepared.sweep,
         prepared.design,
@@ -388,6 +382,25 @@ def run_sweep(
             "scenario_hash": prepared.scenario_hash,
         },
     )
+
+
+def run_sweep(
+    prepared: PreparedSweep,
+    executor: Executor | None = None,
+    out: Path | None = None,
+    resume: bool = False,
+    limit: int | None = None,
+    workers: int = 1,
+    on_start: OnStart | None = None,
+    on_rows: OnRows | None = None,
+    retry_failed: bool = False,
+    store: SweepStore | None = None,
+) -> SweepReport:
+    """Run a prepared sweep into ``out`` (default ``results/sweeps/<sweep-id>/``), or into
+    ``store`` if already opened (``open_sweep_store``); with ``retry_failed`` (only when
+    resuming) the runs stored as failed run again."""
+    if store is None:
+        store = open_sweep_store(prepared, out, resume, retry_failed)
     return execute(
         store,
         prepared.design,

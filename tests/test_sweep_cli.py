@@ -39,6 +39,7 @@ def test_sweep_limit_resume_failures_and_query(tmp_path):
     assert "3 runs" in first.stdout and "3 of 8 stored" in first.stdout.replace("\n", " ")
     again = liangye("sweep", str(path), "--out", str(out))
     assert again.returncode == 2 and "--resume" in again.stderr
+    assert "━" not in again.stderr  # the refusal comes alone, no progress bar before it
     resumed = liangye("sweep", str(path), "--out", str(out), "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert "3 runs already stored" in resumed.stderr
