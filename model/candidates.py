@@ -10,6 +10,14 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, Problem, message_zh
+from .table_readings import (
+    percent_warning,
+    readings_of,
+    revenue_warning,
+    score_warning,
+    with_readings,
+)
+from .table_readings import row_zh as _row_zh
 from .tables import column_letter, read_raw_table, spreadsheet_rows
 from .units import (
     MONEY_UNITS,
@@ -55,9 +63,6 @@ YES_NO_COLUMNS = ("has_service_platform",)
 KIND_ALIASES = {"enterprise": "enterprise", "企业": "enterprise", "park": "park", "园区": "park"}
 # Headers that announce a yes/no column a rule may name (是否高新, has_patent, …).
 YES_NO_PREFIXES = ("是否", "有无", "is_", "has_")
-# A median revenue above this many 万元 (100亿元) under a header without a unit is far more
-# likely 元 written under a 万元 header than a pool of giants: worth a warning.
-IMPLAUSIBLE_REVENUE = 1_000_000
 HEADER_HINTS = {";": "';'", "\t": "tabs", "|": "'|'"}
 HEADER_HINTS_ZH = {";": "分号", "\t": "制表符", "|": "竖线“|”"}
 
@@ -70,17 +75,12 @@ class Held:
     level: str
 
 
-def _named_zh(column: str) -> str:
+def named_zh(column: str) -> str:
     """A canonical column as a Chinese header names it (编号, 营业收入), else as it is."""
     for headers in (CANDIDATE_HEADERS, APPLICATION_HEADERS):
         if column in headers and len(headers[column]) > 1:
             return headers[column][1]
     return column
-
-
-def _row_zh(row: str) -> str:
-    """ "row 17" as 第 17 行."""
-    return f"第 {row.removeprefix('row ')} 行" if row.startswith("row ") else row
 
 
 def in_row_order(problems: list[Problem]) -> list[Problem]:
@@ -95,7 +95,7 @@ def in_row_order(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=row_number)
 
 
-def _cell_zh(column: str, error: Exception) -> str:
+def cell_zh(column: str, error: Exception) -> str:
     """The Chinese of a cell a parser refused: the parser's sentence (“abc”不是数字, by the
     patterns of model/errors.py), the column named where the sentence alone would not say
     which ("is empty")."""
@@ -103,8 +103,8 @@ def _cell_zh(column: str, error: Exception) -> str:
     if said:
         return said
     if str(error) == "is empty":
-        return f"“{_named_zh(column)}”为空"
-    return f"“{_named_zh(column)}”一栏的值无法读取"
+        return f"“{named_zh(column)}”为空"
+    return f"“{named_zh(column)}”一栏的值无法读取"
 
 
 def _column_letters(raw: pd.DataFrame) -> list[str]:
@@ -115,7 +115,7 @@ def _column_letters(raw: pd.DataFrame) -> list[str]:
     return [column_letter(i) for i in range(len(raw.columns))]
 
 
-def _canonical_columns(
+def canonical_columns(
     raw: pd.DataFrame, headers: dict[str, tuple[str, ...]], source: str
 ) -> tuple[pd.DataFrame, dict[str, str | None], dict[str, str], list[Problem]]:
     """Rename accepted headers to canonical names; return the units stated in headers, the
@@ -158,7 +158,7 @@ def _canonical_columns(
                     f"columns '{written[canonical]}' ({letters[earlier]}) and '{column}' "
                     f"({letters[position]}) both mean '{canonical}': keep one of them",
                     f"“{written[canonical]}”（{letters[earlier]} 列）与“{column}”"
-                    f"（{letters[position]} 列）都表示“{_named_zh(canonical)}”：请只保留其一",
+                    f"（{letters[position]} 列）都表示“{named_zh(canonical)}”：请只保留其一",
                 )
             )
             continue
@@ -172,7 +172,7 @@ def _canonical_columns(
     return frame, units, written, problems
 
 
-def _missing_columns(
+def missing_columns(
     frame: pd.DataFrame, required: Iterable[str], headers: dict[str, tuple[str, ...]], source: str
 ) -> list[Problem]:
     """A problem for each ``required`` column ``frame`` lacks, naming the headers accepted
@@ -186,13 +186,13 @@ def _missing_columns(
                     source,
                     "header",
                     f"missing column '{column}' ({accepted})",
-                    f"缺少“{_named_zh(column)}”一列（可用的表头：{accepted}）",
+                    f"缺少“{named_zh(column)}”一列（可用的表头：{accepted}）",
                 )
             )
     return problems
 
 
-def _header_problem(raw: pd.DataFrame, source: str) -> list[Problem]:
+def header_problem(raw: pd.DataFrame, source: str) -> list[Problem]:
     """When no row named the columns, which row was taken as the header, and from where."""
     if raw.attrs.get("header_found", True):
         return []
@@ -220,7 +220,7 @@ def _header_problem(raw: pd.DataFrame, source: str) -> list[Problem]:
     return [Problem(source, "header", message, chinese)]
 
 
-def _convert_column(
+def convert_column(
     frame: pd.DataFrame,
     column: str,
     parse: Callable[[object], object],
@@ -235,7 +235,7 @@ def _convert_column(
             if required:
                 problems.append(
                     Problem(
-                        source, rows[position], f"{column} is empty", f"“{_named_zh(column)}”为空"
+                        source, rows[position], f"{column} is empty", f"“{named_zh(column)}”为空"
                     )
                 )
             values.append(float("nan"))
@@ -244,7 +244,7 @@ def _convert_column(
             values.append(parse(raw))
         except ValueError as error:
             problems.append(
-                Problem(source, rows[position], f"{column} {error}", _cell_zh(column, error))
+                Problem(source, rows[position], f"{column} {error}", cell_zh(column, error))
             )
             values.append(float("nan"))
     frame[column] = values
@@ -282,31 +282,6 @@ def parse_score(raw: object) -> float:
     return value
 
 
-# A score above this is a panel's points out of more than 100: fine for all of them, worth
-# a word when only a few pass it (150 among scores out of 100 is likely a typo for 15 or 50).
-USUAL_TOP_SCORE = 100.0
-
-
-def _score_warning(scores: pd.Series, rows: list[str], source: str) -> list[tuple[str, str]]:
-    """A warning (English, Chinese) naming the scores above 100 when they are fewer than one
-    in ten."""
-    numbers = pd.to_numeric(scores, errors="coerce")
-    above = numbers > USUAL_TOP_SCORE
-    if not above.any() or above.mean() >= 0.1:
-        return []
-    first = int(np.flatnonzero(above.to_numpy())[0])
-    return [
-        (
-            f"{source}: {int(above.sum())} score(s) above {USUAL_TOP_SCORE:g} while the others "
-            f"are at most {USUAL_TOP_SCORE:g} ({rows[first]}: {numbers.iloc[first]:g}): read as "
-            "written; check them if the panel scores out of 100",
-            f"{source}：有 {int(above.sum())} 个评分高于 {USUAL_TOP_SCORE:g}，其余都不超过 "
-            f"{USUAL_TOP_SCORE:g}（{_row_zh(rows[first])}：{numbers.iloc[first]:g}）：已按所写读取；"
-            "若评分满分为 100，请核对",
-        )
-    ]
-
-
 def _looks_yes_no(column: str, series: pd.Series) -> bool:
     """A column a rule may use as a condition: its header says so (是否…), or every filled cell
     is a yes/no word and at least one is not a bare 1/0 (which stay numbers)."""
@@ -317,43 +292,6 @@ def _looks_yes_no(column: str, series: pd.Series) -> bool:
     if not words or len(words) != len(filled):
         return False
     return all(w in YES_WORDS | NO_WORDS for w in words) and any(w not in ("1", "0") for w in words)
-
-
-def _percent_warning(values: pd.Series, header: str, source: str) -> list[tuple[str, str]]:
-    """A warning (English, Chinese) when every value under a (%) header is a fraction-like
-    number ≤ 1."""
-    numbers = values.dropna()
-    if numbers.empty or (numbers * 100).max() > 1 or (numbers == 0).all():
-        return []
-    bare = split_header_unit(header)[0]
-    unit = header[header.find(bare) + len(bare) :].strip()  # "（%）" or "(%)", as written
-    return [
-        (
-            f"{source}: every value under '{header}' is at most 1, read as percents "
-            f"(0.25 means 0.25%); if they are fractions, remove '{unit}' from the header",
-            f"{source}：“{header}”下的每个值都不超过 1，已按百分数读取（0.25 即 0.25%）；"
-            f"如果它们是小数占比，请去掉表头中的“{unit}”",
-        )
-    ]
-
-
-def _revenue_warning(frame: pd.DataFrame, header: str, source: str) -> list[tuple[str, str]]:
-    """A warning (English, Chinese) when revenues under a header without a unit look like 元
-    read as 万元."""
-    median = frame["revenue"].dropna().median()
-    if pd.isna(median) or median < IMPLAUSIBLE_REVENUE:
-        return []
-    return [
-        (
-            f"{source}: revenue has no unit in its header, so it was read as 万元, but half the "
-            f"candidates then have at least {median:,.0f}万元 ({median / 10000:,.0f}亿元); if "
-            f"the amounts are in 元, state the unit in the header: '{header}（元）' "
-            "(e.g. 营业收入（元）)",
-            f"{source}：营业收入的表头没有写单位，已按万元读取，但这样一半候选的营业收入至少为 "
-            f"{median:,.0f}万元（{median / 10000:,.0f}亿元）；如果金额的单位是元，请在表头写明："
-            f"“{header}（元）”",
-        )
-    ]
 
 
 def parse_candidates(raw: pd.DataFrame, source: str, needs_score: bool = False) -> pd.DataFrame:
@@ -368,9 +306,9 @@ def parse_candidates(raw: pd.DataFrame, source: str, needs_score: bool = False) 
     """
     rows = spreadsheet_rows(raw)
     warnings = readings_of(raw)
-    frame, units, written, problems = _canonical_columns(raw, CANDIDATE_HEADERS, source)
+    frame, units, written, problems = canonical_columns(raw, CANDIDATE_HEADERS, source)
     frame = frame.reset_index(drop=True)
-    problems += _missing_columns(frame, REQUIRED_CANDIDATE, CANDIDATE_HEADERS, source)
+    problems += missing_columns(frame, REQUIRED_CANDIDATE, CANDIDATE_HEADERS, source)
     if needs_score and "score" not in frame.columns:
         problems.append(
             Problem(
@@ -383,7 +321,7 @@ def parse_candidates(raw: pd.DataFrame, source: str, needs_score: bool = False) 
         )
     if problems:
         missing = any(p.message.startswith("missing column") for p in problems)
-        raise InputError((_header_problem(raw, source) if missing else []) + problems)
+        raise InputError((header_problem(raw, source) if missing else []) + problems)
     if frame.empty:
         raise InputError(
             [Problem(source, "", "has a header but no candidates", "只有表头，没有候选")]
@@ -394,10 +332,10 @@ def parse_candidates(raw: pd.DataFrame, source: str, needs_score: bool = False) 
             if _is_empty(value):
                 problems.append(
                     Problem(
-                        source, rows[position], f"{column} is empty", f"“{_named_zh(column)}”为空"
+                        source, rows[position], f"{column} is empty", f"“{named_zh(column)}”为空"
                     )
                 )
-    frame["id"] = [_cell_text(v) for v in frame["id"]]
+    frame["id"] = [cell_text(v) for v in frame["id"]]
     duplicated = frame["id"].duplicated(keep="first")
     for position in frame.index[duplicated]:
         first = frame.index[(frame["id"] == frame.at[position, "id"]) & ~duplicated][0]
@@ -424,23 +362,23 @@ def parse_candidates(raw: pd.DataFrame, source: str, needs_score: bool = False) 
     frame["kind"] = kinds
 
     def convert(column: str, parse: Callable[[object], object], required: bool = False) -> None:
-        _convert_column(frame, column, parse, source, problems, required, rows)
+        convert_column(frame, column, parse, source, problems, required, rows)
 
     for column in MONEY_COLUMNS:
         if column in frame.columns:
             convert(column, _money_parser(units[column], column))
     if "revenue" in frame.columns and units["revenue"] is None:
-        warnings += _revenue_warning(frame, written["revenue"], source)
+        warnings += revenue_warning(frame, written["revenue"], source)
     for column in SHARE_COLUMNS:
         if column in frame.columns:
             percent = units[column] in ("%", "％")
             # A header stating (%) says what 25 means: 25%, not a share of 25.
             convert(column, parse_percent if percent else parse_share)
             if percent:
-                warnings += _percent_warning(frame[column], written[column], source)
+                warnings += percent_warning(frame[column], written[column], source)
     if "score" in frame.columns:
         convert("score", parse_score, needs_score)
-        warnings += _score_warning(frame["score"], rows, source)
+        warnings += score_warning(frame["score"], rows, source)
     if "market_share_rank" in frame.columns:
         convert("market_share_rank", parse_number)
     for column in YES_NO_COLUMNS:
@@ -467,7 +405,7 @@ def parse_candidates(raw: pd.DataFrame, source: str, needs_score: bool = False) 
                 parse_held(value)
             except ValueError as error:
                 problems.append(
-                    Problem(source, rows[position], f"held {error}", _cell_zh("held", error))
+                    Problem(source, rows[position], f"held {error}", cell_zh("held", error))
                 )
     if problems:
         raise InputError(in_row_order(problems))
@@ -477,22 +415,7 @@ def parse_candidates(raw: pd.DataFrame, source: str, needs_score: bool = False) 
     return frame
 
 
-def readings_of(table: pd.DataFrame) -> list[tuple[str, str]]:
-    """The readings a table was given, (English, Chinese) each (a table whose attrs carry no
-    Chinese gives "")."""
-    english = list(table.attrs.get("warnings", []))
-    chinese = list(table.attrs.get("warnings_zh", []))
-    return [(en, chinese[i] if i < len(chinese) else "") for i, en in enumerate(english)]
-
-
-def with_readings(table: pd.DataFrame, said: list[tuple[str, str]]) -> None:
-    """Record ``said`` in ``table.attrs``: ``warnings`` (English, what tools and tests read)
-    and ``warnings_zh`` beside it."""
-    table.attrs["warnings"] = [en for en, _ in said]
-    table.attrs["warnings_zh"] = [zh for _, zh in said]
-
-
-def _cell_text(value: object) -> str:
+def cell_text(value: object) -> str:
     """An id as text: 1001 read from a workbook as a number is '1001', not '1001.0'."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -517,9 +440,7 @@ def _numbers_where_possible(
         try:
             values.append(parse_number(value))
         except NotFiniteError as error:
-            bad.append(
-                Problem(source, rows[position], f"{column} {error}", _cell_zh(column, error))
-            )
+            bad.append(Problem(source, rows[position], f"{column} {error}", cell_zh(column, error)))
             values.append(float("nan"))
         except ValueError:
             return series
@@ -582,97 +503,7 @@ def parse_held_cells(cells: pd.Series) -> list[list[Held]]:
     return [read(cell) for cell in cells.tolist()]
 
 
-def parse_applications(raw: pd.DataFrame, source: str) -> pd.DataFrame:
-    """Turn a raw applications frame into canonical columns, or raise InputError with every problem.
-
-    ``attrs["warnings"]`` carries ``read_raw_table``'s warnings (which sheet was read, …).
-    """
-    rows = spreadsheet_rows(raw)
-    frame, _, _, problems = _canonical_columns(raw, APPLICATION_HEADERS, source)
-    frame = frame.reset_index(drop=True)
-    problems += _missing_columns(
-        frame, ("candidate_id", "programme", "level", "score"), APPLICATION_HEADERS, source
-    )
-    if problems:
-        missing = any(p.message.startswith("missing column") for p in problems)
-        raise InputError((_header_problem(raw, source) if missing else []) + problems)
-    for column in ("candidate_id", "programme"):
-        for position, value in enumerate(frame[column].tolist()):
-            if _is_empty(value):
-                problems.append(
-                    Problem(
-                        source, rows[position], f"{column} is empty", f"“{_named_zh(column)}”为空"
-                    )
-                )
-    frame["candidate_id"] = [_cell_text(v) for v in frame["candidate_id"]]
-    levels: list[str | None] = []
-    for position, value in enumerate(frame["level"].tolist()):
-        try:
-            levels.append(parse_level(value).value)
-        except (ValueError, AttributeError) as error:
-            problems.append(
-                Problem(source, rows[position], f"level {error}", _cell_zh("level", error))
-            )
-            levels.append(None)
-    frame["level"] = levels
-    _convert_column(frame, "score", parse_score, source, problems, True, rows)
-    if "year" in frame.columns:
-
-        def parse_year(value: object) -> float:
-            number = parse_number(value)
-            if number != int(number) or not 1990 <= number <= 2100:
-                raise ValueError(f"'{value}' is not a year")
-            return number
-
-        _convert_column(frame, "year", parse_year, source, problems, False, rows)
-    keys = ["candidate_id", "programme", "level"] + (["year"] if "year" in frame.columns else [])
-    duplicated = frame.duplicated(subset=keys, keep="first")
-    for position in frame.index[duplicated]:
-        problems.append(
-            Problem(
-                source,
-                rows[position],
-                "repeats an earlier application",
-                "与前面的一条申报重复（候选、项目、级别及年份都相同）",
-            )
-        )
-    if problems:
-        raise InputError(in_row_order(problems))
-    frame["row"] = rows
-    frame.attrs["source"] = source
-    with_readings(frame, readings_of(raw) + _score_warning(frame["score"], rows, source))
-    return frame
-
-
 def load_candidates(path: str, needs_score: bool = False) -> pd.DataFrame:
     """Read and check a candidate file (CSV or XLSX); its warnings are in ``attrs["warnings"]``."""
     raw = read_raw_table(path)
     return parse_candidates(raw, raw.attrs["source"], needs_score=needs_score)
-
-
-def load_applications(path: str) -> pd.DataFrame:
-    """Read and check an applications file (CSV or XLSX); warnings in ``attrs["warnings"]``."""
-    raw = read_raw_table(path)
-    return parse_applications(raw, raw.attrs["source"])
-
-
-def load_tables(
-    candidates: str, applications: str | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Read and check a candidate file and, if given, its applications file: every problem
-    of both in one InputError (the candidates' first), so a user fixes both files in one
-    pass. Scores must be on the candidate table when there is no applications file."""
-    problems: list[Problem] = []
-    apps = None
-    if applications is not None:
-        try:
-            apps = load_applications(applications)
-        except InputError as error:
-            problems += error.problems
-    try:
-        table = load_candidates(candidates, needs_score=applications is None)
-    except InputError as error:
-        problems = error.problems + problems
-    if problems:
-        raise InputError(problems)
-    return table, apps

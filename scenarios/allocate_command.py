@@ -120,7 +120,7 @@ def allocate_command(
     """Choose designations under a policy and budget: from a scenario file (its policy, pool,
     budgets, chances and settings; no simulation), or from a policy and a candidate table."""
     from liangye.model.allocation import allocate
-    from liangye.model.candidates import load_tables
+    from liangye.model.applications_table import load_tables
     from liangye.model.options import build_problem
 
     from .loader import EXPECTED_ZH, load_policy_reference, load_scenario

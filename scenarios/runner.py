@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from liangye.model.allocation import AllocationResult, allocate
+from liangye.model.applications_table import load_tables
 from liangye.model.budget_risk import row_zh
-from liangye.model.candidates import load_tables, readings_of
 from liangye.model.options import AllocationProblem, build_problem
 from liangye.model.policy import Policy
 from liangye.model.settings import AllocationSettings
 from liangye.model.synthetic import synthetic_applications, synthetic_candidates
+from liangye.model.table_readings import readings_of
 from liangye.results.export import write_plan_csv, write_plan_xlsx
 from liangye.results.store import write_json, write_manifest, write_parquet
 

@@ -30,7 +30,8 @@ def validate_file(path: Path) -> tuple[str, list[Problem]]:
 
 def check_file(path: Path) -> Checked:
     """Read ``path`` as the commands would; never raises for a bad or unreadable file."""
-    from liangye.model.candidates import parse_applications, parse_candidates
+    from liangye.model.applications_table import parse_applications
+    from liangye.model.candidates import parse_candidates
     from liangye.model.policy import policy_from_dict, read_toml
     from liangye.model.tables import read_raw_table
 
@@ -81,7 +82,7 @@ def check_together(paths: list[Path], checked: list[Checked]) -> Checked | None:
     level or year the others do not have; a rule reading a column the table lacks).
     None when the files are not such a set. Money is not asked for: no budget, and every
     level's chance of conferral taken as known (``allocate`` asks for them as options)."""
-    from liangye.model.candidates import load_tables
+    from liangye.model.applications_table import load_tables
     from liangye.model.options import build_problem
     from liangye.model.policy import policy_from_dict, read_toml
     from liangye.model.settings import AllocationSettings, Budget

@@ -8,7 +8,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from liangye.model.candidates import load_applications, load_candidates, parse_score
+from liangye.model.applications_table import load_applications
+from liangye.model.candidates import load_candidates, parse_score
 from liangye.model.errors import InputError
 
 HEADER = "id,name,kind,district,sector,revenue,score"
@@ -424,7 +425,7 @@ def test_a_bare_condition_reads_every_yes_word_even_beside_a_stray_cell_refused(
 def test_problems_of_the_candidate_and_applications_files_are_said_together(tmp_path):
     """The applications file's problems were said first, and the candidates' only once
     those were fixed: two passes for what one can show."""
-    from liangye.model.candidates import load_tables
+    from liangye.model.applications_table import load_tables
 
     candidates = csv_file(tmp_path / "c.csv", [HEADER, GOOD, "B,乙,工厂,南湖区,纺织,3000,80"])
     applications = csv_file(
@@ -478,7 +479,7 @@ def test_a_few_scores_above_100_are_read_with_a_warning(tmp_path):
 def test_every_reading_of_a_table_is_said_in_chinese_too(tmp_path):
     """The readings (a sheet left out, a title row skipped, revenue that looks like 元, a
     percent header over fractions, a score above 100) were in English only."""
-    from liangye.model.candidates import readings_of
+    from liangye.model.table_readings import readings_of
     from liangye.scenarios.runner import readings
 
     path = xlsx_file(

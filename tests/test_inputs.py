@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from liangye.model.candidates import load_applications, load_candidates
+from liangye.model.applications_table import load_applications
+from liangye.model.candidates import load_candidates
 from liangye.model.errors import InputError
 from liangye.model.units import (
     NotFiniteError,

@@ -1,0 +1,116 @@
+"""The applications table (who applies to which programme, at which level, with which
+score, in which year), read and checked, and the candidate and applications files read
+together so that both files' problems are said in one pass."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .candidates import (
+    APPLICATION_HEADERS,
+    canonical_columns,
+    cell_text,
+    cell_zh,
+    convert_column,
+    header_problem,
+    in_row_order,
+    load_candidates,
+    missing_columns,
+    named_zh,
+    parse_score,
+)
+from .errors import InputError, Problem
+from .table_readings import readings_of, score_warning, with_readings
+from .tables import read_raw_table, spreadsheet_rows
+from .units import parse_level, parse_number
+from .yes_no import is_empty
+
+
+def parse_applications(raw: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Turn a raw applications frame into canonical columns, or raise InputError with every problem.
+
+    ``attrs["warnings"]`` carries ``read_raw_table``'s warnings (which sheet was read, …).
+    """
+    rows = spreadsheet_rows(raw)
+    frame, _, _, problems = canonical_columns(raw, APPLICATION_HEADERS, source)
+    frame = frame.reset_index(drop=True)
+    problems += missing_columns(
+        frame, ("candidate_id", "programme", "level", "score"), APPLICATION_HEADERS, source
+    )
+    if problems:
+        missing = any(p.message.startswith("missing column") for p in problems)
+        raise InputError((header_problem(raw, source) if missing else []) + problems)
+    for column in ("candidate_id", "programme"):
+        for position, value in enumerate(frame[column].tolist()):
+            if is_empty(value):
+                problems.append(
+                    Problem(
+                        source, rows[position], f"{column} is empty", f"“{named_zh(column)}”为空"
+                    )
+                )
+    frame["candidate_id"] = [cell_text(v) for v in frame["candidate_id"]]
+    levels: list[str | None] = []
+    for position, value in enumerate(frame["level"].tolist()):
+        try:
+            levels.append(parse_level(value).value)
+        except (ValueError, AttributeError) as error:
+            problems.append(
+                Problem(source, rows[position], f"level {error}", cell_zh("level", error))
+            )
+            levels.append(None)
+    frame["level"] = levels
+    convert_column(frame, "score", parse_score, source, problems, True, rows)
+    if "year" in frame.columns:
+
+        def parse_year(value: object) -> float:
+            number = parse_number(value)
+            if number != int(number) or not 1990 <= number <= 2100:
+                raise ValueError(f"'{value}' is not a year")
+            return number
+
+        convert_column(frame, "year", parse_year, source, problems, False, rows)
+    keys = ["candidate_id", "programme", "level"] + (["year"] if "year" in frame.columns else [])
+    duplicated = frame.duplicated(subset=keys, keep="first")
+    for position in frame.index[duplicated]:
+        problems.append(
+            Problem(
+                source,
+                rows[position],
+                "repeats an earlier application",
+                "与前面的一条申报重复（候选、项目、级别及年份都相同）",
+            )
+        )
+    if problems:
+        raise InputError(in_row_order(problems))
+    frame["row"] = rows
+    frame.attrs["source"] = source
+    with_readings(frame, readings_of(raw) + score_warning(frame["score"], rows, source))
+    return frame
+
+
+def load_applications(path: str) -> pd.DataFrame:
+    """Read and check an applications file (CSV or XLSX); warnings in ``attrs["warnings"]``."""
+    raw = read_raw_table(path)
+    return parse_applications(raw, raw.attrs["source"])
+
+
+def load_tables(
+    candidates: str, applications: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Read and check a candidate file and, if given, its applications file: every problem
+    of both in one InputError (the candidates' first), so a user fixes both files in one
+    pass. Scores must be on the candidate table when there is no applications file."""
+    problems: list[Problem] = []
+    apps = None
+    if applications is not None:
+        try:
+            apps = load_applications(applications)
+        except InputError as error:
+            problems += error.problems
+    try:
+        table = load_candidates(candidates, needs_score=applications is None)
+    except InputError as error:
+        problems = error.problems + problems
+    if problems:
+        raise InputError(problems)
+    return table, apps
