@@ -79,6 +79,14 @@ def risk_bounded(programme, problem: AllocationProblem, alpha: float, first, pro
             # little; 60 candidates at half budget spent 19 s in 8 rounds for no better plan).
             incumbent = filled(programme, cuts, spare)
             method = f"{method}, least spend filled"
+            # The loaded rows calibrated from that plan, not from the expected-cost optimum
+            # far beyond α: 60 candidates at 0.55 of their budget 2,976.6 -> 3,748.9 (+0.6 s);
+            # small mixed instances +2-3% in 3 of 15, never worse.
+            spare_chosen = np.flatnonzero(incumbent[: programme.n_options] > 0.5)
+            again, more = loaded_plans(programme, cuts, spare_chosen)
+            if again is not None and programme.better(incumbent, again) is again:
+                incumbent = again
+                method = f"{method}, {more} loaded from it"
     start_method = method
     outcome = first
     nodes_left = max(PROOF_ROUND_NODES, PROOF_WORK // max(1, programme.n_model))
