@@ -269,6 +269,8 @@ def scenario_from_dict(data: dict, source: str) -> Scenario:
         raise InputError(scenario_problems(error, data, source)) from None
     if problems := scenario_problems(None, data, source):
         raise InputError(problems)
+    if source:
+        scenario._source = source
     return scenario
 
 

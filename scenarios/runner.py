@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Collection
 from pathlib import Path
@@ -12,6 +13,7 @@ import pandas as pd
 from liangye.model.allocation import AllocationResult, allocate
 from liangye.model.applications_table import load_tables
 from liangye.model.budget_risk import row_zh
+from liangye.model.errors import InputError, Problem
 from liangye.model.options import AllocationProblem, build_problem
 from liangye.model.policy import Policy
 from liangye.model.settings import AllocationSettings
@@ -92,6 +94,19 @@ def scenario_policy(scenario: Scenario, base: Path) -> tuple[Policy, AllocationS
     return policy, with_tier_design(scenario.allocation, policy, scenario.tier_design)
 
 
+def in_scenario(problem: Problem, source: str) -> Problem:
+    """A problem ``build_problem`` names by what it checks ("budget 2027", "settings
+    years") named instead by the scenario file and key the user wrote
+    (``default.toml budget.per_year.2027``); others as they are."""
+    if problem.source == "budget":
+        where = f"budget.per_year.{problem.where}" if problem.where.isdigit() else "budget"
+    elif problem.source == "settings":
+        where = problem.where if problem.where == "years" else f"allocation.{problem.where}"
+    else:
+        return problem
+    return dataclasses.replace(problem, source=source, where=where)
+
+
 def scenario_problem_and_readings(
     scenario: Scenario, base: Path
 ) -> tuple[AllocationProblem, list[str]]:
@@ -100,7 +115,10 @@ def scenario_problem_and_readings(
     policy, settings = scenario_policy(scenario, base)
     candidates, applications = scenario_candidates(scenario, base, policy, settings)
     years = scenario_years(scenario, policy)
-    problem = build_problem(policy, candidates, scenario.budget, settings, years, applications)
+    try:
+        problem = build_problem(policy, candidates, scenario.budget, settings, years, applications)
+    except InputError as error:
+        raise InputError([in_scenario(p, scenario.source) for p in error.problems]) from None
     log.info("%s: %d candidates, %d options", scenario.id, len(candidates), problem.size)
     return problem, readings(candidates, applications)
 

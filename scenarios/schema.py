@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from liangye.agents import SimulationParameters
 from liangye.model.errors import InvalidValue
@@ -91,7 +91,16 @@ class CandidateSource(BaseModel):
 class Scenario(BaseModel):
     """One scenario: everything needed to run an allocation, as data."""
 
+    @property
+    def source(self) -> str:
+        """The file the scenario was read from (``loader.scenario_from_dict``'s ``source``)."""
+        return self._source
+
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # The file the scenario was read from, for naming it in problems found later (a budget
+    # year outside the horizon is found once the policy is known); not part of the data.
+    _source: str = PrivateAttr(default="scenario")
 
     id: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
     title: str | None = None

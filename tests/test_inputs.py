@@ -191,3 +191,18 @@ def test_years_of_one_year_and_of_three_are_read_or_refused_plainly(tmp_path):
         load_scenario(None, ["years=[2024, 2025, 2026]"])
     [problem] = caught.value.problems
     assert problem.where == "years" and "expected [FIRST, LAST]" in problem.message
+
+
+def test_a_budget_year_outside_the_horizon_is_named_by_the_scenario_file_and_key():
+    """It was named "budget 2027", as if "budget" were a file."""
+    from liangye.model.errors import InputError
+    from liangye.scenarios.loader import load_scenario
+    from liangye.scenarios.runner import scenario_problem
+
+    scenario, base = load_scenario(
+        None, ["simulation.population.firms=50", "budget.per_year.2027=100"]
+    )
+    with pytest.raises(InputError) as caught:
+        scenario_problem(scenario, base)
+    named = [(p.source, p.where) for p in caught.value.problems]
+    assert ("default.toml", "budget.per_year.2027") in named, named
