@@ -117,7 +117,8 @@ def allocate_command(
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """Choose designations under a policy and budget: from a scenario file (its policy, pool,
+    """分配：在政策与预算下选出认定与推荐。
+    Choose designations under a policy and budget: from a scenario file (its policy, pool,
     budgets, chances and settings; no simulation), or from a policy and a candidate table."""
     from liangye.model.allocation import allocate
     from liangye.model.applications_table import load_tables

@@ -1,4 +1,5 @@
-"""The ``liangye`` command line: plans, simulations, sweeps and reports of award programmes."""
+"""liangye 两业：奖励项目的分配方案、模拟、批量情景与报告。The ``liangye`` command line: plans,
+simulations, sweeps and reports of award programmes."""
 
 from __future__ import annotations
 

@@ -14,7 +14,8 @@ from rich.console import Console
 policy_app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
-    help="The policy documents: every programme, level, amount, rule and quota with its clause.",
+    help="政策文件：每个项目、级别、金额、条件与名额及其条款。\nThe policy documents: every "
+    "programme, level, amount, rule and quota with its clause.",
 )
 
 
@@ -22,7 +23,8 @@ policy_app = typer.Typer(
 def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON to stdout")] = False,
 ) -> None:
-    """Every bundled policy: its document, years and how much of it is encoded."""
+    """内置政策一览：文件、年份与编码程度。
+    Every bundled policy: its document, years and how much of it is encoded."""
     from rich.table import Table
 
     from liangye.model.policy import load_policy
@@ -72,7 +74,8 @@ def show_command(
     policy_id: Annotated[str, typer.Argument(help="a bundled policy id, or a policy file")],
     as_json: Annotated[bool, typer.Option("--json", help="print JSON to stdout")] = False,
 ) -> None:
-    """One policy in full: programmes, levels, amounts, rules, quotas, targets, references."""
+    """一份政策的全部内容：项目、级别、金额、条件、名额及条款。
+    One policy in full: programmes, levels, amounts, rules, quotas, targets, references."""
     from .loader import load_policy_reference
     from .policy_tables import (
         STACKING,

@@ -115,7 +115,8 @@ def report(
         Path | None, typer.Option("--out", help="the HTML file (default: FOLDER/report.html)")
     ] = None,
 ) -> None:
-    """Write one self-contained HTML report (Chinese, figures embedded, printable) of a run
+    """生成可转发的中文 HTML 报告（运行或批量情景）。
+    Write one self-contained HTML report (Chinese, figures embedded, printable) of a run
     or a sweep, and print its path."""
     from liangye.results.report import INCOMPLETE_ZH, is_run_folder
     from liangye.results.store import INCOMPLETE, read_json
@@ -142,7 +143,8 @@ def compare(
         ),
     ] = None,
 ) -> None:
-    """Compare designs run on the same candidates and seeds: one table (printed, and written
+    """比较同一候选与随机种子下的各档次设计。
+    Compare designs run on the same candidates and seeds: one table (printed, and written
     as CSV) and one HTML report, with each difference against the first folder and whether
     it exceeds the spread over replications."""
     from rich.table import Table

@@ -53,7 +53,8 @@ def run(
     ] = 0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """Run a scenario: allocate, then simulate its awards against a no-award twin; write both
+    """运行情景：先分配，再模拟奖励效果（与无奖励对照），写入 results/runs/。
+    Run a scenario: allocate, then simulate its awards against a no-award twin; write both
     under results/runs/ (the simulation in the run's simulation/ folder). An --out folder
     holding an earlier run only is cleared first; one holding other files is refused."""
     from .background import BackgroundSimulation
@@ -185,7 +186,8 @@ def simulate(
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """Simulate a scenario's awards against a no-award twin and write results/runs/."""
+    """模拟情景的奖励效果（与无奖励对照）。
+    Simulate a scenario's awards against a no-award twin and write results/runs/."""
     from liangye.results.store import new_run_dir
 
     from .loader import load_scenario, scenario_hash
@@ -223,7 +225,8 @@ def frontier(
     as_json: Annotated[bool, typer.Option("--json", help="print the frontier as JSON")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """What each budget buys: the scenario solved at multiples of its budget, greedy beside."""
+    """预算前沿：每一档预算能买到什么。
+    What each budget buys: the scenario solved at multiples of its budget, greedy beside."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 

@@ -45,7 +45,8 @@ def sweep(
     ] = False,
     verbose: Annotated[bool, typer.Option(help="show each run's warnings")] = False,
 ) -> None:
-    """Run a sweep: levers × uncertainties × replications, each finished batch stored at once.
+    """批量情景：政策变量 × 不确定因素 × 重复，每批完成即存盘。
+    Run a sweep: levers × uncertainties × replications, each finished batch stored at once.
 
     An interrupted sweep loses no finished run: --resume completes it, skipping stored runs.
     """
@@ -168,7 +169,8 @@ def query(
     sql: Annotated[str, typer.Argument(help="SQL over the view `runs` (one row per run)")],
     csv: Annotated[bool, typer.Option("--csv", help="print CSV instead of a table")] = False,
 ) -> None:
-    """Answer SQL with DuckDB over a sweep's finished runs (the view `runs`)."""
+    """用 SQL（DuckDB）查询批量情景已完成的运行。
+    Answer SQL with DuckDB over a sweep's finished runs (the view `runs`)."""
     from rich.table import Table
 
     from .sweep_query import run_query
@@ -205,7 +207,8 @@ def analyse(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
-    """What is robust in a finished sweep: Sobol indices, each lever setting's spread, regret
+    """批量情景的稳健性分析：Sobol 指数、后悔值、达标比例、失败区域（PRIM）。
+    What is robust in a finished sweep: Sobol indices, each lever setting's spread, regret
     and share of worlds meeting the targets, and where a setting fails (PRIM).
 
     Tables (CSV, Parquet), figures (PNG) and summary.json go to SWEEP_DIR/analysis/.

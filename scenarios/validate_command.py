@@ -17,7 +17,8 @@ def validate(
         list[Path], typer.Argument(help="policy, scenario, candidate or application files")
     ],
 ) -> None:
-    """Check input files and report every problem at once (a scenario is followed to its
+    """检查输入文件，一次列出全部问题。
+    Check input files and report every problem at once (a scenario is followed to its
     policy and candidate files); readings taken are printed as warnings."""
     from .display import show_problems
     from .validate import check_file, check_together

@@ -242,3 +242,19 @@ def test_a_usage_error_with_json_prints_json_too():
     said = json.loads(done.stdout)
     assert said["status"] == "usage_error"
     assert "--bogus" in said["problems"][0]["message"] and said["problems"][0]["message_zh"]
+
+
+def test_every_command_is_summed_up_in_chinese_first():
+    """The help listed the commands in English only; the people who use them read Chinese."""
+    import re
+
+    done = liangye("--help")
+    assert done.returncode == 0
+    commands = {}
+    for line in done.stdout.splitlines():
+        found = re.match(r"│ (\w+)\s{2,}(.*?)\s*│$", line)
+        if found:
+            commands[found.group(1)] = found.group(2)
+    assert {"allocate", "run", "sweep", "analyse", "report", "policy"} <= set(commands)
+    for name, summary in commands.items():
+        assert re.match(r"[\u4e00-\u9fff]", summary), (name, summary)
