@@ -51,32 +51,49 @@ def _finish(
 def allocate_command(
     scenario: Annotated[
         Path | None,
-        typer.Argument(help="a scenario file: its policy, candidates, budgets and settings"),
+        typer.Argument(
+            help="场景文件（政策、候选、预算与设置）; a scenario file: its policy, candidates, budgets and settings"
+        ),
     ] = None,
     policy: Annotated[
-        str | None, typer.Option("--policy", help="policy file, or a bundled policy id")
+        str | None,
+        typer.Option(
+            "--policy", help="政策文件或内置政策编号; policy file, or a bundled policy id"
+        ),
     ] = None,
     candidates: Annotated[
-        Path | None, typer.Option("--candidates", help="candidate table (CSV or XLSX)")
+        Path | None,
+        typer.Option("--candidates", help="候选名单（CSV 或 XLSX）; candidate table (CSV or XLSX)"),
     ] = None,
     applications: Annotated[
-        Path | None, typer.Option("--applications", help="applications table")
+        Path | None, typer.Option("--applications", help="申报表; applications table")
     ] = None,
     years: Annotated[
-        str | None, typer.Option("--years", help="e.g. 2024-2026 (default: the policy's)")
+        str | None,
+        typer.Option(
+            "--years",
+            help="年份，如 2024-2026（默认：政策的年份）; e.g. 2024-2026 (default: the policy's)",
+        ),
     ] = None,
     budget: Annotated[
         list[str] | None,
-        typer.Option("--budget", help="AMOUNT for every year, or YEAR=AMOUNT (万元); repeatable"),
+        typer.Option(
+            "--budget",
+            help="预算（万元）：每年同额 AMOUNT，或 YEAR=AMOUNT，可重复; AMOUNT for every year, or YEAR=AMOUNT (万元); repeatable",
+        ),
     ] = None,
     objective: Annotated[
-        str | None, typer.Option("--objective", help="merit, count or min_cost")
+        str | None,
+        typer.Option(
+            "--objective",
+            help="目标：merit（加权评分）、count（认定数）或 min_cost（支出）; merit, count or min_cost",
+        ),
     ] = None,
     time_limit: Annotated[
         float | None,
         typer.Option(
             "--time-limit",
-            help="a clock in seconds on top of the work limit (default: none, so the plan "
+            help="计时上限（秒），默认不设，方案与机器快慢无关; a clock in seconds on top of the work limit (default: none, so the plan "
             "is the same on any machine)",
         ),
     ] = None,
@@ -84,7 +101,7 @@ def allocate_command(
         float | None,
         typer.Option(
             "--gap",
-            help="relative optimality gap (default 1e-4, i.e. 0.01%; a larger gap, e.g. 0.01, "
+            help="相对最优间隙（默认 1e-4 即 0.01%，越大越早停、证明越弱）; relative optimality gap (default 1e-4, i.e. 0.01%; a larger gap, e.g. 0.01, "
             "stops sooner with a plan proven less)",
         ),
     ] = None,
@@ -92,28 +109,36 @@ def allocate_command(
         list[str] | None,
         typer.Option(
             "--chance",
-            help="LEVEL=P: the chance a tier conferred by LEVEL is conferred; repeatable",
+            help="级别=概率：由该级政府认定的档次获批的概率，可重复; "
+            "LEVEL=P: the chance a tier conferred by LEVEL is conferred; repeatable",
         ),
     ] = None,
     overrun_risk: Annotated[
         float | None,
         typer.Option(
             "--overrun-risk",
-            help="ALPHA: the largest chance, in every year, that conferred awards and "
+            help="ALPHA：每年获批奖励与应付支出超出预算的最大概率; ALPHA: the largest chance, in every year, that conferred awards and "
             "obligations overrun the budget",
         ),
     ] = None,
     set_: Annotated[
-        list[str] | None, typer.Option("--set", help="override a scenario key (with SCENARIO)")
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="修改场景的一个键（与场景文件同用）; override a scenario key (with SCENARIO)",
+        ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="folder for plan.csv, plan.xlsx, ...")
+        Path | None, typer.Option("--out", help="输出文件夹; folder for plan.csv, plan.xlsx, ...")
     ] = None,
     confirm: Annotated[
         int, typer.Option("--confirm", help=CONFIRM_HELP, min=0, max=MAX_CONFIRM)
     ] = 0,
     as_json: Annotated[
-        bool, typer.Option("--json", help="print one JSON object to stdout")
+        bool,
+        typer.Option(
+            "--json", help="在标准输出打印一个 JSON 对象; print one JSON object to stdout"
+        ),
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:

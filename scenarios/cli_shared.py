@@ -21,6 +21,7 @@ EXIT_INPUT = 2  # bad input files or options
 # asks for the N closest each side as well, whatever they cost.
 MAX_CONFIRM = 50
 CONFIRM_HELP = (
+    "对最接近入选与最接近落选的各 N 个候选重新求解，确认其“差多少”; "
     "also settle what it would have taken by re-solving for the N left out closest to "
     "selection and the N selected closest to losing their place, whatever it costs "
     "(default 0: only what the automatic budget of work covers, all of a small instance)"

@@ -258,3 +258,14 @@ def test_every_command_is_summed_up_in_chinese_first():
     assert {"allocate", "run", "sweep", "analyse", "report", "policy"} <= set(commands)
     for name, summary in commands.items():
         assert re.match(r"[\u4e00-\u9fff]", summary), (name, summary)
+
+
+def test_allocate_options_are_explained_in_chinese_first():
+    """A bureau's first command: every option of allocate says in Chinese what it takes."""
+    import re
+
+    done = liangye("allocate", "--help")
+    assert done.returncode == 0
+    for option in ("--policy", "--candidates", "--budget", "--chance", "--overrun-risk", "--gap"):
+        line = next(x for x in done.stdout.splitlines() if f"│ {option} " in x)
+        assert re.search(r"[\u4e00-\u9fff]", line), line
