@@ -12,18 +12,17 @@ from .candidates import (
     cell_text,
     cell_zh,
     convert_column,
+    empty_cells,
     header_problem,
     in_row_order,
     load_candidates,
     missing_columns,
-    named_zh,
     parse_score,
 )
 from .errors import InputError, Problem
 from .table_readings import readings_of, score_warning, with_readings
 from .tables import read_raw_table, spreadsheet_rows
 from .units import parse_level, parse_number
-from .yes_no import is_empty
 
 
 def parse_applications(raw: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -40,14 +39,7 @@ def parse_applications(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     if problems:
         missing = any(p.message.startswith("missing column") for p in problems)
         raise InputError((header_problem(raw, source) if missing else []) + problems)
-    for column in ("candidate_id", "programme"):
-        for position, value in enumerate(frame[column].tolist()):
-            if is_empty(value):
-                problems.append(
-                    Problem(
-                        source, rows[position], f"{column} is empty", f"“{named_zh(column)}”为空"
-                    )
-                )
+    problems += empty_cells(frame, ("candidate_id", "programme"), rows, source)
     frame["candidate_id"] = [cell_text(v) for v in frame["candidate_id"]]
     levels: list[str | None] = []
     for position, value in enumerate(frame["level"].tolist()):

@@ -14,10 +14,10 @@ from .table_readings import (
     percent_warning,
     readings_of,
     revenue_warning,
+    row_zh,
     score_warning,
     with_readings,
 )
-from .table_readings import row_zh as _row_zh
 from .tables import column_letter, read_raw_table, spreadsheet_rows
 from .units import (
     MONEY_UNITS,
@@ -30,8 +30,7 @@ from .units import (
     split_header_unit,
     unknown_unit,
 )
-from .yes_no import NO_WORDS, YES_WORDS, parse_yes_no
-from .yes_no import is_empty as _is_empty
+from .yes_no import NO_WORDS, YES_WORDS, is_empty, parse_yes_no
 
 # Canonical column -> accepted headers (docs/design.md, "Candidates and applications").
 CANDIDATE_HEADERS: dict[str, tuple[str, ...]] = {
@@ -220,6 +219,18 @@ def header_problem(raw: pd.DataFrame, source: str) -> list[Problem]:
     return [Problem(source, "header", message, chinese)]
 
 
+def empty_cells(
+    frame: pd.DataFrame, columns: Iterable[str], rows: list[str], source: str
+) -> list[Problem]:
+    """A problem for each empty cell of ``columns`` (which a row must fill), naming its row."""
+    return [
+        Problem(source, rows[position], f"{column} is empty", f"“{named_zh(column)}”为空")
+        for column in columns
+        for position, value in enumerate(frame[column].tolist())
+        if is_empty(value)
+    ]
+
+
 def convert_column(
     frame: pd.DataFrame,
     column: str,
@@ -231,7 +242,7 @@ def convert_column(
 ) -> None:
     values: list[object] = []
     for position, raw in enumerate(frame[column].tolist()):
-        if _is_empty(raw):
+        if is_empty(raw):
             if required:
                 problems.append(
                     Problem(
@@ -287,7 +298,7 @@ def _looks_yes_no(column: str, series: pd.Series) -> bool:
     is a yes/no word and at least one is not a bare 1/0 (which stay numbers)."""
     if column.lower().startswith(YES_NO_PREFIXES):
         return True
-    filled = [v for v in series.tolist() if not _is_empty(v)]
+    filled = [v for v in series.tolist() if not is_empty(v)]
     words = [str(v).strip().lower() for v in filled if isinstance(v, str)]
     if not words or len(words) != len(filled):
         return False
@@ -327,14 +338,7 @@ def parse_candidates(raw: pd.DataFrame, source: str, needs_score: bool = False) 
             [Problem(source, "", "has a header but no candidates", "只有表头，没有候选")]
         )
 
-    for column in REQUIRED_CANDIDATE:
-        for position, value in enumerate(frame[column].tolist()):
-            if _is_empty(value):
-                problems.append(
-                    Problem(
-                        source, rows[position], f"{column} is empty", f"“{named_zh(column)}”为空"
-                    )
-                )
+    problems += empty_cells(frame, REQUIRED_CANDIDATE, rows, source)
     frame["id"] = [cell_text(v) for v in frame["id"]]
     duplicated = frame["id"].duplicated(keep="first")
     for position in frame.index[duplicated]:
@@ -344,7 +348,7 @@ def parse_candidates(raw: pd.DataFrame, source: str, needs_score: bool = False) 
                 source,
                 rows[position],
                 f"id '{frame.at[position, 'id']}' repeats {rows[first]}",
-                f"编号“{frame.at[position, 'id']}”与{_row_zh(rows[first])}重复：每个候选的编号只能用一次",
+                f"编号“{frame.at[position, 'id']}”与{row_zh(rows[first])}重复：每个候选的编号只能用一次",
             )
         )
     kinds: list[str | None] = []
@@ -434,7 +438,7 @@ def _numbers_where_possible(
     values: list[float] = []
     bad: list[Problem] = []
     for position, value in enumerate(series.tolist()):
-        if _is_empty(value):
+        if is_empty(value):
             values.append(float("nan"))
             continue
         try:

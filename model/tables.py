@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError, Problem
+from .table_readings import with_readings
 from .units import split_header_unit
 
 ENCODINGS = ("utf-8-sig", "gb18030")
@@ -365,9 +366,8 @@ def read_raw_table(path: str | Path, headers: Collection[str] | None = None) -> 
         header_found=found,
         header_cells=[_text(c) for c in header if c is not None],
         column_letters=[column_letter(p) for p in keep],
-        warnings=[en for en, _ in warnings],
-        warnings_zh=[zh for _, zh in warnings],
     )
+    with_readings(frame, warnings)
     return frame
 
 

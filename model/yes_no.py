@@ -33,10 +33,10 @@ def parse_yes_no(value: object) -> bool:
 
 
 def is_yes(value: object) -> bool:
-    """True for a cell that reads as yes; anything else (no, empty, not a yes/no word) is
-    false. For cells already checked, or a condition over a table nobody typed."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value == 1
-    return str(value).strip().lower() in YES_WORDS
+    """True for a cell that reads as yes (``parse_yes_no``); anything else (no, empty, not a
+    yes/no word) is false. For cells already checked, or a condition over a table nobody
+    typed."""
+    try:
+        return parse_yes_no(value)
+    except ValueError:
+        return False

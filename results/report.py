@@ -42,7 +42,7 @@ from .report_simulation import (
     servitization_png,
     simulation_section,
 )
-from .store import INCOMPLETE, SIMULATION_FOLDER, read_json, run_listing
+from .store import SIMULATION_FOLDER, read_json, run_finished, run_listing
 
 # The names other modules import from here, those made elsewhere among them (the scenarios'
 # runner and simulation import them from this module).
@@ -98,12 +98,7 @@ class RunFiles:
     summary: dict[str, Any] | None = None
     trajectories: pd.DataFrame | None = None
     payments: pd.DataFrame | None = None
-    marked_incomplete: bool = False  # the INCOMPLETE marker is still in the folder
-
-    @property
-    def complete(self) -> bool:
-        """Whether the run finished (``store``: the manifest says so and no marker is left)."""
-        return bool(self.manifest.get("complete")) and not self.marked_incomplete
+    complete: bool = False  # the run finished (``store.run_finished``)
 
     @property
     def scenario(self) -> dict[str, Any]:
@@ -131,7 +126,7 @@ def read_run(folder: Path, simulation_tables: bool = True) -> RunFiles:
     silently missing would be read as the whole run."""
     problems: list[Problem] = []
     files = RunFiles(folder, read_json(folder / "manifest.json"))
-    files.marked_incomplete = (folder / INCOMPLETE).exists()
+    files.complete = run_finished(folder, files.manifest)
     listed = set(files.manifest.get("files") or []) if files.manifest.get("complete") else set()
     for name in sorted(listed):
         if not (folder / name).exists():
@@ -154,8 +149,10 @@ def read_run(folder: Path, simulation_tables: bool = True) -> RunFiles:
             files.simulation = place
             files.summary = _read(place / "summary.json", read_json, problems)
             if simulation_tables:
-                files.trajectories = _read(place / "trajectories.parquet", _parquet, problems)
-                files.payments = _read(place / "payments.parquet", _parquet, problems)
+                files.trajectories = _read(
+                    place / "trajectories.parquet", pd.read_parquet, problems
+                )
+                files.payments = _read(place / "payments.parquet", pd.read_parquet, problems)
             break
     else:
         if SIMULATION_FOLDER in listed and (folder / SIMULATION_FOLDER).is_dir():
@@ -171,10 +168,6 @@ def _missing_summary(path: Path) -> Problem:
         "is missing: the simulation's folder has no summary; run it again",
         "模拟文件夹中缺少结果摘要 summary.json：请重新运行",
     )
-
-
-def _parquet(path: Path) -> pd.DataFrame:
-    return pd.read_parquet(path)
 
 
 def _read(path: Path, read: Callable[[Path], Any], problems: list[Problem]) -> Any:
@@ -202,7 +195,7 @@ def _table(folder: Path, stem: str, problems: list[Problem]) -> pd.DataFrame | N
     cannot be read or lacks a column the report reads."""
     parquet, csv = folder / f"{stem}.parquet", folder / f"{stem}.csv"
     path = parquet if parquet.exists() else csv
-    frame = _read(path, _parquet if path == parquet else _csv, problems)
+    frame = _read(path, pd.read_parquet if path == parquet else _csv, problems)
     if frame is None:
         return None
     missing = [c for c in TABLE_COLUMNS[stem] if c not in frame.columns]
@@ -257,7 +250,7 @@ def run_report(
     if finishing:
         listed = {*run_listing(folder), REPORT_FILE, *pending}
         files.manifest = {**files.manifest, "complete": True, "files": sorted(listed)}
-        files.marked_incomplete = False  # finish_run removes it once the report is written
+        files.complete = True  # as finish_run will mark it, once the report is written
     scenario = files.scenario
     title = scenario.get("title") or scenario.get("id") or folder.name
     report = Report(

@@ -203,6 +203,14 @@ def finish_run(folder: Path) -> Path:
     return path
 
 
+def run_finished(folder: Path, manifest: dict[str, Any] | None = None) -> bool:
+    """Whether the run in ``folder`` finished: its manifest (read unless given) says
+    ``"complete": true`` and no ``INCOMPLETE`` marker is left (module docstring)."""
+    if manifest is None:
+        manifest = read_json(folder / "manifest.json")
+    return bool(manifest.get("complete")) and not (folder / INCOMPLETE).exists()
+
+
 def run_listing(folder: Path) -> list[str]:
     """The run's files for the manifest: not hidden temporaries, not the marker."""
     return sorted(

@@ -119,14 +119,11 @@ def report(
     Write one self-contained HTML report (Chinese, figures embedded, printable) of a run
     or a sweep, and print its path."""
     from liangye.results.report import INCOMPLETE_ZH, is_run_folder
-    from liangye.results.store import INCOMPLETE, read_json
+    from liangye.results.store import run_finished
 
     path = write_report(folder, out)
     console.print(f"报告：{path}", highlight=False)
-    unfinished = (
-        not read_json(folder / "manifest.json").get("complete") or (folder / INCOMPLETE).exists()
-    )
-    if is_run_folder(folder) and unfinished:
+    if is_run_folder(folder) and not run_finished(folder):
         errors.print(
             f"[yellow]注意：运行{INCOMPLETE_ZH}[/] (the run did not finish: the report holds "
             "only what it wrote)",

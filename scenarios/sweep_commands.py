@@ -120,8 +120,8 @@ def sweep(
 
             def stored(rows: list[dict[str, object]]) -> None:
                 failed = sum(1 for r in rows if r.get("status") == "failed")
-                first_error.extend(r["error"] for r in rows if r.get("status") == "failed")
-                del first_error[1:]
+                if not first_error:
+                    first_error.extend(r["error"] for r in rows if r.get("status") == "failed")
                 fields = bar.tasks[task].fields
                 bar.update(task, advance=len(rows), failed=fields["failed"] + failed)
 

@@ -126,8 +126,7 @@ def _dotted(factors: object, prefix: str = "") -> object:
     flat: dict[str, object] = {}
     for key, value in factors.items():
         if isinstance(value, dict) and value and not FACTOR_KEYS & set(value):
-            nested = _dotted(value, f"{prefix}{key}.")
-            flat.update(nested if isinstance(nested, dict) else {})
+            flat.update(_dotted(value, f"{prefix}{key}."))  # type: ignore[arg-type]
         else:
             flat[f"{prefix}{key}"] = value
     return flat
