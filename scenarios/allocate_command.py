@@ -21,6 +21,7 @@ from .cli_options import (
 from .cli_shared import (
     CONFIRM_HELP,
     MAX_CONFIRM,
+    VERBOSE_HELP,
     _exit_for,
     _finish_run,
     _nothing,
@@ -140,7 +141,7 @@ def allocate_command(
             "--json", help="在标准输出打印一个 JSON 对象; print one JSON object to stdout"
         ),
     ] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=VERBOSE_HELP)] = False,
 ) -> None:
     """分配：在政策与预算下选出认定与推荐。
     Choose designations under a policy and budget: from a scenario file (its policy, pool,

@@ -26,6 +26,7 @@ CONFIRM_HELP = (
     "selection and the N selected closest to losing their place, whatever it costs "
     "(default 0: only what the automatic budget of work covers, all of a small instance)"
 )
+VERBOSE_HELP = "显示求解与模拟的过程记录; log what the solver and the simulation do"
 EXIT_INFEASIBLE = 3  # the rules cannot all be met: the diagnosis says why
 EXIT_NO_PLAN = 4  # no plan found within the time or work limit: nothing was decided
 

@@ -21,7 +21,9 @@ policy_app = typer.Typer(
 
 @policy_app.command("list")
 def list_command(
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON to stdout")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="在标准输出打印 JSON; print JSON to stdout")
+    ] = False,
 ) -> None:
     """内置政策一览：文件、年份与编码程度。
     Every bundled policy: its document, years and how much of it is encoded."""
@@ -71,8 +73,12 @@ def list_command(
 
 @policy_app.command("show")
 def show_command(
-    policy_id: Annotated[str, typer.Argument(help="a bundled policy id, or a policy file")],
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON to stdout")] = False,
+    policy_id: Annotated[
+        str, typer.Argument(help="内置政策编号或政策文件; a bundled policy id, or a policy file")
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="在标准输出打印 JSON; print JSON to stdout")
+    ] = False,
 ) -> None:
     """一份政策的全部内容：项目、级别、金额、条件、名额及条款。
     One policy in full: programmes, levels, amounts, rules, quotas, targets, references."""

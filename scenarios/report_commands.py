@@ -110,9 +110,15 @@ def _sweep_policy(manifest: dict[str, Any]) -> str | None:
 
 
 def report(
-    folder: Annotated[Path, typer.Argument(help="a run folder or a sweep folder")],
+    folder: Annotated[
+        Path, typer.Argument(help="运行文件夹或批量情景文件夹; a run folder or a sweep folder")
+    ],
     out: Annotated[
-        Path | None, typer.Option("--out", help="the HTML file (default: FOLDER/report.html)")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="HTML 文件（默认 FOLDER/report.html）; the HTML file (default: FOLDER/report.html)",
+        ),
     ] = None,
 ) -> None:
     """生成可转发的中文 HTML 报告（运行或批量情景）。
@@ -132,11 +138,16 @@ def report(
 
 
 def compare(
-    folders: Annotated[list[Path], typer.Argument(help="run folders of the designs to compare")],
+    folders: Annotated[
+        list[Path],
+        typer.Argument(help="要比较的各设计的运行文件夹; run folders of the designs to compare"),
+    ],
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", help="folder for compare.csv and compare.html (default: results/compare/<id>)"
+            "--out",
+            help="输出 compare.csv 与 compare.html 的文件夹（默认 results/compare/<编号>）; "
+            "folder for compare.csv and compare.html (default: results/compare/<id>)",
         ),
     ] = None,
 ) -> None:

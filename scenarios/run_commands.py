@@ -16,6 +16,7 @@ from .cli_options import check_simulation_options
 from .cli_shared import (
     CONFIRM_HELP,
     MAX_CONFIRM,
+    VERBOSE_HELP,
     _exit_for,
     _finish_run,
     _nothing,
@@ -37,21 +38,35 @@ MAX_SCALE = 100.0  # the largest budget multiple a frontier takes
 
 def run(
     scenario: Annotated[
-        Path | None, typer.Argument(help="scenario file (default: the bundled default)")
+        Path | None,
+        typer.Argument(
+            help="场景文件（默认：内置 default）; scenario file (default: the bundled default)"
+        ),
     ] = None,
     set_: Annotated[
-        list[str] | None, typer.Option("--set", help="override a key, e.g. budget.2025=2500")
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="修改场景的一个键，如 budget.2025=2500，可重复; override a key, e.g. budget.2025=2500",
+        ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="output folder (default: results/runs/<run-id>)")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="输出文件夹（默认 results/runs/<运行编号>）; output folder (default: results/runs/<run-id>)",
+        ),
     ] = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="print one JSON object to stdout")
+        bool,
+        typer.Option(
+            "--json", help="在标准输出打印一个 JSON 对象; print one JSON object to stdout"
+        ),
     ] = False,
     confirm: Annotated[
         int, typer.Option("--confirm", help=CONFIRM_HELP, min=0, max=MAX_CONFIRM)
     ] = 0,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=VERBOSE_HELP)] = False,
 ) -> None:
     """运行情景：先分配，再模拟奖励效果（与无奖励对照），写入 results/runs/。
     Run a scenario: allocate, then simulate its awards against a no-award twin; write both
@@ -165,26 +180,47 @@ def _simulate(
 
 def simulate(
     scenario: Annotated[
-        Path | None, typer.Argument(help="scenario file (default: the bundled default)")
+        Path | None,
+        typer.Argument(
+            help="场景文件（默认：内置 default）; scenario file (default: the bundled default)"
+        ),
     ] = None,
     seed: Annotated[
-        int | None, typer.Option("--seed", help="root seed (default: simulation.seed)")
+        int | None,
+        typer.Option(
+            "--seed",
+            help="根随机种子（默认 simulation.seed）; root seed (default: simulation.seed)",
+        ),
     ] = None,
     replications: Annotated[
         int | None,
-        typer.Option("--replications", help="replications, 1 or more (default: the scenario's)"),
+        typer.Option(
+            "--replications",
+            help="重复模拟次数，至少 1（默认取场景设置）; replications, 1 or more (default: the scenario's)",
+        ),
     ] = None,
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", help="override a key, e.g. simulation.award_scale=2"),
+        typer.Option(
+            "--set",
+            help="修改场景的一个键，如 simulation.award_scale=2，可重复; override a key, e.g. simulation.award_scale=2",
+        ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="output folder (default: results/runs/<run-id>)")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="输出文件夹（默认 results/runs/<运行编号>）; output folder (default: results/runs/<run-id>)",
+        ),
     ] = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="print the summary as one JSON object to stdout")
+        bool,
+        typer.Option(
+            "--json",
+            help="以一个 JSON 对象打印摘要; print the summary as one JSON object to stdout",
+        ),
     ] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=VERBOSE_HELP)] = False,
 ) -> None:
     """模拟情景的奖励效果（与无奖励对照）。
     Simulate a scenario's awards against a no-award twin and write results/runs/."""
@@ -211,19 +247,36 @@ def simulate(
 
 def frontier(
     scenario: Annotated[
-        Path | None, typer.Argument(help="scenario file (default: the bundled default)")
+        Path | None,
+        typer.Argument(
+            help="场景文件（默认：内置 default）; scenario file (default: the bundled default)"
+        ),
     ] = None,
     scales: Annotated[
-        str, typer.Option("--scales", help="budget multiples, e.g. 0.5,0.75,1,1.5,2")
+        str,
+        typer.Option(
+            "--scales",
+            help="预算倍数，如 0.5,0.75,1,1.5,2; budget multiples, e.g. 0.5,0.75,1,1.5,2",
+        ),
     ] = "0.25,0.5,0.75,1,1.25,1.5,2",
     set_: Annotated[
-        list[str] | None, typer.Option("--set", help="override a key, e.g. budget.2025=2500")
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="修改场景的一个键，如 budget.2025=2500，可重复; override a key, e.g. budget.2025=2500",
+        ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="output folder (default: results/runs/<run-id>)")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="输出文件夹（默认 results/runs/<运行编号>）; output folder (default: results/runs/<run-id>)",
+        ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print the frontier as JSON")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="以 JSON 打印预算前沿; print the frontier as JSON")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=VERBOSE_HELP)] = False,
 ) -> None:
     """预算前沿：每一档预算能买到什么。
     What each budget buys: the scenario solved at multiples of its budget, greedy beside."""

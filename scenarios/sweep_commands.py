@@ -21,29 +21,58 @@ SCHEDULER_ADDRESS = re.compile(r"(?:[a-z]+://)?[^\s:/]+:\d{1,5}")
 
 
 def sweep(
-    file: Annotated[str, typer.Argument(help="a sweep file, or a bundled sweep's name")],
+    file: Annotated[
+        str,
+        typer.Argument(
+            help="批量情景文件，或内置批量情景的名称; a sweep file, or a bundled sweep's name"
+        ),
+    ],
     workers: Annotated[
-        int, typer.Option(min=1, help="worker processes: more than 1 starts a Dask LocalCluster")
+        int,
+        typer.Option(
+            min=1,
+            help="工作进程数：大于 1 时启动本机 Dask 集群; worker processes: more than 1 starts a Dask LocalCluster",
+        ),
     ] = 1,
     scheduler: Annotated[
-        str | None, typer.Option(help="a Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+        str | None,
+        typer.Option(
+            help="Dask 调度器地址，如 tcp://10.0.0.5:8786; a Dask scheduler address, e.g. tcp://10.0.0.5:8786"
+        ),
     ] = None,
     resume: Annotated[
-        bool, typer.Option(help="complete a started sweep, skipping stored runs")
+        bool,
+        typer.Option(
+            help="续跑已开始的批量情景，跳过已存盘的运行; complete a started sweep, skipping stored runs"
+        ),
     ] = False,
     limit: Annotated[
-        int | None, typer.Option(min=1, help="run only the first N runs of the design")
+        int | None,
+        typer.Option(
+            min=1, help="只运行设计中的前 N 次（试跑用）; run only the first N runs of the design"
+        ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="the sweep folder (default results/sweeps/<sweep-id>)")
+        Path | None,
+        typer.Option(
+            help="批量情景文件夹（默认 results/sweeps/<编号>）; the sweep folder (default results/sweeps/<sweep-id>)"
+        ),
     ] = None,
     pool: Annotated[
-        bool, typer.Option(help="with --workers N: a local process pool instead of Dask")
+        bool,
+        typer.Option(
+            help="与 --workers N 同用：改用本机进程池而非 Dask; with --workers N: a local process pool instead of Dask"
+        ),
     ] = False,
     retry_failed: Annotated[
-        bool, typer.Option(help="with --resume: run again the runs stored as failed")
+        bool,
+        typer.Option(
+            help="与 --resume 同用：重跑已记录为失败的运行; with --resume: run again the runs stored as failed"
+        ),
     ] = False,
-    verbose: Annotated[bool, typer.Option(help="show each run's warnings")] = False,
+    verbose: Annotated[
+        bool, typer.Option(help="显示每次运行的警告; show each run's warnings")
+    ] = False,
 ) -> None:
     """批量情景：政策变量 × 不确定因素 × 重复，每批完成即存盘。
     Run a sweep: levers × uncertainties × replications, each finished batch stored at once.
@@ -165,9 +194,21 @@ def sweep(
 
 
 def query(
-    sweep_dir: Annotated[Path, typer.Argument(help="a sweep folder (results/sweeps/<sweep-id>)")],
-    sql: Annotated[str, typer.Argument(help="SQL over the view `runs` (one row per run)")],
-    csv: Annotated[bool, typer.Option("--csv", help="print CSV instead of a table")] = False,
+    sweep_dir: Annotated[
+        Path,
+        typer.Argument(
+            help="批量情景文件夹（results/sweeps/<编号>）; a sweep folder (results/sweeps/<sweep-id>)"
+        ),
+    ],
+    sql: Annotated[
+        str,
+        typer.Argument(
+            help="对视图 runs 的 SQL（每次运行一行）; SQL over the view `runs` (one row per run)"
+        ),
+    ],
+    csv: Annotated[
+        bool, typer.Option("--csv", help="打印 CSV 而非表格; print CSV instead of a table")
+    ] = False,
 ) -> None:
     """用 SQL（DuckDB）查询批量情景已完成的运行。
     Answer SQL with DuckDB over a sweep's finished runs (the view `runs`)."""
@@ -188,12 +229,18 @@ def query(
 
 
 def analyse(
-    sweep_dir: Annotated[Path, typer.Argument(help="a sweep folder (results/sweeps/<sweep-id>)")],
+    sweep_dir: Annotated[
+        Path,
+        typer.Argument(
+            help="批量情景文件夹（results/sweeps/<编号>）; a sweep folder (results/sweeps/<sweep-id>)"
+        ),
+    ],
     target: Annotated[
         list[str] | None,
         typer.Option(
             "--target",
-            help='what an outcome should be in a world, e.g. "overrun.occurred.any_year<=0" '
+            help="每个情景世界中结果应满足的条件，可重复，与批量情景文件的 [analysis] 目标合用; "
+            'what an outcome should be in a world, e.g. "overrun.occurred.any_year<=0" '
             'or "additionality.20.net_additional>=10" (repeatable; added to the sweep '
             "file's [analysis] targets)",
         ),
@@ -201,11 +248,14 @@ def analyse(
     setting: Annotated[
         str | None,
         typer.Option(
-            help="the lever setting whose failures PRIM explains, e.g. "
+            help="由 PRIM 解释其失败区域的政策组合（默认：平均后悔值最小者）; "
+            "the lever setting whose failures PRIM explains, e.g. "
             '"tier_design=wuhan,budget_scale=1" (default: the least mean regret)'
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="以 JSON 打印摘要; print the summary as JSON")
+    ] = False,
 ) -> None:
     """批量情景的稳健性分析：Sobol 指数、后悔值、达标比例、失败区域（PRIM）。
     What is robust in a finished sweep: Sobol indices, each lever setting's spread, regret

@@ -14,7 +14,10 @@ from .cli_shared import EXIT_INPUT, console
 
 def validate(
     files: Annotated[
-        list[Path], typer.Argument(help="policy, scenario, candidate or application files")
+        list[Path],
+        typer.Argument(
+            help="政策、场景、候选名单或申报表文件; policy, scenario, candidate or application files"
+        ),
     ],
 ) -> None:
     """检查输入文件，一次列出全部问题。

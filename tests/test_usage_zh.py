@@ -60,3 +60,35 @@ def test_an_unknown_command_is_named_in_both_languages():
     assert done.returncode == 2, said
     assert "No such command 'nonsense'" in said
     assert "没有命令 nonsense" in said
+
+
+def _commands(group, path=()):
+    """Every leaf command of a click group, with the words that name it."""
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            yield from _commands(command, (*path, name))
+        else:
+            yield (*path, name), command
+
+
+def test_every_option_and_argument_is_explained_in_chinese_first():
+    """A reader of Chinese understands every command's options: each help text begins with
+    Chinese (the English follows), and none is left without help."""
+    import re
+
+    import typer.main
+
+    from liangye.scenarios.cli import app
+
+    chinese = re.compile(r"[\u4e00-\u9fff]")
+    group = typer.main.get_command(app)
+    missing = []
+    seen = 0
+    for words, command in _commands(group):
+        for param in command.params:
+            seen += 1
+            text = getattr(param, "help", None) or ""
+            if not chinese.search(text[:12]):
+                missing.append(f"{' '.join(words)} {param.name}: {text[:40]!r}")
+    assert seen > 50, seen  # every command was walked, not an empty group
+    assert missing == []
