@@ -23,7 +23,7 @@ from liangye.model.errors import (
 )
 from liangye.model.policy import Policy, load_policy, read_toml
 
-from .schema import FIRST_YEAR, LAST_YEAR, MAX_HORIZON, Scenario
+from .schema import FIRST_YEAR, LAST_YEAR, MAX_HORIZON, Scenario, key_given
 
 PACKAGE_DIR = Path(str(resources.files("liangye.scenarios")))
 POLICY_DIR = PACKAGE_DIR / "policies"
@@ -288,9 +288,11 @@ def load_scenario(
         path = PACKAGE_DIR / f"{path}.toml"
     data = apply_overrides(read_toml(path), overrides or [])
     try:
-        return scenario_from_dict(data, path.name), path.parent
+        scenario = scenario_from_dict(data, path.name)
     except InputError as error:
         raise InputError(_blame_overrides(error.problems, overrides or [])) from None
+    scenario._overridden = tuple(_override_key(item) for item in overrides or [])
+    return scenario, path.parent
 
 
 def _override_key(item: str) -> str:
@@ -304,12 +306,10 @@ def _override_key(item: str) -> str:
 def _blame_overrides(problems: list[Problem], overrides: list[str]) -> list[Problem]:
     """Problems at a key a ``--set`` gave named as ``--set KEY`` rather than as the file's."""
     keys = [_override_key(item) for item in overrides]
-
-    def given(where: str) -> bool:
-        return any(where == k or where.startswith((f"{k}.", f"{k}[")) for k in keys)
-
     # replace() keeps each problem's Chinese.
-    return [dataclasses.replace(p, source="--set") if given(p.where) else p for p in problems]
+    return [
+        dataclasses.replace(p, source="--set") if key_given(p.where, keys) else p for p in problems
+    ]
 
 
 def scenario_hash(scenario: Scenario) -> str:

@@ -94,17 +94,17 @@ def scenario_policy(scenario: Scenario, base: Path) -> tuple[Policy, AllocationS
     return policy, with_tier_design(scenario.allocation, policy, scenario.tier_design)
 
 
-def in_scenario(problem: Problem, source: str) -> Problem:
+def in_scenario(problem: Problem, scenario: Scenario) -> Problem:
     """A problem ``build_problem`` names by what it checks ("budget 2027", "settings
-    years") named instead by the scenario file and key the user wrote
-    (``default.toml budget.per_year.2027``); others as they are."""
+    years") named instead by the key the user wrote and where: the scenario file
+    (``default.toml budget.per_year.2027``) or ``--set``; others as they are."""
     if problem.source == "budget":
         where = f"budget.per_year.{problem.where}" if problem.where.isdigit() else "budget"
     elif problem.source == "settings":
         where = problem.where if problem.where == "years" else f"allocation.{problem.where}"
     else:
         return problem
-    return dataclasses.replace(problem, source=source, where=where)
+    return dataclasses.replace(problem, source=scenario.source_of(where), where=where)
 
 
 def scenario_problem_and_readings(
@@ -118,7 +118,7 @@ def scenario_problem_and_readings(
     try:
         problem = build_problem(policy, candidates, scenario.budget, settings, years, applications)
     except InputError as error:
-        raise InputError([in_scenario(p, scenario.source) for p in error.problems]) from None
+        raise InputError([in_scenario(p, scenario) for p in error.problems]) from None
     log.info("%s: %d candidates, %d options", scenario.id, len(candidates), problem.size)
     return problem, readings(candidates, applications)
 

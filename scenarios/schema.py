@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -88,6 +89,12 @@ class CandidateSource(BaseModel):
         return self
 
 
+def key_given(key: str, given: Iterable[str]) -> bool:
+    """Whether dotted ``key`` (``budget.per_year.2027``, ``levers.x[1]``) is one of the keys
+    ``given`` or lies under one of them."""
+    return any(key == k or key.startswith((f"{k}.", f"{k}[")) for k in given)
+
+
 class Scenario(BaseModel):
     """One scenario: everything needed to run an allocation, as data."""
 
@@ -96,11 +103,18 @@ class Scenario(BaseModel):
         """The file the scenario was read from (``loader.scenario_from_dict``'s ``source``)."""
         return self._source
 
+    def source_of(self, key: str) -> str:
+        """Who wrote dotted ``key`` (``budget.per_year.2027``): "--set" if a command-line
+        override gave it or a key above it, else the scenario file (``source``)."""
+        return "--set" if key_given(key, self._overridden) else self._source
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     # The file the scenario was read from, for naming it in problems found later (a budget
     # year outside the horizon is found once the policy is known); not part of the data.
     _source: str = PrivateAttr(default="scenario")
+    # The dotted keys ``--set`` overrides gave (``loader.load_scenario``), for the same.
+    _overridden: tuple[str, ...] = PrivateAttr(default=())
 
     id: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
     title: str | None = None

@@ -194,15 +194,28 @@ def test_years_of_one_year_and_of_three_are_read_or_refused_plainly(tmp_path):
 
 
 def test_a_budget_year_outside_the_horizon_is_named_by_the_scenario_file_and_key():
-    """It was named "budget 2027", as if "budget" were a file."""
+    """It was named "budget 2027", as if "budget" were a file: now by the file that wrote
+    the key, or by ``--set`` when an override gave it (it was blamed on the file then)."""
     from liangye.model.errors import InputError
-    from liangye.scenarios.loader import load_scenario
+    from liangye.scenarios.loader import (
+        apply_overrides,
+        load_scenario,
+        read_toml,
+        scenario_from_dict,
+    )
     from liangye.scenarios.runner import scenario_problem
 
-    scenario, base = load_scenario(
-        None, ["simulation.population.firms=50", "budget.per_year.2027=100"]
-    )
+    given = ["simulation.population.firms=50", "budget.per_year.2027=100"]
+    scenario, base = load_scenario(None, given)
     with pytest.raises(InputError) as caught:
         scenario_problem(scenario, base)
     named = [(p.source, p.where) for p in caught.value.problems]
-    assert ("default.toml", "budget.per_year.2027") in named, named
+    assert ("--set", "budget.per_year.2027") in named, named
+
+    # The same key written in a file of the user's own is that file's.
+    data = apply_overrides(read_toml(base / "default.toml"), given)
+    written = scenario_from_dict(data, "mine.toml")
+    with pytest.raises(InputError) as caught:
+        scenario_problem(written, base)
+    named = [(p.source, p.where) for p in caught.value.problems]
+    assert ("mine.toml", "budget.per_year.2027") in named, named
