@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_datetime64_any_dtype, is_numeric_dtype
 
-from liangye.model.status import STATUS_ZH
+from liangye.model.status import STATUS_ZH, plan_name_zh
 from liangye.model.units import LEVEL_CHINESE
 from liangye.model.wording import DECISION_KIND_ZH, OUTCOME_ZH
 
@@ -123,7 +123,8 @@ def write_plan_xlsx(
         table = money.assign(after_horizon=money["after_horizon"].map({True: "是", False: "否"}))
         sheets.append(("支出与风险", table.rename(columns=MONEY_HEADERS_ZH)))
     if spend is not None and tables.get("greedy_spend") is not None:
-        sheets.append(("按分排序对比", _comparison_sheet(spend, tables["greedy_spend"])))
+        ours = plan_name_zh(summary.get("状态"))  # 最优方案 only for a proven plan
+        sheets.append(("按分排序对比", _comparison_sheet(spend, tables["greedy_spend"], ours)))
     if tables.get("greedy_plan") is not None:
         sheets.append(("按分排序方案", _plan_sheet(tables["greedy_plan"], names)))
     overview = pd.DataFrame(
@@ -292,9 +293,10 @@ def _commitments_sheet(spend: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
 
 
-def _comparison_sheet(optimal: pd.DataFrame, greedy: pd.DataFrame) -> pd.DataFrame:
-    """The optimum and the rank-by-score plan by programme and level, over the horizon:
-    designations and expected spend side by side, and the difference."""
+def _comparison_sheet(optimal: pd.DataFrame, greedy: pd.DataFrame, ours: str) -> pd.DataFrame:
+    """liangye's plan (called ``ours``: ``plan_name_zh`` of its status) and the
+    rank-by-score plan by programme and level, over the horizon: designations and expected
+    spend side by side, and the difference."""
 
     def totals(spend: pd.DataFrame) -> pd.DataFrame:
         inside = spend[~spend["after_horizon"].astype(bool)]
@@ -307,13 +309,11 @@ def _comparison_sheet(optimal: pd.DataFrame, greedy: pd.DataFrame) -> pd.DataFra
     best, rule = totals(optimal), totals(greedy)
     tiers = list(dict.fromkeys([*best.index, *rule.index]))
     table = pd.DataFrame({"项目及级别": tiers})
-    table["最优方案入选数"] = table["项目及级别"].map(best["designations"]).fillna(0).astype(int)
+    table[f"{ours}入选数"] = table["项目及级别"].map(best["designations"]).fillna(0).astype(int)
     table["按分排序入选数"] = table["项目及级别"].map(rule["designations"]).fillna(0).astype(int)
-    table["最优方案预计支出（万元）"] = table["项目及级别"].map(best["expected"]).fillna(0.0)
+    table[f"{ours}预计支出（万元）"] = table["项目及级别"].map(best["expected"]).fillna(0.0)
     table["按分排序预计支出（万元）"] = table["项目及级别"].map(rule["expected"]).fillna(0.0)
-    table["支出差额（万元）"] = (
-        table["最优方案预计支出（万元）"] - table["按分排序预计支出（万元）"]
-    )
+    table["支出差额（万元）"] = table[f"{ours}预计支出（万元）"] - table["按分排序预计支出（万元）"]
     total = {"项目及级别": "合计"}
     total.update({c: table[c].sum() for c in table.columns[1:]})
     table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)

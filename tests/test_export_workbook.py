@@ -208,3 +208,22 @@ def test_old_callers_get_the_plan_and_reasons_sheets(tmp_path, run):
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["分配方案", "候选说明", "汇总"]
     assert {r["项目名称"] for r in rows_of(book["分配方案"])} <= set(NAMES.values())
+
+
+def test_a_plan_without_proof_is_not_called_optimal_in_the_comparison(run, tmp_path):
+    """最优方案 heads the comparison only for a proven plan: a plan the work limit stopped is
+    本方案 there, as on the terminal, the report and the frontier figure."""
+    result, _, proven = run
+    assert result.status == "optimal"
+    assert "最优方案入选数" in rows_of(proven["按分排序对比"])[0]
+    path = write_plan_xlsx(
+        result.selected,
+        result.reasons,
+        {"状态": "work_limit", "入选数": len(result.selected)},
+        tmp_path / "plan.xlsx",
+        money_by_year(result),
+        result.workbook_tables(),
+    )
+    headers = list(rows_of(openpyxl.load_workbook(path)["按分排序对比"])[0])
+    assert "本方案入选数" in headers and "本方案预计支出（万元）" in headers
+    assert not any("最优" in h for h in headers)
