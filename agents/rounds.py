@@ -3,7 +3,7 @@ take part in, who applies, what an award is worth to a firm, quotas paced over t
 
 The meaning of the policy is not read here: eligibility, bands, decision kinds and chances
 come from ``liangye.model.eligibility.read_tiers``, upgrade pricing from
-``liangye.model.decisions``, quota scopes from ``liangye.model.programme.scope_mask``, as
+``liangye.model.decisions``, quota scopes from ``liangye.model.option_groups.scope_mask``, as
 the allocation reads them. What is here is behaviour and bookkeeping: which firms apply,
 what they believe their chances are, how horizon quotas are paced over the rounds.
 """
@@ -22,8 +22,8 @@ from liangye.model.decisions import ENTITLEMENT, upgrade_prices
 from liangye.model.eligibility import Tier, columns_read, read_tiers
 from liangye.model.errors import InputError, Problem
 from liangye.model.expressions import Rule, parse_rule
+from liangye.model.option_groups import scope_mask
 from liangye.model.policy import Policy, Programme, Quota
-from liangye.model.programme import scope_mask
 from liangye.model.settings import AllocationSettings
 
 from .params import SimulationParameters

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 
 from .budget_risk import PlanRisk, plan_risk, row_zh
+from .option_groups import scope_mask
 from .options import AllocationProblem, later_spend
-from .programme import HORIZON, period_zh, quota_scopes, scope_mask
+from .programme import HORIZON, period_zh, quota_scopes
 from .wording import Words, column_zh, money, percent
 
 

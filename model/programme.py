@@ -15,6 +15,7 @@ import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 from .budget_risk import budget_rows
+from .option_groups import Scopes, group_numbers, index_groups, sorted_groups
 from .options import AllocationProblem
 
 HORIZON = "horizon"
@@ -72,73 +73,6 @@ def _linear(m: pyo.ConcreteModel, indices: Sequence[int], coefs: Iterable[float]
     )
 
 
-def _groups(options: pd.DataFrame, keys: list[str]) -> dict[tuple, np.ndarray]:
-    """Option indices grouped by ``keys``, as arrays, in key order."""
-    if options.empty:
-        return {}
-    grouped = _sorted_groups(options, keys)
-    if grouped is not None:
-        names, order, bounds = grouped
-        return {
-            name: order[start:end]
-            for name, start, end in zip(names, bounds[:-1], bounds[1:], strict=True)
-        }
-    grouped = options.groupby(keys, sort=True).indices
-    return {k if isinstance(k, tuple) else (k,): v for k, v in grouped.items()}
-
-
-def _sorted_groups(
-    options: pd.DataFrame, keys: list[str]
-) -> tuple[list[tuple], np.ndarray, list[int]] | None:
-    """``options.groupby(keys, sort=True).indices`` as (the keys in order, the option indices
-    group after group, each in ascending order, and where each group starts, then the end),
-    for two or more key columns of integers or texts without missing values; else (or for
-    no options) None.
-
-    Sorted and split in numpy: pandas' grouping of a 7,000-option round's (candidate,
-    matter) took 2.7 ms of the round's 26 ms build, most of it making the dict of arrays.
-    """
-    if len(keys) < 2 or options.empty:
-        return None
-    codes, uniques = [], []
-    for key in keys:
-        column = options[key]
-        plain_int = pd.api.types.is_integer_dtype(column.dtype) and isinstance(
-            column.dtype, np.dtype
-        )
-        if not (plain_int or pd.api.types.is_string_dtype(column.dtype)):
-            return None
-        code, unique = pd.factorize(column, sort=True)
-        unique = unique.tolist()
-        if (code < 0).any() or not all(type(v) in (int, str) for v in unique):
-            return None  # missing values (pandas leaves them out), or other objects
-        codes.append(code)
-        uniques.append(unique)
-    order, starts = _runs(codes)
-    names = list(
-        zip(
-            *[
-                [unique[c] for c in code[order[starts]].tolist()]
-                for unique, code in zip(uniques, codes, strict=True)
-            ],
-            strict=True,
-        )
-    )
-    return names, order, [*starts.tolist(), len(order)]
-
-
-def _runs(codes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """The rows in the order of their codes (stable: equal rows stay in ascending order) and
-    where, in that order, each run of equal rows begins. At least one row."""
-    order = np.lexsort(codes[::-1])
-    change = np.zeros(len(order), dtype=bool)
-    change[0] = True
-    for code in codes:
-        ordered = code[order]
-        change[1:] |= ordered[1:] != ordered[:-1]
-    return order, np.flatnonzero(change)
-
-
 def add_designation_variables(m: pyo.ConcreteModel, problem: AllocationProblem) -> None:
     """designate[o] ∈ {0, 1} for every option o: binaries exist only where eligible.
 
@@ -187,31 +121,10 @@ def payment_tags(problem: AllocationProblem) -> np.ndarray:
         spread.columns = [f"{y}:{c}" for y, c in spread.columns]
         keys = keys.join(spread, on="option").fillna(0.0)
     columns = [c for c in keys.columns if c != "option"]
-    numbers = _group_numbers([keys[c].to_numpy() for c in columns])
+    numbers = group_numbers([keys[c].to_numpy() for c in columns])
     if numbers is None:
         return keys.groupby(columns, sort=True).ngroup().to_numpy(dtype=float)
     return numbers.astype(float)
-
-
-def _group_numbers(columns: list[np.ndarray]) -> np.ndarray | None:
-    """Each row's group number among the distinct rows of ``columns``, numbered in sorted
-    order: ``groupby(sort=True).ngroup()``, which numbers the same way (each key factorised
-    in sorted order, groups in the order of their codes), in numpy. None when a value is
-    missing (pandas numbers those -1)."""
-    codes = []
-    for values in columns:
-        code, _ = pd.factorize(values, sort=True)
-        if (code < 0).any():
-            return None
-        codes.append(code)
-    if not codes or not len(codes[0]):
-        return None
-    order, starts = _runs(codes)
-    group = np.zeros(len(order), dtype=np.int64)
-    group[starts[1:]] = 1
-    numbers = np.empty(len(order), dtype=np.int64)
-    numbers[order] = np.cumsum(group)
-    return numbers
 
 
 def add_one_designation_per_matter(m: pyo.ConcreteModel, problem: AllocationProblem) -> None:
@@ -227,9 +140,9 @@ def add_one_designation_per_matter(m: pyo.ConcreteModel, problem: AllocationProb
         if problem.policy.stacking == "highest"
         else ["candidate", "programme", "level"]
     )
-    grouped = _sorted_groups(problem.options, keys)
+    grouped = sorted_groups(problem.options, keys)
     if grouped is None:
-        groups = {k: v for k, v in _groups(problem.options, keys).items() if len(v) > 1}
+        groups = {k: v for k, v in index_groups(problem.options, keys).items() if len(v) > 1}
         rows = {k: m.designate_array[v].tolist() for k, v in groups.items()}
     else:
         # The designations taken group after group in one step, each row a slice of them
@@ -273,7 +186,7 @@ def add_candidate_year_cap(m: pyo.ConcreteModel, problem: AllocationProblem) -> 
     groups = {}
     if cap is not None:
         parts = problem.designations()
-        grouped = _groups(parts, ["candidate", "year"])
+        grouped = index_groups(parts, ["candidate", "year"])
         option = parts["option"].to_numpy()
         groups = {k: option[v] for k, v in grouped.items() if len(v) > cap}
     m.CANDIDATE_YEARS = pyo.Set(initialize=list(groups), dimen=2)
@@ -317,46 +230,6 @@ def add_budget_limits(m: pyo.ConcreteModel, problem: AllocationProblem) -> None:
         _, most = problem.cost_within(problem.years, expected=False)
         if most.sum() > float(budget.total):
             m.budget_total.add(_linear(m, chosen, cost) <= float(budget.total))
-
-
-def scope_mask(
-    options: pd.DataFrame, programmes: list[str] | None, levels: list | None
-) -> np.ndarray:
-    """Options whose programme is in ``programmes`` and level in ``levels`` (None: any):
-    the scope of a quota, balance rule or reserve pool."""
-    return Scopes(options).mask(programmes, levels)
-
-
-class Scopes:
-    """``scope_mask`` for many scopes over one table: its programme and level columns are
-    coded once (one hashing pass each), and each scope is then a test on small integers.
-    A round's quotas asked eleven scopes of the same designations table, each hashing
-    its 7,000-14,000 texts again."""
-
-    def __init__(self, options: pd.DataFrame) -> None:
-        self.size = len(options)
-        self._options = options
-        self._codes: dict[str, tuple[np.ndarray, dict[object, int]]] = {}
-
-    def _coded(self, column: str) -> tuple[np.ndarray, dict[object, int]]:
-        if column not in self._codes:
-            codes, uniques = pd.factorize(self._options[column])
-            self._codes[column] = (codes, {value: k for k, value in enumerate(uniques)})
-        return self._codes[column]
-
-    def _within(self, column: str, values: list) -> np.ndarray:
-        codes, number = self._coded(column)
-        wanted = [number[v] for v in values if v in number]
-        return np.isin(codes, np.asarray(wanted, dtype=codes.dtype))
-
-    def mask(self, programmes: list[str] | None, levels: list | None) -> np.ndarray:
-        """Rows whose programme is in ``programmes`` and level in ``levels`` (None: any)."""
-        mask = np.ones(self.size, dtype=bool)
-        if programmes is not None:
-            mask &= self._within("programme", list(programmes))
-        if levels is not None:
-            mask &= self._within("level", [getattr(lv, "value", lv) for lv in levels])
-        return mask
 
 
 def add_risk_loads(m: pyo.ConcreteModel, problem: AllocationProblem) -> None:
@@ -547,7 +420,7 @@ def tie_break_weight(problem: AllocationProblem, primary: np.ndarray) -> float:
     The bonus is ≥ 0, so the solver's bound on (primary + ε·bonus) is still a valid bound on
     the primary objective, and the bonus can only decide between plans of equal primary value.
     """
-    grouped = _sorted_groups(problem.options, ["candidate", "matter"])
+    grouped = sorted_groups(problem.options, ["candidate", "matter"])
     groups = (
         len(grouped[0])
         if grouped is not None

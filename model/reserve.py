@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .option_groups import scope_mask
 from .options import AllocationProblem
-from .programme import HORIZON, scope_mask
+from .programme import HORIZON
 
 RESERVE_COLUMNS = [
     "reserve",

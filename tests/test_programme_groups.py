@@ -1,4 +1,4 @@
-"""The builder's groupings in numpy (``programme._groups``, ``_group_numbers``) give what
+"""The builder's groupings in numpy (``option_groups.index_groups``, ``group_numbers``) give what
 pandas' groupby gives: the same keys (and key types) in the same order, the same option
 indices, the same group numbers; missing values are left to pandas. And the budget rows'
 payments are made once per options table (``AllocationProblem.payments``)."""
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from liangye.model import programme
+from liangye.model import option_groups
 from liangye.model.options import AllocationProblem
 
 
@@ -41,25 +41,25 @@ def frame(seed: int, missing: bool = False) -> pd.DataFrame:
 def test_groups_as_pandas(seed, keys):
     table = frame(seed)
     expected = table.groupby(keys, sort=True).indices
-    got = programme._groups(table, keys)
+    got = option_groups.index_groups(table, keys)
     assert list(got) == list(expected)
     for ours, theirs in zip(got, expected, strict=True):
         assert [type(v) for v in ours] == [type(v) for v in theirs]
         assert got[ours].tolist() == expected[theirs].tolist()
-    assert programme._sorted_groups(table, keys) is not None  # read in numpy, not by pandas
+    assert option_groups.sorted_groups(table, keys) is not None  # read in numpy, not by pandas
 
 
 def test_no_options():
     empty = frame(0).iloc[:0]
-    assert programme._sorted_groups(empty, ["candidate", "matter"]) is None
-    assert programme._groups(empty, ["candidate", "matter"]) == {}
+    assert option_groups.sorted_groups(empty, ["candidate", "matter"]) is None
+    assert option_groups.index_groups(empty, ["candidate", "matter"]) == {}
 
 
 def test_missing_keys_are_left_to_pandas():
     table = frame(3, missing=True)
-    assert programme._sorted_groups(table, ["candidate", "matter"]) is None
+    assert option_groups.sorted_groups(table, ["candidate", "matter"]) is None
     expected = table.groupby(["candidate", "matter"], sort=True).indices
-    assert list(programme._groups(table, ["candidate", "matter"])) == list(expected)
+    assert list(option_groups.index_groups(table, ["candidate", "matter"])) == list(expected)
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -67,10 +67,10 @@ def test_group_numbers_as_pandas(seed):
     table = frame(seed)
     columns = ["chance", "own", "year"]
     expected = table.groupby(columns, sort=True).ngroup().to_numpy()
-    got = programme._group_numbers([table[c].to_numpy() for c in columns])
+    got = option_groups.group_numbers([table[c].to_numpy() for c in columns])
     assert got.tolist() == expected.tolist()
     with_nan = table.assign(own=table["own"].where(table.index != 0))
-    assert programme._group_numbers([with_nan[c].to_numpy() for c in columns]) is None
+    assert option_groups.group_numbers([with_nan[c].to_numpy() for c in columns]) is None
 
 
 def test_payments_made_once_per_table():
@@ -99,7 +99,7 @@ def test_payments_made_once_per_table():
 
 @pytest.mark.parametrize("seed", range(8))
 def test_scopes_coded_once_select_what_pandas_isin_selects(seed: int) -> None:
-    """``programme.Scopes`` codes a table's programme and level columns once and tests each
+    """``option_groups.Scopes`` codes a table's programme and level columns once and tests each
     scope on the codes: the same rows as pandas' ``isin`` on the texts, for scopes naming
     programmes or levels the table has, lacks or both, levels as enum members or texts,
     empty scopes, and tables with missing values."""
@@ -116,7 +116,7 @@ def test_scopes_coded_once_select_what_pandas_isin_selects(seed: int) -> None:
             "level": pd.array(rng.choice(levels, n), dtype="str"),
         }
     )
-    scopes = programme.Scopes(table)
+    scopes = option_groups.Scopes(table)
     for wanted_programmes, wanted_levels in [
         (None, None),
         (["P1"], None),
@@ -136,5 +136,5 @@ def test_scopes_coded_once_select_what_pandas_isin_selects(seed: int) -> None:
         got = scopes.mask(wanted_programmes, wanted_levels)
         assert got.dtype == bool and got.tolist() == expected.tolist()
         assert (
-            programme.scope_mask(table, wanted_programmes, wanted_levels).tolist() == got.tolist()
+            option_groups.scope_mask(table, wanted_programmes, wanted_levels).tolist() == got.tolist()
         )
