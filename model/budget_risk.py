@@ -20,14 +20,9 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from .joint_risk import MultiRowPayments, RowBudget, joint_overrun
 from .options import AllocationProblem
-from .risk import (
-    MultiRowPayments,
-    Payments,
-    RowBudget,
-    joint_overrun,
-    spend_distribution,
-)
+from .risk import Payments, spend_distribution
 from .risk_sample import sampled_joint_overrun
 
 YUAN = 10_000  # 元 per 万元

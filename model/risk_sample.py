@@ -1,5 +1,5 @@
 """A fixed-seed sampling estimate of the chance that some budget row overruns, for plans whose
-exact joint law (``risk.joint_overrun``) is too large to count: rows linked by carried-over
+exact joint law (``joint_risk.joint_overrun``) is too large to count: rows linked by carried-over
 budgets, where the exact answer gives only bounds (the largest row's chance, their sum).
 
 The same plan always gives the same estimate (a fixed seed, draws in fixed chunks), on any
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .risk import MultiRowPayments, RowBudget, _floor_yuan, _to_yuan
+from .joint_risk import MultiRowPayments, RowBudget
+from .risk import _floor_yuan, _to_yuan
 
 DRAWS = 100_000  # standard error at most 0.16 percentage points
 SEED = 2024  # fixed: an estimate is part of the answer, and answers are reproducible

@@ -136,5 +136,6 @@ def test_scopes_coded_once_select_what_pandas_isin_selects(seed: int) -> None:
         got = scopes.mask(wanted_programmes, wanted_levels)
         assert got.dtype == bool and got.tolist() == expected.tolist()
         assert (
-            option_groups.scope_mask(table, wanted_programmes, wanted_levels).tolist() == got.tolist()
+            option_groups.scope_mask(table, wanted_programmes, wanted_levels).tolist()
+            == got.tolist()
         )

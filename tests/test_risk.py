@@ -16,16 +16,14 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from liangye.model.joint_risk import MultiRowPayments, RowBudget, joint_overrun
 from liangye.model.risk import (
-    MultiRowPayments,
     Payments,
-    RowBudget,
     SpendDistribution,
     _binomial_pmf,
     _convolve_strided,
     budget_needed,
     budgets_needed_along,
-    joint_overrun,
     overrun_probability,
     spend_distribution,
 )
