@@ -166,6 +166,11 @@ def compare_worlds(
         if len(award.payments)
         else pd.Series(dtype=float)
     )
+    # Every simulated year, 0 where nothing was paid: a year left out of one replication
+    # would drop it from that year's mean over replications (two paying 0 and 120 in
+    # different years gave yearly means of 90 and 30, summing to twice the total's 60).
+    simulated = award.trajectory["quarter"].iloc[1:].str[:4].astype(int).unique().tolist()
+    by_year = by_year.reindex(sorted({*simulated, *by_year.index.tolist()}), fill_value=0.0)
     # Everything conferred designations were to pay: paid + cancelled on withdrawal + owed.
     committed = float(award.awards["committed"].sum()) if len(award.awards) else 0.0
     servitization = {

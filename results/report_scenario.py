@@ -51,11 +51,14 @@ def scenario_section(files: RunFiles, names: ReportNames) -> Section:
     lines.append(f"奖励档次：{names.design(s.get('tier_design'))}。")
     simulation = s.get("simulation") or {}
     if files.summary is not None and simulation:
-        population = simulation.get("population") or {}
-        firms = population.get("firms")
+        # What the simulation ran (its summary), not what the scenario file wrote: a
+        # scenario whose years outrun twelve quarters is simulated longer (simulate.py).
+        ran = files.summary.get("parameters") or simulation
+        firms = (ran.get("population") or {}).get("firms")
+        quarters = files.summary.get("quarters", simulation.get("quarters", "?"))
         lines.append(
             f"模拟：{'企业 ' + number(firms, 0) + ' 家，' if firms else ''}"
-            f"{simulation.get('quarters', '?')} 个季度，重复 {files.summary.get('replications', '?')} 次，"
+            f"{quarters} 个季度，重复 {files.summary.get('replications', '?')} 次，"
             f"随机种子 {files.summary.get('seed', '?')}；每次模拟均与同一随机数下的无奖励对照世界比较。"
         )
     return Section("情景说明", paragraphs=lines)

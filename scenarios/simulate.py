@@ -75,7 +75,9 @@ class SimulationRun:
             "replications": len(self.outcomes),
             "start_year": self.start_year,
             "quarters": self.params.quarters,
-            "parameters": self.params.model_dump(mode="json"),
+            # As run: the seed and replications the command gave, not the file's defaults.
+            "parameters": self.params.model_dump(mode="json")
+            | {"seed": self.seed, "replications": len(self.outcomes)},
             "runs": self.outcomes,
             "summary": summarise(self.outcomes),
             "cost_per_additional": pooled_costs(self.outcomes),

@@ -131,3 +131,18 @@ def test_the_payout_panel_draws_each_years_budget_and_the_spread():
     whiskers = [c for c in right.collections if c.get_label() != "budget" and len(c.get_segments())]
     spans = [s for c in whiskers for s in c.get_segments()]
     assert any(sorted([s[0][1], s[1][1]]) == [90.0, 130.0] for s in spans)
+
+
+def test_yearly_payments_count_every_replication_in_their_mean():
+    """A replication paying nothing in a year still counts in that year's mean (as 0): with
+    three firms one of three replications pays nothing in 2026, and its year was left out,
+    so the yearly means did not add up to the mean paid."""
+    scenario, base = load_scenario(None, ["simulation.population.firms=3"])
+    run = simulate_scenario(scenario, base, seed=1, replications=3)
+    for outcome in run.outcomes:
+        assert set(outcome["spend"]["paid_by_year"]) == {"2024", "2025", "2026"}
+    assert any(0.0 in o["spend"]["paid_by_year"].values() for o in run.outcomes)
+    summary = run.summary()["summary"]
+    yearly = [summary[f"spend.paid_by_year.{t}"] for t in (2024, 2025, 2026)]
+    assert all(entry["n"] == 3 for entry in yearly)
+    assert sum(e["mean"] for e in yearly) == pytest.approx(summary["spend.paid"]["mean"])

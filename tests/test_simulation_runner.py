@@ -299,3 +299,26 @@ def test_every_allocated_year_is_simulated_unless_the_scenario_says():
     assert simulation_setup(*load_scenario(jiangsu))[0].quarters == 12
     assert simulation_setup(*load_scenario(None))[0].quarters == 12
     assert simulation_setup(*load_scenario(wuhan, ["simulation.quarters=8"]))[0].quarters == 8
+
+
+def test_what_was_simulated_is_recorded_as_run_not_as_the_file_wrote(tmp_path):
+    """Wuhan's 2022-2025 is simulated for 16 quarters, and a run with --seed 3
+    --replications 2: the summary's parameters and the report say so (they said the file's
+    12 quarters, seed 0 and one replication)."""
+    from liangye.scenarios.loader import PACKAGE_DIR
+
+    wuhan = PACKAGE_DIR / "examples" / "wuhan-service-manufacturing.toml"
+    out = tmp_path / "sim"
+    done = liangye(
+        "simulate", str(wuhan), "--seed", "3", "--replications", "2",
+        "--set", "simulation.population.firms=120", "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["quarters"] == 16
+    assert summary["parameters"]["seed"] == 3 and summary["parameters"]["replications"] == 2
+    page = tmp_path / "report.html"
+    done = liangye("report", str(out), "--out", str(page))
+    assert done.returncode == 0, done.stderr
+    text = page.read_text(encoding="utf-8")
+    assert "16 个季度，重复 2 次，随机种子 3" in text and "12 个季度" not in text
