@@ -24,7 +24,7 @@ from .budget_risk import (
 from .checks import expected_spend
 from .options import AllocationProblem
 from .programme import HORIZON, payment_tags, quota_scopes
-from .wording import DECISION_ZH, VERB_EN, Words, money, percent
+from .wording import DECISION_ZH, VERB_EN, Words, money, percent, percent_beside
 
 OUTCOMES = ("selected", "ineligible", "out_of_budget", "outranked", "not_needed", "undecided")
 REASON_COLUMNS = ["candidate_id", "name", "outcome", "detail", "reason_zh"]
@@ -317,14 +317,16 @@ def candidate_reasons(
                     "detail": f"its cheapest award ({cheapest_en}) fits the money expected, but "
                     "adding it would take "
                     + ", ".join(
-                        f"{row_en(label)}'s overrun chance from {before:.1%} to {after:.1%}"
+                        f"{row_en(label)}'s overrun chance from {percent_beside(before, alpha)} to "
+                        f"{percent_beside(after, alpha)}"
                         for label, before, after in rises
                     )
                     + f", above the bound {alpha:g}"
                     + floor_en,
                     "reason_zh": f"其最便宜的奖励（{cheapest_zh}）按预计支出可以安排，但加入后"
                     + "、".join(
-                        f"{row_zh(label)}超支概率将由{before:.1%}升至{after:.1%}"
+                        f"{row_zh(label)}超支概率将由{percent_beside(before, alpha)}"
+                        f"升至{percent_beside(after, alpha)}"
                         for label, before, after in rises
                     )
                     + f"，超过上限{percent(alpha)}"

@@ -3,6 +3,7 @@ same facts: programme and level names from the policy, money in 万元, years as
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -88,6 +89,16 @@ def money(amount: Decimal | float) -> str:
 def percent(chance: float) -> str:
     """A chance as a percent without needless decimals: ``30%``, ``4.9%``."""
     return f"{chance * 100:.4g}%"
+
+
+def percent_beside(chance: float, bound: float) -> str:
+    """A chance as a percent with the decimals it needs to be read against ``bound``:
+    ``4.3%`` beside a bound of 5%, ``0.00012%`` beside one of 0.0001% (to one decimal both
+    read 0.0%, and a rise from 0.0% to 0.0% above 0.0001% explains nothing)."""
+    decimals = 1
+    if bound > 0:
+        decimals = max(1, 1 - math.floor(math.log10(bound * 100)))
+    return f"{chance * 100:.{decimals}f}%"
 
 
 def level_zh(level: str) -> str:

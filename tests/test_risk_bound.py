@@ -349,3 +349,44 @@ def test_the_bounded_frontier_drops_the_cuts_of_each_point():
     assert sum("cut rounds" in method for method in table["method"]) >= 2
     assert sum(before > 0 for before, _ in appended) >= 2
     assert all(after == 0 for _, after in appended)
+
+
+def test_filling_takes_every_cost_free_designation_whatever_its_limit_of_tries():
+    """``risk_loads.filled`` bounds the tries the overrun bound may refuse, not the options
+    that pay nothing: the default scenario at α = 1e-6 kept 646 of its 1,209 cost-free
+    titles when they counted against the 400 tries (a plan strictly worse than one with
+    all of them, at the same risk)."""
+    from liangye.model.options import build_problem
+    from liangye.model.programme import build_model
+    from liangye.model.risk_cuts import RiskCuts
+    from liangye.model.risk_loads import filled
+    from liangye.model.settings import AllocationSettings, Budget
+    from liangye.model.solve import HighsProgramme
+
+    paid = {
+        "id": "P",
+        "name": "P",
+        "reference": "t",
+        "levels": [{"level": "national", "amount": 150, "conferred_by": "national"}],
+    }
+    title = {
+        "id": "T",
+        "name": "T",
+        "reference": "t",
+        "levels": [{"level": "municipal", "amount": 0}],
+    }
+    policy = make_policy([paid, title], years=[2024, 2024])
+    rows = [{"id": f"F{i}", "score": 60 + i} for i in range(9)]
+    problem = build_problem(
+        policy,
+        make_candidates(rows),
+        Budget(per_year={2024: 300}),
+        AllocationSettings(success_probability={"national": 0.3}, overrun_risk=0.05),
+    )
+    programme = HighsProgramme(build_model(problem), problem.settings)
+    cuts = RiskCuts(programme, problem, 0.05)
+    plan = filled(programme, cuts, np.zeros(programme.n_model), limit=2)
+    chosen = problem.options.iloc[np.flatnonzero(plan[: programme.n_options] > 0.5)]
+    assert (chosen["programme"] == "T").sum() == len(rows)  # every title that costs nothing
+    assert 0 < (chosen["programme"] == "P").sum() <= 2  # the tries: at most the limit
+    assert not cuts.violated(np.flatnonzero(plan[: programme.n_options] > 0.5))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import liangye.model
 from liangye.model.decisions import DISCRETIONARY, ENTITLEMENT, NOMINATION
 from liangye.model.explain import OUTCOMES
@@ -73,3 +75,19 @@ def test_the_model_imports_neither_results_nor_scenarios() -> None:
                 if name.startswith(LAYERS_ABOVE):
                     offenders.append(f"{path.name}: {name}")
     assert not offenders, offenders
+
+
+@pytest.mark.parametrize(
+    ("chance", "bound", "said"),
+    [
+        (0.043, 0.05, "4.3%"),  # as before for the usual bounds
+        (0.053, 0.05, "5.3%"),
+        (0.0, 1e-6, "0.00000%"),
+        (1.2e-6, 1e-6, "0.00012%"),  # was 0.0%, beside a bound of 0.0001%
+        (0.2, 0.2, "20.0%"),
+    ],
+)
+def test_a_chance_beside_its_bound_has_the_decimals_to_be_compared(chance, bound, said) -> None:
+    from liangye.model.wording import percent_beside
+
+    assert percent_beside(chance, bound) == said
