@@ -18,7 +18,6 @@ from .budget_risk import (
     row_zh,
     to_wan,
 )
-from .checks import expected_spend
 from .options import AllocationProblem
 from .programme import HORIZON, build_model, period_zh, quota_scopes
 from .solve import solve_model
@@ -142,12 +141,43 @@ def _overrun_bound_findings(problem: AllocationProblem, settings) -> list[Findin
     ]
 
 
+def _money_short(problem: AllocationProblem, m, words: Words) -> list[Finding]:
+    """The least money beyond the budget that meeting every other rule needs (``m``: the
+    model built with ``elastic_budget`` and solved), with one way to place it by year. Not
+    the cheapest plan's spend year by year: a quota over the horizon may be met in any of
+    its years, so that plan's split would overstate the money and name the wrong year
+    (Wuhan's 2022 "short by 1,688万元" was met by 160 in 2022 or in 2023)."""
+    budget = problem.budget
+    added = {t: float(m.budget_extra[t].value or 0.0) for t in m.BUDGET_YEARS}
+    added = {t: round(v, 4) for t, v in added.items() if v > 1e-6}
+    on_total = round(float(m.budget_total_extra.value or 0.0), 4)
+    short = round(sum(added.values()) + on_total, 4)
+    if short <= 0:
+        return []
+    minimums, minimums_zh = _minimum_quotas(problem, words)
+    ways_en = [f"{t}: {money(budget.per_year[t])} + {money(v)}" for t, v in added.items()]
+    ways_zh = [f"{t}年预算{money(budget.per_year[t])}增加{money(v)}" for t, v in added.items()]
+    if on_total > 0:
+        ways_en.append(f"total: {money(budget.total)} + {money(on_total)}")
+        ways_zh.append(f"总预算{money(budget.total)}增加{money(on_total)}")
+    return [
+        Finding(
+            f"meeting the minimum quotas ({minimums or 'none'}) and the other rules needs at "
+            f"least {money(short)} more than the budget (short by {money(short)}); one way: "
+            + ", ".join(ways_en),
+            f"满足名额下限（{minimums_zh or '无'}）及其他规则，至少还需增加预算{money(short)}"
+            f"（缺口{money(short)}）；一种补足方式：" + "、".join(ways_zh),
+        )
+    ]
+
+
 def diagnose_infeasible(problem: AllocationProblem) -> list[Finding]:
     """Why no plan satisfies every rule, in sentences naming quotas and money.
 
     1. a minimum quota with fewer eligible candidates than it asks for;
     2. with an overrun bound, plans that fit at expected cost but overrun too often;
-    3. otherwise, the cheapest plan meeting every rule but the budget, compared to the budget;
+    3. otherwise, the least money beyond the budget that every other rule needs, and one way
+       to place it by year (``_money_short``);
     4. otherwise, the quotas that conflict with each other, by how much each falls short.
     """
     policy = problem.policy
@@ -182,46 +212,11 @@ def diagnose_infeasible(problem: AllocationProblem) -> list[Finding]:
         if findings:
             return findings
     relaxed = replace(problem, settings=settings)
-    no_budget = solve_model(build_model(relaxed, with_budget=False), settings)
-    if no_budget.has_solution:
-        need = expected_spend(problem, no_budget.chosen)
-        minimums, minimums_zh = _minimum_quotas(problem, words)
-        budget = problem.budget
-        for t in problem.years:
-            if t in budget.per_year and need[t] > budget.per_year[t]:
-                short = need[t] - budget.per_year[t]
-                findings.append(
-                    Finding(
-                        f"{t}: meeting the minimum quotas ({minimums or 'none'}) costs at least "
-                        f"{money(need[t])} in the cheapest plan found, against a budget of "
-                        f"{money(budget.per_year[t])} (short by {money(short)})",
-                        f"{t}年：满足名额下限（{minimums_zh or '无'}）的最省钱方案至少需"
-                        f"{money(need[t])}，预算为{money(budget.per_year[t])}，缺口{money(short)}",
-                    )
-                )
-        total_need = sum(need.values())
-        if budget.total is not None and total_need > budget.total:
-            short = total_need - budget.total
-            findings.append(
-                Finding(
-                    f"the horizon needs at least {money(total_need)} against a total budget of "
-                    f"{money(budget.total)} (short by {money(short)})",
-                    f"整个期间至少需{money(total_need)}，总预算为{money(budget.total)}，"
-                    f"缺口{money(short)}",
-                )
-            )
-        if not findings:
-            findings.append(
-                Finding(
-                    "the budget in total would suffice, but not in the years the quotas fall; "
-                    "the cheapest plan spends "
-                    + ", ".join(f"{t}: {money(v)}" for t, v in need.items()),
-                    "预算总额足够，但与名额要求所在年度不匹配；最省钱的方案各年支出为"
-                    + "、".join(f"{t}年{money(v)}" for t, v in need.items()),
-                )
-            )
-        return findings
-
+    elastic = build_model(relaxed, elastic_budget=True)
+    if solve_model(elastic, settings).has_solution:
+        findings = _money_short(problem, elastic, words)
+        if findings:
+            return findings
     model = build_model(relaxed, with_budget=False, elastic_quotas=True)
     if not solve_model(model, settings).has_solution:
         return [

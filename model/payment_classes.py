@@ -79,6 +79,15 @@ class CountedModel:
         keep = np.ones(a.shape[0])
         keep[model.money_rows] = 0.0
         without_budget = sp.diags(keep) @ a  # budget rows emptied: they move to the counts
+        # ... of their designations only: a column that is not a designation keeps its
+        # coefficient there (the extra money of the diagnosis's elastic budget rows).
+        money_only = sp.diags(1.0 - keep) @ a
+        money_only = money_only[:, model.n_options :]
+        if money_only.nnz:
+            padded = sp.hstack(
+                [sp.csc_matrix((a.shape[0], model.n_options)), money_only], format="csc"
+            )
+            without_budget = (without_budget + padded).tocsc()
         rows, cols = np.nonzero(classes.pays.T)
         count_block = sp.csc_matrix(
             (classes.pays.T[rows, cols], (np.asarray(model.money_rows)[rows], cols)),

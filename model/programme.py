@@ -195,7 +195,9 @@ def add_candidate_year_cap(m: pyo.ConcreteModel, problem: AllocationProblem) -> 
     )
 
 
-def add_budget_limits(m: pyo.ConcreteModel, problem: AllocationProblem) -> None:
+def add_budget_limits(
+    m: pyo.ConcreteModel, problem: AllocationProblem, elastic: bool = False
+) -> None:
     """Yearly budgets, nominations at expected cost (amount × chance of conferral).
 
     pay_{o,t} is what option o costs in year t: its amount in its own year, and its later
@@ -205,22 +207,34 @@ def add_budget_limits(m: pyo.ConcreteModel, problem: AllocationProblem) -> None:
     with carry-over:     Σ_o Σ_{s ≤ t} pay_{o,s} · designate[o] ≤ Σ_{s ≤ t} B_s
     horizon total:       Σ_o Σ_{t in horizon} pay_{o,t} · designate[o] ≤ B_total
     (payouts falling after the horizon are commitments outside these rows.)
+
+    With ``elastic`` every year's budget B_t gets extra money budget_extra[t] ≥ 0 (counted
+    in every later row with carry-over) and the total budget budget_total_extra ≥ 0, so that
+    the least money the other rules need beyond the budget can be measured
+    (``set_extra_budget_objective``; the diagnosis of an infeasible problem).
     """
     budget = problem.budget
     years = [t for t in problem.years if t in budget.per_year]
     m.BUDGET_YEARS = pyo.Set(initialize=years)
+    if elastic:
+        m.budget_extra = pyo.Var(m.BUDGET_YEARS, domain=pyo.NonNegativeReals)
+        m.budget_total_extra = pyo.Var(domain=pyo.NonNegativeReals)
 
     def limit(m, t):
         if budget.carry_over:
             covered = [s for s in problem.years if s <= t]
-            cap = sum(budget.per_year[s] for s in years if s <= t)
+            added = [s for s in years if s <= t]
         else:
-            covered, cap = [t], budget.per_year[t]
+            covered, added = [t], [t]
+        cap = sum(budget.per_year[s] for s in added)
         chosen, cost = problem.cost_within(covered)
         _, most = problem.cost_within(covered, expected=False)
         if len(chosen) == 0 or most.sum() <= float(cap):
             # Cannot bind, nor be overrun even if every conferral came: leave it out.
             return pyo.Constraint.Skip
+        if elastic:
+            extra = sum(m.budget_extra[s] for s in added)
+            return _linear(m, chosen, cost) - extra <= float(cap)
         return _linear(m, chosen, cost) <= float(cap)
 
     m.budget_limit = pyo.Constraint(m.BUDGET_YEARS, rule=limit)
@@ -229,7 +243,10 @@ def add_budget_limits(m: pyo.ConcreteModel, problem: AllocationProblem) -> None:
         chosen, cost = problem.cost_within(problem.years)
         _, most = problem.cost_within(problem.years, expected=False)
         if most.sum() > float(budget.total):
-            m.budget_total.add(_linear(m, chosen, cost) <= float(budget.total))
+            spend = _linear(m, chosen, cost)
+            if elastic:
+                spend = spend - m.budget_total_extra
+            m.budget_total.add(spend <= float(budget.total))
 
 
 def add_risk_loads(m: pyo.ConcreteModel, problem: AllocationProblem) -> None:
@@ -439,6 +456,14 @@ def set_objective(m: pyo.ConcreteModel, problem: AllocationProblem, objective: s
     m.value = pyo.Objective(expr=_linear(m, range(problem.size), coefficients), sense=pyo.maximize)
 
 
+def set_extra_budget_objective(m: pyo.ConcreteModel) -> None:
+    """minimise Σ budget_extra[t] + budget_total_extra: the least money beyond the budget
+    that the other rules need (``add_budget_limits`` with ``elastic``)."""
+    m.value = pyo.Objective(
+        expr=sum(m.budget_extra.values()) + m.budget_total_extra, sense=pyo.minimize
+    )
+
+
 def set_shortfall_objective(m: pyo.ConcreteModel) -> None:
     """minimise Σ shortfall[q, t]: how far the quotas are from being met."""
     m.value = pyo.Objective(expr=sum(m.quota_shortfall.values()), sense=pyo.minimize)
@@ -449,11 +474,13 @@ def build_model(
     objective: str | None = None,
     with_budget: bool = True,
     elastic_quotas: bool = False,
+    elastic_budget: bool = False,
 ) -> pyo.ConcreteModel:
     """Build the allocation programme for ``problem``.
 
-    ``with_budget=False`` drops the budget limits (to measure the budget the rules need);
-    ``elastic_quotas=True`` measures quota shortfalls instead of maximising the objective.
+    ``with_budget=False`` drops the budget limits; ``elastic_budget=True`` measures the
+    least money the other rules need beyond the budget, and ``elastic_quotas=True`` quota
+    shortfalls, instead of maximising the objective (both: the diagnosis).
     """
     m = pyo.ConcreteModel(name=f"allocation {problem.policy.id}")
     add_designation_variables(m, problem)
@@ -461,12 +488,15 @@ def build_model(
     add_obligations(m, problem)
     add_candidate_year_cap(m, problem)
     if with_budget:
-        add_budget_limits(m, problem)
-        add_risk_loads(m, problem)
+        add_budget_limits(m, problem, elastic=elastic_budget)
+        if not elastic_budget:
+            add_risk_loads(m, problem)
     add_quotas(m, problem, elastic=elastic_quotas)
     add_balance(m, problem)
     if elastic_quotas:
         set_shortfall_objective(m)
+    elif elastic_budget:
+        set_extra_budget_objective(m)
     else:
         set_objective(m, problem, objective or problem.settings.objective)
     return m

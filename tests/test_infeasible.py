@@ -37,7 +37,24 @@ def test_quota_beyond_the_budget_names_the_shortfall():
     result = solve(policy, make_candidates(rows), {2024: 40})
     assert result.status == "infeasible"
     text = " ".join(result.diagnosis)
-    assert "60万元" in text and "40万元" in text and "short by 20万元" in text
+    assert "2024: 40万元 + 20万元" in text and "short by 20万元" in text
+    assert "2024年预算40万元增加20万元" in " ".join(result.diagnosis_zh)
+
+
+def test_money_short_of_a_horizon_quota_is_the_least_that_meets_it_in_any_year():
+    """Three designations of 20万元 over 2024-2025 (a quota over the horizon); the budgets
+    (10 and 50) hold two in 2025 and none in 2024: 10万元 more in 2024 meets it. The cheapest
+    plan without budgets put all three in one year, and the diagnosis read its split as
+    what each year needs ("2024: short by 50"; Wuhan's "2022 short by 1,688" met by 63)."""
+    quota = [{"programmes": ["P"], "per": "horizon", "min": 3}]
+    policy = make_policy([programme("P", {"municipal": 20})], quotas=quota, years=[2024, 2025])
+    rows = [{"id": f"C{i}", "score": 70 + i} for i in range(5)]
+    result = solve(policy, make_candidates(rows), {2024: 10, 2025: 50})
+    assert result.status == "infeasible"
+    text = " ".join(result.diagnosis)
+    assert "short by 10万元" in text and "2024: 10万元 + 10万元" in text, text
+    again = solve(policy, make_candidates(rows), {2024: 20, 2025: 50})  # the 10 added
+    assert again.status == "optimal" and len(again.chosen) == 3
 
 
 def test_conflicting_quotas_are_measured():
