@@ -393,3 +393,17 @@ def test_a_score_needed_far_above_every_candidate_is_said_so():
     base = result.reasons[["candidate_id", "name", "outcome", "detail", "reason_zh"]]
     said = threshold_sentences(result.problem, table, base)
     assert "评分需达到250分方可入选，高于全部候选的最高分90分" in said["reason_zh"].iloc[1]
+
+
+def test_an_award_open_in_a_year_with_room_is_not_called_out_of_budget():
+    """min_cost meets the one 2024 designation the quota asks for and spends 2024's whole
+    budget; the others could still be designated in 2025, whose budget is untouched: they
+    are not needed, not out of budget (the cheapest award, 2024's, was the only one read)."""
+    quota = [{"programmes": ["P"], "per": "year", "years": [2024], "min": 1}]
+    policy = make_policy([programme("P", {"municipal": 20})], quotas=quota, years=[2024, 2025])
+    rows = [{"id": f"C{i}", "score": 70 + i} for i in range(4)]
+    result = solve(policy, make_candidates(rows), {2024: 20, 2025: 100}, objective="min_cost")
+    assert result.status == "optimal" and len(result.chosen) == 1
+    left_out = result.reasons[result.reasons["outcome"] != "selected"]
+    assert len(left_out) == 3
+    assert set(left_out["outcome"]) == {"not_needed"}, left_out["reason_zh"].tolist()
