@@ -297,7 +297,8 @@ def plan_objective(problem: AllocationProblem, chosen: np.ndarray, objective: st
     """The primary objective of a plan (total cost, positive, for min_cost)."""
     primary, _ = objective_coefficients(problem, objective)
     value = float(primary[chosen].sum()) if len(chosen) else 0.0
-    return -value if objective == "min_cost" else value
+    # + 0.0: a plan spending nothing costs 0, not the -0.0 that negating 0.0 gives.
+    return (-value if objective == "min_cost" else value) + 0.0
 
 
 def allocate(

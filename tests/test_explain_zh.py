@@ -407,3 +407,15 @@ def test_an_award_open_in_a_year_with_room_is_not_called_out_of_budget():
     left_out = result.reasons[result.reasons["outcome"] != "selected"]
     assert len(left_out) == 3
     assert set(left_out["outcome"]) == {"not_needed"}, left_out["reason_zh"].tolist()
+
+
+def test_a_plan_that_spends_nothing_costs_zero_not_minus_zero():
+    """min_cost with nothing required chooses nothing: its objective is 0.0 (JSON "0.0", not
+    "-0.0")."""
+    import math
+
+    policy = make_policy([programme("P", {"municipal": 20})])
+    rows = [{"id": "C0", "score": 70}]
+    result = solve(policy, make_candidates(rows), {2024: 100}, objective="min_cost")
+    assert result.status == "optimal" and len(result.chosen) == 0
+    assert result.objective == 0.0 and math.copysign(1.0, result.objective) == 1.0
