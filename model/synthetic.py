@@ -112,8 +112,10 @@ def synthetic_candidates(
     service_share = np.round(rng.beta(1.2, 10.0, n), 4)  # mean ≈ 0.107
     input_share = np.round(np.clip(service_share + rng.beta(2.0, 12.0, n), 0, 1), 4)
     quality = 3.0 * np.log10(revenue) + 40.0 * service_share
+    # One firm (or identical ones) has no spread to standardise by: its quality is average.
+    spread = float(quality.std()) if n > 1 and quality.std() > 0 else 1.0
     score = np.clip(
-        np.round(55 + 4 * (quality - quality.mean()) / quality.std() + rng.normal(12, 8, n)), 50, 99
+        np.round(55 + 4 * (quality - quality.mean()) / spread + rng.normal(12, 8, n)), 50, 99
     )
     firms = pd.DataFrame(
         {

@@ -65,3 +65,14 @@ def test_applications_are_the_eligible_pairs_with_entitlements_dated():
     pd.testing.assert_frame_equal(apps, synthetic_applications(pool, policy, settings, YEARS, 7))
     other = synthetic_applications(pool, policy, settings, YEARS, seed=8)
     assert not other["year"].equals(apps["year"])
+
+
+def test_a_pool_of_one_enterprise_has_a_score():
+    """One enterprise has no spread of quality to standardise by: it was scored NaN (and so
+    dropped as if ineligible, without a word); it now scores as an average one would."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the division by a zero spread warned
+        one = synthetic_candidates(1, 0, seed=6)
+    assert one["score"].notna().all() and 50 <= float(one["score"].iloc[0]) <= 99
