@@ -64,10 +64,16 @@ class GovernmentAgent(FirmExpectations, mesa.Agent):
         params = model.params
         columns = set(model.state_table().columns)
         self.policy, sitting_out = simulated_policy(setup.policy, setup.settings, params, columns)
-        for reason in sitting_out:
+        for reason, _ in sitting_out:
             log.info("%s: not simulated: %s", setup.policy.id, reason)
         if not self.policy.programmes:
-            log.warning("%s：没有项目向企业支付奖励，模拟的年度评审不发放任何奖励", setup.policy.id)
+            # Why, programme by programme: "no programme pays firms" alone read as if the
+            # policy had none, where Zhongshan's rules read columns the firms lack.
+            log.warning(
+                "%s：没有可模拟的企业奖励项目（%s），模拟的年度评审不发放任何奖励",
+                setup.policy.id,
+                "；".join(zh for _, zh in sitting_out) or "政策未列项目",
+            )
         self.budget = setup.budget
         self.horizon = budget_horizon(self.budget, self.policy.year_range)
         self.settings = round_settings(setup.settings, self.policy, params)

@@ -41,8 +41,9 @@ def _scale(amount: Decimal | None, scale: float) -> Decimal | None:
 
 def simulated_policy(
     policy: Policy, settings: AllocationSettings, params: SimulationParameters, columns: set[str]
-) -> tuple[Policy, list[str]]:
-    """The policy as the simulation runs it, and why the other programmes sit out.
+) -> tuple[Policy, list[tuple[str, str]]]:
+    """The policy as the simulation runs it, and why the other programmes sit out (English
+    and Chinese, a pair per programme).
 
     A programme takes part if firms (enterprises) may hold it, the firm table has every
     column its rules read (``model.eligibility.columns_read``), and some tier carries money
@@ -52,19 +53,31 @@ def simulated_policy(
     """
     overrides = {(p, lv.value) for p, by_level in settings.amounts.items() for lv in by_level}
     kept: list[Programme] = []
-    reasons: list[str] = []
+    reasons: list[tuple[str, str]] = []
     for programme in policy.programmes:
         needed = columns_read(policy, programme)
         money = any(
             a.amount is not None or a.bands or (programme.id, a.level.value) in overrides
             for a in programme.levels
         )
+        name = programme.name or programme.id
         if "enterprise" not in programme.kinds:
-            reasons.append(f"{programme.id}: parks only")
+            reasons.append((f"{programme.id}: parks only", f"{name}：仅面向园区"))
         elif needed - columns:
-            reasons.append(f"{programme.id}: firms have no {', '.join(sorted(needed - columns))}")
+            lacking = ", ".join(sorted(needed - columns))
+            reasons.append(
+                (
+                    f"{programme.id}: firms have no {lacking}",
+                    f"{name}：其条件读取的列（{lacking}）模拟企业没有",
+                )
+            )
         elif not money:
-            reasons.append(f"{programme.id}: no amount (set allocation.amounts to simulate it)")
+            reasons.append(
+                (
+                    f"{programme.id}: no amount (set allocation.amounts to simulate it)",
+                    f"{name}：未定金额（可在 allocation.amounts 中设定后模拟）",
+                )
+            )
         else:
             kept.append(_scaled_programme(programme, params.award_scale))
     ids = {p.id for p in kept}

@@ -63,7 +63,7 @@ def test_only_programmes_firms_can_hold_and_that_pay_are_simulated():
     )
     assert simulated.programme_ids == ["paid"]
     assert [q.programmes for q in simulated.quotas] == [["paid"]]
-    assert len(reasons) == 3 and any("exports" in r for r in reasons)
+    assert len(reasons) == 3 and any("exports" in en and "exports" in zh for en, zh in reasons)
     named = AllocationSettings(amounts={"unpaid": {"municipal": 5}})
     simulated, _ = simulated_policy(policy(), named, SimulationParameters(), COLUMNS)
     assert simulated.programme_ids == ["paid", "unpaid"]

@@ -322,3 +322,16 @@ def test_what_was_simulated_is_recorded_as_run_not_as_the_file_wrote(tmp_path):
     assert done.returncode == 0, done.stderr
     text = page.read_text(encoding="utf-8")
     assert "16 个季度，重复 2 次，随机种子 3" in text and "12 个季度" not in text
+
+
+def test_a_policy_with_nothing_to_simulate_says_why_programme_by_programme(caplog):
+    """Zhongshan's pilot programmes are for parks or read columns the simulated firms lack:
+    the warning names each and why (it said only that no programme pays firms)."""
+    from liangye.scenarios.loader import PACKAGE_DIR
+
+    zhongshan = PACKAGE_DIR / "examples" / "zhongshan-pilots-2021-2023.toml"
+    scenario, base = load_scenario(zhongshan, ["simulation.population.firms=40"])
+    with caplog.at_level("WARNING", logger="liangye"):
+        simulate_scenario(scenario, base, seed=1, replications=1)
+    said = " ".join(r.getMessage() for r in caplog.records)
+    assert "仅面向园区" in said and "category" in said and "模拟企业没有" in said
