@@ -171,10 +171,36 @@ def _money_short(problem: AllocationProblem, m, words: Words) -> list[Finding]:
     ]
 
 
+def _obligations_beyond_cap(problem: AllocationProblem) -> list[Finding]:
+    """Candidates whose obligations alone (entitlements, in every plan) make more
+    designations in a year than the cap per candidate and year allows; empty when none."""
+    cap = problem.settings.cap_per_candidate_per_year or problem.policy.cap_per_candidate_per_year
+    if cap is None:
+        return []
+    parts = problem.designations()
+    forced = problem.options["forced"].to_numpy(dtype=bool)[parts["option"].to_numpy()]
+    counts = parts[forced].groupby(["candidate", "year"]).size()
+    over = counts[counts > cap]
+    ids = problem.options.drop_duplicates("candidate").set_index("candidate")["candidate_id"]
+    findings = []
+    for (candidate, year), count in over.items():
+        who = ids.get(candidate, candidate)
+        findings.append(
+            Finding(
+                f"{who} has {count} designations owed by right in {year}, above the cap of "
+                f"{cap} per candidate and year (cap_per_candidate_per_year)",
+                f"{who} {year}年按规定应得的认定有{count}项，超过每家每年最多{cap}项的上限"
+                "（cap_per_candidate_per_year）",
+            )
+        )
+    return findings
+
+
 def diagnose_infeasible(problem: AllocationProblem) -> list[Finding]:
     """Why no plan satisfies every rule, in sentences naming quotas and money.
 
-    1. a minimum quota with fewer eligible candidates than it asks for;
+    1. a minimum quota with fewer eligible candidates than it asks for; obligations alone
+       beyond the cap per candidate and year;
     2. with an overrun bound, plans that fit at expected cost but overrun too often;
     3. otherwise, the least money beyond the budget that every other rule needs, and one way
        to place it by year (``_money_short``);
@@ -201,6 +227,7 @@ def diagnose_infeasible(problem: AllocationProblem) -> list[Finding]:
                     f"仅{possible}家" + (f"（{quota.reference}）" if quota.reference else ""),
                 )
             )
+    findings += _obligations_beyond_cap(problem)
     if findings:
         return findings
 

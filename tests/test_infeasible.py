@@ -108,3 +108,21 @@ def test_obligations_beyond_a_later_year_are_named_by_what_they_pay_there():
     later = [line for line in result.diagnosis_zh if line.startswith("2025年")]
     assert len(later) == 1
     assert "金额最大的为large 自动奖励（市级）（500万元）、small" in later[0]
+
+
+def test_obligations_beyond_the_cap_per_candidate_are_named():
+    """Two awards owed by right to the same firm in 2024 against a cap of one designation a
+    year: the firm, the year and the cap are named (it was "the rules conflict even without
+    quotas and budget")."""
+    owed = {"decision": "entitlement", "decision_reference": "t"}
+    policy = make_policy(
+        [programme("A", {"municipal": 10}, **owed), programme("B", {"municipal": 10}, **owed)],
+        cap_per_candidate_per_year=1,
+    )
+    rows = [{"id": "twice", "score": 80}, {"id": "other", "score": 70}]
+    result = solve(policy, make_candidates(rows), {2024: 100})
+    assert result.status == "infeasible"
+    assert any(
+        "twice" in line and "2024" in line and "cap of 1" in line for line in result.diagnosis
+    )
+    assert any("twice 2024年按规定应得的认定有2项" in line for line in result.diagnosis_zh)
