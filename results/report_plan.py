@@ -200,7 +200,8 @@ def money_section(files: RunFiles, names: ReportNames) -> Section:
     if a.get("overrun_risk") is not None and a.get("price_of_safety") is not None:
         lines.append(
             f"为把超支概率控制在 {share(a['overrun_risk'], 1)} 以内，目标值比只按预计支出控制的方案"
-            f"少 {number(a['price_of_safety'], 1)}（后者为上界 {number(a.get('expected_cost_objective'), 1)}）。"
+            f"少 {number(a['price_of_safety'], 1)}（后者为 {number(a.get('expected_cost_objective'), 1)}，"
+            "按较宽的最优间隙求得，并非精确上界）。"
         )
     commitments = a.get("commitments") or {}
     if commitments:

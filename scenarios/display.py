@@ -139,7 +139,8 @@ def show_allocation(console: Console, result: AllocationResult) -> None:
                 # The expected-cost plan is solved to a looser gap (solve.loosened): its
                 # objective is no proven bound, so it is named as a plan, not the optimum.
                 f"控制超支风险的代价：目标值少 {data['price_of_safety']:,.2f}（不控制超支风险、"
-                f"只按预计支出的方案为 {data['expected_cost_objective']:,.2f}）",
+                f"只按预计支出的方案为 {data['expected_cost_objective']:,.2f}，"
+                "按较宽的最优间隙求得，非精确值）",
                 highlight=False,
             )
         if risk.commitments:
