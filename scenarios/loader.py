@@ -316,3 +316,19 @@ def scenario_hash(scenario: Scenario) -> str:
     """A short, stable fingerprint of the scenario's content (after overrides)."""
     text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def scenario_inputs_hash(scenario: Scenario, base: Path) -> str:
+    """``scenario_hash`` of the scenario and of the content of every file it reads: its
+    policy, candidate and applications files, and the tier-design library. A scenario names
+    its policy by id or path, so editing the policy file left its hash as it was, and a
+    resumed sweep mixed runs of two policies (what a sweep's fingerprint must not allow)."""
+    from .tiers import TIERS_FILE
+
+    files = [resolve_policy(scenario.policy, base), TIERS_FILE]
+    source = scenario.candidates
+    files += [base / name for name in (source.file, source.applications) if name]
+    digest = hashlib.sha256(scenario_hash(scenario).encode("utf-8"))
+    for path in files:
+        digest.update(path.read_bytes() if path.exists() else b"missing")
+    return digest.hexdigest()[:12]

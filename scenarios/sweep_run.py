@@ -109,7 +109,7 @@ def _changed(existing: dict[str, object], sweep: Sweep, extra: dict[str, object]
         if k not in ignored and before.get(k) != now.get(k)  # type: ignore[union-attr]
     )
     if existing.get("scenario_hash") != extra.get("scenario_hash", existing.get("scenario_hash")):
-        keys.append("the base scenario")
+        keys.append("the base scenario or a file it reads (policy, candidates, tier designs)")
     return ", ".join(keys) or "settings"
 
 
@@ -271,13 +271,15 @@ def prepare(sweep_file: Path, quiet: bool = True) -> PreparedSweep:
     sweep = load_sweep(path)
     model: Model
     if sweep.model == SCENARIO_MODEL:
-        from .loader import load_scenario, scenario_hash
+        from .loader import load_scenario, scenario_inputs_hash
 
         check_keys(sweep, path)
         check_outcomes(sweep, path)
         base_path = scenario_path(sweep, path)
-        scenario, _ = load_scenario(base_path, sweep.set)
-        digest: str | None = scenario_hash(scenario)
+        scenario, folder = load_scenario(base_path, sweep.set)
+        # The scenario and the files it reads (policy, candidates, tier designs): a resume
+        # after one of them changed is refused, as after a change of the sweep file.
+        digest: str | None = scenario_inputs_hash(scenario, folder)
         model = ScenarioModel(base_path.resolve(), tuple(sweep.set), quiet)
         base: Path | None = base_path.resolve()
     else:

@@ -113,3 +113,30 @@ def test_bad_sweep_file_exits_2_naming_file_and_key(tmp_path):
 def test_query_errors_exit_2(tmp_path):
     done = liangye("query", str(tmp_path), "select 1")
     assert done.returncode == 2 and "not a sweep folder" in " ".join(done.stderr.split())
+
+
+def test_a_changed_policy_file_changes_the_sweeps_fingerprint(tmp_path):
+    """A scenario names its policy by path: editing that file must make the sweep another
+    sweep (refused on --resume), or a resumed store mixes runs of two policies."""
+    from liangye.scenarios.loader import PACKAGE_DIR
+    from liangye.scenarios.sweep_run import prepare
+
+    policy = tmp_path / "jx.toml"
+    policy.write_text(
+        (PACKAGE_DIR / "policies" / "jiaxing-2024-2026.toml").read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    scenario = (PACKAGE_DIR / "default.toml").read_text(encoding="utf-8")
+    scenario = scenario.replace('policy = "jiaxing-2024-2026"', 'policy = "jx.toml"')
+    assert 'policy = "jx.toml"' in scenario
+    (tmp_path / "scen.toml").write_text(scenario, encoding="utf-8")
+    sweep = tmp_path / "sweep.toml"
+    sweep.write_text(SMALL.replace('scenario = "default"', 'scenario = "scen.toml"'), "utf-8")
+    before = prepare(sweep)
+    assert prepare(sweep).fingerprint == before.fingerprint  # the same inputs, the same sweep
+    text = policy.read_text(encoding="utf-8")
+    assert "amount = 150" in text
+    policy.write_text(text.replace("amount = 150", "amount = 1500", 1), encoding="utf-8")
+    after = prepare(sweep)
+    assert after.fingerprint != before.fingerprint
+    assert after.scenario_hash != before.scenario_hash
