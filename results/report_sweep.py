@@ -27,6 +27,7 @@ from .report_html import (
     write_html,
 )
 from .report_labels import LEVERS, is_share, outcome_label
+from .sweep_data import stored_runs
 from .sweep_store import DESIGN, PARTS, finished_parts, read_manifest
 
 log = logging.getLogger(__name__)
@@ -50,13 +51,12 @@ def is_sweep_folder(folder: Path) -> bool:
 
 
 def sweep_runs(folder: Path) -> pd.DataFrame:
-    """Every finished run of the sweep (one row each), or an empty table."""
-    parts = finished_parts(folder)
-    if not parts:
-        return pd.DataFrame()
-    return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True).sort_values(
-        "position", kind="stable"
-    )
+    """Every finished run of the sweep, one row each (a retried run by its ok row, as
+    ``liangye query`` and the analysis read it), in design order; or an empty table."""
+    runs = stored_runs(finished_parts(folder))
+    if runs.empty:
+        return runs
+    return runs.sort_values("position", kind="stable").reset_index(drop=True)
 
 
 def sweep_report(folder: Path, names: ReportNames | None = None) -> Report:

@@ -110,6 +110,19 @@ def show_value(value: object) -> str:
     return str(value)
 
 
+def stored_runs(parts: list[Path]) -> pd.DataFrame:
+    """The runs the finished ``parts`` hold, one row per run: a failed run retried has a
+    failed row and an ok row, and the ok one is the run's (as ``liangye query``'s view
+    ``runs`` reads it). Empty without parts."""
+    if not parts:
+        return pd.DataFrame()
+    runs = pa.concat_tables(
+        [pq.read_table(p) for p in parts], promote_options="default"
+    ).to_pandas()
+    runs = runs.sort_values("status", key=lambda s: s != OK, kind="stable")
+    return runs.drop_duplicates("run_id", keep="first")
+
+
 def load_sweep_data(folder: Path) -> SweepData:
     """Every cell of the sweep in ``folder`` with its stored outcomes. A run stored more
     than once (retried after failing) counts by its ok row. Raises AnalysisInputError when
@@ -135,12 +148,7 @@ def load_sweep_data(folder: Path) -> SweepData:
             f"holds no finished run yet (0 of {len(design)} stored)",
             f"还没有完成的运行（共 {len(design)} 次，已存 0 次）",
         )
-    runs = pa.concat_tables(
-        [pq.read_table(p) for p in parts], promote_options="default"
-    ).to_pandas()
-    # A retried run has a failed row and an ok row: the ok one is the run's.
-    runs = runs.sort_values("status", key=lambda s: s != OK, kind="stable")
-    runs = runs.drop_duplicates("run_id", keep="first")
+    runs = stored_runs(parts)
     wanted = ["run_id", *by_kind["outcome"], "status", "error"]
     cells = design.merge(runs[wanted], on="run_id", how="left", validate="many_to_one")
     cells["status"] = cells["status"].fillna(MISSING)

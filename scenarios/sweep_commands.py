@@ -189,7 +189,12 @@ def sweep(
             errors.print(f"第一个错误 the first error: {first_error[0]}", highlight=False)
     if report.ran and report.failed == report.ran:
         # Stored and resumable, but nothing came of it: a script must not read this as done.
-        errors.print("[red]每次运行都失败了 every run failed[/]", highlight=False)
+        said = (
+            "这次重试的运行全部再次失败 every run retried failed again"
+            if retry_failed
+            else "每次运行都失败了 every run failed"
+        )
+        errors.print(f"[red]{said}[/]", highlight=False)
         raise typer.Exit(1)
 
 

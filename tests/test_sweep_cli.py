@@ -140,3 +140,22 @@ def test_a_changed_policy_file_changes_the_sweeps_fingerprint(tmp_path):
     after = prepare(sweep)
     assert after.fingerprint != before.fingerprint
     assert after.scenario_hash != before.scenario_hash
+
+
+def test_a_run_retried_and_failing_again_counts_once_in_the_report(tmp_path):
+    """--resume --retry-failed stores a second row for a run that fails again: the report
+    counted rows (4 failed of 2 runs), where query and the analysis count runs."""
+    path = tmp_path / "failing.toml"
+    path.write_text(FAILING, encoding="utf-8")
+    out = tmp_path / "out"
+    assert liangye("sweep", str(path), "--out", str(out)).returncode == 0
+    retried = liangye("sweep", str(path), "--out", str(out), "--resume", "--retry-failed")
+    assert retried.returncode == 1  # nothing came of the retry: said, not read as done
+    assert "every run retried failed again" in " ".join(retried.stderr.split())
+    rows = query(out, "select count(*) as n from runs")["n"][0]
+    assert rows == 4
+    page = tmp_path / "report.html"
+    done = liangye("report", str(out), "--out", str(page))
+    assert done.returncode == 0, done.stderr
+    text = page.read_text(encoding="utf-8")
+    assert "4（成功 2，失败 2）" in text and "失败 4" not in text
