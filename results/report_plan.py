@@ -37,7 +37,9 @@ def plan_section(files: RunFiles, names: ReportNames) -> Section:
         if a.get("gap") is not None:
             words += f"，相对间隙 {share(a['gap'], 2)}"
         lines.append(words + "。")
-    for sentence in a.get("diagnosis") or []:
+    # The Chinese of each finding (allocation.json keeps both); the English only for a run
+    # written before the Chinese was kept.
+    for sentence in a.get("diagnosis_zh") or a.get("diagnosis") or []:
         lines.append(f"诊断：{sentence}")
     greedy = a.get("greedy") or {}
     tables: list[Table] = []

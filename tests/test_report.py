@@ -367,3 +367,23 @@ def test_a_report_is_not_written_to_a_file_that_is_not_a_web_page(
     done = liangye("report", str(design_runs["jiaxing"]), "--out", str(tmp_path / "r.txt"))
     assert done.returncode == 2 and ".html" in done.stderr
     assert not (tmp_path / "r.txt").exists()
+
+
+def test_the_report_gives_the_diagnosis_in_chinese(
+    design_runs: dict[str, Path], tmp_path: Path
+) -> None:
+    """allocation.json keeps each finding in English and Chinese: the report, read by the
+    bureau, shows the Chinese (it showed the English)."""
+    folder = tmp_path / "run"
+    shutil.copytree(design_runs["jiaxing"], folder)
+    path = folder / "allocation.json"
+    allocation = json.loads(path.read_text("utf-8"))
+    allocation["diagnosis"] = ["2024: obligations alone exceed the budget"]
+    allocation["diagnosis_zh"] = ["2024年：按规定应付的奖励已超出预算"]
+    path.write_text(json.dumps(allocation, ensure_ascii=False), "utf-8")
+    out = tmp_path / "report.html"
+    done = liangye("report", str(folder), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    text = "".join(parse(out)[1].text)
+    assert "诊断：2024年：按规定应付的奖励已超出预算" in text
+    assert "obligations alone" not in text
