@@ -161,11 +161,7 @@ def grid_values(factor: Factor) -> list[object]:
     if isinstance(factor, Discrete):
         return list(factor.values)
     assert isinstance(factor, Range) and factor.points is not None
-    if factor.dist == "loguniform":
-        raw = np.geomspace(factor.low, factor.high, factor.points)
-    else:
-        raw = np.linspace(factor.low, factor.high, factor.points)
-    return [rounded(factor, float(x)) for x in raw]
+    return list(factor.grid())
 
 
 def from_unit(factor: Factor, u: float) -> object:

@@ -49,7 +49,13 @@ class Discrete(_Strict):
 
     @model_validator(mode="after")
     def _distinct(self) -> Discrete:
-        if len({repr(v) for v in self.values}) != len(self.values):
+        # Numbers by value (7 and 7.0 are one value: the store keeps them in one column, and
+        # two settings of it were analysed as one); true stays apart from 1.
+        def same(v: Value) -> object:
+            number = isinstance(v, int | float) and not isinstance(v, bool)
+            return ("number", float(v)) if number else repr(v)
+
+        if len({same(v) for v in self.values}) != len(self.values):
             raise InvalidValue("values must be distinct", "取值不能重复")
         return self
 
@@ -81,7 +87,26 @@ class Range(_Strict):
             raise InvalidValue(
                 "a log-uniform range needs low > 0", "对数均匀分布的范围需要 low 大于 0"
             )
+        if self.points is not None and self.integer:
+            values = self.grid()
+            if len(set(values)) < len(values):
+                raise InvalidValue(
+                    f"points = {self.points} rounds to repeated whole numbers {values}: give "
+                    "fewer points or list the values",
+                    f"points = {self.points} 取整后出现重复的整数 {values}：请减少 points，"
+                    "或直接列出取值",
+                )
         return self
+
+    def grid(self) -> list[float | int]:
+        """The ``points`` values a grid crosses, evenly spaced (log-spaced for a log-uniform
+        range), ends included, each rounded when the range is integer."""
+        import numpy as np
+
+        assert self.points is not None
+        spaced = np.geomspace if self.dist == "loguniform" else np.linspace
+        raw = spaced(self.low, self.high, self.points)
+        return [round(float(x)) if self.integer else float(x) for x in raw]
 
 
 class Normal(_Strict):

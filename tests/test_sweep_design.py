@@ -243,3 +243,31 @@ def test_a_scenario_file_given_as_a_sweep_is_named_as_such(tmp_path):
     path = write(tmp_path, 'id = "s"\npolicy = "jiaxing-2024-2026"\n[budget]\ntotal = 100\n')
     found = problems(path)
     assert len(found) == 1 and "is a scenario file, not a sweep file" in found[0]
+
+
+def test_a_grid_of_whole_numbers_that_repeats_a_value_is_refused(tmp_path):
+    """points = 5 over [0, 1] rounded to whole numbers gives 0, 0, 0, 1, 1: settings that
+    repeat one another's worlds, on which the analysis failed ("non-unique multi-index")."""
+    path = write(
+        tmp_path,
+        'id = "t"\nmodel = "ishigami"\noutcomes = ["y"]\n'
+        "[levers]\na = { low = 0, high = 1, points = 5, integer = true }\n",
+    )
+    [said] = problems(path)
+    assert "levers.a" in said and "[0, 0, 0, 1, 1]" in said
+    fine = sweep(
+        levers={
+            "simulation.population.firms": {"low": 100, "high": 300, "points": 3, "integer": True}
+        }
+    )
+    assert fine.levers["simulation.population.firms"].grid() == [100, 200, 300]
+
+
+def test_listed_values_equal_as_numbers_are_one_value(tmp_path):
+    """7 and 7.0 were two settings in one column of the store, analysed as one."""
+    path = write(
+        tmp_path, 'id = "t"\nmodel = "ishigami"\noutcomes = ["y"]\n[levers]\na = [7, 7.0, 2]\n'
+    )
+    [said] = problems(path)
+    assert "levers.a" in said and "distinct" in said
+    assert sweep(levers={"simulation.awards_enabled": [True, False]})  # true is not 1
