@@ -155,7 +155,7 @@ def test_retry_failed_on_the_command_line(tmp_path):
     assert first.returncode == 0 and "2 failed" in first.stdout
     again = liangye("sweep", str(path), "--out", str(out), "--resume", "--retry-failed")
     assert again.returncode == 1, again.stderr  # the two runs retried fail again
-    assert "every run failed" in again.stderr
+    assert "every run retried failed again" in again.stderr
     assert "2 runs already finished: skipped" in again.stderr and "2 runs" in again.stdout
     runs = run_query(out, "select a, status, error from runs order by position")
     assert len(runs) == 4 and list(runs["status"]) == ["ok", "ok", "failed", "failed"]
