@@ -172,7 +172,8 @@ def _best_setting(
 ) -> tuple[tuple, str, bool]:
     """(setting, how it was chosen, whether it won a comparison): the setting with the least
     mean regret on the first target's outcome (or the first outcome with a direction), over
-    the worlds every setting finished; without any such world, the one meeting all targets
+    the worlds every setting finished (an outcome on which several settings share the least
+    regret crowns none, and the next one is read); without any such world, the one meeting all targets
     most often, if every setting was judged on the same number of worlds. Otherwise the
     first setting, not crowned: a setting is never called the most robust on part of the
     comparison (two runs of one setting against none of the others)."""
@@ -182,13 +183,30 @@ def _best_setting(
         return settings[0], "只有一个方案", False
     by_key = {key: column for column, key in data.keys.items()}
     order = [by_key[t.outcome] for t in targets] + data.outcomes
+    tied: list[str] = []
     for outcome in order:
         regret = regrets.get(outcome)
         if regret is not None and len(regret):
             means = regret.mean(axis=0)
-            best = int(means.idxmin())  # ties: the first in design order
             info = outcome_info(data.keys[outcome], better)
-            return settings[best], f"「{info.label}」平均后悔值最小（{len(regret)} 个世界）", True
+            least = float(means.min())
+            if int((means <= least + 1e-9 * max(1.0, abs(least))).sum()) > 1:
+                # Several settings share the least regret (all 0: no setting ever beaten on
+                # it): that outcome crowns none of them; the next one may.
+                if info.label not in tied:
+                    tied.append(info.label)
+                continue
+            best = int(means.idxmin())
+            said = f"「{info.label}」平均后悔值最小（{len(regret)} 个世界）"
+            if tied:
+                said += f"；{'、'.join(f'「{x}」' for x in tied)}上并列"
+            return settings[best], said, True
+    if tied:
+        return (
+            settings[0],
+            f"{'、'.join(f'「{x}」' for x in tied)}上各方案平均后悔值并列：不评选最稳健的方案",
+            False,
+        )
     if len(table):
         together = table[table["target"] == table["target"].iloc[-1]]
         judged = together["judged"]

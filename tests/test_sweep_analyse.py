@@ -383,3 +383,29 @@ def test_analyse_on_a_run_folder_says_it_is_a_run(tmp_path):
     said = " ".join(done.stderr.split())
     assert done.returncode == 2 and "folder of a single run (allocation)" in said
     assert "liangye report" in said and "required" not in said
+
+
+def tied(parameters: Mapping[str, object], seed: int) -> dict[str, float | None]:
+    """z is the same for every setting (no setting ever beaten on it); y is best for a = 2."""
+    a, b = int(float(parameters["a"])), int(float(parameters["b"]))
+    return {"z": 0.0, "y": {1: 1.0, 2: 5.0, 3: 2.0}[a] + b}
+
+
+TIED = {
+    "id": "tied",
+    "outcomes": ["z", "y"],
+    "levers": {"a": [1, 2, 3]},
+    "uncertainties": {"b": [0, 1]},
+}
+
+
+def test_a_tie_on_an_outcome_crowns_no_setting_on_it(tmp_path):
+    """Every setting with regret 0 on the first target's outcome: the first setting was
+    crowned "least mean regret" there; the tie is passed over for the next outcome, and a tie
+    on every outcome crowns none."""
+    folder = stored(tmp_path / "t", TIED, tied)
+    analysis = analyse_sweep(folder, targets(TIED, "z <= 0"), {"z": "lower", "y": "higher"})
+    assert analysis.robust.crowned and analysis.robust.best_setting == (2.0,)
+    assert "「z」" in analysis.robust.best_by and "并列" in analysis.robust.best_by
+    only_z = analyse_sweep(folder, targets(TIED, "z <= 0"), {"z": "lower"})
+    assert not only_z.robust.crowned and "并列" in only_z.robust.best_by
