@@ -31,6 +31,7 @@ class SobolResult:
 
 # A valid index whose 95% confidence interval is wider than this on either side says little
 # (an S1 of 0.3 ± 0.4 could be anything): the table says so and asks for more samples.
+INVALID_ZH = "无效（INVALID）："  # how an invalid row's reason begins
 MAX_CONF_HALF_WIDTH = 0.1
 
 
@@ -107,8 +108,11 @@ def sobol_indices(data: SweepData, seed: int = 0, conf_level: float = 0.95) -> S
     if valid:
         message = "Sobol 指数有效：设计中的每次运行都已完成"
     else:
+        # Each row's reason begins 无效（INVALID）： for the table; the message says it once.
         message = "Sobol 指数无效（INVALID）：" + "；".join(
-            dict.fromkeys(table.loc[~table["valid"], "reason"])
+            dict.fromkeys(
+                str(r).removeprefix(INVALID_ZH) for r in table.loc[~table["valid"], "reason"]
+            )
         )
     return SobolResult(table, valid, message, failed, missing, _imprecision(table, n))
 
@@ -150,4 +154,4 @@ def _sobol_problem(
         reasons.append(f"设计应有 {expected} 个单元，实有 {found} 个")
     if not reasons:
         return None
-    return "无效（INVALID）：" + "，".join(reasons) + "；Saltelli 设计缺一不可，未计算指数"
+    return INVALID_ZH + "，".join(reasons) + "；Saltelli 设计缺一不可，未计算指数"

@@ -10,6 +10,7 @@ import pandas as pd
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 from liangye.results.sweep_analysis import SweepAnalysis
 from liangye.results.sweep_outcomes import BETTER_ZH, outcome_info
@@ -58,9 +59,14 @@ def _show_sobol(console: Console, errors: Console, analysis: SweepAnalysis) -> N
     if sobol is None:
         return
     if not sobol.valid:
+        steps = []
+        if sobol.missing:
+            steps.append("用 liangye sweep --resume 补完缺失的运行")
+        if sobol.failed:
+            steps.append("用 liangye sweep --resume --retry-failed 重跑失败的运行")
         advice = (
-            "用 liangye sweep --resume 补完缺失或失败的运行后重新分析。"
-            if sobol.failed or sobol.missing
+            "；".join(steps) + "，然后重新分析。"
+            if steps
             else "表 sobol.csv 的“说明”一栏写明每一行的原因。"
         )
         errors.print(
@@ -171,7 +177,8 @@ def _show_discovery(console: Console, analysis: SweepAnalysis) -> None:
     if found.excluded:
         console.print(f"  {found.excluded} 个世界的运行失败或缺失，未计入", highlight=False)
     if found.message:
-        console.print(f"  [yellow]{found.message}[/]", highlight=False)
+        # The message is text, not markup: "[analysis] targets" was read as a style tag.
+        console.print(Text(f"  {found.message}", style="yellow"), highlight=False)
     if found.box is None:
         return
     console.print(

@@ -409,3 +409,22 @@ def test_a_tie_on_an_outcome_crowns_no_setting_on_it(tmp_path):
     assert "「z」" in analysis.robust.best_by and "并列" in analysis.robust.best_by
     only_z = analyse_sweep(folder, targets(TIED, "z <= 0"), {"z": "lower"})
     assert not only_z.robust.crowned and "并列" in only_z.robust.best_by
+
+
+def test_invalid_indices_say_invalid_once_and_ask_for_the_retry_failed_runs_need(tmp_path):
+    """The panel said 无效（INVALID）：无效（INVALID）… and asked for --resume, which skips
+    failed runs: failed runs need --retry-failed."""
+    folder = stored(tmp_path / "s", SOBOL_SWEEP, failing_ishigami)
+    analysis = analyse_sweep(folder)
+    assert analysis.sobol is not None and analysis.sobol.message.count("INVALID") == 1
+    done = liangye("analyse", str(folder))
+    said = " ".join((done.stdout + done.stderr).split())
+    assert "--resume --retry-failed" in said and said.count("INVALID）：无效") == 0
+
+
+def test_the_discovery_message_keeps_its_brackets(tmp_path):
+    """ "[analysis] targets" was read by rich as a style tag and printed as " targets"."""
+    folder = stored(tmp_path / "t", TIED, tied)
+    done = liangye("analyse", str(folder))
+    assert done.returncode == 0, done.stderr
+    assert "[analysis] targets" in " ".join(done.stdout.split())
