@@ -122,15 +122,42 @@ def _lever(column: str) -> str:
     return LEVERS.get(column, column)
 
 
+def _factor_zh(key: str, factor: object, names: ReportNames) -> str:
+    """A lever's or uncertainty's values as the sweep file gave them, in words: the listed
+    values, a range (uniform or log-uniform, its grid points, whole numbers) or a normal law."""
+    values = factor.get("values") if isinstance(factor, dict) else factor
+    if isinstance(values, list):
+        return "、".join(names.design(v) if key == "tier_design" else str(v) for v in values)
+    if not isinstance(factor, dict):
+        return str(factor)
+    if factor.get("dist") == "normal":
+        said = f"正态分布，均值 {factor.get('mean')}，标准差 {factor.get('sd')}"
+        if factor.get("low") is not None or factor.get("high") is not None:
+            said += f"，截断于 {factor.get('low', '−∞')}–{factor.get('high', '∞')}"
+        return said
+    law = "对数均匀" if factor.get("dist") == "loguniform" else "均匀"
+    said = f"{factor.get('low')}–{factor.get('high')}（{law}"
+    if factor.get("points"):
+        said += f"，网格 {factor['points']} 个点"
+    if factor.get("integer"):
+        said += "，取整"
+    return said + "）"
+
+
 def _design_section(manifest: dict[str, Any], names: ReportNames) -> Section:
     sweep = manifest.get("sweep") or {}
-    lines = [f"基础情景：{sweep.get('scenario', '?')}。"]
+    model = sweep.get("model") or "scenario"
+    if model == "scenario":
+        lines = [f"基础情景：{sweep.get('scenario', '?')}。"]
+        if sweep.get("set"):
+            # Every run's scenario carries these changes: what the sweep ran, not the file.
+            lines.append(f"基础情景的修改（每次运行均适用）：{'、'.join(sweep['set'])}。")
+    else:
+        lines = [f"模型：{model}（不读取情景）。"]
     for key, lever in (sweep.get("levers") or {}).items():
-        values = lever.get("values") if isinstance(lever, dict) else lever
-        shown = [names.design(v) if key == "tier_design" else str(v) for v in values or []]
-        lines.append(f"政策杠杆 {_lever(key)}：{'、'.join(shown)}。")
+        lines.append(f"政策杠杆 {_lever(key)}：{_factor_zh(key, lever, names)}。")
     for key, uncertainty in (sweep.get("uncertainties") or {}).items():
-        lines.append(f"不确定因素 {outcome_label(key)}：{uncertainty}。")
+        lines.append(f"不确定因素 {outcome_label(key)}：{_factor_zh(key, uncertainty, names)}。")
     sampler = manifest.get("sampler") or {}
     lines.append(
         f"抽样方式：{sampler.get('kind', '?')}；每组 {manifest.get('replications', '?')} 次重复，"
@@ -283,7 +310,8 @@ def sweep_summary_rows(manifest: dict[str, Any]) -> Table:
     return pairs_table(
         [
             ("批量情景", str((manifest.get("sweep") or {}).get("id", ""))),
-            ("情景指纹", str(manifest.get("scenario_hash", ""))),
+            # None for a named model: it reads no scenario
+            ("情景指纹", str(manifest.get("scenario_hash") or "（不读取情景）")),
             ("更新时间（UTC）", str(manifest.get("updated", ""))),
         ]
     )

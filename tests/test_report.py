@@ -387,3 +387,29 @@ def test_the_report_gives_the_diagnosis_in_chinese(
     text = "".join(parse(out)[1].text)
     assert "诊断：2024年：按规定应付的奖励已超出预算" in text
     assert "obligations alone" not in text
+
+
+def test_the_sweep_report_says_what_was_run() -> None:
+    """The overrides every run carried, a range lever and the uncertainties in words (they
+    showed nothing, and raw dicts); a named model is no scenario."""
+    from liangye.results.report_sweep import _design_section
+
+    manifest = {
+        "sweep": {
+            "scenario": "default",
+            "set": ["simulation.population.firms=200"],
+            "levers": {"budget_scale": {"low": 0.5, "high": 1.5, "points": 3, "integer": False}},
+            "uncertainties": {
+                "simulation.award_response": {"low": 1.0, "high": 10.0, "dist": "loguniform"},
+                "x": {"dist": "normal", "mean": 0.0, "sd": 1.0, "low": None, "high": None},
+            },
+        },
+        "sampler": {"kind": "lhs"},
+    }
+    text = " ".join(_design_section(manifest, ReportNames()).paragraphs)
+    assert "simulation.population.firms=200" in text
+    assert "0.5–1.5（均匀，网格 3 个点）" in text
+    assert "1.0–10.0（对数均匀）" in text and "正态分布，均值 0.0，标准差 1.0" in text
+    assert "{" not in text
+    named = " ".join(_design_section({"sweep": {"model": "ishigami"}}, ReportNames()).paragraphs)
+    assert "模型：ishigami" in named and "基础情景" not in named
