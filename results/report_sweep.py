@@ -3,6 +3,7 @@ and whatever figures and tables the sweep's analysis wrote beside them."""
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from pathlib import Path
@@ -87,6 +88,9 @@ def sweep_report(folder: Path, names: ReportNames | None = None) -> Report:
         section = _designs_section(ok, levers, names)
         if section is not None:
             report.sections.append(section)
+    stale = _stale_analysis(folder, len(ok), len(runs) - len(ok))
+    if stale is not None:
+        report.sections.append(Section("分析结果已过期", paragraphs=[stale]))
     report.sections += _analysis_sections(folder)
     if len(runs) > len(ok):
         failed = runs[runs["status"] != "ok"]
@@ -253,6 +257,26 @@ def _per_run(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
             "deadweight_share": column(f"additionality_{threshold}_deadweight_paid_share"),
             "overrun_risk": column("overrun_occurred_any_year"),
         }
+    )
+
+
+def _stale_analysis(folder: Path, ok: int, failed: int) -> str | None:
+    """What to say when the analysis in the folder was made on other runs than the store
+    now holds (a sweep resumed or retried after ``liangye analyse``); None when it is
+    current or there is none. Its tables would otherwise read as the finished sweep's."""
+    path = folder / "analysis" / "summary.json"
+    if not path.exists():
+        return None
+    try:
+        runs = (json.loads(path.read_text(encoding="utf-8")).get("runs")) or {}
+    except (ValueError, OSError):
+        return None
+    then_ok, then_failed = runs.get("ok"), runs.get("failed")
+    if then_ok == ok and then_failed == failed:
+        return None
+    return (
+        f"下列分析基于 {then_ok} 次成功、{then_failed} 次失败的运行，而批量情景现已存有 {ok} 次"
+        f"成功、{failed} 次失败的运行：请重新运行 liangye analyse {folder.name} 后再生成报告。"
     )
 
 

@@ -159,3 +159,20 @@ def test_a_run_retried_and_failing_again_counts_once_in_the_report(tmp_path):
     assert done.returncode == 0, done.stderr
     text = page.read_text(encoding="utf-8")
     assert "4（成功 2，失败 2）" in text and "失败 4" not in text
+
+
+def test_an_analysis_older_than_the_store_is_reported_as_such(tmp_path):
+    """Analysed after two of four runs, then resumed: the report showed the old analysis
+    (2 runs missing, indices invalid) under a header saying the sweep is complete."""
+    path = tmp_path / "fine.toml"
+    path.write_text(FAILING.replace("[0.0, -1.0]", "[0.0]"), encoding="utf-8")
+    out = tmp_path / "out"
+    assert liangye("sweep", str(path), "--out", str(out), "--limit", "1").returncode == 0
+    assert liangye("analyse", str(out)).returncode == 0
+    assert liangye("sweep", str(path), "--out", str(out), "--resume").returncode == 0
+    page = tmp_path / "report.html"
+    assert liangye("report", str(out), "--out", str(page)).returncode == 0
+    assert "分析结果已过期" in page.read_text(encoding="utf-8")
+    assert liangye("analyse", str(out)).returncode == 0
+    assert liangye("report", str(out), "--out", str(page)).returncode == 0
+    assert "分析结果已过期" not in page.read_text(encoding="utf-8")
