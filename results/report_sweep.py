@@ -185,13 +185,20 @@ def _summary_section(
         ]
         cells.append(str(len(frame)))
         for column in shown:
-            values = pd.to_numeric(frame[column], errors="coerce").dropna()
+            every = pd.to_numeric(frame[column], errors="coerce")
+            values = every.dropna()
             form = (lambda v: share(v, 1)) if is_share(column) else (lambda v: number(v, 1))
-            cells.append(
+            cell = (
                 f"{form(values.mean())}（{form(values.min())}–{form(values.max())}）"
                 if len(values)
                 else "无"
             )
+            undefined = int(every.isna().sum())
+            if undefined and len(values):
+                # A cost per additional firm is undefined where none was added: the mean is
+                # over the others, which says nothing of the runs that bought nothing.
+                cell += f"，{undefined} 次无定义未计入"
+            cells.append(cell)
         rows.append(cells)
     headers = [*(_lever(lv) for lv in levers), "运行数", *(outcome_label(c) for c in shown)]
     table = Table(

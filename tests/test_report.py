@@ -413,3 +413,21 @@ def test_the_sweep_report_says_what_was_run() -> None:
     assert "{" not in text
     named = " ".join(_design_section({"sweep": {"model": "ishigami"}}, ReportNames()).paragraphs)
     assert "模型：ishigami" in named and "基础情景" not in named
+
+
+def test_the_run_summary_says_how_many_runs_an_undefined_cost_leaves_out() -> None:
+    """A cost per additional firm is undefined in a run that added none: the mean over the
+    others (5,590) was shown as the setting's, beside the pooled 11,120 of the same report."""
+    from liangye.results.report_sweep import _summary_section
+
+    ok = pd.DataFrame(
+        {
+            "tier_design": ["jiaxing", "jiaxing"],
+            "additionality_20_cost_per_additional": [5590.0, np.nan],
+        }
+    )
+    section = _summary_section(
+        ok, ["tier_design"], ["additionality_20_cost_per_additional"], ReportNames()
+    )
+    [row] = section.tables[0].rows
+    assert row[-1].startswith("5,590") and "1 次无定义未计入" in row[-1]
