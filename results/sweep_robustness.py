@@ -266,6 +266,10 @@ def find_setting(data: SweepData, wanted: Mapping[str, str]) -> tuple:
 
 
 def _same(value: object, text: str) -> bool:
+    """Whether a stored lever value is the one ``text`` names: numbers by value, yes/no as
+    the sweep file writes them (true/false) or as stored (True/False), others as shown."""
+    if isinstance(value, bool | np.bool_):
+        return text.strip().lower() == str(bool(value)).lower()
     if isinstance(value, int | float) and not isinstance(value, bool):
         try:
             return math.isclose(float(value), float(text), rel_tol=1e-9, abs_tol=1e-12)

@@ -7,6 +7,7 @@ import math
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -428,3 +429,13 @@ def test_the_discovery_message_keeps_its_brackets(tmp_path):
     done = liangye("analyse", str(folder))
     assert done.returncode == 0, done.stderr
     assert "[analysis] targets" in " ".join(done.stdout.split())
+
+
+def test_a_yes_no_lever_is_chosen_as_the_sweep_file_writes_it():
+    """--setting "simulation.awards_enabled=true" found no setting: stored True was compared
+    with the text 'true'."""
+    from liangye.results.sweep_robustness import _same
+
+    assert _same(True, "true") and _same(np.True_, "True") and _same(False, "false")
+    assert not _same(True, "false") and not _same(False, "1.0")
+    assert _same(2.0, "2") and _same("jiaxing", " jiaxing ")
