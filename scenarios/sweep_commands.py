@@ -173,10 +173,10 @@ def sweep(
             executor.close()
     console.print(
         f"完成 {report.ran} 次运行，用时 {report.seconds:.1f} 秒，失败 {report.failed} 次；"
-        f"已存 {report.stored_before + report.ran}/{report.design} 次于 {report.folder}\n"
+        f"已存 {report.stored_now}/{report.design} 次于 {report.folder}\n"
         f"{report.ran} runs in {report.seconds:.1f}s on {report.executor} "
         f"({report.rate:.2f} runs/s), {report.failed} failed; "
-        f"{report.stored_before + report.ran} of {report.design} stored in {report.folder}",
+        f"{report.stored_now} of {report.design} stored in {report.folder}",
         highlight=False,
     )
     if report.failed:

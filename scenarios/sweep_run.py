@@ -57,6 +57,7 @@ class SweepReport:
     failed: int
     seconds: float
     executor: str
+    stored_now: int = 0  # runs with a row in the store afterwards (ok or failed)
 
     @property
     def rate(self) -> float:
@@ -216,6 +217,7 @@ def execute(
             executor.name,
         )
         ran = failed = 0
+        done: set[str] = set()
         try:
             for rows in executor.run(model, batches, outcomes):
                 store.write_part(rows)
@@ -240,6 +242,7 @@ def execute(
         failed,
         time.perf_counter() - started,
         executor.name,
+        len(done),
     )
 
 

@@ -151,6 +151,11 @@ def test_a_run_retried_and_failing_again_counts_once_in_the_report(tmp_path):
     assert liangye("sweep", str(path), "--out", str(out)).returncode == 0
     retried = liangye("sweep", str(path), "--out", str(out), "--resume", "--retry-failed")
     assert retried.returncode == 1  # nothing came of the retry: said, not read as done
+    # Every run has a row (two ok, two failed): 4 of 4 stored, not the ok 2 + the 2 retried.
+    limited = liangye(
+        "sweep", str(path), "--out", str(out), "--resume", "--retry-failed", "--limit", "3"
+    )
+    assert "4 of 4 stored" in " ".join(limited.stdout.split()), limited.stdout
     assert "every run retried failed again" in " ".join(retried.stderr.split())
     rows = query(out, "select count(*) as n from runs")["n"][0]
     assert rows == 4
