@@ -105,6 +105,19 @@ def sweep(
                 )
             ]
         )
+    if pool and (workers < 2 or scheduler is not None):
+        # A pool of one worker is the in-process executor: --pool alone ran in-process
+        # without a word.
+        raise InputError(
+            [
+                Problem(
+                    "--pool",
+                    "",
+                    "a local process pool needs --workers N (N of 2 or more) and no --scheduler",
+                    "本机进程池需要 --workers N（N 至少为 2），且不能与 --scheduler 同用",
+                )
+            ]
+        )
     if scheduler is not None and not SCHEDULER_ADDRESS.fullmatch(scheduler.strip()):
         raise InputError(
             [

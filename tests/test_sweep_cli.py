@@ -181,3 +181,12 @@ def test_an_analysis_older_than_the_store_is_reported_as_such(tmp_path):
     assert liangye("analyse", str(out)).returncode == 0
     assert liangye("report", str(out), "--out", str(page)).returncode == 0
     assert "分析结果已过期" not in page.read_text(encoding="utf-8")
+
+
+def test_a_pool_without_workers_is_refused(tmp_path):
+    """--pool alone (one worker) ran in-process without a word."""
+    path = tmp_path / "failing.toml"
+    path.write_text(FAILING, encoding="utf-8")
+    done = liangye("sweep", str(path), "--out", str(tmp_path / "out"), "--pool")
+    assert done.returncode == 2 and "--workers N" in " ".join(done.stderr.split())
+    assert not (tmp_path / "out").exists()
