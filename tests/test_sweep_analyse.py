@@ -439,3 +439,31 @@ def test_a_yes_no_lever_is_chosen_as_the_sweep_file_writes_it():
     assert _same(True, "true") and _same(np.True_, "True") and _same(False, "false")
     assert not _same(True, "false") and not _same(False, "1.0")
     assert _same(2.0, "2") and _same("jiaxing", " jiaxing ")
+
+
+def test_target_shares_count_failures_in_the_same_worlds_they_judge(tmp_path):
+    """Over listed values a Sobol design runs one parameter set for several cells: worlds
+    judged were counted in cells and failures in runs, so judged + failed added up to
+    neither the cells nor the runs. Both count cells now."""
+
+    def failing_at_one(parameters: Mapping[str, object], seed: int) -> dict[str, float | None]:
+        if float(parameters["x1"]) == 1.0:
+            raise RuntimeError("refused")
+        return ishigami(parameters, seed)
+
+    data = {
+        **SOBOL_SWEEP,
+        "uncertainties": {
+            "x1": [-1.0, 0.0, 1.0],
+            "x2": {"low": -PI, "high": PI},
+            "x3": {"low": -PI, "high": PI},
+        },
+        "sampler": {"kind": "sobol", "samples": 16},
+    }
+    assert build_design(Sweep.model_validate(data)).aliases
+    folder = stored(tmp_path / "s", data, failing_at_one)
+    analysis = analyse_sweep(folder, targets(data, "y <= 8"))
+    cells = len(pd.read_parquet(folder / DESIGN))
+    for row in analysis.robust.targets.itertuples():
+        assert row.judged + row.failed + row.missing == cells
+    assert analysis.robust.targets["failed"].gt(0).all()
