@@ -69,6 +69,9 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
 
     Values are read as TOML values (numbers, booleans, quoted text, arrays); anything that is
     not valid TOML is taken as text. ``budget.2025=2500`` is short for ``budget.per_year.2025``.
+    ``KEY=none`` (unquoted) removes the key, as if the file did not set it (the default
+    scenario's ``allocation.overrun_risk=none`` allocates at expected cost); ``KEY="none"``
+    is the text.
     """
     data = copy.deepcopy(data)
     for item in overrides:
@@ -80,6 +83,7 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
         path = key.strip().split(".")
         if len(path) == 2 and path[0] == "budget" and path[1].isdigit():
             path = ["budget", "per_year", path[1]]
+        removed = raw.strip() == "none"
         try:
             value = tomllib.loads(f"v = {raw.strip()}")["v"]
         except tomllib.TOMLDecodeError:
@@ -101,7 +105,10 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
                     ]
                 )
             target = target[part]
-        target[path[-1]] = value
+        if removed:
+            target.pop(path[-1], None)
+        else:
+            target[path[-1]] = value
     return data
 
 

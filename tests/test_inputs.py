@@ -219,3 +219,15 @@ def test_a_budget_year_outside_the_horizon_is_named_by_the_scenario_file_and_key
         scenario_problem(written, base)
     named = [(p.source, p.where) for p in caught.value.problems]
     assert ("mine.toml", "budget.per_year.2027") in named, named
+
+
+def test_set_none_removes_a_key_and_quoted_none_is_text():
+    """The default's overrun bound could only be dropped by copying the file: --set
+    allocation.overrun_risk=none removes it; "none" quoted stays the text."""
+    from liangye.scenarios.loader import apply_overrides, load_scenario
+
+    scenario, _ = load_scenario(None, ["allocation.overrun_risk=none"])
+    assert scenario.allocation.overrun_risk is None
+    assert load_scenario(None, [])[0].allocation.overrun_risk == 0.05
+    data = apply_overrides({"a": {"b": 1}}, ["a.b=none", "a.c=none", 'a.d="none"'])
+    assert data == {"a": {"d": "none"}}
