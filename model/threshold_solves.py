@@ -23,7 +23,7 @@ plan flips as the money passes each award's amount): whether c is chosen with Mä
 asked at a few M (``smallest``: from the estimate outwards, to an M that chooses c where
 M âˆ’ 1 does not). Here only the first question is asked, whether all the money there is
 chooses c at all (when it does not, a rule, not money, keeps c out); the search runs on the
-allocation's own programme (``threshold_settle.MoneyProbes``), whose plans follow the
+allocation's own programme (``threshold_resolves.MoneyProbes``), whose plans follow the
 allocation's tie-break as this programme's do not.
 
 **What is solved.** The counted instance (``highs_model.CountedModel``: designations counted

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from liangye.model import threshold_settle, thresholds
+from liangye.model import threshold_resolves, threshold_settle, thresholds
 from liangye.model.allocation import allocate
 from liangye.model.highs_model import HighsModel
 from liangye.model.options import build_problem
@@ -514,13 +514,13 @@ def test_no_work_means_no_solve(monkeypatch):
     made: list[str] = []
     monkeypatch.setattr(threshold_settle, "AUTO_WORK", 0)
     for name in ("rescored", "with_more_money"):
-        original = getattr(threshold_settle, name)
+        original = getattr(threshold_resolves, name)
 
         def counted(*args, _original=original, _name=name, **kwargs):
             made.append(_name)
             return _original(*args, **kwargs)
 
-        monkeypatch.setattr(threshold_settle, name, counted)
+        monkeypatch.setattr(threshold_resolves, name, counted)
     policy, rows, budget = instance(2, n=14)
     reasons = allocate_with(policy, rows, budget).reasons
     assert made == []
