@@ -145,6 +145,13 @@ def allocate_jiaxing(
     )
 
 
+def report_text(folder: Path, page: Path) -> str:
+    """``liangye report FOLDER --out PAGE`` (which must succeed) and the page's HTML."""
+    done = liangye("report", str(folder), "--out", str(page))
+    assert done.returncode == 0, done.stderr
+    return page.read_text(encoding="utf-8")
+
+
 SMALL_RUN = """\
 id = "small-report"
 title = "小型测试情景"

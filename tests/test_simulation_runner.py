@@ -19,7 +19,7 @@ from liangye.scenarios.simulate import (
     simulate_scenario,
 )
 
-from conftest import liangye
+from conftest import liangye, report_text
 
 SMALL = ["simulation.population.firms=300"]
 SERVITIZATION = [
@@ -317,10 +317,7 @@ def test_what_was_simulated_is_recorded_as_run_not_as_the_file_wrote(tmp_path):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["quarters"] == 16
     assert summary["parameters"]["seed"] == 3 and summary["parameters"]["replications"] == 2
-    page = tmp_path / "report.html"
-    done = liangye("report", str(out), "--out", str(page))
-    assert done.returncode == 0, done.stderr
-    text = page.read_text(encoding="utf-8")
+    text = report_text(out, tmp_path / "report.html")
     assert "16 个季度，重复 2 次，随机种子 3" in text and "12 个季度" not in text
 
 

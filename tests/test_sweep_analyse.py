@@ -241,16 +241,20 @@ def test_prim_says_when_there_are_too_few_runs_failures_or_no_target(tmp_path):
     assert found.box is None and "没有目标" in found.message
 
 
+# A Sobol design over a listed x1: some cells repeat a parameter set, sharing one run.
+LISTED_SOBOL = {
+    **SOBOL_SWEEP,
+    "uncertainties": {
+        "x1": [-1.0, 0.0, 1.0],
+        "x2": {"low": -PI, "high": PI},
+        "x3": {"low": -PI, "high": PI},
+    },
+    "sampler": {"kind": "sobol", "samples": 16},
+}
+
+
 def test_sobol_over_listed_values_keeps_every_design_cell(tmp_path):
-    data = {
-        **SOBOL_SWEEP,
-        "uncertainties": {
-            "x1": [-1.0, 0.0, 1.0],
-            "x2": {"low": -PI, "high": PI},
-            "x3": {"low": -PI, "high": PI},
-        },
-        "sampler": {"kind": "sobol", "samples": 16},
-    }
+    data = LISTED_SOBOL
     design = build_design(Sweep.model_validate(data))
     assert design.aliases  # listed values repeat: some cells share a run
     folder = stored(tmp_path / "s", data, ishigami)
@@ -451,15 +455,7 @@ def test_target_shares_count_failures_in_the_same_worlds_they_judge(tmp_path):
             raise RuntimeError("refused")
         return ishigami(parameters, seed)
 
-    data = {
-        **SOBOL_SWEEP,
-        "uncertainties": {
-            "x1": [-1.0, 0.0, 1.0],
-            "x2": {"low": -PI, "high": PI},
-            "x3": {"low": -PI, "high": PI},
-        },
-        "sampler": {"kind": "sobol", "samples": 16},
-    }
+    data = LISTED_SOBOL
     assert build_design(Sweep.model_validate(data)).aliases
     folder = stored(tmp_path / "s", data, failing_at_one)
     analysis = analyse_sweep(folder, targets(data, "y <= 8"))

@@ -7,7 +7,7 @@ import json
 
 import pandas as pd
 
-from conftest import liangye
+from conftest import liangye, report_text
 
 SMALL = """
 id = "small"
@@ -159,10 +159,7 @@ def test_a_run_retried_and_failing_again_counts_once_in_the_report(tmp_path):
     assert "every run retried failed again" in " ".join(retried.stderr.split())
     rows = query(out, "select count(*) as n from runs")["n"][0]
     assert rows == 4
-    page = tmp_path / "report.html"
-    done = liangye("report", str(out), "--out", str(page))
-    assert done.returncode == 0, done.stderr
-    text = page.read_text(encoding="utf-8")
+    text = report_text(out, tmp_path / "report.html")
     assert "4（成功 2，失败 2）" in text and "失败 4" not in text
 
 
@@ -176,11 +173,9 @@ def test_an_analysis_older_than_the_store_is_reported_as_such(tmp_path):
     assert liangye("analyse", str(out)).returncode == 0
     assert liangye("sweep", str(path), "--out", str(out), "--resume").returncode == 0
     page = tmp_path / "report.html"
-    assert liangye("report", str(out), "--out", str(page)).returncode == 0
-    assert "分析结果已过期" in page.read_text(encoding="utf-8")
+    assert "分析结果已过期" in report_text(out, page)
     assert liangye("analyse", str(out)).returncode == 0
-    assert liangye("report", str(out), "--out", str(page)).returncode == 0
-    assert "分析结果已过期" not in page.read_text(encoding="utf-8")
+    assert "分析结果已过期" not in report_text(out, page)
 
 
 def test_a_pool_without_workers_is_refused(tmp_path):
