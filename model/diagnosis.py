@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 import numpy as np
+import pyomo.environ as pyo
 
 from .budget_risk import (
     RISK_MARGIN,
@@ -141,12 +142,12 @@ def _overrun_bound_findings(problem: AllocationProblem, settings) -> list[Findin
     ]
 
 
-def _money_short(problem: AllocationProblem, m, words: Words) -> list[Finding]:
+def _money_short(problem: AllocationProblem, m: pyo.ConcreteModel, words: Words) -> list[Finding]:
     """The least money beyond the budget that meeting every other rule needs (``m``: the
     model built with ``elastic_budget`` and solved), with one way to place it by year. Not
     the cheapest plan's spend year by year: a quota over the horizon may be met in any of
     its years, so that plan's split would overstate the money and name the wrong year
-    (Wuhan's 2022 "short by 1,688万元" was met by 160 in 2022 or in 2023)."""
+    (Wuhan's 2022 "short by 1,688万元" needed 63, in 2022 or in 2023)."""
     budget = problem.budget
     added = {t: float(m.budget_extra[t].value or 0.0) for t in m.BUDGET_YEARS}
     added = {t: round(v, 4) for t, v in added.items() if v > 1e-6}

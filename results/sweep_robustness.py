@@ -182,8 +182,8 @@ def _best_setting(
     """(setting, how it was chosen, whether it won a comparison): the setting with the least
     mean regret on the first target's outcome (or the first outcome with a direction), over
     the worlds every setting finished (an outcome on which several settings share the least
-    regret crowns none, and the next one is read); without any such world, the one meeting all targets
-    most often, if every setting was judged on the same number of worlds. Otherwise the
+    regret crowns none, and the next one is read); without any such world, the one meeting
+    all targets most often, if every setting was judged on the same number of worlds. Otherwise the
     first setting, not crowned: a setting is never called the most robust on part of the
     comparison (two runs of one setting against none of the others)."""
     if data.joint:
