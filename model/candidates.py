@@ -224,11 +224,16 @@ def empty_cells(
 ) -> list[Problem]:
     """A problem for each empty cell of ``columns`` (which a row must fill), naming its row."""
     return [
-        Problem(source, rows[position], f"{column} is empty", f"“{named_zh(column)}”为空")
+        _empty_problem(source, rows[position], column)
         for column in columns
         for position, value in enumerate(frame[column].tolist())
         if is_empty(value)
     ]
+
+
+def _empty_problem(source: str, row: str, column: str) -> Problem:
+    """The problem of a cell a row must fill, left empty."""
+    return Problem(source, row, f"{column} is empty", f"“{named_zh(column)}”为空")
 
 
 def convert_column(
@@ -244,11 +249,7 @@ def convert_column(
     for position, raw in enumerate(frame[column].tolist()):
         if is_empty(raw):
             if required:
-                problems.append(
-                    Problem(
-                        source, rows[position], f"{column} is empty", f"“{named_zh(column)}”为空"
-                    )
-                )
+                problems.append(_empty_problem(source, rows[position], column))
             values.append(float("nan"))
             continue
         try:

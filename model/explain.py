@@ -278,11 +278,15 @@ def candidate_reasons(
         # An upgrade chain's price is its top-up; its first designation is paid besides, so
         # it is never the cheapest way in while a designation on its own is open.
         standalone = [o for o in own if origin_of[o] < 0] or list(own)
-        # The cheapest award among those its year's budget still has room for, if any: an
-        # award open in several years is out of budget only if no year can take it (the
-        # cheapest overall may fall in a spent year while a later one has room).
-        fitting = [o for o in standalone if _fits(left.get(int(year_of[o])), expected_of[o])]
-        cheapest = min(fitting or standalone, key=lambda o: expected_of[o])
+        cheapest = min(standalone, key=lambda o: expected_of[o])
+        if not _fits(left.get(int(year_of[cheapest])), expected_of[cheapest]):
+            # The cheapest award among those its year's budget still has room for, if any:
+            # an award open in several years is out of budget only if no year can take it
+            # (the cheapest overall may fall in a spent year while a later one has room).
+            # Looked for only then: this loop runs for every candidate left out.
+            fitting = [o for o in standalone if _fits(left.get(int(year_of[o])), expected_of[o])]
+            if fitting:
+                cheapest = min(fitting, key=lambda o: expected_of[o])
         cheapest_cost = Decimal(str(expected_of[cheapest]))
         cheapest_year = int(year_of[cheapest])
         cheapest_en = f"{programme_of[cheapest]} {level_of[cheapest]}, {cheapest_year}"

@@ -34,27 +34,33 @@ if TYPE_CHECKING:
     from .simulation_digest import SimulationDigest
 
 MAX_SCALE = 100.0  # the largest budget multiple a frontier takes
+# Help shared by run, simulate and frontier (Chinese first, then English).
+SCENARIO_HELP = "场景文件（默认：内置 default）; scenario file (default: the bundled default)"
+SET_BUDGET_HELP = (
+    "修改场景的一个键，如 budget.2025=2500，可重复; override a key, e.g. budget.2025=2500"
+)
+RUN_OUT_HELP = (
+    "输出文件夹（默认 results/runs/<运行编号>）; output folder (default: results/runs/<run-id>)"
+)
 
 
 def run(
     scenario: Annotated[
         Path | None,
-        typer.Argument(
-            help="场景文件（默认：内置 default）; scenario file (default: the bundled default)"
-        ),
+        typer.Argument(help=SCENARIO_HELP),
     ] = None,
     set_: Annotated[
         list[str] | None,
         typer.Option(
             "--set",
-            help="修改场景的一个键，如 budget.2025=2500，可重复; override a key, e.g. budget.2025=2500",
+            help=SET_BUDGET_HELP,
         ),
     ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
             "--out",
-            help="输出文件夹（默认 results/runs/<运行编号>）; output folder (default: results/runs/<run-id>)",
+            help=RUN_OUT_HELP,
         ),
     ] = None,
     as_json: Annotated[
@@ -181,9 +187,7 @@ def _simulate(
 def simulate(
     scenario: Annotated[
         Path | None,
-        typer.Argument(
-            help="场景文件（默认：内置 default）; scenario file (default: the bundled default)"
-        ),
+        typer.Argument(help=SCENARIO_HELP),
     ] = None,
     seed: Annotated[
         int | None,
@@ -210,7 +214,7 @@ def simulate(
         Path | None,
         typer.Option(
             "--out",
-            help="输出文件夹（默认 results/runs/<运行编号>）; output folder (default: results/runs/<run-id>)",
+            help=RUN_OUT_HELP,
         ),
     ] = None,
     as_json: Annotated[
@@ -248,9 +252,7 @@ def simulate(
 def frontier(
     scenario: Annotated[
         Path | None,
-        typer.Argument(
-            help="场景文件（默认：内置 default）; scenario file (default: the bundled default)"
-        ),
+        typer.Argument(help=SCENARIO_HELP),
     ] = None,
     scales: Annotated[
         str,
@@ -263,14 +265,14 @@ def frontier(
         list[str] | None,
         typer.Option(
             "--set",
-            help="修改场景的一个键，如 budget.2025=2500，可重复; override a key, e.g. budget.2025=2500",
+            help=SET_BUDGET_HELP,
         ),
     ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
             "--out",
-            help="输出文件夹（默认 results/runs/<运行编号>）; output folder (default: results/runs/<run-id>)",
+            help=RUN_OUT_HELP,
         ),
     ] = None,
     as_json: Annotated[
