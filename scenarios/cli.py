@@ -3,7 +3,9 @@ simulations, sweeps and reports of award programmes."""
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
 import signal
 import sys
 import threading
@@ -143,6 +145,22 @@ _register_runs(app)
 _register_validate(app)
 _register_sweeps(app)
 _register_reports(app)
+
+
+def _short_summaries(typer_app: typer.Typer) -> None:
+    """Each command's summary in a command list: its docstring's Chinese first line, and on
+    the next the English's first sentence. The list shows the docstring's first paragraph,
+    and rich kept that paragraph's line breaks, which broke the list at the source's width
+    instead of the terminal's (the whole text stays in the command's own --help)."""
+    for info in typer_app.registered_commands:
+        if info.short_help is None and info.callback is not None and info.callback.__doc__:
+            first, *english = inspect.cleandoc(info.callback.__doc__).split("\n\n")[0].splitlines()
+            sentence = re.split(r"; |\. | \(|\.$", " ".join(english), maxsplit=1)[0].strip()
+            info.short_help = f"{first.strip()}\n{sentence}." if sentence else first.strip()
+
+
+_short_summaries(app)
+_short_summaries(policy_app)
 
 if _GUARDED:  # loaded: from here on main() turns Ctrl-C into the one line
     signal.signal(signal.SIGINT, _SIGINT_BEFORE)

@@ -92,3 +92,24 @@ def test_every_option_and_argument_is_explained_in_chinese_first():
                 missing.append(f"{' '.join(words)} {param.name}: {text[:40]!r}")
     assert seen > 50, seen  # every command was walked, not an empty group
     assert missing == []
+
+
+def test_the_command_list_gives_each_command_a_chinese_line_and_an_english_sentence():
+    """The list of commands shows, per command, its Chinese line and then one English
+    sentence, wrapped at the terminal's width (not the docstring's line breaks)."""
+    import re
+
+    import typer.main
+
+    from liangye.scenarios.cli import app
+
+    chinese = re.compile(r"[\u4e00-\u9fff]")
+    group = typer.main.get_command(app)
+    seen = 0
+    for words, command in _commands(group):
+        seen += 1
+        lines = command.short_help.splitlines()
+        assert len(lines) == 2, (words, command.short_help)
+        assert chinese.search(lines[0]), (words, lines)
+        assert not chinese.search(lines[1]) and lines[1].endswith("."), (words, lines)
+    assert seen > 10, seen
