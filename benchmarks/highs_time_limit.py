@@ -13,7 +13,7 @@ If ``run()`` returns much later than the limit, the overrun is spent before HiGH
 checks its clock (the speed issue measured >90% of a 90k-binary solve in
 ``HighsObjectiveFunction::setupCliquePartition``). liangye does not depend on the limit
 being honoured there: it reaches a binary MIP of this size only as a last fallback (see
-README, "Performance").
+docs/performance.md).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ the tests' and the benchmark's families; they were dropped.)
 This is a heuristic for an incumbent, nothing more: ``solve.py`` checks what comes back
 against every row, and the relaxation's bound is what proves a plan within the gap. On the
 benchmark's generous family (1,000 candidates) it replaces a 0.3-0.8 s MIP by a small
-programme and a re-solve of about 0.02 s together (README, "Performance").
+programme and a re-solve of about 0.02 s together (docs/performance.md).
 """
 
 from __future__ import annotations

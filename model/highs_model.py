@@ -20,7 +20,7 @@ amounts fits the money) now sits in a few dozen integer counts instead of tens o
 of binaries, where HiGHS's branching and cuts act on it directly; and a relaxation that
 keeps only the counts integer is solved without HiGHS's per-binary MIP set-up (see
 ``solve.py``). On the default scenario this turns a 60 s time-out at a 0.1% gap into a
-proof of optimality in seconds (README, "Performance"). The relaxation itself is faster
+proof of optimality in seconds (docs/performance.md). The relaxation itself is faster
 without the reformulation (its link rows are dense), hence two HiGHS instances.
 
 Model space is the Pyomo model's columns and rows. The counted instance appends the class

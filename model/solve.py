@@ -3,7 +3,7 @@
 The allocation has many small stacking rows (one designation per candidate and matter) and a
 few coupling rows (budgets, quotas, balance), so its LP relaxation is nearly always integral
 or within a hair of the optimum, while HiGHS's MIP set-up alone can take tens of seconds on
-100k binaries (README, "Performance"). The model reaches HiGHS with designations counted by
+100k binaries (docs/performance.md). The model reaches HiGHS with designations counted by
 payment class (``highs_model.py``). Then:
 
 1. the LP relaxation (interior point with crossover when large: a vertex, so duals are
@@ -87,8 +87,8 @@ log = logging.getLogger(__name__)
 # 7,700-8,200 binaries (10,000 candidates) the full MIP's root cuts alone took 10 s and more
 # (2.5-39 s against 2-8 s), so larger models keep the counts MIP. Under a node limit (plans,
 # not proofs) the counts MIP's cheaper nodes win: a 400-firm simulation's rounds took 0.37 s
-# with it, 0.64 s with the full MIP, their plans within 0.1% of each other. (README,
-# "Performance".)
+# with it, 0.64 s with the full MIP, their plans within 0.1% of each other.
+# (docs/performance.md.)
 FULL_MIP_BINARIES = 6_000
 
 # Columns above which the interior point method beats the dual simplex on the relaxation
@@ -183,7 +183,7 @@ class HighsProgramme(MipStage, RoundingRepair, HighsModel):
         relaxation = self.relaxation
         self._reset_options(relaxation, time_left)
         # HiGHS's LP presolve finds little to remove here and cost 30-60% of the
-        # relaxation's time, at every size measured (README, "Performance").
+        # relaxation's time, at every size measured (docs/performance.md).
         relaxation.setOptionValue("presolve", "off")
         if self.n_model > LARGE_LP and not self.warm_relaxation:
             relaxation.setOptionValue("solver", "ipm")

@@ -164,8 +164,8 @@ class MipStage:
         self._reset_options(counted.highs, time_left)
         if not designations:
             # Reduced-cost fixing has already removed what presolve would find here, and
-            # HiGHS's MIP presolve cost more than it saved on these models (README,
-            # "Performance"); the full MIP keeps it.
+            # HiGHS's MIP presolve cost more than it saved on these models
+            # (docs/performance.md); the full MIP keeps it.
             counted.highs.setOptionValue("presolve", "off")
             # Feasibility jump (HiGHS 1.12+) searches over the integer columns before the
             # root; here all but a few columns are continuous, and it only took time: 20-30

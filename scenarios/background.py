@@ -11,7 +11,7 @@ written; the parent meanwhile writes the workbook and shows the answer). Progres
 records and answers come back through one queue; an exception the child raised comes back
 as itself, so bad input still reads as bad input. A child that dies without a word (killed)
 is reported as such; a parent that stops early, or fails, terminates the child. The default
-scenario's run: 4.65 → 3.72 s with the report written here (README "Performance").
+scenario's run: 4.65 → 3.72 s with the report written here (docs/performance.md).
 """
 
 from __future__ import annotations
