@@ -140,6 +140,12 @@ def district_spread(award: WorldResult) -> dict[str, object]:
         if len(award.payments)
         else pd.Series(dtype=float)
     )
+    # Every district of the firms, 0 where nothing was conferred or paid: a district left
+    # out of one replication would drop it from that district's mean over replications.
+    firms = award.firms["district"].astype(str).tolist() if "district" in award.firms else []
+    districts = sorted({*firms, *map(str, counts.index), *map(str, paid.index)})
+    counts = counts.rename(index=str).reindex(districts, fill_value=0)
+    paid = paid.rename(index=str).reindex(districts, fill_value=0.0)
     total = counts.sum()
     shares = counts / total if total else counts.astype(float)
     return {

@@ -3,6 +3,8 @@ deadweight, the programme/level/year table, the spread over districts, the summa
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
@@ -171,6 +173,28 @@ def test_district_spread_by_hand():
     assert spread["districts_reached"] == 2
     assert spread["largest_share"] == pytest.approx(2 / 3)
     assert spread["herfindahl"] == pytest.approx(5 / 9)
+
+
+def test_district_spread_names_every_district_of_the_firms_with_zeros():
+    """A district of the firms that got nothing is there with 0, so that its mean over
+    replications counts the replications it got nothing in: Z got nothing in the first
+    world and 40 in the second, a mean of 20 (not 40 over the one replication naming it)."""
+    firms = pd.DataFrame({"firm_id": ["A", "C", "E"], "district": ["X", "Y", "Z"]})
+    first = dataclasses.replace(two_years(), firms=firms)
+    spread = district_spread(first)
+    assert spread["designations"] == {"X": 2, "Y": 1, "Z": 0}
+    assert spread["paid"] == {"X": 70.0, "Y": 20.0, "Z": 0.0}
+    assert spread["districts_reached"] == 2
+    assert spread["herfindahl"] == pytest.approx(5 / 9)
+    second = world(
+        [(2024, "E", "Z", "demo", "municipal", False, True, 40.0)],
+        [(2024, "E", "Z", "demo", "municipal", 40.0)],
+    )
+    second = dataclasses.replace(second, firms=firms)
+    runs = [{"districts": district_spread(w)} for w in (first, second)]
+    summary = summarise(runs)
+    assert summary["districts.paid.Z"]["mean"] == 20.0
+    assert summary["districts.paid.Z"]["n"] == 2
 
 
 def outcome(paid: float, net: int, cost: float | None) -> dict:
