@@ -293,11 +293,14 @@ def load_scenario(
         path = PACKAGE_DIR / f"{path}"
     if not path.exists() and (PACKAGE_DIR / f"{path}.toml").exists():
         path = PACKAGE_DIR / f"{path}.toml"
-    data = apply_overrides(read_toml(path), overrides or [])
+    original = read_toml(path)
+    data = apply_overrides(original, overrides or [])
     try:
         scenario = scenario_from_dict(data, path.name)
     except InputError as error:
-        raise InputError(_blame_overrides(error.problems, overrides or [])) from None
+        if not overrides:
+            raise
+        raise InputError(_blame_overrides(error.problems, overrides, original)) from None
     scenario._overridden = tuple(_override_key(item) for item in overrides or [])
     return scenario, path.parent
 
@@ -310,13 +313,33 @@ def _override_key(item: str) -> str:
     return ".".join(path)
 
 
-def _blame_overrides(problems: list[Problem], overrides: list[str]) -> list[Problem]:
-    """Problems at a key a ``--set`` gave named as ``--set KEY`` rather than as the file's."""
+def _blame_overrides(
+    problems: list[Problem], overrides: list[str], original: dict
+) -> list[Problem]:
+    """Problems a ``--set`` caused named as ``--set`` rather than as the file's: those at or
+    under a key it gave, and those at a table holding a key it gave (a check of the whole
+    ``allocation.success_probability``, an unknown ``nonexistent`` from ``nonexistent.key``)
+    when the file as written has no problem there."""
     keys = [_override_key(item) for item in overrides]
-    # replace() keeps each problem's Chinese.
-    return [
-        dataclasses.replace(p, source="--set") if key_given(p.where, keys) else p for p in problems
-    ]
+
+    def holds_given(where: str) -> bool:
+        return any(key_given(key, [where]) for key in keys)
+
+    in_file: set[str] | None = None
+    blamed = []
+    for problem in problems:
+        by_set = key_given(problem.where, keys)
+        if not by_set and holds_given(problem.where):
+            if in_file is None:  # the file validated alone, only when needed
+                try:
+                    scenario_from_dict(original, "")
+                    in_file = set()
+                except InputError as error:
+                    in_file = {p.where for p in error.problems}
+            by_set = problem.where not in in_file
+        # replace() keeps each problem's Chinese.
+        blamed.append(dataclasses.replace(problem, source="--set") if by_set else problem)
+    return blamed
 
 
 def scenario_hash(scenario: Scenario) -> str:

@@ -447,6 +447,37 @@ def test_problems_renamed_for_set_keep_their_chinese(tmp_path: Path) -> None:
     assert problem.source == "--set" and problem.zh == "应为线程数：1 或以上的整数（填写的是 0）"
 
 
+def test_a_whole_table_check_or_an_unknown_table_is_blamed_on_the_set_that_caused_it(
+    tmp_path: Path,
+) -> None:
+    """A check of a whole table (the chances) or an unknown top key fails on a key --set gave
+    beneath it: --set is named. The same check failing on the file's own value, while --set
+    changed another key of the table, names the file."""
+    from liangye.scenarios.loader import load_scenario
+
+    path = tmp_path / "s.toml"
+    path.write_text(SCENARIO, encoding="utf-8")
+    for item, where in [
+        ("allocation.success_probability.national=1.5", "allocation.success_probability"),
+        ("nonexistent.key=1", "nonexistent"),
+    ]:
+        with pytest.raises(InputError) as raised:
+            load_scenario(path, [item])
+        (problem,) = raised.value.problems
+        assert (problem.source, problem.where) == ("--set", where)
+    path.write_text(
+        SCENARIO.replace(
+            "[candidates.synthetic]",
+            "[allocation.success_probability]\nnational = 1.5\n[candidates.synthetic]",
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as raised:
+        load_scenario(path, ["allocation.success_probability.provincial=0.5"])
+    (problem,) = raised.value.problems
+    assert (problem.source, problem.where) == ("s.toml", "allocation.success_probability")
+
+
 # --- parsers and pickling ----------------------------------------------------------------
 
 
