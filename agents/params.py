@@ -421,3 +421,25 @@ def parameter_table(model: type[BaseModel] = SimulationParameters) -> list[dict[
             }
         )
     return rows
+
+
+# Said elsewhere in a run's summary (its seed, replications and horizon), not as a change.
+_NOT_CHANGES = frozenset({"seed", "replications", "quarters", "start_year"})
+
+
+def changed_parameters(params: SimulationParameters) -> dict[str, object]:
+    """The parameters ``params`` sets to other values than the defaults, by dotted name
+    (``population.firms``), JSON-ready: what a reader of a run must be told it ran with."""
+
+    def flat(data: dict[str, object], prefix: str = "") -> dict[str, object]:
+        out: dict[str, object] = {}
+        for key, value in data.items():
+            if isinstance(value, dict) and key == "population":
+                out |= flat(value, f"{prefix}{key}.")
+            else:
+                out[f"{prefix}{key}"] = value
+        return out
+
+    given = flat(params.model_dump(mode="json"))
+    default = flat(SimulationParameters().model_dump(mode="json"))
+    return {k: v for k, v in given.items() if v != default.get(k) and k not in _NOT_CHANGES}

@@ -14,7 +14,7 @@ from liangye.model.status import STATUS_ZH, plan_name_zh
 from liangye.model.units import LEVEL_CHINESE
 from liangye.model.wording import DECISION_KIND_ZH, OUTCOME_ZH
 
-from .spreadsheet import BOOK_OPTIONS, Formats, runs_as_formula, write_sheet
+from .spreadsheet import BOOK_OPTIONS, Formats, runs_as_formula, write_pairs, write_sheet
 from .store import write_atomic
 
 PLAN_HEADERS_ZH = {
@@ -127,12 +127,21 @@ def write_plan_xlsx(
         sheets.append(("按分排序对比", _comparison_sheet(spend, tables["greedy_spend"], ours)))
     if tables.get("greedy_plan") is not None:
         sheets.append(("按分排序方案", _plan_sheet(tables["greedy_plan"], names)))
+    # Numbers stay numbers (formatted by their label: write_pairs); the rest is text.
     overview = pd.DataFrame(
         {
             "项目": list(summary),
-            "数值": [
-                STATUS_ZH.get(str(v), str(v)) if k == "状态" else str(v) for k, v in summary.items()
-            ],
+            "数值": pd.Series(
+                [
+                    STATUS_ZH.get(str(v), str(v))
+                    if k == "状态"
+                    else v
+                    if isinstance(v, int | float | Decimal) and not isinstance(v, bool)
+                    else ("" if v is None else str(v))
+                    for k, v in summary.items()
+                ],
+                dtype=object,
+            ),
         }
     )
     sheets.append(("汇总", overview))
@@ -144,7 +153,11 @@ def write_plan_xlsx(
         with pd.ExcelWriter(p, engine="xlsxwriter", engine_kwargs={"options": BOOK_OPTIONS}) as w:
             formats = Formats(w.book)
             for name, frame in sheets:
-                write_sheet(w.book.add_worksheet(name), frame, formats)
+                sheet = w.book.add_worksheet(name)
+                if name == "汇总":
+                    write_pairs(sheet, frame, formats)
+                else:
+                    write_sheet(sheet, frame, formats)
 
     return write_atomic(path, write)
 

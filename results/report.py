@@ -328,8 +328,11 @@ def run_section(files: RunFiles) -> Section:
         ("开始时间（UTC）", str(m.get("created") or "")),
         ("是否完成", "是" if files.complete else "否（运行未完成或被中断）"),
         ("情景指纹", str(m.get("scenario_hash") or "")),
-        ("随机种子", str(m.get("seed") if m.get("seed") is not None else "")),
-        ("文件", "、".join(m.get("files") or [])),
+        # The manifest's seed is the solver's (allocation.seed); the simulation's is its own.
+        ("求解器随机种子", str(m.get("seed") if m.get("seed") is not None else "")),
     ]
+    if files.summary and files.summary.get("seed") is not None:
+        rows.append(("模拟随机种子", str(files.summary["seed"])))
+    rows.append(("文件", "、".join(m.get("files") or [])))
     rows += [(f"版本：{k}", str(v)) for k, v in (m.get("versions") or {}).items()]
     return Section("运行信息", tables=[pairs_table(rows)])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import plots
 from .report_html import Section, money, number, share
 from .report_labels import OBJECTIVE
+from .sweep_outcomes import factor_label
 
 if TYPE_CHECKING:  # the report's run files and names; report.py imports this module
     from .report import ReportNames, RunFiles
@@ -48,8 +50,15 @@ def scenario_section(files: RunFiles, names: ReportNames) -> Section:
         if alpha is not None
         else "未设超支风险上限：预算按预计支出控制。"
     )
-    lines.append(f"奖励档次：{names.design(s.get('tier_design'))}。")
     simulation = s.get("simulation") or {}
+    changed = dict((files.summary or {}).get("changed_parameters") or {})
+    design = f"奖励档次：{names.design(s.get('tier_design'))}"
+    scale = changed.pop("award_scale", None)
+    if scale is not None:
+        # The simulation pays the tiers times award_scale; the plan above is the allocation's,
+        # at the policy's amounts.
+        design += f"；模拟中各档金额乘以 {number(scale, 2)}（分配方案仍按原金额）"
+    lines.append(design + "。")
     if files.summary is not None and simulation:
         # What the simulation ran (its summary), not what the scenario file wrote: a
         # scenario whose years outrun twelve quarters is simulated longer (simulate.py).
@@ -61,6 +70,16 @@ def scenario_section(files: RunFiles, names: ReportNames) -> Section:
             f"{quarters} 个季度，重复 {files.summary.get('replications', '?')} 次，"
             f"随机种子 {files.summary.get('seed', '?')}；每次模拟均与同一随机数下的无奖励对照世界比较。"
         )
+        changed.pop("population.firms", None)  # said above
+        if changed:
+            lines.append(
+                "模拟设定与默认值不同："
+                + "；".join(
+                    f"{factor_label('simulation.' + k)}（{k}）= {_value_words(v)}"
+                    for k, v in changed.items()
+                )
+                + "。"
+            )
     return Section("情景说明", paragraphs=lines)
 
 
@@ -96,3 +115,13 @@ def _candidate_words(candidates: Mapping[str, Any]) -> str:
     if candidates.get("applications"):
         words += f"，申报表 {candidates['applications']}"
     return words + "。"
+
+
+def _value_words(value: object) -> str:
+    """A setting's value as a reader reads it: numbers as numbers, true/false as 是/否,
+    tables and lists as written (JSON, without escapes)."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, int | float):
+        return number(value, 4)
+    return json.dumps(value, ensure_ascii=False)

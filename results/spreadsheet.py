@@ -40,6 +40,7 @@ def runs_as_formula(value: object) -> bool:
 MONEY_FORMAT = "#,##0.####"
 WHOLE_MONEY_FORMAT = "#,##0"
 PERCENT_FORMAT = "0.00%"
+FINE_PERCENT_FORMAT = "0.00##%"
 SCORE_FORMAT = "0.0"
 WIDEST = 60  # characters; longer text wraps
 # Text is only ever text: never a formula (names come from the user's tables) or a link.
@@ -90,6 +91,28 @@ def write_sheet(sheet: Worksheet, frame: pd.DataFrame, formats: Formats) -> None
         _write_column(sheet, col, column, texts, _number_format(header), wrap, formats)
 
 
+def write_pairs(sheet: Worksheet, frame: pd.DataFrame, formats: Formats) -> None:
+    """A two-column table of labels and values (the workbook's 汇总) as ``write_sheet``
+    writes a table, but each value formatted by its own row's label: money in 万元, chances
+    (概率) and the gap (间隙) as percents; a number stays a number a bureau can compute with."""
+    write_sheet(sheet, frame.iloc[:, :1], formats)
+    header = str(frame.columns[1])
+    column = frame.iloc[:, 1]
+    texts = _cell_texts(column)
+    widest = max(_display_width(header), _widest(texts))
+    sheet.set_column(1, 1, min(WIDEST, widest + 2))
+    sheet.write_string(0, 1, header, formats.get(None, False, runs_as_formula(header)))
+    wrap = widest + 2 > WIDEST
+    for row, (label, value) in enumerate(zip(frame.iloc[:, 0], column, strict=True), start=1):
+        label = str(label)
+        number_format = _number_format(label)
+        if "间隙" in label or number_format == PERCENT_FORMAT:
+            # Up to four more decimals: a bound of 1e-6 is 0.0001%, not 0.00%.
+            number_format = FINE_PERCENT_FORMAT
+        one = pd.Series([value], dtype=object)
+        _write_column_at(sheet, row, 1, one, _cell_texts(one), number_format, wrap, formats)
+
+
 def _number_format(header: str) -> str | None:
     """The format of the numbers under ``header``: MONEY_FORMAT for amounts in 万元 (whole
     ones WHOLE_MONEY_FORMAT), PERCENT_FORMAT for chances, SCORE_FORMAT for threshold scores."""
@@ -113,6 +136,20 @@ def _write_column(
 ) -> None:
     """One column's cells below the header, each cell's format decided for the whole
     column at once (vectorised: was a pass through openpyxl over every cell)."""
+    _write_column_at(sheet, 1, col, column, texts, number_format, wrap, formats)
+
+
+def _write_column_at(
+    sheet: Worksheet,
+    first_row: int,
+    col: int,
+    column: pd.Series,
+    texts: pd.Series,
+    number_format: str | None,
+    wrap: bool,
+    formats: Formats,
+) -> None:
+    """``_write_column`` from row ``first_row`` down."""
     plain, quoted = formats.get(None, wrap), formats.get(None, wrap, quote=True)
     if number_format == MONEY_FORMAT:
         # Per cell: "#,##0.####" leaves a decimal point after a whole amount ("3,000.").
@@ -125,7 +162,9 @@ def _write_column(
         for_numbers = np.full(len(column), formats.get(number_format, wrap), dtype=object)
     if is_numeric_dtype(column) and not is_bool_dtype(column):
         values = column.to_numpy(dtype=float, na_value=np.nan).tolist()
-        for row, (value, number) in enumerate(zip(values, for_numbers, strict=True), start=1):
+        for row, (value, number) in enumerate(
+            zip(values, for_numbers, strict=True), start=first_row
+        ):
             if math.isfinite(value):
                 sheet.write_number(row, col, value, number)
             else:
@@ -133,7 +172,7 @@ def _write_column(
         return
     for_texts = np.where(_formula_mask(texts), quoted, plain)
     cells = zip(column.tolist(), texts.tolist(), for_numbers, for_texts, strict=True)
-    for row, (value, text, number, words) in enumerate(cells, start=1):
+    for row, (value, text, number, words) in enumerate(cells, start=first_row):
         if isinstance(value, str):
             sheet.write_string(row, col, value, words)
         elif isinstance(value, bool | np.bool_):

@@ -83,7 +83,8 @@ OUTCOME_RULES: tuple[tuple[str, str, str, str | None], ...] = (
     (r"districts\.herfindahl", "获奖县区集中度（HHI）", "", None),
 )
 
-# Levers and uncertainties of the bundled sweeps (any other key is shown as it is written).
+# Levers and uncertainties of the bundled sweeps, and the simulation settings a run's report
+# names when they differ from their defaults (any other key is shown as it is written).
 FACTOR_LABELS: dict[str, str] = {
     "tier_design": "奖励档次设计",
     "budget_scale": "预算倍数",
@@ -93,6 +94,17 @@ FACTOR_LABELS: dict[str, str] = {
     "simulation.innovation_p": "创新系数 p",
     "simulation.application_rate": "申报率",
     "simulation.population.firms": "企业数",
+    "simulation.threshold_pull": "临近资格门槛的冲刺强度",
+    "simulation.awards_enabled": "是否发放奖励",
+    "simulation.application_rules": "模拟的申报条件",
+    "simulation.service_firms_apply": "服务业企业是否申报",
+    "simulation.payout_schedule": "分期拨付比例",
+    "simulation.payoff_inflection": "服务化收益拐点",
+    "simulation.adoption_cost": "增加服务模式的成本",
+    "simulation.panel_agreement": "评审一致度",
+    "simulation.round_quarter": "评审所在季度",
+    "simulation.mip_gap": "模拟中分配求解的相对间隙",
+    "simulation.thresholds": "服务化门槛",
     "allocation.success_probability.national": "国家级获批概率",
     "allocation.success_probability.provincial": "省级获批概率",
     "allocation.overrun_risk": "超支风险上限",

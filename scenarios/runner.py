@@ -176,10 +176,11 @@ def _risk_headline(result: AllocationResult) -> dict[str, object]:
     if risk is None:
         return {}
     alpha = result.problem.settings.overrun_risk
-    rows: dict[str, object] = {"超支概率上限": "未设" if alpha is None else f"{alpha * 100:.4g}%"}
+    # Chances as numbers (shown as percents by the workbook), so that a bureau can compute.
+    rows: dict[str, object] = {"超支概率上限": "未设" if alpha is None else alpha}
     for label, chance in risk.overrun.items():
         name = "任一年" if label == "any_year" else row_zh(label)
-        rows[f"{name}超支概率"] = f"{chance:.2%}"
+        rows[f"{name}超支概率"] = float(chance)
     rows.update({f"{t}年支出95%分位（万元）": float(v) for t, v in risk.p95.items()})
     rows.update(
         {f"{t}年承诺支出（期后，预计，万元）": float(v) for t, v in risk.commitments.items()}
@@ -238,7 +239,7 @@ def save_workbook(result: AllocationResult, folder: Path) -> Path:
         # As the terminal shows them: the bound to the cent, the gap as a percent.
         "目标值": result.objective,
         "上界": None if result.bound is None else round(result.bound, 2),
-        "相对间隙": None if result.gap is None else f"{result.gap:.2%}",
+        "相对间隙": result.gap,  # a number, shown as a percent (spreadsheet.write_pairs)
         "入选数": len(plan),
         **{f"{t}年预计支出（万元）": float(v) for t, v in result.spend.items()},
         **{f"{t}年预算（万元）": float(v) for t, v in result.problem.budget.per_year.items()},

@@ -17,7 +17,7 @@ from rich.table import Table
 from liangye.agents.agents import GovernmentSetup
 from liangye.agents.draws import POPULATION_STREAM, stream
 from liangye.agents.outcomes import firm_outcomes, pooled_costs, summarise, trajectories
-from liangye.agents.params import MAX_QUARTERS, SimulationParameters
+from liangye.agents.params import MAX_QUARTERS, SimulationParameters, changed_parameters
 from liangye.agents.population import firm_population
 from liangye.agents.records import threshold_label
 from liangye.agents.replication import run_replication
@@ -78,6 +78,8 @@ class SimulationRun:
             # As run: the seed and replications the command gave, not the file's defaults.
             "parameters": self.params.model_dump(mode="json")
             | {"seed": self.seed, "replications": len(self.outcomes)},
+            # What differs from the model's defaults, for the report to say (award_scale...).
+            "changed_parameters": changed_parameters(self.params),
             "runs": self.outcomes,
             "summary": summarise(self.outcomes),
             "cost_per_additional": pooled_costs(self.outcomes),

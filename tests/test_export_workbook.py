@@ -16,7 +16,7 @@ from liangye.model.settings import AllocationSettings, Budget
 from liangye.model.wording import OUTCOME_ZH
 from liangye.results.export import write_plan_xlsx
 from liangye.results.store import write_json
-from liangye.scenarios.runner import money_by_year
+from liangye.scenarios.runner import money_by_year, save_workbook
 
 from conftest import make_candidates, make_policy
 
@@ -76,14 +76,8 @@ def run(tmp_path_factory):
     result = allocate(problem, confirm_cases=2)
     folder = tmp_path_factory.mktemp("run")
     data = json.loads(write_json(folder / "allocation.json", result.to_dict()).read_text("utf-8"))
-    path = write_plan_xlsx(
-        result.selected,
-        result.reasons,
-        {"状态": result.status, "入选数": len(result.selected)},
-        folder / "plan.xlsx",
-        money_by_year(result),
-        result.workbook_tables(),
-    )
+    # The runner's own workbook: its headline (汇总) as a run writes it.
+    path = save_workbook(result, folder)
     return result, data, openpyxl.load_workbook(path)
 
 
@@ -196,6 +190,13 @@ def test_numbers_are_numbers_with_a_bureau_format(run):
     assert risk.cell(row=2, column=chance).number_format == "0.00%"
     summary = {r["项目"]: r["数值"] for r in rows_of(book["汇总"])}
     assert summary["状态"] == "已证明最优（在要求的间隙内）"
+    # The headline's numbers are numbers too, formatted by their row's label.
+    cells = {row[0].value: row[1] for row in book["汇总"].iter_rows(min_row=2)}
+    assert cells["目标值"].data_type == "n" and cells["入选数"].data_type == "n"
+    assert cells["相对间隙"].data_type == "n" and cells["相对间隙"].number_format == "0.00##%"
+    money = [label for label in cells if "万元" in str(label)]
+    assert money and all(cells[label].data_type == "n" for label in money)
+    assert all(cells[label].number_format in ("#,##0", "#,##0.####") for label in money)
 
 
 def test_old_callers_get_the_plan_and_reasons_sheets(tmp_path, run):

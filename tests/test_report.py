@@ -112,6 +112,10 @@ def test_report_of_a_run(design_runs: dict[str, Path], tmp_path: Path) -> None:
     assert "2 次重复模拟" in text
     # The cost per additional firm pools the replications, and says so beside the means.
     assert "2次模拟合计支付" in text
+    # The run's facts name whose seed is whose: the solver's, and the simulation's.
+    summary = json.loads((design_runs["steep"] / "simulation" / "summary.json").read_text("utf-8"))
+    facts = text[text.rindex("运行信息") :]
+    assert "求解器随机种子" in facts and f"模拟随机种子{summary['seed']}" in facts
 
 
 def test_the_report_names_each_loser_with_the_chinese_reason_and_what_it_would_take(
@@ -431,3 +435,27 @@ def test_the_run_summary_says_how_many_runs_an_undefined_cost_leaves_out() -> No
     )
     [row] = section.tables[0].rows
     assert row[-1].startswith("5,590") and "1 次无定义未计入" in row[-1]
+
+
+def test_the_report_says_which_simulation_settings_were_changed(tmp_path: Path) -> None:
+    """A run with the simulation's amounts doubled and another response says so in the
+    scenario's words (the plan above stays at the policy's amounts); a setting left at its
+    default is not named."""
+    from conftest import small_run
+
+    folder = small_run(
+        tmp_path / "changed", "simulation.award_scale=2", "simulation.award_response=3"
+    )
+    summary = json.loads((folder / "simulation" / "summary.json").read_text("utf-8"))
+    assert summary["changed_parameters"] == {
+        "population.firms": 200,
+        "award_scale": 2.0,
+        "award_response": 3.0,
+    }
+    _, page = parse(folder / "report.html")
+    text = "".join(page.text)
+    start = text.index("情景说明")
+    words = text[start : text.index("求解状态", start)]
+    assert "模拟中各档金额乘以 2（分配方案仍按原金额）" in words
+    assert "奖励响应强度（award_response）= 3" in words
+    assert "imitation_q" not in words and "award_scale）" not in words
