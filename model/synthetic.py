@@ -24,6 +24,7 @@ from .eligibility import read_tiers
 from .errors import Problem
 from .policy import Policy
 from .settings import AllocationSettings
+from .wording import SERVICE_MODE_COLUMNS
 
 # 嘉兴市's seven county-level districts (南湖、秀洲 districts; 嘉善、海盐 counties;
 # 海宁、平湖、桐乡 county-level cities).
@@ -42,20 +43,6 @@ JIAXING_SECTORS = [
 ]
 SECTOR_WEIGHTS = [0.2, 0.15, 0.1, 0.1, 0.15, 0.12, 0.08, 0.1]
 
-# Service modes a firm runs (boolean columns), after the Jiaxing plan's cultivation tasks
-# 三（一）1-5 and 三（二）1-5; the same modes appear in Wuhan 3（一）-（九） and Zhongshan 二（二）.
-SERVICE_MODE_COLUMNS = {
-    "mode_design_marketing": "数字化“设计+营销”",
-    "mode_mass_customisation": "大规模个性化定制",
-    "mode_shared_manufacturing": "共享制造",
-    "mode_lifecycle": "全生命周期管理",
-    "mode_productive_finance": "生产性金融",
-    "mode_industrial_internet": "工业互联网平台",
-    "mode_supply_chain": "供应链管理",
-    "mode_total_integration": "总集成总承包",
-    "mode_energy_environment": "节能环保服务",
-    "mode_testing": "检验检测服务",
-}
 # Titles a firm is recognised with over the horizon (Jiaxing 四（一）1 and 四（一）2), with
 # stylised shares among the firms that hold any: the commoner provincial titles most often,
 # the 300万元 future factory and the national titles rarely. A firm holds one title, or

@@ -16,9 +16,40 @@ if TYPE_CHECKING:
     # without loading the policy schema (50 ms of their import).
     from .policy import Policy, Quota
 
-# A rule's candidate columns as a Chinese reader knows them (the headers the candidate
-# table accepts, model/candidates.py).
+# Service modes a firm runs (boolean columns of the synthetic pool, model/synthetic.py), after
+# the Jiaxing plan's cultivation tasks 三（一）1-5 and 三（二）1-5; the same modes appear in
+# Wuhan 3（一）-（九） and Zhongshan 二（二）.
+SERVICE_MODE_COLUMNS = {
+    "mode_design_marketing": "数字化“设计+营销”",
+    "mode_mass_customisation": "大规模个性化定制",
+    "mode_shared_manufacturing": "共享制造",
+    "mode_lifecycle": "全生命周期管理",
+    "mode_productive_finance": "生产性金融",
+    "mode_industrial_internet": "工业互联网平台",
+    "mode_supply_chain": "供应链管理",
+    "mode_total_integration": "总集成总承包",
+    "mode_energy_environment": "节能环保服务",
+    "mode_testing": "检验检测服务",
+}
+
+# A rule's candidate columns as a Chinese reader knows them: the headers the candidate
+# table accepts (model/candidates.py), and the columns the bundled policies' rules read,
+# which the synthetic pool has (model/synthetic.py; the Jiaxing clauses they come from).
 COLUMN_ZH = {
+    **{column: f"开展{name}" for column, name in SERVICE_MODE_COLUMNS.items()},
+    "smart_manufacturing": "智能制造称号",  # 四（一）1
+    "green_manufacturing": "绿色制造称号",  # 四（一）2
+    "design_prize": "获工业设计奖项",  # 四（一）3
+    "spun_off_service_firm": "剥离设立的服务业企业",  # 四（二）1
+    "parent_equity_share": "原企业股权出资比例",  # 四（二）1
+    "wholesale_retail": "批零贸易类企业",  # 四（二）1
+    "local_tax_above_base": "超基数地方税收",  # 四（二）1
+    "offshore_outsourcing_firm": "离岸服务外包企业",  # 四（三）1
+    "advanced_tech_service_firm": "技术先进型服务企业",  # 四（三）2
+    "cross_border_platform": "跨境电商线上综合服务平台",  # 四（三）4
+    "firms_served": "当年度服务企业数",  # 四（三）4
+    "category": "企业类别",
+    "services_to_manufacturing_share": "专业化中间投入服务业务收入占比",  # 中山 三（二）2
     "revenue": "营业收入",
     "service_input_share": "服务投入占比",
     "service_revenue_share": "服务收入占比",

@@ -419,3 +419,28 @@ def test_a_plan_that_spends_nothing_costs_zero_not_minus_zero():
     result = solve(policy, make_candidates(rows), {2024: 100}, objective="min_cost")
     assert result.status == "optimal" and len(result.chosen) == 0
     assert result.objective == 0.0 and math.copysign(1.0, result.objective) == 1.0
+
+
+def test_every_column_a_bundled_policy_reads_has_a_chinese_name():
+    """The reasons quote a rule in Chinese (Words.rule_zh): no rule of a bundled policy
+    leaves an English column name for a Chinese reader (the report showed
+    ``'国家级绿色工厂' 属于 green_manufacturing``)."""
+    import re
+
+    from liangye.model.policy import load_policy
+    from liangye.scenarios.loader import bundled_policies
+
+    left = set()
+    rules = 0
+    for path in bundled_policies().values():
+        policy = load_policy(path)
+        for p in policy.programmes:
+            texts = [p.applicants or "", *p.eligibility]
+            for level in p.levels:
+                texts += [*level.eligibility, *(band.when for band in level.bands or [])]
+            for text in filter(None, texts):
+                rules += 1
+                unquoted = re.sub(r"'[^']*'", "", Words.rule_zh(text))
+                left |= set(re.findall(r"[A-Za-z_]{3,}", unquoted))
+    assert rules > 30
+    assert left == set()
