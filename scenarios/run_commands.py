@@ -91,6 +91,7 @@ def run(
         from .loader import load_scenario, scenario_hash
 
         loaded, base = load_scenario(scenario, set_ or [])
+        _check_policy(loaded, base)
         command = " ".join(sys.argv)
         folder = out or new_run_dir(None, loaded.id, scenario_hash(loaded))
         _start_run(folder, command)
@@ -140,6 +141,17 @@ def run(
     else:
         console.print(f"报告 report: {report}", highlight=False)
     _exit_for(result.status, as_json, math.isfinite(result.problem.settings.time_limit))
+
+
+def _check_policy(scenario, base: Path) -> None:
+    """Read the scenario's policy and apply its tier design (5 ms), so that a bad policy file
+    is refused before a run folder is made (it left one holding only INCOMPLETE)."""
+    from .loader import load_policy_reference
+    from .tiers import with_tier_design
+
+    with_tier_design(
+        scenario.allocation, load_policy_reference(scenario.policy, base), scenario.tier_design
+    )
 
 
 def _wait_for_simulation(sim: BackgroundSimulation, name: str, quiet: bool) -> SimulationDigest:
@@ -235,6 +247,7 @@ def simulate(
     _setup_logging(verbose)
     check_simulation_options(seed, replications)
     loaded, base = load_scenario(scenario, set_ or [])
+    _check_policy(loaded, base)
     folder = out or new_run_dir(None, f"{loaded.id}-sim", scenario_hash(loaded))
     command = " ".join(sys.argv)
     _start_run(folder, command)

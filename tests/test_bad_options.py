@@ -618,3 +618,38 @@ def test_two_chances_for_one_level_are_refused():
         parse_chances(["national=0.3", "provincial=0.5", "国家级=0.4"])
     [problem] = caught.value.problems
     assert problem.where == "国家级=0.4" and "second chance (0.3 before)" in problem.message
+
+
+@pytest.mark.parametrize("command", ["simulate", "run"])
+def test_a_bad_policy_file_is_refused_before_any_run_folder_is_made(tmp_path, command):
+    """A scenario whose policy file is wrong (no programmes) exits 2 naming the file, and
+    leaves no run folder behind (one holding only INCOMPLETE, before)."""
+    (tmp_path / "empty-policy.toml").write_text(
+        textwrap.dedent(
+            """\
+            id = "empty-policy"
+            title = "空政策"
+            issuer = "测试"
+            years = [2024, 2026]
+            deciding_level = "municipal"
+            stacking = "highest"
+            upgrade = "top_up"
+            reference = "test"
+            source = "test"
+            programmes = []
+            """
+        ),
+        encoding="utf-8",
+    )
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(
+        'id = "no-programmes"\npolicy = "empty-policy.toml"\nyears = [2024, 2026]\n'
+        "[budget]\nper_year = { 2024 = 3000, 2025 = 3000, 2026 = 3000 }\n"
+        "[candidates.synthetic]\nenterprises = 20\nparks = 0\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    done = liangye(command, str(scenario), "--out", str(out))
+    assert done.returncode == 2, done.stderr
+    assert "empty-policy.toml" in done.stderr and "programmes" in done.stderr
+    assert not out.exists()
