@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from liangye.model.errors import InvalidValue
+from liangye.model.units import FIRST_YEAR, LAST_YEAR
 
 # The service modes the policy documents promote (Wuhan 004 主要模式（一）-（九）; Jiaxing 002
 # 三（一）1-5 and 三（二）2-5; Zhongshan 000 二（二）1-6). Order is fixed: a mode's index is
@@ -170,7 +171,11 @@ class SimulationParameters(_Strict):
 
     # --- horizon and replications ---
     start_year: int | None = _field(
-        None, "first simulated year; None: the scenario's (or the policy's) first year", "scenario"
+        None,
+        "first simulated year; None: the scenario's (or the policy's) first year",
+        "scenario",
+        ge=FIRST_YEAR,
+        le=LAST_YEAR,
     )
     quarters: int = _field(
         12, "quarters simulated (12: 2024Q1-2026Q4)", "docs/design.md", ge=1, le=MAX_QUARTERS

@@ -22,7 +22,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from .errors import InputError, InvalidValue, Problem, validation_problems
 from .policy_checks import cross_checks
 from .policy_programmes import LevelAward, LevelField, Money, Programme, _Strict
-from .units import Level
+from .units import FIRST_YEAR, LAST_YEAR, MAX_HORIZON, Level
 
 # The names other modules import from here, those made elsewhere among them (the agents
 # and the scenarios' policy tables import Programme and LevelAward from this module).
@@ -35,10 +35,6 @@ __all__ = [
     "policy_from_dict",
     "read_toml",
 ]
-
-# Years a policy may name, and the longest horizon: every option is a (candidate, tier,
-# year), so a typo like 20026 would ask for millions of options before failing.
-FIRST_YEAR, LAST_YEAR, MAX_HORIZON = 1949, 2100, 30
 
 
 class Quota(_Strict):

@@ -7,6 +7,11 @@ import re
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+# Years a plan, a policy or a simulation may name (the People's Republic's to the end of the
+# century), and the longest horizon: every option is a (candidate, tier, year), so a typo
+# like 20026 would ask for millions of options before failing.
+FIRST_YEAR, LAST_YEAR, MAX_HORIZON = 1949, 2100, 30
+
 
 class Level(StrEnum):
     """Government levels, highest first. The order is the order of precedence."""

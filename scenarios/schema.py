@@ -10,12 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 from liangye.agents import SimulationParameters
 from liangye.model.errors import InvalidValue
 from liangye.model.settings import AllocationSettings, Budget
-
-# The years a plan may cover: the People's Republic's to the end of the century, and a
-# horizon of at most 30 years (each year adds a copy of every option to the model).
-FIRST_YEAR = 1949
-LAST_YEAR = 2100
-MAX_HORIZON = 30
+from liangye.model.units import FIRST_YEAR, LAST_YEAR, MAX_HORIZON
 
 
 def check_year_range(first: int, last: int) -> InvalidValue | None:

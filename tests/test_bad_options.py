@@ -167,6 +167,8 @@ def test_a_value_typer_cannot_read_is_named_in_plain_words(tmp_path, args, words
         ("simulation.replications=1001", "from 1 to 1,000"),
         ("simulation.population.firms=100001", "from 1 to 100,000"),
         ("simulation.quarters=121", "from 1 to 120"),
+        ("simulation.start_year=1800", "at least 1949"),
+        ("simulation.start_year=2101", "at most 2100"),
         ("allocation.seed=2147483648", "from 0 to 2147483647"),
     ],
 )
