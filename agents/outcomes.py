@@ -51,7 +51,9 @@ def additionality(
     if net_additional ≤ 0. deadweight: awarded firms at or above τ at the end of the twin,
     i.e. servitized without the award (docs/design.md: awards to firms that would have anyway),
     split into deadweight_already_above (started at or above τ) and deadweight_crossed_anyway
-    (started below and crossed in the twin); deadweight_paid is what they were paid within
+    (started below and crossed in the twin). Most titles carry no money (the cultivation
+    titles): awarded_firms_paid and deadweight_firms_paid count the firms that received some
+    (the deadweight of money, 无谓资助); deadweight_paid is what they were paid within
     the horizon (from the firms' ``received``) and deadweight_paid_share its share of
     ``spend`` (None when nothing was paid).
     """
@@ -67,7 +69,10 @@ def additionality(
     # A set lookup per firm: pandas' isin over a text column took 20 times as long.
     got = np.array([firm in awarded for firm in of_manufacturers("firm_id").tolist()], dtype=bool)
     deadweight = got & above_twin
-    deadweight_paid = float(firms["received"].to_numpy(dtype=float)[manufacturer][deadweight].sum())
+    received = firms["received"].to_numpy(dtype=float)[manufacturer]
+    deadweight_paid = float(received[deadweight].sum())
+    # Most titles carry no money (cultivation titles): the firms that were paid, apart.
+    paid_firms = got & (received > 0)
     additional, reversed_ = int((in_award & ~in_twin).sum()), int((in_twin & ~in_award).sum())
     net = additional - reversed_
     return {
@@ -79,7 +84,9 @@ def additionality(
         "net_additional": net,
         "additional_awarded": int((in_award & ~in_twin & got).sum()),
         "awarded_firms": int(got.sum()),
+        "awarded_firms_paid": int(paid_firms.sum()),
         "deadweight": int(deadweight.sum()),
+        "deadweight_firms_paid": int((deadweight & paid_firms).sum()),
         "deadweight_already_above": int((deadweight & ~below).sum()),
         "deadweight_crossed_anyway": int((deadweight & below).sum()),
         "deadweight_paid": deadweight_paid,
@@ -313,7 +320,9 @@ ADDITIONALITY_FIELDS = (
     "net_additional",
     "additional_awarded",
     "awarded_firms",
+    "awarded_firms_paid",
     "deadweight",
+    "deadweight_firms_paid",
     "deadweight_already_above",
     "deadweight_crossed_anyway",
     "deadweight_paid",

@@ -57,7 +57,8 @@ def simulation_section(files: RunFiles, names: ReportNames, figure: bytes | None
     n = summary.get("replications", 0)
     lines = [
         f"共 {n} 次重复模拟，随机种子 {summary.get('seed', '?')}；下表为各指标在重复间的均值与范围。"
-        "“无谓资助”指无奖励时也会达到门槛的获奖企业。"
+        "获认定企业含只有称号、没有奖金的企业（如培育称号）；“无谓资助”指获得奖金、"
+        "但无奖励时也会达到门槛的企业。"
     ]
     rows = []
     for key in _headline_keys(table, _thresholds(files)):
@@ -127,7 +128,13 @@ def _headline_keys(table: Mapping[str, Any], thresholds: list[int]) -> list[str]
         keys += [f"servitization.share_above_{t}_{w}" for w in ("start", "award", "twin")]
         keys += [
             f"additionality.{t}.{k}"
-            for k in ("net_additional", "awarded_firms", "deadweight", "deadweight_paid_share")
+            for k in (
+                "net_additional",
+                "awarded_firms",
+                "awarded_firms_paid",
+                "deadweight_firms_paid",
+                "deadweight_paid_share",
+            )
         ]
     keys += [
         "designations.decided",

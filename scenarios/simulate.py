@@ -326,10 +326,9 @@ def headline(run: SimulationRun) -> list[tuple[str, str]]:
         )
         rows.append(
             (
-                f"无谓资助（已达/本会跨过），资金占比，≥{x:.0%}",
-                f"{mean(f'{key}.deadweight', '{:.1f}')} "
-                f"({mean(f'{key}.deadweight_already_above', '{:.1f}')} / "
-                f"{mean(f'{key}.deadweight_crossed_anyway', '{:.1f}')}), "
+                f"无谓资助企业（获奖金且无奖励也会达标）/ 获奖金企业，资金占比，≥{x:.0%}",
+                f"{mean(f'{key}.deadweight_firms_paid', '{:.1f}')} / "
+                f"{mean(f'{key}.awarded_firms_paid', '{:.1f}')}, "
                 f"{mean(f'{key}.deadweight_paid_share', '{:.0%}')}",
             )
         )

@@ -30,6 +30,7 @@ def firm_rows() -> pd.DataFrame:
     M5    .15    .19    .21   no       0       crosses only in the twin: reversed
     M6    .05    .06    .06   no       0       nothing
     M7    .12    .21    .12   no       0       crosses only with awards (a spillover)
+    M8    .22    .23    .22   yes      0       a title without money, above all along
     S1    .70    .70    .70   yes      10      a service firm: not counted
     """
     rows = [
@@ -40,6 +41,7 @@ def firm_rows() -> pd.DataFrame:
         ("M5", "manufacturer", 0.15, 0.19, 0.21, 0.0),
         ("M6", "manufacturer", 0.05, 0.06, 0.06, 0.0),
         ("M7", "manufacturer", 0.12, 0.21, 0.12, 0.0),
+        ("M8", "manufacturer", 0.22, 0.23, 0.22, 0.0),
         ("S1", "service", 0.70, 0.70, 0.70, 10.0),
     ]
     return pd.DataFrame(
@@ -48,15 +50,16 @@ def firm_rows() -> pd.DataFrame:
     )
 
 
-AWARDED = {"M1", "M2", "M3", "M4", "S1"}
+AWARDED = {"M1", "M2", "M3", "M4", "M8", "S1"}
 
 
 def test_additionality_and_deadweight_by_hand():
     """Crossed with awards: M1, M2, M7 (3); in the twin: M2, M5 (2). Additional M1, M7;
     reversed M5; net 1. Paid 250 in all: 250 per net additional firm. Deadweight: awarded
-    manufacturers at or above 20% at the end of the twin — M2 (crossed anyway) and M3
-    (already above) — not M4, whose award world and twin both end below. They got
-    50 + 150 = 200 of the 250: 80%."""
+    manufacturers at or above 20% at the end of the twin — M2 (crossed anyway), M3 and M8
+    (already above) — not M4, whose award world and twin both end below. M8's title paid
+    nothing: five awarded manufacturers, four of them paid; three deadweight, two of them
+    paid (the deadweight of money). They got 50 + 150 = 200 of the 250: 80%."""
     result = additionality(firm_rows(), AWARDED, 0.2, 250.0)
     assert result == {
         "threshold": 0.2,
@@ -66,9 +69,11 @@ def test_additionality_and_deadweight_by_hand():
         "reversed": 1,
         "net_additional": 1,
         "additional_awarded": 1,
-        "awarded_firms": 4,
-        "deadweight": 2,
-        "deadweight_already_above": 1,
+        "awarded_firms": 5,
+        "awarded_firms_paid": 4,
+        "deadweight": 3,
+        "deadweight_firms_paid": 2,
+        "deadweight_already_above": 2,
         "deadweight_crossed_anyway": 1,
         "deadweight_paid": 200.0,
         "deadweight_paid_share": pytest.approx(0.8),
