@@ -35,6 +35,7 @@ from .gathered import GatheredColumns, column_at, positions_in
 from .later_payments import LATER_PAYMENT_COLUMNS, later_payments
 from .option_rules import apply_history, rules_in_force, with_no_repeat_keys
 from .policy import Policy
+from .problem_checks import check_held, check_settings, refuse_oversize
 from .settings import AllocationSettings, Budget
 from .units import Level
 from .wording import Note
@@ -187,104 +188,6 @@ class AllocationProblem:
         return chosen, total[chosen]
 
 
-def _check_settings(policy: Policy, settings: AllocationSettings, source: str) -> list[Problem]:
-    problems: list[Problem] = []
-    for programme_id, by_level in settings.amounts.items():
-        if programme_id not in policy.programme_ids:
-            problems.append(
-                Problem(
-                    source,
-                    f"amounts.{programme_id}",
-                    "is not a programme of the policy",
-                    f"“{programme_id}”不是本政策的项目（已有：{'、'.join(policy.programme_ids)}）",
-                )
-            )
-            continue
-        programme = policy.programme(programme_id)
-        levels = {lv.level for lv in programme.levels}
-        for level, amount in by_level.items():
-            if level not in levels:
-                problems.append(
-                    Problem(
-                        source,
-                        f"amounts.{programme_id}.{level.value}",
-                        "the programme has no such level",
-                        f"项目“{programme_id}”没有{level.chinese}这一级别",
-                    )
-                )
-                continue
-            cap = programme.award(level).cap
-            if cap is not None and amount > cap:
-                problems.append(
-                    Problem(
-                        source,
-                        f"amounts.{programme_id}.{level.value}",
-                        f"{amount} is above the document's cap of {cap}万元",
-                        f"{amount}万元超过了政策文件规定的上限 {cap}万元",
-                    )
-                )
-    return problems
-
-
-def _check_held(policy: Policy, candidates: pd.DataFrame, held_at: list | None) -> list[Problem]:
-    """Designations already held (``held_at``: the held column read, None without one) must
-    name a programme and level of this policy."""
-    if held_at is None:
-        return []
-    source = candidates.attrs.get("source", "candidates")
-    known = {(p.id, lv.level.value) for p in policy.programmes for lv in p.levels}
-    problems: list[Problem] = []
-    rows = candidates["row"]
-    for position in (k for k, entries in enumerate(held_at) if entries):
-        for held in held_at[position]:
-            if (held.programme, held.level) not in known:
-                problems.append(
-                    Problem(
-                        source,
-                        rows.iloc[position],  # read only here: a lookup per holder cost more
-                        f"held '{held.programme}:{held.level}' is not a programme "
-                        f"and level of policy {policy.id}",
-                        f"已获认定“{held.programme}:{held.level}”不是政策 {policy.id} 中的"
-                        "项目和级别",
-                    )
-                )
-    return problems
-
-
-# The most (candidate, tier, year) options one allocation takes on: measured on 2 cores,
-# 10,000 candidates under eight programmes (about 240,000 before upgrade chains) allocate in
-# about 5 s within 600 MiB, while 100,000 under Jiaxing's policy (1.8 million) took 158 s and
-# 4.9 GiB without a plan. Above this the table is refused at once, before any option is made.
-MAX_OPTIONS = 400_000
-
-
-def _refuse_oversize(
-    tiers: list, years: list[int], applications: pd.DataFrame | None, candidates: pd.DataFrame
-) -> None:
-    """Raise InputError when the options would exceed MAX_OPTIONS (counted from the tiers'
-    eligibility, before they are made): too large to plan within a minute and 2 GiB."""
-    eligible = sum(int(t.eligible.sum()) for t in tiers)
-    estimate = len(applications) if applications is not None else eligible * len(years)
-    if estimate > MAX_OPTIONS:
-        source = candidates.attrs.get("source", "candidates")
-        raise InputError(
-            [
-                Problem(
-                    source,
-                    "size",
-                    f"{len(candidates):,} candidates make about {estimate:,} options "
-                    f"(candidate × tier × year), more than the {MAX_OPTIONS:,} one allocation "
-                    "handles within a minute and 2 GiB (about 10,000 candidates under eight "
-                    "programmes for three years): split the table (by district or sector) or "
-                    "shorten the horizon",
-                    f"{len(candidates):,} 个候选约产生 {estimate:,} 个选项（候选 × 级别 × 年份），"
-                    f"超过一次分配在一分钟、2 GiB 内能处理的 {MAX_OPTIONS:,} 个（约为 1 万个"
-                    "候选、八个项目、三年）：请把名单按县区或行业拆分，或缩短年限",
-                )
-            ]
-        )
-
-
 def build_problem(
     policy: Policy,
     candidates: pd.DataFrame,
@@ -301,10 +204,10 @@ def build_problem(
     deciding government with candidates but no chance of conferral; budgets for years
     outside the horizon.
     """
-    problems = _check_settings(policy, settings, "settings")
+    problems = check_settings(policy, settings, "settings")
     # Read once, for the check and for history.
     held_at = parse_held_cells(candidates["held"]) if "held" in candidates.columns else None
-    problems += _check_held(policy, candidates, held_at)
+    problems += check_held(policy, candidates, held_at)
     years = sorted(years or policy.year_range)
     outside = [y for y in years if y not in policy.year_range]
     if outside:
@@ -340,7 +243,7 @@ def build_problem(
     terms = level_terms(policy, settings)
     notes: list[Note] = []
     tiers, participating = read_tiers(policy, settings, candidates, problems, notes)
-    _refuse_oversize(tiers, years, applications, candidates)
+    refuse_oversize(tiers, years, applications, candidates)
     amounts = award_amounts(policy, settings)
 
     # Every (candidate, programme, level) pair that passes kind, applicants and rules.

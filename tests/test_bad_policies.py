@@ -149,13 +149,13 @@ def test_a_table_past_what_one_allocation_handles_is_refused_at_once(monkeypatch
     from liangye.model.options import build_problem
     from liangye.model.settings import AllocationSettings, Budget
 
-    monkeypatch.setattr("liangye.model.options.MAX_OPTIONS", 50)
+    monkeypatch.setattr("liangye.model.problem_checks.MAX_OPTIONS", 50)
     policy = make_policy([programme("P", {"municipal": 20, "provincial": 50})], years=[2024, 2026])
     candidates = make_candidates([{"id": f"C{i}", "score": 80} for i in range(10)])
     budget = Budget(per_year={t: Decimal(100) for t in (2024, 2025, 2026)})
     with pytest.raises(InputError, match=r"10 candidates make about 60 options.*more than the 50"):
         build_problem(policy, candidates, budget, AllocationSettings(), [2024, 2025, 2026])
-    monkeypatch.setattr("liangye.model.options.MAX_OPTIONS", 60)
+    monkeypatch.setattr("liangye.model.problem_checks.MAX_OPTIONS", 60)
     assert build_problem(policy, candidates, budget, AllocationSettings(), [2024, 2025, 2026]).size
 
 
