@@ -24,12 +24,8 @@ from .programme import build_model, objective_coefficients
 from .solve import PLAN_STATUSES, solve_model
 from .status import STATUS_ZH, Status
 from .threshold_settle import settle
-from .thresholds import (
-    THRESHOLD_COLUMNS,
-    estimate,
-    relaxation_prices,
-    threshold_sentences,
-)
+from .threshold_words import threshold_sentences
+from .thresholds import THRESHOLD_COLUMNS, estimate, relaxation_prices
 
 log = logging.getLogger(__name__)
 

@@ -376,7 +376,7 @@ def test_a_score_needed_far_above_every_candidate_is_said_so():
     )
     _, _, zh = reason(near, "B")
     assert "评分需达到90.1分方可入选" in zh and "高于全部候选的最高分" not in zh
-    from liangye.model.thresholds import threshold_sentences
+    from liangye.model.threshold_words import threshold_sentences
 
     result = near
     table = pd.DataFrame(

@@ -1,0 +1,113 @@
+"""What it would have taken, in words: the sentences each candidate's reason gains from the
+figures of ``thresholds.py`` (the score needed, the money that would have made room, a
+selected one's margin), in English for tools and Chinese for the bureau, each marked 估算
+where it is an estimate rather than settled by re-solving."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .options import AllocationProblem
+from .thresholds import THRESHOLD_COLUMNS, scores_at
+from .wording import Words, money
+
+
+def threshold_sentences(
+    problem: AllocationProblem, table: pd.DataFrame, reasons: pd.DataFrame
+) -> pd.DataFrame:
+    """``reasons`` (one row per candidate, in candidate order) with the thresholds as columns
+    and as a sentence after each reason, in English and in Chinese."""
+    out = reasons.copy()
+    for column in THRESHOLD_COLUMNS:
+        out[column] = table[column].array  # its dtype kept (years as nullable integers)
+    figures = table[["score_needed", "extra_budget_wan", "score_margin"]].notna().any(axis=1)
+    if not figures.any():
+        return out
+    words = Words.of(problem.policy)
+    own = scores_at(problem, table["threshold_at"])
+    scores = problem.options["score"].to_numpy(dtype=float) if len(problem.options) else []
+    top = float(np.nanmax(scores)) if len(scores) and not np.isnan(scores).all() else None
+    en_parts, zh_parts = [], []
+    for c, row, some in zip(
+        table.index, table.itertuples(index=False), figures.to_numpy(), strict=True
+    ):
+        if not some:
+            en_parts.append("")
+            zh_parts.append("")
+            continue
+        how_en = "confirmed by re-solving" if row.threshold_confirmed else "estimated"
+        how_zh = "经重新求解确认" if row.threshold_confirmed else "估算"
+        where_zh = _where_zh(words, row.threshold_at)
+        en, zh = [], []
+        if pd.notna(row.score_needed):
+            if math.isinf(row.score_needed):
+                en.append(f"no score would have selected it ({how_en})")
+                zh.append(f"评分再高也无法入选（{how_zh}）")
+            else:
+                # Far above every candidate's score (a tenth more than the highest): said,
+                # as no score on the panel's scale is likely to do (Wuhan's parks: 290 where
+                # scores end near 100). Just above the highest is ordinary competition.
+                beyond = top is not None and top > 0 and row.score_needed > 1.1 * top
+                en.append(
+                    f"it would have needed a score of {row.score_needed:g}"
+                    f"{f' (at {row.threshold_at})' if row.threshold_at else ''}"
+                    f"{f', above the highest of any candidate ({top:g})' if beyond else ''}"
+                    f" ({how_en})"
+                )
+                zh.append(
+                    f"评分需达到{row.score_needed:g}分方可入选"
+                    f"{f'，高于全部候选的最高分{top:g}分' if beyond else ''}{where_zh}（{how_zh}）"
+                )
+        if pd.notna(row.extra_budget_wan):
+            year = row.extra_budget_year
+            if math.isinf(row.extra_budget_wan):
+                en.append(f"no budget would have made room for it ({how_en})")
+                zh.append(f"增加预算也无法入选（{how_zh}）")
+            else:
+                # As the figure was found (with_more_money): the year's budget raised and,
+                # when there is one, the horizon total's with it, each by that much.
+                if pd.isna(year):
+                    when_en, when_zh = " in the horizon total", "期间总预算"
+                elif problem.budget.total is not None:
+                    when_en = f" in {int(year)} and in the horizon total, each"
+                    when_zh = f"{int(year)}年预算和期间总预算各"
+                else:
+                    when_en, when_zh = f" in {int(year)}", f"{int(year)}年预算"
+                en.append(
+                    f"{money(row.extra_budget_wan)} more{when_en} would have made room for it "
+                    f"({how_en})"
+                )
+                zh.append(f"{when_zh}再增加{money(row.extra_budget_wan)}方可入选（{how_zh}）")
+        if pd.notna(row.score_margin):
+            base = own.get(c)
+            base = None if base is None or pd.isna(base) else float(base)
+            if base is not None and row.score_margin >= base:
+                en.append(f"even a score of 0 would have kept its place ({how_en})")
+                zh.append(f"即使评分为0分仍会入选（{how_zh}）")
+            else:
+                floor = "" if base is None else f"（降至{round(base - row.score_margin, 1):g}分）"
+                en.append(
+                    f"its score could fall by {row.score_margin:g} and it would keep its place "
+                    f"({how_en})"
+                )
+                zh.append(f"评分再降低{row.score_margin:g}分{floor}仍可入选（{how_zh}）")
+        en_parts.append("; ".join(en))
+        zh_parts.append("；".join(zh))
+    out["detail"] = [
+        d if not e else f"{d}; {e}" for d, e in zip(out["detail"], en_parts, strict=True)
+    ]
+    out["reason_zh"] = [
+        d if not z else f"{d}；{z}" for d, z in zip(out["reason_zh"], zh_parts, strict=True)
+    ]
+    return out
+
+
+def _where_zh(words: Words, at: object) -> str:
+    """``（以服务型制造示范企业（平台、项目）（市级）2025年计）`` for programme:level:year."""
+    if not isinstance(at, str) or at.count(":") != 2:
+        return ""
+    programme, level, year = at.split(":")
+    return f"（以{year}年{words.tier_zh(programme, level)}计）"
