@@ -30,6 +30,7 @@ from .units import (
     split_header_unit,
     unknown_unit,
 )
+from .wording import COLUMN_ZH
 from .yes_no import NO_WORDS, YES_WORDS, is_empty, parse_yes_no
 
 # Canonical column -> accepted headers (docs/design.md, "Candidates and applications").
@@ -55,6 +56,11 @@ APPLICATION_HEADERS: dict[str, tuple[str, ...]] = {
     "score": ("score", "评分", "专家评分", "综合评分"),
     "year": ("year", "年度", "年份"),
 }
+# The columns the bundled policies' rules read, headed by their Chinese names too (the names
+# a note asking for one gives, model/wording.py): 智能制造称号 is read as smart_manufacturing.
+RULE_COLUMN_HEADERS = {
+    name: column for column, name in COLUMN_ZH.items() if column not in CANDIDATE_HEADERS
+}
 REQUIRED_CANDIDATE = ("id", "name", "kind", "district", "sector")
 MONEY_COLUMNS = ("revenue",)
 SHARE_COLUMNS = ("service_input_share", "service_revenue_share", "manufacturing_va_share")
@@ -79,7 +85,7 @@ def named_zh(column: str) -> str:
     for headers in (CANDIDATE_HEADERS, APPLICATION_HEADERS):
         if column in headers and len(headers[column]) > 1:
             return headers[column][1]
-    return column
+    return COLUMN_ZH.get(column, column)
 
 
 def in_row_order(problems: list[Problem]) -> list[Problem]:
@@ -115,13 +121,19 @@ def _column_letters(raw: pd.DataFrame) -> list[str]:
 
 
 def canonical_columns(
-    raw: pd.DataFrame, headers: dict[str, tuple[str, ...]], source: str
+    raw: pd.DataFrame,
+    headers: dict[str, tuple[str, ...]],
+    source: str,
+    also: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, str | None], dict[str, str], list[Problem]]:
     """Rename accepted headers to canonical names; return the units stated in headers, the
-    headers as written, and a problem for each canonical column two headers both name."""
+    headers as written, and a problem for each canonical column two headers both name.
+    ``also``: more headers (Chinese name -> column) read as those columns."""
     lookup = {
         alias.lower(): canonical for canonical, aliases in headers.items() for alias in aliases
     }
+    for header, canonical in (also or {}).items():
+        lookup.setdefault(header.lower(), canonical)
     letters = _column_letters(raw)
     first: dict[str, int] = {}
     keep: list[int] = []
@@ -318,7 +330,9 @@ def parse_candidates(raw: pd.DataFrame, source: str, needs_score: bool = False) 
     """
     rows = spreadsheet_rows(raw)
     warnings = readings_of(raw)
-    frame, units, written, problems = canonical_columns(raw, CANDIDATE_HEADERS, source)
+    frame, units, written, problems = canonical_columns(
+        raw, CANDIDATE_HEADERS, source, RULE_COLUMN_HEADERS
+    )
     frame = frame.reset_index(drop=True)
     problems += missing_columns(frame, REQUIRED_CANDIDATE, CANDIDATE_HEADERS, source)
     if needs_score and "score" not in frame.columns:

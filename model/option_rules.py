@@ -19,7 +19,7 @@ from .errors import Problem
 from .expressions import parse_rule
 from .gathered import column_at
 from .policy import Balance, Policy
-from .wording import Note, Words, column_zh
+from .wording import Note, Words, column_zh, header_zh
 
 # No pair ruled out (framed once, as ``later_payments._NO_LATER_PAYMENTS``).
 _NO_EXCLUSIONS = pd.DataFrame(columns=["candidate", "programme", "level", "reason"])
@@ -37,7 +37,7 @@ def running_for(programme, candidates: pd.DataFrame, words: Words) -> pd.Series 
             f"{programme.id} ({programme.name}) takes no part: the candidate table has no "
             f"column {', '.join(missing)} (who is in the running: {programme.applicants})",
             f"{words.programme(programme.id)}不参与本次分配：候选名单没有"
-            f"“{'、'.join(column_zh(c) for c in missing)}”一列"
+            f"“{'、'.join(header_zh(c) for c in missing)}”一列"
             f"（申报范围：{words.rule_zh(programme.applicants)}）",
         )
     return rule.holds(candidates)
@@ -188,7 +188,7 @@ def rules_in_force(
                 Note(
                     f"{programme.id}: the candidate table has no column '{column}', so each "
                     f"candidate counts as its own {column}",
-                    f"{words.programme(programme.id)}：候选名单没有“{column_zh(column)}”一列，"
+                    f"{words.programme(programme.id)}：候选名单没有“{header_zh(column)}”一列，"
                     f"每个候选按各自的{column_zh(column)}计",
                 )
             )

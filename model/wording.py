@@ -79,6 +79,13 @@ def column_zh(column: str) -> str:
     return COLUMN_ZH.get(column, column)
 
 
+def header_zh(column: str) -> str:
+    """A column as a note asking for it names it: its Chinese name and the column
+    (``智能制造称号（smart_manufacturing）``), either of which a table may head it with."""
+    name = COLUMN_ZH.get(column)
+    return f"{name}（{column}）" if name and name != column else column
+
+
 KIND_ZH = {"enterprise": "企业", "park": "园区"}
 DECISION_ZH = {"discretionary": "认定为", "nomination": "推荐申报", "entitlement": "应享"}
 # The kind of a decision as a table names it (the workbook's 决策类型, the report's 方式);

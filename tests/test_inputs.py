@@ -44,6 +44,22 @@ def test_chinese_headers_units_and_encodings(tmp_path, encoding):
     assert table.at[0, "name"] == "嘉兴甲有限公司"
 
 
+def test_the_columns_a_policy_rule_reads_are_read_under_their_chinese_names(tmp_path):
+    """A note asking for 智能制造称号（smart_manufacturing） is answered by a column headed
+    either way: the Chinese names of the rules' columns are headers too, with their units
+    (超基数地方税收（亿元） in 万元, 原企业股权出资比例（%） as a share)."""
+    header = (
+        HEADER_ZH
+        + ",智能制造称号,剥离设立的服务业企业,原企业股权出资比例（%）,超基数地方税收（亿元）"
+    )
+    rows = [row + ",省级智能工厂,是,60,0.02" for row in ROWS_ZH]
+    table = load_candidates(write(tmp_path / "c.csv", [header, *rows]), needs_score=True)
+    assert list(table["smart_manufacturing"]) == ["省级智能工厂"] * 3
+    assert table["spun_off_service_firm"].tolist() == [True] * 3
+    assert table["parent_equity_share"].tolist() == [0.6] * 3
+    assert table["local_tax_above_base"].tolist() == [200.0] * 3
+
+
 def test_revenue_in_yuan(tmp_path):
     lines = ["id,name,kind,district,sector,营业收入（元）,score", "A,a,企业,X,S,25000000,80"]
     assert load_candidates(write(tmp_path / "c.csv", lines))["revenue"].iloc[0] == 2500.0
