@@ -35,7 +35,13 @@ from .gathered import GatheredColumns, column_at, positions_in
 from .later_payments import LATER_PAYMENT_COLUMNS, later_payments
 from .option_rules import apply_history, rules_in_force, with_no_repeat_keys
 from .policy import Policy
-from .problem_checks import check_held, check_settings, refuse_oversize
+from .problem_checks import (
+    applications_by_id,
+    check_held,
+    check_settings,
+    held_by_id,
+    refuse_oversize,
+)
 from .settings import AllocationSettings, Budget
 from .units import Level
 from .wording import Note
@@ -205,8 +211,10 @@ def build_problem(
     outside the horizon.
     """
     problems = check_settings(policy, settings, "settings")
-    # Read once, for the check and for history.
+    # Read once, for the check and for history; programmes may be named by their names.
     held_at = parse_held_cells(candidates["held"]) if "held" in candidates.columns else None
+    held_at = held_by_id(held_at, policy)
+    applications = applications_by_id(applications, policy)
     problems += check_held(policy, candidates, held_at)
     years = sorted(years or policy.year_range)
     outside = [y for y in years if y not in policy.year_range]
@@ -295,6 +303,10 @@ def build_problem(
         )
     policy_in_force = rules_in_force(policy, candidates, participating, years, notes, problems)
     if problems:
+        if applications is not None:
+            # The applications' own problems too (unknown candidates, programmes, levels,
+            # years): every problem of the inputs is said at once.
+            problems += join_applications(_no_pairs(), candidates, applications, policy, years)[1]
         raise InputError(problems)
     for note in notes:
         log.info("%s: %s", policy.id, note.en)

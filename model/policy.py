@@ -251,6 +251,18 @@ class Policy(_Strict):
     def programme_ids(self) -> list[str]:
         return [p.id for p in self.programmes]
 
+    def ids_by_name(self) -> dict[str, str]:
+        """Each programme's Chinese name (as the document and ``policy show`` write it) ->
+        its id, for tables that name a programme by name; names two programmes share, or
+        that are another programme's id, are left out (they would be ambiguous)."""
+        names = [p.name for p in self.programmes]
+        ids = set(self.programme_ids)
+        return {
+            p.name: p.id
+            for p in self.programmes
+            if p.name and names.count(p.name) == 1 and p.name not in ids
+        }
+
     def decision(self, programme: Programme, award: LevelAward) -> str:
         """The kind of decision a tier is: its own ``decision``, else its programme's, else by
         who confers it (a government above ``deciding_level`` makes it a nomination; the

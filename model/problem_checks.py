@@ -1,8 +1,11 @@
 """The checks of an allocation's inputs before its options are made (``options.build_problem``):
 amounts the settings give for the policy's programmes, designations already held, and the
-size of the problem the table would make."""
+size of the problem the table would make; and programmes a table names by their Chinese
+names read as the policy's ids."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pandas as pd
 
@@ -108,3 +111,36 @@ def refuse_oversize(
                 )
             ]
         )
+
+
+def applications_by_id(applications: pd.DataFrame | None, policy: Policy) -> pd.DataFrame | None:
+    """``applications`` with a programme written by its name (服务型制造示范企业（平台、项目）,
+    as ``policy show`` prints it) replaced by its id; as it is when every programme is an id
+    (the simulation's rounds: one look at the distinct values)."""
+    if applications is None or "programme" not in applications.columns:
+        return applications
+    ids = set(policy.programme_ids)
+    named = {v for v in pd.unique(applications["programme"]) if v not in ids}
+    by_name = {k: v for k, v in policy.ids_by_name().items() if k in named}
+    if not by_name:
+        return applications
+    out = applications.copy()
+    out["programme"] = out["programme"].replace(by_name)
+    out.attrs = dict(applications.attrs)
+    return out
+
+
+def held_by_id(held_at: list | None, policy: Policy) -> list | None:
+    """Designations already held (``parse_held_cells``) with a programme written by its name
+    read as its id; the same lists when every programme is an id."""
+    if held_at is None:
+        return None
+    ids = set(policy.programme_ids)
+    named = {h.programme for entries in held_at for h in entries if h.programme not in ids}
+    by_name = {k: v for k, v in policy.ids_by_name().items() if k in named}
+    if not by_name:
+        return held_at
+    return [
+        [replace(h, programme=by_name.get(h.programme, h.programme)) for h in entries]
+        for entries in held_at
+    ]

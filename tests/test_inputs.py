@@ -247,3 +247,75 @@ def test_set_none_removes_a_key_and_quoted_none_is_text():
     assert load_scenario(None, [])[0].allocation.overrun_risk == 0.05
     data = apply_overrides({"a": {"b": 1}}, ["a.b=none", "a.c=none", 'a.d="none"'])
     assert data == {"a": {"d": "none"}}
+
+
+WUHAN = "scenarios/policies/wuhan-service-manufacturing.toml"
+DEMO_NAME = "服务型制造示范企业（平台、项目）"
+
+
+def _wuhan_tables(tmp_path, held: str, programme: str) -> tuple[str, str]:
+    firms = write(
+        tmp_path / "firms.csv",
+        [
+            "编号,企业名称,类型,所在县区,所属行业,已获认定",
+            f"F01,甲,企业,江岸区,装备制造,{held}",
+            "F02,乙,企业,江汉区,电子信息,",
+        ],
+    )
+    apps = write(
+        tmp_path / "apps.csv",
+        [
+            "编号,项目,级别,评分,年份",
+            f"F01,{programme},省级,85,2024",
+            "F02,nosuch_programme,省级,80,2025",
+            "F09,service_manufacturing_demo,市级,80,2025",
+        ],
+    )
+    return firms, apps
+
+
+def test_validate_says_the_candidates_and_the_applications_problems_at_once(tmp_path):
+    """A held designation no programme has and two bad applications: all three are said in
+    one pass (the applications' used to wait until the held cell was fixed)."""
+    from conftest import liangye
+
+    firms, apps = _wuhan_tables(tmp_path, "nosuch:市级", "service_manufacturing_demo")
+    done = liangye("validate", WUHAN, firms, apps)
+    assert done.returncode == 2
+    said = " ".join(done.stdout.split() + done.stderr.split())
+    assert "held 'nosuch:municipal'" in said
+    assert "'nosuch_programme' is not in policy" in said
+    assert "F09" in said
+
+
+def test_a_programme_may_be_named_by_its_chinese_name_in_held_and_applications(tmp_path):
+    """`policy show` names programmes in Chinese: a held cell and an application naming the
+    programme so are read as its id, the same options as with the id."""
+    from liangye.model.options import build_problem
+    from liangye.model.policy import load_policy
+    from liangye.model.settings import AllocationSettings, Budget
+
+    policy = load_policy(WUHAN)
+    settings = AllocationSettings(success_probability={"national": 0.3, "provincial": 0.5})
+    problems = []
+    for held, programme in [
+        ("service_manufacturing_demo:市级", "service_manufacturing_demo"),
+        (f"{DEMO_NAME}:市级", DEMO_NAME),
+    ]:
+        folder = tmp_path / str(len(problems))
+        folder.mkdir()
+        firms, apps = _wuhan_tables(folder, held, programme)
+        apps_lines = (folder / "apps.csv").read_text(encoding="utf-8").splitlines()[:2]
+        (folder / "apps.csv").write_text("\n".join(apps_lines) + "\n", encoding="utf-8")
+        problems.append(
+            build_problem(
+                policy,
+                load_candidates(firms),
+                Budget(),
+                settings=settings,
+                applications=load_applications(str(folder / "apps.csv")),
+            )
+        )
+    by_id, by_name = (p.options[["candidate", "programme", "level", "year"]] for p in problems)
+    assert len(by_id) > 0
+    assert by_id.equals(by_name)
