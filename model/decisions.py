@@ -203,7 +203,8 @@ def upgrade_chains(options: pd.DataFrame, rule: str, stacking: str) -> pd.DataFr
     choice among the candidate's options in the matter (就高不重复 keeps one per matter), so
     the programme keeps its one-row-per-candidate-and-matter structure; its merit is B's
     expected merit plus A's where B is not conferred (a chain is worth where it ends, as a
-    direct designation there would be, when B is certain).
+    direct designation there would be, when B is certain), B's alone when A is an
+    entitlement (which adds no merit in any plan).
 
     Upgrades from a nomination are not planned: what they would cost depends on a conferral
     not yet known (the next year's round plans them from what was conferred). Returns the
@@ -231,11 +232,14 @@ def upgrade_chains(options: pd.DataFrame, rule: str, stacking: str) -> pd.DataFr
     chains["cost"] = _upgrade_costs(rule, options["amount"].to_numpy(dtype=object), a, b)
     chains["forced"] = False
     chains["from_key"] = options["key"].to_numpy()[a]
-    # Worth where it ends if B is conferred, and A's merit if not: A (1 − p_B) + p_B B.
+    # Worth where it ends if B is conferred, and A's merit if not: A (1 − p_B) + p_B B. An
+    # entitlement A is paid in every plan and adds no merit (objective_coefficients): a chain
+    # from it is worth p_B B alone, or the firm's obligation would win it the upgrade over a
+    # better firm's nomination.
     if "merit" in options.columns:
         chance_b = options["probability"].to_numpy(dtype=float)[b]
         merit = options["merit"].to_numpy(dtype=float)
-        chains["merit"] = merit[a] * (1 - chance_b) + merit[b]
+        chains["merit"] = np.where(forced[a], 0.0, merit[a] * (1 - chance_b)) + merit[b]
     return chains
 
 

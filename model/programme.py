@@ -401,9 +401,16 @@ def objective_coefficients(
     cost = problem.expected_costs()
     # Obligations are no choice of the city's: they add no merit and no count (their cost,
     # the same in every plan, stays in min_cost).
-    chosen_freely = ~options["forced"].to_numpy(dtype=bool)
+    forced = options["forced"].to_numpy(dtype=bool)
+    chosen_freely = ~forced
     merit = options["merit"].to_numpy(dtype=float) * chosen_freely
-    designations = np.where(options["from_option"].to_numpy() >= 0, 2.0, 1.0) * chosen_freely
+    # A chain makes two designations, but the first of one from an entitlement is owed
+    # anyway: only its upgrade is the city's choice.
+    origin = options["from_option"].to_numpy()
+    chain = origin >= 0
+    first_chosen = np.zeros(n, dtype=bool)
+    first_chosen[chain] = ~forced[origin[chain]]
+    designations = (1.0 + first_chosen) * chosen_freely
     # Options are sorted by candidate (file order), programme, level and year, so a lower
     # index is "earlier in the candidate table", with a fixed order within a candidate.
     order = np.arange(n, dtype=float)

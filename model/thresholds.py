@@ -190,12 +190,15 @@ def rescored(problem: AllocationProblem, candidate: int, delta: float) -> Alloca
     score[mine] = np.maximum(score[mine] + delta, 0.0)
     weight = level_weights(problem)
     chance = options["probability"].to_numpy(dtype=float)
+    forced = options["forced"].to_numpy(dtype=bool)
     own = weight * score * chance
     origin = options["from_option"].to_numpy()
     chain = origin >= 0
     merit = own.copy()
-    # A chain is worth its first designation's merit where the upgrade is not conferred.
-    merit[chain] = own[origin[chain]] * (1 - chance[chain]) + own[chain]
+    # A chain is worth its first designation's merit where the upgrade is not conferred,
+    # none when that designation is an entitlement (decisions.upgrade_chains).
+    first = np.where(forced, 0.0, own)
+    merit[chain] = first[origin[chain]] * (1 - chance[chain]) + own[chain]
     options["score"] = score
     options["merit"] = np.where(mine, merit, options["merit"].to_numpy(dtype=float))
     return replace(problem, options=options)

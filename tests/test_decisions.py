@@ -373,3 +373,127 @@ def test_no_plan_beyond_the_overrun_bound_is_ever_returned(monkeypatch, proof_co
     assert "2024 25.00%" in line and "at most 0.1" in line
     relaxed = solve(policy, candidates, {2024: 200}, success_probability={"national": 0.5})
     assert relaxed.status == "optimal" and len(relaxed.chosen) == 2
+
+
+def _obligation_then_nomination(tmp_path, objective: str):
+    """P: national 150 (a nomination, chance 0.3), municipal 20 (an entitlement). A (score 50)
+    is owed municipal in 2024 and applies for national in 2025; B (score 80) applies for
+    national in 2025. Budgets 20 (2024) and 45 (2025): one nomination (45 expected)."""
+    from decimal import Decimal
+
+    from liangye.model.allocation import allocate
+    from liangye.model.applications_table import load_applications
+    from liangye.model.options import build_problem
+    from liangye.model.settings import AllocationSettings, Budget
+
+    policy = make_policy(
+        [
+            {
+                "id": "P",
+                "name": "P",
+                "reference": "t",
+                "levels": [
+                    {"level": "national", "amount": 150},
+                    {"level": "municipal", "amount": 20, "decision": "entitlement"},
+                ],
+            }
+        ],
+        years=[2024, 2025],
+    )
+    apps = tmp_path / "apps.csv"
+    apps.write_text(
+        "candidate_id,programme,level,score,year\n"
+        "A,P,municipal,50,2024\nA,P,national,50,2025\nB,P,national,80,2025\n",
+        encoding="utf-8",
+    )
+    problem = build_problem(
+        policy,
+        make_candidates([{"id": "A", "score": 50}, {"id": "B", "score": 80}]),
+        Budget(per_year={2024: Decimal(20), 2025: Decimal(45)}),
+        AllocationSettings(
+            objective=objective,
+            level_weights={"national": 3, "municipal": 1},
+            success_probability={"national": 0.3},
+        ),
+        applications=load_applications(str(apps)),
+    )
+    return allocate(problem)
+
+
+def test_an_upgrade_of_an_obligation_is_worth_its_upgrade_alone(tmp_path):
+    """A's municipal award is owed in every plan and adds no merit, so the chain "A's
+    entitlement, then national" is worth 0.3 × 3 × 50 = 45 — not 45 + 0.7 × 50 for the
+    obligation — and B's nomination, 0.3 × 3 × 80 = 72, wins the one nomination the money
+    allows (A's obligation credited to its chain gave it to A, 80)."""
+    result = _obligation_then_nomination(tmp_path, "merit")
+    assert picks(result) == {("A", "P", "municipal", 2024), ("B", "P", "national", 2025)}
+    assert result.objective == pytest.approx(72)
+
+
+def test_an_upgrade_of_an_obligation_counts_one_designation_of_the_citys_choice(tmp_path):
+    """Under `count` the chain from an entitlement is one designation the city chooses (its
+    upgrade), as B's nomination is: the objective is 1, and the tie goes to merit (B)."""
+    result = _obligation_then_nomination(tmp_path, "count")
+    assert result.objective == pytest.approx(1)
+    assert ("B", "P", "national", 2025) in picks(result)
+
+
+def test_what_it_would_take_for_an_upgrade_of_an_obligation_holds_when_solved_again(tmp_path):
+    """A (90) and B (60) are both owed P municipal in 2024 and apply for national in 2025;
+    the money allows one upgrade, worth 0.9 × score to either. A keeps it down to a score of
+    60 (a tie, decided for the earlier candidate): margin 30; B needs 90.1. The figures
+    moved only the upgrade's part of the chain, and said 53.3 and 113.4 "confirmed"."""
+    from decimal import Decimal
+
+    from liangye.model.allocation import allocate
+    from liangye.model.applications_table import load_applications
+    from liangye.model.options import build_problem
+    from liangye.model.settings import AllocationSettings, Budget
+
+    policy = make_policy(
+        [
+            {
+                "id": "P",
+                "name": "P",
+                "reference": "t",
+                "levels": [
+                    {"level": "national", "amount": 150},
+                    {"level": "municipal", "amount": 20, "decision": "entitlement"},
+                ],
+            }
+        ],
+        years=[2024, 2025],
+    )
+
+    def solved(score_a: float, score_b: float):
+        apps = tmp_path / f"apps-{score_a}-{score_b}.csv"
+        apps.write_text(
+            "candidate_id,programme,level,score,year\n"
+            f"A,P,municipal,{score_a},2024\nA,P,national,{score_a},2025\n"
+            f"B,P,municipal,{score_b},2024\nB,P,national,{score_b},2025\n",
+            encoding="utf-8",
+        )
+        problem = build_problem(
+            policy,
+            make_candidates([{"id": "A", "score": score_a}, {"id": "B", "score": score_b}]),
+            Budget(per_year={2024: Decimal(60), 2025: Decimal(45)}),
+            AllocationSettings(
+                level_weights={"national": 3, "municipal": 1},
+                success_probability={"national": 0.3},
+                mip_gap=0,
+            ),
+            applications=load_applications(str(apps)),
+        )
+        return allocate(problem)
+
+    def upgraded(result) -> set[str]:
+        plan = result.selected
+        return set(plan.loc[plan["level"] == "national", "candidate_id"])
+
+    result = solved(90, 60)
+    assert upgraded(result) == {"A"}
+    reasons = result.reasons.set_index("candidate_id")
+    assert reasons.at["A", "score_margin"] == pytest.approx(30)
+    assert reasons.at["B", "score_needed"] == pytest.approx(90.1)
+    assert upgraded(solved(60, 60)) == {"A"} and upgraded(solved(59.9, 60)) == {"B"}
+    assert upgraded(solved(90, 90.1)) == {"B"}

@@ -304,7 +304,7 @@ def test_a_programme_may_be_named_by_its_chinese_name_in_held_and_applications(t
     ]:
         folder = tmp_path / str(len(problems))
         folder.mkdir()
-        firms, apps = _wuhan_tables(folder, held, programme)
+        firms, _ = _wuhan_tables(folder, held, programme)
         apps_lines = (folder / "apps.csv").read_text(encoding="utf-8").splitlines()[:2]
         (folder / "apps.csv").write_text("\n".join(apps_lines) + "\n", encoding="utf-8")
         problems.append(
