@@ -48,6 +48,28 @@ def cross_checks(policy: Policy, source: str) -> list[Problem]:
                 )
             )
         for k, award in enumerate(programme.levels):
+            if policy.decision(programme, award) == "discretionary" and policy.confers_above(award):
+                # The city cannot decide what a higher government confers: priced with that
+                # government's chance, a "discretionary" tier was budgeted as uncertain while
+                # the documents call it paid for sure once decided.
+                where = f"programmes[{i}].levels[{k}].decision"
+                if award.decision is None:
+                    where = f"programmes[{i}].decision"
+                problems.append(
+                    Problem(
+                        source,
+                        where,
+                        f"{award.level.value} of '{programme.id}' is conferred by the "
+                        f"{award.conferrer.value} government, above the deciding "
+                        f"{policy.deciding_level.value} one, so the city cannot designate it at "
+                        'its discretion: write decision = "nomination" (paid once '
+                        "conferred) or conferred_by = the deciding level",
+                        f"“{programme.id}”的{award.level.chinese}由{award.conferrer.chinese}政府"
+                        f"认定，高于决策层级（{policy.deciding_level.chinese}），本级不能自行认定："
+                        '请写 decision = "nomination"（获批后支付），或把 conferred_by '
+                        "设为决策层级",
+                    )
+                )
             for j, text in enumerate(award.eligibility):
                 where = f"programmes[{i}].levels[{k}].eligibility[{j}]"
                 problems += _rule_problem(source, where, text)

@@ -177,3 +177,46 @@ def test_a_quota_or_balance_over_a_level_its_programmes_lack_is_refused():
         "'national' is a level none of its programmes has (they have: provincial, municipal)"
     )
     assert said[0][2] == "国家级不是其所含项目的任何级别（已有：省级、市级）"
+
+
+@pytest.mark.parametrize(
+    ("levels", "extra", "where"),
+    [
+        (
+            [{"level": "provincial", "amount": 50, "decision": "discretionary"}],
+            {},
+            "programmes[0].levels[0].decision",
+        ),
+        (
+            [{"level": "national", "amount": 150}, {"level": "municipal", "amount": 20}],
+            {"decision": "discretionary"},
+            "programmes[0].decision",
+        ),
+    ],
+)
+def test_a_discretionary_tier_conferred_above_the_city_is_refused(levels, extra, where):
+    """A tier the province or the nation confers cannot be the city's own choice: priced with
+    their chance of conferral it was budgeted as uncertain (25% overrun chance) where the
+    city, having "decided", would pay for sure. Refused, naming the key and both ways out."""
+    with pytest.raises(InputError) as raised:
+        make_policy([{"id": "P", "name": "P", "reference": "t", "levels": levels, **extra}])
+    (problem,) = raised.value.problems
+    assert problem.where == where
+    assert "nomination" in problem.message and "conferred_by" in problem.message
+    assert "本级不能自行认定" in problem.zh
+
+
+def test_a_discretionary_tier_the_city_confers_itself_is_accepted():
+    """The same tier conferred by the deciding level itself is the city's choice."""
+    levels = [
+        {
+            "level": "provincial",
+            "amount": 50,
+            "decision": "discretionary",
+            "conferred_by": "municipal",
+        }
+    ]
+    policy = make_policy([{"id": "P", "name": "P", "reference": "t", "levels": levels}])
+    assert policy.decision(policy.programmes[0], policy.programmes[0].levels[0]) == (
+        "discretionary"
+    )
