@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .budget_risk import (
+    RISK_MARGIN,
     payment_table,
     plan_risk,
     row_en,
@@ -104,6 +105,14 @@ def candidate_reasons(
         for t in problem.years:
             running += budget.per_year[t] - spend[t]
             left[t] = running
+        # Money spent in year t is gone from every later cumulative row too: what year t
+        # has room for is the least left in it or any later year (a firm kept out only by
+        # the 2024-2025 row was told a balance or stacking rule bound it).
+        least: Decimal | None = None
+        for t in reversed(problem.years):
+            if left[t] is not None:
+                least = left[t] if least is None else min(least, left[t])
+                left[t] = least
     total_left = None if budget.total is None else budget.total - sum(spend.values())
 
     # Quotas that are full, per option they scope: (English, Chinese) of the first.
@@ -227,15 +236,23 @@ def candidate_reasons(
                 for o in won
                 if origin_at[o] >= 0
             }
-            aside = {
-                (programme_at[o], level_at[o])
-                for o in own_at
-                if o not in selected
-                and matter_at[o] in matters
-                and origin_at[o] < 0
-                and (programme_at[o], level_at[o]) not in won_tiers
-            }
-            aside |= set(stacked_aside.get(c, []))
+            # Under stacking "all" nothing is set aside for 就高不重复: tiers stack, and one
+            # not given was simply not chosen.
+            aside = (
+                {
+                    (programme_at[o], level_at[o])
+                    for o in own_at
+                    if o not in selected
+                    and matter_at[o] in matters
+                    and origin_at[o] < 0
+                    and (programme_at[o], level_at[o]) not in won_tiers
+                }
+                if policy.stacking == "highest"
+                else set()
+            )
+            # Never a tier it won (a nomination through an upgrade chain read "…set aside:
+            # national" beside "nominated for national").
+            aside |= set(stacked_aside.get(c, [])) - won_tiers
             if aside:
                 ordered = sorted(aside, key=lambda t: words.tier_en(*t))
                 en.append(
@@ -334,7 +351,11 @@ def candidate_reasons(
                         f"{percent_beside(after, alpha)}"
                         for label, before, after in rises
                     )
-                    + f", above the bound {alpha:g}"
+                    + (
+                        f", above the bound {alpha:g}"
+                        if any(after > alpha for _, _, after in rises)
+                        else f", reaching the bound {alpha:g} (a plan must stay below it)"
+                    )
                     + floor_en,
                     "reason_zh": f"其最便宜的奖励（{cheapest_zh}）按预计支出可以安排，但加入后"
                     + "、".join(
@@ -342,7 +363,11 @@ def candidate_reasons(
                         f"升至{percent_beside(after, alpha)}"
                         for label, before, after in rises
                     )
-                    + f"，超过上限{percent(alpha)}"
+                    + (
+                        f"，超过上限{percent(alpha)}"
+                        if any(after > alpha for _, _, after in rises)
+                        else f"，达到上限{percent(alpha)}（方案须低于上限）"
+                    )
                     + floor_zh,
                 }
             )
@@ -408,7 +433,7 @@ def _overrun_check(problem: AllocationProblem, chosen: np.ndarray):
             over = [
                 (label, base[label], after[label])
                 for label in after
-                if label != "any_year" and after[label] > alpha + 1e-12
+                if label != "any_year" and after[label] > alpha - RISK_MARGIN
             ]
             cache[tag] = (over, alpha) if over else None
         return cache[tag]

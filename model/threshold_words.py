@@ -31,21 +31,27 @@ def threshold_sentences(
     scores = problem.options["score"].to_numpy(dtype=float) if len(problem.options) else []
     top = float(np.nanmax(scores)) if len(scores) and not np.isnan(scores).all() else None
     en_parts, zh_parts = [], []
-    for c, row, some in zip(
-        table.index, table.itertuples(index=False), figures.to_numpy(), strict=True
+    selected = (out["outcome"] == "selected").to_numpy()
+    for c, row, some, paid in zip(
+        table.index, table.itertuples(index=False), figures.to_numpy(), selected, strict=True
     ):
         if not some:
             en_parts.append("")
             zh_parts.append("")
             continue
+        # A candidate selected only for what it is owed is told what a tier of the city's
+        # choice would have taken, not that it "would be selected" (it is).
+        for_en = " for a tier of the city's choice" if paid else ""
+        win_en = "a tier of the city's choice" if paid else "it"
+        win_zh = "方可获得本级选择的奖励" if paid else "方可入选"
         how_en = "confirmed by re-solving" if row.threshold_confirmed else "estimated"
         how_zh = "经重新求解确认" if row.threshold_confirmed else "估算"
         where_zh = _where_zh(words, row.threshold_at)
         en, zh = [], []
         if pd.notna(row.score_needed):
             if math.isinf(row.score_needed):
-                en.append(f"no score would have selected it ({how_en})")
-                zh.append(f"评分再高也无法入选（{how_zh}）")
+                en.append(f"no score would have won {win_en} ({how_en})")
+                zh.append(f"评分再高也无法{win_zh[2:]}（{how_zh}）")
             else:
                 # Far above every candidate's score (a tenth more than the highest): said,
                 # as no score on the panel's scale is likely to do (Wuhan's parks: 290 where
@@ -53,19 +59,28 @@ def threshold_sentences(
                 beyond = top is not None and top > 0 and row.score_needed > 1.1 * top
                 en.append(
                     f"it would have needed a score of {row.score_needed:g}"
+                    f"{for_en}"
                     f"{f' (at {row.threshold_at})' if row.threshold_at else ''}"
                     f"{f', above the highest of any candidate ({top:g})' if beyond else ''}"
                     f" ({how_en})"
                 )
                 zh.append(
-                    f"评分需达到{row.score_needed:g}分方可入选"
+                    f"评分需达到{row.score_needed:g}分{win_zh}"
                     f"{f'，高于全部候选的最高分{top:g}分' if beyond else ''}{where_zh}（{how_zh}）"
                 )
         if pd.notna(row.extra_budget_wan):
             year = row.extra_budget_year
             if math.isinf(row.extra_budget_wan):
-                en.append(f"no budget would have made room for it ({how_en})")
-                zh.append(f"增加预算也无法入选（{how_zh}）")
+                # Only the year searched (the year of its best option) is known to be no help:
+                # money in another year may be (a review found 2024's do what 2025's could not).
+                if pd.isna(year):
+                    en.append(f"no horizon total would have made room for {win_en} ({how_en})")
+                    zh.append(f"增加期间总预算也无法{win_zh[2:]}（{how_zh}）")
+                else:
+                    en.append(
+                        f"no budget in {int(year)} would have made room for {win_en} ({how_en})"
+                    )
+                    zh.append(f"增加{int(year)}年预算也无法{win_zh[2:]}（{how_zh}）")
             else:
                 # As the figure was found (with_more_money): the year's budget raised and,
                 # when there is one, the horizon total's with it, each by that much.
@@ -77,10 +92,10 @@ def threshold_sentences(
                 else:
                     when_en, when_zh = f" in {int(year)}", f"{int(year)}年预算"
                 en.append(
-                    f"{money(row.extra_budget_wan)} more{when_en} would have made room for it "
+                    f"{money(row.extra_budget_wan)} more{when_en} would have made room for {win_en} "
                     f"({how_en})"
                 )
-                zh.append(f"{when_zh}再增加{money(row.extra_budget_wan)}方可入选（{how_zh}）")
+                zh.append(f"{when_zh}再增加{money(row.extra_budget_wan)}{win_zh}（{how_zh}）")
         if pd.notna(row.score_margin):
             base = own.get(c)
             base = None if base is None or pd.isna(base) else float(base)

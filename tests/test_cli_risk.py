@@ -102,14 +102,16 @@ def test_the_readable_summary_shows_the_risk(scenario, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "超支概率（每年不超过 10%）" in done.stdout
     assert "95%分位支出" in done.stdout and "超支概率" in done.stdout
-    # The workbook's 汇总 says the bound, the gap and the chances as percents (they were
-    # raw fractions such as 0.042835 and 0.1).
+    # The workbook's 汇总 shows the bound, the gap and the chances as percents: numbers a
+    # bureau can compute with, in a percent format (raw fractions such as 0.042835 once,
+    # then text such as "4.28%").
     book = openpyxl.load_workbook(tmp_path / "out" / "plan.xlsx")
-    summary = {row[0].value: row[1].value for row in book["汇总"].iter_rows(min_row=2)}
-    assert summary["超支概率上限"] == "10%"
-    assert str(summary["相对间隙"]).endswith("%")
-    chances = [v for k, v in summary.items() if str(k).endswith("超支概率")]
-    assert chances and all(str(v).endswith("%") for v in chances)
+    cells = {row[0].value: row[1] for row in book["汇总"].iter_rows(min_row=2)}
+    assert cells["超支概率上限"].value == 0.1
+    shown = [cells["超支概率上限"], cells["相对间隙"]]
+    shown += [cell for label, cell in cells.items() if str(label).endswith("超支概率")]
+    assert len(shown) > 2
+    assert all(c.data_type == "n" and c.number_format.endswith("%") for c in shown)
 
 
 @pytest.mark.parametrize(

@@ -393,6 +393,13 @@ def test_a_score_needed_far_above_every_candidate_is_said_so():
     base = result.reasons[["candidate_id", "name", "outcome", "detail", "reason_zh"]]
     said = threshold_sentences(result.problem, table, base)
     assert "评分需达到250分方可入选，高于全部候选的最高分90分" in said["reason_zh"].iloc[1]
+    # No money in the year searched helps: that year is named (money in another might).
+    table["score_needed"] = [np.nan, np.nan]
+    table["extra_budget_wan"] = [np.nan, np.inf]
+    table["extra_budget_year"] = pd.array([pd.NA, 2024], dtype="Int64")
+    said = threshold_sentences(result.problem, table, base)
+    assert "增加2024年预算也无法入选（估算）" in said["reason_zh"].iloc[1]
+    assert "no budget in 2024 would have made room for it" in said["detail"].iloc[1]
 
 
 def test_an_award_open_in_a_year_with_room_is_not_called_out_of_budget():
@@ -444,3 +451,86 @@ def test_every_column_a_bundled_policy_reads_has_a_chinese_name():
                 left |= set(re.findall(r"[A-Za-z_]{3,}", unquoted))
     assert rules > 30
     assert left == set()
+
+
+def test_tiers_that_stack_are_never_said_to_be_set_aside_for_jiu_gao_bu_chong_fu():
+    """Under stacking "all" a firm may hold both tiers: with money for the municipal one
+    only, the provincial one was not chosen, not set aside by 就高不重复."""
+    policy = make_policy(
+        [named("demo_award", "服务型制造示范企业", {"provincial": 50, "municipal": 20})],
+        stacking="all",
+    )
+    result = solve(policy, make_candidates([{"id": "A", "score": 80}]), {2024: 20})
+    outcome, detail, zh = reason(result, "A")
+    assert outcome == "selected" and "市级" in zh
+    assert "就高不重复" not in zh and "set aside" not in detail
+
+
+def test_with_carry_over_a_later_cumulative_row_that_binds_keeps_a_firm_out_of_budget():
+    """Carry-over, 40 in 2024 and 0 in 2025: A and B (90, 80) are designated in 2025 and use
+    the 2024-2025 row's 40; C (70) applies in 2024, where 40 is unspent, but its 20 would
+    break the cumulative row. C is out of budget (it was told a balance or stacking rule
+    bound it, though the policy has none)."""
+    from decimal import Decimal
+
+    from liangye.model.allocation import allocate
+    from liangye.model.applications_table import load_applications
+    from liangye.model.options import build_problem
+    from liangye.model.settings import AllocationSettings, Budget
+
+    policy = make_policy(
+        [named("demo_award", "服务型制造示范企业", {"municipal": 20})], years=[2024, 2025]
+    )
+    candidates = make_candidates(
+        [{"id": "A", "score": 90}, {"id": "B", "score": 80}, {"id": "C", "score": 70}]
+    )
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        apps = Path(folder) / "apps.csv"
+        apps.write_text(
+            "candidate_id,programme,level,score,year\n"
+            "A,demo_award,municipal,90,2025\nB,demo_award,municipal,80,2025\n"
+            "C,demo_award,municipal,70,2024\n",
+            encoding="utf-8",
+        )
+        problem = build_problem(
+            policy,
+            candidates,
+            Budget(per_year={2024: Decimal(40), 2025: Decimal(0)}, carry_over=True),
+            AllocationSettings(),
+            applications=load_applications(str(apps)),
+        )
+    result = allocate(problem)
+    assert set(result.selected["candidate_id"]) == {"A", "B"}
+    outcome, _, zh = reason(result, "C")
+    assert outcome == "out_of_budget"
+    assert "均衡" not in zh and "2024年预算仅剩0万元" in zh
+
+
+def test_a_plan_at_exactly_the_overrun_bound_is_refused_and_the_reason_says_so():
+    """One firm, a national nomination of 100 with chance 0.3 against a budget of 50: its
+    overrun chance would be 30%, exactly the bound α = 0.3, which a plan must stay below.
+    The reason names the bound (it blamed a balance, cap or stacking rule)."""
+    policy = make_policy(
+        [
+            {
+                "id": "P",
+                "name": "服务型制造示范企业",
+                "reference": "t",
+                "levels": [{"level": "national", "amount": 100}],
+            }
+        ]
+    )
+    result = solve(
+        policy,
+        make_candidates([{"id": "A", "score": 90}]),
+        {2024: 50},
+        success_probability={"national": 0.3},
+        overrun_risk=0.3,
+    )
+    outcome, detail, zh = reason(result, "A")
+    assert outcome == "out_of_budget"
+    assert "reaching the bound 0.3" in detail and "达到上限30%（方案须低于上限）" in zh
+    assert "均衡" not in zh
