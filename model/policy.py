@@ -22,7 +22,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from .errors import InputError, InvalidValue, Problem, validation_problems
 from .policy_checks import cross_checks
 from .policy_programmes import LevelAward, LevelField, Money, Programme, _Strict
-from .units import FIRST_YEAR, LAST_YEAR, MAX_HORIZON, Level
+from .units import FIRST_YEAR, LAST_YEAR, MAX_HORIZON, Level, year_pair
 
 # The names other modules import from here, those made elsewhere among them (the agents
 # and the scenarios' policy tables import Programme and LevelAward from this module).
@@ -215,6 +215,11 @@ class Policy(_Strict):
     lists: list[NamedList] = Field(default_factory=list)
     provisions: list[Provision] = Field(default_factory=list)
 
+    @field_validator("years", mode="before")
+    @classmethod
+    def _years_pair(cls, value: object) -> object:
+        return year_pair(value)
+
     @field_validator("years")
     @classmethod
     def _years_ordered(cls, years: tuple[int, int]) -> tuple[int, int]:
@@ -299,8 +304,9 @@ def policy_from_dict(data: dict, source: str = "<policy>") -> Policy:
 def read_toml(path: Path) -> dict:
     """Read a TOML file; syntax errors and duplicate keys become an InputError naming the file."""
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
+        data = Path(path).read_bytes()
+        # Notepad writes UTF-8 with a byte-order mark, which TOML refuses at line 1 column 1.
+        return tomllib.loads(data.removeprefix(b"\xef\xbb\xbf").decode("utf-8"))
     except FileNotFoundError:
         raise InputError([Problem(str(path), "", "file not found")]) from None
     except tomllib.TOMLDecodeError as error:

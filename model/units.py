@@ -13,6 +13,22 @@ from enum import StrEnum
 FIRST_YEAR, LAST_YEAR, MAX_HORIZON = 1949, 2100, 30
 
 
+def year_pair(value: object) -> object:
+    """A file's ``years`` as [FIRST, LAST]: ``[2024]`` is the year 2024 alone (policies and
+    scenarios alike); any other count than one or two years is refused."""
+    from .errors import InvalidValue  # errors imports pydantic; units stays light
+
+    if isinstance(value, list | tuple):
+        if len(value) == 1:
+            return (value[0], value[0])
+        if len(value) != 2:
+            raise InvalidValue(
+                f"expected [FIRST, LAST] (e.g. [2024, 2026]) or [YEAR], got {len(value)} years",
+                f"应写作 [首年, 末年]（如 [2024, 2026]）或 [年份]，而这里写了 {len(value)} 个年份",
+            )
+    return value
+
+
 class Level(StrEnum):
     """Government levels, highest first. The order is the order of precedence."""
 

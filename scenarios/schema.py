@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 from liangye.agents import SimulationParameters
 from liangye.model.errors import InvalidValue
 from liangye.model.settings import AllocationSettings, Budget
-from liangye.model.units import FIRST_YEAR, LAST_YEAR, MAX_HORIZON
+from liangye.model.units import FIRST_YEAR, LAST_YEAR, MAX_HORIZON, year_pair
 
 
 def check_year_range(first: int, last: int) -> InvalidValue | None:
@@ -151,17 +151,7 @@ class Scenario(BaseModel):
     @field_validator("years", mode="before")
     @classmethod
     def _pair(cls, value: object) -> object:
-        # [2024] is the year 2024 alone (it was refused as "years[1]: is required"); any
-        # other count than one or two years is no horizon.
-        if isinstance(value, list | tuple):
-            if len(value) == 1:
-                return (value[0], value[0])
-            if len(value) != 2:
-                raise InvalidValue(
-                    f"expected [FIRST, LAST] (e.g. [2024, 2026]) or [YEAR], got {len(value)} years",
-                    f"应写作 [首年, 末年]（如 [2024, 2026]）或 [年份]，而这里写了 {len(value)} 个年份",
-                )
-        return value
+        return year_pair(value)
 
     @field_validator("years")
     @classmethod

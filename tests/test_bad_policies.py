@@ -220,3 +220,19 @@ def test_a_discretionary_tier_the_city_confers_itself_is_accepted():
     assert policy.decision(policy.programmes[0], policy.programmes[0].levels[0]) == (
         "discretionary"
     )
+
+
+def test_a_policy_saved_with_a_byte_order_mark_and_one_year_is_read(tmp_path):
+    """Notepad saves UTF-8 with a byte-order mark (refused as 'invalid statement at line 1,
+    column 1'); ``years = [2024]`` is that year alone, as in a scenario (refused as
+    'years[1]: is required')."""
+    from liangye.model.policy import load_policy
+
+    path = tmp_path / "p.toml"
+    text = (
+        'id = "bom"\ntitle = "带BOM的政策"\nyears = [2024]\n\n[[programmes]]\nid = "P"\n'
+        'name = "示范"\nreference = "t"\nlevels = [{ level = "municipal", amount = 20 }]\n'
+    )
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    policy = load_policy(path)
+    assert policy.title == "带BOM的政策" and policy.year_range == [2024]

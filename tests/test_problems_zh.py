@@ -267,6 +267,11 @@ BROKEN: list[tuple[str, dict]] = [
     ("scenario", {**SCENARIO_DATA, "years": [2026, 2024]}),
     ("scenario", {**SCENARIO_DATA, "years": [1900, 1901]}),
     ("scenario", {**SCENARIO_DATA, "years": [2000, 2099]}),
+    # a pair given three values (years read [YEAR] and refuse a third themselves)
+    (
+        "scenario",
+        {**SCENARIO_DATA, "simulation": {"population": {"margin_bounds": [-0.1, 0.1, 0.2]}}},
+    ),
     ("scenario", {**SCENARIO_DATA, "candidates": {"file": "c.csv", "synthetic": {}}}),
     ("scenario", {**SCENARIO_DATA, "candidates": {"synthetic": {}, "applications": "a.csv"}}),
     # policy: every validator, lengths, dates, literals
