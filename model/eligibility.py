@@ -108,7 +108,7 @@ def read_tiers(
             programme.eligibility,
             masks,
             f"programmes[{i}].eligibility",
-            policy.id,
+            policy.file_name,
             problems,
             notes,
             words.programme(programme.id),
@@ -127,20 +127,22 @@ def read_tiers(
                 award.eligibility,
                 masks,
                 f"{where}.eligibility",
-                policy.id,
+                policy.file_name,
                 problems,
                 notes,
                 words.tier_zh(programme.id, award.level.value),
             )
             band_amount = None
             if award.bands:
-                band_amount = band_amounts(award, candidates, f"{where}.bands", policy.id, problems)
+                band_amount = band_amounts(
+                    award, candidates, f"{where}.bands", policy.file_name, problems
+                )
                 failing.append(("no band of the award applies", band_amount.isna().to_numpy()))
             for j, payout in enumerate(award.payouts):
                 if payout.of is not None and payout.of not in candidates.columns:
                     problems.append(
                         Problem(
-                            policy.id,
+                            policy.file_name,
                             f"{where}.payouts[{j}].of",
                             f"column '{payout.of}' is not in the candidate table",
                         )

@@ -172,7 +172,7 @@ def rules_in_force(
         if rule.by not in candidates.columns:
             problems.append(
                 Problem(
-                    policy.id,
+                    policy.file_name,
                     f"balance[{b}].by",
                     f"column '{rule.by}' is not in the candidate table",
                 )

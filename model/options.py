@@ -278,7 +278,7 @@ def build_problem(
             what = "an entitlement" if tier.decision == ENTITLEMENT else "a tier with candidates"
             problems.append(
                 Problem(
-                    policy.id,
+                    policy.file_name,
                     f"{tier.where}.amount",
                     f"{tier.programme.id} at {tier.level} has no amount in the policy "
                     f"document, and {what} needs one: set "

@@ -17,7 +17,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from .errors import InputError, InvalidValue, Problem, validation_problems
 from .policy_checks import cross_checks
@@ -191,6 +191,15 @@ class Provision(_Strict):
 class Policy(_Strict):
     """One policy document as data: what it awards, to whom, how often, under which rules."""
 
+    # The file the policy was read from (``policy_from_dict``'s ``source``), for naming it in
+    # problems found when it meets a candidate table; not part of the data.
+    _source: str | None = PrivateAttr(default=None)
+
+    @property
+    def file_name(self) -> str:
+        """The policy's file name, or its id when it was not read from a file."""
+        return self._source or self.id
+
     id: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
     title: str
     issuer: str | None = None
@@ -298,6 +307,8 @@ def policy_from_dict(data: dict, source: str = "<policy>") -> Policy:
     problems = cross_checks(policy, source)
     if problems:
         raise InputError(problems)
+    if source != "<policy>":
+        policy._source = source
     return policy
 
 

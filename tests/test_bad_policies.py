@@ -236,3 +236,30 @@ def test_a_policy_saved_with_a_byte_order_mark_and_one_year_is_read(tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
     policy = load_policy(path)
     assert policy.title == "带BOM的政策" and policy.year_range == [2024]
+
+
+def test_a_problem_found_when_the_policy_meets_the_table_names_the_policy_file(tmp_path):
+    """A rule naming a column the candidate table lacks is the policy file's problem: named
+    by the file (it was named by the id inside it, which a reader with several policy
+    files cannot find)."""
+    from liangye.model.policy import load_policy
+    from liangye.model.settings import AllocationSettings, Budget
+
+    path = tmp_path / "my-policy.toml"
+    path.write_text(
+        'id = "base"\ntitle = "t"\nyears = [2024]\n\n[[programmes]]\nid = "P"\nname = "示范"\n'
+        'reference = "t"\neligibility = ["profit >= 500"]\n'
+        'levels = [{ level = "municipal", amount = 20 }]\n',
+        encoding="utf-8",
+    )
+    from liangye.model.options import build_problem
+
+    with pytest.raises(InputError) as raised:
+        build_problem(
+            load_policy(path),
+            make_candidates([{"id": "A", "score": 80}]),
+            Budget(),
+            AllocationSettings(),
+        )
+    (problem,) = raised.value.problems
+    assert problem.source == "my-policy.toml" and "profit" in problem.message
