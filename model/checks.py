@@ -103,19 +103,33 @@ def plan_violations(
     spend = expected_spend(problem, chosen)
     budget = problem.budget
     tolerance = Decimal("0.0001")
-    carried = Decimal(0)
+    # With carry-over a year's row is cumulative from the first budgeted year: said so (a
+    # year's own spend against "the budget" less an earlier overspend read "spends 0 over
+    # the budget -20").
+    first: int | None = None
+    so_far, spent = Decimal(0), Decimal(0)
     for t in problem.years:
         if t not in budget.per_year:
             continue
-        limit = budget.per_year[t] + (carried if budget.carry_over else 0)
-        if spend[t] > limit + tolerance:
+        first = t if first is None else first
+        if budget.carry_over:
+            so_far, spent = so_far + budget.per_year[t], spent + spend[t]
+            if spent > so_far + tolerance:
+                problems.append(
+                    Violation(
+                        f"{first}-{t}: spends {spent} in all over the budget of those years "
+                        f"{so_far} (carried over)",
+                        f"{first}–{t}年累计预计支出 {money(spent)}，超过累计预算 "
+                        f"{money(so_far)}（结余可结转）",
+                    )
+                )
+        elif spend[t] > budget.per_year[t] + tolerance:
             problems.append(
                 Violation(
-                    f"{t}: spends {spend[t]} over the budget {limit}",
-                    f"{t}年预计支出 {money(spend[t])}，超过预算 {money(limit)}",
+                    f"{t}: spends {spend[t]} over the budget {budget.per_year[t]}",
+                    f"{t}年预计支出 {money(spend[t])}，超过预算 {money(budget.per_year[t])}",
                 )
             )
-        carried = limit - spend[t]
     if budget.total is not None and sum(spend.values()) > budget.total + tolerance:
         total = sum(spend.values())
         problems.append(

@@ -152,6 +152,21 @@ def test_payout_counts_in_the_year_it_falls():
     assert pickle.loads(pickle.dumps(broken)).zh == broken.zh
 
 
+def test_an_overspend_with_carry_over_is_said_over_the_years_it_sums():
+    """Carry-over, 10 in 2024 and 5 in 2025: the plan spending 10 and 8 breaks the 2024-2025
+    row (18 over 15), said as that, not as "2025: spends 8 over the budget 5" nor, with
+    2024 overspent, against a negative budget."""
+    policy = make_policy([with_payout(years_after=[1], amount=8)], **TWO_YEARS)
+    candidates = make_candidates([{"id": "A", "score": 90}])
+    tight = solve(policy, candidates, budget={2024: 10, 2025: 5}, carry_over=True)
+    enough = solve(policy, candidates, budget={2024: 10, 2025: 8})
+    [broken] = plan_violations(tight.problem, enough.chosen)
+    assert (
+        broken == "2024-2025: spends 18.0 in all over the budget of those years 15 (carried over)"
+    )
+    assert broken.zh == "2024–2025年累计预计支出 18万元，超过累计预算 15万元（结余可结转）"
+
+
 def test_payout_share_of_a_column_with_carry_over_and_beyond_horizon():
     """share 0.5 × 6 = 3 a year for three years; nominations at expected cost."""
     policy = make_policy(
