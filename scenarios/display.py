@@ -102,7 +102,7 @@ def show_allocation(console: Console, result: AllocationResult) -> None:
     money.add_row(
         "目标值", "", _money(result.objective), _money(result.greedy.objective), style="bold"
     )
-    money.add_row("认定数", "", str(len(result.chosen)), str(result.greedy.count))
+    money.add_row("认定数", "", str(len(result.selected)), str(result.greedy.count))
     console.print(money)
     if result.greedy.violations:
         console.print(

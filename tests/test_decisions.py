@@ -273,6 +273,17 @@ def test_an_upgrade_chain_counts_as_two_designations_wherever_a_plan_is_counted(
     assert chains >= 1 and len(result.selected) > len(result.chosen)
     frontier = budget_frontier(result.problem, [1.0])
     assert frontier["designations"].tolist() == [len(result.selected)]
+    # and the terminal's table (it counted the plan's options: a chain once)
+    import re
+
+    from rich.console import Console
+
+    from liangye.scenarios.display import show_allocation
+
+    console = Console(record=True, width=200)
+    show_allocation(console, result)
+    row = re.search(r"认定数\s*│\s*│\s*(\d+)", console.export_text())
+    assert row is not None and int(row.group(1)) == len(result.selected)
     assert result.greedy.count == len(result.greedy_selected)
     assert frontier["greedy_designations"].tolist() == [len(result.greedy_selected)]
 
