@@ -206,6 +206,14 @@ def comparison_table(runs: list[Compared]) -> pd.DataFrame:
     base = runs[0]
     rows = []
     per_design = {run.label: pd.DataFrame(metric_rows(run.label, run.metrics)) for run in runs}
+    threshold = _thresholds(base.summary)
+    labels = {
+        # The metrics read at a threshold say which (the table is read apart from the page).
+        metric: f"{label}，门槛 {threshold[0]}%"
+        if threshold and metric in ("additional", "cost_per_additional", "deadweight_share")
+        else label
+        for metric, label in METRICS.items()
+    }
     for metric in METRICS:
         for run in runs:
             own = per_design[run.label]
@@ -220,7 +228,7 @@ def comparison_table(runs: list[Compared]) -> pd.DataFrame:
                 else (math.nan, math.nan, math.nan)
             )
             row = {
-                "metric": METRICS[metric],
+                "metric": labels[metric],
                 "design": run.label,
                 "folder": str(run.folder),
                 "mean": mean,

@@ -53,7 +53,9 @@ def allocate_command(
     scenario: Annotated[
         Path | None,
         typer.Argument(
-            help="场景文件（政策、候选、预算与设置）; a scenario file: its policy, candidates, budgets and settings"
+            help="场景文件（政策、候选、预算与设置；默认：内置 default）; a scenario file: its policy, "
+            "candidates, budgets and settings (default: the bundled default scenario, unless "
+            "--policy and --candidates are given)"
         ),
     ] = None,
     policy: Annotated[
@@ -176,7 +178,9 @@ def allocate_command(
         overrun_risk=overrun_risk,
     )
     loaded = None
-    if scenario is not None:
+    # Nothing given: the bundled default scenario, as run, simulate and frontier take it.
+    default = scenario is None and policy is None and candidates is None and applications is None
+    if scenario is not None or default:
         mixed = [
             flag
             for flag, value in (

@@ -257,10 +257,10 @@ def analyse(
         list[str] | None,
         typer.Option(
             "--target",
-            help="每个情景世界中结果应满足的条件，可重复，与批量情景文件的 [analysis] 目标合用; "
+            help="每个情景世界中结果应满足的条件，可重复，与批量情景文件的 \\[analysis] 目标合用; "
             'what an outcome should be in a world, e.g. "overrun.occurred.any_year<=0" '
             'or "additionality.20.net_additional>=10" (repeatable; added to the sweep '
-            "file's [analysis] targets)",
+            "file's \\[analysis] targets)",
         ),
     ] = None,
     setting: Annotated[

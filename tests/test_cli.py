@@ -269,3 +269,15 @@ def test_allocate_options_are_explained_in_chinese_first():
     for option in ("--policy", "--candidates", "--budget", "--chance", "--overrun-risk", "--gap"):
         line = next(x for x in done.stdout.splitlines() if f"│ {option} " in x)
         assert re.search(r"[\u4e00-\u9fff]", line), line
+
+
+def test_allocate_without_a_scenario_takes_the_bundled_default(tmp_path):
+    """As run, simulate and frontier do: `liangye allocate --set ...` allocates the default
+    scenario (it exited 2 asking for a file); a policy without candidates is still refused."""
+    done = liangye("allocate", "--set", "budget.2025=2500", "--json")
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["policy"] == "jiaxing-2024-2026" and answer["budget"]["2025"] == 2500
+    assert answer["status"] in ("optimal", "work_limit") and answer["selected"]
+    refused = liangye("allocate", "--policy", "jiaxing-2024-2026")
+    assert refused.returncode == 2 and "--candidates" in refused.stderr

@@ -45,6 +45,8 @@ def test_two_designs_compared(design_runs: dict[str, Path], tmp_path: Path) -> N
         spend.loc[str(design_runs["steep"]), "均值"]
         - spend.loc[str(design_runs["jiaxing"]), "均值"]
     )
+    # The metrics read at a threshold say which, in the table itself.
+    assert "净新增服务化企业（家），门槛 20%" in set(table["指标"])
     html = (out / "compare.html").read_text(encoding="utf-8")
     assert "奖励方案比较报告" in html and html.count("data:image/png;base64,") == 1
 

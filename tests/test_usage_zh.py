@@ -113,3 +113,31 @@ def test_the_command_list_gives_each_command_a_chinese_line_and_an_english_sente
         assert chinese.search(lines[0]), (words, lines)
         assert not chinese.search(lines[1]) and lines[1].endswith("."), (words, lines)
     assert seen > 10, seen
+
+
+def test_a_bracketed_word_in_an_options_help_reaches_the_screen():
+    """rich reads ``[analysis]`` as markup and drops it: every bracketed word an option's
+    help names (a sweep file's ``[analysis]`` table) is shown."""
+    import re
+
+    import typer.main
+    from typer.testing import CliRunner
+
+    from liangye.scenarios.cli import app
+
+    group = typer.main.get_command(app)
+    runner = CliRunner()
+    seen = 0
+    for words, command in _commands(group):
+        wanted = {
+            word
+            for param in command.params
+            for word in re.findall(r"\[([a-z_.]+)\]", getattr(param, "help", None) or "")
+        }
+        if not wanted:
+            continue
+        shown = runner.invoke(app, [*words, "--help"], env={"COLUMNS": "400"}).output
+        for word in wanted:
+            seen += 1
+            assert f"[{word}]" in shown, (words, word)
+    assert seen >= 1
