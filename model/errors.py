@@ -138,7 +138,7 @@ def _location(loc: tuple) -> str:
 
 def _message(error: dict) -> str:
     if error["type"] == "extra_forbidden":
-        return "is not a known key (check its spelling against docs/policy-format.md and docs/design.md)"
+        return "is not a known key (check its spelling against docs/reference.md)"
     if error["type"] == "missing":
         return "is required but missing"
     message = error["msg"]
@@ -160,7 +160,7 @@ def _got(error: dict) -> str:
 # The sentence of a pydantic error type that needs nothing from its context.
 _TYPE_ZH = {
     "missing": "缺少此项（必填）",
-    "extra_forbidden": "不是可识别的键（请检查拼写）",
+    "extra_forbidden": "不是可识别的键（请对照 docs/reference.md 检查拼写）",
     "int_parsing": "应为整数",
     "int_type": "应为整数",
     "int_from_float": "应为整数，不能有小数部分",

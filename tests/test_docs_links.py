@@ -35,3 +35,15 @@ def test_nothing_points_outside_the_repository():
         if "../shared" in line or "DESIGN.md" in line
     ]
     assert outside == []
+
+
+def test_the_reference_of_the_input_files_is_what_their_schemas_accept():
+    """docs/reference.md is generated from the schemas; a key added, renamed or given another
+    default without regenerating it fails here (python -m liangye.scenarios.reference >
+    docs/reference.md)."""
+    from liangye.scenarios.reference import reference
+
+    written = (ROOT / "docs" / "reference.md").read_text(encoding="utf-8")
+    assert written == reference()
+    assert "`programmes[].levels[].amount`" in written and "`budget.per_year`" in written
+    assert "`simulation`" in written and "`sampler.kind`" in written

@@ -143,7 +143,7 @@ CASES = [
     ),
     (
         ("allocate", "{scenario}", "--set", "allocation.bogus=1", "--set", "budget.total=-5"),
-        ["不是可识别的键（请检查拼写）", "不能为负数（填写的是 -5）"],
+        ["不是可识别的键（请对照 docs/reference.md 检查拼写）", "不能为负数（填写的是 -5）"],
     ),
     (
         ("allocate", "{scenario}", "--set", "simulation.thresholds=[2]"),
