@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -319,3 +322,29 @@ def test_a_programme_may_be_named_by_its_chinese_name_in_held_and_applications(t
     by_id, by_name = (p.options[["candidate", "programme", "level", "year"]] for p in problems)
     assert len(by_id) > 0
     assert by_id.equals(by_name)
+
+
+def test_the_bundled_sample_table_allocates_under_wuhans_policy():
+    """The README's first own-table command: the sample table with Chinese headers (the
+    units, percents and a held designation) gives an optimal plan."""
+    from conftest import liangye
+
+    done = liangye(
+        "allocate",
+        "--policy",
+        "wuhan-service-manufacturing",
+        "--candidates",
+        str(Path(__file__).parent.parent / "scenarios" / "examples" / "candidates-sample.csv"),
+        "--years",
+        "2024-2025",
+        "--budget",
+        "300",
+        "--chance",
+        "national=0.3",
+        "--chance",
+        "provincial=0.5",
+        "--json",
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["status"] == "optimal" and answer["candidates"] == 30
