@@ -110,7 +110,7 @@ def write_pairs(sheet: Worksheet, frame: pd.DataFrame, formats: Formats) -> None
             # Up to four more decimals: a bound of 1e-6 is 0.0001%, not 0.00%.
             number_format = FINE_PERCENT_FORMAT
         one = pd.Series([value], dtype=object)
-        _write_column_at(sheet, row, 1, one, _cell_texts(one), number_format, wrap, formats)
+        _write_column(sheet, 1, one, _cell_texts(one), number_format, wrap, formats, row)
 
 
 def _number_format(header: str) -> str | None:
@@ -133,23 +133,11 @@ def _write_column(
     number_format: str | None,
     wrap: bool,
     formats: Formats,
+    first_row: int = 1,
 ) -> None:
-    """One column's cells below the header, each cell's format decided for the whole
-    column at once (vectorised: was a pass through openpyxl over every cell)."""
-    _write_column_at(sheet, 1, col, column, texts, number_format, wrap, formats)
-
-
-def _write_column_at(
-    sheet: Worksheet,
-    first_row: int,
-    col: int,
-    column: pd.Series,
-    texts: pd.Series,
-    number_format: str | None,
-    wrap: bool,
-    formats: Formats,
-) -> None:
-    """``_write_column`` from row ``first_row`` down."""
+    """One column's cells from row ``first_row`` down (below the header), each cell's format
+    decided for the whole column at once (vectorised: was a pass through openpyxl over
+    every cell)."""
     plain, quoted = formats.get(None, wrap), formats.get(None, wrap, quote=True)
     if number_format == MONEY_FORMAT:
         # Per cell: "#,##0.####" leaves a decimal point after a whole amount ("3,000.").

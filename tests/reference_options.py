@@ -98,7 +98,7 @@ def reference_read_tiers(
             programme.eligibility,
             candidates,
             f"programmes[{i}].eligibility",
-            policy.id,
+            policy.file_name,
             problems,
             nobody=notes,
         )
@@ -118,14 +118,16 @@ def reference_read_tiers(
                     award.eligibility,
                     candidates,
                     f"{where}.eligibility",
-                    policy.id,
+                    policy.file_name,
                     problems,
                     nobody=notes,
                 )
                 fail = fail.where(fail.notna(), level_fail)
             band_amount = None
             if award.bands:
-                band_amount = band_amounts(award, candidates, f"{where}.bands", policy.id, problems)
+                band_amount = band_amounts(
+                    award, candidates, f"{where}.bands", policy.file_name, problems
+                )
                 fail = fail.where(
                     fail.notna() | band_amount.notna(), "no band of the award applies"
                 )
@@ -133,7 +135,7 @@ def reference_read_tiers(
                 if payout.of is not None and payout.of not in candidates.columns:
                     problems.append(
                         Problem(
-                            policy.id,
+                            policy.file_name,
                             f"{where}.payouts[{j}].of",
                             f"column '{payout.of}' is not in the candidate table",
                         )

@@ -386,6 +386,17 @@ def test_no_plan_beyond_the_overrun_bound_is_ever_returned(monkeypatch, proof_co
     assert relaxed.status == "optimal" and len(relaxed.chosen) == 2
 
 
+def _owed_municipal_then_national():
+    """P: national 150 (a nomination, by its level), municipal 20 (an entitlement), 2024-2025."""
+    levels = [
+        {"level": "national", "amount": 150},
+        {"level": "municipal", "amount": 20, "decision": "entitlement"},
+    ]
+    return make_policy(
+        [{"id": "P", "name": "P", "reference": "t", "levels": levels}], years=[2024, 2025]
+    )
+
+
 def _obligation_then_nomination(tmp_path, objective: str):
     """P: national 150 (a nomination, chance 0.3), municipal 20 (an entitlement). A (score 50)
     is owed municipal in 2024 and applies for national in 2025; B (score 80) applies for
@@ -397,20 +408,7 @@ def _obligation_then_nomination(tmp_path, objective: str):
     from liangye.model.options import build_problem
     from liangye.model.settings import AllocationSettings, Budget
 
-    policy = make_policy(
-        [
-            {
-                "id": "P",
-                "name": "P",
-                "reference": "t",
-                "levels": [
-                    {"level": "national", "amount": 150},
-                    {"level": "municipal", "amount": 20, "decision": "entitlement"},
-                ],
-            }
-        ],
-        years=[2024, 2025],
-    )
+    policy = _owed_municipal_then_national()
     apps = tmp_path / "apps.csv"
     apps.write_text(
         "candidate_id,programme,level,score,year\n"
@@ -461,20 +459,7 @@ def test_what_it_would_take_for_an_upgrade_of_an_obligation_holds_when_solved_ag
     from liangye.model.options import build_problem
     from liangye.model.settings import AllocationSettings, Budget
 
-    policy = make_policy(
-        [
-            {
-                "id": "P",
-                "name": "P",
-                "reference": "t",
-                "levels": [
-                    {"level": "national", "amount": 150},
-                    {"level": "municipal", "amount": 20, "decision": "entitlement"},
-                ],
-            }
-        ],
-        years=[2024, 2025],
-    )
+    policy = _owed_municipal_then_national()
 
     def solved(score_a: float, score_b: float):
         apps = tmp_path / f"apps-{score_a}-{score_b}.csv"
