@@ -126,6 +126,16 @@ def simulation_setup(
                 start,
                 end,
             )
+    rounds = set(round_years(policy, params, start)) if policy.programmes else set()
+    unused = sorted(set(scenario.budget.per_year) - rounds)
+    if rounds and unused:
+        # Said, not refused: a shorter simulation of a longer plan can be meant; but a budget
+        # year no round reaches drops out of the simulated overruns without a word otherwise.
+        log.warning(
+            "预算中%s的额度在模拟中不使用：模拟的评审年份为%s",
+            "、".join(f"{t}年" for t in unused),
+            "、".join(f"{t}年" for t in sorted(rounds)),
+        )
     return params, [GovernmentSetup(policy, scenario.budget, settings)], start
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 
 import numpy as np
 import pandas as pd
@@ -332,3 +333,22 @@ def test_a_policy_with_nothing_to_simulate_says_why_programme_by_programme(caplo
         simulate_scenario(scenario, base, seed=1, replications=1)
     said = " ".join(r.getMessage() for r in caplog.records)
     assert "仅面向园区" in said and "category" in said and "模拟企业没有" in said
+
+
+def test_budget_years_no_simulated_round_reaches_are_said(caplog):
+    """Six quarters of the default scenario reach only 2024's round: its 2025 and 2026
+    budgets are not used, and the simulation says so (they dropped out of the simulated
+    overruns without a word); the full horizon says nothing."""
+    from liangye.scenarios.simulate import simulation_setup
+
+    def said(overrides: list[str]) -> list[str]:
+        caplog.clear()
+        scenario, base = load_scenario(None, overrides)
+        with caplog.at_level(logging.WARNING, logger="liangye.scenarios.simulate"):
+            simulation_setup(scenario, base)
+        return [r.getMessage() for r in caplog.records if "额度在模拟中不使用" in r.getMessage()]
+
+    assert said(["simulation.quarters=6"]) == [
+        "预算中2025年、2026年的额度在模拟中不使用：模拟的评审年份为2024年"
+    ]
+    assert said([]) == []
