@@ -87,6 +87,9 @@ class GovernmentAgent(FirmExpectations, mesa.Agent):
         self.programme_position = {p.id: j for j, p in enumerate(setup.policy.programmes)}
         self.beliefs_ready = False
         self.ledger = Ledger()
+        # How each year's round ended (rounds.ROUND_OUTCOMES), for the replication's outcomes: a
+        # round that dropped its minimum quotas or paid obligations only was only logged.
+        self.round_outcomes: dict[int, str] = {}
         # Text arrays taken from by every problem: the applications' firm ids and the
         # candidates' row labels (converting thousands of Python strings each round).
         self.firm_ids = pd.array(model.firms.firm_id, dtype="str")
@@ -245,10 +248,13 @@ class GovernmentAgent(FirmExpectations, mesa.Agent):
             built = self.problem(table, applying, scores, year)
         except InputError as error:
             log.warning("%s %d 年：评审未举行（%s）", self.policy.id, year, error)
+            self.round_outcomes[year] = "not_held"
             return
         if built is None:
             log.info("%s %d: no applicants", self.policy.id, year)
+            self.round_outcomes[year] = "no_applicants"
             return
+        self.round_outcomes[year] = "planned"
         problem, full_cost = built
         # The collector paused while the round allocates (as Pyomo's compiler pauses it): the
         # round's optimisation model is tens of thousands of objects held in cycles (a Pyomo
@@ -270,6 +276,7 @@ class GovernmentAgent(FirmExpectations, mesa.Agent):
                 _said(result) or STATUS_ZH[Status.INFEASIBLE],
             )
             problem = replace(problem, policy=without_minimums(problem.policy))
+            self.round_outcomes[year] = "without_minimums"
             with self.model.stopwatch("allocate"), PauseGC():
                 result = allocate(problem, explain=False, prove=False, diagnose=False)
         if result.status in PLAN_STATUSES:
@@ -286,6 +293,7 @@ class GovernmentAgent(FirmExpectations, mesa.Agent):
             )
             chosen = np.flatnonzero(problem.options["forced"].to_numpy(dtype=bool))
             selected = replace(result, chosen=chosen).decided
+            self.round_outcomes[year] = "obligations_only"
         self.designate(problem, full_cost, chosen, selected, year)
         made = self.model.table("awards", self.policy.id)
         self.update_beliefs(made[made["year"] == year], applying)

@@ -44,6 +44,8 @@ class WorldResult:
     cancelled: float = 0.0  # 万元 owed for designations withdrawn before it was paid
     # 万元 paid above each budget row (year, or "total"), summed over governments
     overruns: dict[str, float] = field(default_factory=dict)
+    # How each government's round of each year ended (rounds.ROUND_OUTCOMES), listed
+    rounds: list[str] = field(default_factory=list)
     # seconds spent per stage (records.Stopwatch): for benchmarks, no outcome reads it
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -285,6 +287,7 @@ class ServitizationModel(mesa.Model):
             owed=sum(g.committed_unpaid() for g in self.governments),
             cancelled=sum(g.ledger.cancelled for g in self.governments),
             overruns=_summed([g.overruns() for g in self.governments]),
+            rounds=[o for g in self.governments for _, o in sorted(g.round_outcomes.items())],
             seconds=dict(self.stopwatch.seconds),
         )
 

@@ -18,6 +18,7 @@ import pandas as pd
 from .model import WorldResult, threshold_label
 from .params import SimulationParameters
 from .population import MANUFACTURER
+from .rounds import ROUND_OUTCOMES
 
 
 def trajectories(award: WorldResult, twin: WorldResult) -> pd.DataFrame:
@@ -223,6 +224,9 @@ def compare_worlds(
         },
         "additionality": [additionality(firms, awarded, x, paid) for x in params.thresholds],
         "districts": district_spread(award),
+        # How many yearly rounds ended each way (a sweep can ask how often a design's rounds
+        # could not meet the minimum quotas, or paid only what is owed).
+        "rounds": {kind: award.rounds.count(kind) for kind in ROUND_OUTCOMES},
     }
 
 
@@ -339,6 +343,7 @@ OUTCOME_PATTERNS = tuple(
         r"overrun\.(by_row|occurred)\.[^.]+",
         rf"additionality\.\d+\.({'|'.join(ADDITIONALITY_FIELDS)})",
         r"districts\.(districts_reached|largest_share|herfindahl)",
+        r"rounds\.(planned|without_minimums|obligations_only|not_held|no_applicants)",
         r"districts\.(designations|paid)\.[^.]+",
     )
 )

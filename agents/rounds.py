@@ -33,6 +33,12 @@ log = logging.getLogger(__name__)
 TERM_ENDED = "term ended"  # a designation that lapses rather than being withdrawn
 
 
+# How a year's round ends: a plan under every rule; a plan without the minimum quotas (no
+# plan met them); the obligations alone (no plan within the budget or its overrun bound);
+# no round (the problem could not be built); nobody applied.
+ROUND_OUTCOMES = ("planned", "without_minimums", "obligations_only", "not_held", "no_applicants")
+
+
 def _scale(amount: Decimal | None, scale: float) -> Decimal | None:
     if amount is None:
         return None

@@ -44,6 +44,11 @@ _SIMPLE: dict[str, str] = {
     "districts.districts_reached": "覆盖县区数",
     "districts.largest_share": "单一县区最大占比",
     "districts.herfindahl": "县区集中度（赫芬达尔指数）",
+    "rounds.planned": "按全部规则完成的年度评审（次）",
+    "rounds.without_minimums": "未能满足最低名额、改为不设下限的年度评审（次）",
+    "rounds.obligations_only": "只兑现应享奖励的年度评审（次）",
+    "rounds.not_held": "未能举行的年度评审（次）",
+    "rounds.no_applicants": "无人申报的年度评审（次）",
 }
 _ADDITIONALITY: dict[str, str] = {
     "net_additional": "净新增服务化企业（家）",

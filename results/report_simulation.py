@@ -144,6 +144,8 @@ def _headline_keys(table: Mapping[str, Any], thresholds: list[int]) -> list[str]
         "spend.paid",
         "spend.owed_after_horizon",
         "overrun.occurred.any_year",
+        "rounds.without_minimums",
+        "rounds.obligations_only",
     ]
     keys += sorted(k for k in table if k.startswith("overrun.by_row."))
     return [k for k in keys if k in table]

@@ -88,6 +88,11 @@ OUTCOME_RULES: tuple[tuple[str, str, str, str | None], ...] = (
     (r"districts\.districts_reached", "获奖覆盖县区", "个", None),
     (r"districts\.largest_share", "获奖最多县区所占份额", "", None),
     (r"districts\.herfindahl", "获奖县区集中度（HHI）", "", None),
+    (r"rounds\.planned", "按全部规则完成的年度评审", "次", HIGHER),
+    (r"rounds\.without_minimums", "未能满足最低名额的年度评审", "次", LOWER),
+    (r"rounds\.obligations_only", "只兑现应享奖励的年度评审", "次", LOWER),
+    (r"rounds\.not_held", "未能举行的年度评审", "次", LOWER),
+    (r"rounds\.no_applicants", "无人申报的年度评审", "次", None),
 )
 
 # Levers and uncertainties of the bundled sweeps, and the simulation settings a run's report

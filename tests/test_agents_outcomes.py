@@ -278,3 +278,27 @@ def test_a_misspelt_outcome_is_no_outcome_name(name):
     from liangye.agents.outcomes import is_outcome_name
 
     assert not is_outcome_name(name)
+
+
+def test_each_round_is_counted_by_how_it_ended(caplog):
+    """The steep design at two thirds of the default's budget cannot meet its minimum quotas
+    in some rounds: they decide without them, and the replication's outcomes count them (it
+    was only logged), as many as the warnings say, every year's round counted once."""
+    import logging
+
+    from liangye.model.policy import read_toml
+    from liangye.scenarios.loader import PACKAGE_DIR, load_scenario
+    from liangye.scenarios.simulate import simulate_scenario
+    from liangye.scenarios.sweep import overrides_for
+
+    overrides = overrides_for(
+        {"tier_design": "steep", "budget_scale": 0.67}, read_toml(PACKAGE_DIR / "default.toml")
+    )
+    scenario, base = load_scenario(None, [*overrides, "simulation.population.firms=300"])
+    with caplog.at_level(logging.WARNING, logger="liangye.agents.government"):
+        run = simulate_scenario(scenario, base, seed=1, replications=1)
+    rounds = run.outcomes[0]["rounds"]
+    warned = sum("本年评审改为不设最低名额" in r.getMessage() for r in caplog.records)
+    assert rounds["without_minimums"] == warned >= 1
+    assert sum(rounds.values()) == 3  # 2024, 2025 and 2026
+    assert run.summary()["summary"]["rounds.without_minimums"]["mean"] == warned
