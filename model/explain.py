@@ -65,13 +65,17 @@ class _Award(NamedTuple):
         pay = _money_zh(self.cost)
         if self.origin is not None:
             p, lv, y = self.origin
-            pay = f"升级补差{money(self.cost)}" if self.cost else "升级不另付"
-            head = f"由{y}年的{words.tier_zh(p, lv)}升级，"
+            pay = f"晋级补差{money(self.cost)}" if self.cost else "晋级不另付"
+            head = f"由{y}年的{words.tier_zh(p, lv)}晋级，"
         else:
             head = ""
         if self.decision == "nomination":
             pay = f"获批后{pay}" if self.cost else pay
         chance = "" if self.chance >= 1 else f"，获批概率{percent(self.chance)}"
+        if self.decision == "entitlement" and self.chance < 1:
+            # Owed only if the higher government confers the title: "应享…（获批概率30%）"
+            # read as entitled and uncertain at once.
+            return f"{head}如{self.year}年获评{tier}，兑现{pay}（获评概率{percent(self.chance)}）"
         return f"{head}{self.year}年{DECISION_ZH[self.decision]}{tier}（{pay}{chance}）"
 
 
@@ -260,7 +264,8 @@ def candidate_reasons(
                     + ", ".join(words.tier_en(*t) for t in ordered)
                 )
                 zh.append(
-                    "按“就高不重复”不再另行享受：" + "、".join(words.tier_zh(*t) for t in ordered)
+                    "同一事项只奖励一次（就高不重复），本期未另行安排："
+                    + "、".join(words.tier_zh(*t) for t in ordered)
                 )
             records.append(
                 {

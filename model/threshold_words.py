@@ -43,7 +43,7 @@ def threshold_sentences(
         # choice would have taken, not that it "would be selected" (it is).
         for_en = " for a tier of the city's choice" if paid else ""
         win_en = "a tier of the city's choice" if paid else "it"
-        win_zh = "方可获得本级选择的奖励" if paid else "方可入选"
+        win_zh = "方可另获本级认定或推荐" if paid else "方可入选"
         how_en = "confirmed by re-solving" if row.threshold_confirmed else "estimated"
         how_zh = "经重新求解确认" if row.threshold_confirmed else "估算"
         where_zh = _where_zh(words, row.threshold_at)
@@ -101,7 +101,9 @@ def threshold_sentences(
             base = None if base is None or pd.isna(base) else float(base)
             if base is not None and row.score_margin >= base:
                 en.append(f"even a score of 0 would have kept its place ({how_en})")
-                zh.append(f"即使评分为0分仍会入选（{how_zh}）")
+                # Not "即使评分为0分仍会入选", which read as "scores do not count": there is
+                # room for it whatever its score.
+                zh.append(f"名额与预算均有富余，其入选不取决于评分（{how_zh}）")
             else:
                 floor = "" if base is None else f"（降至{round(base - row.score_margin, 1):g}分）"
                 en.append(

@@ -225,7 +225,7 @@ _EXCLUSIONS = [
     ),
     (
         re.compile(r"already designated in matter '(?P<m>.+)' \(no upgrades\)"),
-        lambda w, m: "同一事项已获认定，本政策不予升级",
+        lambda w, m: "同一事项已获认定，本政策不予晋级",
     ),
     (
         re.compile(

@@ -32,7 +32,7 @@ PLAN_HEADERS_ZH = {
     "expected_cost": "预计支出（万元）",
     "nomination": "是否推荐申报",
     "decision": "决策类型",
-    "upgrade_of": "升级自（项目:级别:年度）",
+    "upgrade_of": "晋级自（项目:级别:年度）",
     "score": "评分",
 }
 DECISION_ZH = DECISION_KIND_ZH
@@ -198,7 +198,7 @@ def _plan_sheet(plan: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
         sheet["decision"] = sheet["decision"].map(DECISION_ZH)
     if "upgrade_of" in sheet.columns:
         sheet["upgrade_of"] = [_option_zh(names, v) for v in sheet["upgrade_of"]]
-    headers = {**PLAN_HEADERS_ZH, "upgrade_of": "升级自"}
+    headers = {**PLAN_HEADERS_ZH, "upgrade_of": "晋级自"}
     if "programme_id" in sheet.columns:
         headers = {**headers, "programme": "项目名称", "programme_id": "项目代码"}
     return sheet.rename(columns=headers)

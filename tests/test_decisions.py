@@ -493,7 +493,7 @@ def test_what_it_would_take_for_an_upgrade_of_an_obligation_holds_when_solved_ag
     assert reasons.at["B", "score_needed"] == pytest.approx(90.1)
     # A won national through its chain: not "set aside"; B, selected for what it is owed,
     # is told what a tier of the city's choice would have taken, not what "selection" would.
-    assert "不再另行享受" not in reasons.at["A", "reason_zh"]
-    assert "评分需达到90.1分方可获得本级选择的奖励" in reasons.at["B", "reason_zh"]
+    assert "本期未另行安排" not in reasons.at["A", "reason_zh"]
+    assert "评分需达到90.1分方可另获本级认定或推荐" in reasons.at["B", "reason_zh"]
     assert upgraded(solved(60, 60)) == {"A"} and upgraded(solved(59.9, 60)) == {"B"}
     assert upgraded(solved(90, 90.1)) == {"B"}

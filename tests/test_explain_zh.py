@@ -63,11 +63,11 @@ def test_a_nomination_gives_its_chance_and_an_upgrade_what_it_tops_up():
     _, detail_a, zh_a = reason(result, "A")
     _, _, zh_b = reason(result, "B")
     assert "upgraded from demo_award municipal (2024)" in detail_a
-    assert "由2024年的服务型制造示范企业（市级）升级" in zh_a
+    assert "由2024年的服务型制造示范企业（市级）晋级" in zh_a
     # the tier the chain starts from is part of it, not an award set aside
-    assert "set aside" not in detail_a and "不再另行享受" not in zh_a
+    assert "set aside" not in detail_a and "本期未另行安排" not in zh_a
     assert (
-        "2025年推荐申报服务型制造示范企业（国家级）（获批后升级补差130万元，获批概率30%）" in zh_a
+        "2025年推荐申报服务型制造示范企业（国家级）（获批后晋级补差130万元，获批概率30%）" in zh_a
     )
     assert "推荐申报服务型制造示范企业（国家级）（获批后150万元，获批概率30%）" in zh_b
     assert no_ids(zh_a + zh_b)
@@ -103,7 +103,7 @@ def test_an_entitlement_and_what_just_gao_bu_chong_fu_set_aside():
     )
     _, _, zh = reason(result, "A")
     assert "2024年应享国家级绿色工厂（市级）（50万元）" in zh
-    assert "按“就高不重复”不再另行享受：省级绿色工厂（市级）" in zh
+    assert "同一事项只奖励一次（就高不重复），本期未另行安排：省级绿色工厂（市级）" in zh
     assert no_ids(zh)
 
 
@@ -336,7 +336,7 @@ def test_exclusions_made_by_the_rules_are_all_translated():
     )
     result = solve(policy, candidates, {2024: 200})
     zh = result.reasons.set_index("candidate_id")["reason_zh"]
-    assert "同一事项已获认定，本政策不予升级" in zh["B"]
+    assert "同一事项已获认定，本政策不予晋级" in zh["B"]
     assert "同一产品不重复奖励：P1已于2024年奖励给A" in zh["B"]
     for text in zh:
         assert "rule '" not in text and "already" not in text and "entitled" not in text
@@ -534,3 +534,29 @@ def test_a_plan_at_exactly_the_overrun_bound_is_refused_and_the_reason_says_so()
     assert outcome == "out_of_budget"
     assert "reaching the bound 0.3" in detail and "达到上限30%（方案须低于上限）" in zh
     assert "均衡" not in zh
+
+
+def test_an_entitlement_a_higher_government_confers_is_said_as_owed_if_conferred():
+    """A title the nation confers, paid by the city to every firm so recognised: "如2024年获评
+    …，兑现200万元（获评概率30%）", not "应享…（获批概率30%）" (entitled and uncertain at once)."""
+    policy = make_policy(
+        [
+            {
+                "id": "smart",
+                "name": "国家智能制造示范企业",
+                "reference": "t",
+                "decision": "entitlement",
+                "levels": [{"level": "national", "amount": 200}],
+            }
+        ]
+    )
+    result = solve(
+        policy,
+        make_candidates([{"id": "A", "score": 80}]),
+        {2024: 100},
+        success_probability={"national": 0.3},
+    )
+    outcome, _, zh = reason(result, "A")
+    assert outcome == "selected"
+    assert "如2024年获评国家智能制造示范企业（国家级），兑现200万元（获评概率30%）" in zh
+    assert "应享" not in zh
