@@ -74,6 +74,16 @@ class Note(NamedTuple):
     zh: str
 
 
+# Values of the synthetic pool's category column as a rule compares them (model/synthetic.py;
+# Zhongshan's four kinds of applicant).
+VALUE_ZH = {
+    "manufacturer": "制造业企业",
+    "producer_service": "生产性服务业企业",
+    "manufacturing_park": "制造业园区",
+    "service_cluster": "生产性服务业集聚区",
+}
+
+
 def column_zh(column: str) -> str:
     """A table column's name in Chinese (所在县区, 营业收入, …), else the column itself."""
     return COLUMN_ZH.get(column, column)
@@ -179,14 +189,29 @@ class Words:
 
     @staticmethod
     def rule_zh(text: str) -> str:
-        """A rule of the policy's small language with its columns and words in Chinese."""
-        out = text
+        """A rule of the policy's small language as a Chinese reader reads it: columns and
+        words in Chinese, a title among a cell's several as 含 (绿色制造称号含“国家级绿色工厂”,
+        not '国家级绿色工厂' 属于 …), a category by its name, ≥ for >=, amounts in 亿元/万元."""
+        out = re.sub(
+            r"'([^']*)'\s+not\s+in\s+(\w+)", lambda m: f"{column_zh(m[2])}不含“{m[1]}”", text
+        )
+        out = re.sub(r"'([^']*)'\s+in\s+(\w+)", lambda m: f"{column_zh(m[2])}含“{m[1]}”", out)
+        out = re.sub(
+            r"(\w+)\s*(==|!=)\s*'([^']*)'",
+            lambda m: (
+                f"{column_zh(m[1])}{'为' if m[2] == '==' else '不为'}“{VALUE_ZH.get(m[3], m[3])}”"
+            ),
+            out,
+        )
         for column, name in COLUMN_ZH.items():
             out = re.sub(rf"\b{column}\b", name, out)
         for english, chinese in ((" and ", " 且 "), (" or ", " 或 "), (" not in ", " 不属于 ")):
             out = out.replace(english, chinese)
         out = re.sub(r"\bnot\s+", "非 ", out)
-        return out.replace(" in ", " 属于 ")
+        out = out.replace(" in ", " 属于 ")
+        for english, sign in ((">=", "≥"), ("<=", "≤"), ("!=", "≠"), ("==", "=")):
+            out = out.replace(english, sign)
+        return re.sub(r"(\d)(亿|万)(?!元)", r"\1\2元", out)
 
     def exclusion_zh(self, reason: str) -> str:
         """Why a tier was ruled out, in Chinese. The sentences are made where each rule is
@@ -211,7 +236,7 @@ _EXCLUSIONS = [
     (re.compile(r"sector not in (?P<list>.+)"), lambda w, m: f"所属行业不在“{m['list']}”之列"),
     (
         re.compile(r"not in the running \((?P<rule>.+)\)"),
-        lambda w, m: f"未列入申报范围（{w.rule_zh(m['rule'])}）",
+        lambda w, m: f"不在申报范围内（申报条件：{w.rule_zh(m['rule'])}）",
     ),
     (
         re.compile(r"kind (?P<kinds>[a-z/]+) only"),

@@ -122,7 +122,7 @@ def test_ineligible_names_the_rule_with_chinese_columns_and_groups_programmes():
     )
     outcome, detail, zh = reason(solve(policy, candidates, {2024: 100}), "B")
     assert outcome == "ineligible" and "revenue >= 2000" in detail
-    assert zh == "不符合申报条件：服务型制造示范企业、工业设计中心：不满足条件“营业收入 >= 2000”"
+    assert zh == "不符合申报条件：服务型制造示范企业、工业设计中心：不满足条件“营业收入 ≥ 2000”"
 
 
 def test_a_park_is_told_which_programmes_are_for_firms_only():
@@ -303,7 +303,7 @@ def test_a_quota_too_few_can_fill_is_diagnosed_in_chinese():
             "同一product_id不重复奖励: P1 is rewarded to A in 2024",
             "同一产品不重复奖励：P1已于2024年奖励给A",
         ),
-        ("not in the running ('x' in titles)", "未列入申报范围（'x' 属于 titles）"),
+        ("not in the running ('x' in titles)", "不在申报范围内（申报条件：titles含“x”）"),
         ("a reason no one wrote a translation for", "a reason no one wrote a translation for"),
     ],
 )
