@@ -315,7 +315,10 @@ def candidate_reasons(
         cheapest_zh = (
             f"{words.tier_zh(programme_of[cheapest], level_of[cheapest])}，{cheapest_year}年"
         )
-        floor_en, floor_zh = score_floor(best)
+        # Its score against the lowest selected at the award the sentence names: the money
+        # reasons name the cheapest award, so compare there (the best one's tier, national
+        # 89, sat beside a municipal award's 76.1 needed and read as a contradiction).
+        floor_en, floor_zh = score_floor(cheapest)
         year_left = left.get(cheapest_year)
         # The budgets the award does not fit in (its year's, the horizon total's): the one
         # with the least left is named, so a total that binds is not hidden behind a year
@@ -337,8 +340,10 @@ def candidate_reasons(
                     "outcome": "out_of_budget",
                     "detail": f"its cheapest award ({cheapest_en}) costs {money(cheapest_cost)}; "
                     f"only {money(room)} is left{which_en}" + floor_en,
-                    "reason_zh": f"其最便宜的奖励（{cheapest_zh}）预计需{money(cheapest_cost)}，"
-                    f"{which_zh}仅剩{money(room)}" + floor_zh,
+                    "reason_zh": f"其金额最低的可选奖励（{cheapest_zh}）预计需"
+                    f"{money(cheapest_cost)}，"
+                    + (f"{which_zh}已无余额" if room == 0 else f"{which_zh}仅剩{money(room)}")
+                    + floor_zh,
                 }
             )
             continue
@@ -362,7 +367,7 @@ def candidate_reasons(
                         else f", reaching the bound {alpha:g} (a plan must stay below it)"
                     )
                     + floor_en,
-                    "reason_zh": f"其最便宜的奖励（{cheapest_zh}）按预计支出可以安排，但加入后"
+                    "reason_zh": f"其金额最低的可选奖励（{cheapest_zh}）按预计支出可以安排，但加入后"
                     + "、".join(
                         f"{row_zh(label)}超支概率将由{percent_beside(before, alpha)}"
                         f"升至{percent_beside(after, alpha)}"
@@ -377,6 +382,7 @@ def candidate_reasons(
                 }
             )
             continue
+        floor_en, floor_zh = score_floor(best)  # the reasons below name its best option
         full = quota_full.get(int(best)) or quota_full.get(int(cheapest))
         if full:
             en_full, zh_full = full[0]

@@ -9,7 +9,7 @@ import pytest
 
 from liangye.model.wording import Words
 
-from conftest import make_candidates, make_policy, programme, solve
+from conftest import make_candidates, make_policy, picks, programme, solve
 
 # Programme ids that cannot be mistaken for Chinese text: none may appear in a Chinese reason.
 IDS = ("demo_award", "design_centre", "green_title", "prize_award")
@@ -142,7 +142,7 @@ def test_out_of_budget_says_what_is_left_and_the_lowest_score_selected():
     assert outcome == "out_of_budget"
     assert "only 0万元 is left in 2024; its score 70 vs lowest selected 90" in detail
     assert (
-        "其最便宜的奖励（服务型制造示范企业（市级），2024年）预计需20万元，2024年预算仅剩0万元"
+        "其金额最低的可选奖励（服务型制造示范企业（市级），2024年）预计需20万元，2024年预算已无余额"
         in zh
     )
     assert "其评分70分，服务型制造示范企业（市级）入选者最低90分" in zh
@@ -506,7 +506,7 @@ def test_with_carry_over_a_later_cumulative_row_that_binds_keeps_a_firm_out_of_b
     assert set(result.selected["candidate_id"]) == {"A", "B"}
     outcome, _, zh = reason(result, "C")
     assert outcome == "out_of_budget"
-    assert "均衡" not in zh and "2024年预算仅剩0万元" in zh
+    assert "均衡" not in zh and "2024年预算已无余额" in zh
 
 
 def test_a_plan_at_exactly_the_overrun_bound_is_refused_and_the_reason_says_so():
@@ -560,3 +560,36 @@ def test_an_entitlement_a_higher_government_confers_is_said_as_owed_if_conferred
     assert outcome == "selected"
     assert "如2024年获评国家智能制造示范企业（国家级），兑现200万元（获评概率30%）" in zh
     assert "应享" not in zh
+
+
+def test_a_firm_out_of_budget_is_compared_at_the_award_its_reason_names():
+    """National 100 (chance 0.5) or municipal 20, 70 to spend: A (90) is nominated, B (80)
+    designated municipal, C (70) is out of budget. Its reason names its cheapest award, the
+    municipal one, and compares its score with the lowest selected there (B's 80), not at
+    its best tier (A's national 90: beside a municipal figure it read as a contradiction)."""
+    policy = make_policy(
+        [
+            {
+                "id": "P",
+                "name": "服务型制造示范企业",
+                "reference": "t",
+                "levels": [
+                    {"level": "national", "amount": 100},
+                    {"level": "municipal", "amount": 20},
+                ],
+            }
+        ]
+    )
+    rows = [{"id": "A", "score": 90}, {"id": "B", "score": 80}, {"id": "C", "score": 70}]
+    result = solve(
+        policy,
+        make_candidates(rows),
+        {2024: 70},
+        success_probability={"national": 0.5},
+        level_weights={"national": 6, "municipal": 1},
+    )
+    assert picks(result) == {("A", "P", "national", 2024), ("B", "P", "municipal", 2024)}
+    outcome, _, zh = reason(result, "C")
+    assert outcome == "out_of_budget"
+    assert "其金额最低的可选奖励（服务型制造示范企业（市级），2024年）" in zh
+    assert "其评分70分，服务型制造示范企业（市级）入选者最低80分" in zh
