@@ -88,7 +88,7 @@ def missing_chances(
             f"needs the chance that it is conferred: set allocation.success_probability."
             f"{level} in the scenario, or --chance {level}=P (a number in [0, 1])",
             f"{'、'.join(sorted(named_zh[level]))}的{Level(level).chinese}由上级政府认定，"
-            "需要给出获得认定的概率：请在场景中设置 allocation.success_probability."
+            "需要给出获得认定的概率：请在情景中设置 allocation.success_probability."
             f"{level}，或用 --chance {level}=P（0 到 1 之间的数）",
         )
         for level, names in sorted(needed.items())

@@ -286,8 +286,8 @@ def build_problem(
                     "bundled examples show how) and allocate that scenario",
                     f"“{tier.programme.id}”的{Level(tier.level).chinese}在政策文件中没有金额，"
                     f"而{'应享奖励' if tier.decision == ENTITLEMENT else '有候选的级别'}需要金额："
-                    f"请在场景文件中设置 amounts.{tier.programme.id}.{tier.level}（内置示例有写法），"
-                    "并分配该场景",
+                    f"请在情景文件中设置 amounts.{tier.programme.id}.{tier.level}（内置示例有写法），"
+                    "并分配该情景",
                 )
             )
         pair_columns.add(

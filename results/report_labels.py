@@ -18,7 +18,7 @@ DECISION = DECISION_KIND_ZH
 
 OBJECTIVE: dict[str, str] = {
     "merit": "综合评分加权（级别权重 × 评分）最大",
-    "count": "认定数量最多",
+    "count": "入选事项数最多",
     "min_cost": "满足配额的支出最少",
 }
 

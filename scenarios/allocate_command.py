@@ -53,7 +53,7 @@ def allocate_command(
     scenario: Annotated[
         Path | None,
         typer.Argument(
-            help="场景文件（政策、候选、预算与设置；默认：内置 default）; a scenario file: its policy, "
+            help="情景文件（政策、候选、预算与设置；默认：内置 default）; a scenario file: its policy, "
             "candidates, budgets and settings (default: the bundled default scenario, unless "
             "--policy and --candidates are given)"
         ),
@@ -89,7 +89,7 @@ def allocate_command(
         str | None,
         typer.Option(
             "--objective",
-            help="目标：merit（加权评分）、count（认定数）或 min_cost（支出）; merit, count or min_cost",
+            help="目标：merit（加权评分）、count（入选事项数）或 min_cost（支出）; merit, count or min_cost",
         ),
     ] = None,
     time_limit: Annotated[
@@ -128,7 +128,7 @@ def allocate_command(
         list[str] | None,
         typer.Option(
             "--set",
-            help="修改场景的一个键（与场景文件同用）; override a scenario key (with SCENARIO)",
+            help="修改情景的一个键（与情景文件同用）; override a scenario key (with SCENARIO)",
         ),
     ] = None,
     out: Annotated[
@@ -200,8 +200,8 @@ def allocate_command(
                         "",
                         "a scenario file names its own policy, candidates, years and budget: "
                         "drop these, or change the scenario with --set",
-                        "场景文件已写明政策、候选名单、年份和预算：请去掉这些选项，"
-                        "或用 --set 修改场景",
+                        "情景文件已写明政策、候选名单、年份和预算：请去掉这些选项，"
+                        "或用 --set 修改情景",
                     )
                 ]
             )
@@ -227,7 +227,7 @@ def allocate_command(
                         "",
                         "give a scenario file, or a policy (--policy) and a candidate table "
                         "(--candidates)",
-                        "请给出场景文件，或者给出政策（--policy）和候选名单（--candidates）",
+                        "请给出情景文件，或者给出政策（--policy）和候选名单（--candidates）",
                     )
                 ]
             )
@@ -242,7 +242,7 @@ def allocate_command(
                         "changes a scenario file's keys: give the scenario file, or use "
                         "--budget, --years, --objective, --chance, --gap and --overrun-risk "
                         "with --policy and --candidates",
-                        "--set 修改的是场景文件的键：请给出场景文件；或在 --policy 和 "
+                        "--set 修改的是情景文件的键：请给出情景文件；或在 --policy 和 "
                         "--candidates 之外用 --budget、--years、--objective、--chance、--gap "
                         "和 --overrun-risk",
                     )

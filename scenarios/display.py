@@ -42,7 +42,7 @@ def _money(value: float | None) -> str:
     return "—" if value is None else f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-OBJECTIVE_ZH = {"merit": "加权评分", "count": "认定数", "min_cost": "支出"}
+OBJECTIVE_ZH = {"merit": "加权评分", "count": "入选事项数", "min_cost": "支出"}
 
 
 def show_allocation(console: Console, result: AllocationResult) -> None:
@@ -102,7 +102,7 @@ def show_allocation(console: Console, result: AllocationResult) -> None:
     money.add_row(
         "目标值", "", _money(result.objective), _money(result.greedy.objective), style="bold"
     )
-    money.add_row("认定数", "", str(len(result.selected)), str(result.greedy.count))
+    money.add_row("入选事项数", "", str(len(result.selected)), str(result.greedy.count))
     console.print(money)
     if result.greedy.violations:
         console.print(
@@ -152,7 +152,11 @@ def show_allocation(console: Console, result: AllocationResult) -> None:
     outcomes = data["outcomes"]
     console.print(
         "候选结果："
-        + "，".join(f"{OUTCOME_ZH.get(k, k)} {v}" for k, v in sorted(outcomes.items())),
+        # Selected first, then the rest by how many, each with its measure word.
+        + "，".join(
+            f"{OUTCOME_ZH.get(k, k)} {v} 个"
+            for k, v in sorted(outcomes.items(), key=lambda kv: (kv[0] != "selected", -kv[1]))
+        ),
         highlight=False,
     )
     show_closest_left_out(console, result)

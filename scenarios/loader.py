@@ -141,7 +141,7 @@ EXPECTED_ZH: dict[str, str] = {
     "allocation.mip_gap": "应为 0 到 1 之间的相对最优间隙，如 1e-4",
     "allocation.time_limit": "应为正的秒数，如 60",
     "allocation.overrun_risk": "应为严格介于 0 和 1 之间的概率，如 0.05",
-    "allocation.objective": "应为 merit（加权评分）、count（认定数）或 min_cost（支出）",
+    "allocation.objective": "应为 merit（加权评分）、count（入选事项数）或 min_cost（支出）",
     "allocation.threads": "应为线程数：1 或以上的整数",
     "allocation.cap_per_candidate_per_year": "应为 1 或以上的整数",
     "allocation.seed": "应为 0 到 2147483647 之间的整数",

@@ -35,9 +35,9 @@ if TYPE_CHECKING:
 
 MAX_SCALE = 100.0  # the largest budget multiple a frontier takes
 # Help shared by run, simulate and frontier (Chinese first, then English).
-SCENARIO_HELP = "场景文件（默认：内置 default）; scenario file (default: the bundled default)"
+SCENARIO_HELP = "情景文件（默认：内置 default）; scenario file (default: the bundled default)"
 SET_BUDGET_HELP = (
-    "修改场景的一个键，如 budget.2025=2500，可重复; override a key, e.g. budget.2025=2500"
+    "修改情景的一个键，如 budget.2025=2500，可重复; override a key, e.g. budget.2025=2500"
 )
 RUN_OUT_HELP = (
     "输出文件夹（默认 results/runs/<运行编号>）; output folder (default: results/runs/<run-id>)"
@@ -212,14 +212,14 @@ def simulate(
         int | None,
         typer.Option(
             "--replications",
-            help="重复模拟次数，至少 1（默认取场景设置）; replications, 1 or more (default: the scenario's)",
+            help="重复模拟次数，至少 1（默认取情景设置）; replications, 1 or more (default: the scenario's)",
         ),
     ] = None,
     set_: Annotated[
         list[str] | None,
         typer.Option(
             "--set",
-            help="修改场景的一个键，如 simulation.award_scale=2，可重复; override a key, e.g. simulation.award_scale=2",
+            help="修改情景的一个键，如 simulation.award_scale=2，可重复; override a key, e.g. simulation.award_scale=2",
         ),
     ] = None,
     out: Annotated[
@@ -342,7 +342,7 @@ def frontier(
                     loaded.id,
                     "budget",
                     "a frontier needs a budget to scale",
-                    "预算前沿需要按预算缩放：请在场景中设定预算",
+                    "预算前沿需要按预算缩放：请在情景中设定预算",
                 )
             ]
         )
@@ -373,7 +373,7 @@ def frontier(
     from liangye.model.status import STATUS_ZH
 
     view = Table(title="预算前沿（万元）", title_justify="left")
-    for column in ("预算", "求解状态", "目标值", "认定数", "按分排序法目标值", "用时（秒）"):
+    for column in ("预算", "求解状态", "目标值", "入选事项数", "按分排序法目标值", "用时（秒）"):
         view.add_column(column, justify="right", overflow="fold")
     for row in table.itertuples():
         objective = row.objective

@@ -304,23 +304,24 @@ def headline(run: SimulationRun) -> list[tuple[str, str]]:
         ("重复模拟次数", str(len(run.outcomes))),
         (
             "平均服务收入占比：期初→有/无奖励",
-            f"{mean('servitization.mean_service_share_start')} → "
-            f"{mean('servitization.mean_service_share_award')} / "
-            f"{mean('servitization.mean_service_share_twin')}",
+            f"{mean('servitization.mean_service_share_start', '{:.1%}')} → "
+            f"{mean('servitization.mean_service_share_award', '{:.1%}')} / "
+            f"{mean('servitization.mean_service_share_twin', '{:.1%}')}",
         ),
     ]
     for x in run.params.thresholds:
         label = threshold_label(x)
         rows.append(
             (
-                f"占比≥{x:.0%}的制造企业：期初→有/无奖励",
-                f"{mean(f'servitization.{label}_start')} → {mean(f'servitization.{label}_award')}"
-                f" / {mean(f'servitization.{label}_twin')}",
+                f"服务收入占比≥{x:.0%}的制造企业比例：期初→有/无奖励",
+                f"{mean(f'servitization.{label}_start', '{:.1%}')} → "
+                f"{mean(f'servitization.{label}_award', '{:.1%}')}"
+                f" / {mean(f'servitization.{label}_twin', '{:.1%}')}",
             )
         )
     rows += [
         (
-            "获得认定数（认定与推荐决定数）",
+            "模拟中获认定事项数（认定与推荐决定数）",
             f"{mean('designations.conferred', '{:.1f}')} ({mean('designations.decided', '{:.1f}')})",
         ),
         ("实际支付（万元）", mean("spend.paid", "{:,.0f}")),

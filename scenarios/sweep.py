@@ -108,7 +108,7 @@ def scenario_path(sweep: Sweep, sweep_file: Path) -> Path:
                 sweep_file.name,
                 "scenario",
                 f"{sweep.scenario!r} is no scenario file or name",
-                f"“{sweep.scenario}”既不是场景文件，也不是内置场景的名称",
+                f"“{sweep.scenario}”既不是情景文件，也不是内置情景的名称",
             )
         ]
     )

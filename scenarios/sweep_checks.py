@@ -53,11 +53,11 @@ def check_keys(sweep: Sweep, sweep_file: Path) -> None:
                 written = toml_value(value)
                 if unknown:
                     message = f"is not a key of the scenario {path.name} ({reasons})"
-                    chinese = f"不是场景 {path.name} 的键（{said}）"
+                    chinese = f"不是情景 {path.name} 的键（{said}）"
                     where = ""
                 else:
                     message = f"value {written} is refused by the scenario: {reasons}"
-                    chinese = f"场景不接受取值 {written}：{said}"
+                    chinese = f"情景不接受取值 {written}：{said}"
                 problems.append(Problem(sweep_file.name, f"{group}.{key}{where}", message, chinese))
                 break
             else:
@@ -87,7 +87,7 @@ def _scale_problems(source: str, where: str, factor: Factor, base: dict[str, Any
                 source,
                 where,
                 "the scenario sets no budget",
-                "场景没有设定预算：budget_scale 无预算可缩放",
+                "情景没有设定预算：budget_scale 无预算可缩放",
             )
         ]
     for label, value in labelled_extremes(factor):
@@ -129,7 +129,7 @@ def _fraction_problems(
             f"the scenario takes whole numbers only for {key}, but values drawn from this "
             f"factor are not whole (e.g. {inside:g}) and every such run would fail: use a "
             "range with integer = true",
-            f"场景的 {key} 只取整数，而此因素抽到的值不是整数（如 {inside:g}），每次这样的运行"
+            f"情景的 {key} 只取整数，而此因素抽到的值不是整数（如 {inside:g}），每次这样的运行"
             "都会失败：请用带 integer = true 的范围",
         )
     ]

@@ -16,7 +16,7 @@ def validate(
     files: Annotated[
         list[Path],
         typer.Argument(
-            help="政策、场景、候选名单或申报表文件; policy, scenario, candidate or application files"
+            help="政策、情景、候选名单或申报表文件; policy, scenario, candidate or application files"
         ),
     ],
 ) -> None:

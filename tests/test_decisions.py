@@ -282,7 +282,7 @@ def test_an_upgrade_chain_counts_as_two_designations_wherever_a_plan_is_counted(
 
     console = Console(record=True, width=200)
     show_allocation(console, result)
-    row = re.search(r"认定数\s*│\s*│\s*(\d+)", console.export_text())
+    row = re.search(r"入选事项数\s*│\s*│\s*(\d+)", console.export_text())
     assert row is not None and int(row.group(1)) == len(result.selected)
     assert result.greedy.count == len(result.greedy_selected)
     assert frontier["greedy_designations"].tolist() == [len(result.greedy_selected)]

@@ -127,7 +127,7 @@ CASES = [
     ((*ALLOCATE, "--chance", "national=2"), ["应写作“级别=概率”"]),
     (
         (*ALLOCATE, "--objective", "fast"),
-        ["应为 merit（加权评分）、count（认定数）或 min_cost（支出）"],
+        ["应为 merit（加权评分）、count（入选事项数）或 min_cost（支出）"],
     ),
     ((*ALLOCATE, "--overrun-risk", "1"), ["应为严格介于 0 和 1 之间的概率"]),
     (
@@ -150,7 +150,7 @@ CASES = [
         ["阈值应为严格介于 0 和 1 之间的占比"],
     ),
     (("allocate", "{scenario}", "--set", "id=a.b"), ["只能由英文字母、数字、下划线和连字符组成"]),
-    (("allocate", "{scenario}", "--policy", "x"), ["场景文件已写明政策、候选名单、年份和预算"]),
+    (("allocate", "{scenario}", "--policy", "x"), ["情景文件已写明政策、候选名单、年份和预算"]),
     (
         ("validate", "{policy}"),
         ["应为以下之一：'highest'、'all'（填写的是“most”）", "下限 min（3）大于上限 max（1）"],

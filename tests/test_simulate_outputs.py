@@ -146,3 +146,17 @@ def test_yearly_payments_count_every_replication_in_their_mean():
     yearly = [summary[f"spend.paid_by_year.{t}"] for t in (2024, 2025, 2026)]
     assert all(entry["n"] == 3 for entry in yearly)
     assert sum(e["mean"] for e in yearly) == pytest.approx(summary["spend.paid"]["mean"])
+
+
+def test_the_terminals_headline_shows_shares_as_percents():
+    """Shares read as percents beside the 20%/30% thresholds (0.217 beside "≥20%" read as a
+    count of firms)."""
+    import re
+
+    from liangye.scenarios.simulate import headline
+
+    scenario, base = load_scenario(None, SMALL)
+    rows = dict(headline(simulate_scenario(scenario, base, seed=3, replications=1)))
+    shares = [v for k, v in rows.items() if k.startswith(("平均服务收入占比", "服务收入占比"))]
+    assert len(shares) == 3  # the mean share, and the shares above 20% and 30%
+    assert all(re.fullmatch(r"[\d.]+% → [\d.]+% / [\d.]+%", v) for v in shares), shares
