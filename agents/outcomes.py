@@ -54,7 +54,7 @@ def additionality(
     split into deadweight_already_above (started at or above τ) and deadweight_crossed_anyway
     (started below and crossed in the twin). Most titles carry no money (the cultivation
     titles): awarded_firms_paid and deadweight_firms_paid count the firms that received some
-    (the deadweight of money, 无谓资助); deadweight_paid is what they were paid within
+    (the deadweight of money, 无效激励); deadweight_paid is what they were paid within
     the horizon (from the firms' ``received``) and deadweight_paid_share its share of
     ``spend`` (None when nothing was paid).
     """

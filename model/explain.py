@@ -32,7 +32,7 @@ REASON_COLUMNS = ["candidate_id", "name", "outcome", "detail", "reason_zh"]
 VERB = VERB_EN  # kept for callers of the English verbs
 
 # The Chinese for money that pays nothing (the cultivation designations carry no award).
-NO_MONEY_ZH = "不含奖金"
+NO_MONEY_ZH = "仅授予称号，无奖励资金"
 
 
 def _money_zh(amount: Decimal | float) -> str:

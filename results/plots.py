@@ -432,7 +432,7 @@ DESIGN_METRICS: dict[str, str] = {
     "spend": f"实际支付（{WAN}）",
     "additional": "新增服务化企业（家）",
     "cost_per_additional": f"每家新增服务化企业成本（{WAN}）",
-    "deadweight_share": "无谓支出占比（资金）",
+    "deadweight_share": "无效激励资金占比（资金）",
     "overrun_risk": "超支风险（任一年超支的比例）",
 }
 

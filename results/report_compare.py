@@ -23,7 +23,7 @@ METRICS: dict[str, str] = {
     "spend": "实际支付（万元）",
     "additional": "净新增服务化企业（家）",
     "cost_per_additional": "每家净新增企业成本（万元）",
-    "deadweight_share": "无谓支出占比",
+    "deadweight_share": "无效激励资金占比",
     "overrun_risk": "任一年超支比例",
 }
 SHARES = {"deadweight_share", "overrun_risk"}
@@ -340,7 +340,7 @@ def compare_report(runs: list[Compared], table: pd.DataFrame) -> Report:
         "重复少于两次时无法判断，留空。",
     ]
     if threshold:
-        lines.append(f"新增服务化企业与无谓支出按服务收入占比 {threshold[0]}% 门槛计算。")
+        lines.append(f"新增服务化企业与无效激励资金按服务收入占比 {threshold[0]}% 门槛计算。")
     rows = display_rows(table)
     headers = list(COLUMNS.values())
     keep = [i for i, h in enumerate(headers) if h != "运行文件夹"]

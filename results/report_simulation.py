@@ -57,7 +57,7 @@ def simulation_section(files: RunFiles, names: ReportNames, figure: bytes | None
     n = summary.get("replications", 0)
     lines = [
         f"共 {n} 次重复模拟，随机种子 {summary.get('seed', '?')}；下表为各指标在重复间的均值与范围。"
-        "获认定企业含只有称号、没有奖金的企业（如培育称号）；“无谓资助”指获得奖金、"
+        "获认定企业含只有称号、没有奖励资金的企业（如培育称号）；“无效激励”指获得奖励资金、"
         "但无奖励时也会达到门槛的企业。"
     ]
     rows = []
@@ -156,7 +156,7 @@ def _design_table(design: pd.DataFrame, threshold: int) -> Table:
         "spend": "实际支付（万元）",
         "additional": f"净新增服务化企业（≥{threshold}%，家）",
         "cost_per_additional": "每家净新增企业成本（万元，合计口径）",
-        "deadweight_share": "无谓支出占比",
+        "deadweight_share": "无效激励资金占比",
         "overrun_risk": "任一年超支的比例（区间为95%置信区间）",
     }
     rows = []

@@ -337,7 +337,7 @@ def headline(run: SimulationRun) -> list[tuple[str, str]]:
         )
         rows.append(
             (
-                f"无谓资助企业（获奖金且无奖励也会达标）/ 获奖金企业，资金占比，≥{x:.0%}",
+                f"无效激励企业（获奖励资金且无奖励也会达标）/ 获奖励资金企业，资金占比，≥{x:.0%}",
                 f"{mean(f'{key}.deadweight_firms_paid', '{:.1f}')} / "
                 f"{mean(f'{key}.awarded_firms_paid', '{:.1f}')}, "
                 f"{mean(f'{key}.deadweight_paid_share', '{:.0%}')}",
