@@ -31,6 +31,16 @@ class Problem:
         stands alone)."""
         return self.chinese or message_zh(self.message)
 
+    def located_zh(self) -> str:
+        """The Chinese with where it is, for a reader of the Chinese line alone:
+        ``bad.csv 第3行：“约一亿”不是数字`` ("" when there is no Chinese)."""
+        if not self.zh:
+            return ""
+        where = re.sub(r"^row (\d+)", r"第\1行", self.where)
+        where = {"header": "表头"}.get(where, where)
+        place = " ".join(part for part in (self.source, where) if part)
+        return f"{place}：{self.zh}" if place else self.zh
+
 
 def message_zh(message: str) -> str:
     """The Chinese of an English ``message`` by the first pattern of ``_ZH`` it matches,

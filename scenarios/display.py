@@ -34,7 +34,7 @@ def show_problems(
     for problem in error.problems:
         console.print(Text.assemble(("  ✗ ", "red"), str(problem)), highlight=False)
         if problem.zh:
-            console.print(Text.assemble(("    → ", "dim"), problem.zh), highlight=False)
+            console.print(Text.assemble(("    → ", "dim"), problem.located_zh()), highlight=False)
     console.print("请按以上各条（文件、行、列或键）逐项修改后重试。", highlight=False)
 
 

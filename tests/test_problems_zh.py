@@ -638,3 +638,16 @@ def test_a_check_of_a_whole_file_does_not_repeat_the_file():
     (problem,) = validation_problems(raised.value, "s.toml")
     assert "needs values = [...] or a range with points = K" in problem.message
     assert "(got" not in problem.message and "'id'" not in problem.message
+
+
+def test_the_chinese_line_of_a_problem_says_where_it_is(tmp_path: Path) -> None:
+    """A reader of the Chinese line alone learns the file and row: "→ c.csv 第2行：“约一亿”
+    不是数字" (the place was only in the English line)."""
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "编号,企业名称,类型,所在县区,所属行业,营业收入（万元）,评分\nA,甲,企业,南湖区,纺织,约一亿,80\n",
+        encoding="utf-8",
+    )
+    done = run_liangye("validate", str(path))
+    assert done.returncode == 2
+    assert "→ c.csv 第2行：“约一亿”不是数字" in done.stdout + done.stderr
