@@ -107,7 +107,7 @@ def synthetic_candidates(
     firms = pd.DataFrame(
         {
             "id": [f"E{i:05d}" for i in range(1, n + 1)],
-            "name": [f"嘉兴合成企业{i:04d}有限公司" for i in range(1, n + 1)],
+            "name": [f"模拟企业{i:04d}（示例数据）" for i in range(1, n + 1)],
             "kind": "enterprise",
             "district": rng.choice(districts, n),
             "sector": rng.choice(sectors, n, p=weights),
@@ -129,7 +129,7 @@ def synthetic_candidates(
     park_table = pd.DataFrame(
         {
             "id": [f"P{i:03d}" for i in range(1, k + 1)],
-            "name": [f"嘉兴合成产业园{i:02d}" for i in range(1, k + 1)],
+            "name": [f"模拟园区{i:02d}（示例数据）" for i in range(1, k + 1)],
             "kind": "park",
             "district": [districts[i % len(districts)] for i in range(k)],
             "sector": rng.choice(sectors, k, p=weights),

@@ -105,7 +105,7 @@ def _candidate_words(candidates: Mapping[str, Any]) -> str:
     synthetic = candidates.get("synthetic")
     if synthetic:
         words = (
-            f"候选：合成候选池，企业 {synthetic.get('enterprises', '?')} 家、"
+            f"候选：模拟候选名单（示例数据），企业 {synthetic.get('enterprises', '?')} 家、"
             f"园区 {synthetic.get('parks', '?')} 个（随机种子 {synthetic.get('seed', '?')}）"
         )
         if synthetic.get("applications"):

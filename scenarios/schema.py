@@ -79,7 +79,7 @@ class CandidateSource(BaseModel):
         if self.applications and self.synthetic is not None:
             raise InvalidValue(
                 "applications go with a candidate file, not the synthetic pool",
-                "申报表（applications）只能与候选名单文件一起给出，不能与合成候选一起用",
+                "申报表（applications）只能与候选名单文件一起给出，不能与模拟候选（synthetic）一起用",
             )
         return self
 

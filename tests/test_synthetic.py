@@ -76,3 +76,13 @@ def test_a_pool_of_one_enterprise_has_a_score():
         warnings.simplefilter("error")  # the division by a zero spread warned
         one = synthetic_candidates(1, 0, seed=6)
     assert one["score"].notna().all() and 50 <= float(one["score"].iloc[0]) <= 99
+
+
+def test_synthetic_candidates_are_named_as_example_data():
+    """A bureau reading a plan of the synthetic pool sees example data, not firm names that
+    read as real (嘉兴合成企业… read as a chemical-synthesis company)."""
+    from liangye.model.synthetic import synthetic_candidates
+
+    table = synthetic_candidates(enterprises=3, parks=1, seed=0)
+    assert all(name.endswith("（示例数据）") for name in table["name"])
+    assert not any("合成" in name for name in table["name"])
