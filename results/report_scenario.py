@@ -40,7 +40,7 @@ def scenario_section(files: RunFiles, names: ReportNames) -> Section:
     chances = allocation.get("success_probability") or {}
     if chances:
         lines.append(
-            "上级认定概率（情景假设，文件未规定）："
+            "上级获批概率（情景假设，文件未规定）："
             + "、".join(f"{plots.level_name(k)} {share(v, 0)}" for k, v in chances.items())
             + "。向上推荐按预计金额计入预算。"
         )
