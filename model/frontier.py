@@ -35,6 +35,15 @@ def scaled(problem: AllocationProblem, scale: float) -> AllocationProblem:
     )
 
 
+def horizon_money(budget: Budget) -> float:
+    """What a budget lets the horizon spend, in 万元: its yearly budgets' sum, its total
+    where that is less (or where there are no yearly budgets)."""
+    yearly = float(sum(budget.per_year.values())) if budget.per_year else None
+    total = None if budget.total is None else float(budget.total)
+    amounts = [a for a in (yearly, total) if a is not None]
+    return min(amounts) if amounts else 0.0
+
+
 def quota_budget(problem: AllocationProblem) -> float | None:
     """The least money (万元, expected, over the horizon) with which every minimum quota is
     met and every obligation paid: the cheapest plan of the problem with no budget, or None
@@ -91,7 +100,9 @@ def budget_frontier(problem: AllocationProblem, scales: list[float], progress=No
             programme.set_upper_at(row, upper * scale / scales[0])
         record: dict[str, object] = {
             "scale": scale,
-            "budget": float(sum(point.budget.per_year.values()) or (point.budget.total or 0)),
+            # The money the horizon may spend: the yearly budgets' sum, or the horizon total
+            # where that is less (it showed the sum beside a total that binds).
+            "budget": horizon_money(point.budget),
             "status": "infeasible",
             "objective": None,
             "designations": 0,

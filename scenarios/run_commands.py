@@ -356,7 +356,7 @@ def frontier(
     write_parquet(folder / "frontier.parquet", table)
     # Text a spreadsheet would run as a formula is escaped, as in plan.csv.
     write_plan_csv(table, folder / "frontier.csv")
-    plot_frontier(table, folder / "frontier.png", f"{loaded.title}：预算前沿", needed)
+    plot_frontier(table, folder / "frontier.png", f"{loaded.title or loaded.id}：预算前沿", needed)
     write_manifest(
         folder,
         kind="frontier",

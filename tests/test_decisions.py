@@ -497,3 +497,20 @@ def test_what_it_would_take_for_an_upgrade_of_an_obligation_holds_when_solved_ag
     assert "评分需达到90.1分方可另获本级认定或推荐" in reasons.at["B", "reason_zh"]
     assert upgraded(solved(60, 60)) == {"A"} and upgraded(solved(59.9, 60)) == {"B"}
     assert upgraded(solved(90, 90.1)) == {"B"}
+
+
+def test_the_frontiers_budget_is_what_the_horizon_may_spend():
+    """Yearly budgets of 100, 100, 100 and a horizon total of 250: the frontier's budget is
+    250 times the scale, the total that binds (it showed the yearly sum, 300)."""
+    from liangye.model.frontier import budget_frontier
+
+    result = solve(
+        upgrade_policy("top_up"),
+        make_candidates([{"id": "A", "score": 80}, {"id": "B", "score": 60}]),
+        {2024: 100, 2025: 100, 2026: 100},
+        total=250,
+        level_weights={"provincial": 2, "municipal": 1},
+        success_probability={"provincial": 0.5},
+    )
+    frontier = budget_frontier(result.problem, [0.5, 1.0])
+    assert frontier["budget"].tolist() == [125.0, 250.0]
