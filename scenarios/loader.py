@@ -22,6 +22,7 @@ from liangye.model.errors import (
     validation_zh,
 )
 from liangye.model.policy import Policy, load_policy, read_toml
+from liangye.model.settings import AllocationSettings
 
 from .schema import FIRST_YEAR, LAST_YEAR, MAX_HORIZON, Scenario, key_given
 
@@ -340,6 +341,15 @@ def _blame_overrides(
         # replace() keeps each problem's Chinese.
         blamed.append(dataclasses.replace(problem, source="--set") if by_set else problem)
     return blamed
+
+
+def scenario_policy(scenario: Scenario, base: Path) -> tuple[Policy, AllocationSettings]:
+    """The scenario's policy and its allocation settings with the tier design applied: one
+    rule for the allocation, the simulation's government and the commands' early check."""
+    from .tiers import with_tier_design  # tiers reads this module's files
+
+    policy = load_policy_reference(scenario.policy, base)
+    return policy, with_tier_design(scenario.allocation, policy, scenario.tier_design)
 
 
 def scenario_hash(scenario: Scenario) -> str:

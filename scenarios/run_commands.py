@@ -88,10 +88,10 @@ def run(
     with BackgroundSimulation() as sim:
         from liangye.results.store import new_run_dir
 
-        from .loader import load_scenario, scenario_hash
+        from .loader import load_scenario, scenario_hash, scenario_policy
 
         loaded, base = load_scenario(scenario, set_ or [])
-        _check_policy(loaded, base)
+        scenario_policy(loaded, base)  # a bad policy refused before the run folder
         command = " ".join(sys.argv)
         folder = out or new_run_dir(None, loaded.id, scenario_hash(loaded))
         _start_run(folder, command)
@@ -141,17 +141,6 @@ def run(
     else:
         console.print(f"报告 report: {report}", highlight=False)
     _exit_for(result.status, as_json, math.isfinite(result.problem.settings.time_limit))
-
-
-def _check_policy(scenario, base: Path) -> None:
-    """Read the scenario's policy and apply its tier design (5 ms), so that a bad policy file
-    is refused before a run folder is made (it left one holding only INCOMPLETE)."""
-    from .loader import load_policy_reference
-    from .tiers import with_tier_design
-
-    with_tier_design(
-        scenario.allocation, load_policy_reference(scenario.policy, base), scenario.tier_design
-    )
 
 
 def _wait_for_simulation(sim: BackgroundSimulation, name: str, quiet: bool) -> SimulationDigest:
@@ -242,12 +231,12 @@ def simulate(
     Simulate a scenario's awards against a no-award twin and write results/runs/."""
     from liangye.results.store import new_run_dir
 
-    from .loader import load_scenario, scenario_hash
+    from .loader import load_scenario, scenario_hash, scenario_policy
 
     _setup_logging(verbose)
     check_simulation_options(seed, replications)
     loaded, base = load_scenario(scenario, set_ or [])
-    _check_policy(loaded, base)
+    scenario_policy(loaded, base)  # a bad policy refused before the run folder
     folder = out or new_run_dir(None, f"{loaded.id}-sim", scenario_hash(loaded))
     command = " ".join(sys.argv)
     _start_run(folder, command)

@@ -22,9 +22,8 @@ from liangye.model.table_readings import readings_of
 from liangye.results.export import write_plan_csv, write_plan_xlsx
 from liangye.results.store import write_json, write_manifest, write_parquet
 
-from .loader import load_policy_reference, scenario_hash
+from .loader import scenario_hash, scenario_policy
 from .schema import Scenario
-from .tiers import with_tier_design
 
 if TYPE_CHECKING:  # the report is imported only when one is written
     from liangye.results.report import ReportNames
@@ -85,13 +84,6 @@ def scenario_years(scenario: Scenario, policy: Policy) -> list[int]:
     if scenario.years:
         return list(range(scenario.years[0], scenario.years[1] + 1))
     return policy.year_range
-
-
-def scenario_policy(scenario: Scenario, base: Path) -> tuple[Policy, AllocationSettings]:
-    """The scenario's policy and its allocation settings with the tier design applied: one
-    rule for the allocation and the simulation's government alike."""
-    policy = load_policy_reference(scenario.policy, base)
-    return policy, with_tier_design(scenario.allocation, policy, scenario.tier_design)
 
 
 def in_scenario(problem: Problem, scenario: Scenario) -> Problem:
