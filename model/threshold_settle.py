@@ -271,20 +271,39 @@ class _Settling:
         c = case.c
         start, cap, year = self._money_start(c)
         rows = budget_rows_of(self.problem, self.m, self.model, year)
-        if not rows or not self.exact.chosen_with_money(c, rows, cap):
+        if not rows:
             self._set_money(c, None)
             case.exact.add("money")
             case.checked.add("money")
             return
-        case.money_helps = True
+
+        known: dict[int, tuple[bool, int | None]] = {}
 
         def holds(k: int) -> tuple[bool, int | None]:
+            if k in known:
+                return known[k]
             plan = self.money_probes.plan(rows, k * MONEY_STEP)
             if plan is None or not self.exact.has(plan, c):
                 return False, None
             return True, self._money_used(plan, rows)
 
-        steps, settled = smallest(holds, start, cap, MAX_EXACT_SOLVES, cap_first=False)
+        case.money_helps = self.exact.chosen_with_money(c, rows, cap)
+        if not case.money_helps:
+            # Not chosen with money for every award there is. The choice is not monotone in
+            # money (a place c wins with 5万元 more can go to a dearer competitor with 25万元
+            # more), so a finite estimate is asked before the figure says no money helps:
+            # ``smallest`` asks it, then the cap, known to fail, and the figure is then
+            # "not even with money for every award" (``threshold_words``), which is what
+            # was shown.
+            known[cap] = (False, None)
+        steps, settled = smallest(
+            holds, start, cap, MAX_EXACT_SOLVES, cap_first=not case.money_helps
+        )
+        if settled and steps is None and not case.money_helps:
+            self._set_money(c, None)
+            case.exact.add("money")
+            case.checked.add("money")
+            return
         if settled:
             self._set_money(c, steps)
             case.exact.add("money")

@@ -73,14 +73,24 @@ def threshold_sentences(
             if math.isinf(row.extra_budget_wan):
                 # Only the year searched (the year of its best option) is known to be no help:
                 # money in another year may be (a review found 2024's do what 2025's could not).
+                # And what was shown is the figure at money for every award (``money_cap``),
+                # not at every amount below it: the choice is not monotone in money (5万元
+                # more can win a place that 25万元 more gives a dearer competitor).
                 if pd.isna(year):
-                    en.append(f"no horizon total would have made room for {win_en} ({how_en})")
-                    zh.append(f"增加期间总预算也无法{win_zh[2:]}（{how_zh}）")
+                    en.append(
+                        f"not even a horizon total enough to pay every award would have made "
+                        f"room for {win_en} ({how_en})"
+                    )
+                    zh.append(f"即使期间总预算足以支付全部可选奖励，也无法{win_zh[2:]}（{how_zh}）")
                 else:
                     en.append(
-                        f"no budget in {int(year)} would have made room for {win_en} ({how_en})"
+                        f"not even a {int(year)} budget enough to pay every award of the year "
+                        f"would have made room for {win_en} ({how_en})"
                     )
-                    zh.append(f"增加{int(year)}年预算也无法{win_zh[2:]}（{how_zh}）")
+                    zh.append(
+                        f"即使{int(year)}年预算足以支付当年全部可选奖励，也无法{win_zh[2:]}"
+                        f"（{how_zh}）"
+                    )
             else:
                 # As the figure was found (with_more_money): the year's budget raised and,
                 # when there is one, the horizon total's with it, each by that much.
@@ -101,9 +111,10 @@ def threshold_sentences(
             base = None if base is None or pd.isna(base) else float(base)
             if base is not None and row.score_margin >= base:
                 en.append(f"even a score of 0 would have kept its place ({how_en})")
-                # Not "即使评分为0分仍会入选", which read as "scores do not count": there is
-                # room for it whatever its score.
-                zh.append(f"名额与预算均有富余，其入选不取决于评分（{how_zh}）")
+                # Not "即使评分为0分仍会入选", which read as "scores do not count", nor "名额与
+                # 预算均有富余": its quota may be full and its budget spent, with no other
+                # candidate able to take the place (the one that could is too dear).
+                zh.append(f"评分降至0分仍可入选，没有其他候选能取代其位置（{how_zh}）")
             else:
                 floor = "" if base is None else f"（降至{round(base - row.score_margin, 1):g}分）"
                 en.append(

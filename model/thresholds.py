@@ -462,10 +462,11 @@ def scores_at(problem: AllocationProblem, where: pd.Series) -> pd.Series:
 
 
 def money_cap(problem: AllocationProblem, year: int | None) -> int:
-    """Enough money for every option there is (in ``year``, or over the horizon): past it,
-    money cannot be what keeps a candidate out."""
+    """Enough money to pay every option there is in full (in ``year``, or over the
+    horizon), whether or not a higher government confers it: past it, money cannot be what
+    keeps a candidate out, under an overrun bound too (its expected cost would not be)."""
     options = problem.options
-    cost = options["expected_cost"].to_numpy(dtype=float)
+    cost = options["cost"].to_numpy(dtype=float)
     if year is not None:
         cost = cost[options["year"].to_numpy() == year]
     return max(1, math.ceil(float(cost.sum()) / MONEY_STEP) + 1)

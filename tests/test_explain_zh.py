@@ -398,8 +398,8 @@ def test_a_score_needed_far_above_every_candidate_is_said_so():
     table["extra_budget_wan"] = [np.nan, np.inf]
     table["extra_budget_year"] = pd.array([pd.NA, 2024], dtype="Int64")
     said = threshold_sentences(result.problem, table, base)
-    assert "增加2024年预算也无法入选（估算）" in said["reason_zh"].iloc[1]
-    assert "no budget in 2024 would have made room for it" in said["detail"].iloc[1]
+    assert "即使2024年预算足以支付当年全部可选奖励，也无法入选（估算）" in said["reason_zh"].iloc[1]
+    assert "not even a 2024 budget enough to pay every award" in said["detail"].iloc[1]
 
 
 def test_an_award_open_in_a_year_with_room_is_not_called_out_of_budget():

@@ -354,6 +354,51 @@ def test_a_score_that_cannot_help_is_said_so():
     assert "2024年预算再增加40万元方可入选（经重新求解确认）" in row["reason_zh"]
 
 
+def test_money_that_helps_below_the_cap_is_found_and_the_cap_alone_is_no_claim_on_it():
+    """One place a year (quota max 1), a 5万元 budget: C's award costs 10, E's 30 and E
+    scores higher. 5万元 more selects C; 25万元 more gives the place to E, and so does money
+    for every award. C was told that no money in 2024 would help (review 7's i10 F014): the
+    choice is not monotone in money, and only the cap had been asked."""
+    policy = make_policy(
+        [
+            programme("P", {"municipal": 10}, eligibility=["revenue < 5000"]),
+            programme("Q", {"municipal": 30}, eligibility=["revenue >= 5000"]),
+        ],
+        quotas=[{"programmes": ["P", "Q"], "per": "year", "max": 1}],
+    )
+    rows = [
+        {"id": "C", "score": 50.0, "revenue": 1000.0},
+        {"id": "E", "score": 90.0, "revenue": 9000.0},
+    ]
+    result = allocate_with(policy, rows, {2024: 5})
+    c = result.reasons.set_index("candidate_id").loc["C"]
+    assert c["extra_budget_wan"] == 5 and c["threshold_confirmed"]
+    assert "2024年预算再增加5万元方可入选（经重新求解确认）" in c["reason_zh"]
+    # With 5 more C wins, as told; with 24 more it still does, with 25 more E does.
+    for extra, winner in ((5, "C"), (24, "C"), (25, "E")):
+        again = allocate_with(policy, rows, {2024: 5 + extra})
+        assert set(again.selected["candidate_id"]) == {winner}
+    # Once C holds its place, a score of 0 keeps it, though its quota is full: the
+    # sentence says no one can take it, not that there is room to spare.
+    kept = allocate_with(policy, rows, {2024: 29}).reasons.set_index("candidate_id").loc["C"]
+    assert "评分降至0分仍可入选，没有其他候选能取代其位置" in kept["reason_zh"]
+    assert "富余" not in kept["reason_zh"]
+
+
+def test_past_the_money_for_every_award_the_figure_says_so_and_nothing_more():
+    """One place and a budget (10) below the award (20): with 10 more F0 (90 against 60)
+    takes the place, and with money for every award F1 is still out. The sentence claims
+    that, not that no amount would do."""
+    rows = [{"id": "F0", "score": 90.0}, {"id": "F1", "score": 60.0}]
+    quota = [{"programmes": ["A"], "per": "year", "max": 1}]
+    policy = make_policy([programme("A", {"municipal": 20})], years=[2024, 2024], quotas=quota)
+    result = allocate_with(policy, rows, {2024: 10})
+    assert result.reasons.set_index("candidate_id").at["F0", "extra_budget_wan"] == 10
+    f1 = result.reasons.set_index("candidate_id").loc["F1"]
+    assert math.isinf(f1["extra_budget_wan"]) and f1["threshold_confirmed"]
+    assert "即使2024年预算足以支付当年全部可选奖励，也无法入选（经重新求解确认）" in f1["reason_zh"]
+
+
 def test_newtons_crossing_is_where_plans_with_the_candidate_first_reach_the_optimum():
     """The formula, on the exact programme itself: for each candidate left out, the raise δ
     found by Newton's method is where the best plan with the candidate (its row switched on)
