@@ -11,13 +11,15 @@ by k·δ. Plans without the candidate do not change, so whether it is selected i
 in δ; the threshold is the smallest δ that selects it, and for a selected one the margin is
 the largest fall that keeps it selected (in any of its own, non-entitlement designations).
 
-**Estimate for every candidate** (free: one linear programme). The relaxation at the
-solution's rows, with duals y: an option's *net value* is its objective coefficient minus
-what it uses of every shared row (budgets, quotas, balance, caps), priced at y; its
-candidate-and-matter row is left out, being the candidate's own. A candidate left out needs
-its best option's net value raised to zero: δ = −net / k, the smallest over its options. A
-selected one keeps its place while one of its options' net value stays positive: its margin
-is the largest net / k. The extra budget is estimated as the relaxation spends a larger
+**Estimate for every candidate** (cheap: the relaxation's basis moved a few pivots). The
+relaxation at the solution's rows, with duals y: an option's *net value* is its objective
+coefficient minus what it uses of every shared row (budgets, quotas, balance, caps), priced
+at y; its candidate-and-matter row is left out, being the candidate's own. A candidate left
+out needs its best option's net value raised to zero: δ = −net / k, the smallest over its
+options, with y the prices of taking rows (the relaxation with the shared rows a little
+tighter: a full quota is worth what its last one in is). A selected one keeps its place
+while one of its options' net value stays positive: its margin is the largest net / k, with
+y the prices of freeing rows (a little looser: what the first one out is worth). The extra budget is estimated as the relaxation spends a larger
 budget: options (the best of each candidate and matter left out) enter in order of net
 value before money per 万元, so a candidate needs the money of every one ahead of it in its
 year, plus its own cost, less what the plan leaves unspent.
@@ -69,13 +71,26 @@ MONEY_STEP = 1.0  # 万元
 ESTIMATE_LIMIT = 60_000
 
 
+# How far the shared rows are moved to read the relaxation's prices on either side of its
+# solution, in options: a row's mean coefficient times this. A binding quota or budget row
+# often has a range of optimal prices (the relaxation is degenerate there: its last option in
+# is whole and its first out at 0), and one solve reads one end of it, at random. With every
+# candidate left out priced at the bottom of that range, the first one out of a full quota
+# of two (77 points, the last in 84) was told 77.1 would do, and so was the second.
+SIDE_STEP = 1e-3
+
+
 @dataclass
 class Prices:
     """The relaxation's valuation of every option: its net value (objective coefficient less
-    the shared rows at their duals) and its net value before money (budget rows left out)."""
+    the shared rows at their duals) at the prices of *leaving* (what the rows it would free
+    are worth: the margins of the selected), its net value at the prices of *entering* (what
+    the rows it would take are worth: the raise a candidate left out needs), and that before
+    money (budget rows left out, at the entering prices)."""
 
     net: np.ndarray
     before_money: np.ndarray
+    entering: np.ndarray
 
 
 def relaxation_prices(
@@ -87,28 +102,31 @@ def relaxation_prices(
     start: highspy.HighsBasis | None = None,
 ) -> Prices | None:
     """Solve the relaxation of the built model ``m`` (``model``, compiled; no rounding cuts)
-    and price every option; None when it has no optimal solution.
+    and price every option on either side of its solution; None when it has no optimal
+    solution.
 
-    With an overrun bound the money rows are held at what the plan ``chosen`` spends in
-    them: the bound, not the expected money, is what limits such a plan, and the relaxation
-    at the full budget would price money as plentiful. Without one, ``stated_duals`` (the
-    duals the solve found for this same linear programme, ``HighsProgramme.stated_duals``)
-    are used instead of solving it again: the same data and options give the same duals,
-    and it was a fifth of a 1,000-candidate allocate. ``start``: a basis over the model's
-    columns and rows to begin from (``HighsModel.last_basis``, the solve's relaxation), with
-    the dual simplex; on the default scenario, with its overrun bound, 0.17 s from nothing
-    (the interior point method) against 0.03 s from the solve's basis, the same prices."""
+    The value of the relaxation is concave in the shared rows' bounds, and its prices at a
+    kink are a range: a candidate coming in takes rows at the left end of it (the prices
+    with every shared row a little tighter, by ``SIDE_STEP`` options), one going out frees
+    them at the right end (a little looser). Both are read from the solution's basis with the
+    dual simplex (a few pivots). With an overrun bound the money rows are held at what the
+    plan ``chosen`` spends in them: the bound, not the expected money, is what limits such a
+    plan, and the relaxation at the full budget would price money as plentiful. Without one,
+    ``stated_duals`` (the duals the solve found for this same linear programme,
+    ``HighsProgramme.stated_duals``) stand for it where a side cannot be solved, and for both
+    where there is no basis to start from on a model past ``LARGE_LP`` columns (solving it from
+    nothing was a fifth of a 1,000-candidate allocate). ``start``: a basis over the model's
+    columns and rows to begin from (``HighsModel.last_basis``, the solve's relaxation)."""
     money_rows = np.zeros(len(model.row_upper), dtype=bool)
     money_rows[model.rows_in(m, "budget", "risk_load")] = True
-    if stated_duals is not None and problem.settings.overrun_risk is None:
-        col_dual, row_dual = stated_duals
-        return _prices(m, model, money_rows, col_dual, row_dual)
+    risky = problem.settings.overrun_risk is not None
     row_upper = model.row_upper.copy()
-    if problem.settings.overrun_risk is not None:
+    if risky:
         plan = np.zeros(model.n_model)
         plan[np.asarray(chosen, dtype=int)] = 1.0
         spent = model.matrix @ plan
         row_upper[money_rows] = np.minimum(row_upper[money_rows], spent[money_rows] + 1e-9)
+    stated = stated_duals if not risky else None
     highs = quiet_highs()
     pass_arrays(
         highs,
@@ -125,36 +143,94 @@ def relaxation_prices(
     highs.setOptionValue("random_seed", problem.settings.seed)
     highs.setOptionValue("presolve", "off")
     warm = start is not None and highs.setBasis(start) == highspy.HighsStatus.kOk
-    if not warm and model.n_model > LARGE_LP:
-        # as the solver does from nothing: the interior point method, then a vertex
-        highs.setOptionValue("solver", "ipm")
-        highs.setOptionValue("run_crossover", "on")
+    if not warm and stated is not None and model.n_model > LARGE_LP:
+        col_dual, row_dual = stated
+        return _prices(m, model, money_rows, col_dual, row_dual, col_dual, row_dual)
+    if stated is not None and warm:
+        base = stated  # the solve's basis is optimal for this very programme
+    else:
+        if not warm and model.n_model > LARGE_LP:
+            # as the solver does from nothing: the interior point method, then a vertex
+            highs.setOptionValue("solver", "ipm")
+            highs.setOptionValue("run_crossover", "on")
+        highs.run()
+        if warm and highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return relaxation_prices(problem, m, model, chosen, stated_duals)  # from nothing
+        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        solution = highs.getSolution()
+        base = (np.asarray(solution.col_dual), np.asarray(solution.row_dual))
+        start = highs.getBasis()
+        highs.setOptionValue("solver", "simplex")
+    entering = _side(highs, m, model, row_upper, start, -1.0) or base
+    leaving = _side(highs, m, model, row_upper, start, +1.0) or base
+    return _prices(m, model, money_rows, *leaving, *entering)
+
+
+def _side(
+    highs: highspy.Highs,
+    m: pyo.ConcreteModel,
+    model: HighsModel,
+    row_upper: np.ndarray,
+    basis: highspy.HighsBasis,
+    sign: float,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The duals of the relaxation loaded in ``highs`` with every shared row's bounds moved by
+    ``sign`` × ``SIDE_STEP`` of its mean coefficient (−: tighter), solved from ``basis``;
+    None if that programme has no optimal solution (a row that cannot be tightened)."""
+    own = np.zeros(len(row_upper), dtype=bool)
+    own[model.rows_in(m, "stacking")] = True
+    matrix = model.matrix.tocsr()
+    counts = np.diff(matrix.indptr)
+    mean = np.divide(
+        np.add.reduceat(np.abs(matrix.data), matrix.indptr[:-1]) if matrix.nnz else 0.0,
+        counts,
+        out=np.zeros(len(counts)),
+        where=counts > 0,
+    )
+    rows = np.flatnonzero(~own & (counts > 0))
+    step = sign * SIDE_STEP * mean[rows]
+    highs.changeRowsBounds(
+        len(rows), rows.astype(np.int32), model.row_lower[rows] + step, row_upper[rows] + step
+    )
+    highs.setBasis(basis)
     highs.run()
-    if warm and highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return relaxation_prices(problem, m, model, chosen, stated_duals)  # from nothing
-    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
-    solution = highs.getSolution()
-    return _prices(m, model, money_rows, solution.col_dual, solution.row_dual)
+    ok = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    duals = None
+    if ok:
+        solution = highs.getSolution()
+        duals = (np.asarray(solution.col_dual), np.asarray(solution.row_dual))
+    highs.changeRowsBounds(len(rows), rows.astype(np.int32), model.row_lower[rows], row_upper[rows])
+    return duals
 
 
 def _prices(
-    m: pyo.ConcreteModel, model: HighsModel, money_rows: np.ndarray, col_dual, row_dual
+    m: pyo.ConcreteModel,
+    model: HighsModel,
+    money_rows: np.ndarray,
+    col_dual,
+    row_dual,
+    entering_col_dual,
+    entering_row_dual,
 ) -> Prices:
-    """Every option's prices from the relaxation's duals."""
+    """Every option's prices from the relaxation's duals on either side (``Prices``)."""
     n = model.n_options
     # HiGHS's duals satisfy d = c − Aᵀy (either sense); the rows of a candidate and matter
     # (and an entitlement's row with its upgrades) are added back, so that only the rows
     # shared between candidates are charged.
-    reduced = np.asarray(col_dual)[:n]
-    y = np.asarray(row_dual)
-    own_rows = np.zeros(len(y), dtype=bool)
+    own_rows = np.zeros(len(model.row_upper), dtype=bool)
     own_rows[model.rows_in(m, "stacking")] = True
     columns = model.matrix[:, :n]
-    net = reduced + columns.T @ np.where(own_rows, y, 0.0)
-    before_money = net + columns.T @ np.where(money_rows, y, 0.0)
     sign = 1.0 if model.maximise else -1.0
-    return Prices(net=sign * net, before_money=sign * before_money)
+
+    def net_of(col_dual, row_dual) -> tuple[np.ndarray, np.ndarray]:
+        y = np.asarray(row_dual)
+        net = np.asarray(col_dual)[:n] + columns.T @ np.where(own_rows, y, 0.0)
+        return net, net + columns.T @ np.where(money_rows, y, 0.0)
+
+    leaving, _ = net_of(col_dual, row_dual)
+    entering, before_money = net_of(entering_col_dual, entering_row_dual)
+    return Prices(net=sign * leaving, before_money=sign * before_money, entering=sign * entering)
 
 
 def level_weights(problem: AllocationProblem) -> np.ndarray:
@@ -252,8 +328,11 @@ def estimate(problem: AllocationProblem, chosen: np.ndarray, prices: Prices | No
         usable = free & (slope > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(usable, prices.net / slope, np.nan)
-        # Left out: the option needing the smallest raise.
-        raise_by = np.where(usable & np.isin(candidate, losers), np.maximum(-ratio, 0.0), np.inf)
+            coming_in = np.where(usable, prices.entering / slope, np.nan)
+        # Left out: the option needing the smallest raise, at the prices of entering.
+        raise_by = np.where(
+            usable & np.isin(candidate, losers), np.maximum(-coming_in, 0.0), np.inf
+        )
         # Figures gathered per candidate, then written a column at a time: a cell write
         # through pandas (.at) per candidate was 0.1 s of 10,000 candidates' explanations.
         needed, margin, where = {}, {}, {}

@@ -300,6 +300,33 @@ def test_without_work_every_figure_is_an_estimate_and_confirming_asks_for_more(m
     )
 
 
+@pytest.mark.parametrize("overrun_risk", [None, 0.2])
+def test_estimates_price_a_full_quota_at_the_last_one_in(monkeypatch, overrun_risk):
+    """Two national places (60万元, conferred with chance 0.5), four firms, money to spare:
+    91 and 84 are nominated. The relaxation's price of the quota is anywhere from the first
+    one out's worth (77) to the last one in's (84): read at the bottom, both firms left out
+    were told 77.1 would do, beside "入选者最低84分". Coming in takes a place, so the
+    estimate is priced at the top: 84.1, as re-solving says; going out frees one, so the
+    margins stay priced at the bottom (84 may fall to 77, a tie)."""
+    monkeypatch.setattr(threshold_settle, "AUTO_WORK", 0)
+    levels = [{"level": "national", "amount": 60, "conferred_by": "national"}]
+    policy = make_policy(
+        [{"id": "P", "name": "示范企业", "reference": "t", "levels": levels}],
+        quotas=[{"programmes": ["P"], "levels": ["national"], "per": "year", "max": 2}],
+    )
+    rows = [{"id": f"F{i}", "score": float(s)} for i, s in enumerate([91, 84, 77, 73])]
+    settings = {"success_probability": {"national": 0.5}, "overrun_risk": overrun_risk}
+    result = allocate_with(policy, rows, {2024: 1000}, **settings)
+    reasons = result.reasons.set_index("candidate_id")
+    assert set(result.selected["candidate_id"]) == {"F0", "F1"}
+    assert not reasons["threshold_confirmed"].any()
+    assert list(reasons.loc[["F2", "F3"], "score_needed"]) == [84.1, 84.1]
+    assert "评分需达到84.1分方可入选" in reasons.at["F2", "reason_zh"]
+    assert list(reasons.loc[["F0", "F1"], "score_margin"]) == [14, 7]
+    assert selected(policy, scored(rows, "F2", 84.1), {2024: 1000}, "F2", **settings)
+    assert not selected(policy, scored(rows, "F2", 84.0), {2024: 1000}, "F2", **settings)
+
+
 def test_the_default_figures_are_the_same_every_time():
     """A budget of work, not of seconds: the same problem gives the same figures."""
     policy, rows, budget = random_instance(8, 24, 2, 1, True, False)
