@@ -192,28 +192,36 @@ def _best_setting(
         return settings[0], "只有一个方案", False
     by_key = {key: column for column, key in data.keys.items()}
     order = [by_key[t.outcome] for t in targets] + data.outcomes
+    # Lexicographic: the settings sharing the least mean regret on an outcome go on to the
+    # next, and only they. (All of them went on: a tie of two on overrun crowned a third
+    # that overran most, said to be "tied" there.)
+    contenders: list = list(range(len(settings)))
     tied: list[str] = []
     for outcome in order:
         regret = regrets.get(outcome)
-        if regret is not None and len(regret):
-            means = regret.mean(axis=0)
-            info = outcome_info(data.keys[outcome], better)
-            least = float(means.min())
-            if int((means <= least + 1e-9 * max(1.0, abs(least))).sum()) > 1:
-                # Several settings share the least regret (all 0: no setting ever beaten on
-                # it): that outcome crowns none of them; the next one may.
-                if info.label not in tied:
-                    tied.append(info.label)
-                continue
-            best = int(means.idxmin())
-            said = f"「{info.label}」平均后悔值最小（{len(regret)} 个世界）"
-            if tied:
-                said += f"；{'、'.join(f'「{x}」' for x in tied)}上并列"
-            return settings[best], said, True
+        if regret is None or not len(regret):
+            continue
+        means = regret.mean(axis=0).loc[contenders]
+        info = outcome_info(data.keys[outcome], better)
+        least = float(means.min())
+        near = means[means <= least + 1e-9 * max(1.0, abs(least))]
+        if len(near) > 1:
+            # Several settings share the least regret (all 0: no setting ever beaten on
+            # it): that outcome crowns none of them; the next one may, among them.
+            contenders = list(near.index)
+            if info.label not in tied:
+                tied.append(info.label)
+            continue
+        best = int(near.index[0])
+        said = f"「{info.label}」平均后悔值最小（{len(regret)} 个世界）"
+        if tied:
+            said += f"；在{'、'.join(f'「{x}」' for x in tied)}上与其他方案并列最小"
+        return settings[best], said, True
     if tied:
         return (
-            settings[0],
-            f"{'、'.join(f'「{x}」' for x in tied)}上各方案平均后悔值并列：不评选最稳健的方案",
+            settings[int(contenders[0])],
+            f"{'、'.join(f'「{x}」' for x in tied)}上平均后悔值并列最小的方案不止一个"
+            f"（{len(contenders)} 个）：不评选最稳健的方案",
             False,
         )
     if len(table):

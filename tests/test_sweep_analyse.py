@@ -416,6 +416,22 @@ def test_a_tie_on_an_outcome_crowns_no_setting_on_it(tmp_path):
     assert not only_z.robust.crowned and "并列" in only_z.robust.best_by
 
 
+def partly_tied(parameters: Mapping[str, object], seed: int) -> dict[str, float | None]:
+    """On z, settings 1 and 2 tie at the least regret (0) and 3 is beaten; on y, 3 is best
+    and 2 beats 1."""
+    a, b = int(float(parameters["a"])), int(float(parameters["b"]))
+    return {"z": {1: 0.0, 2: 0.0, 3: 1.0}[a], "y": {1: 1.0, 2: 5.0, 3: 9.0}[a] + b}
+
+
+def test_a_tie_of_some_settings_passes_only_them_on_to_the_next_outcome(tmp_path):
+    """Review 11: settings 1 and 2 tie on the first target's outcome and 3 loses it, yet 3
+    was crowned on the next outcome, "tied" on the first. Only 1 and 2 go on: 2 wins."""
+    folder = stored(tmp_path / "p", TIED, partly_tied)
+    analysis = analyse_sweep(folder, targets(TIED, "z <= 0"), {"z": "lower", "y": "higher"})
+    assert analysis.robust.crowned and analysis.robust.best_setting == (2.0,)
+    assert "在「z」上与其他方案并列最小" in analysis.robust.best_by
+
+
 def test_invalid_indices_say_invalid_once_and_ask_for_the_retry_failed_runs_need(tmp_path):
     """The panel said 无效（INVALID）：无效（INVALID）… and asked for --resume, which skips
     failed runs: failed runs need --retry-failed."""
