@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import replace
 from decimal import Decimal
@@ -45,18 +46,27 @@ def horizon_money(budget: Budget) -> float:
 
 
 def quota_budget(problem: AllocationProblem) -> float | None:
-    """The least money (万元, expected, over the horizon) with which every minimum quota is
-    met and every obligation paid: the cheapest plan of the problem with no budget, or None
-    when no plan meets the quotas at any budget. A budget below it has no plan; the
-    frontier's plot marks it."""
-    from .allocation import allocate
-    from .solve import PLAN_STATUSES
+    """The least money on the frontier's axis (``horizon_money``, 万元) with which every
+    minimum quota is met and every obligation paid, at expected cost: the budgets scaled
+    together, as the frontier scales them, by the least multiple that admits a plan; None
+    when none does (the quotas cannot be met at any budget). A budget below it has no plan;
+    the frontier's plot marks it.
+
+    Not the cheapest plan's total: the quotas may need money in early years that the
+    budgets' proportions give only at a larger total (Wuhan's 2022-2023 quotas: a plan of
+    3,365万元 in all, but no plan on its frontier below about 5,400)."""
+    from .solve import PLAN_STATUSES, solve_model
 
     settings = problem.settings.model_copy(update={"objective": "min_cost", "overrun_risk": None})
-    cheapest = allocate(replace(problem, budget=Budget(), settings=settings), explain=False)
-    if cheapest.status not in PLAN_STATUSES:
+    m = build_model(replace(problem, settings=settings), budget_scale=True)
+    outcome = solve_model(m, settings)
+    if outcome.status not in PLAN_STATUSES or not outcome.has_solution:
         return None
-    return float(sum(cheapest.spend.values()))
+    # The plan's own multiple (feasible, whatever the proof), up a hair so that its budgets,
+    # rounded to 0.1万元 as shown, still hold it.
+    factor = max(float(m.budget_scale.value or 0.0), 0.0)
+    money = horizon_money(scaled(problem, factor).budget) if factor > 0 else 0.0
+    return math.ceil(money * 10 - 1e-6) / 10
 
 
 def budget_frontier(problem: AllocationProblem, scales: list[float], progress=None) -> pd.DataFrame:

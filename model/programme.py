@@ -196,7 +196,7 @@ def add_candidate_year_cap(m: pyo.ConcreteModel, problem: AllocationProblem) -> 
 
 
 def add_budget_limits(
-    m: pyo.ConcreteModel, problem: AllocationProblem, elastic: bool = False
+    m: pyo.ConcreteModel, problem: AllocationProblem, elastic: bool = False, scaled: bool = False
 ) -> None:
     """Yearly budgets, nominations at expected cost (amount × chance of conferral).
 
@@ -211,7 +211,10 @@ def add_budget_limits(
     With ``elastic`` every year's budget B_t gets extra money budget_extra[t] ≥ 0 (counted
     in every later row with carry-over) and the total budget budget_total_extra ≥ 0, so that
     the least money the other rules need beyond the budget can be measured
-    (``set_extra_budget_objective``; the diagnosis of an infeasible problem).
+    (``set_extra_budget_objective``; the diagnosis of an infeasible problem). With ``scaled``
+    every budget is budget_scale ≥ 0 times itself (Σ pay · designate ≤ budget_scale · B), so
+    that the least multiple of all the budgets together the other rules need can be measured
+    (``set_budget_scale_objective``; the budget frontier's quota line).
     """
     budget = problem.budget
     years = [t for t in problem.years if t in budget.per_year]
@@ -219,6 +222,8 @@ def add_budget_limits(
     if elastic:
         m.budget_extra = pyo.Var(m.BUDGET_YEARS, domain=pyo.NonNegativeReals)
         m.budget_total_extra = pyo.Var(domain=pyo.NonNegativeReals)
+    if scaled:
+        m.budget_scale = pyo.Var(domain=pyo.NonNegativeReals)
 
     def limit(m, t):
         if budget.carry_over:
@@ -229,6 +234,8 @@ def add_budget_limits(
         cap = sum(budget.per_year[s] for s in added)
         chosen, cost = problem.cost_within(covered)
         _, most = problem.cost_within(covered, expected=False)
+        if scaled and len(chosen):
+            return _linear(m, chosen, cost) - float(cap) * m.budget_scale <= 0
         if len(chosen) == 0 or most.sum() <= float(cap):
             # Cannot bind, nor be overrun even if every conferral came: leave it out.
             return pyo.Constraint.Skip
@@ -242,7 +249,10 @@ def add_budget_limits(
     if budget.total is not None:
         chosen, cost = problem.cost_within(problem.years)
         _, most = problem.cost_within(problem.years, expected=False)
-        if most.sum() > float(budget.total):
+        if scaled and len(chosen):
+            spend = _linear(m, chosen, cost)
+            m.budget_total.add(spend - float(budget.total) * m.budget_scale <= 0)
+        elif most.sum() > float(budget.total):
             spend = _linear(m, chosen, cost)
             if elastic:
                 spend = spend - m.budget_total_extra
@@ -471,6 +481,12 @@ def set_extra_budget_objective(m: pyo.ConcreteModel) -> None:
     )
 
 
+def set_budget_scale_objective(m: pyo.ConcreteModel) -> None:
+    """minimise budget_scale: the least multiple of every budget at once that the other
+    rules need (``add_budget_limits`` with ``scaled``)."""
+    m.value = pyo.Objective(expr=m.budget_scale, sense=pyo.minimize)
+
+
 def set_shortfall_objective(m: pyo.ConcreteModel) -> None:
     """minimise Σ shortfall[q, t]: how far the quotas are from being met."""
     m.value = pyo.Objective(expr=sum(m.quota_shortfall.values()), sense=pyo.minimize)
@@ -482,12 +498,14 @@ def build_model(
     with_budget: bool = True,
     elastic_quotas: bool = False,
     elastic_budget: bool = False,
+    budget_scale: bool = False,
 ) -> pyo.ConcreteModel:
     """Build the allocation programme for ``problem``.
 
     ``with_budget=False`` drops the budget limits; ``elastic_budget=True`` measures the
     least money the other rules need beyond the budget, and ``elastic_quotas=True`` quota
-    shortfalls, instead of maximising the objective (both: the diagnosis).
+    shortfalls, instead of maximising the objective (both: the diagnosis);
+    ``budget_scale=True`` the least multiple of all the budgets at once they need.
     """
     m = pyo.ConcreteModel(name=f"allocation {problem.policy.id}")
     add_designation_variables(m, problem)
@@ -495,13 +513,15 @@ def build_model(
     add_obligations(m, problem)
     add_candidate_year_cap(m, problem)
     if with_budget:
-        add_budget_limits(m, problem, elastic=elastic_budget)
-        if not elastic_budget:
+        add_budget_limits(m, problem, elastic=elastic_budget, scaled=budget_scale)
+        if not elastic_budget and not budget_scale:
             add_risk_loads(m, problem)
     add_quotas(m, problem, elastic=elastic_quotas)
     add_balance(m, problem)
     if elastic_quotas:
         set_shortfall_objective(m)
+    elif budget_scale:
+        set_budget_scale_objective(m)
     elif elastic_budget:
         set_extra_budget_objective(m)
     else:

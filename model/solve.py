@@ -250,7 +250,7 @@ class HighsProgramme(MipStage, RoundingRepair, HighsModel):
             return self._mip(started, left(), warm_start, designations=True, method="mip")
         x = values  # the relaxation has the model's columns only
         if self.integral(x):
-            return self._outcome(Status.OPTIMAL, np.round(x), z_lp, z_lp, started, status, "lp")
+            return self._outcome(Status.OPTIMAL, x, z_lp, z_lp, started, status, "lp")
         # 2. an incumbent, and a proof when it is already within the gap
         solution = relaxation.getSolution()
         reduced = np.abs(np.asarray(solution.col_dual))
@@ -311,7 +311,13 @@ class HighsProgramme(MipStage, RoundingRepair, HighsModel):
         chosen = np.array([], dtype=int)
         values = None
         if x is not None and state in PLAN_STATUSES:
-            values = np.round(np.asarray(x, dtype=float))
+            # Whole where the column is integer; a continuous one (the diagnosis's extra
+            # money, the frontier's budget multiple) as solved: rounding it read a least
+            # multiple of 0.668 as 1.
+            x = np.asarray(x, dtype=float)
+            whole = np.ones(len(x), dtype=bool)
+            whole[: len(self.integer)] = self.integer[: len(x)]
+            values = np.where(whole, np.round(x), x)
             chosen = np.flatnonzero(values[: self.n_options] > 0.5)
         seconds = time.perf_counter() - started
         log.info("HiGHS (%s): %s in %.2fs", method, state, seconds)

@@ -379,7 +379,8 @@ def frontier(
     if needed is not None:
         bounded = problem.settings.overrun_risk is not None
         console.print(
-            f"满足全部最低名额和应付奖励所需的最低预算（整个期间，按预计支出）：{needed:,.1f}万元"
+            "各年预算按同一比例增减时，满足全部最低名额和应付奖励所需的最低预算"
+            f"（期间合计，按预计支出）：{needed:,.1f}万元"
             + ("；设有超支概率上限时所需预算更高，略高于它的预算也可能没有方案" if bounded else ""),
             highlight=False,
         )

@@ -57,6 +57,19 @@ def test_money_short_of_a_horizon_quota_is_the_least_that_meets_it_in_any_year()
     assert again.status == "optimal" and len(again.chosen) == 3
 
 
+def test_money_short_by_a_fraction_of_a_wan_is_said_as_it_is():
+    """Three designations of 12.5万元 over 2024-2025; budgets of 10 and 25 hold two in 2025
+    and none in 2024: 2.5万元 more in 2024 meets it. The solve rounded every column of its
+    answer, the extra money too, and said 2 or 3."""
+    quota = [{"programmes": ["P"], "per": "horizon", "min": 3}]
+    policy = make_policy([programme("P", {"municipal": 12.5})], quotas=quota, years=[2024, 2025])
+    rows = [{"id": f"C{i}", "score": 70 + i} for i in range(5)]
+    result = solve(policy, make_candidates(rows), {2024: 10, 2025: 25})
+    assert result.status == "infeasible"
+    text = " ".join(result.diagnosis)
+    assert "short by 2.5万元" in text, text
+
+
 def test_conflicting_quotas_are_measured():
     """Quota 1 wants 2 of P; quota 2 allows at most 1 designation in all; P and Q are the same
     matter. Without the budget mattering, quota 1 can only be met to 1 of 2."""

@@ -140,6 +140,25 @@ def test_the_budget_the_quotas_need_is_the_least_that_has_a_plan():
     assert frontier["greedy_rules_broken"].tolist()[1] > 0
 
 
+def test_the_quota_line_is_where_the_scaled_budgets_first_have_a_plan():
+    """Two municipal designations (20 each) due in 2024, budgets of 10 in 2024 and 90 in
+    2025: the cheapest plan spends 40, but the frontier scales both budgets together, and
+    2024's holds 40 only at four times its size, 400 in all (review 10: Wuhan's line said
+    3,365万元 where its frontier had no plan below about 5,400)."""
+    policy = make_policy(
+        [programme("P", {"municipal": 20})],
+        years=[2024, 2025],
+        quotas=[{"programmes": ["P"], "per": "year", "years": [2024], "min": 2}],
+    )
+    candidates = make_candidates([{"id": f"C{i}", "score": 90 - i} for i in range(4)])
+    problem = build_problem(
+        policy, candidates, Budget(per_year={2024: 10, 2025: 90}), AllocationSettings()
+    )
+    assert quota_budget(problem) == pytest.approx(400.0)
+    assert allocate(scaled(problem, 4)).status == "optimal"
+    assert allocate(scaled(problem, 3.99)).status == "infeasible"
+
+
 def test_every_constraint_of_the_programme_is_in_a_declared_row_block():
     """The solver finds rows by the blocks programme.ROW_BLOCKS declares: a rule added or
     renamed without declaring it would be missed (its money rows not counted by class, a
