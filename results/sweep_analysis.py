@@ -65,7 +65,7 @@ def analyse_sweep(
 ANALYSIS_DIR = "analysis"
 
 
-TABLES = ("sobol", "robustness", "targets", "discovery")
+TABLES = ("sobol", "sobol_pairs", "robustness", "targets", "discovery")
 
 
 HEADERS_ZH = {
@@ -90,6 +90,10 @@ HEADERS_ZH = {
     "regret_excluded": "因缺值未计后悔值的世界数",
     "factor": "因素键",
     "factor_label": "因素",
+    "factor_2": "第二因素键",
+    "factor_2_label": "第二因素",
+    "S2": "二阶指数S2",
+    "S2_conf": "S2的95%置信区间半宽",
     "S1": "一阶指数S1",
     "S1_conf": "S1的95%置信区间半宽",
     "ST": "总效应指数ST",
@@ -117,6 +121,8 @@ def analysis_tables(analysis: SweepAnalysis) -> dict[str, pd.DataFrame]:
     tables = {"robustness": analysis.robust.spread}
     if analysis.sobol is not None:
         tables["sobol"] = analysis.sobol.table
+        if analysis.sobol.pairs is not None:
+            tables["sobol_pairs"] = analysis.sobol.pairs
     if len(analysis.robust.targets):
         tables["targets"] = analysis.robust.targets
     if analysis.discovery.box is not None:

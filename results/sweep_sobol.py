@@ -3,6 +3,7 @@ failed."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,9 @@ class SobolResult:
     missing: int
     # Chinese: why valid indices are too imprecise to act on (None: they are not)
     imprecise: str | None = None
+    # With ``sampler.second_order``: a row per (setting, outcome, pair of factors), S2 and its
+    # confidence half-width (None without it)
+    pairs: pd.DataFrame | None = None
 
 
 # A valid index whose 95% confidence interval is wider than this on either side says little
@@ -60,6 +64,7 @@ def sobol_indices(data: SweepData, seed: int = 0, conf_level: float = 0.95) -> S
     problem = {"num_vars": len(sampled), "names": sampled, "bounds": [[0.0, 1.0]] * len(sampled)}
     groups = [()] if data.joint else data.settings
     rows: list[dict[str, object]] = []
+    pairs: list[dict[str, object]] = []
     failed = missing = 0
     for setting in groups:
         cells = data.cells if data.joint else data.setting_cells(setting)
@@ -103,18 +108,61 @@ def sobol_indices(data: SweepData, seed: int = 0, conf_level: float = 0.95) -> S
                     for name in ("S1", "S1_conf", "ST", "ST_conf"):
                         row[name] = float(indices[name][i])
                 rows.append(row)
+            if second:
+                # SALib's S2 is the upper triangle of a factor × factor matrix.
+                for i, j in itertools.combinations(range(len(sampled)), 2):
+                    pairs.append(
+                        {
+                            "setting": data.label(setting) if not data.joint else "全部运行",
+                            "outcome": data.keys[outcome],
+                            "outcome_label": outcome_info(data.keys[outcome]).label,
+                            "factor": data.keys[sampled[i]],
+                            "factor_2": data.keys[sampled[j]],
+                            "factor_label": factor_label(data.keys[sampled[i]]),
+                            "factor_2_label": factor_label(data.keys[sampled[j]]),
+                            "S2": np.nan if indices is None else float(indices["S2"][i, j]),
+                            "S2_conf": np.nan
+                            if indices is None
+                            else float(indices["S2_conf"][i, j]),
+                            "valid": indices is not None,
+                            "reason": reason or "有效",
+                        }
+                    )
     table = pd.DataFrame(rows)
     valid = bool(len(table)) and bool(table["valid"].all())
     if valid:
         message = "Sobol 指数有效：设计中的每次运行都已完成"
     else:
-        # Each row's reason begins 无效（INVALID）： for the table; the message says it once.
-        message = "Sobol 指数无效（INVALID）：" + "；".join(
-            dict.fromkeys(
-                str(r).removeprefix(INVALID_ZH) for r in table.loc[~table["valid"], "reason"]
-            )
-        )
-    return SobolResult(table, valid, message, failed, missing, _imprecision(table, n))
+        message = "Sobol 指数无效（INVALID）：" + "；".join(_invalid_parts(table, failed, missing))
+    result = SobolResult(table, valid, message, failed, missing, _imprecision(table, n))
+    result.pairs = pd.DataFrame(pairs) if second else None
+    return result
+
+
+def _invalid_parts(table: pd.DataFrame, failed: int, missing: int) -> list[str]:
+    """Why some indices are invalid, for the whole sweep: the runs failed and missing in all
+    settings (each row's reason counts its own setting's: two settings of 18 failures each
+    were said as "18 次运行失败" where 36 had failed), the runs whose outcome is undefined,
+    then each other reason once (a design cell count, an outcome that never varies)."""
+    bad = table.loc[~table["valid"]]
+    parts = []
+    if failed:
+        parts.append(f"共 {failed} 次运行失败")
+    if missing:
+        parts.append(f"共 {missing} 次运行尚未完成")
+    undefined = int(bad.drop_duplicates(["setting", "outcome"])["undefined"].sum())
+    if undefined:
+        parts.append(f"共 {undefined} 个运行结果无定义")
+    for reason in dict.fromkeys(str(r) for r in bad["reason"]):
+        if not reason.startswith(INVALID_ZH):
+            parts.append(reason)  # e.g. an outcome the same in every sample
+            continue
+        for piece in reason.removeprefix(INVALID_ZH).split("；")[0].split("，"):
+            if piece.startswith("设计应有") and piece not in parts:
+                parts.append(piece)
+    if failed or missing or undefined or any(p.startswith("设计应有") for p in parts):
+        parts.append("Saltelli 设计缺一不可，未计算这些指数")
+    return parts
 
 
 def _imprecision(table: pd.DataFrame, samples: int) -> str | None:
@@ -131,7 +179,12 @@ def _imprecision(table: pd.DataFrame, samples: int) -> str | None:
         return None
     worst = widest[loose].max()
     said = "无法估计" if not np.isfinite(worst) else f"最宽达 ±{worst:.2f}"
-    table.loc[loose, "reason"] = f"有效，但精度不足：置信区间半宽{said}"
+    # Each row its own width (the sweep's widest, said on every row, belonged to another
+    # setting: review 11).
+    table.loc[loose, "reason"] = [
+        f"有效，但精度不足：置信区间半宽{'无法估计' if not np.isfinite(w) else f'±{w:.2f}'}"
+        for w in widest[loose]
+    ]
     return (
         f"{int(loose.sum())} 个指数的 95% 置信区间半宽超过 ±{MAX_CONF_HALF_WIDTH}（{said}）："
         f"基础样本数 N = {samples} 太少，这些指数仅供参考；请增大 sampler.samples（如 "

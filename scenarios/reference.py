@@ -49,8 +49,9 @@ FILES: list[tuple[str, type[BaseModel], str]] = [
         "Levers × uncertainties × replications over a base scenario (docs/sweeps.md). A "
         "lever or uncertainty is keyed by the scenario key it sets (`budget_scale` and "
         "`tier_design` are named levers); an uncertainty is a `Range` (`low`, `high`, "
-        '`dist`, `points`, `integer`), a `Normal` (`dist = "normal"`, `mean`, `sd`, '
-        "optional `low`/`high`) or a list of values.",
+        "`dist`, `points`, `integer`: with `integer = true` a uniform range samples each "
+        'whole number in it alike), a `Normal` (`dist = "normal"`, `mean`, `sd`, optional '
+        "`low`/`high`: the law truncated to them, not clipped onto them) or a list of values.",
     ),
 ]
 

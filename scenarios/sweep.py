@@ -172,16 +172,25 @@ def from_unit(factor: Factor, u: float) -> object:
     if isinstance(factor, Range):
         if factor.dist == "loguniform":
             value = math.exp(math.log(factor.low) + u * math.log(factor.high / factor.low))
+        elif factor.integer:
+            # Each whole number of the range an equal share (rounding a uniform draw gave the
+            # two ends half the share of the others: 1..3 drew 2 half the time).
+            first, last = factor.whole_numbers()
+            return first + min(int(u * (last - first + 1)), last - first)
         else:
             value = factor.low + u * (factor.high - factor.low)
         return rounded(factor, value)
     assert isinstance(factor, Normal)
     from scipy.stats import norm
 
-    value = float(norm.ppf(u, loc=factor.mean, scale=factor.sd))
-    low = -math.inf if factor.low is None else factor.low
-    high = math.inf if factor.high is None else factor.high
-    return min(max(value, low), high)
+    # Truncated, not clipped: the quantile u of the normal law within [low, high] (clipping
+    # piled the tails' mass onto the bounds: 3 of 50 points exactly at one).
+    low = 0.0 if factor.low is None else float(norm.cdf(factor.low, factor.mean, factor.sd))
+    high = 1.0 if factor.high is None else float(norm.cdf(factor.high, factor.mean, factor.sd))
+    value = float(norm.ppf(low + u * (high - low), loc=factor.mean, scale=factor.sd))
+    lowest = -math.inf if factor.low is None else factor.low
+    highest = math.inf if factor.high is None else factor.high
+    return min(max(value, lowest), highest)  # the float rounding of ppf, at the very ends
 
 
 def unit_samples(sweep: Sweep, dimensions: int) -> np.ndarray:

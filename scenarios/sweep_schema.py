@@ -75,7 +75,11 @@ class Range(_Strict):
     high: float
     dist: Literal["uniform", "loguniform"] = "uniform"
     points: int | None = Field(default=None, ge=2, description="grid points, ends included")
-    integer: bool = Field(default=False, description="round each value to a whole number")
+    integer: bool = Field(
+        default=False,
+        description="whole numbers only: a uniform range samples each whole number in it "
+        "alike; a log-uniform one, and a grid, round each value",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Range:
@@ -87,6 +91,13 @@ class Range(_Strict):
             raise InvalidValue(
                 "a log-uniform range needs low > 0", "对数均匀分布的范围需要 low 大于 0"
             )
+        if self.integer and self.points is None and self.dist == "uniform":
+            first, last = self.whole_numbers()
+            if first > last:
+                raise InvalidValue(
+                    f"an integer range from {self.low:g} to {self.high:g} holds no whole number",
+                    f"整数范围 {self.low:g}–{self.high:g} 之间没有整数",
+                )
         if self.points is not None and self.integer:
             values = self.grid()
             if len(set(values)) < len(values):
@@ -97,6 +108,10 @@ class Range(_Strict):
                     "或直接列出取值",
                 )
         return self
+
+    def whole_numbers(self) -> tuple[int, int]:
+        """The first and last whole numbers in [low, high] (first > last: none)."""
+        return math.ceil(self.low), math.floor(self.high)
 
     def grid(self) -> list[float | int]:
         """The ``points`` values a grid crosses, evenly spaced (log-spaced for a log-uniform
@@ -110,18 +125,30 @@ class Range(_Strict):
 
 
 class Normal(_Strict):
-    """A normally distributed factor, optionally truncated to [low, high] (clipped)."""
+    """A normally distributed factor, optionally truncated to [low, high] (the normal law
+    conditioned on the interval, not clipped onto its ends)."""
 
     dist: Literal["normal"]
     mean: float
     sd: float = Field(gt=0)
-    low: float | None = None
-    high: float | None = None
+    low: float | None = Field(default=None, description="truncated below here (optional)")
+    high: float | None = Field(default=None, description="truncated above here (optional)")
 
     @model_validator(mode="after")
     def _ordered(self) -> Normal:
         if self.low is not None and self.high is not None and not self.low < self.high:
             raise _empty_range(self.low, self.high)
+        from scipy.stats import norm
+
+        low = 0.0 if self.low is None else float(norm.cdf(self.low, self.mean, self.sd))
+        high = 1.0 if self.high is None else float(norm.cdf(self.high, self.mean, self.sd))
+        if high - low < 1e-9:
+            raise InvalidValue(
+                f"[{self.low}, {self.high}] holds almost none of a normal law of mean "
+                f"{self.mean} and sd {self.sd}: move the bounds or the mean",
+                f"[{self.low}, {self.high}] 几乎不含均值 {self.mean}、标准差 {self.sd} 的正态分布"
+                "的概率：请调整上下限或均值",
+            )
         return self
 
 
@@ -184,7 +211,9 @@ class Sampler(_Strict):
     samples: int | None = Field(default=None, ge=1, validate_default=True)
     combine: Literal["cross", "joint"] = "cross"
     seed: int | None = Field(default=None, ge=0, description="default: the sweep's root_seed")
-    second_order: bool = Field(default=False, description="sobol: also second-order indices")
+    second_order: bool = Field(
+        default=False, description="sobol: also second-order indices (analysis/sobol_pairs.csv)"
+    )
 
     @field_validator("samples", mode="after")
     @classmethod

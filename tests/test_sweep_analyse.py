@@ -130,6 +130,41 @@ def test_a_failed_or_missing_run_makes_the_sobol_table_invalid_and_says_so(tmp_p
     assert "10 次运行尚未完成" in analysis.sobol.message and analysis.sobol.missing == 10
 
 
+def test_the_invalid_message_counts_the_failures_of_every_setting(tmp_path):
+    """Two lever settings, each with the same failures: the message said "N 次运行失败" with
+    one setting's N (its rows' reasons, made unique by their text), not the sweep's 2N."""
+    sweep = {**SOBOL_SWEEP, "levers": {"a": [7.0, 7.5]}}
+    design = build_design(Sweep.model_validate(sweep))
+    failing = sum(1 for r in design.runs if float(r.uncertainties["x1"]) > 3.0)
+    folder = stored(tmp_path / "two", sweep, failing_ishigami)
+    analysis = analyse_sweep(folder)
+    assert analysis.sobol is not None and analysis.sobol.failed == failing
+    assert f"共 {failing} 次运行失败" in analysis.sobol.message
+    assert failing % 2 == 0 and f"：{failing // 2} 次" not in analysis.sobol.message
+
+
+def test_second_order_indices_are_given_when_the_design_paid_for_them(tmp_path):
+    """``sampler.second_order`` ran N·(2D+2) runs but the analysis kept only S1 and ST
+    (review 11). Ishigami's only interaction is x1 with x3 (S13 = ST1 − S1 ≈ 0.244)."""
+    from liangye.results.sweep_analysis import analysis_tables, write_analysis
+
+    sweep = {
+        **SOBOL_SWEEP,
+        "sampler": {"kind": "sobol", "samples": 512, "second_order": True},
+    }
+    folder = stored(tmp_path / "so", sweep, ishigami)
+    analysis = analyse_sweep(folder)
+    pairs = analysis_tables(analysis)["sobol_pairs"].set_index(["factor", "factor_2"])
+    assert len(pairs) == 3 and pairs["valid"].all()
+    assert pairs.at[("x1", "x3"), "S2"] == pytest.approx(0.244, abs=0.1)
+    assert abs(pairs.at[("x1", "x2"), "S2"]) < 0.1 and abs(pairs.at[("x2", "x3"), "S2"]) < 0.1
+    written = {p.name for p in write_analysis(analysis)}
+    assert {"sobol_pairs.csv", "sobol_pairs.parquet"} <= written
+    assert "sobol_pairs" not in analysis_tables(
+        analyse_sweep(stored(tmp_path / "f", SOBOL_SWEEP, ishigami))
+    )
+
+
 def lookup(parameters: Mapping[str, object], seed: int) -> dict[str, float | None]:
     """A table of outcomes by hand: y (higher is better) and c (lower is better) by a and b;
     a = 2, b = 2 fails when ``fail`` is set; c is undefined for a = 3, b = 0."""

@@ -102,6 +102,36 @@ def test_from_unit_maps_quantiles():
     assert from_unit(Range(low=0, high=10, integer=True), 0.46) == 5
 
 
+def test_an_integer_range_samples_each_whole_number_alike():
+    """Review 11: rounding a uniform draw gave -3 and 3 half the share of -2..2."""
+    factor = Range(low=-3, high=3, integer=True)
+    draws = [from_unit(factor, u) for u in (np.arange(7000) + 0.5) / 7000]
+    counts = {k: draws.count(k) for k in range(-3, 4)}
+    assert set(draws) == set(range(-3, 4)) and set(counts.values()) == {1000}
+    assert all(isinstance(d, int) for d in draws)
+    # not-whole ends: the whole numbers inside, each alike
+    inside = [from_unit(Range(low=0.5, high=2.5, integer=True), u) for u in (0.1, 0.6)]
+    assert inside == [1, 2]
+    with pytest.raises(ValueError, match="holds no whole number"):
+        Range(low=0.2, high=0.8, integer=True)
+
+
+def test_a_normal_with_bounds_is_truncated_not_clipped():
+    """Review 11: clipping put the tails' mass exactly on the bounds (3 of 50 points)."""
+    from scipy.stats import truncnorm
+
+    from liangye.scenarios.sweep_schema import Normal
+
+    factor = Normal(dist="normal", mean=0.5, sd=1.0, low=-1.5, high=2.5)
+    u = (np.arange(1000) + 0.5) / 1000
+    draws = np.array([from_unit(factor, x) for x in u])
+    assert (draws > -1.5).all() and (draws < 2.5).all()
+    expected = truncnorm.ppf(u, (-1.5 - 0.5) / 1.0, (2.5 - 0.5) / 1.0, loc=0.5, scale=1.0)
+    assert np.allclose(draws, expected, atol=1e-9)
+    with pytest.raises(ValueError, match="almost none"):
+        Normal(dist="normal", mean=0.0, sd=1.0, low=40.0, high=41.0)
+
+
 @pytest.mark.parametrize(
     ("body", "where", "words"),
     [
