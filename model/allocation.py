@@ -42,6 +42,10 @@ PLAN_COLUMNS = [
     "cost",
     "probability",
     "expected_cost",
+    # with the later instalments (a tax rebate paid over three years): what the row costs
+    # the city in all, if paid and as expected; cost and expected_cost are its own year's
+    "total_cost",
+    "expected_total_cost",
     "nomination",
     "decision",
     "upgrade_of",
@@ -61,7 +65,7 @@ class PlanSummary:
 
     def to_dict(self) -> dict:
         return {
-            "objective": self.objective,
+            "objective": _tidy(self.objective),
             "count": self.count,
             "spend": {str(t): float(v) for t, v in self.spend.items()},
             "total_spend": float(sum(self.spend.values())),
@@ -146,6 +150,15 @@ class AllocationResult:
         plan["expected_cost"] = [
             c * Decimal(str(p)) for c, p in zip(plan["cost"], plan["probability"], strict=True)
         ]
+        plan["option"] = owner
+        plan["part"] = part
+        totals = [
+            Decimal(str(round(sum(paid.values()), 4))) for paid in self._payments_by_row(plan)
+        ]
+        plan["total_cost"] = totals
+        plan["expected_total_cost"] = [
+            t * Decimal(str(p)) for t, p in zip(totals, plan["probability"], strict=True)
+        ]
         upgraded = options["from_option"].to_numpy()[owner]
         plan["upgrade_of"] = pd.Series(
             [
@@ -159,8 +172,6 @@ class AllocationResult:
         )
         names = {p.id: p.name for p in self.problem.policy.programmes}
         plan["programme_name"] = [names.get(p, p) for p in plan["programme"]]
-        plan["option"] = owner
-        plan["part"] = part
         return plan
 
     def workbook_tables(self) -> dict[str, pd.DataFrame]:
@@ -178,7 +189,11 @@ class AllocationResult:
 
     def payments_of(self) -> list[dict[str, float]]:
         """Each row of ``selected``: its payments by year (万元, if paid)."""
-        plan = self._designation_rows()
+        return self._payments_by_row(self._designation_rows())
+
+    def _payments_by_row(self, plan: pd.DataFrame) -> list[dict[str, float]]:
+        """Each row of ``plan`` (``_designation_rows``, with its option and part): its
+        payments by year (万元, if paid), its own year's and the later instalments'."""
         later = self.problem.later_payments
         mine: dict[tuple[int, int], dict[str, float]] = {}
         if len(later):
@@ -207,6 +222,8 @@ class AllocationResult:
                 "year": int(r.year),
                 "amount": float(r.cost),
                 "expected_amount": float(r.expected_cost),
+                "total_amount": float(r.total_cost),
+                "expected_total_amount": float(r.expected_total_cost),
                 "nomination": bool(r.nomination),
                 "decision": r.decision,
                 "probability": float(r.probability),
@@ -229,8 +246,8 @@ class AllocationResult:
             "policy": self.problem.policy.id,
             "objective_kind": self.problem.settings.objective,
             "status": self.status,
-            "objective": self.objective,
-            "bound": self.bound,
+            "objective": _tidy(self.objective),
+            "bound": _tidy(self.bound),
             "gap": self.gap,
             "seconds": round(self.seconds, 4),
             "build_seconds": round(self.build_seconds, 4),
@@ -259,8 +276,8 @@ class AllocationResult:
             "commitments_if_conferred": None
             if risk is None
             else {str(t): float(v) for t, v in risk.commitments_if_conferred.items()},
-            "expected_cost_objective": self.expected_objective,
-            "price_of_safety": price,
+            "expected_cost_objective": _tidy(self.expected_objective),
+            "price_of_safety": _tidy(price),
             "greedy": self.greedy.to_dict(),
             "selected": selected,
             "diagnosis": self.diagnosis,
@@ -272,6 +289,12 @@ class AllocationResult:
             if "threshold_confirmed" in self.reasons
             else 0,
         }
+
+
+def _tidy(value: float | None) -> float | None:
+    """A sum of scores or money for the JSON without float noise (68801.29999999999 is
+    68801.3): 6 decimals, far below any score's (0.1) or money's (1元) step."""
+    return None if value is None else round(float(value), 6) + 0.0
 
 
 def _no_plan(status: str) -> tuple[str, str] | None:

@@ -137,7 +137,7 @@ def budget_frontier(problem: AllocationProblem, scales: list[float], progress=No
                 if violations:
                     raise RuntimeError("frontier plan breaks rules: " + "; ".join(violations))
                 record.update(
-                    objective=plan_objective(point, chosen, problem.settings.objective),
+                    objective=round(plan_objective(point, chosen, problem.settings.objective), 6),
                     designations=designation_count(point, chosen),
                     spend=float(sum(expected_spend(point, chosen).values())),
                 )

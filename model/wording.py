@@ -121,6 +121,21 @@ OUTCOME_ZH = {
     # No plan was found (infeasible, or none within the time or work limit): nothing decided.
     "undecided": "未作决定",
 }
+# What each objective counts, and what its bound is (a minimum's bound is below it). Under
+# ``count`` the obligations (entitlements the documents make automatic) count nothing: the
+# plan cannot choose them, so its headline count of designations is larger.
+OBJECTIVE_ZH = {
+    "merit": "加权评分",
+    "count": "择优入选事项数，不含按规定应得的奖励",
+    "min_cost": "支出，万元",
+}
+
+
+def bound_zh(objective: str) -> str:
+    """上界 for an objective maximised, 下界 for one minimised (min_cost)."""
+    return "下界" if objective == "min_cost" else "上界"
+
+
 VERB_EN = {
     "discretionary": "designated",
     "nomination": "nominated for",

@@ -10,6 +10,7 @@ import logging
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import jinja2
@@ -94,13 +95,13 @@ def money(value: object, digits: int = 0) -> str:
     if isinstance(value, int | float) and value == math.inf:
         return "∞"
     number = _number(value)
-    return "" if number is None else f"{number:,.{digits}f}"
+    return "" if number is None else f"{_half_up(number, digits):,.{digits}f}"
 
 
 def share(value: object, digits: int = 1) -> str:
     """A fraction as a percent ("4.9%"); an empty cell for nothing."""
     number = _number(value)
-    return "" if number is None else f"{number:.{digits}%}"
+    return "" if number is None else f"{_half_up(number * 100, digits):.{digits}f}%"
 
 
 def number(value: object, digits: int = 1) -> str:
@@ -108,8 +109,17 @@ def number(value: object, digits: int = 1) -> str:
     value = _number(value)
     if value is None:
         return ""
-    text = f"{value:,.{digits}f}"
+    text = f"{_half_up(value, digits):,.{digits}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _half_up(value: float, digits: int) -> Decimal:
+    """``value`` rounded half away from zero at ``digits`` decimals, as written (its
+    shortest repr): 12.5 → 13 and 2,422.75 → 2,422.8, as a reader rounds and as the
+    workbook's exact figures suggest (Python's own formatting rounds half to even, or by the
+    binary value: 12.5 → 12 beside 7.5 → 8)."""
+    exact = Decimal(repr(value))
+    return exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP) + 0  # no -0
 
 
 def _number(value: object) -> float | None:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from liangye.model.status import plan_name_zh
+from liangye.model.wording import OBJECTIVE_ZH, bound_zh
 
 from . import plots
 from .export import REASON_HEADERS_ZH, UNREACHABLE_ZH
@@ -31,9 +32,10 @@ def plan_section(files: RunFiles, names: ReportNames) -> Section:
     status = a.get("status", "")
     lines = [f"求解状态：{STATUS.get(status, status)}。"]
     if a.get("objective") is not None:
-        words = f"目标值 {number(a['objective'], 1)}"
+        kind = a.get("objective_kind", "merit")
+        words = f"目标值（{OBJECTIVE_ZH.get(kind, kind)}）{number(a['objective'], 1)}"
         if a.get("bound") is not None:
-            words += f"，上界 {number(a['bound'], 1)}"
+            words += f"，{bound_zh(kind)} {number(a['bound'], 1)}"
         if a.get("gap") is not None:
             words += f"，相对间隙 {share(a['gap'], 2)}"
         lines.append(words + "。")
@@ -114,6 +116,16 @@ def plan_section(files: RunFiles, names: ReportNames) -> Section:
             level=[plots.level_name(v) for v in files.plan["level"]],
             decision=[DECISION.get(d, d) for d in files.plan["decision"]],
         )
+        # A designation paying later instalments (a rebate over three years) shows them
+        # beside its own year's money: the rows then add up to the spend over the years.
+        later = "total_cost" in plan and bool(
+            (plan["total_cost"].astype(float) != plan["cost"].astype(float)).any()
+        )
+        money_columns = (
+            {"cost": "当年金额（万元）", "total_cost": "含分年兑现合计（万元）"}
+            if later
+            else {"cost": "金额（万元）"}
+        )
         tables.append(
             frame_table(
                 plan,
@@ -125,13 +137,14 @@ def plan_section(files: RunFiles, names: ReportNames) -> Section:
                     "level": "级别",
                     "year": "年份",
                     "decision": "方式",
-                    "cost": "金额（万元）",
+                    **money_columns,
                     "probability": "获批概率",
                     "score": "评分",
                 },
                 {
                     "year": str,
                     "cost": lambda v: money(v, 1),
+                    "total_cost": lambda v: money(v, 1),
                     "probability": lambda v: share(v, 0),
                     "score": lambda v: number(v, 1),
                 },

@@ -11,7 +11,7 @@ from liangye.model.allocation import AllocationResult
 from liangye.model.budget_risk import row_zh
 from liangye.model.errors import InputError
 from liangye.model.status import STATUS_ZH, plan_name_zh
-from liangye.model.wording import OUTCOME_ZH, level_zh, percent
+from liangye.model.wording import OBJECTIVE_ZH, OUTCOME_ZH, bound_zh, level_zh, percent
 from liangye.results.export import UNREACHABLE_ZH
 
 STATUS_STYLE = {
@@ -42,9 +42,6 @@ def _money(value: float | None) -> str:
     return "—" if value is None else f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-OBJECTIVE_ZH = {"merit": "加权评分", "count": "入选事项数", "min_cost": "支出"}
-
-
 def show_allocation(console: Console, result: AllocationResult) -> None:
     """A readable summary in Chinese (the reader's language; --json keeps the English keys):
     status and proof, spend against budget, the rank-by-score plan beside the optimum,
@@ -60,7 +57,8 @@ def show_allocation(console: Console, result: AllocationResult) -> None:
     console.print(
         f"[bold]{result.problem.policy.title}[/]\n"
         f"[{style}]{STATUS_ZH.get(result.status, result.status)}[/]（{result.status}）  "
-        f"目标值（{kind}）{_money(result.objective)}  上界 {_money(result.bound)}  "
+        f"目标值（{kind}）{_money(result.objective)}  "
+        f"{bound_zh(data['objective_kind'])} {_money(result.bound)}  "
         f"相对间隙 {'—' if result.gap is None else f'{result.gap:.2%}'}  "
         f"用时 {result.seconds:.2f} 秒（建模 {result.build_seconds:.2f}，求解 "
         f"{result.solve_seconds:.2f}）  候选 {data['candidates']} 个，选项 {data['options']} 个",

@@ -19,6 +19,7 @@ from liangye.model.policy import Policy
 from liangye.model.settings import AllocationSettings
 from liangye.model.synthetic import synthetic_applications, synthetic_candidates
 from liangye.model.table_readings import readings_of
+from liangye.model.wording import OBJECTIVE_ZH, bound_zh
 from liangye.results.export import write_plan_csv, write_plan_xlsx
 from liangye.results.store import write_json, write_manifest, write_parquet
 
@@ -225,12 +226,13 @@ def save_workbook(result: AllocationResult, folder: Path) -> Path:
     """Write the plan's Excel workbook (``WORKBOOK``: plan, reasons, the headline figures,
     money by year and the result's own tables) into ``folder``."""
     plan = result.selected
+    kind = result.problem.settings.objective
     headline = {
         "政策": result.problem.policy.title,
         "状态": result.status,
         # As the terminal shows them: the bound to the cent, the gap as a percent.
-        "目标值": result.objective,
-        "上界": None if result.bound is None else round(result.bound, 2),
+        f"目标值（{OBJECTIVE_ZH.get(kind, kind)}）": result.objective,
+        bound_zh(kind): None if result.bound is None else round(result.bound, 2),
         "相对间隙": result.gap,  # a number, shown as a percent (spreadsheet.write_pairs)
         "入选数": len(plan),
         **{f"{t}年预计支出（万元）": float(v) for t, v in result.spend.items()},

@@ -297,7 +297,13 @@ def headline(run: SimulationRun) -> list[tuple[str, str]]:
 
     def mean(key: str, form: str = "{:.3f}") -> str:
         value = summary.get(key)
-        return form.format(value["mean"]) if value and value["mean"] is not None else "–"
+        if not value or value["mean"] is None:
+            return "–"
+        number = value["mean"]
+        if form == "{:.1f}" and float(number).is_integer():
+            # A count averaged over replications: whole when it is (3,318, not 3318.0).
+            return f"{number:,.0f}"
+        return form.format(number)
 
     # In the report's words (results/report_labels.py), shortened to fit an 80-column terminal.
     rows = [

@@ -91,3 +91,39 @@ def test_a_chance_beside_its_bound_has_the_decimals_to_be_compared(chance, bound
     from liangye.model.wording import percent_beside
 
     assert percent_beside(chance, bound) == said
+
+
+def test_a_minimum_has_a_lower_bound_and_a_count_says_what_it_counts(tmp_path):
+    """Review 10: min_cost's bound (3,364.93 under a plan of 3,365) was called 上界, and a
+    count objective of 1,107 sat beside 入选事项数 1,151 (its 44 entitlements count nothing)."""
+    from liangye.model.wording import OBJECTIVE_ZH, bound_zh
+
+    from conftest import liangye
+
+    assert bound_zh("min_cost") == "下界" and bound_zh("merit") == bound_zh("count") == "上界"
+    assert "不含按规定应得" in OBJECTIVE_ZH["count"]
+    done = liangye(
+        "allocate",
+        str(Path(__file__).parents[1] / "scenarios/examples/wuhan-service-manufacturing.toml"),
+        "--set",
+        "allocation.objective=min_cost",
+        "--out",
+        str(tmp_path / "run"),
+    )
+    said = " ".join(done.stdout.split())
+    assert done.returncode == 0, done.stderr
+    assert "目标值（支出，万元）" in said and "下界" in said and "上界" not in said
+
+
+def test_the_report_rounds_half_up_as_a_reader_does():
+    """Review 10: 12.5 showed as 12 beside 7.5 as 8, 2,422.75 as 2,422.8 beside 2,991.25 as
+    2,991.2 (Python rounds half to even, or by the binary value); -0 shows as 0."""
+    from liangye.results.report_html import money, number, share
+
+    assert [money(12.5), money(7.5), money(2.5)] == ["13", "8", "3"]
+    assert [money(2422.75, 1), money(2991.25, 1), number(27.75, 1)] == [
+        "2,422.8",
+        "2,991.3",
+        "27.8",
+    ]
+    assert money(-0.0) == "0" and money(-0.04, 1) == "0.0" and share(0.12345, 2) == "12.35%"
