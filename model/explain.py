@@ -27,7 +27,15 @@ from .options import AllocationProblem
 from .programme import HORIZON, payment_tags, quota_scopes
 from .wording import DECISION_ZH, VERB_EN, Words, money, percent, percent_beside
 
-OUTCOMES = ("selected", "ineligible", "out_of_budget", "outranked", "not_needed", "undecided")
+OUTCOMES = (
+    "selected",
+    "ineligible",
+    "not_applied",
+    "out_of_budget",
+    "outranked",
+    "not_needed",
+    "undecided",
+)
 REASON_COLUMNS = ["candidate_id", "name", "outcome", "detail", "reason_zh"]
 VERB = VERB_EN  # kept for callers of the English verbs
 
@@ -277,6 +285,16 @@ def candidate_reasons(
             )
             continue
         if len(own) == 0:
+            if c not in ineligible_en and problem.applied is not None and not problem.applied[c]:
+                records.append(
+                    {
+                        **record,
+                        "outcome": "not_applied",
+                        "detail": "did not apply (no row in the applications table)",
+                        "reason_zh": "未申报（申报表中没有其申请），也没有按规定应享的奖励",
+                    }
+                )
+                continue
             if c in ineligible_en:
                 en_text = "; ".join(ineligible_en[c])
                 zh_text = "不符合申报条件：" + "；".join(

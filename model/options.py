@@ -103,6 +103,10 @@ class AllocationProblem:
     )
     # What the policy says that this allocation does not apply, and why (in words).
     notes: list[Note] = field(default_factory=list)  # what the build left out or suspects
+    # With an applications table: whether each candidate (by position) has a row in it, so
+    # that one with none is told it did not apply, not that nothing was open to it. None
+    # without one (every candidate stands for every programme it is eligible for).
+    applied: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -428,6 +432,9 @@ def build_problem(
         amounts={k: v for k, v in amounts.items() if v is not None},
         later_payments=later_payments(policy, candidates, options),
         notes=notes,
+        applied=None
+        if applications is None
+        else candidates["id"].isin(applications["candidate_id"]).to_numpy(),
     )
 
 

@@ -113,6 +113,8 @@ OUTCOME_ZH = {
     # Not "不符合申报条件" (the reason sentence begins with it already): short, as the command
     # line and the workbook had it, and it covers holding the tier or 就高不重复 as well.
     "ineligible": "不符合条件",
+    # An applications table without a row for it (and nothing it is owed).
+    "not_applied": "未申报",
     "out_of_budget": "预算不足",
     # Not "名额已满或评分靠后": a balance, cap or stacking rule outranks it too (explain.py).
     "outranked": "排名靠后",

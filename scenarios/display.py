@@ -196,7 +196,7 @@ def show_closest_left_out(console: Console, result: AllocationResult) -> None:
     if "score_needed" not in reasons.columns or not len(reasons):
         return
     scores = result.problem.options.groupby("candidate_id")["score"].max()
-    left_out = reasons[~reasons["outcome"].isin(["selected", "ineligible"])].copy()
+    left_out = reasons[~reasons["outcome"].isin(["selected", "ineligible", "not_applied"])].copy()
     if left_out.empty:
         return
     own = pd.to_numeric(left_out["candidate_id"].map(scores), errors="coerce")

@@ -593,3 +593,31 @@ def test_a_firm_out_of_budget_is_compared_at_the_award_its_reason_names():
     assert outcome == "out_of_budget"
     assert "其金额最低的可选奖励（服务型制造示范企业（市级），2024年）" in zh
     assert "其评分70分，服务型制造示范企业（市级）入选者最低80分" in zh
+
+
+def test_a_candidate_without_an_application_is_told_it_did_not_apply():
+    """With an applications table, a candidate with no row in it was told 没有可以申报的项目
+    ("no programme it may apply for"), as if nothing were open to it."""
+    from liangye.model.allocation import allocate
+    from liangye.model.options import build_problem
+    from liangye.model.settings import AllocationSettings, Budget
+
+    policy = make_policy([programme("P", {"municipal": 10})])
+    candidates = make_candidates([{"id": "C0", "score": 50.0}, {"id": "C1", "score": 60.0}])
+    applications = pd.DataFrame(
+        [{"candidate_id": "C0", "programme": "P", "level": "municipal", "score": 50.0}]
+    )
+    problem = build_problem(
+        policy, candidates, Budget(per_year={2024: 100}), AllocationSettings(), [2024], applications
+    )
+    reasons = allocate(problem).reasons.set_index("candidate_id")
+    assert reasons.at["C1", "outcome"] == "not_applied"
+    assert reasons.at["C1", "reason_zh"].startswith("未申报")
+    assert reasons.at["C0", "outcome"] == "selected"
+    # without an applications table nobody is "not applied"
+    plain = allocate(
+        build_problem(
+            policy, candidates, Budget(per_year={2024: 100}), AllocationSettings(), [2024]
+        )
+    )
+    assert "not_applied" not in set(plain.reasons["outcome"])
