@@ -56,6 +56,7 @@ class Quota(_Strict):
     )
     reference: str | None = None
     note: str | None = None
+    note_zh: str | None = None  # the note in Chinese, shown to people in its place
 
     @model_validator(mode="after")
     def _bounds(self) -> Quota:
@@ -104,6 +105,7 @@ class Balance(_Strict):
     per: Literal["year", "horizon"] = "horizon"
     reference: str | None = None
     note: str | None = None
+    note_zh: str | None = None  # the note in Chinese, shown to people in its place
 
     @property
     def quantified(self) -> bool:
@@ -135,6 +137,7 @@ class NamedList(_Strict):
     open: bool = Field(default=False, description="the list ends in 等 or 'X': others qualify")
     reference: str
     note: str | None = None
+    note_zh: str | None = None  # the note in Chinese, shown to people in its place
 
     @property
     def names(self) -> list[str]:
@@ -151,6 +154,7 @@ class Reserve(_Strict):
     size: int | None = Field(default=None, ge=1, description="absent: every such candidate")
     reference: str
     note: str | None = None
+    note_zh: str | None = None  # the note in Chinese, shown to people in its place
 
 
 class Target(_Strict):
@@ -165,6 +169,7 @@ class Target(_Strict):
     aspirational: bool = Field(default=False, description="力争: strive for, not a commitment")
     reference: str
     note: str | None = None
+    note_zh: str | None = None  # the note in Chinese, shown to people in its place
 
 
 class Provision(_Strict):
@@ -186,6 +191,7 @@ class Provision(_Strict):
     programmes: list[str] | None = None
     reference: str
     note: str | None = None
+    note_zh: str | None = None  # the note in Chinese, shown to people in its place
 
 
 class Policy(_Strict):
@@ -216,6 +222,7 @@ class Policy(_Strict):
     reference: str | None = None
     source: str | None = None
     note: str | None = None
+    note_zh: str | None = None  # the note in Chinese, shown to people in its place
     programmes: list[Programme] = Field(min_length=1)
     quotas: list[Quota] = Field(default_factory=list)
     balance: list[Balance] = Field(default_factory=list)

@@ -46,6 +46,7 @@ class Band(_Strict):
     amount: Money
     reference: str | None = None
     note: str | None = None
+    note_zh: str | None = None  # the note in Chinese, shown to people in its place
 
 
 class Payout(_Strict):
@@ -60,6 +61,7 @@ class Payout(_Strict):
     of: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     reference: str | None = None
     note: str | None = None
+    note_zh: str | None = None  # the note in Chinese, shown to people in its place
 
     @model_validator(mode="after")
     def _one_kind(self) -> Payout:
@@ -109,6 +111,7 @@ class LevelAward(_Strict):
     eligibility: list[str] = Field(default_factory=list, description="extra rules for this tier")
     reference: str | None = None
     note: str | None = None
+    note_zh: str | None = None  # the note in Chinese, shown to people in its place
 
     @property
     def conferrer(self) -> Level:
@@ -139,6 +142,7 @@ class Term(_Strict):
     ends: int | None = Field(default=None, description="last calendar year of the term")
     reference: str
     note: str | None = None
+    note_zh: str | None = None  # the note in Chinese, shown to people in its place
 
     @model_validator(mode="after")
     def _some(self) -> Term:
@@ -156,6 +160,7 @@ class Revocation(_Strict):
     rule: str | None = Field(default=None, description="a rule over candidate columns, if stated")
     reference: str
     note: str | None = None
+    note_zh: str | None = None  # the note in Chinese, shown to people in its place
 
 
 class Selection(_Strict):
@@ -165,6 +170,7 @@ class Selection(_Strict):
     text: str | None = None
     reference: str
     note: str | None = None
+    note_zh: str | None = None  # the note in Chinese, shown to people in its place
 
 
 class Programme(_Strict):
@@ -198,6 +204,7 @@ class Programme(_Strict):
     reference: str
     levels: list[LevelAward] = Field(min_length=1)
     note: str | None = None
+    note_zh: str | None = None  # the note in Chinese, shown to people in its place
 
     @property
     def stacking_matter(self) -> str:

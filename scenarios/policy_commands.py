@@ -117,8 +117,9 @@ def show_command(
     if policy.source:
         header.append(f"来源文件：{policy.source}")
     console.print("\n".join(header), highlight=False)
-    if policy.note:
-        console.print(f"说明：{flat_note(policy.note)}", highlight=False, markup=False)
+    if policy.note or policy.note_zh:
+        note = flat_note(policy.note_zh or policy.note)
+        console.print(f"说明：{note}", highlight=False, markup=False)
     for table in (
         programme_table(policy),
         metadata_table(policy),

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from liangye.model.policy import LevelAward, Policy, Programme
 from liangye.model.units import Level
+from liangye.model.wording import Words, column_zh
 
 STACKING = {"highest": "就高不重复（同一事项只按最高一档奖励）", "all": "可叠加"}
 UPGRADE = {"top_up": "晋级补差", "full": "晋级全额奖励", "none": "不可晋级"}
@@ -78,7 +79,7 @@ def _amount_text(programme: Programme, award: LevelAward) -> str:
         what = (
             _money(payout.amount)
             if payout.amount is not None
-            else f"{payout.share:.0%} × {payout.of}"
+            else f"{payout.share:.0%} × {column_zh(payout.of)}"
         )
         parts.append(f"另于认定后第 {years} 年各付 {what}")
     return "\n".join(parts)
@@ -88,14 +89,18 @@ def _conditions(programme: Programme, award: LevelAward, policy: Policy) -> str:
     lines = [
         f"类型：{'、'.join({'enterprise': '企业', 'park': '园区'}[k] for k in programme.kinds)}"
     ]
+    # The rules as the reasons say them (含“…”, ≥, 亿元), not in the files' language; the
+    # files themselves, and --json, keep that (a review found 'x' in smart_manufacturing).
     if programme.applicants:
-        lines.append(f"参评范围：{programme.applicants}")
-    lines += [f"条件：{rule}" for rule in [*programme.eligibility, *award.eligibility]]
+        lines.append(f"参评范围：{Words.rule_zh(programme.applicants)}")
+    lines += [
+        f"条件：{Words.rule_zh(rule)}" for rule in [*programme.eligibility, *award.eligibility]
+    ]
     if programme.sector_list:
         entry = policy.named_list(programme.sector_list)
         lines.append(f"领域：{entry.name}{'（开放）' if entry.open else ''}")
     if programme.no_repeat_by:
-        lines.append(f"同一 {programme.no_repeat_by} 不重复奖励")
+        lines.append(f"同一{column_zh(programme.no_repeat_by)}不重复奖励")
     return "\n".join(lines)
 
 
@@ -139,8 +144,15 @@ def metadata_table(policy: Policy) -> Table | None:
             revocation = programme.revocation
             text = revocation.when + (f"（规则：{revocation.rule}）" if revocation.rule else "")
             rows.append((programme.name, "撤销认定", text, revocation.reference))
-        if programme.note:
-            rows.append((programme.name, "说明", flat_note(programme.note), programme.reference))
+        if programme.note or programme.note_zh:
+            rows.append(
+                (
+                    programme.name,
+                    "说明",
+                    flat_note(programme.note_zh or programme.note),
+                    programme.reference,
+                )
+            )
     if not rows:
         return None
     table = _table("项目的期限、遴选、撤销与说明", ("项目", "事项", "内容", "出处"))
@@ -157,7 +169,7 @@ def quota_table(policy: Policy) -> Table | None:
         period = PER[quota.per] + (
             f"（{'、'.join(map(str, quota.years))}年）" if quota.years else ""
         )
-        notes = [flat_note(quota.note)] if quota.note else []
+        notes = [flat_note(quota.note_zh or quota.note)] if quota.note or quota.note_zh else []
         if quota.about is not None:
             notes.insert(0, f"文件约数：{quota.about}左右")
         if quota.counts_held:
@@ -191,7 +203,7 @@ def balance_table(policy: Policy) -> Table | None:
             "；".join(caps) or "文件未量化（不参与约束）",
             PER[rule.per],
             rule.reference or "",
-            flat_note(rule.note),
+            flat_note(rule.note_zh or rule.note),
         )
     return table
 
@@ -207,7 +219,7 @@ def reserve_table(policy: Policy) -> Table | None:
             PER[reserve.per],
             "未规定（全部候补，按得分排序）" if reserve.size is None else str(reserve.size),
             reserve.reference,
-            flat_note(reserve.note),
+            flat_note(reserve.note_zh or reserve.note),
         )
     return table
 
@@ -218,7 +230,9 @@ def target_table(policy: Policy) -> Table | None:
     table = _table("目标", ("目标", "数值", "年份", "对应指标", "出处", "说明"))
     for target in policy.targets:
         value = f"{OP[target.op]} {_money(target.value)} {target.unit}"
-        note = ("力争（非约束性）\n" if target.aspirational else "") + flat_note(target.note)
+        note = ("力争（非约束性）\n" if target.aspirational else "") + flat_note(
+            target.note_zh or target.note
+        )
         table.add_row(
             target.name,
             value,
@@ -249,7 +263,7 @@ def provision_table(policy: Policy) -> Table | None:
             PROVISION[provision.kind],
             provision.text,
             provision.reference,
-            flat_note(provision.note),
+            flat_note(provision.note_zh or provision.note),
         )
     return table
 

@@ -71,6 +71,23 @@ def test_show_readable_in_chinese():
     assert "撤销认定" in jiangsu and "文件未量化（不参与约束）" in jiangsu and "3年" in jiangsu
 
 
+def test_show_says_rules_and_notes_in_chinese(tmp_path):
+    """The conditions were shown in the files' rule language ('x' in smart_manufacturing) and
+    the notes in English; a note's Chinese (note_zh) is shown in its place."""
+    text = invoke("show", "jiaxing-2024-2026")
+    assert "' in smart_manufacturing" not in text and "智能制造称号含“" in text
+    assert "no award stated" not in text and "文件未规定奖励金额" in text
+    source = (bundled_policies()["wuhan-service-manufacturing"]).read_text(encoding="utf-8")
+    copy = tmp_path / "p.toml"
+    # the policy's own note is in English; with its Chinese beside it, the Chinese is shown
+    copy.write_text(
+        source.replace("\n[[programmes]]", '\nnote_zh = "中文说明。"\n\n[[programmes]]', 1),
+        encoding="utf-8",
+    )
+    shown = invoke("show", str(copy))
+    assert "说明：中文说明。" in shown and "to let tiers stack" not in shown
+
+
 def test_show_unknown_policy_exits_2():
     done = liangye("policy", "show", "nowhere")
     assert done.returncode == 2
