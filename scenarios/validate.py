@@ -60,8 +60,11 @@ def check_file(path: Path) -> Checked:
             # What ``allocate SCENARIO`` does: policy, tables, the whole problem.
             kind = "scenario"
             scenario = scenario_from_dict(data, path.name)
-            _, said = scenario_problem_and_readings(scenario, path.parent)
-            return Checked("scenario", warnings=said)
+            problem, said = scenario_problem_and_readings(scenario, path.parent)
+            # What allocate says of the problem too (a balance rule recorded but not enforced,
+            # a programme whose column the table lacks): validate said nothing of it.
+            notes = [f"{note.en}\n    → {note.zh}" for note in problem.notes]
+            return Checked("scenario", warnings=[*said, *notes])
         raw = read_raw_table(path)
         headers = {str(c).split("（")[0].split("(")[0].strip() for c in raw.columns}
         if len(headers & APPLICATION_MARKERS) >= 2:

@@ -348,3 +348,15 @@ def test_the_bundled_sample_table_allocates_under_wuhans_policy():
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
     assert answer["status"] == "optimal" and answer["candidates"] == 30
+
+
+def test_validate_says_what_allocate_notes_of_the_problem():
+    """Jiangsu's balance rules are recorded, not enforced (the document gives no number):
+    allocate said so, validate said nothing."""
+    from conftest import liangye
+
+    scenario = Path(__file__).parents[1] / "scenarios/examples/jiangsu-pilots-batch3.toml"
+    done = liangye("validate", str(scenario))
+    said = " ".join(done.stdout.split())
+    assert done.returncode == 0, done.stderr
+    assert "没有问题" in said and "只作记录、不作约束" in said
