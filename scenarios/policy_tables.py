@@ -66,7 +66,10 @@ def _amount_text(programme: Programme, award: LevelAward) -> str:
         parts.append(_money(award.amount))
     elif award.bands:
         parts.append(
-            "分档：" + "；".join(f"{band.when} → {_money(band.amount)}" for band in award.bands)
+            "分档："
+            + "；".join(
+                f"{Words.rule_zh(band.when)} → {_money(band.amount)}" for band in award.bands
+            )
         )
     else:
         parts.append(

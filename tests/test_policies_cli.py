@@ -79,13 +79,34 @@ def test_show_says_rules_and_notes_in_chinese(tmp_path):
     assert "no award stated" not in text and "文件未规定奖励金额" in text
     source = (bundled_policies()["wuhan-service-manufacturing"]).read_text(encoding="utf-8")
     copy = tmp_path / "p.toml"
-    # the policy's own note is in English; with its Chinese beside it, the Chinese is shown
-    copy.write_text(
-        source.replace("\n[[programmes]]", '\nnote_zh = "中文说明。"\n\n[[programmes]]', 1),
-        encoding="utf-8",
+    # the policy's own note is in English; its Chinese is shown in its place
+    assert "note_zh" in source
+    assert "to let tiers stack" in source and "tolettiersstack" not in text_of(
+        invoke("show", "wuhan-service-manufacturing")
     )
-    shown = invoke("show", str(copy))
-    assert "说明：中文说明。" in shown and "to let tiers stack" not in shown
+    copy.write_text(source.replace('note_zh = """', 'note_zh = """中文说明。', 1), encoding="utf-8")
+    assert "说明：中文说明。" in text_of(invoke("show", str(copy)))
+
+
+def text_of(shown: str) -> str:
+    """The terminal's text without its line breaks (a table wraps long cells)."""
+    return "".join(shown.split())
+
+
+def test_every_note_of_the_bundled_policies_has_its_chinese():
+    """A note without note_zh would be shown in English to a bureau that reads Chinese."""
+    import tomllib
+
+    def missing(node, where: str) -> list[str]:
+        if isinstance(node, dict):
+            here = [where] if "note" in node and "note_zh" not in node else []
+            return here + [m for k, v in node.items() for m in missing(v, f"{where}.{k}")]
+        if isinstance(node, list):
+            return [m for i, v in enumerate(node) for m in missing(v, f"{where}[{i}]")]
+        return []
+
+    for policy_id, path in bundled_policies().items():
+        assert not missing(tomllib.loads(path.read_text(encoding="utf-8")), policy_id)
 
 
 def test_show_unknown_policy_exits_2():
