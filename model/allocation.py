@@ -197,7 +197,7 @@ class AllocationResult:
         later = self.problem.later_payments
         mine: dict[tuple[int, int], dict[str, float]] = {}
         if len(later):
-            rows = later[later["option"].isin(self.chosen)]
+            rows = later[later["option"].isin(plan["option"])]
             for option, year, cost, part in zip(
                 rows["option"], rows["year"], rows["cost"], rows["part"], strict=True
             ):

@@ -46,6 +46,7 @@ from .threshold_solves import (
 )
 from .thresholds import (
     MONEY_STEP,
+    SCORE_CAP,
     SCORE_STEP,
     best_score,
     money_cap,
@@ -68,8 +69,6 @@ AUTO_LIMIT = 600
 # The most solves one search may take: by whole allocations, and on the exact programme.
 MAX_SOLVES = 16
 MAX_EXACT_SOLVES = 24
-# A raise past max(SCORE_CAP, twice its own score) counts as "no score would do".
-SCORE_CAP = 100.0
 # A crossing this close to a grid point (in steps) is a tie there.
 TIE = 1e-6
 

@@ -78,6 +78,13 @@ ESTIMATE_LIMIT = 60_000
 # candidate left out priced at the bottom of that range, the first one out of a full quota
 # of two (77 points, the last in 84) was told 77.1 would do, and so was the second.
 SIDE_STEP = 1e-3
+# What a unit of a row that cannot move costs on that side, in units of the largest objective
+# coefficient per the smallest matrix entry: far above any price a row could have, so that
+# nothing is priced to come in on it (or leave it), but finite, so that the side still solves.
+PENALTY = 1e3
+# A raise past max(SCORE_CAP, twice the candidate's own best score) counts as "no score would
+# do", estimated or settled (``threshold_settle``).
+SCORE_CAP = 100.0
 
 
 @dataclass
@@ -175,32 +182,66 @@ def _side(
     basis: highspy.HighsBasis,
     sign: float,
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """The duals of the relaxation loaded in ``highs`` with every shared row's bounds moved by
-    ``sign`` × ``SIDE_STEP`` of its mean coefficient (−: tighter), solved from ``basis``;
-    None if that programme has no optimal solution (a row that cannot be tightened)."""
-    own = np.zeros(len(row_upper), dtype=bool)
+    """The duals of the relaxation loaded in ``highs`` with the shared rows' bounds moved by
+    ``sign`` × ``SIDE_STEP`` of each row's mean coefficient, solved from ``basis``; None if
+    even that has no optimal solution.
+
+    The bound a side tightens (an upper one coming in, −; a lower one going out, +) is
+    elastic: a row that cannot move that far (obligations filling a budget; a minimum quota
+    only its members can meet) keeps its place at ``PENALTY`` a unit, and is priced that dear
+    (nothing can come in on it, or leave it), instead of the whole side failing. A row
+    whose bound is 0 (a balance rule's share, Σ_g x − s·Σ x ≤ 0) is left where it is: it
+    holds no resource, and moving it can contradict its fellows (two districts at 0.5)."""
+    n_rows = len(row_upper)
+    own = np.zeros(n_rows, dtype=bool)
     own[model.rows_in(m, "stacking")] = True
-    matrix = model.matrix.tocsr()
-    counts = np.diff(matrix.indptr)
-    mean = np.divide(
-        np.add.reduceat(np.abs(matrix.data), matrix.indptr[:-1]) if matrix.nnz else 0.0,
-        counts,
-        out=np.zeros(len(counts)),
-        where=counts > 0,
-    )
-    rows = np.flatnonzero(~own & (counts > 0))
-    step = sign * SIDE_STEP * mean[rows]
-    highs.changeRowsBounds(
-        len(rows), rows.astype(np.int32), model.row_lower[rows] + step, row_upper[rows] + step
-    )
+    entries = model.matrix.tocoo()
+    counts = np.bincount(entries.row, minlength=n_rows)
+    sums = np.bincount(entries.row, weights=np.abs(entries.data), minlength=n_rows)
+    mean = np.divide(sums, counts, out=np.zeros(n_rows), where=counts > 0)
+    lower = model.row_lower
+    tightened = row_upper if sign < 0 else lower
+    loosened = lower if sign < 0 else row_upper
+    moves = ~own & (counts > 0)
+    moves &= (np.isfinite(tightened) & (tightened != 0)) | (np.isfinite(loosened) & (loosened != 0))
+    rows = np.flatnonzero(moves)
+    if len(rows) == 0:
+        return None
+    step = SIDE_STEP * mean[rows]
+    elastic = rows[np.isfinite(tightened[rows]) & (tightened[rows] != 0)]
     highs.setBasis(basis)
+    n_columns = highs.getNumCol()
+    if len(elastic):
+        scale = float(np.abs(model.cost).max(initial=0.0)) + 1.0
+        smallest = float(np.abs(entries.data).min(initial=1.0)) or 1.0
+        penalty = PENALTY * scale / smallest
+        cost = np.full(len(elastic), -penalty if model.maximise else penalty)
+        # a·x − s ≤ u − step coming in; a·x + s ≥ l + step going out; 0 ≤ s ≤ step
+        starts = np.arange(len(elastic), dtype=np.int32)
+        highs.addCols(
+            len(elastic),
+            cost,
+            np.zeros(len(elastic)),
+            SIDE_STEP * mean[elastic],
+            len(elastic),
+            starts,
+            elastic.astype(np.int32),
+            np.full(len(elastic), 1.0 if sign > 0 else -1.0),
+        )
+    highs.changeRowsBounds(
+        len(rows), rows.astype(np.int32), lower[rows] + sign * step, row_upper[rows] + sign * step
+    )
     highs.run()
-    ok = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
     duals = None
-    if ok:
+    if highs.getModelStatus() == highspy.HighsModelStatus.kOptimal:
         solution = highs.getSolution()
-        duals = (np.asarray(solution.col_dual), np.asarray(solution.row_dual))
-    highs.changeRowsBounds(len(rows), rows.astype(np.int32), model.row_lower[rows], row_upper[rows])
+        duals = (
+            np.asarray(solution.col_dual)[:n_columns],
+            np.asarray(solution.row_dual),
+        )
+    highs.changeRowsBounds(len(rows), rows.astype(np.int32), lower[rows], row_upper[rows])
+    if len(elastic):
+        highs.deleteCols(n_columns, n_columns + len(elastic) - 1)
     return duals
 
 
@@ -342,6 +383,9 @@ def estimate(problem: AllocationProblem, chosen: np.ndarray, prices: Prices | No
                 steps = max(1, math.ceil(raise_by[o] / SCORE_STEP - 1e-9))
                 needed[c] = round(score[o] + steps * SCORE_STEP, 1)
                 where[c] = at[o]
+                if needed[c] > max(SCORE_CAP, 2 * score[o]):
+                    # priced out by a row that cannot give (``_side``): no score would do
+                    needed[c], where[c] = math.inf, None
         # Selected: the largest fall one of its options' net value survives.
         keep = np.where(usable & np.isin(candidate, winners), ratio, -np.inf)
         best = _argmin_by(candidate, -keep)
@@ -541,11 +585,14 @@ def scores_at(problem: AllocationProblem, where: pd.Series) -> pd.Series:
 
 
 def money_cap(problem: AllocationProblem, year: int | None) -> int:
-    """Enough money to pay every option there is in full (in ``year``, or over the
-    horizon), whether or not a higher government confers it: past it, money cannot be what
-    keeps a candidate out, under an overrun bound too (its expected cost would not be)."""
-    options = problem.options
-    cost = options["cost"].to_numpy(dtype=float)
-    if year is not None:
-        cost = cost[options["year"].to_numpy() == year]
-    return max(1, math.ceil(float(cost.sum()) / MONEY_STEP) + 1)
+    """Enough money to pay every option there is in full, and every later instalment (a
+    rebate over three years), whether or not a higher government confers it: past it, money
+    cannot be what keeps a candidate out, in ``year``'s row, the horizon total's or any
+    cumulative row, and under an overrun bound too (expected costs, or one year's own
+    amounts, would not be: review 13 found two firms told no money would do, which 230万元
+    did, their awards' instalments falling in the next year). ``year`` is the row raised."""
+    cost = float(problem.options["cost"].to_numpy(dtype=float).sum())
+    later = problem.later_payments
+    if len(later):
+        cost += float(later["cost"].to_numpy(dtype=float).sum())
+    return max(1, math.ceil(cost / MONEY_STEP) + 1)

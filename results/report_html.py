@@ -101,7 +101,7 @@ def money(value: object, digits: int = 0) -> str:
 def share(value: object, digits: int = 1) -> str:
     """A fraction as a percent ("4.9%"); an empty cell for nothing."""
     number = _number(value)
-    return "" if number is None else f"{_half_up(number * 100, digits):.{digits}f}%"
+    return "" if number is None else f"{_half_up(number, digits, percent=True):.{digits}f}%"
 
 
 def number(value: object, digits: int = 1) -> str:
@@ -113,12 +113,14 @@ def number(value: object, digits: int = 1) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _half_up(value: float, digits: int) -> Decimal:
+def _half_up(value: float, digits: int, percent: bool = False) -> Decimal:
     """``value`` rounded half away from zero at ``digits`` decimals, as written (its
     shortest repr): 12.5 → 13 and 2,422.75 → 2,422.8, as a reader rounds and as the
     workbook's exact figures suggest (Python's own formatting rounds half to even, or by the
     binary value: 12.5 → 12 beside 7.5 → 8)."""
     exact = Decimal(repr(value))
+    if percent:  # scaled in decimal: 0.0515 * 100 is 5.1499999… in binary (5.1%, not 5.2%)
+        exact = exact.scaleb(2)
     return exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP) + 0  # no -0
 
 

@@ -36,6 +36,21 @@ class SobolResult:
 # A valid index whose 95% confidence interval is wider than this on either side says little
 # (an S1 of 0.3 ± 0.4 could be anything): the table says so and asks for more samples.
 INVALID_ZH = "无效（INVALID）："  # how an invalid row's reason begins
+# The second-order table's columns, there even when it has no row (a single sampled factor
+# has no pair: its CSV had no header, which no reader could open).
+PAIR_COLUMNS = [
+    "setting",
+    "outcome",
+    "outcome_label",
+    "factor",
+    "factor_2",
+    "factor_label",
+    "factor_2_label",
+    "S2",
+    "S2_conf",
+    "valid",
+    "reason",
+]
 MAX_CONF_HALF_WIDTH = 0.1
 
 
@@ -135,7 +150,7 @@ def sobol_indices(data: SweepData, seed: int = 0, conf_level: float = 0.95) -> S
     else:
         message = "Sobol 指数无效（INVALID）：" + "；".join(_invalid_parts(table, failed, missing))
     result = SobolResult(table, valid, message, failed, missing, _imprecision(table, n))
-    result.pairs = pd.DataFrame(pairs) if second else None
+    result.pairs = pd.DataFrame(pairs, columns=PAIR_COLUMNS) if second else None
     return result
 
 

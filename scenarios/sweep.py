@@ -172,6 +172,9 @@ def from_unit(factor: Factor, u: float) -> object:
     if isinstance(factor, Range):
         if factor.dist == "loguniform":
             value = math.exp(math.log(factor.low) + u * math.log(factor.high / factor.low))
+            if factor.integer:  # rounded, but never outside the range (2.2-2.4 gave 2)
+                first, last = factor.whole_numbers()
+                return min(max(round(value), first), last)
         elif factor.integer:
             # Each whole number of the range an equal share (rounding a uniform draw gave the
             # two ends half the share of the others: 1..3 drew 2 half the time).

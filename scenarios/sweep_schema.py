@@ -91,7 +91,7 @@ class Range(_Strict):
             raise InvalidValue(
                 "a log-uniform range needs low > 0", "对数均匀分布的范围需要 low 大于 0"
             )
-        if self.integer and self.points is None and self.dist == "uniform":
+        if self.integer and self.points is None:
             first, last = self.whole_numbers()
             if first > last:
                 raise InvalidValue(

@@ -238,3 +238,48 @@ def test_a_plan_without_proof_is_not_called_optimal_in_the_comparison(run, tmp_p
     headers = list(rows_of(openpyxl.load_workbook(path)["按分排序对比"])[0])
     assert "本方案入选数" in headers and "本方案预计支出（万元）" in headers
     assert not any("最优" in h for h in headers)
+
+
+def test_the_rank_by_score_plan_carries_its_own_instalments():
+    """Review 13: the later instalments were looked up among the optimum's options, so a
+    rank-by-score row the optimum did not pick showed 60 where it pays 80 in all."""
+    from liangye.model.policy import policy_from_dict
+
+    from conftest import make_candidates, solve
+
+    pay = [{"years_after": [1, 2], "amount": 10}]
+    data = {
+        "id": "t",
+        "title": "t",
+        "years": [2024, 2024],
+        "programmes": [
+            {
+                "id": pid,
+                "name": pid,
+                "reference": "t",
+                "eligibility": [rule],
+                "levels": [
+                    {
+                        "level": "municipal",
+                        "amount": amt,
+                        "conferred_by": "municipal",
+                        "payouts": pay,
+                    }
+                ],
+            }
+            for pid, amt, rule in (("X", 60, "revenue >= 5000"), ("Y", 30, "revenue < 5000"))
+        ],
+    }
+    rows = [
+        {"id": "F0", "score": 90.0, "revenue": 9000.0},
+        {"id": "F1", "score": 80.0, "revenue": 1000.0},
+        {"id": "F2", "score": 80.0, "revenue": 1000.0},
+    ]
+    result = solve(policy_from_dict(data, "t.toml"), make_candidates(rows), {2024: 60})
+    greedy = result.greedy_selected.set_index("candidate_id")
+    assert "F0" not in set(result.selected["candidate_id"]) and "F0" in greedy.index
+    assert float(greedy.at["F0", "total_cost"]) == 80.0
+    assert all(
+        float(t) == float(c) + 20
+        for t, c in zip(result.selected["total_cost"], result.selected["cost"], strict=True)
+    )

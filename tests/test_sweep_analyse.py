@@ -163,6 +163,12 @@ def test_second_order_indices_are_given_when_the_design_paid_for_them(tmp_path):
     assert "sobol_pairs" not in analysis_tables(
         analyse_sweep(stored(tmp_path / "f", SOBOL_SWEEP, ishigami))
     )
+    # one sampled factor has no pair: the table keeps its columns, its CSV a header
+    one = {**sweep, "uncertainties": {"x1": {"low": -PI, "high": PI}}}
+    alone = analyse_sweep(stored(tmp_path / "one", one, ishigami))
+    write_analysis(alone)
+    read = pd.read_csv(tmp_path / "one" / "analysis" / "sobol_pairs.csv", encoding="utf-8-sig")
+    assert read.empty and "二阶指数S2" in read.columns
 
 
 def lookup(parameters: Mapping[str, object], seed: int) -> dict[str, float | None]:

@@ -114,6 +114,13 @@ def test_an_integer_range_samples_each_whole_number_alike():
     assert inside == [1, 2]
     with pytest.raises(ValueError, match="holds no whole number"):
         Range(low=0.2, high=0.8, integer=True)
+    # log-uniform too, and its rounded values stay inside (2.2-2.4 gave 2: review 13)
+    with pytest.raises(ValueError, match="holds no whole number"):
+        Range(low=2.2, high=2.4, dist="loguniform", integer=True)
+    logs = [
+        from_unit(Range(low=1.6, high=9.6, dist="loguniform", integer=True), u) for u in (0.0, 1.0)
+    ]
+    assert logs == [2, 9]
 
 
 def test_a_normal_with_bounds_is_truncated_not_clipped():

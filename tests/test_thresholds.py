@@ -327,6 +327,64 @@ def test_estimates_price_a_full_quota_at_the_last_one_in(monkeypatch, overrun_ri
     assert not selected(policy, scored(rows, "F2", 84.0), {2024: 1000}, "F2", **settings)
 
 
+def test_a_row_that_cannot_move_is_priced_dear_not_a_reason_to_read_one_end(monkeypatch):
+    """Review 13: with two districts at most half each, tightening the balance rows (bound 0)
+    contradicted them, the side failed, and F2 and F3 were told 77.1 again. Such rows stay
+    put and rows that cannot give are elastic: F2 (district A, beside F0 91) needs 91.1,
+    F3 (district B, beside F1 84) 84.1, as re-solving says."""
+    monkeypatch.setattr(threshold_settle, "AUTO_WORK", 0)
+    levels = [{"level": "national", "amount": 60, "conferred_by": "national"}]
+    policy = make_policy(
+        [{"id": "P", "name": "示范企业", "reference": "t", "levels": levels}],
+        quotas=[{"programmes": ["P"], "levels": ["national"], "per": "year", "max": 2}],
+        balance=[{"by": "district", "max_share": 0.5, "reference": "t"}],
+    )
+    rows = [
+        {"id": f"F{i}", "score": float(s), "district": d}
+        for i, (s, d) in enumerate(zip([91, 84, 77, 73], "ABAB", strict=True))
+    ]
+    chance = {"success_probability": {"national": 0.5}}
+    reasons = allocate_with(policy, rows, {2024: 1000}, **chance).reasons.set_index("candidate_id")
+    assert list(reasons.loc[["F2", "F3"], "score_needed"]) == [91.1, 84.1]
+    for c, needed in (("F2", 91.1), ("F3", 84.1)):
+        assert selected(policy, scored(rows, c, needed), {2024: 1000}, c, **chance)
+        assert not selected(policy, scored(rows, c, needed - 0.1), {2024: 1000}, c, **chance)
+
+
+def test_the_money_for_every_award_counts_their_later_instalments():
+    """Review 13: each award pays 10 in 2024 and 100 in 2025, against a horizon total of 5.
+    The cap of the money search counted only the 10s (30 in all), so C1 and C2 were told
+    that not even money for every award would do; 115 and 225 more do."""
+    from liangye.model.policy import policy_from_dict
+
+    level = {"level": "municipal", "amount": 10, "conferred_by": "municipal"}
+    level["payouts"] = [{"years_after": [1], "amount": 100}]
+    policy = policy_from_dict(
+        {
+            "id": "t",
+            "title": "t",
+            "years": [2024, 2025],
+            "programmes": [{"id": "P", "name": "P", "reference": "t", "levels": [level]}],
+            "quotas": [{"programmes": ["P"], "per": "year", "years": [2025], "max": 1}],
+        },
+        "t.toml",
+    )
+    rows = [{"id": f"C{i}", "score": s} for i, s in enumerate([90.0, 80.0, 70.0])]
+
+    def problem(total: float):
+        return build_problem(
+            policy, make_candidates(rows), Budget(total=Decimal(total)), AllocationSettings()
+        )
+
+    assert thresholds.money_cap(problem(5), None) >= 330
+    reasons = allocate(problem(5), confirm_cases=3).reasons.set_index("candidate_id")
+    extra = reasons["extra_budget_wan"]
+    assert reasons["threshold_confirmed"].all() and all(map(math.isfinite, extra))
+    for c in ("C1", "C2"):
+        chosen = allocate(problem(5 + extra[c]), explain=False).selected["candidate_id"]
+        assert c in set(chosen)
+
+
 def test_the_default_figures_are_the_same_every_time():
     """A budget of work, not of seconds: the same problem gives the same figures."""
     policy, rows, budget = random_instance(8, 24, 2, 1, True, False)

@@ -127,3 +127,5 @@ def test_the_report_rounds_half_up_as_a_reader_does():
         "27.8",
     ]
     assert money(-0.0) == "0" and money(-0.04, 1) == "0.0" and share(0.12345, 2) == "12.35%"
+    # a percent scaled in decimal, not binary (0.0515 * 100 = 5.1499999…: review 13)
+    assert share(0.0515, 1) == "5.2%" and share(0.0505, 1) == "5.1%"
