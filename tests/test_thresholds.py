@@ -385,6 +385,27 @@ def test_the_money_for_every_award_counts_their_later_instalments():
         assert c in set(chosen)
 
 
+def test_no_money_is_estimated_to_help_behind_a_full_quota(monkeypatch):
+    """Two places, two awards of 20 in a budget of 40, four firms: F2 and F3 were estimated
+    to need 20 and 40 more, but with any money the two places stay F0's and F1's (review
+    12: 28 such figures of 120-740万元). The relaxation with money no limit prices the quota
+    at its last one in's worth: no budget brings them in."""
+    monkeypatch.setattr(threshold_settle, "AUTO_WORK", 0)
+    policy = make_policy(
+        [programme("P", {"municipal": 20})],
+        quotas=[{"programmes": ["P"], "per": "year", "max": 2}],
+    )
+    rows = [{"id": f"F{i}", "score": float(s)} for i, s in enumerate([90, 80, 70, 60])]
+    reasons = allocate_with(policy, rows, {2024: 40}).reasons.set_index("candidate_id")
+    for c in ("F2", "F3"):
+        assert math.isinf(reasons.at[c, "extra_budget_wan"])
+        assert (
+            "即使2024年预算足以支付当年全部可选奖励，也无法入选（估算）"
+            in reasons.at[c, "reason_zh"]
+        )
+        assert not selected(policy, rows, {2024: 1000}, c)
+
+
 def test_the_default_figures_are_the_same_every_time():
     """A budget of work, not of seconds: the same problem gives the same figures."""
     policy, rows, budget = random_instance(8, 24, 2, 1, True, False)
