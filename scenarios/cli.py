@@ -119,6 +119,11 @@ def _main() -> None:
         )
         sys.exit(EXIT_INPUT)
     except Exception as error:  # the last line of defence: one sentence, details on request
+        if _interrupt_behind(error):
+            # A Ctrl-C inside a library's cleanup surfaces as the cleanup's own error (Pyomo's
+            # "Exiting PauseGC context manager out of order" when it lands between two
+            # nested pauses): it is still the Ctrl-C.
+            _interrupted()
         if os.environ.get("LIANGYE_DEBUG"):
             raise
         errors.print(
@@ -128,6 +133,19 @@ def _main() -> None:
     if code == EXIT_INTERRUPTED:  # typer turns a KeyboardInterrupt in a command into 130
         _interrupted()
     sys.exit(code or 0)
+
+
+def _interrupt_behind(error: BaseException) -> bool:
+    """Whether a KeyboardInterrupt is among the exceptions ``error`` was raised while
+    handling (its context or cause, and theirs)."""
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        if isinstance(link, KeyboardInterrupt):
+            return True
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__
+    return False
 
 
 app.add_typer(policy_app, name="policy")

@@ -655,3 +655,20 @@ def test_a_bad_policy_file_is_refused_before_any_run_folder_is_made(tmp_path, co
     assert done.returncode == 2, done.stderr
     assert "empty-policy.toml" in done.stderr and "programmes" in done.stderr
     assert not out.exists()
+
+
+def test_an_error_raised_while_a_ctrl_c_unwinds_is_the_ctrl_c():
+    """A Ctrl-C between two of Pyomo's nested GC pauses surfaced as "Exiting PauseGC context
+    manager out of order" with exit 1 (a flaky SIGINT test): it is read as the Ctrl-C."""
+    from liangye.scenarios.cli import _interrupt_behind
+
+    def cleanup_fails() -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise RuntimeError("Exiting PauseGC context manager out of order") from None
+
+    with pytest.raises(RuntimeError) as caught:
+        cleanup_fails()
+    assert _interrupt_behind(caught.value)  # from None hides it, but keeps the context
+    assert not _interrupt_behind(RuntimeError("plain"))
