@@ -432,10 +432,19 @@ def build_problem(
         amounts={k: v for k, v in amounts.items() if v is not None},
         later_payments=later_payments(policy, candidates, options),
         notes=notes,
-        applied=None
-        if applications is None
-        else candidates["id"].isin(applications["candidate_id"]).to_numpy(),
+        applied=None if applications is None else _applicants(candidates, applications),
     )
+
+
+def _applicants(candidates: pd.DataFrame, applications: pd.DataFrame) -> np.ndarray:
+    """Whether each candidate (by position) has a row in ``applications``: looked up by
+    distinct ids (``Series.isin`` over Arrow texts took 0.45 s a simulated round of 20,000
+    firms, a quarter of the replication)."""
+    applied = np.zeros(len(candidates), dtype=bool)
+    if len(applications):
+        at = positions_in(pd.Index(candidates["id"]), applications["candidate_id"])
+        applied[at[at >= 0]] = True
+    return applied
 
 
 def _chains_possible(pairs: pd.DataFrame, policy: Policy) -> bool:
