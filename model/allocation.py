@@ -23,9 +23,10 @@ from .plan_tables import budget_table, designation_count, spend_by_tier
 from .programme import build_model, objective_coefficients
 from .solve import PLAN_STATUSES, solve_model
 from .status import STATUS_ZH, Status
+from .threshold_prices import relaxation_prices
 from .threshold_settle import settle
 from .threshold_words import threshold_sentences
-from .thresholds import THRESHOLD_COLUMNS, estimate, relaxation_prices
+from .thresholds import THRESHOLD_COLUMNS, estimate
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from liangye.model import threshold_resolves, threshold_settle, thresholds
+from liangye.model import threshold_prices, threshold_resolves, threshold_settle, thresholds
 from liangye.model.allocation import allocate
 from liangye.model.highs_model import HighsModel
 from liangye.model.options import build_problem
@@ -714,8 +714,8 @@ def test_prices_from_the_solves_duals_are_those_of_solving_the_relaxation_again(
     outcome = programme_.solve()
     assert programme_.stated_duals is not None and not programme_.cuts
     compiled = HighsModel(m, programme_.standard_form)
-    again = thresholds.relaxation_prices(problem, m, compiled, outcome.chosen)
-    stated = thresholds.relaxation_prices(
+    again = threshold_prices.relaxation_prices(problem, m, compiled, outcome.chosen)
+    stated = threshold_prices.relaxation_prices(
         problem, m, compiled, outcome.chosen, programme_.stated_duals
     )
     assert np.array_equal(again.net, stated.net)
@@ -790,8 +790,8 @@ def test_prices_from_the_solves_basis_are_those_from_nothing(monkeypatch):
         compiled = HighsModel(m, outcome.compiled.standard_form)
         assert len(start.col_status) == compiled.n_model
         assert len(start.row_status) == len(compiled.row_upper)
-        cold = thresholds.relaxation_prices(problem, m, compiled, outcome.chosen)
-        warm = thresholds.relaxation_prices(problem, m, compiled, outcome.chosen, start=start)
+        cold = threshold_prices.relaxation_prices(problem, m, compiled, outcome.chosen)
+        warm = threshold_prices.relaxation_prices(problem, m, compiled, outcome.chosen, start=start)
         assert np.allclose(cold.net, warm.net, atol=1e-7)
         assert np.allclose(cold.before_money, warm.before_money, atol=1e-7)
     assert offered >= 4, "too few instances offered a basis: the test checks little"
