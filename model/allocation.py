@@ -153,9 +153,8 @@ class AllocationResult:
         ]
         plan["option"] = owner
         plan["part"] = part
-        totals = [
-            Decimal(str(round(sum(paid.values()), 4))) for paid in self._payments_by_row(plan)
-        ]
+        plan["payments"] = self._payments_by_row(plan)  # by year, if paid (not a PLAN_COLUMN)
+        totals = [Decimal(str(round(sum(paid.values()), 4))) for paid in plan["payments"]]
         plan["total_cost"] = totals
         plan["expected_total_cost"] = [
             t * Decimal(str(p)) for t, p in zip(totals, plan["probability"], strict=True)
@@ -187,10 +186,6 @@ class AllocationResult:
             "greedy_plan": self.greedy_selected,
             "budget": budget_table(self.problem),
         }
-
-    def payments_of(self) -> list[dict[str, float]]:
-        """Each row of ``selected``: its payments by year (万元, if paid)."""
-        return self._payments_by_row(self._designation_rows())
 
     def _payments_by_row(self, plan: pd.DataFrame) -> list[dict[str, float]]:
         """Each row of ``plan`` (``_designation_rows``, with its option and part): its
@@ -228,11 +223,11 @@ class AllocationResult:
                 "nomination": bool(r.nomination),
                 "decision": r.decision,
                 "probability": float(r.probability),
-                "payments": payments,
+                "payments": r.payments,
                 "upgrade_of": r.upgrade_of,
                 "score": float(r.score),
             }
-            for r, payments in zip(self.selected.itertuples(), self.payments_of(), strict=True)
+            for r in self._designation_rows().itertuples()  # with its payments, made once
         ]
         risk = self.risk
         alpha = self.problem.settings.overrun_risk

@@ -29,6 +29,41 @@ SIDE_STEP = 1e-3
 PENALTY = 1e3
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """What the price solves read of the compiled model's rows, worked out once per call of
+    ``relaxation_prices``: which are a candidate's own (``stacking``) or money, each row's
+    count and mean size of entries, the smallest entry, and the plan's activity."""
+
+    own: np.ndarray
+    money: np.ndarray
+    counts: np.ndarray
+    mean: np.ndarray
+    smallest: float
+    activity: np.ndarray
+
+    @classmethod
+    def of(cls, m: pyo.ConcreteModel, model: HighsModel, chosen: np.ndarray) -> _Rows:
+        n_rows = len(model.row_upper)
+        own = np.zeros(n_rows, dtype=bool)
+        own[model.rows_in(m, "stacking")] = True
+        money = np.zeros(n_rows, dtype=bool)
+        money[model.rows_in(m, "budget", "risk_load")] = True
+        entries = model.matrix.tocoo()
+        counts = np.bincount(entries.row, minlength=n_rows)
+        sums = np.bincount(entries.row, weights=np.abs(entries.data), minlength=n_rows)
+        plan = np.zeros(model.n_model)
+        plan[np.asarray(chosen, dtype=int)] = 1.0
+        return cls(
+            own=own,
+            money=money,
+            counts=counts,
+            mean=np.divide(sums, counts, out=np.zeros(n_rows), where=counts > 0),
+            smallest=float(np.abs(entries.data).min(initial=1.0)) or 1.0,
+            activity=model.matrix @ plan,
+        )
+
+
 @dataclass
 class Prices:
     """The relaxation's valuation of every option: its net value (objective coefficient less
@@ -68,15 +103,13 @@ def relaxation_prices(
     where there is no basis to start from on a model past ``LARGE_LP`` columns (solving it from
     nothing was a fifth of a 1,000-candidate allocate). ``start``: a basis over the model's
     columns and rows to begin from (``HighsModel.last_basis``, the solve's relaxation)."""
-    money_rows = np.zeros(len(model.row_upper), dtype=bool)
-    money_rows[model.rows_in(m, "budget", "risk_load")] = True
+    rows = _Rows.of(m, model, chosen)
+    money_rows = rows.money
     risky = problem.settings.overrun_risk is not None
     row_upper = model.row_upper.copy()
     if risky:
-        plan = np.zeros(model.n_model)
-        plan[np.asarray(chosen, dtype=int)] = 1.0
-        spent = model.matrix @ plan
-        row_upper[money_rows] = np.minimum(row_upper[money_rows], spent[money_rows] + 1e-9)
+        spent = rows.activity[money_rows]
+        row_upper[money_rows] = np.minimum(row_upper[money_rows], spent + 1e-9)
     stated = stated_duals if not risky else None
     highs = quiet_highs()
     pass_arrays(
@@ -95,8 +128,7 @@ def relaxation_prices(
     highs.setOptionValue("presolve", "off")
     warm = start is not None and highs.setBasis(start) == highspy.HighsStatus.kOk
     if not warm and stated is not None and model.n_model > LARGE_LP:
-        col_dual, row_dual = stated
-        return _prices(m, model, money_rows, col_dual, row_dual, col_dual, row_dual)
+        return _prices(model, rows, *stated, *stated)
     if stated is not None and warm:
         base = stated  # the solve's basis is optimal for this very programme
     else:
@@ -113,31 +145,25 @@ def relaxation_prices(
         base = (np.asarray(solution.col_dual), np.asarray(solution.row_dual))
         start = highs.getBasis()
         highs.setOptionValue("solver", "simplex")
-    entering = _side(highs, m, model, row_upper, start, -1.0) or base
-    leaving = _side(highs, m, model, row_upper, start, +1.0) or base
-    prices = _prices(m, model, money_rows, *leaving, *entering)
+    entering = _side(highs, model, rows, row_upper, start, -1.0) or base
+    leaving = _side(highs, model, rows, row_upper, start, +1.0) or base
+    prices = _prices(model, rows, *leaving, *entering)
     # The rows the plan fills already (a quota at its maximum), read from the plan itself:
     # the relaxation's duals at a degenerate vertex may put the price on the budget alone.
-    taken = np.zeros(model.n_model)
-    taken[np.asarray(chosen, dtype=int)] = 1.0
-    activity = model.matrix @ taken
     finite = np.isfinite(row_upper)
     bound = np.where(finite, row_upper, 0.0)
-    full = finite & (activity >= bound - 1e-9 * np.maximum(1.0, np.abs(bound)))
-    stacking = np.zeros(len(row_upper), dtype=bool)
-    stacking[model.rows_in(m, "stacking")] = True
-    if (full & ~money_rows & ~stacking).any():
+    full = finite & (rows.activity >= bound - 1e-9 * np.maximum(1.0, np.abs(bound)))
+    if (full & ~money_rows & ~rows.own).any():
         # (none full: every option is worth its own merit with money no limit, no solve)
-        prices.rich = _without_money(highs, m, model, row_upper, money_rows, full, start)
+        prices.rich = _without_money(highs, model, rows, row_upper, full, start)
     return prices
 
 
 def _without_money(
     highs: highspy.Highs,
-    m: pyo.ConcreteModel,
     model: HighsModel,
+    rows: _Rows,
     row_upper: np.ndarray,
-    money_rows: np.ndarray,
     binding: np.ndarray,
     start: highspy.HighsBasis,
 ) -> np.ndarray | None:
@@ -149,40 +175,28 @@ def _without_money(
     were told 120-740万元 would do: review 12). A row that fills only as money grows is not
     counted: 5万元 more can win a place that more money gives a dearer competitor, and the
     estimate of the money is then the one to search from. None if that cannot be solved."""
-    rows = np.flatnonzero(money_rows)
-    if len(rows) == 0:
+    money = np.flatnonzero(rows.money).astype(np.int32)
+    if len(money) == 0:
         return None
     open_upper = row_upper.copy()
-    open_upper[rows] = highspy.kHighsInf
-    highs.changeRowsBounds(
-        len(rows), rows.astype(np.int32), model.row_lower[rows], open_upper[rows]
-    )
+    open_upper[money] = highspy.kHighsInf
+    highs.changeRowsBounds(len(money), money, model.row_lower[money], open_upper[money])
     # The dual simplex from the solve's basis, as the sides: 40-50 ms at 1,000 candidates,
     # the primal simplex (natural for opened rows) 180-230 ms.
     try:
-        duals = _side(highs, m, model, open_upper, start, -1.0)
+        duals = _side(highs, model, rows, open_upper, start, -1.0)
     finally:
-        highs.changeRowsBounds(
-            len(rows), rows.astype(np.int32), model.row_lower[rows], row_upper[rows]
-        )
+        highs.changeRowsBounds(len(money), money, model.row_lower[money], row_upper[money])
     if duals is None:
         return None
-    col_dual, row_dual = duals
-    # d = c − Aᵀy: the prices of rows not binding now are added back (as a candidate's own
-    # rows are in ``_prices``), so that only the rows full already are charged.
-    y = np.where(binding, 0.0, np.asarray(row_dual))
-    net = np.asarray(col_dual)[: model.n_options] + model.matrix[:, : model.n_options].T @ y
-    stacking = np.zeros(len(row_upper), dtype=bool)
-    stacking[model.rows_in(m, "stacking")] = True
-    own = np.where(stacking & binding, np.asarray(row_dual), 0.0)
-    net = net + model.matrix[:, : model.n_options].T @ own
-    return net if model.maximise else -net
+    # Only the shared rows full already are charged; the others are added back.
+    return _net(model, *duals, ~(binding & ~rows.own))
 
 
 def _side(
     highs: highspy.Highs,
-    m: pyo.ConcreteModel,
     model: HighsModel,
+    rows: _Rows,
     row_upper: np.ndarray,
     basis: highspy.HighsBasis,
     sign: float,
@@ -197,83 +211,71 @@ def _side(
     (nothing can come in on it, or leave it), instead of the whole side failing. A row
     whose bound is 0 (a balance rule's share, Σ_g x − s·Σ x ≤ 0) is left where it is: it
     holds no resource, and moving it can contradict its fellows (two districts at 0.5)."""
-    n_rows = len(row_upper)
-    own = np.zeros(n_rows, dtype=bool)
-    own[model.rows_in(m, "stacking")] = True
-    entries = model.matrix.tocoo()
-    counts = np.bincount(entries.row, minlength=n_rows)
-    sums = np.bincount(entries.row, weights=np.abs(entries.data), minlength=n_rows)
-    mean = np.divide(sums, counts, out=np.zeros(n_rows), where=counts > 0)
     lower = model.row_lower
     tightened = row_upper if sign < 0 else lower
     loosened = lower if sign < 0 else row_upper
-    moves = ~own & (counts > 0)
-    moves &= (np.isfinite(tightened) & (tightened != 0)) | (np.isfinite(loosened) & (loosened != 0))
-    rows = np.flatnonzero(moves)
-    if len(rows) == 0:
+    can_tighten = np.isfinite(tightened) & (tightened != 0)
+    moves = (
+        ~rows.own & (rows.counts > 0) & (can_tighten | (np.isfinite(loosened) & (loosened != 0)))
+    )
+    moved = np.flatnonzero(moves).astype(np.int32)
+    if len(moved) == 0:
         return None
-    step = SIDE_STEP * mean[rows]
-    elastic = rows[np.isfinite(tightened[rows]) & (tightened[rows] != 0)]
+    step = SIDE_STEP * rows.mean[moved]
+    elastic = moved[can_tighten[moved]]
     highs.setBasis(basis)
     n_columns = highs.getNumCol()
     if len(elastic):
         scale = float(np.abs(model.cost).max(initial=0.0)) + 1.0
-        smallest = float(np.abs(entries.data).min(initial=1.0)) or 1.0
-        penalty = PENALTY * scale / smallest
-        cost = np.full(len(elastic), -penalty if model.maximise else penalty)
+        penalty = PENALTY * scale / rows.smallest
         # a·x − s ≤ u − step coming in; a·x + s ≥ l + step going out; 0 ≤ s ≤ step
-        starts = np.arange(len(elastic), dtype=np.int32)
         highs.addCols(
             len(elastic),
-            cost,
+            np.full(len(elastic), -penalty if model.maximise else penalty),
             np.zeros(len(elastic)),
-            SIDE_STEP * mean[elastic],
+            SIDE_STEP * rows.mean[elastic],
             len(elastic),
-            starts,
-            elastic.astype(np.int32),
+            np.arange(len(elastic), dtype=np.int32),
+            elastic,
             np.full(len(elastic), 1.0 if sign > 0 else -1.0),
         )
     highs.changeRowsBounds(
-        len(rows), rows.astype(np.int32), lower[rows] + sign * step, row_upper[rows] + sign * step
+        len(moved), moved, lower[moved] + sign * step, row_upper[moved] + sign * step
     )
     highs.run()
     duals = None
     if highs.getModelStatus() == highspy.HighsModelStatus.kOptimal:
         solution = highs.getSolution()
-        duals = (
-            np.asarray(solution.col_dual)[:n_columns],
-            np.asarray(solution.row_dual),
-        )
-    highs.changeRowsBounds(len(rows), rows.astype(np.int32), lower[rows], row_upper[rows])
+        duals = (np.asarray(solution.col_dual)[:n_columns], np.asarray(solution.row_dual))
+    highs.changeRowsBounds(len(moved), moved, lower[moved], row_upper[moved])
     if len(elastic):
         highs.deleteCols(n_columns, n_columns + len(elastic) - 1)
     return duals
 
 
 def _prices(
-    m: pyo.ConcreteModel,
     model: HighsModel,
-    money_rows: np.ndarray,
+    rows: _Rows,
     col_dual,
     row_dual,
     entering_col_dual,
     entering_row_dual,
 ) -> Prices:
-    """Every option's prices from the relaxation's duals on either side (``Prices``)."""
+    """Every option's prices from the relaxation's duals on either side (``Prices``): only
+    the rows shared between candidates are charged, and before money not the money rows."""
+    leaving = _net(model, col_dual, row_dual, rows.own)
+    entering = _net(model, entering_col_dual, entering_row_dual, rows.own)
+    before_money = entering + _net(model, 0.0, entering_row_dual, rows.money, reduced=False)
+    return Prices(net=leaving, before_money=before_money, entering=entering)
+
+
+def _net(model: HighsModel, col_dual, row_dual, added_back: np.ndarray, reduced: bool = True):
+    """Each option's net value (its objective's sense, larger better): HiGHS's duals satisfy
+    d = c − Aᵀy (either sense), so the rows ``added_back`` (a candidate's own rows, and an
+    entitlement's with its upgrades) have their prices added back to the reduced cost d;
+    without ``reduced``, only those prices."""
     n = model.n_options
-    # HiGHS's duals satisfy d = c − Aᵀy (either sense); the rows of a candidate and matter
-    # (and an entitlement's row with its upgrades) are added back, so that only the rows
-    # shared between candidates are charged.
-    own_rows = np.zeros(len(model.row_upper), dtype=bool)
-    own_rows[model.rows_in(m, "stacking")] = True
-    columns = model.matrix[:, :n]
-    sign = 1.0 if model.maximise else -1.0
-
-    def net_of(col_dual, row_dual) -> tuple[np.ndarray, np.ndarray]:
-        y = np.asarray(row_dual)
-        net = np.asarray(col_dual)[:n] + columns.T @ np.where(own_rows, y, 0.0)
-        return net, net + columns.T @ np.where(money_rows, y, 0.0)
-
-    leaving, _ = net_of(col_dual, row_dual)
-    entering, before_money = net_of(entering_col_dual, entering_row_dual)
-    return Prices(net=sign * leaving, before_money=sign * before_money, entering=sign * entering)
+    y = np.where(added_back, np.asarray(row_dual), 0.0)
+    back = model.matrix[:, :n].T @ y
+    net = (np.asarray(col_dual)[:n] + back) if reduced else back
+    return net if model.maximise else -net

@@ -250,7 +250,7 @@ class _Settling:
         table = self.table
         year = table.at[c, "extra_budget_year"]
         year = None if pd.isna(year) else int(year)
-        cap = money_cap(self.problem, year)
+        cap = money_cap(self.problem)
         extra = table.at[c, "extra_budget_wan"]
         start = cap if not math.isfinite(extra) else round(extra / MONEY_STEP)
         return min(max(1, start), cap), cap, year
@@ -276,36 +276,29 @@ class _Settling:
             case.checked.add("money")
             return
 
-        known: dict[int, tuple[bool, int | None]] = {}
+        # Not chosen with money for every award there is? The choice is not monotone in
+        # money (a place c wins with 5万元 more can go to a dearer competitor with 25万元
+        # more), so a finite estimate is asked before the figure says no money helps:
+        # ``smallest`` asks it, then the cap, known to fail, and the figure is then "not
+        # even with money for every award" (``threshold_words``), which is what was shown.
+        case.money_helps = self.exact.chosen_with_money(c, rows, cap)
 
         def holds(k: int) -> tuple[bool, int | None]:
-            if k in known:
-                return known[k]
+            if k == cap and not case.money_helps:
+                return False, None  # asked already
             plan = self.money_probes.plan(rows, k * MONEY_STEP)
             if plan is None or not self.exact.has(plan, c):
                 return False, None
             return True, self._money_used(plan, rows)
 
-        case.money_helps = self.exact.chosen_with_money(c, rows, cap)
-        if not case.money_helps:
-            # Not chosen with money for every award there is. The choice is not monotone in
-            # money (a place c wins with 5万元 more can go to a dearer competitor with 25万元
-            # more), so a finite estimate is asked before the figure says no money helps:
-            # ``smallest`` asks it, then the cap, known to fail, and the figure is then
-            # "not even with money for every award" (``threshold_words``), which is what
-            # was shown.
-            known[cap] = (False, None)
         steps, settled = smallest(
             holds, start, cap, MAX_EXACT_SOLVES, cap_first=not case.money_helps
         )
-        if settled and steps is None and not case.money_helps:
-            self._set_money(c, None)
-            case.exact.add("money")
-            case.checked.add("money")
-            return
         if settled:
             self._set_money(c, steps)
             case.exact.add("money")
+            if steps is None and not case.money_helps:
+                case.checked.add("money")  # shown by the exact programme at the cap
 
     def _money_used(self, plan: np.ndarray | None, rows: list[int]) -> int | None:
         """The whole 万元 beyond the budget that ``plan`` spends in the raised rows ``rows``

@@ -392,13 +392,13 @@ def scores_at(problem: AllocationProblem, where: pd.Series) -> pd.Series:
     return pd.Series(lookup.reindex(pairs).to_numpy(), index=where.index)
 
 
-def money_cap(problem: AllocationProblem, year: int | None) -> int:
+def money_cap(problem: AllocationProblem) -> int:
     """Enough money to pay every option there is in full, and every later instalment (a
     rebate over three years), whether or not a higher government confers it: past it, money
     cannot be what keeps a candidate out, in ``year``'s row, the horizon total's or any
     cumulative row, and under an overrun bound too (expected costs, or one year's own
     amounts, would not be: review 13 found two firms told no money would do, which 230万元
-    did, their awards' instalments falling in the next year). ``year`` is the row raised."""
+    did, their awards' instalments falling in the next year). The same for any row raised."""
     cost = float(problem.options["cost"].to_numpy(dtype=float).sum())
     later = problem.later_payments
     if len(later):

@@ -81,12 +81,15 @@ def sobol_indices(data: SweepData, seed: int = 0, conf_level: float = 0.95) -> S
     rows: list[dict[str, object]] = []
     pairs: list[dict[str, object]] = []
     failed = missing = 0
+    short: list[str] = []  # each setting's design short of cells, said once in the message
     for setting in groups:
         cells = data.cells if data.joint else data.setting_cells(setting)
         counts = data.counts(cells)
         failed += counts[FAILED]
         missing += counts[MISSING]
         complete = len(cells) == points * replications and set(cells["point"]) == set(range(points))
+        if not complete:
+            short.append(_cells_short(points * replications, len(cells)))
         for outcome in data.outcomes:
             undefined = int(((cells["status"] == OK) & cells[outcome].isna()).sum())
             reason = _sobol_problem(counts, undefined, complete, points * replications, len(cells))
@@ -148,17 +151,19 @@ def sobol_indices(data: SweepData, seed: int = 0, conf_level: float = 0.95) -> S
     if valid:
         message = "Sobol 指数有效：设计中的每次运行都已完成"
     else:
-        message = "Sobol 指数无效（INVALID）：" + "；".join(_invalid_parts(table, failed, missing))
+        parts = _invalid_parts(table, failed, missing, short)
+        message = "Sobol 指数无效（INVALID）：" + "；".join(parts)
     result = SobolResult(table, valid, message, failed, missing, _imprecision(table, n))
     result.pairs = pd.DataFrame(pairs, columns=PAIR_COLUMNS) if second else None
     return result
 
 
-def _invalid_parts(table: pd.DataFrame, failed: int, missing: int) -> list[str]:
+def _invalid_parts(table: pd.DataFrame, failed: int, missing: int, short: list[str]) -> list[str]:
     """Why some indices are invalid, for the whole sweep: the runs failed and missing in all
     settings (each row's reason counts its own setting's: two settings of 18 failures each
     were said as "18 次运行失败" where 36 had failed), the runs whose outcome is undefined,
-    then each other reason once (a design cell count, an outcome that never varies)."""
+    each design short of cells (``short``) and each other reason once (an outcome that never
+    varies)."""
     bad = table.loc[~table["valid"]]
     parts = []
     if failed:
@@ -168,14 +173,9 @@ def _invalid_parts(table: pd.DataFrame, failed: int, missing: int) -> list[str]:
     undefined = int(bad.drop_duplicates(["setting", "outcome"])["undefined"].sum())
     if undefined:
         parts.append(f"共 {undefined} 个运行结果无定义")
-    for reason in dict.fromkeys(str(r) for r in bad["reason"]):
-        if not reason.startswith(INVALID_ZH):
-            parts.append(reason)  # e.g. an outcome the same in every sample
-            continue
-        for piece in reason.removeprefix(INVALID_ZH).split("；")[0].split("，"):
-            if piece.startswith("设计应有") and piece not in parts:
-                parts.append(piece)
-    if failed or missing or undefined or any(p.startswith("设计应有") for p in parts):
+    parts += dict.fromkeys(short)
+    parts += dict.fromkeys(str(r) for r in bad["reason"] if not str(r).startswith(INVALID_ZH))
+    if failed or missing or undefined or short:
         parts.append("Saltelli 设计缺一不可，未计算这些指数")
     return parts
 
@@ -219,7 +219,12 @@ def _sobol_problem(
     if undefined:
         reasons.append(f"{undefined} 次运行该结果无定义")
     if not complete:
-        reasons.append(f"设计应有 {expected} 个单元，实有 {found} 个")
+        reasons.append(_cells_short(expected, found))
     if not reasons:
         return None
     return INVALID_ZH + "，".join(reasons) + "；Saltelli 设计缺一不可，未计算指数"
+
+
+def _cells_short(expected: int, found: int) -> str:
+    """A design short of (or past) its cells, in Chinese."""
+    return f"设计应有 {expected} 个单元，实有 {found} 个"

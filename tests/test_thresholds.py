@@ -376,7 +376,7 @@ def test_the_money_for_every_award_counts_their_later_instalments():
             policy, make_candidates(rows), Budget(total=Decimal(total)), AllocationSettings()
         )
 
-    assert thresholds.money_cap(problem(5), None) >= 330
+    assert thresholds.money_cap(problem(5)) >= 330
     reasons = allocate(problem(5), confirm_cases=3).reasons.set_index("candidate_id")
     extra = reasons["extra_budget_wan"]
     assert reasons["threshold_confirmed"].all() and all(map(math.isfinite, extra))
