@@ -95,6 +95,14 @@ class Loadings:
             slack = float(self.cuts.rows[r].budget - certain) / 1e4
             target = self._within(r, counts, slack)
             tangent = self._tangent_at(r, target)
+            if tangent is None and label in over:
+                # Shrinking left no conferral (one 100万元 national nomination at chance 0.3
+                # already needs all 100 of its row's slack): the tangent at the plan's own
+                # counts, so that the row is loaded at all. Without it the row kept κ = 0
+                # and every later solve returned the same plan over the bound (Wuhan's
+                # 10,000 candidates: six identical solves, then a plan leaving 85% of the
+                # money unspent).
+                tangent = self._tangent_at(r, counts)
             if tangent is None:
                 continue
             kappa, shift = tangent
@@ -190,6 +198,8 @@ def _loop(programme, cuts: RiskCuts, loads: Loadings) -> tuple[np.ndarray | None
         )
         if within and (change < SETTLED or solves >= ENOUGH):
             break
+        if not within and change == 0:
+            break  # the same loads give the same plan again: another solve finds nothing
         loads.apply()
     return best, solves
 
