@@ -62,6 +62,25 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def code_hash() -> str:
+    """A short hash of liangye's own source (every module of its five packages, by path and
+    content): what ``package_versions`` cannot tell apart, as the version stays 0.1.0 while
+    the code and its defaults change. A sweep resumed after such a change would mix runs of
+    two models in one store (review 14: 14 of 40 rows differed)."""
+    import hashlib
+
+    import liangye
+    from liangye import agents, model, results, scenarios
+
+    digest = hashlib.sha256()
+    for package in (liangye, model, agents, scenarios, results):
+        for folder in package.__path__:
+            for path in sorted(Path(folder).glob("*.py")):  # the packages are flat
+                digest.update(f"{package.__name__}/{path.name}\n".encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def new_run_dir(root: Path | None, label: str, fingerprint: str, kind: str = "runs") -> Path:
     """A fresh folder ``<root>/<kind>/<UTC time>-<label>-<fingerprint>`` (created)."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")

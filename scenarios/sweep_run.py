@@ -15,7 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from liangye.model.errors import InputError, Problem
-from liangye.results.store import package_versions
+from liangye.results.store import code_hash, package_versions
 from liangye.results.sweep_store import (
     RUN_COLUMNS,
     STATUS_COLUMNS,
@@ -139,6 +139,17 @@ def open_store(
                 f"{folder} 中的批量情景与此文件不同（{changed} 不一致：其中已存的运行不属于"
                 "这个批量情景）：请换一个 --out，或把文件改回原样后再接着运行",
             )
+        stored_code, code = existing.get("code"), extra.get("code")
+        if stored_code is not None and code is not None and stored_code != code:
+            raise StoreError(
+                f"{folder} holds runs made by another version of liangye (its code has "
+                f"changed since: {stored_code} then, {code} now); the runs left to do would "
+                "not be comparable with those stored: choose another --out to run the sweep "
+                "afresh",
+                f"{folder} 中的运行由另一版本的 liangye 生成（此后代码已改动：当时 "
+                f"{stored_code}，现在 {code}）；接着运行的结果将无法与已存结果比较：请换一个 "
+                "--out 重新运行整个批量情景",
+            )
         if not resume:
             raise StoreError(
                 f"{folder} already holds this sweep ({len(store.stored_ids())} of "
@@ -205,6 +216,7 @@ def execute(
         stored = store.ok_ids() if retry_failed else store.stored_ids()
         chosen = design.runs if limit is None else design.runs[:limit]
         pending = [r for r in chosen if r.run_id not in stored]
+        workers = max(workers, getattr(executor, "parallelism", 1))
         size = batch_size or max(1, min(16, math.ceil(len(pending) / (max(workers, 1) * 4))))
         batches = [pending[i : i + size] for i in range(0, len(pending), size)]
         if on_start:
@@ -385,6 +397,7 @@ def open_sweep_store(
             "model": prepared.sweep.model,
             "scenario": None if prepared.scenario is None else str(prepared.scenario),
             "scenario_hash": prepared.scenario_hash,
+            "code": code_hash(),
         },
     )
 

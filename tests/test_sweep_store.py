@@ -262,3 +262,110 @@ def test_a_lever_named_like_a_store_column_is_refused(key):
 
     with pytest.raises(ValidationError, match="is one the store keeps for itself"):
         Sweep.model_validate({"id": "t", "outcomes": ["y"], "levers": {key: [0.0, 1.0]}})
+
+
+class KillsItsWorkerOnce:
+    """The toy model, except that the first run to see no ``marker`` file makes it and kills
+    its own process (as the OOM killer or a hand would), once in the whole sweep."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __call__(self, parameters: Mapping[str, object], seed: int) -> dict[str, float | None]:
+        import os
+        import signal
+
+        if not self.marker.exists():
+            self.marker.write_text("killed")
+            os.kill(os.getpid(), signal.SIGKILL)
+        return toy(parameters, seed)
+
+
+def test_a_killed_pool_worker_costs_a_new_pool_not_the_rest_of_the_sweep(tmp_path):
+    """Before: the pool broke and every batch not yet finished, those never started
+    included, was stored as failed, and the manifest said complete (review 14). Now the
+    unfinished batches run again on a new pool and store what an undisturbed sweep does."""
+    store, design = store_for(tmp_path / "one")
+    execute(store, design, toy, SWEEP.outcomes, InProcessExecutor())
+    executor = PoolExecutor(2)
+    try:
+        store, design = store_for(tmp_path / "two")
+        model = KillsItsWorkerOnce(tmp_path / "marker")
+        report = execute(store, design, model, SWEEP.outcomes, executor, workers=2, batch_size=2)
+    finally:
+        executor.close()
+    assert (tmp_path / "marker").exists() and executor.restarts == 1
+    assert report.ran == 18
+    columns = ["run_id", "a", "b", "seed", "y", "z", "status", "error"]
+    one, two = rows(tmp_path / "one")[columns], rows(tmp_path / "two")[columns]
+    assert one.equals(two)  # a = 3 failed by the model itself, as in-process; nothing else
+
+
+def test_pool_workers_end_when_the_sweeps_process_is_killed(tmp_path):
+    """A SIGKILL of the sweep's process left its pool's workers running for good; each now
+    watches its parent and ends within a couple of seconds of it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "pool.py"
+    script.write_text(
+        "import time\n"
+        "from liangye.scenarios.sweep_executors import PoolExecutor\n"
+        "executor = PoolExecutor(2)\n"
+        "futures = [executor.pool.submit(time.sleep, 60) for _ in range(2)]\n"
+        "time.sleep(1.0)\n"
+        "print(' '.join(str(p) for p in executor.pool._processes), flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    workers = [int(p) for p in parent.stdout.readline().split()]
+    assert len(workers) == 2
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        # a zombie (ended, not yet reaped by init) counts as ended
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+
+    deadline = time.monotonic() + 10
+    while any(alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [p for p in workers if alive(p)]
+    for pid in left:  # never leave them behind, even when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not left
+
+
+def test_a_store_made_by_other_code_is_not_resumed(tmp_path):
+    """The manifest keeps a hash of liangye's own source; a resume after the code changed
+    would mix runs of two models in one store, and is refused, saying so."""
+    design = build_design(SWEEP)
+    print_ = fingerprint(SWEEP, None)
+    open_store(tmp_path / "s", SWEEP, design, print_, False, {"code": "aaaa"})
+    with pytest.raises(StoreError, match="another version of liangye") as raised:
+        open_store(tmp_path / "s", SWEEP, design, print_, True, {"code": "bbbb"})
+    assert "aaaa" in str(raised.value) and "bbbb" in str(raised.value)
+    open_store(tmp_path / "s", SWEEP, design, print_, True, {"code": "aaaa"})  # same: resumes
+
+
+def test_batches_are_sized_for_the_threads_a_scheduler_has():
+    """With --scheduler the batches were sized for one worker (a 24-run sweep on six workers
+    made four batches); the executor now says how many runs its cluster runs at once."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=3, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        executor = DaskExecutor(address=cluster.scheduler_address)
+        try:
+            assert executor.parallelism == 3
+        finally:
+            executor.close()
