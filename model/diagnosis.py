@@ -219,12 +219,19 @@ def diagnose_infeasible(problem: AllocationProblem) -> list[Finding]:
         if possible < quota.min:
             when = "over the horizon" if t == HORIZON else f"in {t}"
             when_zh = period_zh(t)
+            # With an applications table only what was applied for is an option: the
+            # candidates short are those who applied there (44 of 1,000 eligible firms had
+            # applied at that level, and "only 44 eligible" sent the reader to the rules).
+            who, who_zh = (
+                ("eligible candidate(s) could fill it", "符合条件的候选")
+                if problem.applied is None
+                else ("eligible candidate(s) applied for it", "符合条件且申报了的候选")
+            )
             findings.append(
                 Finding(
                     f"{quota.label(q)} needs {quota.min} designations {when} but only {possible} "
-                    f"eligible candidate(s) could fill it"
-                    + (f" ({quota.reference})" if quota.reference else ""),
-                    f"{words.quota_zh(quota, q)}：{when_zh}须认定{quota.min}家，但符合条件的候选"
+                    f"{who}" + (f" ({quota.reference})" if quota.reference else ""),
+                    f"{words.quota_zh(quota, q)}：{when_zh}须认定{quota.min}家，但{who_zh}"
                     f"仅{possible}家" + (f"（{quota.reference}）" if quota.reference else ""),
                 )
             )

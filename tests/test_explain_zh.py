@@ -281,6 +281,39 @@ def test_a_quota_too_few_can_fill_is_diagnosed_in_chinese():
     ]
 
 
+def test_a_quota_too_few_applied_for_is_diagnosed_as_applications_not_eligibility(tmp_path):
+    """With an applications table only what was applied for can fill a quota: three firms
+    are eligible, one applied, and the diagnosis says so (it said "only 1 eligible", which
+    sent a reader to the programme's rules; review 15, 44 of 1,000 eligible firms)."""
+    from decimal import Decimal
+
+    from liangye.model.allocation import allocate
+    from liangye.model.applications_table import load_applications
+    from liangye.model.options import build_problem
+    from liangye.model.settings import AllocationSettings, Budget
+
+    quota = [{"programmes": ["demo_award"], "per": "year", "min": 3, "name": "每年至少3家"}]
+    policy = make_policy([named("demo_award", "示范企业", {"municipal": 10})], quotas=quota)
+    candidates = make_candidates([{"id": k, "score": 90} for k in "ABC"])
+    apps = tmp_path / "apps.csv"
+    apps.write_text(
+        "candidate_id,programme,level,score\nA,demo_award,municipal,90\n", encoding="utf-8"
+    )
+    problem = build_problem(
+        policy,
+        candidates,
+        Budget(per_year={2024: Decimal(100)}),
+        AllocationSettings(),
+        applications=load_applications(str(apps)),
+    )
+    result = allocate(problem)
+    assert result.status == "infeasible"
+    assert result.diagnosis_zh == ["每年至少3家：2024年须认定3家，但符合条件且申报了的候选仅1家"]
+    assert result.diagnosis == [
+        "每年至少3家 needs 3 designations in 2024 but only 1 eligible candidate(s) applied for it"
+    ]
+
+
 @pytest.mark.parametrize(
     ("english", "chinese"),
     [
