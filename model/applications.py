@@ -11,6 +11,10 @@ from .option_rules import _NO_EXCLUSIONS
 from .policy import Policy
 from .units import Level
 
+# The reason an application the candidate is not eligible for is set aside with (the
+# explanations find an applicant's own applications by it).
+APPLIED_NOT_ELIGIBLE = "applied but not eligible"
+
 
 def join_applications(
     pairs: pd.DataFrame | GatheredColumns,
@@ -142,7 +146,7 @@ def join_applications(
         {key: column_at(apps[key], rejected, index) for key in keys},
         index=index,
         copy=False,
-    ).assign(reason="applied but not eligible")
+    ).assign(reason=APPLIED_NOT_ELIGIBLE)
     return joined, [], rejected_frame
 
 

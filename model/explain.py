@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from .applications import APPLIED_NOT_ELIGIBLE
 from .budget_risk import (
     RISK_MARGIN,
     payment_table,
@@ -161,6 +162,19 @@ def candidate_reasons(
     if len(exclusions):
         # Only a candidate with no option at all is told why, programme by programme.
         without = exclusions[~exclusions["candidate"].isin(by_candidate.keys())]
+        if problem.applied is not None:
+            # With an applications table, an applicant is told about what it applied for
+            # (the rows the join set aside as "applied but not eligible"), not about every
+            # programme of the policy: a design-award applicant read seven green titles it
+            # neither holds nor asked for, each "不在申报范围内" (review 15).
+            asked = without.loc[
+                without["reason"].astype(str) == APPLIED_NOT_ELIGIBLE, ["candidate", "programme"]
+            ].drop_duplicates()
+            if len(asked):
+                keys = pd.MultiIndex.from_frame(without[["candidate", "programme"]])
+                applicant = without["candidate"].isin(asked["candidate"]).to_numpy()
+                mentioned = keys.isin(pd.MultiIndex.from_frame(asked))
+                without = without[~applicant | mentioned]
         firsts = without.drop_duplicates(subset=["candidate", "programme"])
         zh_of: dict[str, str] = {}  # few distinct reasons, many candidates
         for c, programme, reason in zip(

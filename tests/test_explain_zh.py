@@ -125,6 +125,46 @@ def test_ineligible_names_the_rule_with_chinese_columns_and_groups_programmes():
     assert zh == "不符合申报条件：服务型制造示范企业、工业设计中心：不满足条件“营业收入 ≥ 2000”"
 
 
+def test_an_applicant_is_told_only_about_what_it_applied_for(tmp_path):
+    """With an applications table, B (below both programmes' revenue threshold) applied to
+    the design centre only: its reason names that programme, not the demonstration award it
+    never asked for (a design-award applicant read seven green titles, review 15)."""
+    from decimal import Decimal
+
+    from liangye.model.allocation import allocate
+    from liangye.model.applications_table import load_applications
+    from liangye.model.options import build_problem
+    from liangye.model.settings import AllocationSettings, Budget
+
+    rule = ["revenue >= 2000"]
+    policy = make_policy(
+        [
+            named("demo_award", "服务型制造示范企业", {"municipal": 20}, eligibility=rule),
+            named("design_centre", "工业设计中心", {"municipal": 20}, eligibility=rule),
+        ]
+    )
+    candidates = make_candidates(
+        [{"id": "A", "revenue": 3000, "score": 80}, {"id": "B", "revenue": 1000, "score": 90}]
+    )
+    apps = tmp_path / "apps.csv"
+    apps.write_text(
+        "candidate_id,programme,level,score\n"
+        "A,demo_award,municipal,80\nB,design_centre,municipal,90\n",
+        encoding="utf-8",
+    )
+    problem = build_problem(
+        policy,
+        candidates,
+        Budget(per_year={2024: Decimal(100)}),
+        AllocationSettings(),
+        applications=load_applications(str(apps)),
+    )
+    outcome, detail, zh = reason(allocate(problem), "B")
+    assert outcome == "ineligible"
+    assert zh == "不符合申报条件：工业设计中心：不满足条件“营业收入 ≥ 2000”"
+    assert "demo_award" not in detail
+
+
 def test_a_park_is_told_which_programmes_are_for_firms_only():
     policy = make_policy([named("demo_award", "服务型制造示范企业", {"municipal": 20})])
     candidates = make_candidates([{"id": "P", "score": 80, "kind": "park"}])
