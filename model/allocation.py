@@ -98,6 +98,9 @@ class AllocationResult:
     # The best plan at expected cost, ignoring the overrun bound: its objective bounds
     # the bounded plan's from above, so their difference is the price of safety.
     expected_objective: float | None = None
+    # Of ``seconds``: every candidate's reason and what it would have taken (the thresholds'
+    # re-solves), which on a small table may take longer than the solve itself.
+    explain_seconds: float = 0.0
 
     @property
     def spend(self) -> dict[int, Decimal]:
@@ -248,6 +251,7 @@ class AllocationResult:
             "seconds": round(self.seconds, 4),
             "build_seconds": round(self.build_seconds, 4),
             "solve_seconds": round(self.solve_seconds, 4),
+            "explain_seconds": round(self.explain_seconds, 4),
             "method": self.method,
             "candidates": len(self.problem.candidates),
             "options": self.problem.size,
@@ -421,6 +425,7 @@ def _allocate(
         violations=plan_violations(problem, greedy) if explain else [],
         chosen=greedy,
     )
+    explain_started = time.perf_counter()
     if explain:
         reasons = candidate_reasons(problem, chosen, _no_plan(status))
         has_plan = status in PLAN_STATUSES and model is not None
@@ -444,6 +449,7 @@ def _allocate(
         reasons = threshold_sentences(problem, table, reasons)
     else:
         reasons = pd.DataFrame(columns=REASON_COLUMNS + THRESHOLD_COLUMNS)
+    explain_seconds = time.perf_counter() - explain_started
     if risk is None and status in PLAN_STATUSES:
         risk = plan_risk(problem, chosen)
     return AllocationResult(
@@ -463,4 +469,5 @@ def _allocate(
         diagnosis_zh=[finding.zh for finding in findings],
         risk=risk,
         expected_objective=expected_objective,
+        explain_seconds=explain_seconds,
     )

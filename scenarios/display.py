@@ -61,7 +61,7 @@ def show_allocation(console: Console, result: AllocationResult) -> None:
         f"{bound_zh(data['objective_kind'])} {_money(result.bound)}  "
         f"相对间隙 {'—' if result.gap is None else f'{result.gap:.2%}'}  "
         f"用时 {result.seconds:.2f} 秒（建模 {result.build_seconds:.2f}，求解 "
-        f"{result.solve_seconds:.2f}）  候选 {data['candidates']} 个，选项 {data['options']} 个",
+        f"{result.solve_seconds:.2f}，逐项说明 {result.explain_seconds:.2f}）  候选 {data['candidates']} 个，选项 {data['options']} 个",
         highlight=False,
     )
     if result.diagnosis:
