@@ -85,7 +85,6 @@ def sweep(
         Progress,
         TextColumn,
         TimeElapsedColumn,
-        TimeRemainingColumn,
     )
 
     from liangye.model.errors import InputError, Problem
@@ -133,10 +132,29 @@ def sweep(
     prepared = prepare(Path(file), quiet=not verbose)
     executor = None
     first_error: list[object] = []  # the first failed run's error, to show
+    store = None
     try:
         # Before the cluster and the bar: a store that cannot be opened is said alone.
         store = open_sweep_store(prepared, out, resume, retry_failed)
-        executor = make_executor(workers, scheduler, pool)
+        fresh = not store.stored_ids()
+        try:
+            executor = make_executor(workers, scheduler, pool)
+        except (OSError, TimeoutError) as error:
+            # No cluster to run on: say so as the address's problem (it read as a file
+            # error), and leave no empty store behind that the same command would then
+            # refuse as "already started".
+            if fresh:
+                _remove_empty_store(store.folder)
+            raise InputError(
+                [
+                    Problem(
+                        "--scheduler" if scheduler else "--workers",
+                        scheduler or str(workers),
+                        f"could not start or reach the Dask cluster: {error}",
+                        f"无法启动或连接 Dask 集群：{error}",
+                    )
+                ]
+            ) from None
         columns = (
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -145,7 +163,7 @@ def sweep(
             _rate_column(),
             TimeElapsedColumn(),
             TextColumn("剩余"),
-            TimeRemainingColumn(),
+            _remaining_column(),
         )
         with Progress(*columns, console=errors) as bar:
             task = bar.add_task(prepared.sweep.id, total=None, failed=0)
@@ -167,18 +185,23 @@ def sweep(
                 fields = bar.tasks[task].fields
                 bar.update(task, advance=len(rows), failed=fields["failed"] + failed)
 
-            report = run_sweep(
-                prepared,
-                executor,
-                out,
-                resume,
-                limit,
-                workers,
-                started,
-                stored,
-                retry_failed,
-                store=store,
-            )
+            try:
+                report = run_sweep(
+                    prepared,
+                    executor,
+                    out,
+                    resume,
+                    limit,
+                    workers,
+                    started,
+                    stored,
+                    retry_failed,
+                    store=store,
+                )
+            except KeyboardInterrupt:
+                bar.stop()
+                _say_interrupted(store, len(prepared.design.runs))
+                raise
     except StoreError as error:
         raise InputError([Problem(prepared.path.name, "--out", str(error), error.zh)]) from None
     finally:
@@ -305,17 +328,66 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def _average_rate(task: Task) -> float | None:
+    """Runs a second since the bar started: the runs done over the time taken. Rich's own
+    speed is taken over its last few updates, and batches land in bursts (16 runs at once):
+    it read 125/min where 65 were done, and 418,477/min (review 14)."""
+    elapsed = task.finished_time if task.finished else task.elapsed
+    if not task.completed or not elapsed:
+        return None
+    return task.completed / elapsed
+
+
 def _rate_column() -> ProgressColumn:
-    """A rich progress column: runs per minute."""
+    """A rich progress column: runs per minute, on average since the start."""
     from rich.progress import ProgressColumn
     from rich.text import Text
 
     class RateColumn(ProgressColumn):
         def render(self, task: Task) -> Text:
-            speed = task.finished_speed or task.speed
-            return Text("–/min" if not speed else f"{speed * 60:.1f}/min")
+            rate = _average_rate(task)
+            return Text("–/min" if not rate else f"{rate * 60:.1f}/min")
 
     return RateColumn()
+
+
+def _remaining_column() -> ProgressColumn:
+    """A rich progress column: the time left at the average rate (``_average_rate``)."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class RemainingColumn(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            rate = _average_rate(task)
+            if task.total is None or not rate:
+                return Text("-:--:--")
+            left = max(0, round((task.total - task.completed) / rate))
+            return Text(f"{left // 3600}:{left // 60 % 60:02d}:{left % 60:02d}")
+
+    return RemainingColumn()
+
+
+def _say_interrupted(store, design_runs: int) -> None:
+    """What an interrupted sweep kept, and how to finish it (in both languages)."""
+    try:
+        kept = len(store.stored_ids())
+    except Exception:  # the store is being written as the process stops: say less
+        kept = None
+    counted = "" if kept is None else f"共 {design_runs} 次运行，已存 {kept} 次；"
+    counted_en = "" if kept is None else f"{kept} of {design_runs} runs stored; "
+    errors.print(
+        f"已中断：{counted}用同一命令加上 --resume 接着完成\n"
+        f"interrupted: {counted_en}the same command with --resume completes it",
+        highlight=False,
+    )
+
+
+def _remove_empty_store(folder: Path) -> None:
+    """Remove a sweep folder this command just made and stored nothing in."""
+    import shutil
+
+    if folder.is_dir() and not any((folder / "parts").glob("*.parquet")):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -133,8 +133,8 @@ def open_store(
         if existing.get("fingerprint") != print_:
             changed = _changed(existing, sweep, extra)
             raise StoreError(
-                f"{folder} holds another sweep than this file describes (its {changed} "
-                "differ: the runs stored there are not this sweep's); choose another --out, "
+                f"{folder} holds another sweep than this file describes (it differs in "
+                f"{changed}: the runs stored there are not this sweep's); choose another --out, "
                 "or put the file back as it was to resume",
                 f"{folder} 中的批量情景与此文件不同（{changed} 不一致：其中已存的运行不属于"
                 "这个批量情景）：请换一个 --out，或把文件改回原样后再接着运行",
@@ -154,7 +154,7 @@ def open_store(
             raise StoreError(
                 f"{folder} already holds this sweep ({len(store.stored_ids())} of "
                 f"{len(design.runs)} runs stored): add --resume to complete it",
-                f"{folder} 中已有这个批量情景（{len(design.runs)} 次运行已存 "
+                f"{folder} 中已有这个批量情景（共 {len(design.runs)} 次运行，已存 "
                 f"{len(store.stored_ids())} 次）：加上 --resume 以接着完成",
             )
         analysis = sweep.analysis.model_dump(mode="json")

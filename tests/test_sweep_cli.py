@@ -185,3 +185,81 @@ def test_a_pool_without_workers_is_refused(tmp_path):
     done = liangye("sweep", str(path), "--out", str(tmp_path / "out"), "--pool")
     assert done.returncode == 2 and "--workers N" in " ".join(done.stderr.split())
     assert not (tmp_path / "out").exists()
+
+
+def test_an_interrupted_sweep_says_what_it_kept_and_how_to_finish(tmp_path):
+    """Ctrl-C said "interrupted" alone, in English; now also how many runs are stored and
+    that --resume completes the sweep (review 14), and it still exits 130."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "slow.toml"
+    path.write_text(
+        FAILING.replace("[0.0, -1.0]", "[0.3]").replace("batch_size = 2", "batch_size = 1")
+        + "x2 = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    command = [sys.executable, "-c", "from liangye.scenarios.cli import main; main()"]
+    sweep = subprocess.Popen(
+        [*command, "sweep", str(path), "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**__import__("os").environ, "COLUMNS": "200"},
+    )
+    deadline = time.monotonic() + 60
+    while not list((out / "parts").glob("*.done")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    sweep.send_signal(signal.SIGINT)
+    _, stderr = sweep.communicate(timeout=60)
+    assert sweep.returncode == 130
+    said = " ".join(stderr.split())
+    kept = len(query(out, "select run_id from runs"))
+    assert 1 <= kept < 12
+    assert f"已中断：共 12 次运行，已存 {kept} 次；用同一命令加上 --resume 接着完成" in said
+    assert f"interrupted: {kept} of 12 runs stored" in said
+
+
+def test_a_cluster_that_cannot_be_reached_is_the_addresss_problem_and_leaves_no_store(
+    tmp_path, monkeypatch
+):
+    """An unreachable --scheduler read "文件或文件夹无法读写 file error" and left a started,
+    empty store that the same command then refused as begun (review 14)."""
+    from typer.testing import CliRunner
+
+    from liangye.model.errors import InputError
+    from liangye.scenarios import sweep_executors
+    from liangye.scenarios.cli import app
+
+    def unreachable(workers, scheduler, pool=False):
+        raise OSError(f"Timed out trying to connect to {scheduler} after 30 s")
+
+    monkeypatch.setattr(sweep_executors, "make_executor", unreachable)
+    path = tmp_path / "small.toml"
+    path.write_text(FAILING, encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["sweep", str(path), "--out", str(out), "--scheduler", "tcp://127.0.0.1:1"]
+    # (main() prints an InputError and exits 2; the app alone hands it back)
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    assert isinstance(result.exception, InputError)
+    (problem,) = result.exception.problems
+    assert (problem.source, problem.where) == ("--scheduler", "tcp://127.0.0.1:1")
+    assert problem.zh.startswith("无法启动或连接 Dask 集群：Timed out")
+    assert not out.exists()
+
+
+def test_the_progress_rate_is_the_runs_done_over_the_time_taken():
+    """Rich's speed, taken over its last few updates, read 125/min where 65 were done: the
+    batches land in bursts. The bar's rate and time left are the average since the start."""
+    from types import SimpleNamespace
+
+    from liangye.scenarios.sweep_commands import _average_rate
+
+    task = SimpleNamespace(completed=65, elapsed=60.0, finished=False, finished_time=None)
+    assert _average_rate(task) == 65 / 60
+    assert _average_rate(SimpleNamespace(completed=0, elapsed=5.0, finished=False)) is None
+    done = SimpleNamespace(completed=120, elapsed=99.0, finished=True, finished_time=90.0)
+    assert _average_rate(done) == 120 / 90

@@ -118,7 +118,7 @@ def test_another_sweeps_folder_is_refused(tmp_path):
     other = Sweep.model_validate({**SWEEP.model_dump(), "root_seed": 10})
     with pytest.raises(StoreError, match="another sweep") as raised:
         store_for(tmp_path / "s", other, resume=True)
-    assert "its root_seed differ" in str(raised.value)  # what changed, not the folder again
+    assert "it differs in root_seed:" in str(raised.value)  # what changed, not the folder again
 
 
 @pytest.mark.parametrize("kind", ["dask", "pool"])
