@@ -224,7 +224,10 @@ def write_analysis(analysis: SweepAnalysis, out: Path | None = None) -> list[Pat
         written.append(
             write_atomic(
                 folder / f"{stem}.csv",
-                lambda p, t=people: t.to_csv(p, index=False, encoding="utf-8-sig"),
+                # 10 significant digits: a mean of 2.2 read 2.1999999999999993 in Excel
+                lambda p, t=people: t.to_csv(
+                    p, index=False, encoding="utf-8-sig", float_format="%.10g"
+                ),
             )
         )
     data = analysis.data

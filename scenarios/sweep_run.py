@@ -393,7 +393,7 @@ def open_sweep_store(
         prepared.fingerprint,
         resume,
         {
-            "sweep_file": str(prepared.path),
+            "sweep_file": str(prepared.path.resolve()),
             "model": prepared.sweep.model,
             "scenario": None if prepared.scenario is None else str(prepared.scenario),
             "scenario_hash": prepared.scenario_hash,

@@ -236,6 +236,18 @@ class Sampler(_Strict):
             )
         return samples
 
+    @field_validator("second_order", mode="after")
+    @classmethod
+    def _second_order_is_sobols(cls, second_order: bool, info: ValidationInfo) -> bool:
+        # Accepted silently with another sampler, it did nothing (review 14).
+        kind = info.data.get("kind")
+        if second_order and kind is not None and kind != "sobol":
+            raise InvalidValue(
+                f"second_order is for the sobol sampler (this one is {kind})",
+                f"second_order 只用于 sobol 抽样（此处为 {kind}）",
+            )
+        return second_order
+
 
 Key = Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$")]
 # levers and uncertainties: each key's factor, dotted keys written as TOML tables flattened.

@@ -158,8 +158,18 @@ def test_second_order_indices_are_given_when_the_design_paid_for_them(tmp_path):
     assert len(pairs) == 3 and pairs["valid"].all()
     assert pairs.at[("x1", "x3"), "S2"] == pytest.approx(0.244, abs=0.1)
     assert abs(pairs.at[("x1", "x2"), "S2"]) < 0.1 and abs(pairs.at[("x2", "x3"), "S2"]) < 0.1
-    written = {p.name for p in write_analysis(analysis)}
+    written_paths = write_analysis(analysis)
+    written = {p.name for p in written_paths}
     assert {"sobol_pairs.csv", "sobol_pairs.parquet"} <= written
+    # the CSVs a person opens in Excel carry no float noise (2.1999999999999993, review
+    # 14): at most 10 significant digits in any number
+    import re
+
+    for path in written_paths:
+        if path.suffix == ".csv":
+            for number in re.findall(r"-?\d+\.\d+(?:e-?\d+)?", path.read_text("utf-8-sig")):
+                digits = number.split("e")[0].lstrip("-").replace(".", "").lstrip("0")
+                assert len(digits) <= 10, (path.name, number)
     assert "sobol_pairs" not in analysis_tables(
         analyse_sweep(stored(tmp_path / "f", SOBOL_SWEEP, ishigami))
     )

@@ -151,6 +151,13 @@ def test_a_normal_with_bounds_is_truncated_not_clipped():
         ("[uncertainties]\nx = { low = 0, high = 1 }", "", "points = K"),
         ("[levers]\nx = 3", "levers.x", "expected a list of values"),
         ('[sampler]\nkind = "lhs"', "sampler.samples", "needs samples"),
+        # accepted silently with another sampler, it did nothing (review 14)
+        (
+            '[sampler]\nkind = "lhs"\nsamples = 8\nsecond_order = true\n'
+            "[uncertainties]\nx = { low = 0, high = 1 }",
+            "sampler.second_order",
+            "for the sobol sampler",
+        ),
         ("bogus = 1", "bogus", "not a known key"),
         # the tag of a listed factor is not said twice (levers.budget_scale.values.values)
         ("[levers]\nbudget_scale = []", "levers.budget_scale.values:", "at least 1 item"),
