@@ -24,6 +24,7 @@ DESIGN = "design.parquet"
 MANIFEST = "manifest.json"
 MARKER = ".done"
 LOCK = ".lock"
+DAMAGED = "damaged"  # where a sweep moves parts that are not what their marker recorded
 
 # Columns every run row has besides its levers, uncertainties and outcomes.
 RUN_COLUMNS: dict[str, pa.DataType] = {
@@ -125,6 +126,26 @@ class SweepStore:
                 part.unlink()
         for leftover in self.parts.glob(".*.part"):  # temporaries of a killed write
             leftover.unlink()
+        # A marked part that is not what its marker recorded (cut short, changed) is moved
+        # aside, once, by the sweep that will run its runs again: every later query and
+        # analysis warned about it anew (review 14), and nothing reads it.
+        for marker in sorted(self.parts.glob(f"part-*.parquet{MARKER}")):
+            part = marker.with_name(marker.name.removesuffix(MARKER))
+            if _intact(part, marker) is not None:
+                continue
+            aside = self.parts / DAMAGED
+            aside.mkdir(exist_ok=True)
+            for path in (part, marker):
+                if path.exists():
+                    path.replace(aside / path.name)
+            log.warning(
+                "%s 已损坏，移至 %s/，其中的运行将重新运行 (%s is damaged: moved to %s/, its runs "
+                "run again)",
+                part.name,
+                DAMAGED,
+                part.name,
+                DAMAGED,
+            )
 
     # --- writing ---------------------------------------------------------------------
 
@@ -191,18 +212,29 @@ def marker_of(part: Path) -> Path:
     return part.with_name(part.name + MARKER)
 
 
+def _intact(part: Path, marker: Path) -> Path | None:
+    """``part`` if its marker is readable and the part is the size the marker recorded."""
+    try:
+        recorded = json.loads(marker.read_text(encoding="utf-8"))
+        return part if part.stat().st_size == recorded.get("bytes") else None
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def finished_parts(folder: Path) -> list[Path]:
     """Parts whose marker exists and whose size matches what the marker recorded."""
     parts = []
     for marker in sorted((folder / PARTS).glob(f"part-*.parquet{MARKER}")):
         part = marker.with_name(marker.name.removesuffix(MARKER))
-        try:
-            recorded = json.loads(marker.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            log.warning("ignoring %s: unreadable marker", marker.name)
-            continue
-        if not part.exists() or part.stat().st_size != recorded.get("bytes"):
-            log.warning("ignoring %s: its part is missing or not the size recorded", part.name)
+        if _intact(part, marker) is None:
+            log.warning(
+                "忽略已损坏的 %s（其标记不可读，或文件缺失、大小与记录不符；下次 --resume "
+                "时移开并重新运行其中的运行）ignoring %s: its marker is unreadable, or the part "
+                "is missing or not the size recorded (the next --resume moves it aside and "
+                "runs its runs again)",
+                part.name,
+                part.name,
+            )
             continue
         parts.append(part)
     return parts

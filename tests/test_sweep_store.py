@@ -113,6 +113,31 @@ def test_a_part_without_marker_or_of_the_wrong_size_does_not_count(tmp_path):
     assert finished_parts(folder) == []
 
 
+def test_a_damaged_part_is_moved_aside_by_the_next_sweep_and_warned_of_no_more(tmp_path, caplog):
+    """A part not the size its marker recorded was ignored, but warned about (in English) by
+    every later query and analysis, for ever (review 14). The next sweep moves it aside,
+    runs its runs again, and readers say nothing more."""
+    import logging
+
+    folder = tmp_path / "s"
+    store, design = store_for(folder)
+    execute(store, design, toy, SWEEP.outcomes, InProcessExecutor(), limit=8, batch_size=4)
+    damaged = finished_parts(folder)[1]
+    with open(damaged, "ab") as handle:
+        handle.write(b"x")
+    with caplog.at_level(logging.WARNING, logger="liangye.results.sweep_store"):
+        assert len(finished_parts(folder)) == 1
+    assert "忽略已损坏的" in caplog.text and "ignoring" in caplog.text
+    report = execute(store, design, toy, SWEEP.outcomes, InProcessExecutor(), batch_size=4)
+    assert report.ran == 18 - 4
+    assert (folder / PARTS / "damaged" / damaged.name).exists() and not damaged.exists()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="liangye.results.sweep_store"):
+        table = rows(folder)
+    assert caplog.text == ""
+    assert len(table) == 18 and table["run_id"].is_unique
+
+
 def test_another_sweeps_folder_is_refused(tmp_path):
     store_for(tmp_path / "s")
     other = Sweep.model_validate({**SWEEP.model_dump(), "root_seed": 10})
