@@ -217,15 +217,24 @@ def candidate_reasons(
         """Its score against the lowest selected at its best tier over the horizon (or in
         its programme): firms move between years, so one year's lowest can mislead."""
         floor = lowest_at.get((programme_of[o], level_of[o]))
-        where = words.tier_zh(programme_of[o], level_of[o])
-        if floor is None:
-            floor = lowest_in.get(programme_of[o])
-            where = words.programme(programme_of[o])
+        if floor is not None:
+            where = words.tier_zh(programme_of[o], level_of[o])
+            return (
+                f"; its score {score_of[o]:g} vs lowest selected {floor:g}",
+                f"；其评分{score_of[o]:g}分，{where}入选者最低{floor:g}分",
+            )
+        floor = lowest_in.get(programme_of[o])
         if floor is None:
             return "", ""
+        # Nobody at its own tier: the programme's other levels, said as such (a national
+        # applicant read "工业设计中心（企业）入选者最低76.5分" of the municipal winners and
+        # took them for its own competitors; review 15).
+        tier = words.tier_zh(programme_of[o], level_of[o])
         return (
-            f"; its score {score_of[o]:g} vs lowest selected {floor:g}",
-            f"；其评分{score_of[o]:g}分，{where}入选者最低{floor:g}分",
+            f"; its score {score_of[o]:g}; none selected at its tier, lowest selected at the "
+            f"programme's other levels {floor:g}",
+            f"；其评分{score_of[o]:g}分，{tier}无入选者，{words.programme(programme_of[o])}"
+            f"其他级别入选者最低{floor:g}分",
         )
 
     for position, c in enumerate(candidates.index):

@@ -668,6 +668,55 @@ def test_a_firm_out_of_budget_is_compared_at_the_award_its_reason_names():
     assert "其评分70分，服务型制造示范企业（市级）入选者最低80分" in zh
 
 
+def test_nobody_at_its_tier_is_said_before_the_programmes_other_levels(tmp_path):
+    """C applied for the national level only, and nobody was nominated there: its score is
+    compared with the programme's municipal winners, and the reason says so (it read
+    "服务型制造示范企业入选者最低80分", which a national applicant took for its own
+    competitors; review 15)."""
+    from decimal import Decimal
+
+    from liangye.model.allocation import allocate
+    from liangye.model.applications_table import load_applications
+    from liangye.model.options import build_problem
+    from liangye.model.settings import AllocationSettings, Budget
+
+    policy = make_policy(
+        [
+            {
+                "id": "P",
+                "name": "服务型制造示范企业",
+                "reference": "t",
+                "levels": [
+                    {"level": "national", "amount": 100, "conferred_by": "national"},
+                    {"level": "municipal", "amount": 20},
+                ],
+            }
+        ]
+    )
+    rows = [{"id": "A", "score": 90}, {"id": "B", "score": 80}, {"id": "C", "score": 95}]
+    apps = tmp_path / "apps.csv"
+    apps.write_text(
+        "candidate_id,programme,level,score\nA,P,municipal,90\nB,P,municipal,80\nC,P,national,95\n",
+        encoding="utf-8",
+    )
+    problem = build_problem(
+        policy,
+        make_candidates(rows),
+        Budget(per_year={2024: Decimal(45)}),
+        AllocationSettings(success_probability={"national": 0.5}),
+        applications=load_applications(str(apps)),
+    )
+    result = allocate(problem)
+    assert picks(result) == {("A", "P", "municipal", 2024), ("B", "P", "municipal", 2024)}
+    outcome, detail, zh = reason(result, "C")
+    assert outcome == "out_of_budget"
+    assert (
+        "其评分95分，服务型制造示范企业（国家级）无入选者，服务型制造示范企业其他级别入选者最低80分"
+        in zh
+    )
+    assert "none selected at its tier, lowest selected at the programme's other levels 80" in detail
+
+
 def test_a_candidate_without_an_application_is_told_it_did_not_apply():
     """With an applications table, a candidate with no row in it was told 没有可以申报的项目
     ("no programme it may apply for"), as if nothing were open to it."""
