@@ -27,8 +27,6 @@ def list_command(
 ) -> None:
     """内置政策一览：文件、年份与编码程度。
     Every bundled policy: its document, years and how much of it is encoded."""
-    from rich.table import Table
-
     from liangye.model.policy import load_policy
 
     from .loader import bundled_policies
@@ -52,23 +50,19 @@ def list_command(
         sys.stdout.write(json.dumps(rows, ensure_ascii=False) + "\n")
         return
     console = Console()
-    table = Table(title="政策文件", title_justify="left", show_lines=True)
-    table.add_column("编号", no_wrap=True)
-    for column in ("文件", "发布机关", "年份", "项目", "级别", "指标", "目标"):
-        table.add_column(column, overflow="fold")
+    # A block per document, not a table: the titles are sentences of 30-40 characters, and a
+    # table of eight columns folded them two characters a line at 80 columns (review 15).
+    console.print("[bold]政策文件[/]（编号  年份  项目/级别/指标/目标数；文件名称；发布机关）")
     for row in rows:
         first, last = row["years"]
-        table.add_row(
-            row["id"],
-            row["title"],
-            row["issuer"] or "未署名",
-            f"{first}-{last}" if first != last else str(first),
-            str(row["programmes"]),
-            str(row["levels"]),
-            str(row["quotas"]),
-            str(row["targets"]),
+        years = f"{first}-{last}" if first != last else str(first)
+        counts = (
+            f"项目 {row['programmes']}  级别 {row['levels']}  指标 {row['quotas']}  "
+            f"目标 {row['targets']}"
         )
-    console.print(table)
+        console.print(f"\n[bold]{row['id']}[/]  {years}  {counts}", highlight=False)
+        console.print(f"  {row['title']}", highlight=False)
+        console.print(f"  {row['issuer'] or '未署名'}", highlight=False)
 
 
 @policy_app.command("show")

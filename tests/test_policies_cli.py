@@ -31,6 +31,16 @@ def test_list_shows_every_bundled_policy():
     assert rows["zhongshan-pilots-2021-2023"]["quotas"] == 3
 
 
+def test_list_keeps_each_title_whole_at_80_columns():
+    """A table of eight columns folded the titles two characters a line (review 15): each
+    document's title is now a line of its own."""
+    result = runner.invoke(app, ["policy", "list"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "  武汉市促进服务型制造高质量发展的实施意见（征求意见稿）" in lines
+    assert "  第三批江苏省两业深度融合试点申报指南" in lines
+
+
 def test_show_json_has_amounts_rules_quotas_and_references():
     data = json.loads(invoke("show", "jiaxing-2024-2026", "--json"))
     programmes = {p["id"]: p for p in data["programmes"]}
