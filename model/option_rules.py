@@ -39,6 +39,9 @@ def running_for(programme, candidates: pd.DataFrame, words: Words) -> pd.Series 
             f"{words.programme(programme.id)}不参与本次分配：候选名单没有"
             f"“{'、'.join(header_zh(c) for c in missing)}”一列"
             f"（申报范围：{words.rule_zh(programme.applicants)}）",
+            cause_zh="候选名单缺少申报范围所需的列，以下{count}个项目不参与本次分配（按所缺的列）：",
+            item_zh=words.programme(programme.id),
+            part_zh=f"缺“{'、'.join(header_zh(c) for c in missing)}”",
         )
     return rule.holds(candidates)
 
@@ -125,6 +128,8 @@ def rules_in_force(
                 Note(
                     f"{label} is not applied: none of its programmes takes part",
                     f"{label_zh}不适用：所涉项目均不参与本次分配",
+                    cause_zh="以下{count}项指标不适用（所涉项目均不参与本次分配）：",
+                    item_zh=label_zh,
                 )
             )
             continue

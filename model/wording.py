@@ -72,6 +72,47 @@ class Note(NamedTuple):
 
     en: str
     zh: str
+    # Notes of one cause shown as one line (``notes_zh_grouped``): the cause, and what this
+    # note names under it (a programme, a quota).
+    cause_zh: str | None = None
+    item_zh: str | None = None
+    # Within a cause, what this note shares with some others (the missing column).
+    part_zh: str | None = None
+
+
+def notes_zh_grouped(notes: list[Note]) -> list[str]:
+    """The notes in Chinese for a person, those of one cause in one line, in the order their
+    causes first appear: "候选名单没有“智能制造称号”一列，以下6个项目不参与本次分配：A、B、…".
+    A table without one column used to open Jiaxing's answer with 30 lines of 注意 (review 15).
+    A cause with one note keeps that note's own sentence."""
+    causes: dict[str, list[Note]] = {}
+    order: list[str | Note] = []
+    for note in notes:
+        if note.cause_zh is None or note.item_zh is None:
+            order.append(note)
+            continue
+        if note.cause_zh not in causes:
+            causes[note.cause_zh] = []
+            order.append(note.cause_zh)
+        causes[note.cause_zh].append(note)
+    lines = []
+    for entry in order:
+        if isinstance(entry, Note):
+            lines.append(entry.zh)
+            continue
+        grouped = causes[entry]
+        if len(grouped) == 1:
+            lines.append(grouped[0].zh)
+            continue
+        parts: dict[str | None, list[str]] = {}
+        for n in grouped:
+            parts.setdefault(n.part_zh, []).append(n.item_zh or "")
+        said = "；".join(
+            "、".join(items) if part is None else f"{part}：{'、'.join(items)}"
+            for part, items in parts.items()
+        )
+        lines.append(entry.format(count=len(grouped)) + said)
+    return lines
 
 
 # Values of the synthetic pool's category column as a rule compares them (model/synthetic.py;

@@ -11,7 +11,14 @@ from liangye.model.allocation import AllocationResult
 from liangye.model.budget_risk import row_zh
 from liangye.model.errors import InputError
 from liangye.model.status import STATUS_ZH, plan_name_zh
-from liangye.model.wording import OBJECTIVE_ZH, OUTCOME_ZH, bound_zh, level_zh, percent
+from liangye.model.wording import (
+    OBJECTIVE_ZH,
+    OUTCOME_ZH,
+    bound_zh,
+    level_zh,
+    notes_zh_grouped,
+    percent,
+)
 from liangye.results.export import UNREACHABLE_ZH
 
 STATUS_STYLE = {
@@ -51,8 +58,8 @@ def show_allocation(console: Console, result: AllocationResult) -> None:
     style = STATUS_STYLE.get(result.status, "white")
     # What the problem left out or suspects (a programme whose column the table lacks, a
     # rule no candidate meets): said by default, not only with -v.
-    for note in result.problem.notes:
-        console.print(Text.assemble(("注意：", "yellow"), note.zh), highlight=False)
+    for line in notes_zh_grouped(result.problem.notes):
+        console.print(Text.assemble(("注意：", "yellow"), line), highlight=False)
     kind = OBJECTIVE_ZH.get(data["objective_kind"], data["objective_kind"])
     console.print(
         f"[bold]{result.problem.policy.title}[/]\n"

@@ -129,3 +129,24 @@ def test_the_report_rounds_half_up_as_a_reader_does():
     assert money(-0.0) == "0" and money(-0.04, 1) == "0.0" and share(0.12345, 2) == "12.35%"
     # a percent scaled in decimal, not binary (0.0515 * 100 = 5.1499999…: review 13)
     assert share(0.0515, 1) == "5.2%" and share(0.0505, 1) == "5.1%"
+
+
+def test_notes_of_one_cause_are_one_line_grouped_by_what_they_share():
+    """A table without a column opened Jiaxing's answer with 30 lines of 注意 (review 15):
+    notes of one cause become one line, by the column each lacks; a cause with one note
+    keeps its own sentence, and notes without a cause stay as they are, in order."""
+    from liangye.model.wording import Note, notes_zh_grouped
+
+    cause = "缺列，以下{count}个项目不参与："
+    notes = [
+        Note("a", "A不参与（缺X）", cause, "A", "缺X"),
+        Note("n", "另一件事"),
+        Note("b", "B不参与（缺X）", cause, "B", "缺X"),
+        Note("c", "C不参与（缺Y）", cause, "C", "缺Y"),
+        Note("q", "指标一不适用", "以下{count}项指标不适用：", "指标一"),
+    ]
+    assert notes_zh_grouped(notes) == [
+        "缺列，以下3个项目不参与：缺X：A、B；缺Y：C",
+        "另一件事",
+        "指标一不适用",
+    ]
