@@ -63,10 +63,15 @@ def _exit_with_parent(parent: int) -> None:
     """In a pool worker: end this process when the sweep's process ``parent`` is gone. A
     worker blocks reading its next batch from a pipe that its sibling workers also hold open,
     so a killed parent (SIGKILL) left them alive for good, 250 MB each (review 14: nine
-    found minutes later)."""
+    found minutes later). And ignore SIGINT: a Ctrl-C at the terminal reaches the whole
+    process group, and the sweep's process handles it and stops the workers (a worker's own
+    KeyboardInterrupt broke the pool, which would then be made anew)."""
     import os
+    import signal
     import threading
     import time
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -192,7 +197,14 @@ class DaskExecutor:
             # CPU-bound run that thread takes the interpreter's lock from the run itself:
             # with it off, 2 local workers did 3-4% more runs a minute (64 runs of the
             # tier-budget sweep). The nannies hand the workers this configuration.
-            with dask.config.set({"distributed.worker.profile.enabled": False}):
+            # The workers ignore SIGINT (scenarios/dask_preload.py): this process handles
+            # a Ctrl-C and closes the cluster.
+            with dask.config.set(
+                {
+                    "distributed.worker.profile.enabled": False,
+                    "distributed.worker.preload": ["liangye.scenarios.dask_preload"],
+                }
+            ):
                 self.cluster = LocalCluster(
                     n_workers=workers,
                     threads_per_worker=1,

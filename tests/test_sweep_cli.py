@@ -263,3 +263,39 @@ def test_the_progress_rate_is_the_runs_done_over_the_time_taken():
     assert _average_rate(SimpleNamespace(completed=0, elapsed=5.0, finished=False)) is None
     done = SimpleNamespace(completed=120, elapsed=99.0, finished=True, finished_time=90.0)
     assert _average_rate(done) == 120 / 90
+
+
+def test_a_ctrl_c_to_a_dask_sweeps_process_group_prints_no_traceback(tmp_path):
+    """A terminal's Ctrl-C reaches the local cluster's workers too, and each printed its own
+    tracebacks (four with two workers, review 14): the workers now ignore SIGINT, and the
+    sweep's process says what it kept and closes the cluster."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "slow.toml"
+    path.write_text(
+        FAILING.replace("[0.0, -1.0]", "[0.3]").replace("batch_size = 2", "batch_size = 1")
+        + "x2 = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    command = [sys.executable, "-c", "from liangye.scenarios.cli import main; main()"]
+    sweep = subprocess.Popen(
+        [*command, "sweep", str(path), "--out", str(out), "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        start_new_session=True,  # its own process group, as a terminal's job is
+    )
+    deadline = time.monotonic() + 120
+    while not list((out / "parts").glob("*.done")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    os.killpg(sweep.pid, signal.SIGINT)
+    _, stderr = sweep.communicate(timeout=120)
+    assert sweep.returncode == 130
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert "已中断：共 12 次运行" in " ".join(stderr.split())
