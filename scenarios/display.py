@@ -84,7 +84,11 @@ def show_allocation(console: Console, result: AllocationResult) -> None:
         console.print(bullets)
     money = Table(title="各年支出（万元）", title_justify="left")
     risk = result.risk
-    columns = ["年份", "预算", plan_name_zh(data.get("status")), "按分排序法"]
+    broken = len(result.greedy.violations)
+    # A rank-by-score plan that breaks rules is no alternative, whatever its objective (it
+    # can read above the bound): its column says so (review 15).
+    greedy_zh = f"按分排序法（违反{broken}条规则）" if broken else "按分排序法"
+    columns = ["年份", "预算", plan_name_zh(data.get("status")), greedy_zh]
     if risk is not None:
         columns += ["95%分位支出", "超支概率"]
     for column in columns:
@@ -110,9 +114,13 @@ def show_allocation(console: Console, result: AllocationResult) -> None:
     money.add_row("入选事项数", "", str(len(result.selected)), str(result.greedy.count))
     console.print(money)
     if result.greedy.violations:
+        shown = result.greedy.violations[:3]
+        more = f"等，共{broken}条" if broken > len(shown) else ""
         console.print(
-            f"[yellow]按分排序法违反 {len(result.greedy.violations)} 条规则（如）：[/]"
-            + "；".join(getattr(v, "zh", v) for v in result.greedy.violations[:3]),
+            f"[yellow]按分排序法的方案违反 {broken} 条规则，不能作为备选方案：[/]"
+            + "；".join(getattr(v, "zh", v) for v in shown)
+            + more
+            + ("（全部见工作簿“汇总”）" if more else ""),
             highlight=False,
         )
     if len(result.chosen):

@@ -240,6 +240,13 @@ def save_workbook(result: AllocationResult, folder: Path) -> Path:
         **_risk_headline(result),
         "按分排序法目标值": result.greedy.objective,
         "按分排序法入选数": result.greedy.count,
+        # Beside a higher objective (even above the bound) the rules it breaks must be read
+        # too: the summary showed the objective alone (review 15).
+        "按分排序法违反规则数": len(result.greedy.violations),
+        "按分排序法违反的规则": "；".join(
+            getattr(v, "zh", str(v)) for v in result.greedy.violations
+        )
+        or "无",
     }
     return write_plan_xlsx(
         plan,

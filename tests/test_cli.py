@@ -287,3 +287,22 @@ def test_allocate_without_a_scenario_takes_the_bundled_default(tmp_path):
     assert answer["status"] in ("optimal", "work_limit") and answer["selected"]
     refused = liangye("allocate", "--policy", "jiaxing-2024-2026")
     assert refused.returncode == 2 and "--candidates" in refused.stderr
+
+
+def test_a_rank_by_score_plan_that_breaks_rules_says_so_beside_its_figures(tmp_path):
+    """The rank-by-score column could read better than the plan (above the bound, even)
+    while breaking quotas and the overrun bound, said only as three examples on the
+    terminal and not at all in the workbook (review 15). Its column now counts the rules it
+    breaks, and the 汇总 sheet lists them all."""
+    done = liangye("allocate", "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    book = openpyxl.load_workbook(tmp_path / "out" / "plan.xlsx")
+    cells = {row[0].value: row[1].value for row in book["汇总"].iter_rows(min_row=2)}
+    broken = cells["按分排序法违反规则数"]
+    assert isinstance(broken, int) and broken > 3
+    listed = cells["按分排序法违反的规则"]
+    assert listed.count("；") == broken - 1 and "超支概率" in listed
+    text = " ".join(done.stdout.split())
+    assert f"按分排序法（违反{broken}条规则）" in text
+    assert f"按分排序法的方案违反 {broken} 条规则，不能作为备选方案" in text
+    assert f"等，共{broken}条" in text
