@@ -136,6 +136,8 @@ def sweep(
     try:
         # Before the cluster and the bar: a store that cannot be opened is said alone.
         store = open_sweep_store(prepared, out, resume, retry_failed)
+        with store.locked():  # a folder another sweep is writing is refused before the bar
+            pass
         fresh = not store.stored_ids()
         try:
             executor = make_executor(workers, scheduler, pool)

@@ -299,3 +299,19 @@ def test_a_ctrl_c_to_a_dask_sweeps_process_group_prints_no_traceback(tmp_path):
     assert sweep.returncode == 130
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
     assert "已中断：共 12 次运行" in " ".join(stderr.split())
+
+
+def test_a_folder_another_sweep_is_writing_is_refused_before_any_bar(tmp_path):
+    """The refusal came after the progress bar had been drawn (review 14)."""
+    from liangye.results.sweep_store import SweepStore
+
+    path = tmp_path / "small.toml"
+    path.write_text(FAILING, encoding="utf-8")
+    out = tmp_path / "out"
+    first = liangye("sweep", str(path), "--out", str(out), "--limit", "1")
+    assert first.returncode == 0, first.stderr
+    with SweepStore(out, None).locked():  # another sweep at work in the folder
+        done = liangye("sweep", str(path), "--out", str(out), "--resume")
+    assert done.returncode == 2
+    said = " ".join(done.stderr.split())
+    assert "正被另一个批量情景使用" in said and "失败 0" not in said
