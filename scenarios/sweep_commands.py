@@ -6,15 +6,11 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from .cli_shared import console, errors
-
-if TYPE_CHECKING:
-    from rich.progress import ProgressColumn, Task
-
 
 # What `dask scheduler` prints (tcp://HOST:PORT, or tls:// and the like), or HOST:PORT.
 SCHEDULER_ADDRESS = re.compile(r"(?:[a-z]+://)?[^\s:/]+:\d{1,5}")
@@ -91,6 +87,7 @@ def sweep(
     from liangye.results.sweep_store import StoreError
 
     from .sweep_executors import make_executor
+    from .sweep_progress import rate_column, remaining_column, say_interrupted
     from .sweep_run import open_sweep_store, prepare, run_sweep
 
     if retry_failed and not resume:
@@ -162,10 +159,10 @@ def sweep(
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("[red]失败 {task.fields[failed]}"),
-            _rate_column(),
+            rate_column(),
             TimeElapsedColumn(),
             TextColumn("剩余"),
-            _remaining_column(),
+            remaining_column(),
         )
         with Progress(*columns, console=errors) as bar:
             task = bar.add_task(prepared.sweep.id, total=None, failed=0)
@@ -202,7 +199,7 @@ def sweep(
                 )
             except KeyboardInterrupt:
                 bar.stop()
-                _say_interrupted(store, len(prepared.design.runs))
+                say_interrupted(store, len(prepared.design.runs))
                 raise
     except StoreError as error:
         raise InputError([Problem(prepared.path.name, "--out", str(error), error.zh)]) from None
@@ -328,60 +325,6 @@ def _cell(value: object) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return ""
     return str(value)
-
-
-def _average_rate(task: Task) -> float | None:
-    """Runs a second since the bar started: the runs done over the time taken. Rich's own
-    speed is taken over its last few updates, and batches land in bursts (16 runs at once):
-    it read 125/min where 65 were done, and 418,477/min (review 14)."""
-    elapsed = task.finished_time if task.finished else task.elapsed
-    if not task.completed or not elapsed:
-        return None
-    return task.completed / elapsed
-
-
-def _rate_column() -> ProgressColumn:
-    """A rich progress column: runs per minute, on average since the start."""
-    from rich.progress import ProgressColumn
-    from rich.text import Text
-
-    class RateColumn(ProgressColumn):
-        def render(self, task: Task) -> Text:
-            rate = _average_rate(task)
-            return Text("–/min" if not rate else f"{rate * 60:.1f}/min")
-
-    return RateColumn()
-
-
-def _remaining_column() -> ProgressColumn:
-    """A rich progress column: the time left at the average rate (``_average_rate``)."""
-    from rich.progress import ProgressColumn
-    from rich.text import Text
-
-    class RemainingColumn(ProgressColumn):
-        def render(self, task: Task) -> Text:
-            rate = _average_rate(task)
-            if task.total is None or not rate:
-                return Text("-:--:--")
-            left = max(0, round((task.total - task.completed) / rate))
-            return Text(f"{left // 3600}:{left // 60 % 60:02d}:{left % 60:02d}")
-
-    return RemainingColumn()
-
-
-def _say_interrupted(store, design_runs: int) -> None:
-    """What an interrupted sweep kept, and how to finish it (in both languages)."""
-    try:
-        kept = len(store.stored_ids())
-    except Exception:  # the store is being written as the process stops: say less
-        kept = None
-    counted = "" if kept is None else f"共 {design_runs} 次运行，已存 {kept} 次；"
-    counted_en = "" if kept is None else f"{kept} of {design_runs} runs stored; "
-    errors.print(
-        f"已中断：{counted}用同一命令加上 --resume 接着完成\n"
-        f"interrupted: {counted_en}the same command with --resume completes it",
-        highlight=False,
-    )
 
 
 def _remove_empty_store(folder: Path) -> None:

@@ -256,13 +256,13 @@ def test_the_progress_rate_is_the_runs_done_over_the_time_taken():
     batches land in bursts. The bar's rate and time left are the average since the start."""
     from types import SimpleNamespace
 
-    from liangye.scenarios.sweep_commands import _average_rate
+    from liangye.scenarios.sweep_progress import average_rate
 
     task = SimpleNamespace(completed=65, elapsed=60.0, finished=False, finished_time=None)
-    assert _average_rate(task) == 65 / 60
-    assert _average_rate(SimpleNamespace(completed=0, elapsed=5.0, finished=False)) is None
+    assert average_rate(task) == 65 / 60
+    assert average_rate(SimpleNamespace(completed=0, elapsed=5.0, finished=False)) is None
     done = SimpleNamespace(completed=120, elapsed=99.0, finished=True, finished_time=90.0)
-    assert _average_rate(done) == 120 / 90
+    assert average_rate(done) == 120 / 90
 
 
 def test_a_ctrl_c_to_a_dask_sweeps_process_group_prints_no_traceback(tmp_path):
