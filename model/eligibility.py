@@ -103,6 +103,12 @@ def read_tiers(
             notes.append(running)
             continue
         participating.append(programme.id)
+        # Whether any candidate is of a kind and in the running the programme's own rules
+        # could apply to (``_failing_rules``: if none, their columns are not asked for).
+        open_to = masks.kind_in(programme.kinds)
+        if running is not None:
+            open_to = open_to & running.to_numpy(dtype=bool)
+        reachable = bool(open_to.any()) or len(candidates) == 0
         # (reason, where it fails), strongest first: a candidate gets the first that fails.
         base = _failing_rules(
             programme.eligibility,
@@ -112,6 +118,7 @@ def read_tiers(
             problems,
             notes,
             words.programme(programme.id),
+            reachable,
         )
         if programme.sector_list is not None:
             sectors = policy.named_list(programme.sector_list)
@@ -131,9 +138,10 @@ def read_tiers(
                 problems,
                 notes,
                 words.tier_zh(programme.id, award.level.value),
+                reachable,
             )
             band_amount = None
-            if award.bands:
+            if award.bands and reachable:
                 band_amount = band_amounts(
                     award, candidates, f"{where}.bands", policy.file_name, problems
                 )
@@ -209,17 +217,25 @@ def _failing_rules(
     problems: list[Problem],
     nobody: list[Note],
     whose_zh: str,
+    reachable: bool = True,
 ) -> list[tuple[str, np.ndarray]]:
     """(reason, where the rule fails) for each rule of ``rules`` in order. A rule naming a
     column the table lacks is a problem and rules nobody out; a rule that holds for no
     candidate of a non-empty table is appended to ``nobody`` as a note (``whose_zh``: the
     programme or tier the rules belong to, in Chinese) (a rule that can
     match nobody is usually a unit or a column mistaken: a share written 20 for 20%, an
-    amount written as text)."""
+    amount written as text).
+
+    ``reachable=False``: no candidate is of a kind or in the running the rules could apply
+    to (parks' rules over a table of firms): a column they need and the table lacks is no
+    problem, and a rule holding for nobody no news (Zhongshan's park rule asked firms'
+    tables for a column only parks have; review 15)."""
     failing: list[tuple[str, np.ndarray]] = []
     for text in rules:
         rule = parse_rule(text)
         missing = sorted(rule.columns - masks.columns)
+        if missing and not reachable:
+            continue  # everyone is already out by kind or by the applicants rule
         if missing:
             problems.append(
                 Problem(
@@ -231,7 +247,7 @@ def _failing_rules(
             )
             continue
         holds = masks.holds(rule)
-        if len(holds) and not holds.any():
+        if reachable and len(holds) and not holds.any():
             nobody.append(
                 Note(
                     f"{where}: rule '{text}' holds for none of the {len(holds)} candidates "

@@ -743,3 +743,31 @@ def test_a_candidate_without_an_application_is_told_it_did_not_apply():
         )
     )
     assert "not_applied" not in set(plain.reasons["outcome"])
+
+
+def test_a_parks_rule_needs_no_column_of_a_table_of_firms_only():
+    """Zhongshan's park programme reads has_service_platform; a table of firms only was
+    refused for lacking it, though no firm can apply there (review 15). The column is asked
+    for only when some candidate is of a kind the rule could apply to."""
+    from liangye.model.errors import InputError
+
+    policy = make_policy(
+        [
+            named("demo_award", "服务型制造示范企业", {"municipal": 20}),
+            named(
+                "pilot_park",
+                "试点园区",
+                {"municipal": 50},
+                kinds=["park"],
+                eligibility=["has_service_platform"],
+            ),
+        ]
+    )
+    firms = make_candidates([{"id": "A", "score": 80}, {"id": "B", "score": 70}])
+    result = solve(policy, firms, {2024: 100})
+    assert result.status == "optimal" and set(result.selected["candidate_id"]) == {"A", "B"}
+    with_a_park = make_candidates(
+        [{"id": "A", "score": 80}, {"id": "P", "score": 90, "kind": "park"}]
+    )
+    with pytest.raises(InputError, match="has_service_platform"):
+        solve(policy, with_a_park, {2024: 100})
