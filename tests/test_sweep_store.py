@@ -387,7 +387,11 @@ def test_batches_are_sized_for_the_threads_a_scheduler_has():
     from distributed import LocalCluster
 
     with LocalCluster(
-        n_workers=3, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=3,
+        threads_per_worker=1,
+        processes=False,
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": ":0"},  # not 8787, which another may hold
     ) as cluster:
         executor = DaskExecutor(address=cluster.scheduler_address)
         try:
