@@ -84,9 +84,10 @@ def _exit_with_parent(parent: int) -> None:
 def _as_completed_awake(futures, every: float = 0.5) -> Iterator:
     """The futures as they complete, like ``concurrent.futures.as_completed``, but waking
     every ``every`` seconds: a SIGINT the kernel hands to another thread (the pool's own
-    threads, rich's refresh) runs its handler only when the main thread next runs Python,
-    and a main thread asleep on a lock until the next batch ends let ``kill -INT`` wait
-    10-22 s for it (review 14)."""
+    threads, rich's refresh) runs its Python handler only when the main thread next runs
+    Python, which a main thread asleep on a lock would do only when the next batch ends.
+    (What ended review 14's 8.6 s waits was terminating the workers, ``close``; this costs
+    nothing and closes the other way a Ctrl-C could wait for a batch.)"""
     from concurrent.futures import FIRST_COMPLETED, wait
 
     left = set(futures)
