@@ -129,21 +129,18 @@ def sweep(
     prepared = prepare(Path(file), quiet=not verbose)
     executor = None
     first_error: list[object] = []  # the first failed run's error, to show
-    store = None
     try:
         # Before the cluster and the bar: a store that cannot be opened is said alone.
         store = open_sweep_store(prepared, out, resume, retry_failed)
         with store.locked():  # a folder another sweep is writing is refused before the bar
             pass
-        fresh = not store.stored_ids()
         try:
             executor = make_executor(workers, scheduler, pool)
         except (OSError, TimeoutError) as error:
             # No cluster to run on: say so as the address's problem (it read as a file
             # error), and leave no empty store behind that the same command would then
-            # refuse as "already started".
-            if fresh:
-                _remove_empty_store(store.folder)
+            # refuse as "already started" (one that holds runs is kept).
+            _remove_empty_store(store.folder)
             raise InputError(
                 [
                     Problem(
@@ -328,7 +325,7 @@ def _cell(value: object) -> str:
 
 
 def _remove_empty_store(folder: Path) -> None:
-    """Remove a sweep folder this command just made and stored nothing in."""
+    """Remove a sweep folder that holds no stored run (one this command just made)."""
     import shutil
 
     if folder.is_dir() and not any((folder / "parts").glob("*.parquet")):

@@ -29,6 +29,28 @@ def no_ids(text: str) -> bool:
     return not any(pid in text for pid in IDS)
 
 
+def solve_applied(folder, policy, candidates, applications: str, budget: float, **settings):
+    """Allocate ``candidates`` under ``policy`` with an applications table (``applications``:
+    its rows after the header candidate_id,programme,level,score) and 2024's ``budget``."""
+    from decimal import Decimal
+
+    from liangye.model.allocation import allocate
+    from liangye.model.applications_table import load_applications
+    from liangye.model.options import build_problem
+    from liangye.model.settings import AllocationSettings, Budget
+
+    path = folder / "apps.csv"
+    path.write_text("candidate_id,programme,level,score\n" + applications, encoding="utf-8")
+    problem = build_problem(
+        policy,
+        candidates,
+        Budget(per_year={2024: Decimal(str(budget))}),
+        AllocationSettings(**settings),
+        applications=load_applications(str(path)),
+    )
+    return allocate(problem)
+
+
 def test_selected_names_programme_level_year_and_money_in_chinese():
     """A is designated 示范企业 at the municipal level in 2024 for 20万元."""
     policy = make_policy([named("demo_award", "服务型制造示范企业", {"municipal": 20})])
@@ -129,13 +151,6 @@ def test_an_applicant_is_told_only_about_what_it_applied_for(tmp_path):
     """With an applications table, B (below both programmes' revenue threshold) applied to
     the design centre only: its reason names that programme, not the demonstration award it
     never asked for (a design-award applicant read seven green titles, review 15)."""
-    from decimal import Decimal
-
-    from liangye.model.allocation import allocate
-    from liangye.model.applications_table import load_applications
-    from liangye.model.options import build_problem
-    from liangye.model.settings import AllocationSettings, Budget
-
     rule = ["revenue >= 2000"]
     policy = make_policy(
         [
@@ -146,20 +161,9 @@ def test_an_applicant_is_told_only_about_what_it_applied_for(tmp_path):
     candidates = make_candidates(
         [{"id": "A", "revenue": 3000, "score": 80}, {"id": "B", "revenue": 1000, "score": 90}]
     )
-    apps = tmp_path / "apps.csv"
-    apps.write_text(
-        "candidate_id,programme,level,score\n"
-        "A,demo_award,municipal,80\nB,design_centre,municipal,90\n",
-        encoding="utf-8",
-    )
-    problem = build_problem(
-        policy,
-        candidates,
-        Budget(per_year={2024: Decimal(100)}),
-        AllocationSettings(),
-        applications=load_applications(str(apps)),
-    )
-    outcome, detail, zh = reason(allocate(problem), "B")
+    applications = "A,demo_award,municipal,80\nB,design_centre,municipal,90\n"
+    result = solve_applied(tmp_path, policy, candidates, applications, 100)
+    outcome, detail, zh = reason(result, "B")
     assert outcome == "ineligible"
     assert zh == "不符合申报条件：工业设计中心：不满足条件“营业收入 ≥ 2000”"
     assert "demo_award" not in detail
@@ -325,28 +329,10 @@ def test_a_quota_too_few_applied_for_is_diagnosed_as_applications_not_eligibilit
     """With an applications table only what was applied for can fill a quota: three firms
     are eligible, one applied, and the diagnosis says so (it said "only 1 eligible", which
     sent a reader to the programme's rules; review 15, 44 of 1,000 eligible firms)."""
-    from decimal import Decimal
-
-    from liangye.model.allocation import allocate
-    from liangye.model.applications_table import load_applications
-    from liangye.model.options import build_problem
-    from liangye.model.settings import AllocationSettings, Budget
-
     quota = [{"programmes": ["demo_award"], "per": "year", "min": 3, "name": "每年至少3家"}]
     policy = make_policy([named("demo_award", "示范企业", {"municipal": 10})], quotas=quota)
     candidates = make_candidates([{"id": k, "score": 90} for k in "ABC"])
-    apps = tmp_path / "apps.csv"
-    apps.write_text(
-        "candidate_id,programme,level,score\nA,demo_award,municipal,90\n", encoding="utf-8"
-    )
-    problem = build_problem(
-        policy,
-        candidates,
-        Budget(per_year={2024: Decimal(100)}),
-        AllocationSettings(),
-        applications=load_applications(str(apps)),
-    )
-    result = allocate(problem)
+    result = solve_applied(tmp_path, policy, candidates, "A,demo_award,municipal,90\n", 100)
     assert result.status == "infeasible"
     assert result.diagnosis_zh == ["每年至少3家：2024年须认定3家，但符合条件且申报了的候选仅1家"]
     assert result.diagnosis == [
@@ -673,13 +659,6 @@ def test_nobody_at_its_tier_is_said_before_the_programmes_other_levels(tmp_path)
     compared with the programme's municipal winners, and the reason says so (it read
     "服务型制造示范企业入选者最低80分", which a national applicant took for its own
     competitors; review 15)."""
-    from decimal import Decimal
-
-    from liangye.model.allocation import allocate
-    from liangye.model.applications_table import load_applications
-    from liangye.model.options import build_problem
-    from liangye.model.settings import AllocationSettings, Budget
-
     policy = make_policy(
         [
             {
@@ -694,19 +673,11 @@ def test_nobody_at_its_tier_is_said_before_the_programmes_other_levels(tmp_path)
         ]
     )
     rows = [{"id": "A", "score": 90}, {"id": "B", "score": 80}, {"id": "C", "score": 95}]
-    apps = tmp_path / "apps.csv"
-    apps.write_text(
-        "candidate_id,programme,level,score\nA,P,municipal,90\nB,P,municipal,80\nC,P,national,95\n",
-        encoding="utf-8",
+    applications = "A,P,municipal,90\nB,P,municipal,80\nC,P,national,95\n"
+    chances = {"national": 0.5}
+    result = solve_applied(
+        tmp_path, policy, make_candidates(rows), applications, 45, success_probability=chances
     )
-    problem = build_problem(
-        policy,
-        make_candidates(rows),
-        Budget(per_year={2024: Decimal(45)}),
-        AllocationSettings(success_probability={"national": 0.5}),
-        applications=load_applications(str(apps)),
-    )
-    result = allocate(problem)
     assert picks(result) == {("A", "P", "municipal", 2024), ("B", "P", "municipal", 2024)}
     outcome, detail, zh = reason(result, "C")
     assert outcome == "out_of_budget"

@@ -187,10 +187,11 @@ def test_a_pool_without_workers_is_refused(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_an_interrupted_sweep_says_what_it_kept_and_how_to_finish(tmp_path):
-    """Ctrl-C said "interrupted" alone, in English; now also how many runs are stored and
-    that --resume completes the sweep (review 14), and it still exits 130."""
-    import signal
+def slow_sweep_until_a_batch(tmp_path, *flags: str, new_group: bool = False):
+    """A 12-run sweep of slow runs (0.3 s, one a batch) started in a subprocess as a user
+    starts it (``new_group``: in its own process group, as a terminal's job), returned once
+    its first batch is stored; and its store folder."""
+    import os
     import subprocess
     import sys
     import time
@@ -204,15 +205,25 @@ def test_an_interrupted_sweep_says_what_it_kept_and_how_to_finish(tmp_path):
     out = tmp_path / "out"
     command = [sys.executable, "-c", "from liangye.scenarios.cli import main; main()"]
     sweep = subprocess.Popen(
-        [*command, "sweep", str(path), "--out", str(out)],
+        [*command, "sweep", str(path), "--out", str(out), *flags],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**__import__("os").environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200"},
+        start_new_session=new_group,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while not list((out / "parts").glob("*.done")) and time.monotonic() < deadline:
         time.sleep(0.1)
+    return sweep, out
+
+
+def test_an_interrupted_sweep_says_what_it_kept_and_how_to_finish(tmp_path):
+    """Ctrl-C said "interrupted" alone, in English; now also how many runs are stored and
+    that --resume completes the sweep (review 14), and it still exits 130."""
+    import signal
+
+    sweep, out = slow_sweep_until_a_batch(tmp_path)
     sweep.send_signal(signal.SIGINT)
     _, stderr = sweep.communicate(timeout=60)
     assert sweep.returncode == 130
@@ -271,29 +282,8 @@ def test_a_ctrl_c_to_a_dask_sweeps_process_group_prints_no_traceback(tmp_path):
     sweep's process says what it kept and closes the cluster."""
     import os
     import signal
-    import subprocess
-    import sys
-    import time
 
-    path = tmp_path / "slow.toml"
-    path.write_text(
-        FAILING.replace("[0.0, -1.0]", "[0.3]").replace("batch_size = 2", "batch_size = 1")
-        + "x2 = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]\n",
-        encoding="utf-8",
-    )
-    out = tmp_path / "out"
-    command = [sys.executable, "-c", "from liangye.scenarios.cli import main; main()"]
-    sweep = subprocess.Popen(
-        [*command, "sweep", str(path), "--out", str(out), "--workers", "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-        start_new_session=True,  # its own process group, as a terminal's job is
-    )
-    deadline = time.monotonic() + 120
-    while not list((out / "parts").glob("*.done")) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    sweep, _ = slow_sweep_until_a_batch(tmp_path, "--workers", "2", new_group=True)
     os.killpg(sweep.pid, signal.SIGINT)
     _, stderr = sweep.communicate(timeout=120)
     assert sweep.returncode == 130
