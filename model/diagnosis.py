@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from .budget_risk import (
     RISK_MARGIN,

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from .count_rounding import rounded_plan
 from .highs_model import HighsModel

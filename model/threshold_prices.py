@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from .highs_model import HighsModel, pass_arrays
 from .highs_quiet import quiet_highs

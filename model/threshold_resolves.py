@@ -9,7 +9,7 @@ import logging
 import math
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from .options import AllocationProblem
 from .programme import build_model, set_objective
