@@ -81,8 +81,9 @@ def robustness(
                 "failed": counts[FAILED],
                 "missing": counts[MISSING],
                 "mean": float(values.mean()) if len(values) else np.nan,
-                "p10": float(np.percentile(values, 10)) if len(values) else np.nan,
-                "p90": float(np.percentile(values, 90)) if len(values) else np.nan,
+                "event": _is_event(values),
+                "p10": _percentile(values, 10),
+                "p90": _percentile(values, 90),
             }
             if regret is not None:
                 column = regret[i]
@@ -293,3 +294,18 @@ def _same(value: object, text: str) -> bool:
         except ValueError:
             return False
     return show_value(value) == text.strip()
+
+
+def _is_event(values: np.ndarray) -> bool:
+    """Whether an outcome is an event, 1 where it happened and 0 where not, in every world
+    (an overrun that occurred): its mean is the share of worlds where it happened."""
+    return bool(len(values)) and bool(np.isin(values, (0.0, 1.0)).all())
+
+
+def _percentile(values: np.ndarray, q: float) -> float:
+    """The q-th percentile over the worlds; of an event, a value some world had (0 or 1,
+    ``inverted_cdf``): interpolated, a 9% overrun chance read as a 90th percentile of 0.1."""
+    if not len(values):
+        return np.nan
+    method = "inverted_cdf" if _is_event(values) else "linear"
+    return float(np.percentile(values, q, method=method))

@@ -131,7 +131,10 @@ def _show_robustness(console: Console, analysis: SweepAnalysis) -> None:
         for header in headers:
             grid.add_column(header)
         for row in spread[spread["outcome"] == key].itertuples(index=False):
-            cells = [name(row.setting), _number(row.mean), f"{_number(row.p10)}–{_number(row.p90)}"]
+            # An event (1 where it happened): its mean is the share of worlds, shown as one.
+            event = bool(getattr(row, "event", False))
+            mean = _share(row.mean) if event else _number(row.mean)
+            cells = [name(row.setting), mean, f"{_number(row.p10)}–{_number(row.p90)}"]
             if with_regret:
                 cells += [_number(row.regret_mean), _number(row.regret_max), _share(row.best_share)]
             cells.append(f"{row.undefined}/{row.failed}/{row.missing}")

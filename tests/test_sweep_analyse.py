@@ -530,3 +530,28 @@ def test_target_shares_count_failures_in_the_same_worlds_they_judge(tmp_path):
     for row in analysis.robust.targets.itertuples():
         assert row.judged + row.failed + row.missing == cells
     assert analysis.robust.targets["failed"].gt(0).all()
+
+
+def overran(parameters: Mapping[str, object], seed: int) -> dict[str, float | None]:
+    """An event outcome: 1 in one world of the ten (b = 9), 0 in the others."""
+    return {"o": 1.0 if int(float(parameters["b"])) == 9 else 0.0}
+
+
+def test_an_event_outcome_has_observed_percentiles_and_reads_as_a_share(tmp_path):
+    """An outcome that is 1 where something happened and 0 elsewhere (an overrun) keeps
+    percentiles some world had (interpolated, one world in ten read as a 90th percentile of
+    0.1) and its mean reads as a share of worlds in the terminal."""
+    from rich.console import Console
+
+    from liangye.scenarios.sweep_display import show_analysis
+
+    sweep = {"id": "event", "outcomes": ["o"], "uncertainties": {"b": list(range(10))}}
+    folder = stored(tmp_path / "s", sweep, overran)
+    analysis = analyse_sweep(folder, [], {})
+    row = analysis.robust.spread.set_index("outcome").loc["o"]
+    assert bool(row["event"]) and row["mean"] == pytest.approx(0.1)
+    assert (row["p10"], row["p90"]) == (0.0, 0.0)  # nine worlds in ten: none
+    console = Console(record=True, width=120)
+    show_analysis(console, Console(record=True), analysis, [])
+    shown = console.export_text()
+    assert "10%" in shown and "0.1" not in shown
