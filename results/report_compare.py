@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +43,22 @@ COLUMNS = {
 }
 
 
+# What a design is, among a scenario's settings (dotted keys, by prefix): what the city
+# chooses — its tier design, policy, budget and allocation rules, the award scale. They may
+# differ between the runs compared, and each difference is named. Everything else is the
+# world the designs are tried in (candidates, simulated firms and their behaviour, horizon,
+# the chance that a higher government confers, seeds) and must be the same in every run:
+# otherwise a difference would be credited to the design that the world made.
+DESIGN_SETTINGS = ("tier_design", "policy", "budget", "allocation", "simulation.award_scale")
+WORLD_SETTINGS_IN_DESIGN = ("allocation.success_probability", "allocation.seed")
+NOT_SETTINGS = ("id", "title", "description", "outputs")
+
+
 @dataclass
 class Compared:
-    """One run folder in a comparison: its label, scenario, simulation and metrics."""
+    """One run folder in a comparison: its label, scenario, simulation and metrics, and the
+    design settings in which it differs from the first run (dotted key, its value, the first
+    run's value)."""
 
     folder: Path
     label: str
@@ -54,6 +67,7 @@ class Compared:
     allocation: dict[str, Any] | None
     candidates: frozenset[str] | None
     metrics: pd.DataFrame
+    differs: list[tuple[str, object, object]] = field(default_factory=list)
 
 
 def load_runs(folders: list[Path], names: ReportNames | None = None) -> list[Compared]:
@@ -99,8 +113,50 @@ def load_runs(folders: list[Path], names: ReportNames | None = None) -> list[Com
         problems += comparability_problems(runs)
     if problems:
         raise InputError(problems)
+    for run in runs[1:]:
+        run.differs = [
+            (key, theirs, mine)
+            for key, mine, theirs in setting_differences(runs[0].scenario, run.scenario)
+            if is_design_setting(key)
+        ]
     _distinct_labels(runs)
     return runs
+
+
+def flat_settings(scenario: dict[str, Any], prefix: str = "") -> dict[str, object]:
+    """A scenario's settings as dotted keys (``budget.per_year.2025``) and their values."""
+    out: dict[str, object] = {}
+    for key, value in scenario.items():
+        dotted = f"{prefix}{key}"
+        if not prefix and key in NOT_SETTINGS:
+            continue
+        if isinstance(value, dict) and value:
+            out |= flat_settings(value, f"{dotted}.")
+        else:
+            out[dotted] = value
+    return out
+
+
+def setting_differences(
+    first: dict[str, Any], other: dict[str, Any]
+) -> list[tuple[str, object, object]]:
+    """(dotted key, first's value, other's value) for every setting in which the two
+    scenarios differ (a setting one of them lacks reads None there)."""
+    mine, theirs = flat_settings(first), flat_settings(other)
+    return [
+        (key, mine.get(key), theirs.get(key))
+        for key in sorted(set(mine) | set(theirs))
+        if mine.get(key) != theirs.get(key)
+    ]
+
+
+def is_design_setting(key: str) -> bool:
+    """Whether the dotted setting ``key`` is the city's choice (``DESIGN_SETTINGS``)."""
+
+    def under(prefixes: tuple[str, ...]) -> bool:
+        return any(key == p or key.startswith(p + ".") for p in prefixes)
+
+    return under(DESIGN_SETTINGS) and not under(WORLD_SETTINGS_IN_DESIGN)
 
 
 def _thresholds(summary: dict[str, Any]) -> list[int]:
@@ -131,22 +187,26 @@ def check_comparable(runs: list[Compared]) -> None:
 
 
 def comparability_problems(runs: list[Compared]) -> list[Problem]:
-    """Every way a run did not face the same candidates and the same random numbers as the
-    first: the same candidate pool (and the same candidate ids where the
-    allocation wrote them), the same simulated population, the same seeds (allocation,
-    simulation root seed, replications and their spawn keys). Every difference is named
-    with the folder and the two values."""
+    """Every way a run did not face the same world as the first: any setting that is not
+    the city's choice (``DESIGN_SETTINGS``: candidates, simulated firms and their behaviour,
+    horizon, conferral chances, seeds), the candidate ids where the allocation wrote them,
+    the simulation's root seed, replications and their spawn keys. Every difference is
+    named with the folder, the setting's dotted key and the two values."""
     base = runs[0]
     problems: list[Problem] = []
     for run in runs[1:]:
+        for key, mine, theirs in setting_differences(base.scenario, run.scenario):
+            if not is_design_setting(key):
+                problems.append(
+                    Problem(
+                        str(run.folder),
+                        key,
+                        f"与 {base.folder} 不同（{_short(theirs)}，而基准为 {_short(mine)}）："
+                        "候选、模拟企业与其行为、年份、上级认定概率与随机种子须相同，"
+                        "才能把差异归于方案",
+                    )
+                )
         checks = [
-            ("候选", base.scenario.get("candidates"), run.scenario.get("candidates")),
-            ("模拟企业", _population(base), _population(run)),
-            (
-                "分配随机种子",
-                _get(base.scenario, "allocation", "seed"),
-                _get(run.scenario, "allocation", "seed"),
-            ),
             ("模拟随机种子", base.summary.get("seed"), run.summary.get("seed")),
             ("重复次数", base.summary.get("replications"), run.summary.get("replications")),
             ("重复的随机数流", _spawn_keys(base), _spawn_keys(run)),
@@ -174,18 +234,6 @@ def comparability_problems(runs: list[Compared]) -> list[Problem]:
                 )
             )
     return problems
-
-
-def _get(data: dict[str, Any], *keys: str) -> object:
-    for key in keys:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)  # type: ignore[assignment]
-    return data
-
-
-def _population(run: Compared) -> object:
-    return _get(run.scenario, "simulation", "population")
 
 
 def _spawn_keys(run: Compared) -> list[str]:
@@ -307,6 +355,20 @@ def display_rows(table: pd.DataFrame) -> list[list[str]]:
     return rows
 
 
+def differences_zh(runs: list[Compared]) -> list[str]:
+    """A line per run whose design settings differ from the first run's, naming each
+    setting and both values (the rest of the world is the same: ``comparability_problems``)."""
+    lines = []
+    for run in runs[1:]:
+        if run.differs:
+            said = "；".join(
+                f"{key} = {_short(theirs)}（基准 {_short(mine)}）"
+                for key, theirs, mine in run.differs
+            )
+            lines.append(f"{run.label} 与基准不同的设置：{said}。")
+    return lines
+
+
 def write_csv(table: pd.DataFrame, path: Path) -> Path:
     """The comparison as CSV with Chinese headers (UTF-8 with BOM, so Excel reads it):
     numbers as numbers (shares as fractions), the verdict as 是/否 (基准 for the baseline,
@@ -334,13 +396,15 @@ def compare_report(runs: list[Compared], table: pd.DataFrame) -> Report:
     threshold = _thresholds(base.summary)
     lines = [
         f"比较 {len(runs)} 个方案，基准为第一个：{base.label}（{base.folder}）。",
-        f"各方案使用相同的候选与随机种子（{base.summary.get('replications', '?')} 次重复，根种子 "
-        f"{base.summary.get('seed', '?')}），因此第 k 次重复面对的是同一个世界，差异来自方案本身。",
+        f"各方案使用相同的候选、模拟企业与行为参数和随机种子（{base.summary.get('replications', '?')} "
+        f"次重复，根种子 {base.summary.get('seed', '?')}），因此第 k 次重复面对的是同一个世界，"
+        "差异来自方案本身（奖励档次、政策、预算、分配规则与奖励倍数，下列为各方案与基准不同之处）。",
         "“差异是否超出重复间波动”：两方案均值之差的绝对值是否大于两者在重复间的极差（取较大者）；"
         "重复少于两次时无法判断，留空。",
     ]
     if threshold:
         lines.append(f"新增服务化企业与无效激励资金按服务收入占比 {threshold[0]}% 门槛计算。")
+    lines += differences_zh(runs)
     rows = display_rows(table)
     headers = list(COLUMNS.values())
     keep = [i for i, h in enumerate(headers) if h != "运行文件夹"]

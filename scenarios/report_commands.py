@@ -157,7 +157,13 @@ def compare(
     it exceeds the spread over replications."""
     from rich.table import Table
 
-    from liangye.results.report_compare import COLUMNS, display_rows, load_runs, write_comparison
+    from liangye.results.report_compare import (
+        COLUMNS,
+        differences_zh,
+        display_rows,
+        load_runs,
+        write_comparison,
+    )
     from liangye.results.store import new_run_dir
 
     seen: dict[Path, Path] = {}
@@ -178,19 +184,39 @@ def compare(
     runs = load_runs(folders, report_names(_first_scenario(folders)))
     target = out or new_run_dir(None, "compare", f"{len(runs)}designs", kind="compare")
     table, csv, html = write_comparison(runs, target)
-    view = Table(title="方案比较（与第一个文件夹相比）", title_justify="left")
-    headers = [h for h in COLUMNS.values() if h != "运行文件夹"]
-    for i, header in enumerate(headers):
-        view.add_column(header, justify="left" if i < 2 else "right")
+    # One small table per metric (its designs as rows, five columns): the full table has
+    # eleven, and at 80 columns rich cut every figure ("8,66…"). The CSV and the report
+    # keep them all.
+    console.print(
+        "方案比较（与第一个文件夹相比；括号内为重复间的范围与逐次重复之差的范围；"
+        "完整表格见 CSV 与报告）",
+        highlight=False,
+    )
+    cells = dict(zip(COLUMNS.values(), range(len(COLUMNS)), strict=True))
+    by_metric: dict[str, list[list[str]]] = {}
     for row in display_rows(table):
-        view.add_row(
-            *(
-                cell
-                for cell, header in zip(row, COLUMNS.values(), strict=True)
-                if header != "运行文件夹"
+        by_metric.setdefault(row[cells["指标"]], []).append(row)
+    for metric, rows in by_metric.items():
+        view = Table(title=metric, title_justify="left")
+        view.add_column("方案", justify="left", min_width=12, overflow="fold")
+        for header in ("均值（范围）", "与基准之差", "超出波动"):
+            view.add_column(header, justify="right", no_wrap=True)
+        for row in rows:
+            low, high = row[cells["下限"]], row[cells["上限"]]
+            paired = (row[cells["逐次重复之差：最小"]], row[cells["逐次重复之差：最大"]])
+            difference = row[cells["与基准之差"]]
+            if difference and any(paired):
+                difference = f"{difference}\n（{paired[0]}～{paired[1]}）"
+            mean = row[cells["均值"]]
+            view.add_row(
+                row[cells["方案"]],
+                f"{mean}\n（{low}～{high}）" if low or high else mean,
+                difference,
+                row[cells["差异是否超出重复间波动"]],
             )
-        )
-    console.print(view)
+        console.print(view)
+    for line in differences_zh(runs):
+        console.print(line, highlight=False)
     console.print(f"表格：{csv}\n报告：{html}", highlight=False)
 
 

@@ -67,9 +67,34 @@ def test_runs_on_other_seeds_or_candidates_are_refused(
     assert done.returncode == 2 and "Traceback" not in done.stderr
     text = said(done)
     assert f"{reseeded}模拟随机种子" in text and "9，而基准为0" in text
-    assert f"{other}候选" in text and f"{other}候选编号" in text
+    # the setting that differs is named by its key, with both values
+    assert f"{reseeded}simulation.seed" in text
+    assert f"{other}candidates.synthetic.enterprises" in text and "31，而基准为30" in text
+    assert f"{other}候选编号" in text
     assert "只能比较在相同候选与随机种子下运行的方案" in text
     assert not (tmp_path / "x").exists()  # nothing written for a refused comparison
+
+
+def test_runs_in_another_world_are_refused_and_other_choices_are_named(
+    design_runs: dict[str, Path], tmp_path: Path
+) -> None:
+    """Only what the city chooses may differ between the runs compared: a run whose firms
+    behave otherwise (imitation) or whose nominations are conferred with another chance is
+    refused, naming the setting; one with another budget or award scale is compared, and
+    the terminal and the report say in what it differs (it read as the same design)."""
+    imitating = small_run(tmp_path / "imitating", "tier_design=steep", "simulation.imitation_q=0.9")
+    done = liangye(
+        "compare", str(design_runs["jiaxing"]), str(imitating), "--out", str(tmp_path / "x")
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"{imitating}simulation.imitation_q" in said(done) and "0.9，而基准为" in said(done)
+    richer = small_run(tmp_path / "richer", "tier_design=jiaxing", "simulation.award_scale=2")
+    out = tmp_path / "cmp"
+    done = liangye("compare", str(design_runs["jiaxing"]), str(richer), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    line = "与基准不同的设置：simulation.award_scale=2.0（基准1.0）"
+    assert line in said(done)
+    assert line in "".join((out / "compare.html").read_text(encoding="utf-8").split())
 
 
 def test_one_folder_or_a_folder_without_a_simulation_is_refused(
