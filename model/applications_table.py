@@ -39,6 +39,21 @@ def parse_applications(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     if problems:
         missing = any(p.message.startswith("missing column") for p in problems)
         raise InputError((header_problem(raw, source) if missing else []) + problems)
+    if frame.empty:
+        # Read as "nobody applied", every candidate would be ineligible and the allocation
+        # infeasible for a reason that is not the policy's (a header without rows is a file
+        # not filled in, as an empty candidate table is).
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    "",
+                    "has a header but no applications: expected one row per candidate and "
+                    "programme applied for (or leave out --applications)",
+                    "只有表头，没有申报记录：每位候选每申报一个项目一行（或不给申报表）",
+                )
+            ]
+        )
     problems += empty_cells(frame, ("candidate_id", "programme"), rows, source)
     frame["candidate_id"] = [cell_text(v) for v in frame["candidate_id"]]
     levels: list[str | None] = []

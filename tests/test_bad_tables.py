@@ -513,3 +513,12 @@ def test_every_reading_of_a_table_is_said_in_chinese_too(tmp_path):
     ):
         assert words in chinese, words
     assert all("\n    → " in line for line in readings(table))
+
+
+def test_an_applications_table_with_a_header_and_no_rows_is_refused(tmp_path):
+    """Read as nobody applying, every candidate was ineligible and the allocation came out
+    infeasible, blaming a quota: a header without rows is a table not filled in."""
+    found = problems(
+        load_applications, csv_file(tmp_path / "a.csv", ["编号,申报项目,申报级别,评分"])
+    )
+    assert len(found) == 1 and "has a header but no applications" in found[0]
