@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from liangye.model.errors import InvalidValue
+from liangye.model.expressions import RuleSyntaxError, parse_rule
 from liangye.model.units import FIRST_YEAR, LAST_YEAR
 
 # The service modes the policy documents promote (Wuhan 004 主要模式（一）-（九）; Jiaxing 002
@@ -393,6 +394,22 @@ class SimulationParameters(_Strict):
                     f"{programme}: fractions must be ≥ 0 and sum to 1",
                     f"“{programme}”：各年支付比例应不小于 0，且合计为 1",
                 )
+        return value
+
+    @field_validator("application_rules")
+    @classmethod
+    def _rules(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        # Read when the scenario is (``liangye validate`` included), not when the first
+        # round runs: a rule that does not parse stopped the run halfway, in English only.
+        for key, texts in value.items():
+            for text in texts:
+                try:
+                    parse_rule(text)
+                except RuleSyntaxError as error:
+                    raise InvalidValue(
+                        f"{key}: rule '{text}' does not read: {error}",
+                        f"“{key}”的条件“{text}”无法解读：{error}",
+                    ) from None
         return value
 
     @field_validator("thresholds")

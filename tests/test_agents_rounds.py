@@ -3,6 +3,8 @@ quotas paced over the years, merit and revocation."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,6 +22,8 @@ from liangye.agents.rounds import (
 from liangye.model.errors import InputError
 from liangye.model.policy import policy_from_dict
 from liangye.model.settings import AllocationSettings
+
+from conftest import liangye
 
 TIERS = [
     {"level": "national", "amount": 150, "conferred_by": "national"},
@@ -134,6 +138,24 @@ def test_an_application_rule_reading_a_column_firms_lack_is_refused_before_the_r
     problem = raised.value.problems[0]
     assert problem.where == "simulation.application_rules.*"
     assert "企业表中不存在" in problem.zh
+
+
+def test_an_application_rule_that_does_not_read_is_refused_with_the_scenario(tmp_path):
+    """A rule with a syntax error is refused when the scenario is read (liangye validate
+    says so; the run stopped halfway with exit 1 and an English message naming no key)."""
+
+    scenario = tmp_path / "s.toml"
+    text = (Path(__file__).parents[1] / "scenarios" / "default.toml").read_text(encoding="utf-8")
+    scenario.write_text(
+        text + '\n[simulation.application_rules]\ndesign_award = ["revenue >"]\n',
+        encoding="utf-8",
+    )
+    done = liangye("validate", str(scenario))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    said = "".join((done.stdout + done.stderr).split())
+    assert (
+        "simulation.application_rules" in said and "“design_award”的条件“revenue>”无法解读" in said
+    )
 
 
 @pytest.mark.parametrize(
