@@ -30,55 +30,14 @@ def join_applications(
 
     The joined rows keep the pairs' order, and within a pair the applications'. The pairs
     may come as gathered columns: only the joined rows are then framed."""
-    source = applications.attrs.get("source", "applications")
-    problems: list[Problem] = []
-    # Checked column by column (the simulation builds an applications table every round);
-    # the problems come out in row order, as a per-row loop would give them.
-    ids = applications["candidate_id"]
-    candidate_ids = pd.Index(candidates["id"])
-    if candidate_ids.is_unique:
-        # One hash lookup gives both the unknown ids and every applicant's row.
-        position = positions_in(candidate_ids, ids)
-        unknown_candidate = position < 0
-    else:  # refused below, as the lookup by id would be
-        position = None
-        unknown_candidate = ~ids.isin(candidate_ids).to_numpy(dtype=bool)
-    # The tier columns factorised once: for the check of the tiers and for the join.
-    programme_codes = _Codes(applications["programme"])
-    level_codes = _Codes(applications["level"])
-    unknown_programme, pair_known = _known_tiers(applications, policy, programme_codes, level_codes)
-    if "year" in applications.columns:
-        year_values = applications["year"].to_numpy(dtype=float)
-        bad_year = ~np.isnan(year_values) & ~np.isin(year_values, years)
-    else:
-        year_values = np.full(len(applications), np.nan)
-        bad_year = np.zeros(len(applications), dtype=bool)
-    flagged = unknown_candidate | unknown_programme | ~pair_known | bad_year
-    if flagged.any():
-        ids_at, rows = ids.to_numpy(), applications["row"].to_numpy()
-        programmes = applications["programme"].to_numpy()
-        levels = applications["level"].to_numpy()
-    for i in np.flatnonzero(flagged):
-        if unknown_candidate[i]:
-            problems.append(
-                Problem(
-                    source, rows[i], f"candidate_id '{ids_at[i]}' is not in the candidate table"
-                )
-            )
-        if unknown_programme[i]:
-            problems.append(
-                Problem(
-                    source, rows[i], f"programme '{programmes[i]}' is not in policy {policy.id}"
-                )
-            )
-        elif not pair_known[i]:
-            problems.append(
-                Problem(source, rows[i], f"programme '{programmes[i]}' has no level '{levels[i]}'")
-            )
-        if bad_year[i]:
-            problems.append(
-                Problem(source, rows[i], f"year {int(year_values[i])} is outside the years {years}")
-            )
+    checked = _Checked(applications, candidates, policy, years)
+    problems = checked.problems()
+    position, programme_codes, level_codes = (
+        checked.position,
+        checked.programme_codes,
+        checked.level_codes,
+    )
+    year_values = checked.year_values
     if problems:
         framed = pairs.frame() if isinstance(pairs, GatheredColumns) else pairs
         return framed, problems, pd.DataFrame()
@@ -148,6 +107,99 @@ def join_applications(
         copy=False,
     ).assign(reason=APPLIED_NOT_ELIGIBLE)
     return joined, [], rejected_frame
+
+
+def application_problems(
+    applications: pd.DataFrame, candidates: pd.DataFrame, policy: Policy, years: list[int]
+) -> list[Problem]:
+    """The problems of ``applications`` against the candidate table and the policy, in row
+    order: an unknown candidate, programme or level, a year outside ``years``
+    (``join_applications`` refuses the table on them)."""
+    return _Checked(applications, candidates, policy, years).problems()
+
+
+class _Checked:
+    """An applications table checked against the candidates and the policy, column by
+    column (the simulation builds an applications table every round), with what the join
+    reuses: each applicant's position among the candidates and the tier columns factorised."""
+
+    def __init__(
+        self,
+        applications: pd.DataFrame,
+        candidates: pd.DataFrame,
+        policy: Policy,
+        years: list[int],
+    ):
+        self.applications = applications
+        self.policy = policy
+        self.years = years
+        ids = applications["candidate_id"]
+        candidate_ids = pd.Index(candidates["id"])
+        self.position: np.ndarray | None
+        if candidate_ids.is_unique:
+            # One hash lookup gives both the unknown ids and every applicant's row.
+            self.position = positions_in(candidate_ids, ids)
+            self.unknown_candidate = self.position < 0
+        else:  # refused elsewhere, as the lookup by id would be
+            self.position = None
+            self.unknown_candidate = ~ids.isin(candidate_ids).to_numpy(dtype=bool)
+        # The tier columns factorised once: for the check of the tiers and for the join.
+        self.programme_codes = _Codes(applications["programme"])
+        self.level_codes = _Codes(applications["level"])
+        self.unknown_programme, self.pair_known = _known_tiers(
+            applications, policy, self.programme_codes, self.level_codes
+        )
+        if "year" in applications.columns:
+            self.year_values = applications["year"].to_numpy(dtype=float)
+            self.bad_year = ~np.isnan(self.year_values) & ~np.isin(self.year_values, years)
+        else:
+            self.year_values = np.full(len(applications), np.nan)
+            self.bad_year = np.zeros(len(applications), dtype=bool)
+
+    def problems(self) -> list[Problem]:
+        """A problem per unknown candidate, programme or level and year out of range, in
+        row order (each row's in that order), as a per-row loop would give them."""
+        applications = self.applications
+        source = applications.attrs.get("source", "applications")
+        flagged = self.unknown_candidate | self.unknown_programme | ~self.pair_known | self.bad_year
+        problems: list[Problem] = []
+        if not flagged.any():
+            return problems
+        ids_at, rows = applications["candidate_id"].to_numpy(), applications["row"].to_numpy()
+        programmes = applications["programme"].to_numpy()
+        levels = applications["level"].to_numpy()
+        for i in np.flatnonzero(flagged):
+            if self.unknown_candidate[i]:
+                problems.append(
+                    Problem(
+                        source,
+                        rows[i],
+                        f"candidate_id '{ids_at[i]}' is not in the candidate table",
+                    )
+                )
+            if self.unknown_programme[i]:
+                problems.append(
+                    Problem(
+                        source,
+                        rows[i],
+                        f"programme '{programmes[i]}' is not in policy {self.policy.id}",
+                    )
+                )
+            elif not self.pair_known[i]:
+                problems.append(
+                    Problem(
+                        source, rows[i], f"programme '{programmes[i]}' has no level '{levels[i]}'"
+                    )
+                )
+            if self.bad_year[i]:
+                problems.append(
+                    Problem(
+                        source,
+                        rows[i],
+                        f"year {int(self.year_values[i])} is outside the years {self.years}",
+                    )
+                )
+        return problems
 
 
 def _known_tiers(

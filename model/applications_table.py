@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .applications import application_problems
 from .candidates import (
     APPLICATION_HEADERS,
     canonical_columns,
@@ -20,6 +21,7 @@ from .candidates import (
     parse_score,
 )
 from .errors import InputError, Problem
+from .policy import Policy
 from .table_readings import readings_of, score_warning, with_readings
 from .tables import read_raw_table, spreadsheet_rows
 from .units import parse_level, parse_number
@@ -30,6 +32,20 @@ def parse_applications(raw: pd.DataFrame, source: str) -> pd.DataFrame:
 
     ``attrs["warnings"]`` carries ``read_raw_table``'s warnings (which sheet was read, …).
     """
+    frame, problems = parse_applications_partly(raw, source)
+    if problems:
+        raise InputError(problems)
+    return frame  # type: ignore[return-value]
+
+
+def parse_applications_partly(
+    raw: pd.DataFrame, source: str
+) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """``parse_applications`` that does not raise: the table and no problems, or the rows
+    that read without a problem (None when the columns themselves are wrong) and every
+    problem, in row order. The rows that read are what the checks across files (unknown
+    candidates, programmes, levels: ``applications.application_problems``) can still ask
+    about, so that one bad cell does not hide the rest."""
     rows = spreadsheet_rows(raw)
     frame, _, _, problems = canonical_columns(raw, APPLICATION_HEADERS, source)
     frame = frame.reset_index(drop=True)
@@ -38,22 +54,20 @@ def parse_applications(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     )
     if problems:
         missing = any(p.message.startswith("missing column") for p in problems)
-        raise InputError((header_problem(raw, source) if missing else []) + problems)
+        return None, (header_problem(raw, source) if missing else []) + problems
     if frame.empty:
         # Read as "nobody applied", every candidate would be ineligible and the allocation
         # infeasible for a reason that is not the policy's (a header without rows is a file
         # not filled in, as an empty candidate table is).
-        raise InputError(
-            [
-                Problem(
-                    source,
-                    "",
-                    "has a header but no applications: expected one row per candidate and "
-                    "programme applied for (or leave out --applications)",
-                    "只有表头，没有申报记录：每位候选每申报一个项目一行（或不给申报表）",
-                )
-            ]
-        )
+        return None, [
+            Problem(
+                source,
+                "",
+                "has a header but no applications: expected one row per candidate and "
+                "programme applied for (or leave out --applications)",
+                "只有表头，没有申报记录：每位候选每申报一个项目一行（或不给申报表）",
+            )
+        ]
     problems += empty_cells(frame, ("candidate_id", "programme"), rows, source)
     frame["candidate_id"] = [cell_text(v) for v in frame["candidate_id"]]
     levels: list[str | None] = []
@@ -87,12 +101,15 @@ def parse_applications(raw: pd.DataFrame, source: str) -> pd.DataFrame:
                 "与前面的一条申报重复（候选、项目、级别及年份都相同）",
             )
         )
-    if problems:
-        raise InputError(in_row_order(problems))
     frame["row"] = rows
     frame.attrs["source"] = source
+    if problems:
+        named = {problem.where for problem in problems}
+        good = frame[~frame["row"].isin(named)].copy()
+        good.attrs["source"] = source
+        return good, in_row_order(problems)
     with_readings(frame, readings_of(raw) + score_warning(frame["score"], rows, source))
-    return frame
+    return frame, []
 
 
 def load_applications(path: str) -> pd.DataFrame:
@@ -102,22 +119,38 @@ def load_applications(path: str) -> pd.DataFrame:
 
 
 def load_tables(
-    candidates: str, applications: str | None = None
+    candidates: str,
+    applications: str | None = None,
+    policy: Policy | None = None,
+    years: list[int] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Read and check a candidate file and, if given, its applications file: every problem
     of both in one InputError (the candidates' first), so a user fixes both files in one
-    pass. Scores must be on the candidate table when there is no applications file."""
+    pass. Scores must be on the candidate table when there is no applications file.
+
+    Given the ``policy`` (and the ``years`` allocated), an applications file with problems
+    of its own is also checked against the candidates and the policy on the rows that read,
+    and those problems are said with the others (an unknown level in row 3 hid an unknown
+    programme in row 2 and an unknown candidate in row 4, one run at a time)."""
     problems: list[Problem] = []
-    apps = None
+    apps = partial = None
     if applications is not None:
         try:
-            apps = load_applications(applications)
+            raw = read_raw_table(applications)
+            partial, own = parse_applications_partly(raw, raw.attrs["source"])
+            if own:
+                problems += own
+            else:
+                apps = partial
         except InputError as error:
             problems += error.problems
     try:
         table = load_candidates(candidates, needs_score=applications is None)
     except InputError as error:
-        problems = error.problems + problems
+        raise InputError(error.problems + problems) from None
+    if problems and partial is not None and len(partial) and policy is not None:
+        across = application_problems(partial, table, policy, years or policy.year_range)
+        problems = in_row_order(problems + across)
     if problems:
         raise InputError(problems)
     return table, apps

@@ -251,7 +251,12 @@ def allocate_command(
         year_list = parse_years(years) if years else None
         loaded_policy = load_policy_reference(policy)
         year_list = year_list or loaded_policy.year_range
-        table, apps = load_tables(str(candidates), str(applications) if applications else None)
+        table, apps = load_tables(
+            str(candidates),
+            str(applications) if applications else None,
+            loaded_policy,
+            year_list,
+        )
         report_readings(table, apps)
         problem = build_problem(
             loaded_policy, table, parse_budget(budget or [], year_list), settings, year_list, apps

@@ -59,6 +59,8 @@ def scenario_candidates(
     return load_tables(
         str(base / source.file),
         str(base / source.applications) if source.applications else None,
+        policy,
+        scenario_years(scenario, policy),
     )
 
 

@@ -68,8 +68,10 @@ def check_file(path: Path) -> Checked:
         raw = read_raw_table(path)
         headers = {str(c).split("（")[0].split("(")[0].strip() for c in raw.columns}
         if len(headers & APPLICATION_MARKERS) >= 2:
+            kind = "applications"  # what it is read as, said with its problems too
             table = parse_applications(raw, path.name)
             return Checked("applications", warnings=readings(table))
+        kind = "candidates"
         table = parse_candidates(raw, path.name)
         return Checked("candidates", warnings=readings(table))
     except InputError as error:
@@ -85,24 +87,40 @@ def check_together(paths: list[Path], checked: list[Checked]) -> Checked | None:
     level or year the others do not have; a rule reading a column the table lacks).
     None when the files are not such a set. Money is not asked for: no budget, and every
     level's chance of conferral taken as known (``allocate`` asks for them as options)."""
-    from liangye.model.applications_table import load_tables
+    from liangye.model.applications import application_problems
+    from liangye.model.applications_table import load_tables, parse_applications_partly
+    from liangye.model.candidates import load_candidates
     from liangye.model.options import build_problem
     from liangye.model.policy import policy_from_dict, read_toml
     from liangye.model.settings import AllocationSettings, Budget
+    from liangye.model.tables import read_raw_table
     from liangye.model.units import Level
 
     by_kind: dict[str, list[Path]] = {}
+    faulty: set[str] = set()
     for path, one in zip(paths, checked, strict=True):
         if one.problems:
-            return None
+            faulty.add(one.kind)
         by_kind.setdefault(one.kind, []).append(path)
     policies, tables = by_kind.get("policy", []), by_kind.get("candidates", [])
     applications = by_kind.get("applications", [])
     if len(policies) != 1 or len(tables) != 1 or len(applications) > 1:
         return None
+    # An applications file with problems of its own is still checked against the others on
+    # the rows that read (its own problems are said with the file): one bad cell hid an
+    # unknown candidate or programme in the next row. Any other file with problems: no.
+    if faulty - {"applications"}:
+        return None
     kind = "policy + candidates" + (" + applications" if applications else "")
     try:
         policy = policy_from_dict(read_toml(policies[0]), policies[0].name)
+        if "applications" in faulty:
+            table = load_candidates(str(tables[0]), needs_score=False)
+            raw = read_raw_table(applications[0])
+            rows, _ = parse_applications_partly(raw, raw.attrs["source"])
+            if rows is None or rows.empty:
+                return None
+            return Checked(kind, application_problems(rows, table, policy, policy.year_range))
         table, apps = load_tables(str(tables[0]), str(applications[0]) if applications else None)
         settings = AllocationSettings(success_probability={level: 0.5 for level in Level})
         build_problem(policy, table, Budget(), settings, policy.year_range, apps)

@@ -308,3 +308,39 @@ def test_a_rank_by_score_plan_that_breaks_rules_says_so_beside_its_figures(tmp_p
     assert f"按分排序法（违反{broken}条规则）" in text
     assert f"按分排序法的方案违反 {broken} 条规则，不能作为备选方案" in text
     assert f"等，共{broken}条" in text
+
+
+def test_a_bad_cell_does_not_hide_the_problems_across_files(tmp_path, candidate_file):
+    """An unknown level in one row hid an unknown programme and an unknown candidate in the
+    rows around it, in validate and in allocate: one problem a run. Now all three at once."""
+    from liangye.scenarios.loader import PACKAGE_DIR
+
+    policy = PACKAGE_DIR / "policies" / "jiaxing-2024-2026.toml"
+    applications = tmp_path / "applications.csv"
+    applications.write_text(
+        "candidate_id,programme,level,score\n"
+        "E00001,no_such_programme,municipal,80\n"
+        "E00001,industrial_design_centre,county,80\n"
+        "NOBODY,industrial_design_centre,municipal,80\n",
+        encoding="utf-8",
+    )
+    for args in (
+        ("validate", str(policy), str(candidate_file), str(applications)),
+        (
+            "allocate",
+            "--policy",
+            str(policy),
+            "--candidates",
+            str(candidate_file),
+            "--applications",
+            str(applications),
+            "--budget",
+            "500",
+        ),
+    ):
+        done = liangye(*args)
+        said = " ".join((done.stdout + done.stderr).split())
+        assert done.returncode == 2 and "Traceback" not in said, said
+        assert "row 2: programme 'no_such_programme' is not in policy" in said
+        assert "row 3: level 'county' is not a level" in said
+        assert "row 4: candidate_id 'NOBODY' is not in the candidate table" in said
