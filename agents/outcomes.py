@@ -56,24 +56,27 @@ def additionality(
     titles): awarded_firms_paid and deadweight_firms_paid count the firms that received some
     (the deadweight of money, 无效激励); deadweight_paid is what they were paid within
     the horizon (from the firms' ``received``) and deadweight_paid_share its share of
-    ``spend`` (None when nothing was paid).
+    ``spend`` (None when nothing was paid). Crossings are the manufacturers'; the awarded
+    and the deadweight are every firm's, so that they count the same firms as ``spend``:
+    a producer-service firm (``service_firms_apply``) is above τ from the start, and what it
+    is paid is deadweight (it was left out of the numerator while in the denominator).
     """
     manufacturer = (firms["role"] == MANUFACTURER).to_numpy(dtype=bool)
-
-    def of_manufacturers(column: str) -> np.ndarray:
-        return firms[column].to_numpy()[manufacturer]
-
-    below = of_manufacturers("start_share") < threshold
-    above_award = of_manufacturers("end_share_award") >= threshold
-    above_twin = of_manufacturers("end_share_twin") >= threshold
+    start = firms["start_share"].to_numpy(dtype=float)
+    below_all = start < threshold
+    above_twin_all = firms["end_share_twin"].to_numpy(dtype=float) >= threshold
+    below = below_all[manufacturer]
+    above_award = firms["end_share_award"].to_numpy(dtype=float)[manufacturer] >= threshold
+    above_twin = above_twin_all[manufacturer]
     in_award, in_twin = below & above_award, below & above_twin
     # A set lookup per firm: pandas' isin over a text column took 20 times as long.
-    got = np.array([firm in awarded for firm in of_manufacturers("firm_id").tolist()], dtype=bool)
-    deadweight = got & above_twin
-    received = firms["received"].to_numpy(dtype=float)[manufacturer]
+    got_all = np.array([firm in awarded for firm in firms["firm_id"].tolist()], dtype=bool)
+    got = got_all[manufacturer]
+    received = firms["received"].to_numpy(dtype=float)
+    deadweight = got_all & above_twin_all
     deadweight_paid = float(received[deadweight].sum())
     # Most titles carry no money (cultivation titles): the firms that were paid, apart.
-    paid_firms = got & (received > 0)
+    paid_firms = got_all & (received > 0)
     additional, reversed_ = int((in_award & ~in_twin).sum()), int((in_twin & ~in_award).sum())
     net = additional - reversed_
     return {
@@ -84,12 +87,12 @@ def additionality(
         "reversed": reversed_,
         "net_additional": net,
         "additional_awarded": int((in_award & ~in_twin & got).sum()),
-        "awarded_firms": int(got.sum()),
+        "awarded_firms": int(got_all.sum()),
         "awarded_firms_paid": int(paid_firms.sum()),
         "deadweight": int(deadweight.sum()),
         "deadweight_firms_paid": int((deadweight & paid_firms).sum()),
-        "deadweight_already_above": int((deadweight & ~below).sum()),
-        "deadweight_crossed_anyway": int((deadweight & below).sum()),
+        "deadweight_already_above": int((deadweight & ~below_all).sum()),
+        "deadweight_crossed_anyway": int((deadweight & below_all).sum()),
         "deadweight_paid": deadweight_paid,
         "deadweight_paid_share": deadweight_paid / spend if spend > 0 else None,
         "cost_per_additional": spend / net if net > 0 else None,

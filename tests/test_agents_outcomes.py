@@ -31,7 +31,7 @@ def firm_rows() -> pd.DataFrame:
     M6    .05    .06    .06   no       0       nothing
     M7    .12    .21    .12   no       0       crosses only with awards (a spillover)
     M8    .22    .23    .22   yes      0       a title without money, above all along
-    S1    .70    .70    .70   yes      10      a service firm: not counted
+    S1    .70    .70    .70   yes      10      a service firm: no crossing; deadweight
     """
     rows = [
         ("M1", "manufacturer", 0.10, 0.25, 0.15, 20.0),
@@ -56,10 +56,11 @@ AWARDED = {"M1", "M2", "M3", "M4", "M8", "S1"}
 def test_additionality_and_deadweight_by_hand():
     """Crossed with awards: M1, M2, M7 (3); in the twin: M2, M5 (2). Additional M1, M7;
     reversed M5; net 1. Paid 250 in all: 250 per net additional firm. Deadweight: awarded
-    manufacturers at or above 20% at the end of the twin — M2 (crossed anyway), M3 and M8
-    (already above) — not M4, whose award world and twin both end below. M8's title paid
-    nothing: five awarded manufacturers, four of them paid; three deadweight, two of them
-    paid (the deadweight of money). They got 50 + 150 = 200 of the 250: 80%."""
+    firms at or above 20% at the end of the twin — M2 (crossed anyway), M3, M8 and the
+    service firm S1 (already above) — not M4, whose award world and twin both end below.
+    M8's title paid nothing: six awarded firms, five of them paid; four deadweight, three
+    of them paid (the deadweight of money). They got 50 + 150 + 10 = 210 of the 250: 84%
+    (S1's 10 was in the 250 and left out of the deadweight: 80%)."""
     result = additionality(firm_rows(), AWARDED, 0.2, 250.0)
     assert result == {
         "threshold": 0.2,
@@ -69,24 +70,25 @@ def test_additionality_and_deadweight_by_hand():
         "reversed": 1,
         "net_additional": 1,
         "additional_awarded": 1,
-        "awarded_firms": 5,
-        "awarded_firms_paid": 4,
-        "deadweight": 3,
-        "deadweight_firms_paid": 2,
-        "deadweight_already_above": 2,
+        "awarded_firms": 6,
+        "awarded_firms_paid": 5,
+        "deadweight": 4,
+        "deadweight_firms_paid": 3,
+        "deadweight_already_above": 3,
         "deadweight_crossed_anyway": 1,
-        "deadweight_paid": 200.0,
-        "deadweight_paid_share": pytest.approx(0.8),
+        "deadweight_paid": 210.0,
+        "deadweight_paid_share": pytest.approx(0.84),
         "cost_per_additional": 250.0,
     }
 
 
 def test_no_net_additional_firm_leaves_the_cost_undefined():
     """At 30%: nobody crosses in either world, net 0: no cost per additional firm. M3 ends
-    the twin at 29%: no deadweight at 30% either. Nothing paid: no money share."""
+    the twin at 29%: the only deadweight at 30% is the service firm. Nothing paid: no
+    money share."""
     result = additionality(firm_rows(), AWARDED, 0.3, 0.0)
     assert result["net_additional"] == 0 and result["cost_per_additional"] is None
-    assert result["deadweight"] == 0 and result["deadweight_paid_share"] is None
+    assert result["deadweight"] == 1 and result["deadweight_paid_share"] is None
 
 
 def world(awards: list[tuple], payments: list[tuple]) -> WorldResult:
