@@ -140,8 +140,9 @@ class PopulationParameters(_Strict):
     )
     design_prize: float = _field(
         0.03,
-        "share of firms winning a listed design prize over the simulated years, each in one "
-        "year drawn uniformly (Jiaxing's design_award)",
+        "share of firms winning a listed design prize over a three-year policy period from "
+        "the start, each in one year drawn uniformly, whatever the horizon (Jiaxing's "
+        "design_award)",
         "liangye.model.synthetic (assumption)",
         ge=0,
         le=1,

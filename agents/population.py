@@ -60,6 +60,10 @@ EXTRA_HEADERS = {
 }
 
 
+# The years over which ``population.design_prize`` is a rate: a policy period of three years
+# (Jiaxing's 2024-2026), whatever the simulated horizon.
+DESIGN_PRIZE_YEARS = 3
+
 # Every drawn column has a stream of its own, a fixed child of the population's seed by its
 # position here (draws.py): a firm's values do not depend on how many firms are drawn, nor on
 # the other columns, so sweeps over the number of firms share their firms (common random
@@ -158,11 +162,13 @@ def synthetic_population(
             "held": None,
         }
     )
-    # A prize is won in one year of the simulated horizon, drawn uniformly: the firm claims
-    # its entitlement that year (the only column that depends on the horizon).
-    table["design_prize_offset"] = rng("design_prize_offset").integers(
-        0, max(1, params.quarters // 4), n
-    )
+    # A prize is won in one year of a three-year policy period from the start, drawn
+    # uniformly: the firm claims its entitlement that year. The period is fixed, not the
+    # horizon's, so that a longer or shorter horizon leaves every firm's draw as it was
+    # (common random numbers; drawn over the horizon, 16 quarters moved a quarter of the
+    # prizes into 2027 and changed the 2024 round); a prize after the horizon is not paid
+    # within it.
+    table["design_prize_offset"] = rng("design_prize_offset").integers(0, DESIGN_PRIZE_YEARS, n)
     table.attrs["source"] = "synthetic population"
     return table
 

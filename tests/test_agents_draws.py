@@ -71,10 +71,11 @@ def test_firm_k_moves_alike_among_500_or_1000_firms_when_nothing_couples_them():
 
 
 def test_the_first_quarters_are_the_same_over_a_shorter_horizon():
-    """The default scenario (300 firms, design prizes off: the year a prize is won is drawn
-    within the horizon) over 8 quarters and over 12 from the same seed: both worlds, every
-    firm's draws, both rounds, what they decide and pay agree for the 8 quarters they share."""
-    common = ["simulation.population.firms=300", "simulation.population.design_prize=0"]
+    """The default scenario (300 firms) over 8 quarters and over 12 from the same seed: both
+    worlds, every firm's draws, both rounds, what they decide and pay agree for the 8
+    quarters they share. Design prizes included: the year a prize is won was drawn over the
+    horizon, and moved with it (so this test once turned them off)."""
+    common = ["simulation.population.firms=300"]
     runs = {
         quarters: simulate_scenario(
             *load_scenario(None, [*common, f"simulation.quarters={quarters}"]),
