@@ -21,7 +21,7 @@ from .highs_model import HighsModel
 from .options import AllocationProblem
 from .plan_tables import budget_table, designation_count, spend_by_tier
 from .programme import build_model, objective_coefficients
-from .solve import PLAN_STATUSES, solve_model
+from .solve import PLAN_STATUSES, SolveOutcome, solve_model
 from .status import STATUS_ZH, Status
 from .threshold_prices import relaxation_prices
 from .threshold_settle import settle
@@ -320,6 +320,30 @@ def plan_objective(problem: AllocationProblem, chosen: np.ndarray, objective: st
     return (-value if objective == "min_cost" else value) + 0.0
 
 
+def bound_and_gap(
+    outcome: SolveOutcome, objective: float, kind: str
+) -> tuple[float | None, float | None]:
+    """The proven bound on the objective (in the objective's own terms: ``kind`` min_cost
+    is solved as a maximisation of its negative) and the relative gap of a plan of value
+    ``objective``; (None, None) without a bound.
+
+    The gap is measured as the solver measures it: the bound against the plan's objective
+    with its tie-break bonus (worth less than half a step of the objective,
+    programme.tie_break_weight), so "optimal" is always within the requested gap; measured
+    against the bare objective the bonus could push a small objective's gap over it."""
+    raw_bound = (
+        outcome.solver_bound if outcome.solver_bound is not None else outcome.solver_objective
+    )
+    if raw_bound is None:
+        return None, None
+    bound = -raw_bound if kind == "min_cost" else raw_bound
+    reached = outcome.solver_objective
+    if reached is None:
+        reached = -objective if kind == "min_cost" else objective
+    gap = abs(raw_bound - reached) / max(abs(reached), 1e-9) if reached or raw_bound else 0.0
+    return bound, gap
+
+
 def allocate(
     problem: AllocationProblem,
     explain: bool = True,
@@ -391,26 +415,7 @@ def _allocate(
                     "solver returned a plan that breaks rules: " + "; ".join(violations)
                 )
             objective = plan_objective(problem, chosen, settings.objective)
-            raw_bound = (
-                outcome.solver_bound
-                if outcome.solver_bound is not None
-                else outcome.solver_objective
-            )
-            if raw_bound is not None:
-                bound = -raw_bound if settings.objective == "min_cost" else raw_bound
-                # The gap is measured as the solver measures it: the bound against the plan's
-                # objective with its tie-break bonus (worth less than half a step of the
-                # objective, programme.tie_break_weight), so "optimal" is always within the
-                # requested gap; measured against the bare objective the bonus could push a
-                # small objective's gap over it.
-                reached = outcome.solver_objective
-                if reached is None:
-                    reached = -objective if settings.objective == "min_cost" else objective
-                gap = (
-                    abs(raw_bound - reached) / max(abs(reached), 1e-9)
-                    if reached or raw_bound
-                    else 0.0
-                )
+            bound, gap = bound_and_gap(outcome, objective, settings.objective)
             if outcome.expected_plan is not None:
                 expected_objective = plan_objective(
                     problem, outcome.expected_plan, settings.objective

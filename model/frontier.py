@@ -11,7 +11,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from .allocation import plan_objective
+from .allocation import bound_and_gap, plan_objective
 from .checks import expected_spend, plan_violations
 from .greedy import greedy_plan
 from .options import AllocationProblem
@@ -115,6 +115,10 @@ def budget_frontier(problem: AllocationProblem, scales: list[float], progress=No
             "budget": horizon_money(point.budget),
             "status": "infeasible",
             "objective": None,
+            # What the plan is proven against: the bound on the best objective at this
+            # budget and the relative gap (a point not proven optimal may be that far short).
+            "bound": None,
+            "gap": None,
             "designations": 0,
             "spend": None,
             **_greedy_columns(point, problem.settings.objective),
@@ -136,10 +140,16 @@ def budget_frontier(problem: AllocationProblem, scales: list[float], progress=No
                 violations = plan_violations(point, chosen, risk)
                 if violations:
                     raise RuntimeError("frontier plan breaks rules: " + "; ".join(violations))
+                value = plan_objective(point, chosen, problem.settings.objective)
+                bound, gap = bound_and_gap(outcome, value, problem.settings.objective)
                 record.update(
-                    objective=round(plan_objective(point, chosen, problem.settings.objective), 6),
+                    objective=round(value, 6),
+                    bound=None if bound is None else round(bound, 6),
+                    gap=gap,
                     designations=designation_count(point, chosen),
-                    spend=float(sum(expected_spend(point, chosen).values())),
+                    # Rounded as the objective is: sums of expected amounts in 万元 read
+                    # 6230.5999999999985 in frontier.csv.
+                    spend=round(float(sum(expected_spend(point, chosen).values())), 6),
                 )
                 if risk is not None:
                     record["overrun_any_year"] = (risk.overrun or {}).get("any_year")
@@ -155,9 +165,9 @@ def _greedy_columns(point: AllocationProblem, objective: str) -> dict[str, objec
     """The rank-by-score rule's columns of a frontier row at budget ``point``."""
     greedy = greedy_plan(point)
     return {
-        "greedy_objective": plan_objective(point, greedy, objective),
+        "greedy_objective": round(plan_objective(point, greedy, objective), 6),
         "greedy_designations": designation_count(point, greedy),
-        "greedy_spend": float(sum(expected_spend(point, greedy).values())),
+        "greedy_spend": round(float(sum(expected_spend(point, greedy).values())), 6),
         # The rank-by-score rule does not look at minimum quotas: its objective is only
         # comparable where it breaks no rule.
         "greedy_rules_broken": len(plan_violations(point, greedy)),

@@ -63,8 +63,10 @@ def frontier_figure(
     """The budget frontier: objective, designations and the marginal value of 100万元.
 
     ``frontier`` has the columns of ``liangye.model.frontier.budget_frontier`` (budget,
-    status, objective, designations, greedy_objective, greedy_designations). Left: the
-    objective against the total budget, optimal plan beside the rank-by-score plan; middle:
+    status, objective, designations, greedy_objective, greedy_designations; bound where
+    known). Left: the objective against the total budget, optimal plan beside the
+    rank-by-score plan, and where points are not proven optimal the band up to their bound;
+    middle:
     designations; right: what each further 100万元 adds to the objective between adjacent
     budgets. ``quota_budget`` (万元) is marked as the budget the quotas need; without it,
     when some budgets are infeasible, the span between the largest infeasible and the
@@ -98,6 +100,19 @@ def frontier_figure(
                 label="按分排序法（违反配额等规则）",
             )
         axes.set_ylabel(label)
+    if not proven and "bound" in frame:
+        # Where the best plan at each budget lies: between the plan found and the proven
+        # bound (a point not proven optimal drew like a proven one).
+        bounds = pd.to_numeric(frame.loc[feasible, "bound"], errors="coerce")
+        known = bounds.notna().to_numpy()
+        if known.any():
+            left.fill_between(
+                budget[feasible][known],
+                frame.loc[feasible, "objective"][known].astype(float),
+                bounds[known],
+                alpha=0.2,
+                label="最优值所在范围（至多到上界）",
+            )
     for axes in (left, middle):
         axes.set_xlabel(f"期间总预算（{WAN}）")
         axes.grid(alpha=0.3)

@@ -74,6 +74,31 @@ def test_frontier_matches_solving_each_budget_afresh():
     assert frontier["objective"].tolist() == pytest.approx(afresh)
     assert frontier["objective"].is_monotonic_increasing
     assert (frontier["objective"] >= frontier["greedy_objective"] - 1e-9).all()
+    # Each point says what it is proven against: a bound at least its objective, within
+    # the requested gap (a point not proven optimal said nothing of how far it might be).
+    assert (frontier["bound"] >= frontier["objective"] - 1e-6).all()
+    assert (frontier["gap"] <= problem.settings.mip_gap).all()
+
+
+def test_a_frontier_point_reports_the_bound_and_gap_allocate_reports():
+    """One meaning of bound and gap (allocation.bound_and_gap): a point of the frontier at
+    the problem's own budget reports what allocate reports there."""
+    from liangye.model.frontier import budget_frontier
+
+    problem = build_problem(
+        make_policy(
+            [programme("P", {"national": 150, "provincial": 50, "municipal": 20})],
+            years=[2024, 2025],
+        ),
+        make_candidates([{"id": f"C{i:02d}", "score": 50 + (i * 7) % 45} for i in range(40)]),
+        Budget(per_year={2024: 200, 2025: 200}),
+        AllocationSettings(level_weights={"national": 3, "provincial": 2}),
+    )
+    point = budget_frontier(problem, [1.0]).iloc[0]
+    direct = allocate(problem, explain=False)
+    assert point["objective"] == pytest.approx(direct.objective)
+    assert point["bound"] == pytest.approx(direct.bound)
+    assert point["gap"] == pytest.approx(direct.gap, abs=1e-12)
 
 
 def test_compiled_columns_start_with_the_designations_whatever_order_the_compiler_picks(
