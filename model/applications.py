@@ -135,6 +135,7 @@ class _Checked:
         self.years = years
         ids = applications["candidate_id"]
         candidate_ids = pd.Index(candidates["id"])
+        self.candidate_ids = candidate_ids
         self.position: np.ndarray | None
         if candidate_ids.is_unique:
             # One hash lookup gives both the unknown ids and every applicant's row.
@@ -168,13 +169,26 @@ class _Checked:
         ids_at, rows = applications["candidate_id"].to_numpy(), applications["row"].to_numpy()
         programmes = applications["programme"].to_numpy()
         levels = applications["level"].to_numpy()
+        near = _near_ids(self.candidate_ids) if self.unknown_candidate.any() else {}
         for i in np.flatnonzero(flagged):
             if self.unknown_candidate[i]:
+                like = near.get(_loose_id(ids_at[i]))
+                hint, hint_zh = (
+                    (
+                        f" (the candidate table has '{like}': a spreadsheet may have dropped "
+                        "leading zeros or changed letter case; store ids as text)",
+                        f"（候选名单中有“{like}”：表格软件可能去掉了前导零或改了大小写，"
+                        "请把编号存为文本）",
+                    )
+                    if like is not None
+                    else ("", "")
+                )
                 problems.append(
                     Problem(
                         source,
                         rows[i],
-                        f"candidate_id '{ids_at[i]}' is not in the candidate table",
+                        f"candidate_id '{ids_at[i]}' is not in the candidate table{hint}",
+                        f"候选“{ids_at[i]}”不在候选名单中{hint_zh}" if hint else "",
                     )
                 )
             if self.unknown_programme[i]:
@@ -200,6 +214,21 @@ class _Checked:
                     )
                 )
         return problems
+
+
+def _loose_id(value: object) -> str:
+    """An id as a spreadsheet might have turned it: letters in one case, leading zeros
+    gone (00123 stored as the number 123)."""
+    text = str(value).strip().casefold()
+    return text.lstrip("0") or ("0" if text else text)
+
+
+def _near_ids(ids: pd.Index) -> dict[str, str]:
+    """Each candidate id by its loose form (``_loose_id``), where only one id has it."""
+    seen: dict[str, list[str]] = {}
+    for value in ids.astype(str).tolist():
+        seen.setdefault(_loose_id(value), []).append(value)
+    return {loose: found[0] for loose, found in seen.items() if len(found) == 1}
 
 
 def _known_tiers(

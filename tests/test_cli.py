@@ -344,3 +344,26 @@ def test_a_bad_cell_does_not_hide_the_problems_across_files(tmp_path, candidate_
         assert "row 2: programme 'no_such_programme' is not in policy" in said
         assert "row 3: level 'county' is not a level" in said
         assert "row 4: candidate_id 'NOBODY' is not in the candidate table" in said
+
+
+def test_an_unknown_id_that_a_spreadsheet_changed_is_named_with_the_one_it_meant(
+    tmp_path, candidate_file
+):
+    """An id stored as a number lost its leading zeros (00123 read as 123), or its case
+    changed: "not in the candidate table" said nothing of why; the near id is named."""
+    from liangye.scenarios.loader import PACKAGE_DIR
+
+    policy = PACKAGE_DIR / "policies" / "jiaxing-2024-2026.toml"
+    known = str(synthetic_candidates(60, 0, seed=3)["id"].iloc[0])  # the fixture's first
+    applications = tmp_path / "applications.csv"
+    applications.write_text(
+        "candidate_id,programme,level,score\n"
+        f"{known.lower()},industrial_design_centre,municipal,80\n"
+        "NOBODY,industrial_design_centre,municipal,80\n",
+        encoding="utf-8",
+    )
+    done = liangye("validate", str(policy), str(candidate_file), str(applications))
+    said = " ".join(done.stdout.split())
+    assert done.returncode == 2, said
+    assert f"the candidate table has '{known}'" in said
+    assert "'NOBODY' is not in the candidate table (" not in said  # nothing near it
