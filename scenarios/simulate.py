@@ -335,6 +335,20 @@ def headline(run: SimulationRun) -> list[tuple[str, str]]:
         # was only in summary.json and the report).
         ("任一年超支的重复比例", mean("overrun.occurred.any_year", "{:.0%}")),
     ]
+    # How the yearly rounds ended, over all replications: a round with no plan meeting every
+    # rule decides without the minimum quotas, or pays only what is owed (it was a warning
+    # each round of each replication repeated).
+    ended = {
+        kind: sum(int((o.get("rounds") or {}).get(kind, 0)) for o in run.outcomes)
+        for kind in ("planned", "without_minimums", "obligations_only")
+    }
+    if ended["without_minimums"] or ended["obligations_only"]:
+        rows.append(
+            (
+                "年度评审（各次重复合计）：按全部规则 / 不设最低名额 / 只兑现应付",
+                f"{ended['planned']} / {ended['without_minimums']} / {ended['obligations_only']}",
+            )
+        )
     pooled = {round(p["threshold"] * 100): p for p in pooled_costs(run.outcomes)}
     for x in run.params.thresholds:
         key = f"additionality.{round(x * 100)}"

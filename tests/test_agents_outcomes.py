@@ -297,7 +297,7 @@ def test_each_round_is_counted_by_how_it_ended(caplog):
         {"tier_design": "steep", "budget_scale": 0.67}, read_toml(PACKAGE_DIR / "default.toml")
     )
     scenario, base = load_scenario(None, [*overrides, "simulation.population.firms=300"])
-    with caplog.at_level(logging.WARNING, logger="liangye.agents.government"):
+    with caplog.at_level(logging.INFO, logger="liangye.agents.government"):
         run = simulate_scenario(scenario, base, seed=1, replications=1)
     rounds = run.outcomes[0]["rounds"]
     warned = sum("本年评审改为不设最低名额" in r.getMessage() for r in caplog.records)

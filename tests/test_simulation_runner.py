@@ -233,12 +233,20 @@ def test_a_round_without_a_plan_says_so_in_chinese(caplog):
     import logging
 
     scenario, base = load_scenario(None, ["simulation.population.firms=100"])
-    with caplog.at_level(logging.WARNING, logger="liangye.agents.government"):
+    with caplog.at_level(logging.INFO, logger="liangye.agents.government"):
         run = simulate_scenario(scenario, base, seed=0, replications=1)
-    said = [r.getMessage() for r in caplog.records if r.name == "liangye.agents.government"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "liangye.agents.government"]
+    said = [m for m in messages if "评审" in m]
     assert said and all("年：没有方案满足全部规则" in s for s in said)
     assert all("本年评审改为不设最低名额" in s for s in said)
     assert run.outcomes[0]["designations"]["decided"] > 0  # the rounds still decided
+    # Said to the person once, in the headline, counted over the replications (a warning
+    # each round of each replication repeated, naming the policy by its id)
+    from liangye.scenarios.simulate import headline
+
+    rows = dict(headline(run))
+    counted = rows["年度评审（各次重复合计）：按全部规则 / 不设最低名额 / 只兑现应付"]
+    assert counted.split(" / ")[1] == str(len(said))
 
 
 def test_a_round_whose_obligations_break_the_budget_says_why_in_chinese(caplog):
@@ -248,9 +256,10 @@ def test_a_round_whose_obligations_break_the_budget_says_why_in_chinese(caplog):
 
     budgets = [f"budget.{year}=10" for year in (2024, 2025, 2026)]
     scenario, base = load_scenario(None, budgets)
-    with caplog.at_level(logging.WARNING, logger="liangye.agents.government"):
+    with caplog.at_level(logging.INFO, logger="liangye.agents.government"):
         simulate_scenario(scenario, base, seed=0, replications=1)
-    said = [r.getMessage() for r in caplog.records if r.name == "liangye.agents.government"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "liangye.agents.government"]
+    said = [m for m in messages if "本年" in m]
     assert said and all("本年只兑现按规定应付的奖励" in s for s in said)
     assert all("仅应享奖励" in s and "obligations alone" not in s for s in said)
 
