@@ -84,6 +84,9 @@ def parse_applications_partly(
     if "year" in frame.columns:
 
         def parse_year(value: object) -> float:
+            # "2024年" is how many Chinese tables write a year (it read "is not a number").
+            if isinstance(value, str) and value.strip().endswith("年"):
+                value = value.strip()[:-1]
             number = parse_number(value)
             if number != int(number) or not 1990 <= number <= 2100:
                 raise ValueError(f"'{value}' is not a year")

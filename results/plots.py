@@ -126,7 +126,11 @@ def frontier_figure(
 def _mark_quota_budget(axes: plt.Axes, frame: pd.DataFrame, quota_budget: float | None) -> None:
     """The budget the quotas need: a line where known, else the span it must lie in."""
     if quota_budget is not None:
-        axes.axvline(quota_budget, color="firebrick", linestyle=":", label="满足配额所需预算")
+        # At expected cost: with an overrun bound (the frontier then reports each plan's
+        # overrun chance) a budget just above it can still have no plan.
+        bounded = "overrun_any_year" in frame
+        label = "满足配额所需预算（按预计支出" + ("；有超支上限时需更多）" if bounded else "）")
+        axes.axvline(quota_budget, color="firebrick", linestyle=":", label=label)
         return
     infeasible = frame.loc[frame["objective"].isna(), "budget"].astype(float)
     feasible = frame.loc[frame["objective"].notna(), "budget"].astype(float)
@@ -156,7 +160,24 @@ def _marginal_value(axes: plt.Axes, frame: pd.DataFrame, ours: str) -> None:
         )
     x = np.arange(len(spans))
     axes.bar(x - 0.2, optimal, 0.4, label=ours)
-    axes.bar(x + 0.2, greedy, 0.4, label="按分排序法")
+    # A span whose rank-by-score plan breaks a rule at either end is hatched: that plan is
+    # no alternative (it ignores minimum quotas), so its gain is for comparison only.
+    broken = frame.get("greedy_rules_broken", pd.Series(0, index=frame.index)).fillna(0) > 0
+    at_ends = [
+        bool(broken.iloc[i] or broken.iloc[i - 1])
+        for i in range(1, len(frame))
+        if budget[i] - budget[i - 1] > 0
+    ]
+    bars = axes.bar(
+        x + 0.2,
+        greedy,
+        0.4,
+        label="按分排序法（斜线：违反配额等规则，仅供对照）" if any(at_ends) else "按分排序法",
+    )
+    for bar, hatched in zip(bars, at_ends, strict=True):
+        if hatched:
+            bar.set_hatch("//")
+            bar.set_alpha(0.6)
     axes.set_xticks(x, spans, rotation=30, ha="right", fontsize=8)
     axes.set_xlabel(f"预算区间（{WAN}）")
     axes.set_ylabel(f"每增加100{WAN}带来的目标值")

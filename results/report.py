@@ -253,8 +253,17 @@ def run_report(
         files.complete = True  # as finish_run will mark it, once the report is written
     scenario = files.scenario
     title = scenario.get("title") or scenario.get("id") or folder.name
+    # Named by what the folder holds: a simulate-only folder has no allocation.
+    holds = [
+        part
+        for part, present in (
+            ("分配方案", files.allocation is not None),
+            ("模拟", files.summary is not None),
+        )
+        if present
+    ]
     report = Report(
-        title=f"{title}：分配方案与模拟报告",
+        title=f"{title}：{'与'.join(holds) or '运行'}报告",
         subtitle=f"情景 {scenario.get('id', '?')}，运行文件夹 {folder.name}",
         facts=_facts(files, names),
     )

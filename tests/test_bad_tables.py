@@ -522,3 +522,15 @@ def test_an_applications_table_with_a_header_and_no_rows_is_refused(tmp_path):
         load_applications, csv_file(tmp_path / "a.csv", ["编号,申报项目,申报级别,评分"])
     )
     assert len(found) == 1 and "has a header but no applications" in found[0]
+
+
+def test_an_application_year_written_with_nian_is_read():
+    """2024年 is how many Chinese tables write a year; it was refused as not a number."""
+    import pandas as pd
+
+    from liangye.model.applications_table import parse_applications
+
+    raw = pd.DataFrame(
+        {"编号": ["A"], "申报项目": ["P"], "申报级别": ["市级"], "评分": ["80"], "年度": ["2025年"]}
+    )
+    assert parse_applications(raw, "a.csv")["year"].tolist() == [2025]

@@ -94,8 +94,28 @@ def test_frontier_plot(tmp_path: Path) -> None:
 
 def test_frontier_marks_a_known_quota_budget() -> None:
     figure = plots.frontier_figure(frontier_table(), "预算前沿", quota_budget=1500.0)
-    lines = [ln for ln in figure.axes[0].lines if ln.get_label() == "满足配额所需预算"]
+    label = "满足配额所需预算（按预计支出）"
+    lines = [ln for ln in figure.axes[0].lines if ln.get_label() == label]
     assert len(lines) == 1 and lines[0].get_xdata()[0] == 1500.0
+    plt.close(figure)
+    # With an overrun bound (the frontier reports each plan's overrun chance) the line says
+    # a budget just above it may still have no plan.
+    bounded = frontier_table().assign(overrun_any_year=0.01)
+    figure = plots.frontier_figure(bounded, "预算前沿", quota_budget=1500.0)
+    labels = [ln.get_label() for ln in figure.axes[0].lines]
+    assert "满足配额所需预算（按预计支出；有超支上限时需更多）" in labels
+    plt.close(figure)
+
+
+def test_frontier_hatches_the_gains_of_rank_by_score_plans_that_break_rules() -> None:
+    """The rank-by-score plan ignores minimum quotas: a span where it breaks a rule is drawn
+    hatched and the legend says it is for comparison only."""
+    table = frontier_table().assign(greedy_rules_broken=[3] + [0] * (len(frontier_table()) - 1))
+    figure = plots.frontier_figure(table, "预算前沿")
+    right = figure.axes[2]
+    hatched = [p for p in right.patches if p.get_hatch() == "//"]
+    assert len(hatched) == 1  # the first span only: its lower end breaks rules
+    assert any("仅供对照" in t.get_text() for t in right.get_legend().get_texts())
     plt.close(figure)
 
 

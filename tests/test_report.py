@@ -459,3 +459,25 @@ def test_the_report_says_which_simulation_settings_were_changed(tmp_path: Path) 
     assert "模拟中各档金额乘以 2（分配方案仍按原金额）" in words
     assert "奖励响应强度（award_response）= 3" in words
     assert "imitation_q" not in words and "award_scale）" not in words
+
+
+def test_a_simulation_only_report_is_titled_by_what_it_holds(tmp_path: Path) -> None:
+    """A `liangye simulate` folder has no allocation: its report was titled 分配方案与模拟报告."""
+    from conftest import liangye
+
+    folder = tmp_path / "sim"
+    done = liangye(
+        "simulate",
+        "--set",
+        "simulation.population.firms=200",
+        "--replications",
+        "1",
+        "--out",
+        str(folder),
+    )
+    assert done.returncode == 0, done.stderr
+    done = liangye("report", str(folder))
+    assert done.returncode == 0, done.stderr
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    title = html[html.index("<title>") : html.index("</title>")]
+    assert "模拟报告" in title and "分配方案" not in title
