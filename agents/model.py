@@ -310,9 +310,15 @@ def run_world(
     try:
         return model.run(on_step)
     finally:
-        ids = getattr(mesa.Agent, "_ids", None)
-        if isinstance(ids, dict):
-            ids.pop(model, None)
+        let_go(model)
+
+
+def let_go(model: mesa.Model) -> None:
+    """Drop ``model`` from Mesa 3.3's class-level agent registry (mesa#3179; ``run_world``),
+    so that a model no longer used is freed."""
+    ids = getattr(mesa.Agent, "_ids", None)
+    if isinstance(ids, dict):
+        ids.pop(model, None)
 
 
 def _appended(

@@ -139,6 +139,19 @@ def simulation_setup(
     return params, [GovernmentSetup(policy, scenario.budget, settings)], start
 
 
+def check_simulation(scenario: Scenario, base: Path) -> None:
+    """Raise InputError for what the scenario's simulation would refuse before its first
+    quarter (an application rule reading a column the firms lack, a programme the settings
+    name that the policy has not): the award world set up on the first replication's firms
+    and let go, as ``liangye validate`` asks. Nothing is simulated."""
+    from liangye.agents.model import ServitizationModel, let_go
+
+    params, governments, start = simulation_setup(scenario, base)
+    seed = replication_seeds(params.seed, 1)[0]
+    firms = firm_population(params, stream(seed, POPULATION_STREAM), base)
+    let_go(ServitizationModel(firms, params, governments, start, seed))
+
+
 def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
     """One SeedSequence per replication: ``SeedSequence(seed).spawn(replications)``."""
     return np.random.SeedSequence(seed).spawn(replications)

@@ -37,6 +37,7 @@ def check_file(path: Path) -> Checked:
 
     from .loader import scenario_from_dict
     from .runner import readings, scenario_problem_and_readings
+    from .simulate import check_simulation
 
     is_toml = path.suffix.lower() == ".toml"
     kind = "policy or scenario" if is_toml else "table"  # until the file says which
@@ -61,6 +62,10 @@ def check_file(path: Path) -> Checked:
             kind = "scenario"
             scenario = scenario_from_dict(data, path.name)
             problem, said = scenario_problem_and_readings(scenario, path.parent)
+            # What ``simulate`` and ``run`` refuse before their first quarter (a rule of
+            # simulation.application_rules reading a column the firms lack): validate said
+            # nothing, and the run stopped after writing its allocation.
+            check_simulation(scenario, path.parent)
             # What allocate says of the problem too (a balance rule recorded but not enforced,
             # a programme whose column the table lacks): validate said nothing of it.
             notes = [f"{note.en}\n    → {note.zh}" for note in problem.notes]

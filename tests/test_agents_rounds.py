@@ -158,6 +158,21 @@ def test_an_application_rule_that_does_not_read_is_refused_with_the_scenario(tmp
     )
 
 
+def test_validate_refuses_an_application_rule_reading_a_column_the_firms_lack(tmp_path):
+    """The simulation refuses it before its first quarter; validate said nothing of it, and
+    a run stopped after writing its allocation."""
+    scenario = tmp_path / "s.toml"
+    text = (Path(__file__).parents[1] / "scenarios" / "default.toml").read_text(encoding="utf-8")
+    scenario.write_text(
+        text + '\n[simulation.application_rules]\ndesign_award = ["no_such_column > 1"]\n',
+        encoding="utf-8",
+    )
+    done = liangye("validate", str(scenario))
+    said = "".join((done.stdout + done.stderr).split())
+    assert done.returncode == 2 and "Traceback" not in said
+    assert "simulation.application_rules.design_award" in said and "no_such_column" in said
+
+
 @pytest.mark.parametrize(
     ("upgrade", "expected"),
     [("top_up", [130, 30, np.nan]), ("full", [150, 50, np.nan]), ("none", [np.nan] * 3)],
