@@ -64,7 +64,7 @@ def parse_applications_partly(
                 source,
                 "",
                 "has a header but no applications: expected one row per candidate and "
-                "programme applied for (or leave out --applications)",
+                "programme applied for (or give no applications table)",
                 "只有表头，没有申报记录：每位候选每申报一个项目一行（或不给申报表）",
             )
         ]

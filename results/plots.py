@@ -111,7 +111,7 @@ def frontier_figure(
                 frame.loc[feasible, "objective"][known].astype(float),
                 bounds[known],
                 alpha=0.2,
-                label="最优值所在范围（至多到上界）",
+                label="最优值所在范围（介于方案与其界之间）",
             )
     for axes in (left, middle):
         axes.set_xlabel(f"期间总预算（{WAN}）")

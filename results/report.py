@@ -259,6 +259,7 @@ def run_report(
         for part, present in (
             ("分配方案", files.allocation is not None),
             ("模拟", files.summary is not None),
+            ("预算前沿", files.manifest.get("kind") == "frontier"),
         )
         if present
     ]

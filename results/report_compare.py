@@ -49,8 +49,23 @@ COLUMNS = {
 # world the designs are tried in (candidates, simulated firms and their behaviour, horizon,
 # the chance that a higher government confers, seeds) and must be the same in every run:
 # otherwise a difference would be credited to the design that the world made.
-DESIGN_SETTINGS = ("tier_design", "policy", "budget", "allocation", "simulation.award_scale")
+DESIGN_SETTINGS = (
+    "tier_design",
+    "policy",
+    "budget",
+    "allocation",
+    "simulation.award_scale",
+    "simulation.awards_enabled",  # awards or none: a design the twin measures
+    "simulation.application_rules",  # who may apply, the city's rule
+    "simulation.service_firms_apply",
+    "simulation.payout_schedule",  # how the city pays out an award
+    "simulation.round_quarter",  # when the city holds its round
+)
+# The seeds and replications are compared as the runs drew them (the summaries' seed,
+# replications and spawn keys, which a --seed or --replications flag also sets), not as the
+# scenario wrote them, so that a difference is named once.
 WORLD_SETTINGS_IN_DESIGN = ("allocation.success_probability", "allocation.seed")
+COMPARED_FROM_SUMMARIES = ("simulation.seed", "simulation.replications")
 NOT_SETTINGS = ("id", "title", "description", "outputs")
 
 
@@ -196,7 +211,7 @@ def comparability_problems(runs: list[Compared]) -> list[Problem]:
     problems: list[Problem] = []
     for run in runs[1:]:
         for key, mine, theirs in setting_differences(base.scenario, run.scenario):
-            if not is_design_setting(key):
+            if not is_design_setting(key) and key not in COMPARED_FROM_SUMMARIES:
                 problems.append(
                     Problem(
                         str(run.folder),

@@ -20,6 +20,9 @@ class OutcomeInfo:
     label: str
     unit: str
     better: str | None
+    # 1 where something happened, 0 where not (its mean is the share of worlds): True or
+    # False for the outcomes the rules know (``EVENTS``), None for any other.
+    event: bool | None = None
 
     @property
     def axis_label(self) -> str:
@@ -43,8 +46,8 @@ OUTCOME_RULES: tuple[tuple[str, str, str, str | None], ...] = (
     (r"additionality\.(\d+)\.reversed", "仅在无奖励时跨过{0}%的企业", "家", LOWER),
     (r"additionality\.(\d+)\.crossed_award", "有奖励时跨过{0}%的企业", "家", HIGHER),
     (r"additionality\.(\d+)\.crossed_twin", "无奖励时跨过{0}%的企业", "家", None),
-    (r"additionality\.(\d+)\.awarded_firms", "获认定制造企业（含无奖励资金的称号）", "家", None),
-    (r"additionality\.(\d+)\.awarded_firms_paid", "获奖励资金制造企业", "家", None),
+    (r"additionality\.(\d+)\.awarded_firms", "获认定企业（含无奖励资金的称号）", "家", None),
+    (r"additionality\.(\d+)\.awarded_firms_paid", "获奖励资金企业", "家", None),
     (r"additionality\.(\d+)\.deadweight", "无奖励也达{0}%的获认定企业", "家", LOWER),
     (
         r"additionality\.(\d+)\.deadweight_firms_paid",
@@ -128,6 +131,11 @@ FACTOR_LABELS: dict[str, str] = {
 }
 
 
+# The outcomes that are events (``OutcomeInfo.event``): every other outcome the rules know is
+# a count or an amount, even where a sweep gives it only the values 0 and 1.
+EVENTS = (r"overrun\.occurred\..+",)
+
+
 def outcome_info(key: str, better: Mapping[str, str] | None = None) -> OutcomeInfo:
     """What ``key`` is called, its unit and which way is better; ``better`` (the sweep
     file's ``[analysis.better]``) overrides the direction. An outcome no rule knows keeps its
@@ -136,7 +144,10 @@ def outcome_info(key: str, better: Mapping[str, str] | None = None) -> OutcomeIn
     for pattern, label, unit, direction in OUTCOME_RULES:
         match = re.fullmatch(pattern, key)
         if match:
-            return OutcomeInfo(key, label.format(*match.groups()), unit, chosen.get(key, direction))
+            event = any(re.fullmatch(e, key) for e in EVENTS)
+            return OutcomeInfo(
+                key, label.format(*match.groups()), unit, chosen.get(key, direction), event
+            )
     return OutcomeInfo(key, key, "", chosen.get(key))
 
 

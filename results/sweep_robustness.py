@@ -61,6 +61,12 @@ def robustness(
     regrets: dict[str, pd.DataFrame] = {}
     for outcome in data.outcomes:
         info = outcome_info(data.keys[outcome], better)
+        # Whether the outcome is an event, once for every setting (a per-setting guess from
+        # the values read a count that was 0 or 1 in one setting's worlds as a share):
+        # the rules say for the outcomes they know; any other is one where every finished
+        # world's value is 0 or 1.
+        finished = data.cells[data.cells["status"] == OK][outcome].dropna()
+        event = info.event if info.event is not None else _zero_one(finished.to_numpy(float))
         wide = _by_world(data, outcome) if not joint else None
         compared = wide is not None and info.better and len(settings) > 1
         regret = _regret(wide, info) if compared else None
@@ -81,9 +87,9 @@ def robustness(
                 "failed": counts[FAILED],
                 "missing": counts[MISSING],
                 "mean": float(values.mean()) if len(values) else np.nan,
-                "event": _is_event(values),
-                "p10": _percentile(values, 10),
-                "p90": _percentile(values, 90),
+                "event": event,
+                "p10": _percentile(values, 10, event),
+                "p90": _percentile(values, 90, event),
             }
             if regret is not None:
                 column = regret[i]
@@ -296,16 +302,15 @@ def _same(value: object, text: str) -> bool:
     return show_value(value) == text.strip()
 
 
-def _is_event(values: np.ndarray) -> bool:
-    """Whether an outcome is an event, 1 where it happened and 0 where not, in every world
-    (an overrun that occurred): its mean is the share of worlds where it happened."""
+def _zero_one(values: np.ndarray) -> bool:
+    """Whether every value is 0 or 1 (and there is one): an outcome no rule knows read as an
+    event (``OutcomeInfo.event``)."""
     return bool(len(values)) and bool(np.isin(values, (0.0, 1.0)).all())
 
 
-def _percentile(values: np.ndarray, q: float) -> float:
+def _percentile(values: np.ndarray, q: float, event: bool) -> float:
     """The q-th percentile over the worlds; of an event, a value some world had (0 or 1,
     ``inverted_cdf``): interpolated, a 9% overrun chance read as a 90th percentile of 0.1."""
     if not len(values):
         return np.nan
-    method = "inverted_cdf" if _is_event(values) else "linear"
-    return float(np.percentile(values, q, method=method))
+    return float(np.percentile(values, q, method="inverted_cdf" if event else "linear"))

@@ -4,6 +4,9 @@ its whole problem built, as ``allocate`` would)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,11 +68,14 @@ def check_file(path: Path) -> Checked:
             # What ``simulate`` and ``run`` refuse before their first quarter (a rule of
             # simulation.application_rules reading a column the firms lack): validate said
             # nothing, and the run stopped after writing its allocation.
-            check_simulation(scenario, path.parent)
+            # What the setup warns of (budget years no round reaches, a policy the firms
+            # cannot take part in) is said as the file's warnings, not as bare log lines.
+            with logged_warnings() as simulated:
+                check_simulation(scenario, path.parent)
             # What allocate says of the problem too (a balance rule recorded but not enforced,
             # a programme whose column the table lacks): validate said nothing of it.
             notes = [f"{note.en}\n    → {note.zh}" for note in problem.notes]
-            return Checked("scenario", warnings=[*said, *notes])
+            return Checked("scenario", warnings=[*said, *notes, *simulated])
         raw = read_raw_table(path)
         headers = {str(c).split("（")[0].split("(")[0].strip() for c in raw.columns}
         if len(headers & APPLICATION_MARKERS) >= 2:
@@ -125,10 +131,34 @@ def check_together(paths: list[Path], checked: list[Checked]) -> Checked | None:
             rows, _ = parse_applications_partly(raw, raw.attrs["source"])
             if rows is None or rows.empty:
                 return None
-            return Checked(kind, application_problems(rows, table, policy, policy.year_range))
+            across = application_problems(rows, table, policy, policy.year_range)
+            # Only the rows that read were checked, and not the whole problem: no "no
+            # problems together" until the file's own are fixed.
+            return Checked(kind, across) if across else None
         table, apps = load_tables(str(tables[0]), str(applications[0]) if applications else None)
         settings = AllocationSettings(success_probability={level: 0.5 for level in Level})
         build_problem(policy, table, Budget(), settings, policy.year_range, apps)
     except InputError as error:
         return Checked(kind, error.problems)
     return Checked(kind)
+
+
+@contextmanager
+def logged_warnings() -> Iterator[list[str]]:
+    """Within, liangye's warnings are kept in the list yielded (in order) instead of being
+    printed as bare log lines."""
+    kept: list[str] = []
+
+    class _Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            kept.append(record.getMessage())
+
+    logger = logging.getLogger("liangye")
+    handler, propagate = _Keep(logging.WARNING), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield kept
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate

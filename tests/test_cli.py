@@ -359,11 +359,14 @@ def test_an_unknown_id_that_a_spreadsheet_changed_is_named_with_the_one_it_meant
     applications.write_text(
         "candidate_id,programme,level,score\n"
         f"{known.lower()},industrial_design_centre,municipal,80\n"
+        f"00{known},industrial_design_centre,municipal,80\n"
         "NOBODY,industrial_design_centre,municipal,80\n",
         encoding="utf-8",
     )
     done = liangye("validate", str(policy), str(candidate_file), str(applications))
     said = " ".join(done.stdout.split())
     assert done.returncode == 2, said
-    assert f"the candidate table has '{known}'" in said
+    # letter case (row 2) and leading zeros (row 3), in both languages
+    assert said.count(f"the candidate table has '{known}'") == 2
+    assert said.count(f"候选名单中有“{known}”") == 2
     assert "'NOBODY' is not in the candidate table (" not in said  # nothing near it

@@ -67,8 +67,9 @@ def test_runs_on_other_seeds_or_candidates_are_refused(
     assert done.returncode == 2 and "Traceback" not in done.stderr
     text = said(done)
     assert f"{reseeded}模拟随机种子" in text and "9，而基准为0" in text
+    # a seed is named once, as the run drew it (not again as the scenario's key)
+    assert text.count(f"{reseeded}模拟随机种子") == 1 and f"{reseeded}simulation.seed" not in text
     # the setting that differs is named by its key, with both values
-    assert f"{reseeded}simulation.seed" in text
     assert f"{other}candidates.synthetic.enterprises" in text and "31，而基准为30" in text
     assert f"{other}候选编号" in text
     assert "只能比较在相同候选与随机种子下运行的方案" in text

@@ -555,3 +555,24 @@ def test_an_event_outcome_has_observed_percentiles_and_reads_as_a_share(tmp_path
     show_analysis(console, Console(record=True), analysis, [])
     shown = console.export_text()
     assert "10%" in shown and "0.1" not in shown
+
+
+def counted(parameters: Mapping[str, object], seed: int) -> dict[str, float | None]:
+    """A count the rules know (rounds without minimum quotas) that is 0 or 1 in every world,
+    and an event (an overrun) that never happens."""
+    b = int(float(parameters["b"]))
+    return {"rounds.without_minimums": float(b % 2), "overrun.occurred.any_year": 0.0}
+
+
+def test_whether_an_outcome_is_an_event_comes_from_what_it_is_not_its_values(tmp_path):
+    """Guessed from the values, a count that was 0 or 1 read as a share (40%), and an event
+    that never happened as a count; the outcome's rule decides."""
+    sweep = {
+        "id": "kinds",
+        "outcomes": ["rounds.without_minimums", "overrun.occurred.any_year"],
+        "uncertainties": {"b": list(range(10))},
+    }
+    folder = stored(tmp_path / "s", sweep, counted)
+    spread = analyse_sweep(folder, [], {}).robust.spread.set_index("outcome")
+    assert not bool(spread.loc["rounds.without_minimums", "event"])
+    assert bool(spread.loc["overrun.occurred.any_year", "event"])
