@@ -118,7 +118,7 @@ def frontier_figure(
         axes.grid(alpha=0.3)
         _mark_quota_budget(axes, frame, quota_budget)
         axes.legend(fontsize=9)
-    _marginal_value(right, frame, ours)
+    _marginal_value(right, frame, ours, broken)
     figure.suptitle(title)
     return figure
 
@@ -140,7 +140,7 @@ def _mark_quota_budget(axes: plt.Axes, frame: pd.DataFrame, quota_budget: float 
             axes.axvspan(low, high, color="firebrick", alpha=0.12, label="满足配额所需预算所在区间")
 
 
-def _marginal_value(axes: plt.Axes, frame: pd.DataFrame, ours: str) -> None:
+def _marginal_value(axes: plt.Axes, frame: pd.DataFrame, ours: str, broken: pd.Series) -> None:
     """Bars of Δobjective per 100万元 between adjacent budgets, optimal beside greedy."""
     budget = frame["budget"].astype(float).to_numpy()
     spans, optimal, greedy = [], [], []
@@ -160,9 +160,8 @@ def _marginal_value(axes: plt.Axes, frame: pd.DataFrame, ours: str) -> None:
         )
     x = np.arange(len(spans))
     axes.bar(x - 0.2, optimal, 0.4, label=ours)
-    # A span whose rank-by-score plan breaks a rule at either end is hatched: that plan is
-    # no alternative (it ignores minimum quotas), so its gain is for comparison only.
-    broken = frame.get("greedy_rules_broken", pd.Series(0, index=frame.index)).fillna(0) > 0
+    # A span whose rank-by-score plan breaks a rule (``broken``) at either end is hatched:
+    # that plan is no alternative (it ignores minimum quotas), so its gain is for comparison.
     at_ends = [
         bool(broken.iloc[i] or broken.iloc[i - 1])
         for i in range(1, len(frame))

@@ -130,7 +130,10 @@ def load_runs(folders: list[Path], names: ReportNames | None = None) -> list[Com
         raise InputError(problems)
     for run in runs[1:]:
         run.differs = [
-            (key, theirs, mine)
+            # A tier design by its name (the rows' labels use it), not its id.
+            (key, names.design(theirs), names.design(mine))
+            if key == "tier_design"
+            else (key, theirs, mine)
             for key, mine, theirs in setting_differences(runs[0].scenario, run.scenario)
             if is_design_setting(key)
         ]

@@ -58,6 +58,7 @@ def robustness(
     elif len(settings) == 1:
         notes.append("只有一个方案：后悔值恒为零")
     spread_rows: list[dict[str, object]] = []
+    finished_cells = data.cells[data.cells["status"] == OK]
     regrets: dict[str, pd.DataFrame] = {}
     for outcome in data.outcomes:
         info = outcome_info(data.keys[outcome], better)
@@ -65,8 +66,8 @@ def robustness(
         # the values read a count that was 0 or 1 in one setting's worlds as a share):
         # the rules say for the outcomes they know; any other is one where every finished
         # world's value is 0 or 1.
-        finished = data.cells[data.cells["status"] == OK][outcome].dropna()
-        event = info.event if info.event is not None else _zero_one(finished.to_numpy(float))
+        finished = finished_cells[outcome].dropna().to_numpy(float)
+        event = info.event if info.event is not None else _zero_one(finished)
         wide = _by_world(data, outcome) if not joint else None
         compared = wide is not None and info.better and len(settings) > 1
         regret = _regret(wide, info) if compared else None

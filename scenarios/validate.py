@@ -98,13 +98,10 @@ def check_together(paths: list[Path], checked: list[Checked]) -> Checked | None:
     level or year the others do not have; a rule reading a column the table lacks).
     None when the files are not such a set. Money is not asked for: no budget, and every
     level's chance of conferral taken as known (``allocate`` asks for them as options)."""
-    from liangye.model.applications import application_problems
-    from liangye.model.applications_table import load_tables, parse_applications_partly
-    from liangye.model.candidates import load_candidates
+    from liangye.model.applications_table import load_tables
     from liangye.model.options import build_problem
     from liangye.model.policy import policy_from_dict, read_toml
     from liangye.model.settings import AllocationSettings, Budget
-    from liangye.model.tables import read_raw_table
     from liangye.model.units import Level
 
     by_kind: dict[str, list[Path]] = {}
@@ -126,15 +123,16 @@ def check_together(paths: list[Path], checked: list[Checked]) -> Checked | None:
     try:
         policy = policy_from_dict(read_toml(policies[0]), policies[0].name)
         if "applications" in faulty:
-            table = load_candidates(str(tables[0]), needs_score=False)
-            raw = read_raw_table(applications[0])
-            rows, _ = parse_applications_partly(raw, raw.attrs["source"])
-            if rows is None or rows.empty:
-                return None
-            across = application_problems(rows, table, policy, policy.year_range)
-            # Only the rows that read were checked, and not the whole problem: no "no
-            # problems together" until the file's own are fixed.
-            return Checked(kind, across) if across else None
+            # load_tables checks the rows that read against the policy; what it says beyond
+            # the file's own problems is what only shows together. Only those rows were
+            # checked: no "no problems together" until the file's own are fixed.
+            own = next(c for c in checked if c.kind == "applications").problems
+            try:
+                load_tables(str(tables[0]), str(applications[0]), policy, policy.year_range)
+            except InputError as error:
+                across = [p for p in error.problems if p not in own]
+                return Checked(kind, across) if across else None
+            return None
         table, apps = load_tables(str(tables[0]), str(applications[0]) if applications else None)
         settings = AllocationSettings(success_probability={level: 0.5 for level in Level})
         build_problem(policy, table, Budget(), settings, policy.year_range, apps)

@@ -140,19 +140,24 @@ def test_an_application_rule_reading_a_column_firms_lack_is_refused_before_the_r
     assert "企业表中不存在" in problem.zh
 
 
-def test_an_application_rule_that_does_not_read_is_refused_with_the_scenario(tmp_path):
-    """A rule with a syntax error is refused when the scenario is read (liangye validate
-    says so; the run stopped halfway with exit 1 and an English message naming no key)."""
-
+def validated_with_rule(tmp_path, rule: str) -> tuple[int, str]:
+    """``liangye validate`` of the default scenario with one simulation application rule for
+    the design award: (exit code, what it said with its line wrapping undone)."""
     scenario = tmp_path / "s.toml"
     text = (Path(__file__).parents[1] / "scenarios" / "default.toml").read_text(encoding="utf-8")
     scenario.write_text(
-        text + '\n[simulation.application_rules]\ndesign_award = ["revenue >"]\n',
+        text + f'\n[simulation.application_rules]\ndesign_award = ["{rule}"]\n',
         encoding="utf-8",
     )
     done = liangye("validate", str(scenario))
-    assert done.returncode == 2 and "Traceback" not in done.stderr
-    said = "".join((done.stdout + done.stderr).split())
+    return done.returncode, "".join((done.stdout + done.stderr).split())
+
+
+def test_an_application_rule_that_does_not_read_is_refused_with_the_scenario(tmp_path):
+    """A rule with a syntax error is refused when the scenario is read (liangye validate
+    says so; the run stopped halfway with exit 1 and an English message naming no key)."""
+    code, said = validated_with_rule(tmp_path, "revenue >")
+    assert code == 2 and "Traceback" not in said
     assert (
         "simulation.application_rules" in said and "“design_award”的条件“revenue>”无法解读" in said
     )
@@ -161,15 +166,8 @@ def test_an_application_rule_that_does_not_read_is_refused_with_the_scenario(tmp
 def test_validate_refuses_an_application_rule_reading_a_column_the_firms_lack(tmp_path):
     """The simulation refuses it before its first quarter; validate said nothing of it, and
     a run stopped after writing its allocation."""
-    scenario = tmp_path / "s.toml"
-    text = (Path(__file__).parents[1] / "scenarios" / "default.toml").read_text(encoding="utf-8")
-    scenario.write_text(
-        text + '\n[simulation.application_rules]\ndesign_award = ["no_such_column > 1"]\n',
-        encoding="utf-8",
-    )
-    done = liangye("validate", str(scenario))
-    said = "".join((done.stdout + done.stderr).split())
-    assert done.returncode == 2 and "Traceback" not in said
+    code, said = validated_with_rule(tmp_path, "no_such_column > 1")
+    assert code == 2 and "Traceback" not in said
     assert "simulation.application_rules.design_award" in said and "no_such_column" in said
 
 

@@ -129,9 +129,9 @@ def test_an_entitlement_and_what_just_gao_bu_chong_fu_set_aside():
     assert no_ids(zh)
 
 
-def test_ineligible_names_the_rule_with_chinese_columns_and_groups_programmes():
-    """B's revenue is below both programmes' threshold: one sentence names both programmes
-    and the rule, with 营业收入 for revenue."""
+def two_programmes_with_a_revenue_rule():
+    """Two municipal programmes open from 营业收入 2000; A (3000, score 80) meets it and B
+    (1000, score 90) does not: (policy, candidates)."""
     rule = ["revenue >= 2000"]
     policy = make_policy(
         [
@@ -142,6 +142,13 @@ def test_ineligible_names_the_rule_with_chinese_columns_and_groups_programmes():
     candidates = make_candidates(
         [{"id": "A", "revenue": 3000, "score": 80}, {"id": "B", "revenue": 1000, "score": 90}]
     )
+    return policy, candidates
+
+
+def test_ineligible_names_the_rule_with_chinese_columns_and_groups_programmes():
+    """B's revenue is below both programmes' threshold: one sentence names both programmes
+    and the rule, with 营业收入 for revenue."""
+    policy, candidates = two_programmes_with_a_revenue_rule()
     outcome, detail, zh = reason(solve(policy, candidates, {2024: 100}), "B")
     assert outcome == "ineligible" and "revenue >= 2000" in detail
     assert zh == "不符合申报条件：服务型制造示范企业、工业设计中心：不满足条件“营业收入 ≥ 2000”"
@@ -151,16 +158,7 @@ def test_an_applicant_is_told_only_about_what_it_applied_for(tmp_path):
     """With an applications table, B (below both programmes' revenue threshold) applied to
     the design centre only: its reason names that programme, not the demonstration award it
     never asked for (a design-award applicant read seven green titles, review 15)."""
-    rule = ["revenue >= 2000"]
-    policy = make_policy(
-        [
-            named("demo_award", "服务型制造示范企业", {"municipal": 20}, eligibility=rule),
-            named("design_centre", "工业设计中心", {"municipal": 20}, eligibility=rule),
-        ]
-    )
-    candidates = make_candidates(
-        [{"id": "A", "revenue": 3000, "score": 80}, {"id": "B", "revenue": 1000, "score": 90}]
-    )
+    policy, candidates = two_programmes_with_a_revenue_rule()
     applications = "A,demo_award,municipal,80\nB,design_centre,municipal,90\n"
     result = solve_applied(tmp_path, policy, candidates, applications, 100)
     outcome, detail, zh = reason(result, "B")
