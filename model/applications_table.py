@@ -16,12 +16,15 @@ from .candidates import (
     empty_cells,
     header_problem,
     in_row_order,
-    load_candidates,
     missing_columns,
+    parse_candidates,
+    parse_held,
     parse_score,
+    read_partly,
 )
 from .errors import InputError, Problem
 from .policy import Policy
+from .problem_checks import check_held, held_by_id
 from .table_readings import readings_of, score_warning, with_readings
 from .tables import read_raw_table, spreadsheet_rows
 from .units import parse_level, parse_number
@@ -134,26 +137,49 @@ def load_tables(
     Given the ``policy`` (and the ``years`` allocated), an applications file with problems
     of its own is also checked against the candidates and the policy on the rows that read,
     and those problems are said with the others (an unknown level in row 3 hid an unknown
-    programme in row 2 and an unknown candidate in row 4, one run at a time)."""
+    programme in row 2 and an unknown candidate in row 4, one run at a time); so is a
+    candidate table's ``held`` column when the table has problems of its own."""
     problems: list[Problem] = []
     apps = partial = None
     if applications is not None:
         try:
             raw = read_raw_table(applications)
-            partial, own = parse_applications_partly(raw, raw.attrs["source"])
-            if own:
-                problems += own
+            partial, apps_problems = parse_applications_partly(raw, raw.attrs["source"])
+            if apps_problems:
+                problems += apps_problems
             else:
                 apps = partial
         except InputError as error:
             problems += error.problems
+    raw_candidates = table = None
+    own: list[Problem] = []  # the candidate table's problems
     try:
-        table = load_candidates(candidates, needs_score=applications is None)
+        raw_candidates = read_raw_table(candidates)
+        source = raw_candidates.attrs["source"]
+        table = parse_candidates(raw_candidates, source, needs_score=applications is None)
     except InputError as error:
-        raise InputError(error.problems + problems) from None
-    if problems and partial is not None and len(partial) and policy is not None:
-        across = application_problems(partial, table, policy, years or policy.year_range)
-        problems = in_row_order(problems + across)
-    if problems:
-        raise InputError(problems)
+        own = error.problems
+    if (own or problems) and policy is not None and raw_candidates is not None:
+        # What only shows across files, said with each file's own problems in the rows that
+        # read: a bad level in row 3 hid an unknown programme in row 2, and a faulty
+        # candidate table hid an unknown candidate in the applications (build_problem says
+        # these when nothing else is wrong).
+        read = table if table is not None else read_partly(raw_candidates, source)
+        if partial is not None and len(partial) and "id" in read.columns:
+            across = application_problems(partial, read, policy, years or policy.year_range)
+            problems = in_row_order(problems + across)
+        own = in_row_order(own + _held_problems(read, policy))
+    if own or problems:
+        raise InputError(own + problems)
+    assert table is not None  # parsed, as no problem was found
     return table, apps
+
+
+def _held_problems(candidates: pd.DataFrame, policy: Policy) -> list[Problem]:
+    """``check_held`` of a candidate table, parsed or ``read_partly`` (whose held column
+    already holds the entries read)."""
+    if "held" not in candidates.columns:
+        return []
+    held_at = [v if isinstance(v, list) else parse_held(v) for v in candidates["held"].tolist()]
+    source = candidates.attrs.get("source", "candidates")
+    return check_held(policy, held_by_id(held_at, policy), candidates["row"].tolist(), source)

@@ -434,6 +434,34 @@ def parse_candidates(raw: pd.DataFrame, source: str, needs_score: bool = False) 
     return frame
 
 
+def read_partly(raw: pd.DataFrame, source: str) -> pd.DataFrame:
+    """What checks across files can still ask of a raw candidate table that has problems of
+    its own (which ``parse_candidates`` says), so that one bad cell does not hide the rest:
+    each row's spreadsheet name (``row``), its ``id`` as text and its ``held`` entries, where
+    the table has those columns; a held cell that does not read is taken as holding nothing.
+    """
+    frame, _, _, _ = canonical_columns(raw, CANDIDATE_HEADERS, source, RULE_COLUMN_HEADERS)
+    frame = frame.reset_index(drop=True)
+    read = pd.DataFrame({"row": spreadsheet_rows(raw)})
+    for column in ("id", "held"):
+        if column not in frame.columns or isinstance(frame[column], pd.DataFrame):
+            continue  # missing, or named twice: the table's own problem
+        cells = frame[column].tolist()
+        if column == "id":
+            read["id"] = [None if is_empty(v) else cell_text(v) for v in cells]
+        else:
+            read["held"] = [_held_or_nothing(v) for v in cells]
+    read.attrs["source"] = source
+    return read
+
+
+def _held_or_nothing(value: object) -> list[Held]:
+    try:
+        return parse_held(value)
+    except ValueError:
+        return []
+
+
 def cell_text(value: object) -> str:
     """An id as text: 1001 read from a workbook as a number is '1001', not '1001.0'."""
     if isinstance(value, float) and value.is_integer():

@@ -219,7 +219,9 @@ def build_problem(
     held_at = parse_held_cells(candidates["held"]) if "held" in candidates.columns else None
     held_at = held_by_id(held_at, policy)
     applications = applications_by_id(applications, policy)
-    problems += check_held(policy, candidates, held_at)
+    problems += check_held(
+        policy, held_at, candidates["row"].array, candidates.attrs.get("source", "candidates")
+    )
     years = sorted(years or policy.year_range)
     outside = [y for y in years if y not in policy.year_range]
     if outside:

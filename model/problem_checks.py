@@ -5,6 +5,7 @@ names read as the policy's ids."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import pandas as pd
@@ -54,22 +55,23 @@ def check_settings(policy: Policy, settings: AllocationSettings, source: str) ->
     return problems
 
 
-def check_held(policy: Policy, candidates: pd.DataFrame, held_at: list | None) -> list[Problem]:
-    """Designations already held (``held_at``: the held column read, None without one) must
-    name a programme and level of this policy."""
+def check_held(
+    policy: Policy, held_at: list | None, rows: Sequence[str], source: str
+) -> list[Problem]:
+    """Designations already held (``held_at``: the held column read, by candidate, with
+    programmes as ids; None without one) must name a programme and level of this policy;
+    ``rows`` name the candidates' spreadsheet rows in ``source``."""
     if held_at is None:
         return []
-    source = candidates.attrs.get("source", "candidates")
     known = {(p.id, lv.level.value) for p in policy.programmes for lv in p.levels}
     problems: list[Problem] = []
-    rows = candidates["row"]
     for position in (k for k, entries in enumerate(held_at) if entries):
         for held in held_at[position]:
             if (held.programme, held.level) not in known:
                 problems.append(
                     Problem(
                         source,
-                        rows.iloc[position],  # read only here: a lookup per holder cost more
+                        rows[position],
                         f"held '{held.programme}:{held.level}' is not a programme "
                         f"and level of policy {policy.id}",
                         f"已获认定“{held.programme}:{held.level}”不是政策 {policy.id} 中的"

@@ -114,21 +114,28 @@ def check_together(paths: list[Path], checked: list[Checked]) -> Checked | None:
     applications = by_kind.get("applications", [])
     if len(policies) != 1 or len(tables) != 1 or len(applications) > 1:
         return None
-    # An applications file with problems of its own is still checked against the others on
-    # the rows that read (its own problems are said with the file): one bad cell hid an
-    # unknown candidate or programme in the next row. Any other file with problems: no.
-    if faulty - {"applications"}:
+    # A candidate or applications file with problems of its own is still checked against
+    # the others on the rows that read (its own problems are said with the file): one bad
+    # cell hid an unknown candidate, programme or held designation in the next row. A
+    # policy with problems: no.
+    tabular = {"applications", "candidates"}
+    if faulty - tabular:
         return None
     kind = "policy + candidates" + (" + applications" if applications else "")
     try:
         policy = policy_from_dict(read_toml(policies[0]), policies[0].name)
-        if "applications" in faulty:
+        if faulty:
             # load_tables checks the rows that read against the policy; what it says beyond
-            # the file's own problems is what only shows together. Only those rows were
-            # checked: no "no problems together" until the file's own are fixed.
-            own = next(c for c in checked if c.kind == "applications").problems
+            # the files' own problems is what only shows together. Only those rows were
+            # checked: no "no problems together" until the files' own are fixed.
+            own = [p for c in checked if c.kind in tabular for p in c.problems]
             try:
-                load_tables(str(tables[0]), str(applications[0]), policy, policy.year_range)
+                load_tables(
+                    str(tables[0]),
+                    str(applications[0]) if applications else None,
+                    policy,
+                    policy.year_range,
+                )
             except InputError as error:
                 across = [p for p in error.problems if p not in own]
                 return Checked(kind, across) if across else None

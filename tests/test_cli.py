@@ -346,6 +346,56 @@ def test_a_bad_cell_does_not_hide_the_problems_across_files(tmp_path, candidate_
         assert "row 4: candidate_id 'NOBODY' is not in the candidate table" in said
 
 
+def test_a_bad_cell_in_the_candidate_table_does_not_hide_the_problems_across_files(tmp_path):
+    """A held designation at an unknown level (row 3, the table's own problem) hid one of
+    an unknown programme (row 2, known only against the policy) and, with it, every check
+    of the applications against the candidates (row 2 of the applications names nobody)."""
+    from liangye.scenarios.loader import PACKAGE_DIR
+
+    policy = PACKAGE_DIR / "policies" / "jiaxing-2024-2026.toml"
+    candidates = tmp_path / "candidates.csv"
+    candidates.write_text(
+        "编号,企业名称,类型,所在县区,所属行业,营业收入（万元）,服务投入占比,服务收入占比,已获认定\n"
+        "F1,甲公司,企业,嘉善县,高端装备,54225,0.2,0.1,no_such:national\n"
+        "F2,乙公司,企业,平湖市,智能光伏,18133,0.3,0.1,service_manufacturing_demo:county\n"
+        "F3,丙公司,企业,秀洲区,时尚纺织服装,70652,0.1,0.4,\n",
+        encoding="utf-8",
+    )
+    applications = tmp_path / "applications.csv"
+    applications.write_text(
+        "candidate_id,programme,level,score\n"
+        "NOBODY,industrial_design_centre,municipal,80\n"
+        "F3,industrial_design_centre,municipal,80\n",
+        encoding="utf-8",
+    )
+    for args in (
+        ("validate", str(policy), str(candidates), str(applications)),
+        (
+            "allocate",
+            "--policy",
+            str(policy),
+            "--candidates",
+            str(candidates),
+            "--applications",
+            str(applications),
+            "--budget",
+            "500",
+        ),
+    ):
+        done = liangye(*args)
+        said = " ".join((done.stdout + done.stderr).split())
+        assert done.returncode == 2 and "Traceback" not in said, said
+        assert "candidates.csv row 3: held 'county' is not a level" in said
+        assert "candidates.csv row 2: held 'no_such:national' is not a programme" in said
+        assert "applications.csv row 2: candidate_id 'NOBODY' is not in the candidate" in said
+        assert "row 3: candidate_id 'F3'" not in said  # F3's row reads: it is known
+    # validate says the file's own problem with the file, the rest together, each once
+    done = liangye("validate", str(policy), str(candidates), str(applications))
+    said = " ".join(done.stdout.split())
+    assert said.count("no_such:national") == 2  # the English and the Chinese line
+    assert said.count("'county' is not a level") == 1
+
+
 def test_an_unknown_id_that_a_spreadsheet_changed_is_named_with_the_one_it_meant(
     tmp_path, candidate_file
 ):
