@@ -152,6 +152,39 @@ def check_simulation(scenario: Scenario, base: Path) -> None:
     let_go(ServitizationModel(firms, params, governments, start, seed))
 
 
+class _SaidOnce(logging.Filter):
+    """Lets a record through the first time its text is seen."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[tuple[str, int, str]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.name, record.levelno, record.getMessage())
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+
+@contextmanager
+def each_said_once() -> Iterator[None]:
+    """Within, a log record said again word for word (by the same logger, at the same level)
+    is not said again by the handlers present on entry: every replication sets up the same
+    world and may hold the same failing round, and a warning of it, repeated once per
+    replication, buried the run's own lines (fifty replications, fifty copies). Each handler
+    has its own memory: a record one handler has shown is still new to the next."""
+    handlers = {*logging.getLogger().handlers, *logging.getLogger("liangye").handlers}
+    filters = {handler: _SaidOnce() for handler in handlers}
+    for handler, said in filters.items():
+        handler.addFilter(said)
+    try:
+        yield
+    finally:
+        for handler, said in filters.items():
+            handler.removeFilter(said)
+
+
 def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
     """One SeedSequence per replication: ``SeedSequence(seed).spawn(replications)``."""
     return np.random.SeedSequence(seed).spawn(replications)
@@ -215,7 +248,7 @@ def simulate_scenario(
             progress(steps, total)
 
     # Set aside for the whole loop: garbage left in cycles is freed once at its end.
-    with long_lived_set_aside():
+    with long_lived_set_aside(), each_said_once():
         for k, child in enumerate(seeds):
             started = time.perf_counter()
             rep = run_replication(params, governments, start, child, fixed, base, stepped)
@@ -350,16 +383,17 @@ def headline(run: SimulationRun) -> list[tuple[str, str]]:
     ]
     # How the yearly rounds ended, over all replications: a round with no plan meeting every
     # rule decides without the minimum quotas, or pays only what is owed (it was a warning
-    # each round of each replication repeated).
+    # each round of each replication repeated); one whose problem cannot be built (its
+    # reason is warned of once) is not held.
     ended = {
         kind: sum(int((o.get("rounds") or {}).get(kind, 0)) for o in run.outcomes)
-        for kind in ("planned", "without_minimums", "obligations_only")
+        for kind in ("planned", "without_minimums", "obligations_only", "not_held")
     }
-    if ended["without_minimums"] or ended["obligations_only"]:
+    if ended["without_minimums"] or ended["obligations_only"] or ended["not_held"]:
         rows.append(
             (
-                "年度评审（各次重复合计）：按全部规则 / 不设最低名额 / 只兑现应付",
-                f"{ended['planned']} / {ended['without_minimums']} / {ended['obligations_only']}",
+                "年度评审（各次重复合计）：按全部规则 / 不设最低名额 / 只兑现应付 / 未举行",
+                " / ".join(str(ended[kind]) for kind in ended),
             )
         )
     pooled = {round(p["threshold"] * 100): p for p in pooled_costs(run.outcomes)}

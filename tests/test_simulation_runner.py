@@ -247,8 +247,55 @@ def test_a_round_without_a_plan_says_so_in_chinese(caplog):
     from liangye.scenarios.simulate import headline
 
     rows = dict(headline(run))
-    counted = rows["年度评审（各次重复合计）：按全部规则 / 不设最低名额 / 只兑现应付"]
+    counted = rows["年度评审（各次重复合计）：按全部规则 / 不设最低名额 / 只兑现应付 / 未举行"]
     assert counted.split(" / ")[1] == str(len(said))
+
+
+def test_a_warning_each_replication_repeats_is_said_once(caplog):
+    """Zhongshan's programmes cannot be simulated (parks only, or rules on columns the
+    firms lack): every replication warned of it again, word for word."""
+    import logging
+
+    from liangye.scenarios.loader import PACKAGE_DIR
+
+    scenario, base = load_scenario(
+        PACKAGE_DIR / "examples" / "zhongshan-pilots-2021-2023.toml",
+        ["simulation.population.firms=200"],
+    )
+    with caplog.at_level(logging.WARNING, logger="liangye"):
+        simulate_scenario(scenario, base, seed=0, replications=3)
+    said = [r.getMessage() for r in caplog.records if "没有可模拟的企业奖励项目" in r.getMessage()]
+    assert len(said) == 1
+    # and said again by the next simulation: once per run, not once per process
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="liangye"):
+        simulate_scenario(scenario, base, seed=1, replications=2)
+    assert sum("没有可模拟的企业奖励项目" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_a_round_not_held_is_warned_of_once_and_counted(caplog, monkeypatch):
+    """A round whose problem cannot be built is not held: its reason is warned of once per
+    run (it repeated for every replication), and the headline counts such rounds."""
+    import logging
+
+    from liangye.agents.government import GovernmentAgent
+    from liangye.model.errors import InputError, Problem
+    from liangye.scenarios.simulate import headline
+
+    def refused(self, table, applying, scores, year):
+        raise InputError([Problem("scenario", "amounts", "made to fail", "故意出错")])
+
+    monkeypatch.setattr(GovernmentAgent, "problem", refused)
+    scenario, base = load_scenario(None, ["simulation.population.firms=200"])
+    with caplog.at_level(logging.WARNING, logger="liangye"):
+        run = simulate_scenario(scenario, base, seed=0, replications=2)
+    said = [r.getMessage() for r in caplog.records if "评审未举行" in r.getMessage()]
+    years = {y for y in (2024, 2025, 2026) if any(f"{y} 年" in m for m in said)}
+    assert len(said) == len(years) == 3  # once a year, not once a year and replication
+    counted = dict(headline(run))[
+        "年度评审（各次重复合计）：按全部规则 / 不设最低名额 / 只兑现应付 / 未举行"
+    ]
+    assert counted == "0 / 0 / 0 / 6"
 
 
 def test_a_round_whose_obligations_break_the_budget_says_why_in_chinese(caplog):
