@@ -389,9 +389,14 @@ def differences_zh(runs: list[Compared]) -> list[str]:
 
 def write_csv(table: pd.DataFrame, path: Path) -> Path:
     """The comparison as CSV with Chinese headers (UTF-8 with BOM, so Excel reads it):
-    numbers as numbers (shares as fractions), the verdict as 是/否 (基准 for the baseline,
-    empty when there is no telling)."""
+    numbers as numbers, shares in percent with （%） in their metric's name (a bureau read
+    0.227396 for a share of 22.7%), the verdict as 是/否 (基准 for the baseline, empty when
+    there is no telling)."""
     frame = table[list(COLUMNS)].copy()
+    shares = table.get("key", table["metric"]).isin(SHARES).to_numpy()
+    numbers = frame.select_dtypes("number").columns
+    frame.loc[shares, numbers] = frame.loc[shares, numbers] * 100
+    frame.loc[shares, "metric"] = [_percent_label(m) for m in frame.loc[shares, "metric"]]
     baseline = frame["folder"] == frame["folder"].iloc[0]
     frame["exceeds"] = [
         "基准" if first else _verdict(value)
@@ -399,13 +404,18 @@ def write_csv(table: pd.DataFrame, path: Path) -> Path:
     ]
     # An interval with no upper end (no net additional firm in some world: cost unbounded)
     # is an empty cell, as a spreadsheet reads it, not the text "inf".
-    numbers = frame.select_dtypes("number").columns
     frame[numbers] = frame[numbers].mask(np.isinf(frame[numbers]))
     frame = frame.rename(columns=COLUMNS)
     return write_atomic(
         path,
         lambda p: frame.to_csv(p, index=False, encoding="utf-8-sig", float_format="%.6g"),
     )
+
+
+def _percent_label(metric: str) -> str:
+    """A share's metric name saying its unit: 无效激励资金占比（%），门槛 20%."""
+    name, comma, rest = metric.partition("，")
+    return f"{name}（%）{comma}{rest}"
 
 
 def compare_report(runs: list[Compared], table: pd.DataFrame) -> Report:

@@ -189,3 +189,36 @@ def test_an_interval_without_an_upper_end_is_an_empty_cell_in_the_csv(tmp_path) 
     assert "inf" not in text.lower()
     read = pd.read_csv(path, encoding="utf-8-sig")
     assert read["下限"].iloc[0] == 75.0 and pd.isna(read["上限"].iloc[0])
+
+
+def test_shares_in_the_csv_are_in_percent_and_say_so(tmp_path) -> None:
+    """A bureau read 0.227396 for a deadweight share of 22.7%: shares are written in
+    percent, their metric named with （%）, and other metrics are left as they are."""
+    from liangye.results.report_compare import write_csv
+
+    table = pd.DataFrame(
+        {
+            "metric": ["无效激励资金占比，门槛 20%", "任一年超支比例", "实际支付（万元）"],
+            "design": ["甲", "甲", "甲"],
+            "folder": ["a", "a", "a"],
+            "mean": [0.227396, 0.75, 8660.0],
+            "low": [0.2, 0.300642, 8370.0],
+            "high": [0.258602, 0.954413, 9010.0],
+            "difference": [math.nan] * 3,
+            "paired_low": [math.nan] * 3,
+            "paired_high": [math.nan] * 3,
+            "spread": [math.nan] * 3,
+            "exceeds": [None] * 3,
+            "key": ["deadweight_share", "overrun_risk", "spend"],
+        }
+    )
+    read = pd.read_csv(write_csv(table, tmp_path / "compare.csv"), encoding="utf-8-sig")
+    rows = read.set_index("指标")
+    assert list(rows.index) == [
+        "无效激励资金占比（%），门槛 20%",
+        "任一年超支比例（%）",
+        "实际支付（万元）",
+    ]
+    assert rows.loc["无效激励资金占比（%），门槛 20%", "均值"] == pytest.approx(22.7396)
+    assert rows.loc["任一年超支比例（%）", "上限"] == pytest.approx(95.4413)
+    assert rows.loc["实际支付（万元）", "均值"] == 8660.0
