@@ -24,7 +24,7 @@ from .candidates import (
 )
 from .errors import InputError, Problem
 from .policy import Policy
-from .problem_checks import check_held, held_by_id
+from .problem_checks import applications_by_id, check_held, held_by_id
 from .table_readings import readings_of, score_warning, with_readings
 from .tables import read_raw_table, spreadsheet_rows
 from .units import parse_level, parse_number
@@ -166,7 +166,11 @@ def load_tables(
         # these when nothing else is wrong).
         read = table if table is not None else read_partly(raw_candidates, source)
         if partial is not None and len(partial) and "id" in read.columns:
-            across = application_problems(partial, read, policy, years or policy.year_range)
+            # Programmes written by their Chinese names read as ids first, as build_problem
+            # reads them: else every such row was "not in policy" (190 of them for one bad
+            # score, review 20).
+            named = applications_by_id(partial, policy)
+            across = application_problems(named, read, policy, years or policy.year_range)
             problems = in_row_order(problems + across)
         own = in_row_order(own + _held_problems(read, policy))
     if own or problems:

@@ -396,6 +396,43 @@ def test_a_bad_cell_in_the_candidate_table_does_not_hide_the_problems_across_fil
     assert said.count("'county' is not a level") == 1
 
 
+def test_programmes_named_in_chinese_are_known_when_another_cell_is_bad(tmp_path, candidate_file):
+    """Applications naming programmes by their Chinese names, one with an empty score: every
+    other row was reported "not in policy" (190 false problems for one empty cell), since
+    the check across files read the names before they were read as ids."""
+    from liangye.scenarios.loader import PACKAGE_DIR
+
+    policy = PACKAGE_DIR / "policies" / "jiaxing-2024-2026.toml"
+    known = synthetic_candidates(60, 0, seed=3)["id"].astype(str).tolist()[:3]
+    applications = tmp_path / "applications.csv"
+    applications.write_text(
+        "candidate_id,programme,level,score\n"
+        f"{known[0]},工业设计企业（中心、研究院）,市级,80\n"
+        f"{known[1]},工业设计企业（中心、研究院）,市级,\n"
+        f"{known[2]},服务型制造示范企业（平台、项目）,省级,75\n",
+        encoding="utf-8",
+    )
+    for args in (
+        ("validate", str(policy), str(candidate_file), str(applications)),
+        (
+            "allocate",
+            "--policy",
+            str(policy),
+            "--candidates",
+            str(candidate_file),
+            "--applications",
+            str(applications),
+            "--budget",
+            "500",
+        ),
+    ):
+        done = liangye(*args)
+        said = " ".join((done.stdout + done.stderr).split())
+        assert done.returncode == 2 and "Traceback" not in said, said
+        assert "row 3: score is empty" in said
+        assert "is not in policy" not in said
+
+
 def test_an_unknown_id_that_a_spreadsheet_changed_is_named_with_the_one_it_meant(
     tmp_path, candidate_file
 ):
