@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,6 +68,9 @@ AUTO_WORK = 50_000
 # Past this many options nothing is settled automatically: one solve costs as much as the
 # allocation (module docstring), and a budget in option-solves would still allow hundreds.
 AUTO_LIMIT = 600
+# The most of the automatic budget one figure of one candidate may take: the rest is kept for
+# the others, closest first.
+FIGURE_SHARE = 0.25
 # The most solves one search may take: by whole allocations, and on the exact programme.
 MAX_SOLVES = 16
 MAX_EXACT_SOLVES = 24
@@ -111,6 +116,7 @@ class _Settling:
         self.model = model
         self.table = table
         self.work = work
+        self.budget = work.left  # the whole budget, of which a figure takes its share
         merit = problem.settings.objective == "merit"
         self.merit = merit
         risky = problem.settings.overrun_risk is not None
@@ -389,34 +395,71 @@ class _Settling:
     # --- passes --------------------------------------------------------------------------
 
     def run(self, order: list[int], exact: bool = True) -> None:
-        """Settle the candidates in ``order``, one after the other, while the work lasts:
-        each figure on the exact programme first (``exact`` and where there is one), then
-        by the allocation itself, at that figure and a step short of it, or searched from
-        the estimate where there is no exact figure. A figure that cannot be settled keeps
-        its estimate; when the work runs out, every figure after it does."""
+        """Settle the candidates in ``order`` while the work lasts: first every score figure
+        (the score needed, a selected one's margin), then every extra budget, the dearest
+        to search (a 60-firm table's first money search took all the work, and no score
+        figure was settled: review 20). Each figure on the exact programme first (``exact``
+        and where there is one), then by the allocation itself, at that figure and a step
+        short of it, or searched from the estimate where there is no exact figure; within
+        its share of the work (``_figure_share``). A figure that cannot be settled keeps its
+        estimate; when the work runs out, every figure after it does."""
+        for kinds in (("raise", "fall"), ("money",)):
+            if not self._pass(order, kinds, exact):
+                return
+
+    def _pass(self, order: list[int], kinds: tuple[str, ...], exact: bool) -> bool:
+        """The figures of ``kinds`` of the candidates in ``order`` (``run``); False when the
+        work ran out."""
         first = {"raise": self.exact_raise, "money": self.exact_money, "fall": self.exact_fall}
         then = {"raise": self.check_raise, "money": self.check_money, "fall": self.check_fall}
         for c in order:
             case = self.cases[c]
-            for kind in sorted(case.owed - case.checked):
+            for kind in sorted((case.owed - case.checked) & set(kinds)):
                 try:
-                    if exact and self.exact is not None and kind not in case.exact:
-                        try:
-                            first[kind](case)
-                        except OutOfWork:
-                            raise
-                        except Unsettled:  # no exact figure: searched from the estimate
-                            pass
-                    if kind not in case.checked:
-                        then[kind](case)
+                    with self._figure_share():
+                        if exact and self.exact is not None and kind not in case.exact:
+                            try:
+                                first[kind](case)
+                            except OutOfWork:
+                                raise
+                            except Unsettled:  # no exact figure: searched from the estimate
+                                pass
+                        if kind not in case.checked:
+                            then[kind](case)
                 except OutOfWork:
-                    return
+                    if self.work.left <= 0:
+                        return False
+                    continue  # past its share: this figure keeps its estimate
                 except Unsettled:  # this figure keeps its estimate; others may settle
                     continue
+        return True
+
+    @contextmanager
+    def _figure_share(self) -> Iterator[None]:
+        """Within, the work left is at most ``FIGURE_SHARE`` of the whole budget: one figure
+        that will not settle (an extra budget the choice flips over, searched solve after
+        solve) spent all of a 60-firm table's budget, and no other candidate was settled
+        (review 20). Past its share the figure raises OutOfWork with work still left."""
+        work = self.work
+        if math.isinf(work.left):
+            yield
+            return
+        before, share = work.left, FIGURE_SHARE * self.budget
+        work.left = min(before, share)
+        spent = work.spent
+        try:
+            yield
+        finally:
+            work.left = before - (work.spent - spent)
 
     def marks(self) -> None:
+        """Which rows were settled whole, and which of their figures: a score figure settled
+        is said as such even when the row's extra budget is still an estimate (a 60-firm
+        table's score figures read 估算 beside a money search that did not settle)."""
         for c, case in self.cases.items():
             self.table.at[c, "threshold_confirmed"] = case.settled
+            self.table.at[c, "score_confirmed"] = bool({"raise", "fall"} & case.checked)
+            self.table.at[c, "money_confirmed"] = "money" in case.checked
 
     def restore(self) -> None:
         """The model's own objective back, if re-solves changed it."""

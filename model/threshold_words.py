@@ -44,8 +44,9 @@ def threshold_sentences(
         for_en = " for a tier of the city's choice" if paid else ""
         win_en = "a tier of the city's choice" if paid else "it"
         win_zh = "方可另获本级认定或推荐" if paid else "方可入选"
-        how_en = "confirmed by re-solving" if row.threshold_confirmed else "estimated"
-        how_zh = "经重新求解确认" if row.threshold_confirmed else "估算"
+        # Each figure said as it stands: settled by re-solving, or the relaxation's estimate.
+        how_en, how_zh = _how(row.score_confirmed)
+        money_en, money_zh = _how(row.money_confirmed)
         where_zh = _where_zh(words, row.threshold_at)
         en, zh = [], []
         if pd.notna(row.score_needed):
@@ -79,17 +80,19 @@ def threshold_sentences(
                 if pd.isna(year):
                     en.append(
                         f"not even a horizon total enough to pay every award would have made "
-                        f"room for {win_en} ({how_en})"
+                        f"room for {win_en} ({money_en})"
                     )
-                    zh.append(f"即使期间总预算足以支付全部可选奖励，也无法{win_zh[2:]}（{how_zh}）")
+                    zh.append(
+                        f"即使期间总预算足以支付全部可选奖励，也无法{win_zh[2:]}（{money_zh}）"
+                    )
                 else:
                     en.append(
                         f"not even a {int(year)} budget enough to pay every award of the year "
-                        f"would have made room for {win_en} ({how_en})"
+                        f"would have made room for {win_en} ({money_en})"
                     )
                     zh.append(
                         f"即使{int(year)}年预算足以支付当年全部可选奖励，也无法{win_zh[2:]}"
-                        f"（{how_zh}）"
+                        f"（{money_zh}）"
                     )
             else:
                 # As the figure was found (with_more_money): the year's budget raised and,
@@ -103,9 +106,9 @@ def threshold_sentences(
                     when_en, when_zh = f" in {int(year)}", f"{int(year)}年预算"
                 en.append(
                     f"{money(row.extra_budget_wan)} more{when_en} would have made room for {win_en} "
-                    f"({how_en})"
+                    f"({money_en})"
                 )
-                zh.append(f"{when_zh}再增加{money(row.extra_budget_wan)}{win_zh}（{how_zh}）")
+                zh.append(f"{when_zh}再增加{money(row.extra_budget_wan)}{win_zh}（{money_zh}）")
         if pd.notna(row.score_margin):
             base = own.get(c)
             base = None if base is None or pd.isna(base) else float(base)
@@ -139,3 +142,10 @@ def _where_zh(words: Words, at: object) -> str:
         return ""
     programme, level, year = at.split(":")
     return f"（以{year}年{words.tier_zh(programme, level)}计）"
+
+
+def _how(confirmed: object) -> tuple[str, str]:
+    """How a figure was found, in English and in Chinese."""
+    if bool(confirmed) and not pd.isna(confirmed):
+        return "confirmed by re-solving", "经重新求解确认"
+    return "estimated", "估算"

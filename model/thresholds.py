@@ -30,7 +30,8 @@ candidate instead of a bisection), each checked by solving the allocation itself
 figure and one step short of it, on a grid of 0.1 points and 1万元; by default for as many
 candidates as a deterministic budget of work allows (every one on a small instance), and
 for the N closest each side when asked (``--confirm N``). ``threshold_confirmed`` says which
-rows were settled; the rest keep the estimate, marked 估算.
+rows were settled whole, ``score_confirmed`` and ``money_confirmed`` which figure of a row
+(the score needed or the margin; the extra budget); the rest keep the estimate, marked 估算.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ THRESHOLD_COLUMNS = [
     "score_margin",
     "threshold_at",
     "threshold_confirmed",
+    "score_confirmed",
+    "money_confirmed",
 ]
 SCORE_STEP = 0.1  # scores are given to one decimal
 MONEY_STEP = 1.0  # 万元
@@ -147,6 +150,8 @@ def estimate(problem: AllocationProblem, chosen: np.ndarray, prices: Prices | No
             "score_margin": np.nan,
             "threshold_at": pd.array([None] * n_candidates, dtype=object),
             "threshold_confirmed": False,
+            "score_confirmed": False,
+            "money_confirmed": False,
         },
         index=problem.candidates.index,
     )

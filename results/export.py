@@ -58,6 +58,8 @@ REASON_HEADERS_ZH = {
     "score_margin": "评分可降低分数",
     "threshold_at": "测算所依据的项目",
     "threshold_confirmed": "是否经重新求解确认",
+    "score_confirmed": "评分数字是否经重新求解确认",
+    "money_confirmed": "预算数字是否经重新求解确认",
 }
 # What a threshold that no score or budget reaches is shown as (thresholds.py: infinite).
 UNREACHABLE_ZH = "无法达到"
@@ -226,8 +228,9 @@ def _reasons_sheet(reasons: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFr
         ]
     if "threshold_at" in sheet.columns:
         sheet["threshold_at"] = [_option_zh(names, v) for v in sheet["threshold_at"]]
-    if "threshold_confirmed" in sheet.columns:
-        sheet["threshold_confirmed"] = sheet["threshold_confirmed"].map({True: "是", False: "否"})
+    for column in ("threshold_confirmed", "score_confirmed", "money_confirmed"):
+        if column in sheet.columns:
+            sheet[column] = sheet[column].map({True: "是", False: "否"})
     return sheet.rename(columns=REASON_HEADERS_ZH)
 
 

@@ -230,20 +230,39 @@ def show_closest_left_out(console: Console, result: AllocationResult) -> None:
             str(row.candidate_id),
             str(row.name),
             OUTCOME_ZH.get(row.outcome, row.outcome),
-            _figure(row.score_needed),
-            _figure(row.extra_budget_wan),
+            _figure(row.score_needed, getattr(row, "score_confirmed", False)),
+            _figure(row.extra_budget_wan, getattr(row, "money_confirmed", False)),
         )
     console.print(table)
+    estimated = [
+        value
+        for row in shown.itertuples()
+        for value, confirmed in (
+            (row.score_needed, getattr(row, "score_confirmed", False)),
+            (row.extra_budget_wan, getattr(row, "money_confirmed", False)),
+        )
+        if value == value and not confirmed  # a figure (not NaN) that is an estimate
+    ]
+    if estimated:
+        # An estimate read from the relaxation can be far off on a small table (68.7 where
+        # 70.8 was needed, 45万元 where 280): said beside the table, with what settles it.
+        console.print(
+            "  标注（估）的数字为估算（按线性松弛的影子价格推算，未经重新求解确认）；"
+            "用 --confirm N 对最接近的 N 个候选重新求解确认。",
+            highlight=False,
+        )
     # The reasons below the table, each on its own lines: a column of long Chinese
     # sentences is unreadable in a terminal 80 characters wide.
     for row in shown.itertuples():
         console.print(f"  {row.candidate_id}：{row.reason_zh}", markup=False, highlight=False)
 
 
-def _figure(value: float) -> str:
-    """A threshold as shown: — when there is none, 无法达到 when none suffices."""
+def _figure(value: float, confirmed: object = True) -> str:
+    """A threshold as shown: — when there is none, 无法达到 when none suffices; marked 估
+    when it is an estimate, not settled by re-solving."""
     if value is None or value != value:  # NaN
         return "—"
+    mark = "" if bool(confirmed) and confirmed == confirmed else "（估）"
     if value == float("inf"):
-        return UNREACHABLE_ZH
-    return f"{value:,.1f}".rstrip("0").rstrip(".")
+        return UNREACHABLE_ZH + mark
+    return f"{value:,.1f}".rstrip("0").rstrip(".") + mark

@@ -444,6 +444,8 @@ def test_a_score_needed_far_above_every_candidate_is_said_so():
             "score_margin": [np.nan, np.nan],
             "threshold_at": pd.array([None, None], dtype=object),
             "threshold_confirmed": [False, False],
+            "score_confirmed": [False, False],
+            "money_confirmed": [False, False],
         },
         index=result.problem.candidates.index,
     )

@@ -138,17 +138,19 @@ def figures_hold(chosen: Chosen, rows, budget, reasons: pd.DataFrame) -> int:
     every figure not settled is marked estimated."""
     score = {r["id"]: r["score"] for r in rows}
     checked = 0
-    for c, row in reasons[reasons["threshold_confirmed"]].iterrows():
+    # Each figure by its own mark: a score figure settled beside an extra budget that is
+    # still an estimate is checked too (and the row is settled whole only with both).
+    for c, row in reasons[reasons["score_confirmed"] | reasons["money_confirmed"]].iterrows():
         if row["outcome"] != "selected":
             needed = row["score_needed"]
-            if pd.notna(needed) and math.isfinite(needed):
+            if row["score_confirmed"] and pd.notna(needed) and math.isfinite(needed):
                 assert needed > score[c], c
                 assert chosen(scored(rows, c, needed), budget, c), c
                 assert not chosen(scored(rows, c, round(needed - 0.1, 1)), budget, c), c
                 assert f"评分需达到{needed:g}分方可入选" in row["reason_zh"]
                 checked += 1
             extra, year = row["extra_budget_wan"], row["extra_budget_year"]
-            if pd.notna(extra) and math.isfinite(extra):
+            if row["money_confirmed"] and pd.notna(extra) and math.isfinite(extra):
                 assert chosen(rows, richer(budget, year, extra), c), c
                 assert not chosen(rows, richer(budget, year, extra - 1), c), c
                 assert (
@@ -156,7 +158,7 @@ def figures_hold(chosen: Chosen, rows, budget, reasons: pd.DataFrame) -> int:
                     in row["reason_zh"]
                 )
                 checked += 1
-        elif pd.notna(row["score_margin"]):
+        elif row["score_confirmed"] and pd.notna(row["score_margin"]):
             margin = row["score_margin"]
             assert 0 <= margin <= score[c]
             assert chosen(scored(rows, c, round(score[c] - margin, 1)), budget, c), c
@@ -164,9 +166,16 @@ def figures_hold(chosen: Chosen, rows, budget, reasons: pd.DataFrame) -> int:
                 lost = round(score[c] - margin - 0.1, 1)
                 assert not chosen(scored(rows, c, lost), budget, c), c
             checked += 1
-    unsettled = reasons[~reasons["threshold_confirmed"]]
-    figures = unsettled[["score_needed", "extra_budget_wan", "score_margin"]].notna().any(axis=1)
-    assert all("（估算）" in text for text in unsettled.loc[figures, "reason_zh"])
+    # A figure not settled is marked estimated, each in its own sentence.
+    for _, row in reasons.iterrows():
+        estimated = (
+            (pd.notna(row["score_needed"]) or pd.notna(row["score_margin"]))
+            and not row["score_confirmed"]
+        ) or (pd.notna(row["extra_budget_wan"]) and not row["money_confirmed"])
+        if estimated:
+            assert "（估算）" in row["reason_zh"]
+        if row["threshold_confirmed"]:  # settled whole: no figure of it is an estimate
+            assert "（估算）" not in row["reason_zh"]
     return checked
 
 
@@ -191,7 +200,7 @@ def test_default_figures_hold_when_solved_again(case):
     result = allocate(problem_of(policy, rows, budget))
     reasons = result.reasons.set_index("candidate_id")
     assert figures_hold(solved_again(policy), rows, budget, reasons) >= 4
-    confirmed = reasons[reasons["threshold_confirmed"]]
+    confirmed = reasons[reasons["score_confirmed"]]
     left_out = reasons[reasons["outcome"] != "selected"].dropna(subset=["score_needed"])
     raise_needed = left_out["score_needed"] - pd.Series({r["id"]: r["score"] for r in rows})
     closest = raise_needed.dropna().idxmin()
@@ -628,7 +637,8 @@ levels = [{ level = "municipal", amount = 30 }]
     answer = json.loads(done.stdout)
     with (out / "reasons.csv").open(encoding="utf-8-sig") as handle:
         table = pd.DataFrame(list(csv.DictReader(handle)))
-    table["threshold_confirmed"] = table["threshold_confirmed"] == "True"
+    for column in ("threshold_confirmed", "score_confirmed", "money_confirmed"):
+        table[column] = table[column] == "True"
     for column in ("score_needed", "extra_budget_wan", "score_margin"):
         table[column] = pd.to_numeric(table[column])
     table["extra_budget_year"] = pd.to_numeric(table["extra_budget_year"]).astype("Int64")
@@ -693,6 +703,15 @@ def test_the_command_line_shows_the_closest_left_out_in_chinese():
     assert "最接近入选的未入选候选" in text
     closest = result.reasons.dropna(subset=["score_needed"]).iloc[0]
     assert closest["candidate_id"] in text and "方可入选" in text
+    # Estimates are marked in the table and said beside it; settled figures are not marked.
+    estimated = "（估）" in text
+    assert estimated == ("标注（估）的数字为估算" in text)
+    result.reasons["score_confirmed"] = False  # as past the automatic settling's budget
+    result.reasons["money_confirmed"] = False
+    console = Console(record=True, width=200)
+    show_allocation(console, result)
+    text = console.export_text()
+    assert "（估）" in text and "标注（估）的数字为估算" in text and "--confirm N" in text
 
 
 @pytest.mark.parametrize("seed", range(6))
