@@ -33,6 +33,9 @@ from .cli_shared import (
 
 if TYPE_CHECKING:
     from liangye.model.allocation import AllocationResult
+    from liangye.model.settings import AllocationSettings, Budget
+
+    from .schema import Scenario
 
 
 def _finish(
@@ -177,7 +180,7 @@ def allocate_command(
         success_probability=chances,
         overrun_risk=overrun_risk,
     )
-    loaded = None
+    loaded = recorded = None
     # Nothing given: the bundled default scenario, as run, simulate and frontier take it.
     default = scenario is None and policy is None and candidates is None and applications is None
     if scenario is not None or default:
@@ -258,8 +261,12 @@ def allocate_command(
             year_list,
         )
         report_readings(table, apps)
-        problem = build_problem(
-            loaded_policy, table, parse_budget(budget or [], year_list), settings, year_list, apps
+        budget_given = parse_budget(budget or [], year_list)
+        problem = build_problem(loaded_policy, table, budget_given, settings, year_list, apps)
+        # What the flags amount to, as a scenario, for the run folder's manifest: a report
+        # written from the folder said "no budget" and "?" for policy and candidates.
+        recorded = flags_scenario(
+            policy, loaded_policy.title, year_list, budget_given, candidates, applications, settings
         )
     command = " ".join(sys.argv)
     if out:
@@ -269,9 +276,37 @@ def allocate_command(
     written = []
     if out:
         outputs = loaded.outputs if loaded else ["csv", "xlsx", "parquet"]
-        written = save_allocation(result, out, outputs, loaded, command=command)
+        written = save_allocation(result, out, outputs, loaded or recorded, command=command)
         _finish_run(out)
     _finish(result, as_json, out, written)
+
+
+def flags_scenario(
+    policy: str,
+    title: str | None,
+    years: list[int],
+    budget: Budget,
+    candidates: Path | str,
+    applications: Path | str | None,
+    settings: AllocationSettings,
+) -> Scenario:
+    """The scenario that ``allocate --policy --candidates ...`` runs, with its files by
+    absolute path (the manifest is read from elsewhere) and a bundled policy by its id."""
+    from .schema import CandidateSource, Scenario
+
+    reference = str(Path(policy).resolve()) if Path(policy).exists() else policy
+    return Scenario(
+        id="allocate",
+        title=title,
+        policy=reference,
+        years=(min(years), max(years)),
+        budget=budget,
+        candidates=CandidateSource(
+            file=str(Path(candidates).resolve()),
+            applications=str(Path(applications).resolve()) if applications else None,
+        ),
+        allocation=settings,
+    )
 
 
 def register(app: typer.Typer) -> None:

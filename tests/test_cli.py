@@ -10,7 +10,7 @@ import pytest
 
 from liangye.model.synthetic import synthetic_candidates
 
-from conftest import allocate_jiaxing, liangye
+from conftest import allocate_jiaxing, liangye, report_text
 
 CHANCES = ("--chance", "national=0.3", "--chance", "省级=0.5")
 CANDIDATES = "编号,企业名称,类型,所在县区,所属行业,营业收入（万元）,服务投入占比,服务收入占比,评分,design_prize\n"
@@ -431,6 +431,26 @@ def test_programmes_named_in_chinese_are_known_when_another_cell_is_bad(tmp_path
         assert done.returncode == 2 and "Traceback" not in said, said
         assert "row 3: score is empty" in said
         assert "is not in policy" not in said
+
+
+def test_a_report_of_an_allocation_made_by_flags_says_its_budget_and_files(
+    tmp_path, candidate_file
+):
+    """A report written from the folder of ``allocate --policy --candidates --budget``
+    said "预算：不设预算约束" for a budget of 600万元 a year, and "?" for the policy and the
+    candidates: the folder's manifest now records the scenario the flags amount to."""
+    out = tmp_path / "out"
+    done = allocate_jiaxing(candidate_file, *CHANCES, "--budget", "600", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    scenario = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["scenario"]
+    assert scenario["policy"] == "jiaxing-2024-2026"
+    assert scenario["candidates"]["file"] == str(candidate_file.resolve())
+    assert scenario["budget"]["per_year"] == {"2024": "600", "2025": "600", "2026": "600"}
+    page = tmp_path / "report.html"
+    text = report_text(out, page)
+    assert "不设预算约束" not in text and "预算：每年 600 万元" in text
+    assert "政策：?" not in text and "候选：?" not in text
+    assert str(candidate_file.resolve()) in text
 
 
 def test_an_unknown_id_that_a_spreadsheet_changed_is_named_with_the_one_it_meant(
