@@ -109,8 +109,18 @@ def plot_sobol(table: pd.DataFrame, path: Path) -> Path:
             ax.set_yticks([])
             continue
         x = np.arange(len(frame))
-        ax.bar(x - 0.2, frame["S1"], 0.4, yerr=frame["S1_conf"], capsize=3, label="一阶 S1")
-        ax.bar(x + 0.2, frame["ST"], 0.4, yerr=frame["ST_conf"], capsize=3, label="总效应 ST")
+        s1 = ax.bar(x - 0.2, frame["S1"], 0.4, yerr=frame["S1_conf"], capsize=3, label="一阶 S1")
+        st = ax.bar(x + 0.2, frame["ST"], 0.4, yerr=frame["ST_conf"], capsize=3, label="总效应 ST")
+        if "precise" in frame and not frame["precise"].all():
+            # Valid but too imprecise to act on (the table says so): hatched and said here
+            # too, as the figure is read apart from the table (an S1 of 1.95 ± 0.58 was
+            # drawn like any other bar, review 19).
+            for bars in (s1, st):
+                for bar, precise in zip(bars, frame["precise"], strict=True):
+                    if not precise:
+                        bar.set_hatch("//")
+                        bar.set_alpha(0.5)
+            ax.set_title(ax.get_title() + "\n（斜线：精度不足，仅供参考）", fontsize=9)
         ax.set_xticks(x, frame["factor_label"], rotation=20, ha="right", fontsize=8)
         ax.set_ylabel("Sobol 指数")
         ax.axhline(0, color="black", lw=0.6)

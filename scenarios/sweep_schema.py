@@ -234,6 +234,14 @@ class Sampler(_Strict):
                 "sobol samples must be a power of two",
                 "sobol 抽样的样本数应为 2 的幂",
             )
+        if kind == "sobol" and samples == 1:
+            # One base sample cannot bootstrap its own error: indices of -2.7 and 11.1 came
+            # out with intervals of zero width, read as valid and precise (review 19).
+            raise InvalidValue(
+                "sobol samples must be at least 2 (one sample cannot estimate its own "
+                "error; 64 or more give usable indices)",
+                "sobol 抽样的样本数至少为 2（一个样本无法估计其误差；64 个以上的指数才可用）",
+            )
         return samples
 
     @field_validator("second_order", mode="after")

@@ -148,6 +148,12 @@ def test_a_normal_with_bounds_is_truncated_not_clipped():
             "sampler.samples",
             "power of two",
         ),
+        # one sample: indices of -2.7 and 11.1 read as valid and precise (review 19)
+        (
+            '[sampler]\nkind = "sobol"\nsamples = 1\n[uncertainties]\nx = { low = 0, high = 1 }',
+            "sampler.samples",
+            "at least 2",
+        ),
         ("[uncertainties]\nx = { low = 0, high = 1 }", "", "points = K"),
         ("[levers]\nx = 3", "levers.x", "expected a list of values"),
         ('[sampler]\nkind = "lhs"', "sampler.samples", "needs samples"),
