@@ -114,6 +114,12 @@ HEADERS_ZH = {
     "upper": "上限",
     "sample_low": "样本最小值",
     "sample_high": "样本最大值",
+    "coverage": "覆盖率（未达标世界落在范围内的比例）",
+    "density": "密度（范围内世界未达标的比例）",
+    "mass": "质量（落在范围内的世界比例）",
+    "failures_in_box": "范围内未达标世界数",
+    "in_box": "范围内世界数",
+    "note": "说明",
 }
 
 
@@ -126,8 +132,19 @@ def analysis_tables(analysis: SweepAnalysis) -> dict[str, pd.DataFrame]:
             tables["sobol_pairs"] = analysis.sobol.pairs
     if len(analysis.robust.targets):
         tables["targets"] = analysis.robust.targets
-    if analysis.discovery.box is not None:
-        tables["discovery"] = analysis.discovery.box
+    found = analysis.discovery
+    if found.box is not None:
+        # The box's own figures on every row: the table is read apart from the screen and
+        # summary.json, and a box of density 23% read as "where the setting fails" (review 19).
+        tables["discovery"] = found.box.assign(
+            setting=found.setting,
+            coverage=found.coverage,
+            density=found.density,
+            mass=found.mass,
+            failures_in_box=found.failures_in_box,
+            in_box=found.in_box,
+            note=found.message or None,
+        )
     return tables
 
 

@@ -279,6 +279,14 @@ def test_prim_finds_a_planted_failure_box(tmp_path):
     assert "覆盖率" in done.stdout and "x1" in done.stdout
     table = pd.read_csv(folder / "analysis" / "discovery.csv", encoding="utf-8-sig")
     assert set(table.loc[table["是否受限"] == "是", "因素键"]) == {"x1", "x2"}
+    # the box's own figures, on every row: the CSV is read apart from the screen
+    assert table["覆盖率（未达标世界落在范围内的比例）"].tolist() == pytest.approx(
+        [found.coverage] * len(table)
+    )
+    assert table["密度（范围内世界未达标的比例）"].tolist() == pytest.approx(
+        [found.density] * len(table)
+    )
+    assert set(table["方案"]) == {found.setting}
 
 
 def test_prim_says_when_there_are_too_few_runs_failures_or_no_target(tmp_path):
