@@ -306,6 +306,17 @@ class Sweep(_Strict):
                 f"{', '.join(both)}: both a lever and an uncertainty",
                 f"{'、'.join(both)} 既是政策变量（lever）又是不确定因素（uncertainty）：只能是其一",
             )
+        # A key set for every run and varied too: the factor wins and the set is ignored
+        # without a word (review 19), so the file says two things; it is asked to say one.
+        fixed = {item.partition("=")[0].strip() for item in self.set}
+        varied = sorted(fixed & (set(self.levers) | set(self.uncertainties)))
+        if varied:
+            raise InvalidValue(
+                f"{', '.join(varied)}: both set for every run (set) and varied (a lever or an "
+                "uncertainty): keep one",
+                f"{'、'.join(varied)} 既在 set 中为所有运行固定，又作为政策变量或不确定因素变化："
+                "只能是其一",
+            )
         if len(set(self.outcomes)) != len(self.outcomes):
             raise InvalidValue("outcomes are listed twice", "结果（outcomes）有重复列出的")
         columns: dict[str, str] = {}

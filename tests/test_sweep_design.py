@@ -155,6 +155,12 @@ def test_a_normal_with_bounds_is_truncated_not_clipped():
             "at least 2",
         ),
         ("[uncertainties]\nx = { low = 0, high = 1 }", "", "points = K"),
+        # set for every run and varied: the lever won without a word (review 19)
+        (
+            'set = ["tier_design=jiaxing"]\n[levers]\ntier_design = ["wuhan", "flat"]',
+            "",
+            "both set for every run",
+        ),
         ("[levers]\nx = 3", "levers.x", "expected a list of values"),
         ('[sampler]\nkind = "lhs"', "sampler.samples", "needs samples"),
         # accepted silently with another sampler, it did nothing (review 14)
