@@ -48,8 +48,19 @@ def connect(folder: Path) -> duckdb.DuckDBPyConnection:
             "(partition by run_id order by status = 'ok' desc, seconds) = 1"
         )
     else:
+        # No run finished yet: the design's columns and, empty, those a finished run adds
+        # (its outcomes, status, error, seconds), so that the query ``liangye sweep``
+        # suggests for failures answers "no rows" instead of "column not found".
         design = str(folder / DESIGN).replace("'", "''")
-        source = f"read_parquet('{design}') where false"
+        outcomes = [c["column"] for c in manifest.get("columns", []) if c.get("kind") == "outcome"]
+        added = [f'NULL::DOUBLE AS "{c}"' for c in outcomes] + [
+            "NULL::VARCHAR AS status",
+            "NULL::VARCHAR AS error",
+            "NULL::DOUBLE AS seconds",
+        ]
+        source = f"*, {', '.join(added)} from read_parquet('{design}') where false"
+        connection.execute(f"create view runs as select {source}")
+        return connection
     connection.execute(f"create view runs as select * from {source}")
     return connection
 

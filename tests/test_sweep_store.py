@@ -113,6 +113,16 @@ def test_a_part_without_marker_or_of_the_wrong_size_does_not_count(tmp_path):
     assert finished_parts(folder) == []
 
 
+def test_a_store_with_no_finished_run_has_every_column_of_a_run(tmp_path):
+    """Before the first batch finished, ``runs`` had the design's columns only: the query
+    ``liangye sweep`` suggests for failures said "column status not found" (review 19)."""
+    folder = tmp_path / "s"
+    store_for(folder)
+    empty = run_query(folder, "select run_id, status, error, seconds, y, z from runs")
+    assert empty.empty and list(empty.columns) == ["run_id", "status", "error", "seconds", "y", "z"]
+    assert run_query(folder, "select * from runs where status = 'failed'").empty
+
+
 def test_a_damaged_part_is_moved_aside_by_the_next_sweep_and_warned_of_no_more(tmp_path, caplog):
     """A part not the size its marker recorded was ignored, but warned about (in English) by
     every later query and analysis, for ever (review 14). The next sweep moves it aside,
