@@ -101,12 +101,12 @@ def in_row_order(problems: list[Problem]) -> list[Problem]:
 
 
 def cell_zh(column: str, error: Exception) -> str:
-    """The Chinese of a cell a parser refused: the parser's sentence (“abc”不是数字, by the
-    patterns of model/errors.py), the column named where the sentence alone would not say
-    which ("is empty")."""
+    """The Chinese of a cell a parser refused: the column, then the parser's sentence
+    (“营业收入”一栏：“abc”不是数字, by the patterns of model/errors.py): the sentence alone
+    named the row but not the column, which the English names by its key only."""
     said = message_zh(str(error))
     if said:
-        return said
+        return f"“{named_zh(column)}”一栏：{said}"
     if str(error) == "is empty":
         return f"“{named_zh(column)}”为空"
     return f"“{named_zh(column)}”一栏的值无法读取"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
@@ -106,7 +107,10 @@ def parse_number(text: object) -> float:
             raise ValueError("is empty")
         value = float(text)
     else:
-        cleaned = str(text).strip().replace(",", "").replace("，", "").replace(" ", "")
+        # Full-width digits and points (２４．８, typed with a Chinese input method) read as
+        # the digits they are; NFKC also makes "，" a comma and "　" a space.
+        cleaned = unicodedata.normalize("NFKC", str(text)).strip()
+        cleaned = cleaned.replace(",", "").replace(" ", "")
         if not cleaned:
             raise ValueError("is empty")
         if cleaned.lstrip("+-") == "∞":  # what some sheets show for an overflowed number

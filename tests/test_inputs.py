@@ -194,9 +194,9 @@ def test_problems_in_a_table_are_said_in_chinese_too(tmp_path):
     with pytest.raises(InputError) as raised:
         load_candidates(str(write(tmp_path / "candidates.csv", lines)), needs_score=True)
     said = {p.where: p.zh for p in raised.value.problems}
-    assert said["row 2"] == "“abc”不是数字"
+    assert said["row 2"] == "“营业收入”一栏：“abc”不是数字"  # the column named (review 20)
     assert said["row 3"] == "类型“工厂”应为企业或园区"
-    assert said["row 4"] == "不能为负数"
+    assert said["row 4"] == "“营业收入”一栏：不能为负数"
 
 
 def test_years_of_one_year_and_of_three_are_read_or_refused_plainly(tmp_path):
@@ -360,3 +360,17 @@ def test_validate_says_what_allocate_notes_of_the_problem():
     said = " ".join(done.stdout.split())
     assert done.returncode == 0, done.stderr
     assert "没有问题" in said and "只作记录、不作约束" in said
+
+
+def test_full_width_digits_are_read_as_the_digits_they_are():
+    """２４．８ (typed with a Chinese input method) was "not a number" while a full-width ％
+    was read: the same digits now read alike, in numbers, shares and scores."""
+    from liangye.model.candidates import parse_score
+    from liangye.model.units import parse_number, parse_share
+
+    assert parse_number("９９８３６．３") == 99836.3
+    assert parse_number("１，２３４") == 1234.0
+    assert parse_share("２４．８％") == pytest.approx(0.248)
+    assert parse_score("８５．５") == 85.5
+    with pytest.raises(ValueError):
+        parse_number("约一亿")

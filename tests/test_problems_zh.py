@@ -650,4 +650,4 @@ def test_the_chinese_line_of_a_problem_says_where_it_is(tmp_path: Path) -> None:
     )
     done = run_liangye("validate", str(path))
     assert done.returncode == 2
-    assert "→ c.csv 第2行：“约一亿”不是数字" in done.stdout + done.stderr
+    assert "→ c.csv 第2行：“营业收入”一栏：“约一亿”不是数字" in done.stdout + done.stderr
