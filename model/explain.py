@@ -167,8 +167,14 @@ def candidate_reasons(
             # (the rows the join set aside as "applied but not eligible"), not about every
             # programme of the policy: a design-award applicant read seven green titles it
             # neither holds nor asked for, each "不在申报范围内" (review 15).
+            # What it applied for: the rows set aside after the join (applied but not
+            # eligible, already held: 就高不重复), not the tiers' eligibility over every
+            # programme (an applicant refused for a title it holds read first that a
+            # programme it never asked for is for parks only: review 20).
             asked = without.loc[
-                without["reason"].astype(str) == APPLIED_NOT_ELIGIBLE, ["candidate", "programme"]
+                (without["reason"].astype(str) == APPLIED_NOT_ELIGIBLE)
+                | without["applied"].astype(bool),
+                ["candidate", "programme"],
             ].drop_duplicates()
             if len(asked):
                 keys = pd.MultiIndex.from_frame(without[["candidate", "programme"]])

@@ -94,7 +94,9 @@ class AllocationProblem:
     budget: Budget
     settings: AllocationSettings
     options: pd.DataFrame  # one row per option, columns OPTION_COLUMNS, index 0..n-1
-    exclusions: pd.DataFrame  # candidate, programme, level, reason: why no option exists
+    # candidate, programme, level, reason: why no option exists; applied: set aside after the
+    # applications were joined (a tier applied for), not by eligibility over every programme
+    exclusions: pd.DataFrame
     amounts: dict[tuple[str, str], Decimal] = field(default_factory=dict)
     # Payments after the designation year (option, year, cost, expected_cost), one row per
     # option and year; years may lie beyond the horizon (commitments the plan leaves behind).
@@ -417,11 +419,13 @@ def build_problem(
         index=index,
         copy=False,
     )
-    filled = [e for e in exclusions if len(e)]
+    # ``applied``: set aside after the applications were joined (what a candidate applied
+    # for), not by the tiers' eligibility over every programme (the first frame).
+    filled = [e.assign(applied=k > 0) for k, e in enumerate(exclusions) if len(e)]
     exclusions_frame = (
         pd.concat(filled, ignore_index=True)
         if filled
-        else pd.DataFrame(columns=["candidate", "programme", "level", "reason"])
+        else pd.DataFrame(columns=["candidate", "programme", "level", "reason", "applied"])
     )
     return AllocationProblem(
         policy=policy_in_force,

@@ -167,6 +167,32 @@ def test_an_applicant_is_told_only_about_what_it_applied_for(tmp_path):
     assert "demo_award" not in detail
 
 
+def test_an_applicant_refused_for_a_title_it_holds_is_not_told_of_programmes_it_never_asked_for(
+    tmp_path,
+):
+    """H holds the demonstration award's municipal title and applied for it again: refused
+    (就高不重复), its reason began with a parks-only cluster it never applied for (review 20)."""
+    policy = make_policy(
+        [
+            named("demo_award", "服务型制造示范企业", {"municipal": 20}),
+            named("cluster", "工业设计集聚区", {"municipal": 100}, kinds=["park"]),
+        ]
+    )
+    candidates = make_candidates(
+        [
+            {"id": "A", "score": 80, "held": None},
+            {"id": "H", "score": 90, "held": "demo_award:municipal"},
+        ]
+    )
+    applications = "A,demo_award,municipal,80\nH,demo_award,municipal,90\n"
+    outcome, detail, zh = reason(
+        solve_applied(tmp_path, policy, candidates, applications, 100), "H"
+    )
+    assert outcome == "ineligible"
+    assert zh.startswith("不符合申报条件：服务型制造示范企业：") and "就高不重复" in zh
+    assert "集聚区" not in zh and "cluster" not in detail
+
+
 def test_a_park_is_told_which_programmes_are_for_firms_only():
     policy = make_policy([named("demo_award", "服务型制造示范企业", {"municipal": 20})])
     candidates = make_candidates([{"id": "P", "score": 80, "kind": "park"}])
