@@ -206,16 +206,18 @@ def estimate(problem: AllocationProblem, chosen: np.ndarray, prices: Prices | No
 
 
 def _named_at(candidate: np.ndarray, keep: np.ndarray, picked: np.ndarray) -> dict[int, int]:
-    """For each candidate, the option its margin is said to be measured at: among its
-    options whose margin ``keep`` ties the largest (within 1e-6 of it, relative), one the
-    plan ``picked`` if there is one, else the first. Options often tie (a designation in
-    2024 and the same one in 2026 are worth alike), and which of them a solver's duals put
-    a hair ahead is noise; a reader expects the designation the candidate was given."""
+    """For each candidate, the option its margin is said to be measured at: one the plan
+    ``picked`` (of those, one whose margin ``keep`` ties the largest, within 1e-6 of it,
+    relative, if there is one), else the first of those that tie. The margin moves every
+    option of the candidate at once (``threshold_prices.rescored``), so "降至X分" reads from
+    the designation the candidate was given: measured at another of its options, a firm
+    designated at 73.5 read "降至51.5分" from a 65.6 it applied for and was not given
+    (review 20)."""
     top = np.full(int(candidate.max(initial=-1)) + 1, -np.inf)
     np.maximum.at(top, candidate, keep)
     best = top[candidate]
     tied = np.isfinite(best) & (keep >= best - 1e-6 * np.maximum(1.0, np.abs(best)))
-    rank = np.where(tied & picked, 0, np.where(tied, 1, 2))
+    rank = np.where(tied & picked, 0, np.where(picked, 1, np.where(tied, 2, 3)))
     return _argmin_by(candidate, rank)
 
 
