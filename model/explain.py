@@ -58,6 +58,17 @@ class _Award(NamedTuple):
     cost: Decimal
     chance: float
     origin: tuple[str, str, int] | None  # an upgrade chain: what it upgrades from
+    amount: Decimal | float | None = None  # the tier's award, when it is more than the cost
+
+    @property
+    def topped_up(self) -> bool:
+        """A tier above one held before the horizon in the same matter (就高不重复): paid the
+        difference, not its award (not an upgrade chain, which says so itself)."""
+        return (
+            self.origin is None
+            and self.amount is not None
+            and Decimal(str(self.amount)) > Decimal(str(self.cost)) + Decimal("0.0001")
+        )
 
     def en(self) -> str:
         kind = VERB_EN[self.decision]
@@ -65,13 +76,22 @@ class _Award(NamedTuple):
             p, lv, y = self.origin
             kind = f"upgraded from {p} {lv} ({y}), {kind}"
         chance = "" if self.chance >= 1 else f", paid with chance {self.chance:g}"
-        return (
-            f"{kind} {self.programme} at {self.level} in {self.year} ({money(self.cost)}{chance})"
-        )
+        pay = money(self.cost)
+        if self.topped_up:
+            pay = f"a top-up of {pay} on its {money(self.amount)}, a lower award held in the matter"
+        return f"{kind} {self.programme} at {self.level} in {self.year} ({pay}{chance})"
 
     def zh(self, words: Words) -> str:
         tier = words.tier_zh(self.programme, self.level)
         pay = _money_zh(self.cost)
+        if self.topped_up:
+            # plan.csv's amount is the tier's (50), its cost the top-up (30): said, as the
+            # reader compared 30 with the policy's 50 and read a wrong amount (review 20).
+            pay = (
+                f"补差{money(self.cost)}，本级{money(self.amount)}，同一事项已获较低奖励"
+                if self.cost
+                else f"本级{money(self.amount)}，同一事项已获同等奖励，不另付"
+            )
         if self.origin is not None:
             p, lv, y = self.origin
             pay = f"晋级补差{money(self.cost)}" if self.cost else "晋级不另付"
@@ -208,6 +228,7 @@ def candidate_reasons(
     decision_of = options["decision"].to_numpy()
     chance_of = options["probability"].to_numpy(dtype=float)
     cost_of = options["cost"].to_numpy()
+    amount_of = options["amount"].to_numpy()
     merit_of = options["merit"].to_numpy(dtype=float)
     rank_of = options["level_rank"].to_numpy()
     score_of = options["score"].to_numpy(dtype=float)
@@ -264,6 +285,7 @@ def candidate_reasons(
                         level_of[origin_of[o]],
                         int(year_of[origin_of[o]]),
                     ),
+                    amount_of[o],
                 )
                 for o in won
             ]

@@ -768,3 +768,27 @@ def test_a_parks_rule_needs_no_column_of_a_table_of_firms_only():
     )
     with pytest.raises(InputError, match="has_service_platform"):
         solve(policy, with_a_park, {2024: 100})
+
+
+def test_a_tier_above_a_title_held_says_it_pays_the_difference():
+    """H holds the municipal title (20) and is designated provincial (50): plan.csv has the
+    tier's amount 50 and the cost 30, and its reason said 30 with nothing on why; a reader
+    comparing it with the policy's 50 read a wrong amount (review 20)."""
+    policy = make_policy(
+        [named("demo_award", "服务型制造示范企业", {"provincial": 50, "municipal": 20})]
+    )
+    candidates = make_candidates(
+        [
+            {"id": "A", "score": 80, "held": None},
+            {"id": "H", "score": 90, "held": "demo_award:municipal"},
+        ]
+    )
+    result = solve(policy, candidates, {2024: 200})
+    plan = result.selected.set_index("candidate_id")
+    assert plan.loc["H", "level"] == "provincial" and float(plan.loc["H", "cost"]) == 30
+    outcome, detail, zh = reason(result, "H")
+    assert outcome == "selected"
+    assert "补差30万元，本级50万元，同一事项已获较低奖励" in zh
+    assert "a top-up of 30万元 on its 50万元" in detail
+    _, _, zh_a = reason(result, "A")
+    assert "补差" not in zh_a  # a first title is paid its amount
