@@ -44,23 +44,26 @@ def check_keys(sweep: Sweep, sweep_file: Path) -> None:
             if key == BUDGET_SCALE:
                 problems += _scale_problems(sweep_file.name, f"{group}.{key}", factor, base)
                 continue
+            # Every value refused, not the first only ([0.05, 0.0, 1.5] named 0.0 and hid
+            # 1.5, review 19); an unknown key once, as every value fails alike.
+            refused_any = False
             for where, value in labelled_extremes(factor):
                 refused = _refused(base, key, value)
                 if refused is None:
                     continue
+                refused_any = True
                 reasons, said = refused
                 unknown = "not a known key" in reasons or "is a value, not a table" in reasons
                 written = toml_value(value)
                 if unknown:
                     message = f"is not a key of the scenario {path.name} ({reasons})"
                     chinese = f"不是情景 {path.name} 的键（{said}）"
-                    where = ""
-                else:
-                    message = f"value {written} is refused by the scenario: {reasons}"
-                    chinese = f"情景不接受取值 {written}：{said}"
+                    problems.append(Problem(sweep_file.name, f"{group}.{key}", message, chinese))
+                    break
+                message = f"value {written} is refused by the scenario: {reasons}"
+                chinese = f"情景不接受取值 {written}：{said}"
                 problems.append(Problem(sweep_file.name, f"{group}.{key}{where}", message, chinese))
-                break
-            else:
+            if not refused_any:
                 problems += _fraction_problems(sweep_file.name, f"{group}.{key}", factor, base, key)
     if problems:
         raise InputError(problems)
@@ -90,11 +93,12 @@ def _scale_problems(source: str, where: str, factor: Factor, base: dict[str, Any
                 "情景没有设定预算：budget_scale 无预算可缩放",
             )
         ]
+    problems = []
     for label, value in labelled_extremes(factor):
         number = isinstance(value, int | float) and not isinstance(value, bool)
         if not number or not math.isfinite(value) or value <= 0:  # type: ignore[arg-type]
             written = toml_value(value)
-            return [
+            problems.append(
                 Problem(
                     source,
                     f"{where}{label}",
@@ -102,8 +106,8 @@ def _scale_problems(source: str, where: str, factor: Factor, base: dict[str, Any
                     f"(got {written})",
                     f"应为大于 0 的数，用来乘以每一年的预算，如 0.8（填写的是 {written}）",
                 )
-            ]
-    return []
+            )
+    return problems
 
 
 def _fraction_problems(

@@ -196,6 +196,25 @@ def test_unknown_scenario_key_is_named(tmp_path):
     )
 
 
+def test_every_refused_value_of_a_list_is_named(tmp_path):
+    """[0.05, 0.0, 1.5] named 0.0 and hid 1.5 until it was fixed (review 19); a budget scale
+    of [1.0, -1.0, 0.0] likewise."""
+    path = write(
+        tmp_path,
+        'id = "t"\noutcomes = ["spend.paid"]\n[levers]\n'
+        '"allocation.overrun_risk" = [0.05, 0.0, 1.5]\nbudget_scale = [1.0, -1.0, 0.0]\n',
+    )
+    with pytest.raises(InputError) as caught:
+        check_keys(load_sweep(path), path)
+    wheres = [p.where for p in caught.value.problems]
+    assert wheres == [
+        "levers.allocation.overrun_risk[1]",
+        "levers.allocation.overrun_risk[2]",
+        "levers.budget_scale[1]",
+        "levers.budget_scale[2]",
+    ]
+
+
 def test_unknown_outcome_is_named(tmp_path):
     path = write(
         tmp_path,
