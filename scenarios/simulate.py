@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,10 @@ from .loader import scenario_hash
 from .runner import report_names_for, scenario_policy
 from .schema import Scenario
 from .simulation_digest import SimulationDigest
+
+if TYPE_CHECKING:
+    from liangye.model.policy import Policy
+    from liangye.model.settings import AllocationSettings
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +91,11 @@ class SimulationRun:
         }
 
 
-def simulation_setup(
+def simulated_span(
     scenario: Scenario, base: Path
-) -> tuple[SimulationParameters, list[GovernmentSetup], int]:
-    """Parameters, the government (the scenario's policy, budget and allocation settings,
-    with its tier design applied by ``scenario_policy``, as for the allocation) and the first
+) -> tuple[SimulationParameters, Policy, AllocationSettings, int]:
+    """The simulation's parameters (its quarters made to cover every year the scenario
+    allocates), the policy and settings as priced by ``scenario_policy``, and the first
     simulated year (the simulation's, else the scenario's, else the policy's)."""
     params = scenario.simulation
     policy, settings = scenario_policy(scenario, base)
@@ -102,30 +107,47 @@ def simulation_setup(
         last = scenario.years[1] if scenario.years else policy.years[1]
         quarters = max(params.quarters, 4 * (last - start + 1))
         params = params.model_copy(update={"quarters": min(quarters, MAX_QUARTERS)})
-    if policy.programmes and not round_years(policy, params, start):
-        # Not an error (a world without awards can be meant), but rarely what was asked.
-        end = start + (params.quarters - 1) // 4
-        overlap = max(policy.years[0], start) <= min(policy.years[1], end)
-        if overlap:
-            # The years meet, but the simulated quarters stop before any year's round
-            # quarter (one quarter of 2024 never reaches 2024's round in quarter 4).
-            log.warning(
-                "模拟期（%d年起共 %d 个季度）在%s任何一年的评审季度（第 %d 季度）之前结束："
-                "模拟中不举行评审，不会有奖励",
-                start,
-                params.quarters,
-                policy.title,
-                params.round_quarter,
-            )
-        else:
-            log.warning(
-                "%s的年份（%d-%d年）与模拟期（%d-%d年）没有重叠：模拟中不举行评审，不会有奖励",
-                policy.title,
-                policy.years[0],
-                policy.years[1],
-                start,
-                end,
-            )
+    return params, policy, settings, start
+
+
+def no_round_said(
+    params: SimulationParameters, policy: Policy, start: int
+) -> tuple[str, str] | None:
+    """Why the simulation holds no round of a policy with programmes, in English and in
+    Chinese (its years and the simulated ones do not meet, or the quarters end before any
+    round quarter); None when it holds one. Not an error (a world without awards can be
+    meant), but rarely what was asked."""
+    if not policy.programmes or round_years(policy, params, start):
+        return None
+    end = start + (params.quarters - 1) // 4
+    if max(policy.years[0], start) <= min(policy.years[1], end):
+        # The years meet, but the simulated quarters stop before any year's round quarter
+        # (one quarter of 2024 never reaches 2024's round in quarter 4).
+        return (
+            f"the simulation ({params.quarters} quarters from {start}) ends before the "
+            f"round quarter (Q{params.round_quarter}) of any year of {policy.id}: no round "
+            "is held and no award paid",
+            f"模拟期（{start}年起共 {params.quarters} 个季度）在{policy.title}任何一年的评审季度"
+            f"（第 {params.round_quarter} 季度）之前结束：模拟中不举行评审，不会有奖励",
+        )
+    return (
+        f"the years of {policy.id} ({policy.years[0]}-{policy.years[1]}) and the simulated "
+        f"years ({start}-{end}) do not meet: no round is held and no award paid",
+        f"{policy.title}的年份（{policy.years[0]}-{policy.years[1]}年）与模拟期（{start}-{end}年）"
+        "没有重叠：模拟中不举行评审，不会有奖励",
+    )
+
+
+def simulation_setup(
+    scenario: Scenario, base: Path
+) -> tuple[SimulationParameters, list[GovernmentSetup], int]:
+    """Parameters, the government (the scenario's policy, budget and allocation settings,
+    with its tier design applied by ``scenario_policy``, as for the allocation) and the first
+    simulated year (``simulated_span``); warns when no round is held (``no_round_said``)."""
+    params, policy, settings, start = simulated_span(scenario, base)
+    said = no_round_said(params, policy, start)
+    if said is not None:
+        log.warning("%s", said[1])
     rounds = set(round_years(policy, params, start)) if policy.programmes else set()
     unused = sorted(set(scenario.budget.per_year) - rounds)
     if rounds and unused:

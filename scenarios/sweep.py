@@ -309,6 +309,9 @@ class ScenarioModel:
 
         if self.quiet:
             logging.getLogger("liangye.agents").setLevel(logging.ERROR)
+            # The setup's warnings too (no round held at a start year): said once before the
+            # first run (``sweep_checks.setting_warnings``), they repeated for every run.
+            logging.getLogger("liangye.scenarios.simulate").setLevel(logging.ERROR)
 
         from .loader import load_scenario
         from .simulate import simulate_scenario

@@ -69,6 +69,50 @@ def check_keys(sweep: Sweep, sweep_file: Path) -> None:
         raise InputError(problems)
 
 
+# Keys whose value can leave the simulation without a single round of the policy.
+ROUND_KEYS = ("years", "policy", "simulation.start_year", "simulation.quarters")
+ROUND_KEYS += ("simulation.round_quarter",)
+
+
+def setting_warnings(sweep: Sweep, sweep_file: Path) -> list[str]:
+    """What a lever or uncertainty value the scenario accepts would still leave out, said
+    before the first run: a value at which the simulation holds no round of the policy (a
+    start year after its last year: every such run paid nothing, and the analysis ranked
+    that setting best on rounds that missed no quota, review 19). Each as a sentence naming
+    the file and the key, its Chinese on the next line."""
+    from .simulate import no_round_said
+
+    path = scenario_path(sweep, sweep_file)
+    base = apply_overrides(read_toml(path), sweep.set)
+    said: list[str] = []
+    for group, factors in (("levers", sweep.levers), ("uncertainties", sweep.uncertainties)):
+        for key, factor in factors.items():
+            if not key.startswith(ROUND_KEYS):
+                continue
+            for where, value in labelled_extremes(factor):
+                try:
+                    scenario = scenario_from_dict(
+                        apply_overrides(base, overrides_for({key: value}, base)), path.name
+                    )
+                    why = no_round_said(*_span(scenario, path.parent))
+                except InputError:
+                    continue  # refused: said by check_keys
+                if why is not None:
+                    said.append(
+                        f"{sweep_file.name} {group}.{key}{where} = {toml_value(value)}: "
+                        f"{why[0]}\n    → {sweep_file.name} {group}.{key}{where} = "
+                        f"{toml_value(value)}：{why[1]}"
+                    )
+    return said
+
+
+def _span(scenario: Any, folder: Path) -> tuple[Any, Any, int]:
+    from .simulate import simulated_span
+
+    params, policy, _, start = simulated_span(scenario, folder)
+    return params, policy, start
+
+
 def _refused(base: dict[str, Any], key: str, value: object) -> tuple[str, str] | None:
     """(the reasons in English, in Chinese) the base scenario gives for refusing ``key`` set
     to ``value``; None when it takes it."""

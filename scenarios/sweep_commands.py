@@ -127,6 +127,8 @@ def sweep(
             ]
         )
     prepared = prepare(Path(file), quiet=not verbose)
+    for warning in prepared.warnings:  # said once here, not by every run it concerns
+        console.print(f"[yellow]注意[/yellow] {warning}", highlight=False)
     executor = None
     first_error: list[object] = []  # the first failed run's error, to show
     try:

@@ -9,7 +9,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -34,7 +34,7 @@ from .sweep import (
     run_row,
     scenario_path,
 )
-from .sweep_checks import check_keys, check_outcomes
+from .sweep_checks import check_keys, check_outcomes, setting_warnings
 from .sweep_executors import Executor, InProcessExecutor, Rows
 from .sweep_models import MODELS, SCENARIO_MODEL, BoundModel
 from .sweep_schema import Sweep, column_name, load_sweep
@@ -269,6 +269,9 @@ class PreparedSweep:
     scenario_hash: str | None  # None for a named model: it has no scenario
     fingerprint: str
     scenario: Path | None = None
+    # What the checks say without refusing (a value at which no round is held), said
+    # before the first run and by ``liangye validate``.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def sweep_id(self) -> str:
@@ -290,6 +293,7 @@ def prepare(sweep_file: Path, quiet: bool = True) -> PreparedSweep:
 
         check_keys(sweep, path)
         check_outcomes(sweep, path)
+        warnings = setting_warnings(sweep, path)
         base_path = scenario_path(sweep, path)
         scenario, folder = load_scenario(base_path, sweep.set)
         # The scenario and the files it reads (policy, candidates, tier designs): a resume
@@ -299,12 +303,15 @@ def prepare(sweep_file: Path, quiet: bool = True) -> PreparedSweep:
         base: Path | None = base_path.resolve()
     else:
         model, digest, base = bind_model(sweep, path), None, None
+        warnings = []
     design = build_design(sweep)
     if not design.runs:
         raise InputError(
             [Problem(path.name, "", "the design has no runs", "试验设计中没有任何一次运行")]
         )
-    return PreparedSweep(path, sweep, design, model, digest, fingerprint(sweep, digest), base)
+    return PreparedSweep(
+        path, sweep, design, model, digest, fingerprint(sweep, digest), base, warnings
+    )
 
 
 def bind_model(sweep: Sweep, path: Path) -> BoundModel:

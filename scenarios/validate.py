@@ -59,8 +59,8 @@ def check_file(path: Path) -> Checked:
                 from .sweep_run import prepare
 
                 kind = "sweep"
-                prepare(path)  # what ``liangye sweep`` checks before its first run
-                return Checked("sweep")
+                prepared = prepare(path)  # what ``liangye sweep`` checks before its first run
+                return Checked("sweep", warnings=prepared.warnings)
             # What ``allocate SCENARIO`` does: policy, tables, the whole problem.
             kind = "scenario"
             scenario = scenario_from_dict(data, path.name)

@@ -305,3 +305,25 @@ def test_a_folder_another_sweep_is_writing_is_refused_before_any_bar(tmp_path):
     assert done.returncode == 2
     said = " ".join(done.stderr.split())
     assert "正被另一个批量情景使用" in said and "失败 0" not in said
+
+
+def test_a_value_at_which_no_round_is_held_is_said_once_before_the_runs(tmp_path):
+    """A start year after the policy's last passed validate, and every run at it paid
+    nothing with a Chinese-only warning each (review 19): said once, in both languages, by
+    validate and before the first run, and not by the runs."""
+    path = tmp_path / "late.toml"
+    path.write_text(
+        'id = "late"\nscenario = "default"\nset = ["simulation.population.firms=100"]\n'
+        'outcomes = ["spend.paid"]\nreplications = 2\n[levers]\n'
+        '"simulation.start_year" = [2024, 2031]\n',
+        encoding="utf-8",
+    )
+    checked = liangye("validate", str(path))
+    said = " ".join(checked.stdout.split())
+    assert checked.returncode == 0, checked.stdout
+    assert "levers.simulation.start_year[1] = 2031: the years of jiaxing-2024-2026" in said
+    assert "没有重叠" in said and said.count("没有重叠") == 1
+    done = liangye("sweep", str(path), "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    both = " ".join((done.stdout + done.stderr).split())
+    assert both.count("没有重叠") == 1 and "start_year[1] = 2031" in both
