@@ -10,7 +10,8 @@ import logging
 import math
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -305,13 +306,11 @@ class ScenarioModel:
     quiet: bool = True  # the yearly rounds' warnings (a quota relaxed) are noise over a sweep
 
     def __call__(self, parameters: Mapping[str, object], seed: int) -> dict[str, float | None]:
-        from liangye.agents.outcomes import summarise
+        with _quietened(self.quiet):
+            return self._run(parameters, seed)
 
-        if self.quiet:
-            logging.getLogger("liangye.agents").setLevel(logging.ERROR)
-            # The setup's warnings too (no round held at a start year): said once before the
-            # first run (``sweep_checks.setting_warnings``), they repeated for every run.
-            logging.getLogger("liangye.scenarios.simulate").setLevel(logging.ERROR)
+    def _run(self, parameters: Mapping[str, object], seed: int) -> dict[str, float | None]:
+        from liangye.agents.outcomes import summarise
 
         from .loader import load_scenario
         from .simulate import simulate_scenario
@@ -333,6 +332,30 @@ class ScenarioModel:
             ) from None
         run = simulate_scenario(scenario, folder, seed=seed, replications=1)
         return {key: entry["mean"] for key, entry in summarise(run.outcomes).items()}
+
+
+# What a quiet run keeps out of the terminal: the yearly rounds' warnings (a quota relaxed)
+# and the setup's (no round held at a start year), said once before the first run
+# (``sweep_checks.setting_warnings``) where they would repeat for every run.
+QUIET_LOGGERS = ("liangye.agents", "liangye.scenarios.simulate")
+
+
+@contextmanager
+def _quietened(quiet: bool) -> Iterator[None]:
+    """Within, when ``quiet``, those loggers say errors only; their levels are put back on
+    exit (a process that ran a sweep in-process went on silenced)."""
+    if not quiet:
+        yield
+        return
+    loggers = [logging.getLogger(name) for name in QUIET_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def run_row(spec: RunSpec) -> dict[str, object]:
