@@ -154,7 +154,7 @@ def _for_people(table: pd.DataFrame, data: SweepData) -> pd.DataFrame:
 
     table = table.copy()
     yes_no = {True: "是", False: "否"}
-    for column in ("valid", "precise", "restricted"):
+    for column in ("valid", "precise", "restricted", "event"):
         if column in table:
             table[column] = table[column].map(yes_no)
     if "better" in table:

@@ -96,7 +96,7 @@ def robustness(
                 column = regret[i]
                 row |= {
                     "regret_mean": float(column.mean()) if len(column) else np.nan,
-                    "regret_p90": float(np.percentile(column, 90)) if len(column) else np.nan,
+                    "regret_p90": _percentile(column, 90, event) if len(column) else np.nan,
                     "regret_max": float(column.max()) if len(column) else np.nan,
                     "best_share": float((column <= 1e-12).mean()) if len(column) else np.nan,
                     "regret_worlds": len(column),

@@ -171,7 +171,7 @@ def open_store(
     store.write_manifest(
         {
             "kind": "sweep",
-            "sweep_id": folder.name,
+            "sweep_id": f"{sweep.id}-{print_}",  # the sweep's, whatever folder --out names
             "fingerprint": print_,
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "versions": package_versions(),

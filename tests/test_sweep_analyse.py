@@ -584,3 +584,29 @@ def test_whether_an_outcome_is_an_event_comes_from_what_it_is_not_its_values(tmp
     spread = analyse_sweep(folder, [], {}).robust.spread.set_index("outcome")
     assert not bool(spread.loc["rounds.without_minimums", "event"])
     assert bool(spread.loc["overrun.occurred.any_year", "event"])
+
+
+def overran_by_setting(parameters: Mapping[str, object], seed: int) -> dict[str, float | None]:
+    """An overrun in world b = 9 under a = 1, and in worlds 8 and 9 under a = 2."""
+    b, a = int(float(parameters["b"])), int(float(parameters["a"]))
+    return {"overrun.occurred.any_year": 1.0 if b >= 10 - a else 0.0}
+
+
+def test_an_events_regret_percentiles_are_values_some_world_had(tmp_path):
+    """The regret of an event is 0 or 1 in each world: its 90th percentile read 0.5 where no
+    world had it, interpolated (review 19); the CSV says 是/否 of an event, not True/False."""
+    sweep = {
+        "id": "regret",
+        "outcomes": ["overrun.occurred.any_year"],
+        "levers": {"a": [1, 2]},
+        "uncertainties": {"b": list(range(10))},
+    }
+    folder = stored(tmp_path / "s", sweep, overran_by_setting)
+    analysis = analyse_sweep(folder, [], {})
+    spread = analysis.robust.spread
+    assert set(spread["regret_p90"]) <= {0.0, 1.0}
+    assert spread["regret_mean"].max() == pytest.approx(0.1)  # a = 2 in world 8
+    done = liangye("analyse", str(folder))
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(folder / "analysis" / "robustness.csv", encoding="utf-8-sig")
+    assert set(table["是否事件（均值即发生比例）"]) == {"是"}

@@ -37,6 +37,9 @@ def test_sweep_limit_resume_failures_and_query(tmp_path):
     first = liangye("sweep", str(path), "--out", str(out), "--limit", "3")
     assert first.returncode == 0, first.stderr
     assert "3 runs" in first.stdout and "3 of 8 stored" in first.stdout.replace("\n", " ")
+    # the sweep named by its id and fingerprint, not by the folder --out names (review 19)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["sweep_id"] == f"small-{manifest['fingerprint']}"
     again = liangye("sweep", str(path), "--out", str(out))
     assert again.returncode == 2 and "--resume" in again.stderr
     assert "━" not in again.stderr  # the refusal comes alone, no progress bar before it
