@@ -31,6 +31,24 @@ def validate_file(path: Path) -> tuple[str, list[Problem]]:
     return checked.kind, checked.problems
 
 
+def _toml_kind(path: Path) -> str:
+    """What a TOML file looks like before it is read (so that one that does not parse is
+    named as what it is: a sweep file with a syntax error read "policy or scenario")."""
+    import re
+
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "policy or scenario"
+    if re.search(r"^\s*\[\[programmes\]\]", text, re.M):
+        return "policy"
+    if re.search(r"^\s*(\[(levers|uncertainties|sampler)\b|outcomes\s*=)", text, re.M):
+        return "sweep"
+    if re.search(r"^\s*(\[(candidates|budget|allocation|simulation)\b|policy\s*=)", text, re.M):
+        return "scenario"
+    return "policy or scenario"
+
+
 def check_file(path: Path) -> Checked:
     """Read ``path`` as the commands would; never raises for a bad or unreadable file."""
     from liangye.model.applications_table import parse_applications
@@ -43,7 +61,7 @@ def check_file(path: Path) -> Checked:
     from .simulate import check_simulation
 
     is_toml = path.suffix.lower() == ".toml"
-    kind = "policy or scenario" if is_toml else "table"  # until the file says which
+    kind = _toml_kind(path) if is_toml else "table"  # until the file says which
     try:
         if not path.is_file():
             return Checked("file", [Problem(str(path), "file", "does not exist or is not a file")])

@@ -330,3 +330,13 @@ def test_a_value_at_which_no_round_is_held_is_said_once_before_the_runs(tmp_path
     assert done.returncode == 0, done.stderr
     both = " ".join((done.stdout + done.stderr).split())
     assert both.count("没有重叠") == 1 and "start_year[1] = 2031" in both
+
+
+def test_a_sweep_file_that_does_not_parse_is_named_as_a_sweep(tmp_path):
+    """A TOML syntax error in a sweep file was reported as a "policy or scenario" with
+    problems (review 19)."""
+    path = tmp_path / "broken.toml"
+    path.write_text('id = "b"\noutcomes = ["spend.paid"\n[levers]\nx = [1]\n', encoding="utf-8")
+    done = liangye("validate", str(path))
+    said = " ".join(done.stdout.split())
+    assert done.returncode == 2 and "sweep with problems" in said and "not valid TOML" in said
