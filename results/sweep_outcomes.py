@@ -128,6 +128,34 @@ FACTOR_LABELS: dict[str, str] = {
     "allocation.success_probability.national": "国家级获批概率",
     "allocation.success_probability.provincial": "省级获批概率",
     "allocation.overrun_risk": "超支风险上限",
+    # Every other setting a sweep may vary, named as the scenario's reader knows it (a
+    # simulation.start_year column stayed an English key in the Chinese tables, review 19).
+    "years": "规划年份",
+    "policy": "政策",
+    "allocation.objective": "分配目标",
+    "allocation.mip_gap": "分配求解的相对间隙",
+    "allocation.cap_per_candidate_per_year": "每家每年认定上限",
+    "allocation.seed": "求解器随机种子",
+    "simulation.start_year": "模拟起始年份",
+    "simulation.quarters": "模拟季度数",
+    "simulation.park_weight": "园区同伴的模仿权重",
+    "simulation.adopter_share": "视为已服务化的服务收入占比",
+    "simulation.share_per_mode": "每种服务模式带来的服务收入占比",
+    "simulation.max_service_share": "服务收入占比上限",
+    "simulation.share_adjustment": "服务收入占比的季度调整比例",
+    "simulation.share_noise": "服务收入占比的季度波动",
+    "simulation.revenue_growth": "营业收入年均增长",
+    "simulation.revenue_volatility": "营业收入增长波动",
+    "simulation.service_cost_slope": "服务化初期的利润损失斜率",
+    "simulation.service_premium_slope": "服务化后期的利润增益斜率",
+    "simulation.planning_years": "企业权衡收益的年数",
+    "simulation.payoff_sensitivity": "对服务化收益的响应强度",
+    "simulation.payoff_clip": "收益响应的上限",
+    "simulation.profit_floor": "利润下限（占营业收入）",
+    "simulation.score_mean": "专家评分均值",
+    "simulation.score_sd": "专家评分标准差",
+    "simulation.size_weight": "规模在真实水平中的权重",
+    "simulation.time_limit": "模拟中每次分配的时间上限（秒）",
 }
 
 
@@ -152,5 +180,13 @@ def outcome_info(key: str, better: Mapping[str, str] | None = None) -> OutcomeIn
 
 
 def factor_label(key: str) -> str:
-    """A lever's or uncertainty's Chinese name (its key when there is none)."""
-    return FACTOR_LABELS.get(key, key)
+    """A lever's or uncertainty's Chinese name (its key when there is none): a yearly budget
+    ``budget.per_year.2025`` reads 2025年预算."""
+    if key in FACTOR_LABELS:
+        return FACTOR_LABELS[key]
+    parts = key.split(".")
+    if len(parts) == 3 and parts[:2] == ["budget", "per_year"] and parts[2].isdigit():
+        return f"{parts[2]}年预算"
+    if key == "budget.total":
+        return "期间总预算"
+    return key

@@ -150,3 +150,21 @@ def test_notes_of_one_cause_are_one_line_grouped_by_what_they_share():
         "另一件事",
         "指标一不适用",
     ]
+
+
+def test_every_setting_a_sweep_may_vary_has_a_chinese_name():
+    """A simulation.start_year lever stayed an English key in the analysis's Chinese tables
+    and figures (review 19): every simulation parameter a sweep may vary, and a yearly
+    budget, has a Chinese name."""
+    from liangye.agents.params import SimulationParameters
+    from liangye.results.sweep_outcomes import factor_label
+
+    not_varied = {"seed", "replications", "population"}  # set by the sweep itself, or a table
+    unnamed = [
+        k
+        for k in SimulationParameters.model_fields
+        if k not in not_varied and factor_label(f"simulation.{k}") == f"simulation.{k}"
+    ]
+    assert unnamed == []
+    assert factor_label("budget.per_year.2025") == "2025年预算"
+    assert factor_label("simulation.population.firms") == "企业数"
