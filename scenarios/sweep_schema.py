@@ -208,7 +208,7 @@ class Sampler(_Strict):
 
     kind: Literal["grid", "lhs", "sobol"] = "grid"
     # Checked against the kind (declared first) even when left out: lhs and sobol need it.
-    samples: int | None = Field(default=None, ge=1, validate_default=True)
+    samples: int | None = Field(default=None, ge=1, validate_default=True, strict=True)
     combine: Literal["cross", "joint"] = "cross"
     seed: int | None = Field(default=None, ge=0, description="default: the sweep's root_seed")
     second_order: bool = Field(
@@ -292,10 +292,11 @@ class Sweep(_Strict):
     levers: Factors = Field(default_factory=dict)
     uncertainties: Factors = Field(default_factory=dict)
     sampler: Sampler = Field(default_factory=Sampler)
-    replications: int = Field(default=1, ge=1)
-    root_seed: int = Field(default=0, ge=0)
+    # strict: "3" (a TOML string) was read as 3 (review 19); TOML writes numbers bare
+    replications: int = Field(default=1, ge=1, strict=True)
+    root_seed: int = Field(default=0, ge=0, strict=True)
     outcomes: list[Key] = Field(min_length=1)
-    batch_size: int | None = Field(default=None, ge=1, description="runs per task")
+    batch_size: int | None = Field(default=None, ge=1, strict=True, description="runs per task")
     analysis: Analysis = Field(default_factory=Analysis)
 
     @model_validator(mode="after")

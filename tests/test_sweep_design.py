@@ -155,6 +155,8 @@ def test_a_normal_with_bounds_is_truncated_not_clipped():
             "at least 2",
         ),
         ("[uncertainties]\nx = { low = 0, high = 1 }", "", "points = K"),
+        # a number written as text was read as the number (review 19)
+        ('replications = "3"\n[levers]\nbudget_scale = [1.0]', "replications", "integer"),
         # set for every run and varied: the lever won without a word (review 19)
         (
             'set = ["tier_design=jiaxing"]\n[levers]\ntier_design = ["wuhan", "flat"]',
