@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
@@ -94,6 +93,10 @@ class NotFiniteError(ValueError):
     """A cell that reads as a number but is not a finite one ("inf", "nan", "1e400")."""
 
 
+# The full-width forms of ASCII (U+FF01-U+FF5E) and the ideographic space, as their ASCII.
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
 def parse_number(text: object) -> float:
     """Read a finite number from a cell: ints, floats, "1,234.5", "1 234"; raise ValueError.
 
@@ -108,8 +111,10 @@ def parse_number(text: object) -> float:
         value = float(text)
     else:
         # Full-width digits and points (２４．８, typed with a Chinese input method) read as
-        # the digits they are; NFKC also makes "，" a comma and "　" a space.
-        cleaned = unicodedata.normalize("NFKC", str(text)).strip()
+        # the digits they are, "，" as a comma and "　" as a space; only those forms: NFKC
+        # also folds superscripts and circled numbers, and read a footnote marker in
+        # "54225¹" as a digit (542251, review 21).
+        cleaned = str(text).translate(_FULL_WIDTH).strip()
         cleaned = cleaned.replace(",", "").replace(" ", "")
         if not cleaned:
             raise ValueError("is empty")

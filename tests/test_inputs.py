@@ -374,3 +374,14 @@ def test_full_width_digits_are_read_as_the_digits_they_are():
     assert parse_score("８５．５") == 85.5
     with pytest.raises(ValueError):
         parse_number("约一亿")
+
+
+def test_only_full_width_forms_are_read_as_digits():
+    """Superscripts and circled numbers are not digits of the cell's number: a footnote
+    marker in 54225¹ read as 542251 when every compatibility form was folded (review 21)."""
+    from liangye.model.units import parse_number
+
+    for cell in ("54225¹", "2²", "①", "⑩"):
+        with pytest.raises(ValueError):
+            parse_number(cell)
+    assert parse_number("　１２　") == 12.0
