@@ -146,6 +146,6 @@ def _where_zh(words: Words, at: object) -> str:
 
 def _how(confirmed: object) -> tuple[str, str]:
     """How a figure was found, in English and in Chinese."""
-    if bool(confirmed) and not pd.isna(confirmed):
+    if not pd.isna(confirmed) and bool(confirmed):
         return "confirmed by re-solving", "经重新求解确认"
     return "estimated", "估算"

@@ -274,10 +274,9 @@ def reasons_section(files: RunFiles) -> Section:
                 UNREACHABLE_ZH if np.isinf(v) else ("" if np.isnan(v) else number(v, 2))
                 for v in values
             ]
-    if "threshold_confirmed" in losers.columns:
-        losers["threshold_confirmed"] = [
-            "是" if bool(v) else "否" for v in losers["threshold_confirmed"].fillna(False)
-        ]
+    for column in ("threshold_confirmed", "score_confirmed", "money_confirmed"):
+        if column in losers.columns:  # 是/否, not the 0 and 1 a bool column formats as
+            losers[column] = ["是" if bool(v) else "否" for v in losers[column].fillna(False)]
     headers = dict(REASON_COLUMNS)
     if "reason_zh" in losers.columns:
         headers["reason_zh"] = "原因"

@@ -262,7 +262,8 @@ def _figure(value: float, confirmed: object = True) -> str:
     when it is an estimate, not settled by re-solving."""
     if value is None or value != value:  # NaN
         return "—"
-    mark = "" if bool(confirmed) and confirmed == confirmed else "（估）"
+    settled = not pd.isna(confirmed) and bool(confirmed)
+    mark = "" if settled else "（估）"
     if value == float("inf"):
         return UNREACHABLE_ZH + mark
     return f"{value:,.1f}".rstrip("0").rstrip(".") + mark

@@ -135,6 +135,9 @@ def test_the_report_names_each_loser_with_the_chinese_reason_and_what_it_would_t
     reasons["score_needed"] = [88.0, np.inf] + [np.nan] * (len(reasons) - 2)
     reasons["extra_budget_year"] = pd.array([2025] + [pd.NA] * (len(reasons) - 1), dtype="Int64")
     reasons["threshold_confirmed"] = True
+    # each figure's own mark too: 是/否, never the 0 and 1 of a bool column (review 21)
+    reasons["score_confirmed"] = True
+    reasons["money_confirmed"] = pd.array([False] + [pd.NA] * (len(reasons) - 1), dtype="boolean")
     reasons["threshold_at"] = "design_centre:municipal:2025"
     reasons.loc[losers[0], "name"] = "<script>alert(1)</script>企业"
     reasons.to_parquet(folder / "reasons.parquet", index=False)
@@ -147,6 +150,12 @@ def test_the_report_names_each_loser_with_the_chinese_reason_and_what_it_would_t
     assert "预算不足：需要再增加 20万元" in text and "needed_score" in text and "88.5" in text
     assert "预算不足" in text and "不符合条件" in text  # the outcomes in Chinese
     assert "入选所需评分" in text and "无法达到" in text and "2025年" in text and "是" in text
+    tables = [t for s in run_report(folder, ReportNames()).sections for t in s.tables]
+    losers_table = next(t for t in tables if t.caption == "未入选的候选")
+    header = list(losers_table.headers)
+    for column in ("评分数字是否经重新求解确认", "预算数字是否经重新求解确认"):
+        cells = {row[header.index(column)] for row in losers_table.rows}
+        assert cells <= {"是", "否"}, (column, cells)
     for field in ("score_needed", "extra_budget_year", "threshold_", "design_centre:", "2,025"):
         assert field not in text, field
     # The English sentence is replaced, not shown beside; selected candidates are not listed.
