@@ -165,7 +165,10 @@ def load_tables(
         # candidate table hid an unknown candidate in the applications (build_problem says
         # these when nothing else is wrong).
         read = table if table is not None else read_partly(raw_candidates, source)
-        if partial is not None and len(partial) and "id" in read.columns:
+        # (not against a table none of whose ids read: one "has no candidates" became one
+        # problem per application, review 21)
+        ids_read = "id" in read.columns and read["id"].notna().any()
+        if partial is not None and len(partial) and ids_read:
             # Programmes written by their Chinese names read as ids first, as build_problem
             # reads them: else every such row was "not in policy" (190 of them for one bad
             # score, review 20).

@@ -453,6 +453,38 @@ def test_a_report_of_an_allocation_made_by_flags_says_its_budget_and_files(
     assert str(candidate_file.resolve()) in text
 
 
+def test_a_candidate_table_without_rows_is_one_problem_not_one_per_application(tmp_path):
+    """A candidate table with a header and no rows, beside an applications file: its own
+    problem was followed by one "not in the candidate table" per application (review 21)."""
+    from liangye.scenarios.loader import PACKAGE_DIR
+
+    policy = PACKAGE_DIR / "policies" / "jiaxing-2024-2026.toml"
+    candidates = tmp_path / "candidates.csv"
+    candidates.write_text(
+        "编号,企业名称,类型,所在县区,所属行业,营业收入（万元）\n", encoding="utf-8"
+    )
+    applications = tmp_path / "applications.csv"
+    applications.write_text(
+        "candidate_id,programme,level,score\n"
+        + "".join(f"E{k},industrial_design_centre,municipal,80\n" for k in range(20)),
+        encoding="utf-8",
+    )
+    done = liangye(
+        "allocate",
+        "--policy",
+        str(policy),
+        "--candidates",
+        str(candidates),
+        "--applications",
+        str(applications),
+        "--budget",
+        "500",
+    )
+    said = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode == 2 and "has a header but no candidates" in said
+    assert "is not in the candidate table" not in said
+
+
 def test_an_unknown_id_that_a_spreadsheet_changed_is_named_with_the_one_it_meant(
     tmp_path, candidate_file
 ):
