@@ -39,7 +39,7 @@ from .simulation_digest import SimulationDigest
 
 if TYPE_CHECKING:
     from liangye.model.policy import Policy
-    from liangye.model.settings import AllocationSettings
+    from liangye.model.settings import AllocationSettings, Budget
 
 log = logging.getLogger(__name__)
 
@@ -148,17 +148,28 @@ def simulation_setup(
     said = no_round_said(params, policy, start)
     if said is not None:
         log.warning("%s", said[1])
-    rounds = set(round_years(policy, params, start)) if policy.programmes else set()
-    unused = sorted(set(scenario.budget.per_year) - rounds)
-    if rounds and unused:
-        # Said, not refused: a shorter simulation of a longer plan can be meant; but a budget
-        # year no round reaches drops out of the simulated overruns without a word otherwise.
-        log.warning(
-            "预算中%s的额度在模拟中不使用：模拟的评审年份为%s",
-            "、".join(f"{t}年" for t in unused),
-            "、".join(f"{t}年" for t in sorted(rounds)),
-        )
+    unused = unused_budget_said(params, policy, start, scenario.budget)
+    if unused is not None:
+        log.warning("%s", unused[1])
     return params, [GovernmentSetup(policy, scenario.budget, settings)], start
+
+
+def unused_budget_said(
+    params: SimulationParameters, policy: Policy, start: int, budget: Budget
+) -> tuple[str, str] | None:
+    """The budget years no simulated round reaches, in English and in Chinese (None: none).
+    Said, not refused: a shorter simulation of a longer plan can be meant; but such a year
+    drops out of the simulated overruns without a word otherwise."""
+    rounds = set(round_years(policy, params, start)) if policy.programmes else set()
+    unused = sorted(set(budget.per_year) - rounds)
+    if not rounds or not unused:
+        return None
+    return (
+        f"the budget of {', '.join(map(str, unused))} is not used by the simulation, whose "
+        f"rounds are in {', '.join(map(str, sorted(rounds)))}",
+        f"预算中{'、'.join(f'{t}年' for t in unused)}的额度在模拟中不使用：模拟的评审年份为"
+        f"{'、'.join(f'{t}年' for t in sorted(rounds))}",
+    )
 
 
 def check_simulation(scenario: Scenario, base: Path) -> None:

@@ -8,6 +8,7 @@ import itertools
 import json
 import logging
 import math
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -340,22 +341,35 @@ class ScenarioModel:
 QUIET_LOGGERS = ("liangye.agents", "liangye.scenarios.simulate")
 
 
+_QUIET_LOCK = threading.Lock()
+_quiet_runs = 0  # quiet runs under way in this process (a Dask worker may run several)
+_saved_levels: list[int] = []
+
+
 @contextmanager
 def _quietened(quiet: bool) -> Iterator[None]:
-    """Within, when ``quiet``, those loggers say errors only; their levels are put back on
-    exit (a process that ran a sweep in-process went on silenced)."""
+    """Within, when ``quiet``, those loggers say errors only; their levels are put back when
+    the last quiet run of the process ends (a process that ran a sweep in-process went on
+    silenced; a worker's threads, each saving and restoring in turn, could leave it so)."""
+    global _quiet_runs
     if not quiet:
         yield
         return
     loggers = [logging.getLogger(name) for name in QUIET_LOGGERS]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.ERROR)
+    with _QUIET_LOCK:
+        if _quiet_runs == 0:
+            _saved_levels[:] = [logger.level for logger in loggers]
+            for logger in loggers:
+                logger.setLevel(logging.ERROR)
+        _quiet_runs += 1
     try:
         yield
     finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
+        with _QUIET_LOCK:
+            _quiet_runs -= 1
+            if _quiet_runs == 0:
+                for logger, level in zip(loggers, _saved_levels, strict=True):
+                    logger.setLevel(level)
 
 
 def run_row(spec: RunSpec) -> dict[str, object]:

@@ -76,11 +76,13 @@ ROUND_KEYS += ("simulation.round_quarter",)
 
 def setting_warnings(sweep: Sweep, sweep_file: Path) -> list[str]:
     """What a lever or uncertainty value the scenario accepts would still leave out, said
-    before the first run: a value at which the simulation holds no round of the policy (a
-    start year after its last year: every such run paid nothing, and the analysis ranked
-    that setting best on rounds that missed no quota, review 19). Each as a sentence naming
-    the file and the key, its Chinese on the next line."""
-    from .simulate import no_round_said
+    before the first run (quiet runs do not repeat it): a value at which the simulation holds
+    no round of the policy (a start year after its last year: every such run paid nothing,
+    and the analysis ranked that setting best on rounds that missed no quota, review 19), or
+    at which a budget year is reached by no round. Each factor's values are checked with the
+    other factors at the base scenario's. Each as a sentence naming the file and the key,
+    its Chinese on the next line."""
+    from .simulate import no_round_said, unused_budget_said
 
     path = scenario_path(sweep, sweep_file)
     base = apply_overrides(read_toml(path), sweep.set)
@@ -94,15 +96,17 @@ def setting_warnings(sweep: Sweep, sweep_file: Path) -> list[str]:
                     scenario = scenario_from_dict(
                         apply_overrides(base, overrides_for({key: value}, base)), path.name
                     )
-                    why = no_round_said(*_span(scenario, path.parent))
+                    span = _span(scenario, path.parent)
                 except InputError:
                     continue  # refused: said by check_keys
-                if why is not None:
-                    said.append(
-                        f"{sweep_file.name} {group}.{key}{where} = {toml_value(value)}: "
-                        f"{why[0]}\n    → {sweep_file.name} {group}.{key}{where} = "
-                        f"{toml_value(value)}：{why[1]}"
-                    )
+                whys = [no_round_said(*span), unused_budget_said(*span, scenario.budget)]
+                for why in whys:
+                    if why is not None:
+                        said.append(
+                            f"{sweep_file.name} {group}.{key}{where} = {toml_value(value)}: "
+                            f"{why[0]}\n    → {sweep_file.name} {group}.{key}{where} = "
+                            f"{toml_value(value)}：{why[1]}"
+                        )
     return said
 
 

@@ -340,3 +340,48 @@ def test_a_sweep_file_that_does_not_parse_is_named_as_a_sweep(tmp_path):
     done = liangye("validate", str(path))
     said = " ".join(done.stdout.split())
     assert done.returncode == 2 and "sweep with problems" in said and "not valid TOML" in said
+
+
+def test_quiet_runs_put_the_loggers_levels_back_even_when_they_overlap():
+    """A quiet run silences the rounds' and the setup's warnings only while quiet runs are
+    under way: in-process, the process went on silenced (five simulation tests failed after
+    the sweep tests in one worker); threads saving and restoring in turn could leave it so."""
+    import logging
+    import threading
+
+    from liangye.scenarios.sweep import QUIET_LOGGERS, _quietened
+
+    loggers = [logging.getLogger(name) for name in QUIET_LOGGERS]
+    before = [logger.level for logger in loggers]
+    entered, release = threading.Barrier(3), threading.Event()
+
+    def run() -> None:
+        with _quietened(True):
+            entered.wait()
+            release.wait()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    entered.wait()
+    assert all(logger.level == logging.ERROR for logger in loggers)
+    release.set()
+    for thread in threads:
+        thread.join()
+    assert [logger.level for logger in loggers] == before
+
+
+def test_a_value_that_leaves_a_budget_year_unused_is_said_before_the_runs(tmp_path):
+    """A start year of 2025 leaves the 2024 budget to no round: each run said so, until quiet
+    runs silenced it with nothing said instead (review 21)."""
+    path = tmp_path / "later.toml"
+    path.write_text(
+        'id = "later"\nscenario = "default"\nset = ["simulation.population.firms=100"]\n'
+        'outcomes = ["spend.paid"]\n[levers]\n"simulation.start_year" = [2025]\n',
+        encoding="utf-8",
+    )
+    checked = liangye("validate", str(path))
+    said = " ".join(checked.stdout.split())
+    assert checked.returncode == 0, checked.stdout
+    assert "start_year[0] = 2025: the budget of 2024 is not used" in said
+    assert "预算中2024年的额度在模拟中不使用" in said
