@@ -24,7 +24,11 @@ def scenario_section(files: RunFiles, names: ReportNames) -> Section:
     title = names.policy_title
     lines.append(f"政策：{title}（{policy}）。" if title else f"政策：{policy}。")
     years = s.get("years")
-    if years:
+    allocated = (files.manifest or {}).get("years") or []
+    if allocated and allocated != list(range(allocated[0], allocated[-1] + 1)):
+        # Years that skip one (--years 2024,2026): not the span [first, last].
+        lines.append(f"规划年份：{'、'.join(str(t) for t in allocated)} 年。")
+    elif years:
         lines.append(f"规划年份：{years[0]}–{years[1]} 年。")
     lines.append(_budget_words(s.get("budget") or {}))
     lines.append(_candidate_words(s.get("candidates") or {}))

@@ -291,10 +291,14 @@ def flags_scenario(
     settings: AllocationSettings,
 ) -> Scenario:
     """The scenario that ``allocate --policy --candidates ...`` runs, with its files by
-    absolute path (the manifest is read from elsewhere) and a bundled policy by its id."""
+    absolute path (the manifest is read from elsewhere) and a bundled policy by its id; its
+    years the span of those allocated (the manifest lists them, for years that skip one)."""
+    from .loader import bundled_policies, resolve_policy
     from .schema import CandidateSource, Scenario
 
-    reference = str(Path(policy).resolve()) if Path(policy).exists() else policy
+    # By id where the id is what was read (as load_policy_reference decides), else by path.
+    path = resolve_policy(policy)
+    reference = policy if bundled_policies().get(policy) == path else str(path.resolve())
     return Scenario(
         id="allocate",
         title=title,

@@ -220,6 +220,9 @@ def save_allocation(
         seed=result.problem.settings.seed,
         command=command,
         status=result.status,
+        # The years allocated, which a scenario's [first, last] cannot say when they skip
+        # one (--years 2024,2026): the report reads them from here.
+        years=[int(t) for t in result.problem.years],
     )
     return written
 

@@ -453,6 +453,18 @@ def test_a_report_of_an_allocation_made_by_flags_says_its_budget_and_files(
     assert str(candidate_file.resolve()) in text
 
 
+def test_a_report_of_years_that_skip_one_names_those_years(tmp_path, candidate_file):
+    """--years 2024,2026 allocates those two years: the report said 2024–2026 (review 21)."""
+    out = tmp_path / "out"
+    done = allocate_jiaxing(
+        candidate_file, *CHANCES, "--years", "2024,2026", "--budget", "600", "--out", str(out)
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["years"] == [2024, 2026]
+    text = report_text(out, tmp_path / "report.html")
+    assert "规划年份：2024、2026 年" in text and "2024–2026" not in text
+
+
 def test_a_candidate_table_without_rows_is_one_problem_not_one_per_application(tmp_path):
     """A candidate table with a header and no rows, beside an applications file: its own
     problem was followed by one "not in the candidate table" per application (review 21)."""
