@@ -893,3 +893,32 @@ def test_under_an_overrun_bound_the_extra_money_carries_the_larger_plans_risk(mo
     assert (
         budget_risk.row_budget_needed(bounded_instance(0), np.array([], int), "1999", 0.2) is None
     )
+
+
+def test_a_money_search_that_will_not_settle_leaves_the_others_their_turn(monkeypatch):
+    """Every score figure is settled before any extra budget, and one figure takes at most
+    its share of the work: a 60-firm table's first money search took all of it and no
+    figure was settled (review 20). Here every money search spends all it is given."""
+    from liangye.model import threshold_settle
+    from liangye.model.threshold_solves import OutOfWork
+
+    tried: list[int] = []
+
+    def spends_all(self, case):
+        tried.append(case.c)
+        work = self.work
+        work.charge(work.SMALLEST, work.left / work.SMALLEST)
+        raise OutOfWork
+
+    monkeypatch.setattr(threshold_settle._Settling, "exact_money", spends_all)
+    monkeypatch.setattr(threshold_settle._Settling, "check_money", spends_all)
+    policy, rows, budget = instance(2, n=14)
+    reasons = allocate_with(policy, rows, budget).reasons
+    scored = reasons[reasons[["score_needed", "score_margin"]].notna().any(axis=1)]
+    assert len(scored) >= 4 and scored["score_confirmed"].all()
+    assert not reasons["money_confirmed"].any()
+    owing_money = reasons["extra_budget_wan"].notna()
+    assert owing_money.any() and not reasons.loc[owing_money, "threshold_confirmed"].any()
+    share = threshold_settle.FIGURE_SHARE
+    # each took its share (a quarter) of what the score figures left, until none was left
+    assert 2 <= len(tried) <= round(1 / share)
