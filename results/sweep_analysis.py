@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from .sweep_data import FAILED, MISSING, AnalysisInputError, SweepData, Target, load_sweep_data
+from .sweep_data import (
+    FAILED,
+    MISSING,
+    AnalysisInputError,
+    SweepData,
+    Target,
+    load_sweep_data,
+    show_value,
+)
 from .sweep_discovery import Discovery, discover
 from .sweep_outcomes import HIGHER, LOWER, factor_label, outcome_info
 from .sweep_robustness import Robustness, find_setting, robustness
@@ -35,12 +43,21 @@ def analyse_sweep(
     targets: Sequence[Target] = (),
     better: Mapping[str, str] | None = None,
     setting: Mapping[str, str] | None = None,
+    value_names: Mapping[str, Mapping[str, str]] | None = None,
 ) -> SweepAnalysis:
     """Read the sweep in ``folder`` and analyse it: Sobol indices (sobol sampler), spread,
     regret and targets per lever setting, and PRIM for ``setting`` (``{lever: value}``) or
     the best setting by mean regret. The same store gives the same numbers (the bootstrap of
-    the confidence intervals is seeded by the sweep's root seed)."""
+    the confidence intervals is seeded by the sweep's root seed). ``value_names``: {key:
+    {value: name}} for lever values people know by a name (a tier design by its title)."""
     data = load_sweep_data(folder)
+    # Names by key, kept by column: a lever's values as the reader knows them.
+    column_of = {key: column for column, key in data.keys.items()}
+    data.value_names = {
+        column_of[key]: {str(v): name for v, name in names.items()}
+        for key, names in (value_names or {}).items()
+        if key in column_of
+    }
     better = dict(better or {})
     for key, direction in better.items():
         if direction not in (HIGHER, LOWER):
@@ -161,6 +178,9 @@ def _for_people(table: pd.DataFrame, data: SweepData) -> pd.DataFrame:
         from .sweep_outcomes import BETTER_ZH
 
         table["better"] = table["better"].map(lambda b: BETTER_ZH.get(b, "—"))
+    for column, named in data.value_names.items():
+        if column in table:
+            table[column] = [named.get(show_value(v), v) for v in table[column]]
     names = {c: factor_label(data.keys[c]) for c in data.levers} | HEADERS_ZH
     return escape_formulas(table.rename(columns=names))
 

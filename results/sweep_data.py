@@ -3,7 +3,7 @@ errors its input can raise."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,9 @@ class SweepData:
     uncertainties: list[str]
     outcomes: list[str]
     keys: dict[str, str]  # column → key
+    # column → {value: what a reader calls it} (a tier design's id → its Chinese title),
+    # given by the caller that knows the names (``analyse_sweep``'s ``value_names``)
+    value_names: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def joint(self) -> bool:
@@ -93,8 +96,14 @@ class SweepData:
         return self.cells[mask]
 
     def label(self, setting: tuple) -> str:
-        """A setting as a person reads it: its lever values joined (``jiaxing / 0.67``)."""
-        return " / ".join(show_value(v) for v in setting) if setting else "全部运行"
+        """A setting as a person reads it: its lever values joined, each by its name where
+        it has one (``嘉兴 150/50/20 / 0.67``)."""
+        if not setting:
+            return "全部运行"
+        return " / ".join(
+            self.value_names.get(column, {}).get(show_value(v), show_value(v))
+            for column, v in zip(self.levers, setting, strict=False)
+        )
 
     def counts(self, cells: pd.DataFrame | None = None) -> dict[str, int]:
         """Runs (distinct run ids) by status among ``cells`` (all by default)."""

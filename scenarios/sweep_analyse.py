@@ -90,6 +90,15 @@ def analysis_inputs(folder: Path, targets: list[str], setting: str | None) -> Sw
     if problems:
         raise InputError(problems)
     try:
-        return analyse_sweep(folder, parsed, dict(sweep.analysis.better), wanted)
+        return analyse_sweep(
+            folder, parsed, dict(sweep.analysis.better), wanted, lever_value_names()
+        )
     except AnalysisInputError as error:
         raise InputError([Problem(error.where, "", error.message, error.zh)]) from None
+
+
+def lever_value_names() -> dict[str, dict[str, str]]:
+    """Lever values people know by a name: a tier design by its title in the library."""
+    from .tiers import load_tier_library
+
+    return {"tier_design": {k: d.title for k, d in load_tier_library().designs.items()}}

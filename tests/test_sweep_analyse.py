@@ -610,3 +610,27 @@ def test_an_events_regret_percentiles_are_values_some_world_had(tmp_path):
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(folder / "analysis" / "robustness.csv", encoding="utf-8-sig")
     assert set(table["是否事件（均值即发生比例）"]) == {"是"}
+
+
+def test_lever_values_with_a_name_are_shown_by_it(tmp_path):
+    """A tier design read as its id (jiaxing, steep) in the analysis's tables and figures,
+    but as its title in the run reports (review 19): values given a name show by it, in
+    the settings' labels and in the lever's column of the CSV."""
+    sweep = {
+        "id": "named",
+        "outcomes": ["overrun.occurred.any_year"],
+        "levers": {"a": [1, 2]},
+        "uncertainties": {"b": list(range(10))},
+    }
+    folder = stored(tmp_path / "s", sweep, overran_by_setting)
+    names = {"a": {"1": "一号方案", "2": "二号方案"}}
+    analysis = analyse_sweep(folder, [], {}, value_names=names)
+    assert set(analysis.robust.spread["setting"]) == {"一号方案", "二号方案"}
+    from liangye.results.sweep_analysis import write_analysis
+
+    write_analysis(analysis, folder / "analysis")
+    table = pd.read_csv(folder / "analysis" / "robustness.csv", encoding="utf-8-sig")
+    assert set(table["a"]) == {"一号方案", "二号方案"}
+    from liangye.scenarios.sweep_analyse import lever_value_names
+
+    assert lever_value_names()["tier_design"]["jiaxing"] == "嘉兴 150/50/20"
