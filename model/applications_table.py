@@ -18,7 +18,7 @@ from .candidates import (
     in_row_order,
     missing_columns,
     parse_candidates,
-    parse_held,
+    parse_held_cells,
     parse_score,
     read_partly,
 )
@@ -175,18 +175,21 @@ def load_tables(
             named = applications_by_id(partial, policy)
             across = application_problems(named, read, policy, years or policy.year_range)
             problems = in_row_order(problems + across)
-        own = in_row_order(own + _held_problems(read, policy))
+        own = in_row_order(own + _held_problems(read, policy, parsed=table is not None))
     if own or problems:
         raise InputError(own + problems)
     assert table is not None  # parsed, as no problem was found
     return table, apps
 
 
-def _held_problems(candidates: pd.DataFrame, policy: Policy) -> list[Problem]:
+def _held_problems(candidates: pd.DataFrame, policy: Policy, parsed: bool) -> list[Problem]:
     """``check_held`` of a candidate table, parsed or ``read_partly`` (whose held column
     already holds the entries read)."""
     if "held" not in candidates.columns:
         return []
-    held_at = [v if isinstance(v, list) else parse_held(v) for v in candidates["held"].tolist()]
+    # A parsed table's column is text, read by the cached reader build_problem uses;
+    # read_partly's already holds the entries.
+    cells = candidates["held"]
+    held_at = parse_held_cells(cells) if parsed else cells.tolist()
     source = candidates.attrs.get("source", "candidates")
     return check_held(policy, held_by_id(held_at, policy), candidates["row"].tolist(), source)

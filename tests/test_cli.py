@@ -29,6 +29,31 @@ def candidate_file(tmp_path) -> Path:
     return path
 
 
+def refused_together(policy: Path, candidates: Path, applications: Path) -> list[str]:
+    """What ``validate`` and ``allocate`` (by flags, 500万元) say of the three files together,
+    each checked refused (exit 2) without a traceback: the text of each, in that order."""
+    said = []
+    for args in (
+        ("validate", str(policy), str(candidates), str(applications)),
+        (
+            "allocate",
+            "--policy",
+            str(policy),
+            "--candidates",
+            str(candidates),
+            "--applications",
+            str(applications),
+            "--budget",
+            "500",
+        ),
+    ):
+        done = liangye(*args)
+        text = " ".join((done.stdout + done.stderr).split())
+        assert done.returncode == 2 and "Traceback" not in text, text
+        said.append(text)
+    return said
+
+
 def test_allocate_json_and_files(tmp_path, candidate_file):
     out = tmp_path / "out"
     done = allocate_jiaxing(
@@ -324,23 +349,7 @@ def test_a_bad_cell_does_not_hide_the_problems_across_files(tmp_path, candidate_
         "NOBODY,industrial_design_centre,municipal,80\n",
         encoding="utf-8",
     )
-    for args in (
-        ("validate", str(policy), str(candidate_file), str(applications)),
-        (
-            "allocate",
-            "--policy",
-            str(policy),
-            "--candidates",
-            str(candidate_file),
-            "--applications",
-            str(applications),
-            "--budget",
-            "500",
-        ),
-    ):
-        done = liangye(*args)
-        said = " ".join((done.stdout + done.stderr).split())
-        assert done.returncode == 2 and "Traceback" not in said, said
+    for said in refused_together(policy, candidate_file, applications):
         assert "row 2: programme 'no_such_programme' is not in policy" in said
         assert "row 3: level 'county' is not a level" in said
         assert "row 4: candidate_id 'NOBODY' is not in the candidate table" in said
@@ -368,32 +377,15 @@ def test_a_bad_cell_in_the_candidate_table_does_not_hide_the_problems_across_fil
         "F3,industrial_design_centre,municipal,80\n",
         encoding="utf-8",
     )
-    for args in (
-        ("validate", str(policy), str(candidates), str(applications)),
-        (
-            "allocate",
-            "--policy",
-            str(policy),
-            "--candidates",
-            str(candidates),
-            "--applications",
-            str(applications),
-            "--budget",
-            "500",
-        ),
-    ):
-        done = liangye(*args)
-        said = " ".join((done.stdout + done.stderr).split())
-        assert done.returncode == 2 and "Traceback" not in said, said
+    validated, allocated = refused_together(policy, candidates, applications)
+    for said in (validated, allocated):
         assert "candidates.csv row 3: held 'county' is not a level" in said
         assert "candidates.csv row 2: held 'no_such:national' is not a programme" in said
         assert "applications.csv row 2: candidate_id 'NOBODY' is not in the candidate" in said
         assert "row 3: candidate_id 'F3'" not in said  # F3's row reads: it is known
     # validate says the file's own problem with the file, the rest together, each once
-    done = liangye("validate", str(policy), str(candidates), str(applications))
-    said = " ".join(done.stdout.split())
-    assert said.count("no_such:national") == 2  # the English and the Chinese line
-    assert said.count("'county' is not a level") == 1
+    assert validated.count("no_such:national") == 2  # the English and the Chinese line
+    assert validated.count("'county' is not a level") == 1
 
 
 def test_programmes_named_in_chinese_are_known_when_another_cell_is_bad(tmp_path, candidate_file):
@@ -412,23 +404,7 @@ def test_programmes_named_in_chinese_are_known_when_another_cell_is_bad(tmp_path
         f"{known[2]},服务型制造示范企业（平台、项目）,省级,75\n",
         encoding="utf-8",
     )
-    for args in (
-        ("validate", str(policy), str(candidate_file), str(applications)),
-        (
-            "allocate",
-            "--policy",
-            str(policy),
-            "--candidates",
-            str(candidate_file),
-            "--applications",
-            str(applications),
-            "--budget",
-            "500",
-        ),
-    ):
-        done = liangye(*args)
-        said = " ".join((done.stdout + done.stderr).split())
-        assert done.returncode == 2 and "Traceback" not in said, said
+    for said in refused_together(policy, candidate_file, applications):
         assert "row 3: score is empty" in said
         assert "is not in policy" not in said
 

@@ -310,20 +310,25 @@ def test_a_folder_another_sweep_is_writing_is_refused_before_any_bar(tmp_path):
     assert "正被另一个批量情景使用" in said and "失败 0" not in said
 
 
+def validated_start_years(tmp_path, years: str, more: str = "") -> tuple:
+    """A sweep of the default scenario (100 firms) over ``simulation.start_year = years``,
+    written and validated (which must pass): (its path, what validate said)."""
+    path = tmp_path / "years.toml"
+    path.write_text(
+        'id = "years"\nscenario = "default"\nset = ["simulation.population.firms=100"]\n'
+        f'outcomes = ["spend.paid"]\n{more}[levers]\n"simulation.start_year" = {years}\n',
+        encoding="utf-8",
+    )
+    checked = liangye("validate", str(path))
+    assert checked.returncode == 0, checked.stdout
+    return path, " ".join(checked.stdout.split())
+
+
 def test_a_value_at_which_no_round_is_held_is_said_once_before_the_runs(tmp_path):
     """A start year after the policy's last passed validate, and every run at it paid
     nothing with a Chinese-only warning each (review 19): said once, in both languages, by
     validate and before the first run, and not by the runs."""
-    path = tmp_path / "late.toml"
-    path.write_text(
-        'id = "late"\nscenario = "default"\nset = ["simulation.population.firms=100"]\n'
-        'outcomes = ["spend.paid"]\nreplications = 2\n[levers]\n'
-        '"simulation.start_year" = [2024, 2031]\n',
-        encoding="utf-8",
-    )
-    checked = liangye("validate", str(path))
-    said = " ".join(checked.stdout.split())
-    assert checked.returncode == 0, checked.stdout
+    path, said = validated_start_years(tmp_path, "[2024, 2031]", "replications = 2\n")
     assert "levers.simulation.start_year[1] = 2031: the years of jiaxing-2024-2026" in said
     assert "没有重叠" in said and said.count("没有重叠") == 1
     done = liangye("sweep", str(path), "--out", str(tmp_path / "out"))
@@ -374,14 +379,6 @@ def test_quiet_runs_put_the_loggers_levels_back_even_when_they_overlap():
 def test_a_value_that_leaves_a_budget_year_unused_is_said_before_the_runs(tmp_path):
     """A start year of 2025 leaves the 2024 budget to no round: each run said so, until quiet
     runs silenced it with nothing said instead (review 21)."""
-    path = tmp_path / "later.toml"
-    path.write_text(
-        'id = "later"\nscenario = "default"\nset = ["simulation.population.firms=100"]\n'
-        'outcomes = ["spend.paid"]\n[levers]\n"simulation.start_year" = [2025]\n',
-        encoding="utf-8",
-    )
-    checked = liangye("validate", str(path))
-    said = " ".join(checked.stdout.split())
-    assert checked.returncode == 0, checked.stdout
+    _, said = validated_start_years(tmp_path, "[2025]")
     assert "start_year[0] = 2025: the budget of 2024 is not used" in said
     assert "预算中2024年的额度在模拟中不使用" in said
