@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from liangye.model.errors import InputError, Problem
+from liangye.model.errors import InputError, Problem, raise_if_any
 from liangye.model.policy import read_toml
 
 from .loader import apply_overrides, scenario_from_dict
@@ -23,9 +23,15 @@ def _key_zh(problem: Problem) -> str:
 
 
 def check_keys(sweep: Sweep, sweep_file: Path) -> None:
+    """``key_problems``, raised as one InputError if there are any."""
+    raise_if_any(key_problems(sweep, sweep_file))
+
+
+def key_problems(sweep: Sweep, sweep_file: Path) -> list[Problem]:
     """Load the base scenario with each lever and uncertainty set to each value it can take
-    (every listed value, the ends of ranges); raise InputError naming the sweep file and every
-    key the scenario does not have or value it refuses."""
+    (every listed value, the ends of ranges); every key the scenario does not have or value
+    it refuses, named by the sweep file and key. A base scenario that its ``set`` breaks is
+    said alone: the factors cannot be tried on it."""
     path = scenario_path(sweep, sweep_file)
     data = read_toml(path)
     problems: list[Problem] = []
@@ -33,12 +39,10 @@ def check_keys(sweep: Sweep, sweep_file: Path) -> None:
         base = apply_overrides(data, sweep.set)
         scenario_from_dict(base, path.name)
     except InputError as error:
-        raise InputError(
-            [
-                Problem(sweep_file.name, "set", f"{p.where}: {p.message}", _key_zh(p))
-                for p in error.problems
-            ]
-        ) from None
+        return [
+            Problem(sweep_file.name, "set", f"{p.where}: {p.message}", _key_zh(p))
+            for p in error.problems
+        ]
     for group, factors in (("levers", sweep.levers), ("uncertainties", sweep.uncertainties)):
         for key, factor in factors.items():
             if key == BUDGET_SCALE:
@@ -65,8 +69,7 @@ def check_keys(sweep: Sweep, sweep_file: Path) -> None:
                 problems.append(Problem(sweep_file.name, f"{group}.{key}{where}", message, chinese))
             if not refused_any:
                 problems += _fraction_problems(sweep_file.name, f"{group}.{key}", factor, base, key)
-    if problems:
-        raise InputError(problems)
+    return problems
 
 
 # Keys whose value can leave the simulation without a single round of the policy.
@@ -187,13 +190,13 @@ def _fraction_problems(
     ]
 
 
-def check_outcomes(sweep: Sweep, sweep_file: Path) -> None:
-    """Raise InputError naming every outcome no simulated replication reports
-    (``agents.outcomes.is_outcome_name``), with an example of each form."""
+def outcome_problems(sweep: Sweep, sweep_file: Path) -> list[Problem]:
+    """Every outcome no simulated replication reports (``agents.outcomes.is_outcome_name``),
+    named with an example of each form."""
     from liangye.agents.outcomes import OUTCOME_EXAMPLES, is_outcome_name
 
     examples = ", ".join(OUTCOME_EXAMPLES)
-    problems = [
+    return [
         Problem(
             sweep_file.name,
             f"outcomes[{i}]",
@@ -203,8 +206,6 @@ def check_outcomes(sweep: Sweep, sweep_file: Path) -> None:
         for i, key in enumerate(sweep.outcomes)
         if not is_outcome_name(key)
     ]
-    if problems:
-        raise InputError(problems)
 
 
 def labelled_extremes(factor: Factor) -> list[tuple[str, object]]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from liangye.model.errors import InputError, Problem
+from liangye.model.errors import InputError, Problem, raise_if_any
 from liangye.results.store import code_hash, package_versions
 from liangye.results.sweep_store import (
     RUN_COLUMNS,
@@ -34,10 +34,10 @@ from .sweep import (
     run_row,
     scenario_path,
 )
-from .sweep_checks import check_keys, check_outcomes, setting_warnings
+from .sweep_checks import key_problems, outcome_problems, setting_warnings
 from .sweep_executors import Executor, InProcessExecutor, Rows
 from .sweep_models import MODELS, SCENARIO_MODEL, BoundModel
-from .sweep_schema import Sweep, column_name, load_sweep
+from .sweep_schema import Sweep, column_name, read_sweep
 
 log = logging.getLogger(__name__)
 
@@ -286,13 +286,14 @@ def prepare(sweep_file: Path, quiet: bool = True) -> PreparedSweep:
     from .sweep import resolve_sweep
 
     path = resolve_sweep(sweep_file)
-    sweep = load_sweep(path)
+    # Every problem at once: the analysis's targets, the factors' keys and values and the
+    # outcomes (a bad target hid a bad lever value until it was mended, review 19).
+    sweep, problems = read_sweep(path)
     model: Model
     if sweep.model == SCENARIO_MODEL:
         from .loader import load_scenario, scenario_inputs_hash
 
-        check_keys(sweep, path)
-        check_outcomes(sweep, path)
+        raise_if_any(problems + key_problems(sweep, path) + outcome_problems(sweep, path))
         warnings = setting_warnings(sweep, path)
         base_path = scenario_path(sweep, path)
         scenario, folder = load_scenario(base_path, sweep.set)
@@ -302,7 +303,11 @@ def prepare(sweep_file: Path, quiet: bool = True) -> PreparedSweep:
         model = ScenarioModel(base_path.resolve(), tuple(sweep.set), quiet)
         base: Path | None = base_path.resolve()
     else:
-        model, digest, base = bind_model(sweep, path), None, None
+        try:
+            model, digest, base = bind_model(sweep, path), None, None
+        except InputError as error:
+            raise InputError(problems + error.problems) from None
+        raise_if_any(problems)
         warnings = []
     design = build_design(sweep)
     if not design.runs:

@@ -386,6 +386,16 @@ def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep file; raise InputError naming the file and every bad key
     (an ``[analysis]`` target that does not parse or names no outcome of the sweep among
     them)."""
+    sweep, problems = read_sweep(path)
+    raise_if_any(problems)
+    return sweep
+
+
+def read_sweep(path: str | Path) -> tuple[Sweep, list[Problem]]:
+    """A sweep file read and validated, with the problems of its ``[analysis]`` targets
+    returned, not raised, so that whoever checks the file against its model says them all
+    at once (a bad target hid a bad lever value, review 19). Raises InputError on a file
+    that is no sweep or breaks the schema (no Sweep to check further)."""
     path = Path(path)
     data = read_toml(path)
     kind = (
@@ -411,8 +421,7 @@ def load_sweep(path: str | Path) -> Sweep:
         sweep = Sweep.model_validate(data)
     except ValidationError as error:
         raise InputError(validation_problems(error, path.name)) from None
-    raise_if_any(analysis_problems(sweep, path.name))
-    return sweep
+    return sweep, analysis_problems(sweep, path.name)
 
 
 # --- targets: "outcome <= value", parsed (never evaluated) ---------------------------------

@@ -348,3 +348,25 @@ def test_listed_values_equal_as_numbers_are_one_value(tmp_path):
     [said] = problems(path)
     assert "levers.a" in said and "distinct" in said
     assert sweep(levers={"simulation.awards_enabled": [True, False]})  # true is not 1
+
+
+@pytest.mark.parametrize("model", ["scenario", "ishigami"])
+def test_every_problem_of_a_sweep_file_is_said_at_once(tmp_path, model):
+    """A bad analysis target hid a refused lever value and an unknown outcome, one per run of
+    validate (review 19): prepare, which validate and sweep share, says them together."""
+    if model == "scenario":
+        body = (
+            'id = "t"\noutcomes = ["spend.paid", "nonsense.outcome"]\n'
+            '[levers]\n"simulation.award_scale" = [1.0, -1.0]\n'
+        )
+        expected = {"analysis.targets[0]", "levers.simulation.award_scale[1]", "outcomes[1]"}
+    else:
+        body = (
+            'id = "t"\nmodel = "ishigami"\noutcomes = ["y", "z"]\n'
+            "[uncertainties]\nx1 = [-1.0, 1.0]\nx2 = [0.0]\nx3 = [0.0]\n"
+        )
+        expected = {"analysis.targets[0]", "outcomes[1]"}
+    path = write(tmp_path, body + '[analysis]\ntargets = ["spend.paid <= abc"]\n')
+    with pytest.raises(InputError) as caught:
+        prepare(path)
+    assert {p.where for p in caught.value.problems} == expected
