@@ -27,6 +27,7 @@ from .cli_shared import (
     _nothing,
     _setup_logging,
     _start_run,
+    confirm_progress,
     console,
     print_json,
 )
@@ -271,8 +272,9 @@ def allocate_command(
     command = " ".join(sys.argv)
     if out:
         _start_run(out, command)
-    with console.status("solving…", spinner="dots") if not as_json else _nothing():
-        result = allocate(problem, confirm_cases=confirm)
+    with console.status("solving…", spinner="dots") if not as_json else _nothing() as status:
+        on_confirm = confirm_progress(status, "solving")
+        result = allocate(problem, confirm_cases=confirm, on_confirm=on_confirm)
     written = []
     if out:
         outputs = loaded.outputs if loaded else ["csv", "xlsx", "parquet"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -128,3 +129,17 @@ class _nothing:
 
     def __exit__(self, *args: object) -> None:
         return None
+
+
+def confirm_progress(status: object, label: str) -> Callable[[int, int, str], None] | None:
+    """What ``allocate``'s ``on_confirm`` calls to show, on the spinner ``status`` (None: no
+    terminal to show it on), which figure of ``--confirm N`` is being settled: each is a
+    few whole allocations again, and may take minutes."""
+    if status is None:
+        return None
+
+    def report(done: int, total: int, figure: str) -> None:
+        said = f"：{figure}" if figure else ""
+        status.update(f"{label} · 确认阈值 confirming {done}/{total}{said}…")  # type: ignore[attr-defined]
+
+    return report

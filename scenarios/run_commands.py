@@ -22,6 +22,7 @@ from .cli_shared import (
     _nothing,
     _setup_logging,
     _start_run,
+    confirm_progress,
     console,
     errors,
     print_json,
@@ -101,8 +102,9 @@ def run(
         from .runner import WORKBOOK, run_allocation, save_allocation, save_workbook
 
         spinner = console.status(f"allocating {loaded.id}…", spinner="dots")
-        with spinner if not as_json else _nothing():
-            result = run_allocation(loaded, base, confirm)
+        with spinner if not as_json else _nothing() as status:
+            on_confirm = confirm_progress(status, f"allocating {loaded.id}")
+            result = run_allocation(loaded, base, confirm, on_confirm)
         # The files the report reads first; the workbook (0.3 s) is written while the
         # second process writes the report, then the answer is shown (the tables on the
         # terminal; the JSON waits, as it names the report).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -126,10 +126,16 @@ def scenario_problem(scenario: Scenario, base: Path) -> AllocationProblem:
     return problem
 
 
-def run_allocation(scenario: Scenario, base: Path, confirm: int = 0) -> AllocationResult:
+def run_allocation(
+    scenario: Scenario,
+    base: Path,
+    confirm: int = 0,
+    on_confirm: Callable[[int, int, str], None] | None = None,
+) -> AllocationResult:
     """Allocate for ``scenario`` (paths resolved against ``base``); what it would have taken
-    confirmed by re-solving for ``confirm`` cases each side (``allocate``'s confirm_cases)."""
-    return allocate(scenario_problem(scenario, base), confirm_cases=confirm)
+    confirmed by re-solving for ``confirm`` cases each side (``allocate``'s confirm_cases,
+    ``on_confirm`` told as each figure is begun)."""
+    return allocate(scenario_problem(scenario, base), confirm_cases=confirm, on_confirm=on_confirm)
 
 
 def money_by_year(result: AllocationResult) -> pd.DataFrame | None:

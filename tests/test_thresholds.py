@@ -309,6 +309,35 @@ def test_without_work_every_figure_is_an_estimate_and_confirming_asks_for_more(m
     )
 
 
+def test_confirming_tells_how_far_it_got(monkeypatch):
+    """``--confirm N`` re-solves whole allocations for each figure and took minutes on a
+    30-firm table with a spinner saying only "solving…": each figure asked for is now told
+    as it is begun, by candidate name and figure, counting up to the total, then once done."""
+    monkeypatch.setattr(threshold_settle, "AUTO_WORK", 0)
+    policy, rows, budget = instance(5, n=16)
+    told: list[tuple[int, int, str]] = []
+    problem = problem_of(policy, rows, budget)
+    result = allocate(problem, confirm_cases=2, on_confirm=lambda *report: told.append(report))
+    assert len(told) >= 3
+    *begun, last = told
+    total = last[1]
+    assert last == (total, total, "")
+    assert [done for done, _, _ in begun] == list(range(total))
+    assert all(t == total for _, t, _ in begun)
+    names = set(problem.candidates["name"].astype(str))
+    confirmed = set(result.reasons.loc[result.reasons["threshold_confirmed"], "name"])
+    said = {figure.split("（")[0] for _, _, figure in begun}
+    assert said <= names and confirmed <= said
+    assert all(
+        figure.endswith(("（所需评分）", "（领先幅度）", "（所需追加预算）"))
+        for _, _, figure in begun
+    )
+    # nothing is told when nothing is asked for
+    quiet: list = []
+    allocate(problem_of(policy, rows, budget), on_confirm=lambda *r: quiet.append(r))
+    assert quiet == []
+
+
 @pytest.mark.parametrize("overrun_risk", [None, 0.2])
 def test_estimates_price_a_full_quota_at_the_last_one_in(monkeypatch, overrun_risk):
     """Two national places (60万元, conferred with chance 0.5), four firms, money to spare:
