@@ -173,7 +173,8 @@ class GovernmentAgent(FirmExpectations, mesa.Agent):
 
         One application per applicant and tier it applies to (``applying``), dated ``year``;
         the problem spans the budget's years from ``year`` on, with what is left of each
-        (``ledger.round_budget``), so later payouts are charged to the years they fall in."""
+        (``ledger.round_budget``: paced over the rounds to come), so later payouts are charged
+        to the years they fall in."""
         if not applying:
             return None
         # (firms × tiers): who applies where; its nonzero cells in row order are the
@@ -208,7 +209,14 @@ class GovernmentAgent(FirmExpectations, mesa.Agent):
             }
         )
         ledger = self.ledger
-        budget = round_budget(self.budget, self.horizon, year, ledger.paid, ledger.owed_by_year())
+        budget = round_budget(
+            self.budget,
+            self.horizon,
+            year,
+            ledger.paid,
+            ledger.owed_by_year(),
+            self.round_years(),
+        )
         policy = paced_policy(
             self.policy, year, self.model.table("awards", self.policy.id), self.held_before
         )

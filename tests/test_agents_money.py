@@ -194,13 +194,14 @@ def test_payout_schedule_splits_an_option_over_its_years():
 # --- the rounds in the model ---
 
 
-def test_a_horizon_total_limits_the_rounds():
-    """Total 50 over 2024-2026 and three firms asking 20 each: 2024 designates two (40);
-    10 left is less than one award, so 2025 and 2026 designate nobody. (Before the total
-    was kept, the rounds had no limit and 2024 paid 60.)"""
-    _, result = simulate(3, demo_policy(2026), money(total=Decimal(50)), years=3)
-    assert paid_by_year(result) == {2024: 40.0}
-    assert result.awards["year"].tolist() == [2024, 2024]
+def test_a_horizon_total_limits_the_rounds_and_is_paced_over_them():
+    """Total 60 over 2024-2026 and four firms asking 20 each: each round may take what is
+    left over the rounds to come (60/3, then 40/2, then 20), one award a year, and the
+    fourth firm is left out. (Before the total was kept, the rounds had no limit and 2024
+    paid 80; before it was paced, 2024 took all 60 and the later rounds had nothing.)"""
+    _, result = simulate(4, demo_policy(2026), money(total=Decimal(60)), years=3)
+    assert paid_by_year(result) == {2024: 20.0, 2025: 20.0, 2026: 20.0}
+    assert result.awards["year"].tolist() == [2024, 2025, 2026]
 
 
 def test_carry_over_moves_unspent_money_to_the_next_round():
@@ -213,31 +214,59 @@ def test_carry_over_moves_unspent_money_to_the_next_round():
 
 def test_later_payouts_are_charged_to_the_years_they_fall_in():
     """The tier pays 20 on designation and 20 the year after; 40 a year, four firms.
-    2024's round sees both years: two designations (40 in 2024, 40 owed in 2025). 2025's
-    round has 40 − 40 = 0 left and designates nobody, so 2025 pays 40, not 80."""
+    2024's round sees both years, and 2025's money shared with 2025's round (20 of it):
+    one designation (20 in 2024, 20 owed in 2025). 2025's round has 40 − 20 = 20 left: one
+    designation (20 now, 20 in 2026, after the horizon). 2025 pays 40, never more."""
     policy = demo_policy(2025, 20, payouts=[{"amount": 20, "years_after": [1]}])
     _, result = simulate(4, policy, money({2024: 40, 2025: 40}), years=2)
-    assert paid_by_year(result) == {2024: 40.0, 2025: 40.0}
-    assert result.awards["year"].tolist() == [2024, 2024]
+    assert paid_by_year(result) == {2024: 20.0, 2025: 40.0}
+    assert result.awards["year"].tolist() == [2024, 2025]
     assert result.awards["committed"].tolist() == [40.0, 40.0]
 
 
 def test_instalments_of_a_payout_schedule_are_charged_to_their_years():
-    """Tier 40 paid half now, half next year; 40 a year, four firms. 2024: two designations
-    (20 + 20 now, 20 + 20 owed in 2025); 2025 has nothing left. Paid 40 and 40, each award
-    costing 40 in all."""
+    """Tier 40 paid half now, half next year; 40 a year, four firms. 2024 may book half of
+    2025's money (20, the rest is 2025's round's): one designation (20 now, 20 owed in
+    2025); 2025 has 40 − 20 = 20 left: one more (20 now, 20 in 2026). Paid 20 and 40, each
+    award costing 40 in all."""
     params = {"payout_schedule": {"demo": [0.5, 0.5]}}
     _, result = simulate(4, demo_policy(2025, 40), money({2024: 40, 2025: 40}), 2, **params)
-    assert paid_by_year(result) == {2024: 40.0, 2025: 40.0}
-    assert result.awards[["year", "cost", "committed"]].values.tolist() == [[2024, 40, 40]] * 2
+    assert paid_by_year(result) == {2024: 20.0, 2025: 40.0}
+    assert result.awards[["year", "cost", "committed"]].values.tolist() == [
+        [2024, 40, 40],
+        [2025, 40, 40],
+    ]
+
+
+def test_a_round_leaves_later_years_to_their_own_rounds():
+    """Unpaced, the first round of a scenario paying in instalments booked 92% of the next
+    year's budget, and that year overran in every replication with its round left to pay
+    obligations only (review 22). Each later year's money left is shared by the rounds that
+    can still commit it; the round's own year and a year past the rounds are its own."""
+    budget = money({2024: 100, 2025: 100, 2026: 100})
+    horizon = [2024, 2025, 2026]
+    paced = round_budget(budget, horizon, 2024, {}, {2025: 40.0}, rounds=horizon)
+    assert as_floats(paced) == {2024: 100.0, 2025: 30.0, 2026: 33.3333}  # to the yuan
+    assert as_floats(round_budget(budget, horizon, 2024, {}, {2025: 40.0})) == {
+        2024: 100.0,
+        2025: 60.0,
+        2026: 100.0,
+    }
+    # rounds held in 2024 and 2025 only: 2026 is shared by those two
+    two = round_budget(budget, horizon, 2024, {}, {}, rounds=[2024, 2025])
+    assert as_floats(two) == {2024: 100.0, 2025: 50.0, 2026: 50.0}
+    last = round_budget(budget, horizon, 2026, {2024: 100.0, 2025: 100.0}, {}, rounds=horizon)
+    assert as_floats(last) == {2026: 100.0}
+    total = round_budget(money(total=Decimal(300)), horizon, 2025, {2024: 90.0}, {}, horizon)
+    assert total.total == Decimal(105)
 
 
 def test_a_withdrawn_designation_frees_its_instalments_for_the_round():
-    """As above, but one 2024 holder falls below the bar before 2025's round, and the
+    """As above, but the 2024 holder falls below the bar before 2025's round, and the
     policy's revocation rule withdraws its designation: its second 20 is cancelled, which
-    leaves 20 of 2025's money for one new designation (20 now, 20 in 2026, after the
-    horizon). 2025 pays the other holder's 20 and the new firm's 20. (Applications need 20%,
-    so the withdrawn firm does not apply again.)"""
+    leaves all 40 of 2025's money for two new designations (20 now each, 20 in 2026, after
+    the horizon) where one fitted before. (Applications need 20%, so the withdrawn firm does
+    not apply again.)"""
     policy, budget = demo_policy(2025, 40), money({2024: 40, 2025: 40})
     model = ServitizationModel(
         firm_table(4),
@@ -257,9 +286,9 @@ def test_a_withdrawn_designation_frees_its_instalments_for_the_round():
     for _ in range(4):
         model.step()
     result = model.results()
-    assert paid_by_year(result) == {2024: 40.0, 2025: 40.0}
-    assert holder.received == 20.0 and result.cancelled == 20.0 and result.owed == 20.0
-    assert result.awards.groupby("year").size().to_dict() == {2024: 2, 2025: 1}
+    assert paid_by_year(result) == {2024: 20.0, 2025: 40.0}
+    assert holder.received == 20.0 and result.cancelled == 20.0 and result.owed == 40.0
+    assert result.awards.groupby("year").size().to_dict() == {2024: 1, 2025: 2}
 
 
 def test_a_budget_by_year_must_cover_every_round():
