@@ -16,6 +16,7 @@ from liangye.model.decisions import ENTITLEMENT
 from liangye.model.eligibility import Tier
 from liangye.model.errors import InputError, Problem
 from liangye.model.options import AllocationProblem, build_problem
+from liangye.model.problem_checks import held_by_id
 from liangye.model.solve import PLAN_STATUSES
 from liangye.model.status import STATUS_ZH, Status
 
@@ -96,9 +97,13 @@ class GovernmentAgent(FirmExpectations, mesa.Agent):
         self.firm_rows = pd.array("firm " + model.firms.firm_id, dtype="str")
         # (programme, level) of each designation firms held before the simulated years: what
         # a stock target counts besides the designations made (read by every round).
-        initial = model.firms.initial_held
+        # Titles written by programme name read as ids, as a candidate table's are (they
+        # were ignored: the firm paid in full again, review 22).
+        order = sorted(model.firms.initial_held)
+        read = held_by_id([model.firms.initial_held[i] for i in order], self.policy) or []
+        initial = dict(zip(order, read, strict=True))
         self.held_before = pd.DataFrame(
-            [(h.programme, h.level) for i in sorted(initial) for h in initial[i]],
+            [(h.programme, h.level) for i in order for h in initial[i]],
             columns=["programme", "level"],
         )
         # (FirmState.held_version, what held_masks read at it)
@@ -108,7 +113,7 @@ class GovernmentAgent(FirmExpectations, mesa.Agent):
             tiers = self.tiers(model.state_table())
             amount_of = {(t.programme.id, t.level): np.nan_to_num(t.amounts()) for t in tiers}
             firms = model.firms
-            for index, entries in sorted(firms.initial_held.items()):
+            for index, entries in initial.items():
                 for held in entries:
                     amounts = amount_of.get((held.programme, held.level))
                     if amounts is not None:

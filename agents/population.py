@@ -21,9 +21,17 @@ from liangye.model.wording import column_zh
 
 from .draws import as_seed_sequence, generator
 from .params import SERVICE_MODES, SimulationParameters
+from .population_checks import (
+    MANUFACTURER,
+    SERVICE,
+    CellProblems,
+    checked_modes,
+    checked_revenue,
+    checked_roles,
+    margins,
+    renamed_extras,
+)
 
-MANUFACTURER = "manufacturer"
-SERVICE = "service"
 POPULATION_COLUMNS = [
     "id",
     "name",
@@ -41,23 +49,6 @@ POPULATION_COLUMNS = [
     "market_share_rank",
     "held",
 ]
-# Headers a real firm table may use for the simulation's own columns (besides docs/design.md's).
-ROLE_ALIASES = {
-    "manufacturer": MANUFACTURER,
-    "制造": MANUFACTURER,
-    "制造业": MANUFACTURER,
-    "制造企业": MANUFACTURER,
-    "service": SERVICE,
-    "服务": SERVICE,
-    "服务业": SERVICE,
-    "生产性服务业": SERVICE,
-}
-EXTRA_HEADERS = {
-    "role": ("role", "企业性质", "两业类型"),
-    "park": ("park", "园区", "所在园区"),
-    "profit": ("profit", "利润", "利润总额"),
-    "modes": ("modes", "服务模式"),
-}
 
 
 # The years over which ``population.design_prize`` is a rate: a policy period of three years
@@ -187,24 +178,17 @@ def _parks(district: np.ndarray, joins: np.ndarray, pick: np.ndarray, parks: int
     return park
 
 
-def _rename_extras(table: pd.DataFrame) -> pd.DataFrame:
-    renames = {}
-    for canonical, aliases in EXTRA_HEADERS.items():
-        for column in table.columns:
-            if column in aliases and canonical not in table.columns:
-                renames[column] = canonical
-    return table.rename(columns=renames)
-
-
 def load_population(
     path: str | Path, params: SimulationParameters, seed: int | np.random.SeedSequence
 ) -> pd.DataFrame:
     """A real firm table (CSV/XLSX with docs/design.md's candidate headers) completed for
     simulation: parks rows dropped, role (default manufacturer), park, margin (from a
-    ``profit`` column, else drawn), input share and modes (from the share, when absent)."""
+    ``profit`` or ``margin`` column, else drawn), input share and modes (from the share,
+    when absent). Raises InputError naming every bad cell by its row in the file
+    (``population_checks``)."""
     raw = load_candidates(str(path))
     source = raw.attrs.get("source", str(path))
-    table = _rename_extras(raw[raw["kind"] == "enterprise"].reset_index(drop=True))
+    table, units = renamed_extras(raw[raw["kind"] == "enterprise"].reset_index(drop=True))
     problems = [
         Problem(
             source,
@@ -220,18 +204,22 @@ def load_population(
     rng = column_streams(seed)
     n = len(table)
     spec = params.population
-    role = table["role"] if "role" in table.columns else pd.Series([MANUFACTURER] * n)
-    table["role"] = [ROLE_ALIASES.get(str(r).strip().lower(), MANUFACTURER) for r in role]
+    cells = CellProblems(source, table["row"].astype(str).tolist())
+    revenue = checked_revenue(table["revenue"], cells)
+    role = table["role"] if "role" in table.columns else pd.Series([None] * n)
+    table["role"] = checked_roles(role, cells)
     table["park"] = table["park"].where(table["park"].notna(), None) if "park" in table else None
     share = table["service_revenue_share"].fillna(0.0).to_numpy(dtype=float)
     table["service_revenue_share"] = share
-    if "profit" in table.columns:
-        margin = table["profit"].to_numpy(dtype=float) / table["revenue"].to_numpy(dtype=float)
-        table["margin"] = np.where(np.isfinite(margin), margin, spec.margin_mean)
-    elif "margin" not in table.columns:
-        table["margin"] = np.clip(
-            rng("margin").normal(spec.margin_mean, spec.margin_sd, n), *spec.margin_bounds
-        )
+    table["margin"] = margins(
+        table,
+        units,
+        revenue,
+        cells,
+        lambda k: np.clip(
+            rng("margin").normal(spec.margin_mean, spec.margin_sd, k), *spec.margin_bounds
+        ),
+    )
     if "service_input_share" not in table.columns:
         table["service_input_share"] = np.clip(
             share + rng("input_gap").beta(*spec.input_gap, n), 0, 1
@@ -240,35 +228,16 @@ def load_population(
         pd.Series(share, index=table.index)
     )
     if "modes" in table.columns:
-        table["modes"] = [
-            _checked_modes(v, source, i, problems) for i, v in enumerate(table["modes"])
-        ]
-        if problems:
-            raise InputError(problems)
+        table["modes"] = checked_modes(table["modes"], cells)
     else:
         table["modes"] = modes_for_share(share, params.share_per_mode, rng("modes"))
+    if cells.found:
+        raise InputError(cells.found)
     for column, default in (("design_prize", False), ("market_share_rank", np.nan), ("held", None)):
         if column not in table.columns:
             table[column] = default
     table.attrs["source"] = source
     return table
-
-
-def _checked_modes(value: object, source: str, position: int, problems: list[Problem]) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    names = [m.strip() for m in str(value).replace("；", ";").split(";") if m.strip()]
-    unknown = [m for m in names if m not in SERVICE_MODES]
-    if unknown:
-        problems.append(
-            Problem(
-                source,
-                f"row {position + 2}",
-                f"unknown mode(s) {', '.join(unknown)}",
-                f"无法识别的服务模式：{'、'.join(unknown)}（可用：{'、'.join(SERVICE_MODES)}）",
-            )
-        )
-    return ";".join(m for m in SERVICE_MODES if m in names)
 
 
 def firm_population(

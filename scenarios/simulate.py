@@ -20,9 +20,11 @@ from liangye.agents.draws import POPULATION_STREAM, stream
 from liangye.agents.outcomes import firm_outcomes, pooled_costs, summarise, trajectories
 from liangye.agents.params import MAX_QUARTERS, SimulationParameters, changed_parameters
 from liangye.agents.population import firm_population
+from liangye.agents.population_checks import held_problems
 from liangye.agents.records import threshold_label
 from liangye.agents.replication import run_replication
 from liangye.agents.rounds import round_years
+from liangye.model.errors import raise_if_any
 from liangye.results.report import SERVITIZATION_FIGURE, servitization_png
 from liangye.results.store import (
     new_run_dir,
@@ -181,8 +183,23 @@ def check_simulation(scenario: Scenario, base: Path) -> None:
 
     params, governments, start = simulation_setup(scenario, base)
     seed = replication_seeds(params.seed, 1)[0]
-    firms = firm_population(params, stream(seed, POPULATION_STREAM), base)
+    firms = checked_population(params, stream(seed, POPULATION_STREAM), base, governments)
     let_go(ServitizationModel(firms, params, governments, start, seed))
+
+
+def checked_population(
+    params: SimulationParameters,
+    seed: np.random.SeedSequence,
+    base: Path,
+    governments: list[GovernmentSetup],
+) -> pd.DataFrame:
+    """``firm_population``, and for a firm file, its held titles checked against each
+    government's policy (``population_checks.held_problems``): a title of no programme was
+    ignored, and the firm paid in full again (review 22)."""
+    firms = firm_population(params, seed, base)
+    if params.population.file is not None:
+        raise_if_any([p for g in governments for p in held_problems(firms, g.policy)])
+    return firms
 
 
 class _SaidOnce(logging.Filter):
@@ -262,8 +279,8 @@ def simulate_scenario(
     seeds = replication_seeds(seed, count)
     fixed = None
     if params.population.file is not None:  # a real table: load (and complete) it once
-        fixed = firm_population(
-            params, stream(np.random.SeedSequence(seed), POPULATION_STREAM), base
+        fixed = checked_population(
+            params, stream(np.random.SeedSequence(seed), POPULATION_STREAM), base, governments
         )
     parts: dict[str, list[pd.DataFrame]] = {
         "trajectories": [],

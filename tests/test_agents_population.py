@@ -103,3 +103,65 @@ def test_beta_laws_and_margin_bounds_are_checked():
         PopulationParameters(service_firm_share_beta=(0.0, 3.0))
     with pytest.raises(ValueError, match="margin bounds"):
         PopulationParameters(margin_bounds=(0.3, -0.1))
+
+
+HEADER = "编号,企业名称,类型,所在县区,所属行业,营业收入（万元）,服务收入占比"
+
+
+def firm_file(tmp_path, extra_header: str, *rows: str):
+    path = tmp_path / "firms.csv"
+    path.write_text("\n".join([HEADER + extra_header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def problems_of(path) -> list[str]:
+    with pytest.raises(InputError) as caught:
+        load_population(path, SimulationParameters(), 0)
+    return [f"{p.where} {p.message} | {p.zh}" for p in caught.value.problems]
+
+
+def test_every_bad_cell_the_simulation_reads_is_named_by_its_row(tmp_path):
+    """Review 22: an empty or zero revenue was simulated (the firm took up every mode, the
+    mean hazard went NaN), a profit of "n/a" stopped the run with Python's own words, a
+    mistyped role made a service firm a manufacturer, and a bad mode was named at the row
+    counted after the parks (row 3 here, where the file's row is 5). All at once now."""
+    path = firm_file(
+        tmp_path,
+        ",利润,两业类型,服务模式",
+        "P1,园区甲,园区,南湖区,高端装备,90000,0.1,,,",
+        "A1,甲,企业,南湖区,高端装备,,0.1,100,制造业,",
+        "A2,乙,企业,南湖区,高端装备,0,0.1,100,服努业,",
+        "A3,丙,企业,南湖区,高端装备,5000,0.1,n/a,,flying",
+        "A4,丁,企业,南湖区,高端装备,5000,0.1,,生产性服务业,testing",
+    )
+    found = problems_of(path)
+    assert len(found) == 5, found
+    for words in (
+        "row 3 revenue: is empty",
+        "row 4 revenue: is 0",
+        "row 4 role: '服努业'",
+        "row 5 profit: 'n/a' is not a number",
+        "row 5 modes: unknown mode(s) flying",
+    ):
+        assert any(p.startswith(words) for p in found), (words, found)
+    assert any("“营业收入”一栏：为空" in p for p in found), found
+    assert any("“两业类型”一栏" in p for p in found), found
+
+
+def test_profit_in_any_money_unit_and_a_margin_column_are_read(tmp_path):
+    """利润（亿元） is 10,000万元 a unit; a margin column is read as given; an empty cell is
+    drawn as if the column were absent, not read as 0."""
+    path = firm_file(
+        tmp_path,
+        ",利润（亿元）",
+        "A1,甲,企业,南湖区,高端装备,20000,0.1,0.1",
+        "A2,乙,企业,南湖区,高端装备,20000,0.1,",
+    )
+    table = load_population(path, SimulationParameters(), 0)
+    assert table["margin"].iloc[0] == pytest.approx(0.05)
+    spec = SimulationParameters().population
+    assert spec.margin_bounds[0] <= table["margin"].iloc[1] <= spec.margin_bounds[1]
+    assert table["margin"].iloc[1] != 0
+    margin = firm_file(tmp_path, ",利润率", "A1,甲,企业,南湖区,高端装备,20000,0.1,0.07")
+    assert load_population(margin, SimulationParameters(), 0)["margin"].tolist() == [0.07]
+    assert problems_of(firm_file(tmp_path, ",利润率", "A1,甲,企业,南湖区,高端装备,20000,0.1,high"))

@@ -410,3 +410,39 @@ def test_budget_years_no_simulated_round_reaches_are_said(caplog):
         "预算中2025年、2026年的额度在模拟中不使用：模拟的评审年份为2024年"
     ]
     assert said([]) == []
+
+
+def test_titles_a_firm_file_says_are_held_are_checked_and_read_by_name_too(tmp_path):
+    """Review 22: a held title of no programme was ignored by the simulation (the firm paid
+    in full again) where allocate refuses it, and one written by the programme's Chinese
+    name, as allocate reads it, was ignored too. Now the first is refused, naming the row,
+    and the second is held from the start as its id would be."""
+    from liangye.model.errors import InputError
+    from liangye.scenarios.simulate import check_simulation, checked_population, simulation_setup
+
+    header = "编号,企业名称,类型,所在县区,所属行业,营业收入（万元）,服务收入占比,已获认定"
+    rows = [f"E{i},企业{i},企业,南湖区,高端装备,{5000 + i},0.15," for i in range(8)]
+    name = "服务型制造示范企业（平台、项目）"
+    held_by = {"E1": "service_manufacturing_demo:municipal", "E2": f"{name}:市级"}
+    lines = [r + held_by.get(r.split(",")[0], "") for r in rows]
+    good = tmp_path / "firms.csv"
+    good.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    scenario, base = small(f"simulation.population.file={good}")
+    params, governments, start = simulation_setup(scenario, base)
+    seed = replication_seeds(params.seed, 1)[0]
+    firms = checked_population(params, seed, base, governments)
+    model = ServitizationModel(firms, params, governments, start, seed)
+    held = {model.firms.firm_id[i]: h for i, h in model.firms.held.items() if h}
+    key = ("jiaxing-2024-2026", "service_manufacturing_demo")
+    assert held["E1"][key].level == held["E2"][key].level == "municipal"
+    assert held["E1"][key].amount == held["E2"][key].amount > 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "\n".join([header, *[r + ("bogus:national" if i == 3 else "") for i, r in enumerate(rows)]])
+        + "\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        check_simulation(*small(f"simulation.population.file={bad}"))
+    [problem] = caught.value.problems
+    assert problem.where == "row 5" and "bogus:national" in problem.message
