@@ -64,9 +64,19 @@ class GovernmentAgent(FirmExpectations, mesa.Agent):
         super().__init__(model)
         params = model.params
         columns = set(model.state_table().columns)
-        self.policy, sitting_out = simulated_policy(setup.policy, setup.settings, params, columns)
+        self.policy, sitting_out, quotas_out = simulated_policy(
+            setup.policy, setup.settings, params, columns
+        )
         for reason, _ in sitting_out:
             log.info("%s: not simulated: %s", setup.policy.id, reason)
+        # What of the policy is not simulated, for the summary to say: the rounds of a policy
+        # whose quota's programmes all sit out were counted "planned under every rule" while
+        # the quota was never applied (review 22).
+        self.not_simulated = [
+            {"policy": setup.policy.id, "kind": kind, "what": english, "what_zh": chinese}
+            for kind, said in (("programme", sitting_out), ("quota", quotas_out))
+            for english, chinese in said
+        ]
         if not self.policy.programmes:
             # Why, programme by programme: "no programme pays firms" alone read as if the
             # policy had none, where Zhongshan's rules read columns the firms lack.

@@ -48,6 +48,9 @@ class WorldResult:
     rounds: list[str] = field(default_factory=list)
     # seconds spent per stage (records.Stopwatch): for benchmarks, no outcome reads it
     seconds: dict[str, float] = field(default_factory=dict)
+    # What of each policy is not simulated (a programme sitting out, a quota over such
+    # programmes only), with why: GovernmentAgent.not_simulated
+    not_simulated: list[dict[str, str]] = field(default_factory=list)
 
 
 class ServitizationModel(mesa.Model):
@@ -289,6 +292,7 @@ class ServitizationModel(mesa.Model):
             overruns=_summed([g.overruns() for g in self.governments]),
             rounds=[o for g in self.governments for _, o in sorted(g.round_outcomes.items())],
             seconds=dict(self.stopwatch.seconds),
+            not_simulated=[entry for g in self.governments for entry in g.not_simulated],
         )
 
 

@@ -8,6 +8,7 @@ firm runs the service modes its share implies (``share_per_mode`` each).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,6 +32,8 @@ from .population_checks import (
     margins,
     renamed_extras,
 )
+
+log = logging.getLogger(__name__)
 
 POPULATION_COLUMNS = [
     "id",
@@ -188,6 +191,10 @@ def load_population(
     (``population_checks``)."""
     raw = load_candidates(str(path))
     source = raw.attrs.get("source", str(path))
+    parks = int((raw["kind"] != "enterprise").sum())
+    if parks:
+        # Said: a table of firms and parks simulated as its firms alone (review 23).
+        log.warning("%s：%d 行园区不参与模拟（模拟的是企业；园区的项目不评审）", source, parks)
     table, units = renamed_extras(raw[raw["kind"] == "enterprise"].reset_index(drop=True))
     problems = [
         Problem(

@@ -47,9 +47,10 @@ def _scale(amount: Decimal | None, scale: float) -> Decimal | None:
 
 def simulated_policy(
     policy: Policy, settings: AllocationSettings, params: SimulationParameters, columns: set[str]
-) -> tuple[Policy, list[tuple[str, str]]]:
-    """The policy as the simulation runs it, and why the other programmes sit out (English
-    and Chinese, a pair per programme).
+) -> tuple[Policy, list[tuple[str, str]], list[tuple[str, str]]]:
+    """The policy as the simulation runs it, why the other programmes sit out (English and
+    Chinese, a pair per programme), and the quotas that go with them (a pair per quota,
+    ``quota_said``): a quota over programmes none of which takes part is not applied.
 
     A programme takes part if firms (enterprises) may hold it, the firm table has every
     column its rules read (``model.eligibility.columns_read``), and some tier carries money
@@ -141,7 +142,35 @@ def simulated_policy(
         "quotas": restricted(policy.quotas),
         "balance": restricted(policy.balance),
     }
-    return policy.model_copy(update=update), reasons
+    dropped = [
+        quota_said(q, policy)
+        for q in policy.quotas
+        if q.programmes is not None and not ids & set(q.programmes)
+    ]
+    return policy.model_copy(update=update), reasons, dropped
+
+
+def quota_said(quota: Quota, policy: Policy) -> tuple[str, str]:
+    """A quota as a reader knows it, in English and Chinese: its name, else its programmes,
+    its bounds per year or over the horizon, and its clause."""
+    names = {p.id: p.name or p.id for p in policy.programmes}
+    programmes = quota.programmes or []
+    bounds = [f"at least {quota.min}" if quota.min is not None else ""]
+    bounds.append(f"at most {quota.max}" if quota.max is not None else "")
+    bounds_zh = [f"不少于{quota.min}" if quota.min is not None else ""]
+    bounds_zh.append(f"不多于{quota.max}" if quota.max is not None else "")
+    per, per_zh = ("a year", "每年") if quota.per == "year" else ("over the horizon", "期内")
+    clause = f" ({quota.reference})" if quota.reference else ""
+    clause_zh = f"（{quota.reference}）" if quota.reference else ""
+    english = (
+        f"{quota.name or ', '.join(programmes)}: {' and '.join(b for b in bounds if b)} "
+        f"{per}{clause}"
+    )
+    chinese = (
+        f"{quota.name or '、'.join(names.get(p, p) for p in programmes)}："
+        f"{per_zh}{'、'.join(b for b in bounds_zh if b)}{clause_zh}"
+    )
+    return english, chinese
 
 
 def _scaled_programme(programme: Programme, scale: float) -> Programme:

@@ -88,6 +88,7 @@ def simulation_section(files: RunFiles, names: ReportNames, figure: bytes | None
                 else "没有净新增企业，每家成本无从计算。"
             )
         )
+    lines += not_simulated_lines(summary.get("not_simulated") or [])
     thresholds = _thresholds(files)
     if thresholds:
         design = pd.DataFrame(
@@ -115,6 +116,28 @@ def simulation_section(files: RunFiles, names: ReportNames, figure: bytes | None
             )
         )
     return Section("模拟结果", paragraphs=lines, tables=tables, figures=figures)
+
+
+def not_simulated_lines(entries: list[Mapping[str, str]]) -> list[str]:
+    """What of the policy the simulation does not run (summary.json's ``not_simulated``), in
+    the report's words: the programmes that sit out and why, and the quotas that go with
+    them (the yearly rounds count as planned under every rule the simulation applies)."""
+    programmes = [e["what_zh"] for e in entries if e.get("kind") == "programme"]
+    quotas = [e["what_zh"] for e in entries if e.get("kind") == "quota"]
+    lines = []
+    if programmes:
+        lines.append(
+            f"未模拟的项目（{len(programmes)} 个，模拟中不评审、不支付）："
+            + "；".join(programmes)
+            + "。"
+        )
+    if quotas:
+        lines.append(
+            f"因其项目未模拟而未执行的配额（{len(quotas)} 条；年度评审“按全部规则”指模拟执行的规则）："
+            + "；".join(quotas)
+            + "。"
+        )
+    return lines
 
 
 def _headline_keys(table: Mapping[str, Any], thresholds: list[int]) -> list[str]:

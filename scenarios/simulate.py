@@ -64,6 +64,8 @@ class SimulationRun:
     seconds: list[float] = field(default_factory=list)
     # per replication, seconds by world and stage (agents.replication.Replication.seconds)
     stages: list[dict[str, float]] = field(default_factory=list)
+    # What of the policy the simulation does not run (agents.model.WorldResult.not_simulated)
+    not_simulated: list[dict[str, str]] = field(default_factory=list)
 
     def digest(self) -> SimulationDigest:
         """What the command line shows of the run (its summary and headline rows), cheap to
@@ -87,6 +89,9 @@ class SimulationRun:
             | {"seed": self.seed, "replications": len(self.outcomes)},
             # What differs from the model's defaults, for the report to say (award_scale...).
             "changed_parameters": changed_parameters(self.params),
+            # Programmes that sit out and the quotas that go with them: the rounds count
+            # as planned under every rule the simulation applies, not these.
+            "not_simulated": self.not_simulated,
             "runs": self.outcomes,
             "summary": summarise(self.outcomes),
             "cost_per_additional": pooled_costs(self.outcomes),
@@ -310,6 +315,8 @@ def simulate_scenario(
             parts["payments"].append(rep.award.payments.assign(**tag))
             parts["firms"].append(firm_outcomes(rep.award, rep.twin).assign(**tag))
             run.outcomes.append({**tag, **rep.outcomes})
+            if k == 0:  # the same in every replication: the firms' columns decide it
+                run.not_simulated = rep.award.not_simulated
             log.info("replication %d/%d in %.1fs", k + 1, count, run.seconds[-1])
     for name, frames in parts.items():
         setattr(run, name, pd.concat(frames, ignore_index=True))
@@ -445,6 +452,12 @@ def headline(run: SimulationRun) -> list[tuple[str, str]]:
                 "年度评审（各次重复合计）：按全部规则 / 不设最低名额 / 只兑现应付 / 未举行",
                 " / ".join(str(ended[kind]) for kind in ended),
             )
+        )
+    left_out = [e for e in run.not_simulated if e["kind"] == "quota"]
+    if left_out:
+        # The rounds count as planned under every rule applied; these never were.
+        rows.append(
+            ("未执行的配额（其项目未模拟）", f"{len(left_out)} 条（见报告或 summary.json）")
         )
     pooled = {round(p["threshold"] * 100): p for p in pooled_costs(run.outcomes)}
     for x in run.params.thresholds:

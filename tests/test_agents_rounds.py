@@ -62,14 +62,14 @@ COLUMNS = {"revenue", "service_revenue_share", "sector", "role", "kind"}
 def test_only_programmes_firms_can_hold_and_that_pay_are_simulated():
     """ "unpaid" has no amount, "parks" is for parks, "needs_column" reads a column firms lack;
     the quota over "unpaid" goes with it. Naming an amount for "unpaid" brings it in."""
-    simulated, reasons = simulated_policy(
+    simulated, reasons, _ = simulated_policy(
         policy(), AllocationSettings(), SimulationParameters(), COLUMNS
     )
     assert simulated.programme_ids == ["paid"]
     assert [q.programmes for q in simulated.quotas] == [["paid"]]
     assert len(reasons) == 3 and any("exports" in en and "exports" in zh for en, zh in reasons)
     named = AllocationSettings(amounts={"unpaid": {"municipal": 5}})
-    simulated, _ = simulated_policy(policy(), named, SimulationParameters(), COLUMNS)
+    simulated, _, _ = simulated_policy(policy(), named, SimulationParameters(), COLUMNS)
     assert simulated.programme_ids == ["paid", "unpaid"]
 
 
@@ -94,7 +94,7 @@ def test_award_scale_multiplies_tiers_and_overrides():
         amounts={"unpaid": {"municipal": 5}},
         success_probability={"national": 0.3, "provincial": 0.5},
     )
-    simulated, _ = simulated_policy(policy(), named, params, COLUMNS)
+    simulated, _, _ = simulated_policy(policy(), named, params, COLUMNS)
     settings = round_settings(named, simulated, params)
     tiers = {
         (t.programme.id, t.level): t for t in open_tiers(simulated, settings, firms_table(), params)
@@ -113,7 +113,7 @@ def test_firms_apply_where_the_policy_admits_them_unless_the_scenario_adds_a_rul
     """No bar of the simulation's own: both firms (25% and 15% service share) may apply to
     "paid"; a scenario's application rule of 20% leaves the second out."""
     settings = AllocationSettings()
-    simulated, _ = simulated_policy(policy(), settings, SimulationParameters(), COLUMNS)
+    simulated, _, _ = simulated_policy(policy(), settings, SimulationParameters(), COLUMNS)
     (tier, *_) = open_tiers(simulated, settings, firms_table(), SimulationParameters())
     assert tier.eligible.tolist() == [True, True]
     barred = SimulationParameters(application_rules={"*": ["service_revenue_share >= 0.2"]})
@@ -182,7 +182,7 @@ def test_what_the_city_would_pay_a_holder(upgrade, expected):
     allocation's (``model.decisions.upgrade_prices``)."""
     settings = AllocationSettings()
     params = SimulationParameters()
-    shaped, _ = simulated_policy(policy(upgrade=upgrade), settings, params, COLUMNS)
+    shaped, _, _ = simulated_policy(policy(upgrade=upgrade), settings, params, COLUMNS)
     tiers = open_tiers(shaped, settings, firms_table(), params)[:3]
     paid, holds, title = np.array([20.0, 0.0]), np.array([True, False]), np.zeros(2, bool)
     pays = np.array([payable(t, paid, holds, title, shaped) for t in tiers]).T

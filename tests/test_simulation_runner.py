@@ -446,3 +446,29 @@ def test_titles_a_firm_file_says_are_held_are_checked_and_read_by_name_too(tmp_p
         check_simulation(*small(f"simulation.population.file={bad}"))
     [problem] = caught.value.problems
     assert problem.where == "row 5" and "bogus:national" in problem.message
+
+
+def test_what_the_simulation_leaves_out_is_said_with_the_quotas_that_go_with_it():
+    """Review 22: two of the default's ten yearly cultivation minimums (design+marketing,
+    industrial internet platforms) were never applied, their programmes sitting out, while
+    the rounds counted as planned under every rule: said only at -v. Now the summary lists
+    what sits out and why, the headline counts the quotas left out, and the report names
+    them."""
+    from liangye.results.report_simulation import not_simulated_lines
+    from liangye.scenarios.simulate import headline
+
+    scenario, base = small()
+    run = simulate_scenario(scenario, base, seed=1, replications=1)
+    said = run.summary()["not_simulated"]
+    quotas = [e for e in said if e["kind"] == "quota"]
+    programmes = {e["what"].split(":")[0] for e in said if e["kind"] == "programme"}
+    assert {"cultivate_design_marketing", "industrial_internet_platform"} <= programmes
+    assert len(quotas) == 2 and all(e["policy"] == "jiaxing-2024-2026" for e in said)
+    assert any("设计+营销" in e["what_zh"] and "每年不少于10" in e["what_zh"] for e in quotas)
+    assert any(
+        label.startswith("未执行的配额") and value.startswith("2 条")
+        for label, value in headline(run)
+    )
+    text = " ".join(not_simulated_lines(said))
+    assert "未执行的配额（2 条" in text and "工业互联网平台" in text
+    assert json.loads(json.dumps(run.summary()))["not_simulated"] == said
