@@ -15,6 +15,7 @@ from liangye.model.allocation import AllocationResult, allocate
 from liangye.model.decisions import ENTITLEMENT
 from liangye.model.eligibility import Tier
 from liangye.model.errors import InputError, Problem
+from liangye.model.later_payments import award_totals, option_totals
 from liangye.model.options import AllocationProblem, build_problem
 from liangye.model.problem_checks import held_by_id
 from liangye.model.solve import PLAN_STATUSES
@@ -120,8 +121,13 @@ class GovernmentAgent(FirmExpectations, mesa.Agent):
         self._held_masks: tuple[int, tuple[dict, dict]] | None = None
         self.check_budget_years()
         if self.policy.programmes and model.firms.initial_held:
-            tiers = self.tiers(model.state_table())
-            amount_of = {(t.programme.id, t.level): np.nan_to_num(t.amounts()) for t in tiers}
+            table = model.state_table()
+            tiers = self.tiers(table)
+            # What each title pays in all (later payouts, cap): what 就高不重复 counts as paid.
+            totals = award_totals(
+                self.policy, {(t.programme.id, t.level): t.amounts() for t in tiers}, table
+            )
+            amount_of = {key: np.nan_to_num(total) for key, total in totals.items()}
             firms = model.firms
             for index, entries in initial.items():
                 for held in entries:
@@ -355,6 +361,9 @@ class GovernmentAgent(FirmExpectations, mesa.Agent):
         probability = selected["probability"].to_numpy(dtype=float)
         conferred = (probability >= 1) | (u < probability)
         amounts = [float(a) for a in selected["amount"].tolist()]
+        # What each award pays in all (later payouts, cap): what its holder counts as paid in
+        # the matter when a higher award tops it up (review 23: 20 + 10 later, then 100).
+        paid_in_all = option_totals(problem.policy, problem.candidates, selected).tolist()
         dues = [[(t, a) for t, a in due if a > 0] for due in options_dues(problem, chosen)]
         n = len(selected)
         append_rows(
@@ -383,7 +392,7 @@ class GovernmentAgent(FirmExpectations, mesa.Agent):
         owed: list[Instalment] = []
         for k in np.flatnonzero(conferred).tolist():
             i, programme, level = int(index[k]), programmes[k], levels[k]
-            firms.hold(i, (self.policy.id, programme), Holding(level, amounts[k], year))
+            firms.hold(i, (self.policy.id, programme), Holding(level, paid_in_all[k], year))
             owed += [Instalment(due, i, programme, level, a) for due, a in dues[k]]
         self.ledger.owe(owed)  # in the order the designations were made, as one at a time
 

@@ -194,7 +194,9 @@ def _highest_entitlements(pairs: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame
     return keep, set_aside
 
 
-def upgrade_chains(options: pd.DataFrame, rule: str, stacking: str) -> pd.DataFrame:
+def upgrade_chains(
+    options: pd.DataFrame, rule: str, stacking: str, paid: np.ndarray | None = None
+) -> pd.DataFrame:
     """Upgrades inside the horizon, as options of their own: for a designation A that is
     certain once made (discretionary, or an entitlement paid for sure) and an option B of
     the same candidate and matter in a later year paying more, a *chain* option "A, then B":
@@ -205,6 +207,9 @@ def upgrade_chains(options: pd.DataFrame, rule: str, stacking: str) -> pd.DataFr
     expected merit plus A's where B is not conferred (a chain is worth where it ends, as a
     direct designation there would be, when B is certain), B's alone when A is an
     entitlement (which adds no merit in any plan).
+
+    ``paid``: what each option's award pays in all (``later_payments.award_totals``: with
+    later payouts, at most its cap), which A counts as paid; None: its amount.
 
     Upgrades from a nomination are not planned: what they would cost depends on a conferral
     not yet known (the next year's round plans them from what was conferred). Returns the
@@ -223,13 +228,26 @@ def upgrade_chains(options: pd.DataFrame, rule: str, stacking: str) -> pd.DataFr
     year = options["year"].to_numpy()
     amount = float_values(options["amount"])
     forced = options["forced"].to_numpy(dtype=bool)
-    ends = (year[b] > year[a]) & (amount[b] > amount[a]) & ~forced[b]
+    given = amount if paid is None else paid
+    ends = (year[b] > year[a]) & (amount[b] > given[a]) & ~forced[b]
     if not ends.any():
         return empty
     rows = pd.RangeIndex(len(a))[ends]  # each chain's row in the merge (the index it had)
     a, b = a[ends], b[ends]
     chains = options.iloc[b].set_axis(rows)
-    chains["cost"] = _upgrade_costs(rule, options["amount"].to_numpy(dtype=object), a, b)
+    amounts = options["amount"].to_numpy(dtype=object)
+    if paid is None:
+        chains["cost"] = _upgrade_costs(rule, amounts, a, b)
+    else:
+        # A's amount object where its award pays no more than it (the costs as without
+        # ``paid``), its total where it does.
+        held = amounts.copy()
+        differs = np.flatnonzero(paid != amount)
+        held[differs] = [Decimal(str(round(float(v), 4))) for v in paid[differs].tolist()]
+        chains["cost"] = [
+            upgrade_price(rule, amounts[j], held[i])
+            for i, j in zip(a.tolist(), b.tolist(), strict=True)
+        ]
     chains["forced"] = False
     chains["from_key"] = options["key"].to_numpy()[a]
     # Worth where it ends if B is conferred, and A's merit if not: A (1 − p_B) + p_B B. An

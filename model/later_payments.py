@@ -26,6 +26,78 @@ def money_value(value: object) -> Decimal:
     return max(amount, Decimal(0))
 
 
+def payout_totals(policy: Policy, candidates: pd.DataFrame) -> dict[tuple[str, str], np.ndarray]:
+    """Per tier with later payouts, what they pay each candidate in all (万元, floats, before
+    any cap): a fixed amount or share × a candidate column, times its years."""
+    totals: dict[tuple[str, str], np.ndarray] = {}
+    for programme in policy.programmes:
+        for award in programme.levels:
+            if not award.payouts:
+                continue
+            total = np.zeros(len(candidates))
+            for payout in award.payouts:
+                if payout.amount is not None:
+                    each = np.full(len(candidates), float(payout.amount))
+                elif payout.of not in candidates.columns:
+                    continue  # said as the table's problem (eligibility.columns_read)
+                else:
+                    values = candidates[payout.of].to_numpy()
+                    each = payout.share * np.array([float(money_value(v)) for v in values])
+                total += each * len(payout.years_after)
+            totals[(programme.id, award.level.value)] = total
+    return totals
+
+
+def award_totals(
+    policy: Policy, tier_amounts: dict[tuple[str, str], np.ndarray], candidates: pd.DataFrame
+) -> dict[tuple[str, str], np.ndarray]:
+    """What each tier pays each candidate in all — its amount, its later payouts, at most its
+    cap (最高不超过) — the measure of 就高不重复: a holder is paid in a matter the largest
+    such total of the titles it holds there, and a higher award tops it up to its own
+    (``decisions.upgrade_price``). Review 23: with the lower title paid 20 + 10 the year
+    after, a top-up of 120 − 20 paid 130 in all for an award of 120. The tiers without
+    payouts or cap keep their amounts' arrays."""
+    payouts = payout_totals(policy, candidates)
+    caps = {
+        (p.id, a.level.value): float(a.cap)
+        for p in policy.programmes
+        for a in p.levels
+        if a.cap is not None
+    }
+    totals = {}
+    for key, amounts in tier_amounts.items():
+        total = amounts + payouts.get(key, 0.0)
+        if key in caps:
+            total = np.minimum(total, caps[key])
+        same = key not in payouts and np.array_equal(total, amounts, equal_nan=True)
+        totals[key] = amounts if same else total
+    return totals
+
+
+def option_totals(policy: Policy, candidates: pd.DataFrame, options: pd.DataFrame) -> np.ndarray:
+    """What each option's award pays its candidate in all (``award_totals``: its amount, its
+    later payouts, at most its cap), as floats: what a holder counts as paid in the matter."""
+    amounts = np.array([float(a) for a in options["amount"].tolist()], dtype=float)
+    payouts = payout_totals(policy, candidates)
+    caps = {
+        (p.id, a.level.value): float(a.cap)
+        for p in policy.programmes
+        for a in p.levels
+        if a.cap is not None
+    }
+    if not payouts and not caps:
+        return amounts
+    keys = list(zip(options["programme"].tolist(), options["level"].tolist(), strict=True))
+    at = options["candidate"].to_numpy()
+    totals = amounts.copy()
+    for k, (key, candidate) in enumerate(zip(keys, at.tolist(), strict=True)):
+        if key in payouts:
+            totals[k] += payouts[key][candidate]
+        if key in caps:
+            totals[k] = min(totals[k], caps[key])
+    return totals
+
+
 def later_payments(policy: Policy, candidates: pd.DataFrame, options: pd.DataFrame) -> pd.DataFrame:
     """Payments besides each option's own-year cost, one row per (option, year, chance),
     columns LATER_PAYMENT_COLUMNS; cost exact (Decimal), expected_cost = cost × chance:
@@ -49,6 +121,15 @@ def later_payments(policy: Policy, candidates: pd.DataFrame, options: pd.DataFra
             if len(at) == 0:
                 continue
             chosen = options.iloc[at]
+            # With a cap (最高不超过) the payments stop where the award's own amount and
+            # the payouts before reach it, in year order (review 23: 40 and 10% of a
+            # growth for two years committed 200万元 under a cap of 60).
+            left = (
+                [award.cap - Decimal(str(a)) for a in chosen["amount"].tolist()]
+                if award.cap is not None
+                else None
+            )
+            paid: dict[int, list] = {}
             for payout in award.payouts:
                 if payout.amount is not None:
                     costs = [payout.amount] * len(chosen)
@@ -57,6 +138,15 @@ def later_payments(policy: Policy, candidates: pd.DataFrame, options: pd.DataFra
                     values = candidates[payout.of].to_numpy()[chosen["candidate"].to_numpy()]
                     costs = [share * money_value(v) for v in values]
                 for k in payout.years_after:
+                    paid.setdefault(k, []).append(list(costs))
+            for k in sorted(paid) if left is not None else ():
+                for costs in paid[k]:
+                    for j, cost in enumerate(costs):
+                        costs[j] = min(cost, max(left[j], Decimal(0)))
+                        left[j] -= costs[j]
+            for payout in award.payouts:
+                for k in payout.years_after:
+                    costs = paid[k].pop(0)
                     frames.append(
                         pd.DataFrame(
                             {

@@ -229,7 +229,8 @@ def apply_history(
     full amount (full), or not at all (none). History blocks by amount, not by government
     level: a holder of a 30万元 provincial title may still move up to a 300万元 one. With
     stacking "all" a candidate may not receive a title (programme and level) it holds.
-    ``tier_amounts`` gives what each tier pays each candidate (bands per candidate);
+    ``tier_amounts`` gives what each tier pays each candidate in all (bands per candidate,
+    later payouts, at most the cap: ``later_payments.award_totals``);
     ``held_at`` the held column read (``parse_held_cells``), when the caller has it.
     """
     if "held" not in candidates.columns or pairs.empty:

@@ -32,7 +32,7 @@ from .decisions import (
 from .eligibility import award_amounts, read_tiers
 from .errors import InputError, Problem
 from .gathered import GatheredColumns, column_at, positions_in
-from .later_payments import LATER_PAYMENT_COLUMNS, later_payments
+from .later_payments import LATER_PAYMENT_COLUMNS, award_totals, later_payments
 from .option_rules import apply_history, rules_in_force, with_no_repeat_keys
 from .policy import Policy
 from .problem_checks import (
@@ -271,6 +271,8 @@ def build_problem(
     exclusions: list[pd.DataFrame] = []
     # What each tier pays each candidate (NaN: nothing known), for pricing what is held.
     tier_amounts = {(t.programme.id, t.level): t.amounts() for t in tiers}
+    # ... and in all (payouts, cap): what 就高不重复 counts as paid in a matter.
+    tier_paid = award_totals(policy, tier_amounts, candidates)
     for tier in tiers:
         ok = tier.eligible
         excluded.add(
@@ -342,7 +344,7 @@ def build_problem(
     if problems:
         raise InputError(problems)
 
-    pairs, history_exclusions = apply_history(pairs, candidates, policy, tier_amounts, held_at)
+    pairs, history_exclusions = apply_history(pairs, candidates, policy, tier_paid, held_at)
     exclusions.append(history_exclusions)
     entitled = (pairs["decision"] == ENTITLEMENT).to_numpy()
     # An obligation needs no expert score: it is paid whatever the panel thinks (where
@@ -381,7 +383,7 @@ def build_problem(
         # new columns go straight into the options (0.7 ms a round).
         pairs = pairs.assign(**added, key=np.arange(len(pairs)))
         added = {}
-        chains = _upgrade_chains(pairs, policy)
+        chains = _upgrade_chains(pairs, policy, tier_amounts, tier_paid)
         if len(chains):
             pairs = pd.concat([pairs.assign(from_key=NO_ORIGIN), chains], ignore_index=True)
             from_key = pairs["from_key"].to_numpy()
@@ -468,9 +470,25 @@ def _chains_possible(pairs: pd.DataFrame, policy: Policy) -> bool:
     return bool((year != year[0]).any())
 
 
-def _upgrade_chains(pairs: pd.DataFrame, policy: Policy) -> pd.DataFrame:
-    """``decisions.upgrade_chains`` of the pairs (``_chains_possible`` says when to ask)."""
-    return upgrade_chains(pairs, policy.upgrade, policy.stacking)
+def _upgrade_chains(
+    pairs: pd.DataFrame,
+    policy: Policy,
+    tier_amounts: dict[tuple[str, str], np.ndarray],
+    tier_paid: dict[tuple[str, str], np.ndarray],
+) -> pd.DataFrame:
+    """``decisions.upgrade_chains`` of the pairs (``_chains_possible`` says when to ask),
+    each first designation counted at what its tier pays in all (``award_totals``) where a
+    tier has later payouts or a cap."""
+    changed = [key for key, paid in tier_paid.items() if paid is not tier_amounts[key]]
+    paid = None
+    if changed:
+        paid = float_values(pairs["amount"]).copy()
+        programme, level = pairs["programme"].to_numpy(), pairs["level"].to_numpy()
+        candidate = pairs["candidate"].to_numpy()
+        for key in changed:
+            rows = np.flatnonzero((programme == key[0]) & (level == key[1]))
+            paid[rows] = np.nan_to_num(tier_paid[key])[candidate[rows]]
+    return upgrade_chains(pairs, policy.upgrade, policy.stacking, paid)
 
 
 def later_spend(problem: AllocationProblem, chosen: np.ndarray) -> dict[int, Decimal]:

@@ -294,3 +294,40 @@ def test_a_withdrawn_designation_frees_its_instalments_for_the_round():
 def test_a_budget_by_year_must_cover_every_round():
     with pytest.raises(InputError, match="no budget for \\[2025\\]"):
         simulate(2, demo_policy(2025), money({2024: 100}), years=2)
+
+
+def test_a_holder_of_an_award_paid_in_instalments_is_topped_up_to_the_higher_award():
+    """就高不重复 in the simulation as in the allocation (review 23): a firm holding the
+    municipal title (20 on designation and 10 the year after, 30 in all) counts 30 as paid
+    in the matter, so the provincial 60 would pay it 30, not 40."""
+    levels = [
+        {"level": "provincial", "amount": 60, "conferred_by": "municipal"},
+        {
+            "level": "municipal",
+            "amount": 20,
+            "conferred_by": "municipal",
+            "payouts": [{"amount": 10, "years_after": [1]}],
+        },
+    ]
+    policy = policy_from_dict(
+        {
+            "id": "mini",
+            "title": "测试",
+            "years": [2024, 2025],
+            "programmes": [{"id": "demo", "name": "示范", "reference": "t", "levels": levels}],
+        }
+    )
+    firms = firm_table(2).assign(held=["demo:municipal", None])
+    model = ServitizationModel(
+        firms,
+        SimulationParameters(quarters=8, **STILL),
+        [GovernmentSetup(policy, money({2024: 100, 2025: 100}), AllocationSettings())],
+        seed=0,
+    )
+    (government,) = list(model.governments)
+    holding = model.firms.held[0][("mini", "demo")]
+    assert holding.level == "municipal" and holding.amount == 30.0
+    tiers = government.tiers(model.state_table())
+    pay = government.payables(tiers)
+    assert pay[("demo", "provincial")].tolist() == [30.0, 60.0]
+    assert np.isnan(pay[("demo", "municipal")][0]) and pay[("demo", "municipal")][1] == 20.0

@@ -514,3 +514,81 @@ def test_the_frontiers_budget_is_what_the_horizon_may_spend():
     )
     frontier = budget_frontier(result.problem, [0.5, 1.0])
     assert frontier["budget"].tolist() == [125.0, 250.0]
+
+
+def instalment_policy(upgrade: str = "top_up", quota: bool = True):
+    """P: national 120 (conferred with chance 0.5), municipal 20 on designation and 10 the
+    year after: 30 in all (review 23's Hefei)."""
+    levels = [
+        {"level": "national", "amount": 120, "conferred_by": "national"},
+        {
+            "level": "municipal",
+            "amount": 20,
+            "conferred_by": "municipal",
+            "payouts": [{"amount": 10, "years_after": [1]}],
+        },
+    ]
+    return make_policy(
+        [{"id": "P", "name": "P", "reference": "t", "levels": levels}],
+        years=[2024, 2026],
+        upgrade=upgrade,
+        quotas=[
+            {"programmes": ["P"], "levels": ["municipal"], "per": "year", "years": [2024], "min": 1}
+        ]
+        if quota
+        else [],
+    )
+
+
+def test_a_top_up_counts_what_the_lower_award_pays_in_all():
+    """就高不重复 with instalments: municipal pays 20 then 10, national 120. The top-up was
+    priced from the 20 alone (100), and the firm was paid 20 + 10 + 100 = 130 for an award
+    of 120 (review 23). Inside the horizon the chain tops up 120 − 30 = 90; a holder of the
+    municipal title from before likewise, and is told it was paid 30."""
+    result = solve(
+        instalment_policy(),
+        make_candidates([{"id": "A", "score": 80}]),
+        {2024: 200, 2025: 200, 2026: 200},
+        level_weights={"national": 3, "municipal": 1},
+        success_probability={"national": 0.5},
+    )
+    selected = result.selected.sort_values("year")
+    assert list(selected["level"]) == ["municipal", "national"]
+    assert float(selected["cost"].iloc[1]) == 90
+    held = solve(
+        instalment_policy(quota=False),
+        make_candidates([{"id": "A", "score": 80, "held": "P:municipal"}]),
+        {2024: 200, 2025: 200, 2026: 200},
+        level_weights={"national": 3, "municipal": 1},
+        success_probability={"national": 0.5},
+    )
+    assert held.selected["level"].tolist() == ["national"]
+    assert {float(c) for c in held.selected["cost"]} == {90.0}
+
+
+def test_a_cap_holds_over_an_awards_later_payouts():
+    """累计最高不超过60: 40 on designation and 10% of a growth of 800 (80) in each of two
+    years committed 200 under a cap of 60 (review 23's Foshan). The later payments stop at
+    the cap, in year order: 20 the first year, nothing the second; a growth of 100 pays 10
+    and 10 (under the cap)."""
+    levels = [
+        {
+            "level": "municipal",
+            "amount": 40,
+            "cap": 60,
+            "payouts": [{"share": 0.1, "of": "growth", "years_after": [1, 2]}],
+        }
+    ]
+    policy = make_policy([{"id": "G", "name": "G", "reference": "t", "levels": levels}])
+    candidates = make_candidates(
+        [{"id": "A", "score": 90, "growth": 800}, {"id": "B", "score": 80, "growth": 100}]
+    )
+    result = solve(policy, candidates, {2024: 100})
+    assert picks(result) == {("A", "G", "municipal", 2024), ("B", "G", "municipal", 2024)}
+    later = result.problem.later_payments
+    by = later.groupby(["option", "year"])["cost"].sum().map(float).to_dict()
+    options = result.problem.options.reset_index(drop=True)
+    a = int(options.index[options["candidate_id"] == "A"][0])
+    b = int(options.index[options["candidate_id"] == "B"][0])
+    assert (by.get((a, 2025)), by.get((a, 2026), 0.0)) == (20.0, 0.0)
+    assert (by[(b, 2025)], by[(b, 2026)]) == (10.0, 10.0)
