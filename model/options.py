@@ -292,11 +292,11 @@ def build_problem(
                     f"{tier.where}.amount",
                     f"{tier.programme.id} at {tier.level} has no amount in the policy "
                     f"document, and {what} needs one: set "
-                    f"amounts.{tier.programme.id}.{tier.level} in a scenario file (the "
+                    f"allocation.amounts.{tier.programme.id}.{tier.level} in a scenario file (the "
                     "bundled examples show how) and allocate that scenario",
                     f"“{tier.programme.id}”的{Level(tier.level).chinese}在政策文件中没有金额，"
                     f"而{'应享奖励' if tier.decision == ENTITLEMENT else '有候选的级别'}需要金额："
-                    f"请在情景文件中设置 amounts.{tier.programme.id}.{tier.level}（内置示例有写法），"
+                    f"请在情景文件中设置 allocation.amounts.{tier.programme.id}.{tier.level}（内置示例有写法），"
                     "并分配该情景",
                 )
             )

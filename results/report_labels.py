@@ -38,6 +38,9 @@ _SIMPLE: dict[str, str] = {
     "spend.cancelled": "取消支出（万元）",
     "spend.owed_after_horizon": "期后应付（万元）",
     "overrun.occurred.any_year": "任一年超支（模拟中的比例）",
+    # A horizon total's row (budget.total), beside the years' (review 23: shown untranslated)
+    "overrun.occurred.total": "期间总预算超支（模拟中的比例）",
+    "overrun.by_row.total": "期间总预算超支金额（万元）",
     "servitization.mean_service_share_start": "制造企业平均服务收入占比：期初",
     "servitization.mean_service_share_award": "制造企业平均服务收入占比：有奖励期末",
     "servitization.mean_service_share_twin": "制造企业平均服务收入占比：无奖励期末",

@@ -237,6 +237,26 @@ def test_validate_puts_a_policy_candidates_and_applications_together(tmp_path, c
     assert "2031" in said and "Traceback" not in said + done.stderr
 
 
+def test_validate_warns_of_a_rule_no_candidate_meets(tmp_path, candidate_file):
+    """A share written 15 for 15% holds for nobody: allocate warned, validate said "no
+    problems" (review 23). Given with a candidate table, the policy's rule is tried on it
+    and the warning said, the files still accepted."""
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        'id = "base"\ntitle = "t"\nyears = [2024]\n\n[[programmes]]\nid = "P"\nname = "示范"\n'
+        'reference = "t"\neligibility = ["service_revenue_share >= 15"]\n'
+        'levels = [{ level = "municipal", amount = 20 }]\n',
+        encoding="utf-8",
+    )
+    done = liangye("validate", str(policy), str(candidate_file))
+    said = " ".join(done.stdout.split())
+    assert done.returncode == 0, said
+    assert "together" in said and "都不成立" in said and "请检查单位" in said, said
+    policy.write_text(policy.read_text(encoding="utf-8").replace(">= 15", ">= 15%"))
+    done = liangye("validate", str(policy), str(candidate_file))
+    assert done.returncode == 0 and "都不成立" not in done.stdout, done.stdout
+
+
 def test_validate_reads_a_sweep_file_as_a_sweep(tmp_path):
     from liangye.scenarios.loader import PACKAGE_DIR
 

@@ -472,3 +472,17 @@ def test_what_the_simulation_leaves_out_is_said_with_the_quotas_that_go_with_it(
     text = " ".join(not_simulated_lines(said))
     assert "未执行的配额（2 条" in text and "工业互联网平台" in text
     assert json.loads(json.dumps(run.summary()))["not_simulated"] == said
+
+
+def test_every_outcome_of_a_summary_has_a_chinese_label():
+    """The report showed overrun.by_row.total untranslated (review 23): every key a summary
+    holds, a horizon total's rows among them, reads in Chinese."""
+    import re
+
+    from liangye.results.report_labels import outcome_label
+
+    scenario, base = small()
+    run = simulate_scenario(scenario, base, seed=2, replications=1)
+    keys = [*run.summary()["summary"], "overrun.by_row.total", "overrun.occurred.total"]
+    untranslated = [k for k in keys if not re.search(r"[\u4e00-\u9fff]", outcome_label(k))]
+    assert untranslated == []
