@@ -182,6 +182,7 @@ def allocate_command(
         overrun_risk=overrun_risk,
     )
     loaded = recorded = None
+    base: Path | None = None  # the scenario file's folder, when there is one
     # Nothing given: the bundled default scenario, as run, simulate and frontier take it.
     default = scenario is None and policy is None and candidates is None and applications is None
     if scenario is not None or default:
@@ -278,7 +279,9 @@ def allocate_command(
     written = []
     if out:
         outputs = loaded.outputs if loaded else ["csv", "xlsx", "parquet"]
-        written = save_allocation(result, out, outputs, loaded or recorded, command=command)
+        written = save_allocation(
+            result, out, outputs, loaded or recorded, command=command, base=base
+        )
         _finish_run(out)
     _finish(result, as_json, out, written)
 

@@ -110,7 +110,7 @@ def run(
         # terminal; the JSON waits, as it names the report).
         workbook = "xlsx" in loaded.outputs
         written = save_allocation(
-            result, folder, loaded.outputs, loaded, command=command, workbook=False
+            result, folder, loaded.outputs, loaded, command=command, workbook=False, base=base
         )
         simulation = _wait_for_simulation(sim, loaded.id, quiet=as_json)
         _finish_run(folder / "simulation")
@@ -295,7 +295,7 @@ def frontier(
     from liangye.results.store import new_run_dir, write_manifest, write_parquet
 
     from .loader import load_scenario, scenario_hash
-    from .runner import scenario_problem
+    from .runner import scenario_problem, scenario_record
 
     _setup_logging(verbose)
     try:
@@ -352,7 +352,7 @@ def frontier(
         folder,
         kind="frontier",
         quota_budget=needed,
-        scenario=loaded.model_dump(mode="json"),
+        scenario=scenario_record(loaded, base),
         scenario_hash=scenario_hash(loaded),
         scales=levels,
         command=" ".join(sys.argv),

@@ -6,7 +6,7 @@ import dataclasses
 import logging
 from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -192,6 +192,34 @@ def _risk_headline(result: AllocationResult) -> dict[str, object]:
 WORKBOOK = "plan.xlsx"
 
 
+def scenario_record(scenario: Scenario, base: Path | None) -> dict[str, Any]:
+    """The scenario as a run's manifest records it: the files it names (policy, candidates,
+    applications, a firm population) by absolute path where they are files beside it, so
+    that a report made later from another folder finds them (it read "foshan.toml" against
+    its own folder and showed programme ids for names, review 23); a bundled policy by its
+    id, as written."""
+    data = scenario.model_dump(mode="json")
+    if base is None:
+        return data
+
+    def absolute(value: object) -> object:
+        if not isinstance(value, str) or not value:
+            return value
+        path = Path(value)
+        path = path if path.is_absolute() else base / path
+        return str(path.resolve()) if path.is_file() else value
+
+    data["policy"] = absolute(data.get("policy"))
+    candidates = data.get("candidates") or {}
+    for key in ("file", "applications"):
+        if key in candidates:
+            candidates[key] = absolute(candidates[key])
+    population = (data.get("simulation") or {}).get("population") or {}
+    if "file" in population:
+        population["file"] = absolute(population["file"])
+    return data
+
+
 def save_allocation(
     result: AllocationResult,
     folder: Path,
@@ -199,10 +227,12 @@ def save_allocation(
     scenario: Scenario | None = None,
     command: str | None = None,
     workbook: bool = True,
+    base: Path | None = None,
 ) -> list[Path]:
     """Write the plan, the reasons and the summary into ``folder``; return the files written.
     ``workbook``: the Excel workbook too, when the outputs ask for it (``liangye run``
-    writes it apart, with ``save_workbook``, while its report is being written)."""
+    writes it apart, with ``save_workbook``, while its report is being written); ``base``:
+    the scenario file's folder (``scenario_record``)."""
     folder.mkdir(parents=True, exist_ok=True)
     plan = result.selected
     summary = result.to_dict()
@@ -221,7 +251,7 @@ def save_allocation(
     write_manifest(
         folder,
         kind="allocation",
-        scenario=scenario.model_dump(mode="json") if scenario else None,
+        scenario=scenario_record(scenario, base) if scenario else None,
         scenario_hash=scenario_hash(scenario) if scenario else None,
         seed=result.problem.settings.seed,
         command=command,

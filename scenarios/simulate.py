@@ -35,7 +35,7 @@ from liangye.results.store import (
 )
 
 from .loader import scenario_hash
-from .runner import report_names_for, scenario_policy
+from .runner import report_names_for, scenario_policy, scenario_record
 from .schema import Scenario
 from .simulation_digest import SimulationDigest
 
@@ -328,6 +328,7 @@ def save_simulation(
     folder: Path,
     command: str | None = None,
     programmes: Mapping[str, str] | None = None,
+    base: Path | None = None,
 ) -> list[Path]:
     """Write the trajectories, awards, payments and firms (Parquet), summary.json,
     servitization.png (the report's figure: ``servitization_png``, with ``programmes``'
@@ -353,7 +354,7 @@ def save_simulation(
     manifest = write_manifest(
         folder,
         kind="simulation",
-        scenario=run.scenario.model_dump(mode="json"),
+        scenario=scenario_record(run.scenario, base),
         scenario_hash=scenario_hash(run.scenario),
         seed=run.seed,
         replications=len(run.outcomes),
@@ -375,7 +376,7 @@ def simulate_into(
     """Simulate and write into ``folder`` (``<run>/simulation`` of ``liangye run``), with
     the simulation's own manifest."""
     run = simulate_scenario(scenario, base, seed, replications, progress)
-    save_simulation(run, folder, command, report_names_for(scenario, base).programmes)
+    save_simulation(run, folder, command, report_names_for(scenario, base).programmes, base)
     return run
 
 

@@ -7,6 +7,7 @@ import io
 import json
 import re
 import shutil
+import tomllib
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -490,3 +491,40 @@ def test_a_simulation_only_report_is_titled_by_what_it_holds(tmp_path: Path) -> 
     html = (folder / "report.html").read_text(encoding="utf-8")
     title = html[html.index("<title>") : html.index("</title>")]
     assert "模拟报告" in title and "分配方案" not in title
+
+
+def test_a_report_made_from_another_folder_finds_the_scenarios_own_policy(tmp_path):
+    """The manifest kept the scenario's policy as written ("my-policy.toml", relative to the
+    scenario file), and a report made later from another folder could not read it: programme
+    ids for names, the policy without its title (review 23). The manifest now names the file
+    by its absolute path."""
+    from liangye.model.synthetic import synthetic_candidates
+    from liangye.scenarios.loader import PACKAGE_DIR
+
+    project = tmp_path / "bureau"
+    project.mkdir()
+    policy = (PACKAGE_DIR / "policies" / "wuhan-service-manufacturing.toml").read_text(
+        encoding="utf-8"
+    )
+    (project / "my-policy.toml").write_text(policy, encoding="utf-8")
+    synthetic_candidates(30, 0, seed=2).to_csv(project / "firms.csv", index=False)
+    (project / "plan.toml").write_text(
+        'id = "mine"\npolicy = "my-policy.toml"\nyears = [2024, 2025]\n'
+        "[budget]\nper_year = { 2024 = 300, 2025 = 300 }\n"
+        '[candidates]\nfile = "firms.csv"\n'
+        "[allocation]\nsuccess_probability = { national = 0.3, provincial = 0.5 }\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "runs" / "one"
+    done = liangye("allocate", str(project / "plan.toml"), "--out", str(out), cwd=tmp_path)
+    assert done.returncode in (0, 3), done.stdout + done.stderr
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["scenario"]["policy"] == str((project / "my-policy.toml").resolve())
+    assert manifest["scenario"]["candidates"]["file"] == str((project / "firms.csv").resolve())
+    elsewhere = tmp_path / "archive"
+    elsewhere.mkdir()
+    done = liangye("report", str(out), cwd=elsewhere)
+    said = done.stdout + done.stderr
+    assert done.returncode == 0 and "无法读取" not in said, said
+    title = tomllib.loads(policy)["title"]
+    assert title in (out / "report.html").read_text(encoding="utf-8")
