@@ -26,6 +26,7 @@ from .budget_risk import (
 from .checks import expected_spend
 from .options import AllocationProblem
 from .programme import HORIZON, payment_tags, quota_scopes
+from .unapplied import unapplied_reason
 from .wording import DECISION_ZH, VERB_EN, Words, money, percent, percent_beside
 
 OUTCOMES = (
@@ -336,14 +337,15 @@ def candidate_reasons(
             )
             continue
         if len(own) == 0:
-            if c not in ineligible_en and problem.applied is not None and not problem.applied[c]:
+            if problem.applied is not None and not problem.applied[c]:
+                # Applied for nothing: said so first, then what was open to it (a firm that
+                # met every rule of a programme read "ineligible" with that programme left
+                # out, review 23), or why nothing was.
+                en_text, zh_text = unapplied_reason(
+                    c, problem, words, ineligible_en.get(c), ineligible_zh.get(c)
+                )
                 records.append(
-                    {
-                        **record,
-                        "outcome": "not_applied",
-                        "detail": "did not apply (no row in the applications table)",
-                        "reason_zh": "未申报（申报表中没有其申请），也没有按规定应享的奖励",
-                    }
+                    {**record, "outcome": "not_applied", "detail": en_text, "reason_zh": zh_text}
                 )
                 continue
             if c in ineligible_en:

@@ -43,6 +43,7 @@ from .problem_checks import (
     refuse_oversize,
 )
 from .settings import AllocationSettings, Budget
+from .unapplied import open_programmes, unclaimed_entitlements
 from .units import Level
 from .wording import Note
 
@@ -109,6 +110,10 @@ class AllocationProblem:
     # that one with none is told it did not apply, not that nothing was open to it. None
     # without one (every candidate stands for every programme it is eligible for).
     applied: np.ndarray | None = None
+    # With an applications table: per programme, whether some tier of it was open to each
+    # candidate before applications were read (``unapplied.open_programmes``): what one that
+    # applied for nothing could have applied for.
+    open_to: dict[str, np.ndarray] | None = None
 
     @property
     def size(self) -> int:
@@ -334,6 +339,8 @@ def build_problem(
         )
         problems += app_problems
         exclusions.append(app_exclusions)
+        if not app_problems:
+            notes += unclaimed_entitlements(tiers, candidates, applications)
     else:
         pairs = pairs.merge(pd.DataFrame({"year": years}), how="cross")
         pairs["dated"] = False
@@ -445,6 +452,7 @@ def build_problem(
         later_payments=later_payments(policy, candidates, options),
         notes=notes,
         applied=None if applications is None else _applicants(candidates, applications),
+        open_to=None if applications is None else open_programmes(tiers),
     )
 
 

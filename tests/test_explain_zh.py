@@ -742,6 +742,54 @@ def test_a_candidate_without_an_application_is_told_it_did_not_apply():
     assert "not_applied" not in set(plain.reasons["outcome"])
 
 
+def test_one_that_applied_for_nothing_is_told_what_was_open_to_it_and_what_it_is_owed():
+    """Review 23: B met every rule of D but applied for nothing, and read "ineligible" with D
+    left out of the list; it is also in the running for E, an award owed by right, which no
+    application claimed: not paid, nothing said. Now B is told it did not apply, D and E
+    were open to it and E is owed; the plan notes E's unclaimed candidate; C, open to
+    nothing, is told it did not apply and why nothing was open."""
+    from liangye.model.allocation import allocate
+    from liangye.model.options import build_problem
+    from liangye.model.settings import AllocationSettings, Budget
+
+    policy = make_policy(
+        [
+            named("D", "示范企业", {"municipal": 10}, eligibility=["revenue >= 1000"]),
+            named(
+                "E",
+                "国家级试点奖励",
+                {"municipal": 30},
+                decision="entitlement",
+                decision_reference="t",
+                applicants="running",
+            ),
+        ]
+    )
+    candidates = make_candidates(
+        [
+            {"id": "A", "score": 70.0, "revenue": 5000, "running": False},
+            {"id": "B", "score": 60.0, "revenue": 5000, "running": True},
+            {"id": "C", "score": 50.0, "revenue": 10, "running": False},
+        ]
+    )
+    applications = pd.DataFrame(
+        [{"candidate_id": "A", "programme": "D", "level": "municipal", "score": 70.0}]
+    )
+    problem = build_problem(
+        policy, candidates, Budget(per_year={2024: 100}), AllocationSettings(), [2024], applications
+    )
+    result = allocate(problem)
+    reasons = result.reasons.set_index("candidate_id")
+    assert reasons.at["B", "outcome"] == reasons.at["C", "outcome"] == "not_applied"
+    b = reasons.at["B", "reason_zh"]
+    assert b.startswith("未申报") and "符合申报条件的项目：示范企业、国家级试点奖励" in b
+    assert "其中“国家级试点奖励”为按规定应享的奖励，未申报则本方案不计入应付" in b
+    c = reasons.at["C", "reason_zh"]
+    assert c.startswith("未申报") and "也不符合以下项目的申报条件" in c and "示范企业" in c
+    notes = result.to_dict()["notes_zh"]
+    assert any("国家级试点奖励" in n and "1 个候选" in n and "B" in n for n in notes), notes
+
+
 def test_a_parks_rule_needs_no_column_of_a_table_of_firms_only():
     """Zhongshan's park programme reads has_service_platform; a table of firms only was
     refused for lacking it, though no firm can apply there (review 15). The column is asked
