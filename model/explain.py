@@ -26,6 +26,7 @@ from .budget_risk import (
 from .checks import expected_spend
 from .options import AllocationProblem
 from .programme import HORIZON, payment_tags, quota_scopes
+from .shared_keys import GroupTaken
 from .unapplied import unapplied_reason
 from .wording import DECISION_ZH, VERB_EN, Words, money, percent, percent_beside
 
@@ -149,6 +150,7 @@ def candidate_reasons(
                 left[t] = least
     total_left = None if budget.total is None else budget.total - sum(spend.values())
 
+    group_taken = GroupTaken(problem, chosen)  # no_repeat_by: a group's place taken
     # Quotas that are full, per option they scope: (English, Chinese) of the first.
     quota_full: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for q, t, scope in quota_scopes(problem):
@@ -364,6 +366,12 @@ def candidate_reasons(
             en_text, zh_text = no_plan
             records.append(
                 {**record, "outcome": "undecided", "detail": en_text, "reason_zh": zh_text}
+            )
+            continue
+        shared = group_taken.reason(c, own, words)
+        if shared is not None:  # its group's place is taken: the rule, not the money
+            records.append(
+                {**record, "outcome": "outranked", "detail": shared[0], "reason_zh": shared[1]}
             )
             continue
         best = max(own, key=lambda o: (merit_of[o], -rank_of[o]))

@@ -790,6 +790,25 @@ def test_one_that_applied_for_nothing_is_told_what_was_open_to_it_and_what_it_is
     assert any("国家级试点奖励" in n and "1 个候选" in n and "B" in n for n in notes), notes
 
 
+def test_one_whose_group_already_holds_the_place_is_told_the_group_rule():
+    """no_repeat_by (同一集团不重复): B (89) shares group G1 with A (94), who is selected;
+    the money would pay both. B was told its budget had run out and that it needed 94
+    (review 23); it is told the group rule, the group and who holds the place."""
+    policy = make_policy([named("P", "试点企业", {"municipal": 20}, no_repeat_by="group")])
+    rows = [
+        {"id": "A", "score": 94, "group": "G1"},
+        {"id": "B", "score": 89, "group": "G1"},
+        {"id": "C", "score": 70, "group": "G2"},
+    ]
+    result = solve(policy, make_candidates(rows), {2024: 100})
+    assert picks(result) == {("A", "P", "municipal", 2024), ("C", "P", "municipal", 2024)}
+    outcome, detail, zh = reason(result, "B")
+    assert outcome == "outranked"
+    assert "no_repeat_by group" in detail and "(A)" in detail
+    assert zh.startswith("“试点企业”同一") and "不重复奖励：与其同属“G1”的A已入选" in zh
+    assert "预算" not in zh.split("；")[0]
+
+
 def test_a_parks_rule_needs_no_column_of_a_table_of_firms_only():
     """Zhongshan's park programme reads has_service_platform; a table of firms only was
     refused for lacking it, though no firm can apply there (review 15). The column is asked
