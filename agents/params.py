@@ -10,9 +10,16 @@ should revisit (docs/calibration.md lists them).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from liangye.model.errors import InvalidValue
 from liangye.model.expressions import RuleSyntaxError, parse_rule
@@ -52,6 +59,20 @@ def _field(default: Any, description: str, source: str, **bounds: Any) -> Any:
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_yes_no_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """A number key given true or false is refused, not read as 1 or 0 (review 22:
+        ``award_scale = true`` ran as 1.0, ``share_noise = false`` as 0.0)."""
+        if isinstance(value, bool) and info.field_name is not None:
+            annotation = cls.model_fields[info.field_name].annotation
+            if annotation is not bool and bool not in get_args(annotation):
+                said = "true" if value else "false"
+                raise InvalidValue(
+                    f"expected a number, not {said}", f"应为数字，不能是 {said}（是/否）"
+                )
+        return value
 
 
 class PopulationParameters(_Strict):

@@ -303,6 +303,22 @@ def load_scenario(
             raise
         raise InputError(_blame_overrides(error.problems, overrides, original)) from None
     scenario._overridden = tuple(_override_key(item) for item in overrides or [])
+    population = scenario.simulation.population.file
+    if population is not None:
+        # Said now, with its key, where it was said once the simulation had started and by
+        # the file's name alone (review 22).
+        found = Path(population) if Path(population).is_absolute() else path.parent / population
+        if not found.is_file():
+            raise InputError(
+                [
+                    Problem(
+                        path.name,
+                        "simulation.population.file",
+                        f"{population}: file not found (looked for {found})",
+                        f"找不到企业文件“{population}”（查找位置：{found}）",
+                    )
+                ]
+            )
     return scenario, path.parent
 
 

@@ -486,3 +486,20 @@ def test_every_outcome_of_a_summary_has_a_chinese_label():
     keys = [*run.summary()["summary"], "overrun.by_row.total", "overrun.occurred.total"]
     untranslated = [k for k in keys if not re.search(r"[\u4e00-\u9fff]", outcome_label(k))]
     assert untranslated == []
+
+
+def test_yes_no_for_a_number_and_a_missing_firm_file_are_refused_by_key():
+    """Review 22: award_scale = true ran as 1.0 and share_noise = false as 0.0; a missing
+    population file was said once the run had started, by its name alone."""
+    from liangye.model.errors import InputError
+
+    for key in ("simulation.award_scale=true", "simulation.share_noise=false"):
+        with pytest.raises(InputError) as caught:
+            small(key)
+        [problem] = caught.value.problems
+        assert "expected a number, not" in problem.message and "应为数字" in problem.zh
+    assert small("simulation.awards_enabled=false")[0].simulation.awards_enabled is False
+    with pytest.raises(InputError) as caught:
+        small("simulation.population.file=no-such-firms.csv")
+    [problem] = caught.value.problems
+    assert problem.where == "simulation.population.file" and "file not found" in problem.message
