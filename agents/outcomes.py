@@ -49,7 +49,9 @@ def additionality(
 
     additional: crossed only with awards; reversed: crossed only without (path dependence);
     net_additional: additional − reversed; cost_per_additional: spend / net_additional, None
-    if net_additional ≤ 0. deadweight: awarded firms at or above τ at the end of the twin,
+    if net_additional ≤ 0. kept_above: started at or above τ, ends above with awards and
+    below without; dropped_below: the reverse; net_above: manufacturers at or above τ at the
+    end with awards less without (= net_additional + kept_above − dropped_below). deadweight: awarded firms at or above τ at the end of the twin,
     i.e. servitized without the award (docs/design.md: awards to firms that would have anyway),
     split into deadweight_already_above (started at or above τ) and deadweight_crossed_anyway
     (started below and crossed in the twin). Most titles carry no money (the cultivation
@@ -79,6 +81,12 @@ def additionality(
     paid_firms = got_all & (received > 0)
     additional, reversed_ = int((in_award & ~in_twin).sum()), int((in_twin & ~in_award).sum())
     net = additional - reversed_
+    # Manufacturers that start at or above τ: kept there by the awards (above with them,
+    # below without), or dropped below by them. Crossings leave them out, so the end counts
+    # of the two worlds differ by net_above, not net_additional (review 22: 344 against 343
+    # firms above 20% beside a net additional of 0).
+    kept = int((~below & above_award & ~above_twin).sum())
+    dropped = int((~below & ~above_award & above_twin).sum())
     return {
         "threshold": threshold,
         "crossed_award": int(in_award.sum()),
@@ -86,6 +94,9 @@ def additionality(
         "additional": additional,
         "reversed": reversed_,
         "net_additional": net,
+        "kept_above": kept,
+        "dropped_below": dropped,
+        "net_above": int(above_award.sum()) - int(above_twin.sum()),
         "additional_awarded": int((in_award & ~in_twin & got).sum()),
         "awarded_firms": int(got_all.sum()),
         "awarded_firms_paid": int(paid_firms.sum()),
@@ -325,6 +336,9 @@ ADDITIONALITY_FIELDS = (
     "additional",
     "reversed",
     "net_additional",
+    "kept_above",
+    "dropped_below",
+    "net_above",
     "additional_awarded",
     "awarded_firms",
     "awarded_firms_paid",

@@ -153,6 +153,8 @@ def _headline_keys(table: Mapping[str, Any], thresholds: list[int]) -> list[str]
             f"additionality.{t}.{k}"
             for k in (
                 "net_additional",
+                "net_above",
+                "kept_above",
                 "awarded_firms",
                 "awarded_firms_paid",
                 "deadweight_firms_paid",

@@ -69,6 +69,9 @@ def test_additionality_and_deadweight_by_hand():
         "additional": 2,
         "reversed": 1,
         "net_additional": 1,
+        "kept_above": 0,
+        "dropped_below": 0,
+        "net_above": 1,
         "additional_awarded": 1,
         "awarded_firms": 6,
         "awarded_firms_paid": 5,
@@ -80,6 +83,18 @@ def test_additionality_and_deadweight_by_hand():
         "deadweight_paid_share": pytest.approx(0.84),
         "cost_per_additional": 250.0,
     }
+
+
+def test_firms_kept_above_or_dropped_below_by_the_awards_are_counted():
+    """Crossings leave out firms that start above τ (review 22: one more firm above 20% with
+    awards, net additional 0). At 30% M3 (.30 → .31 with awards, .29 without) is kept above:
+    nobody crosses, but one more manufacturer ends above with awards. At 18.5% M4 (.25 →
+    .18 with, .19 without) is dropped below, and the end counts say so."""
+    at_30 = additionality(firm_rows(), AWARDED, 0.3, 0.0)
+    assert (at_30["net_additional"], at_30["kept_above"], at_30["net_above"]) == (0, 1, 1)
+    at_185 = additionality(firm_rows(), AWARDED, 0.185, 0.0)
+    assert at_185["dropped_below"] == 1 and at_185["kept_above"] == 0
+    assert at_185["net_above"] == at_185["net_additional"] - 1
 
 
 def test_no_net_additional_firm_leaves_the_cost_undefined():
