@@ -321,27 +321,57 @@ def policy_from_dict(data: dict, source: str = "<policy>") -> Policy:
 
 def read_toml(path: Path) -> dict:
     """Read a TOML file; syntax errors and duplicate keys become an InputError naming the file."""
+    text = ""
     try:
         data = Path(path).read_bytes()
         # Notepad writes UTF-8 with a byte-order mark, which TOML refuses at line 1 column 1.
-        return tomllib.loads(data.removeprefix(b"\xef\xbb\xbf").decode("utf-8"))
+        text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+        return tomllib.loads(text)
     except FileNotFoundError:
         raise InputError([Problem(str(path), "", "file not found")]) from None
     except tomllib.TOMLDecodeError as error:
         at = re.search(r"line (\d+), column (\d+)", str(error))
         near = f"第 {at[1]} 行第 {at[2]} 列附近" if at else ""
+        hint, hint_zh = _toml_hint(text, at)
         raise InputError(
             [
                 Problem(
                     path.name,
                     "",
-                    f"is not valid TOML: {error}",
-                    f"不是有效的 TOML 文件{'：' + near + '有误' if near else ''}",
+                    f"is not valid TOML: {error}{hint}",
+                    f"不是有效的 TOML 文件{'：' + near + '有误' if near else ''}{hint_zh}",
                 )
             ]
         ) from None
     except UnicodeDecodeError:
         raise InputError([Problem(path.name, "", "is not UTF-8 text")]) from None
+
+
+def _toml_hint(text: str, at: re.Match | None) -> tuple[str, str]:
+    """What the two mistakes review 23 met most likely are, where the line shows one: an
+    inline table ``{ … }`` broken over lines (TOML 1.0 keeps it on one), and a key written
+    in Chinese without quotes. ("", "") where neither shows."""
+    if at is None:
+        return "", ""
+    lines = text.splitlines()
+    row, column = int(at[1]) - 1, int(at[2]) - 1
+    line = lines[row] if 0 <= row < len(lines) else ""
+    here = line[column] if 0 <= column < len(line) else ""
+    if here and not here.isascii() and here.isalpha():
+        key = re.match(r"[^\s=.,{}\[\]\"']+", line[column:])
+        word = key[0] if key else here
+        return (
+            f'; a key written in Chinese needs quotes: "{word}" = …',
+            f'；中文的键须加引号，如 "{word}" = …',
+        )
+    before = "\n".join([*lines[:row], line[:column]])
+    if before.count("{") > before.count("}"):
+        return (
+            "; an inline table { … } must stay on one line: write a long one as a table of "
+            "its own, e.g. [[programmes.levels]]",
+            "；行内表 { … } 须写在同一行：较长的请改写为单独的表，如 [[programmes.levels]]",
+        )
+    return "", ""
 
 
 def load_policy(path: str | Path) -> Policy:

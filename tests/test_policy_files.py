@@ -102,3 +102,33 @@ def test_bundled_policies_load():
     for path in policies.values():
         policy = load_policy(path)
         assert policy.programmes and all(p.reference for p in policy.programmes)
+
+
+@pytest.mark.parametrize(
+    ("text", "english", "chinese"),
+    [
+        (
+            'levels = [{ level = "municipal", amount = 20,\n  payouts = [] }]\n',
+            "an inline table { … } must stay on one line",
+            "行内表 { … } 须写在同一行",
+        ),
+        ("[allocation]\nsuccess_probability = { 省级 = 0.4 }\n", '"省级" = …', '"省级" = …'),
+        ("a = 1\nb = [1,\n", "", ""),
+    ],
+)
+def test_a_toml_mistake_people_make_is_named_with_its_fix(tmp_path, text, english, chinese):
+    """Review 23: an inline table broken over lines and a key in Chinese without quotes were
+    said as "Invalid initial character for a key part" and a line and column; each now says
+    what to write. Another mistake keeps the parser's words alone."""
+    from liangye.model.policy import read_toml
+
+    path = tmp_path / "x.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_toml(path)
+    [problem] = caught.value.problems
+    assert "is not valid TOML" in problem.message
+    if english:
+        assert english in problem.message and chinese in problem.zh
+    else:
+        assert "；" not in problem.zh.split("TOML 文件")[1]
