@@ -35,6 +35,7 @@ from .gathered import GatheredColumns, column_at, positions_in
 from .later_payments import LATER_PAYMENT_COLUMNS, award_totals, later_payments
 from .option_rules import apply_history, rules_in_force, with_no_repeat_keys
 from .policy import Policy
+from .policy_checks import implausible_amounts
 from .problem_checks import (
     applications_by_id,
     check_held,
@@ -323,6 +324,7 @@ def build_problem(
             # years): every problem of the inputs is said at once.
             problems += join_applications(_no_pairs(), candidates, applications, policy, years)[1]
         raise InputError(problems)
+    notes += [Note(en, zh) for en, zh in implausible_amounts(policy)]
     for note in notes:
         log.info("%s: %s", policy.id, note.en)
     candidates = with_no_repeat_keys(policy, candidates)

@@ -183,3 +183,32 @@ def _rule_problem(source: str, where: str, text: str) -> list[Problem]:
             )
         ]
     return []
+
+
+# One award above this many 万元 (1亿元) is far more likely 元 written in a 万元 field
+# (1,200,000 for 120万元) than an award of its size: said, not refused (review 23: a
+# 120亿元 award was accepted without a word).
+IMPLAUSIBLE_AWARD = 10_000
+
+
+def implausible_amounts(policy: Policy) -> list[tuple[str, str]]:
+    """(English, Chinese) for each tier amount, band or fixed payout above
+    ``IMPLAUSIBLE_AWARD`` 万元: amounts are in 万元."""
+    said = []
+    for i, programme in enumerate(policy.programmes):
+        for j, award in enumerate(programme.levels):
+            where = f"programmes[{i}].levels[{j}]"
+            amounts = [("amount", award.amount)]
+            amounts += [(f"bands[{k}].amount", b.amount) for k, b in enumerate(award.bands)]
+            amounts += [(f"payouts[{k}].amount", p.amount) for k, p in enumerate(award.payouts)]
+            for key, amount in amounts:
+                if amount is not None and amount > IMPLAUSIBLE_AWARD:
+                    said.append(
+                        (
+                            f"{where}.{key} = {amount:,.0f}万元 ({amount / 10000:,.1f}亿元) for one "
+                            "award: amounts are in 万元; if this is in 元, divide it by 10,000",
+                            f"{where}.{key} = {amount:,.0f}万元（{amount / 10000:,.1f}亿元），单笔奖励"
+                            "金额过大：金额单位为万元；如填写的是元，请除以 10,000",
+                        )
+                    )
+    return said

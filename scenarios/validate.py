@@ -68,9 +68,12 @@ def check_file(path: Path) -> Checked:
         if is_toml:
             data = read_toml(path)
             if "programmes" in data:
+                from liangye.model.policy_checks import implausible_amounts
+
                 kind = "policy"
-                policy_from_dict(data, path.name)
-                return Checked("policy")
+                policy = policy_from_dict(data, path.name)
+                said = implausible_amounts(policy)
+                return Checked("policy", warnings=[f"{en}\n    → {zh}" for en, zh in said])
             from .sweep_schema import SWEEP_KEYS
 
             if SWEEP_KEYS & set(data):

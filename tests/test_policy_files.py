@@ -132,3 +132,22 @@ def test_a_toml_mistake_people_make_is_named_with_its_fix(tmp_path, text, englis
         assert english in problem.message and chinese in problem.zh
     else:
         assert "；" not in problem.zh.split("TOML 文件")[1]
+
+
+def test_an_award_written_in_yuan_is_warned_of(tmp_path):
+    """Review 23: amount = 1200000 (120万元 written in 元) was a 120亿元 award, accepted
+    without a word. validate says so, and so does the allocation's notes; 10,000万元 is not."""
+    from liangye.model.policy_checks import implausible_amounts
+
+    def policy(amount: int):
+        path = tmp_path / "p.toml"
+        path.write_text(
+            'id = "t"\ntitle = "t"\nyears = [2024]\n[[programmes]]\nid = "P"\nname = "P"\n'
+            f'reference = "t"\nlevels = [{{ level = "municipal", amount = {amount} }}]\n',
+            encoding="utf-8",
+        )
+        return load_policy(path)
+
+    [(english, chinese)] = implausible_amounts(policy(1_200_000))
+    assert "1,200,000万元 (120.0亿元)" in english and "如填写的是元，请除以 10,000" in chinese
+    assert implausible_amounts(policy(10_000)) == []
