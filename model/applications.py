@@ -192,11 +192,20 @@ class _Checked:
                     )
                 )
             if self.unknown_programme[i]:
+                # The known ones listed, as a quota's message lists them (review 23).
+                known = [
+                    f"{p.id} ({p.name})" if p.name and p.name != p.id else p.id
+                    for p in self.policy.programmes
+                ]
+                known_zh = [p.name or p.id for p in self.policy.programmes]
                 problems.append(
                     Problem(
                         source,
                         rows[i],
-                        f"programme '{programmes[i]}' is not in policy {self.policy.id}",
+                        f"programme '{programmes[i]}' is not in policy {self.policy.id} "
+                        f"(its programmes: {', '.join(known)})",
+                        f"项目“{programmes[i]}”不在政策 {self.policy.id} 中"
+                        f"（可用：{'、'.join(known_zh)}，或其编号）",
                     )
                 )
             elif not self.pair_known[i]:

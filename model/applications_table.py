@@ -25,7 +25,7 @@ from .candidates import (
 from .errors import InputError, Problem
 from .policy import Policy
 from .problem_checks import applications_by_id, check_held, held_by_id
-from .table_readings import readings_of, score_warning, with_readings
+from .table_readings import readings_of, row_zh, score_warning, with_readings
 from .tables import read_raw_table, spreadsheet_rows
 from .units import parse_level, parse_number
 
@@ -98,15 +98,21 @@ def parse_applications_partly(
         convert_column(frame, "year", parse_year, source, problems, False, rows)
     keys = ["candidate_id", "programme", "level"] + (["year"] if "year" in frame.columns else [])
     duplicated = frame.duplicated(subset=keys, keep="first")
-    for position in frame.index[duplicated]:
-        problems.append(
-            Problem(
-                source,
-                rows[position],
-                "repeats an earlier application",
-                "与前面的一条申报重复（候选、项目、级别及年份都相同）",
+    if duplicated.any():
+        # The row it repeats named, as the candidate table names a repeated id's (review 23).
+        first_of = {}
+        for position, key in zip(frame.index, frame[keys].itertuples(index=False), strict=True):
+            first_of.setdefault(tuple(key), position)
+        for position in frame.index[duplicated]:
+            first = rows[first_of[tuple(frame.loc[position, keys])]]
+            problems.append(
+                Problem(
+                    source,
+                    rows[position],
+                    f"repeats the application of {first}",
+                    f"与{row_zh(first)}的申报重复（候选、项目、级别及年份都相同）",
+                )
             )
-        )
     frame["row"] = rows
     frame.attrs["source"] = source
     if problems:

@@ -194,9 +194,16 @@ def reference_join_applications(
                 Problem(source, rows[i], f"candidate_id '{ids[i]}' is not in the candidate table")
             )
         if unknown_programme[i]:
+            known = [
+                f"{p.id} ({p.name})" if p.name and p.name != p.id else p.id
+                for p in policy.programmes
+            ]
             problems.append(
                 Problem(
-                    source, rows[i], f"programme '{programmes[i]}' is not in policy {policy.id}"
+                    source,
+                    rows[i],
+                    f"programme '{programmes[i]}' is not in policy {policy.id} "
+                    f"(its programmes: {', '.join(known)})",
                 )
             )
         elif not pair_known[i]:
@@ -340,27 +347,57 @@ class ReferenceColumns:
         return pd.DataFrame(data)
 
 
-def reference_upgrade_chains(pairs: pd.DataFrame, policy: Policy) -> pd.DataFrame:
-    """Every upgrade chain by the self-join, whatever the years."""
-    return plain_upgrade_chains(pairs, policy.upgrade, policy.stacking)
+def reference_upgrade_chains(
+    pairs: pd.DataFrame,
+    policy: Policy,
+    tier_amounts: dict | None = None,
+    tier_paid: dict | None = None,
+) -> pd.DataFrame:
+    """Every upgrade chain by the self-join, whatever the years; a first designation counted
+    at what its tier pays in all (``tier_paid``: later payouts, cap), looked up row by row."""
+    paid = None
+    if tier_paid is not None:
+        paid = np.array(
+            [
+                float(tier_paid[(p, lv)][c])
+                if (p, lv) in tier_paid and tier_paid[(p, lv)] is not tier_amounts[(p, lv)]
+                else float(a)
+                for p, lv, c, a in zip(
+                    pairs["programme"],
+                    pairs["level"],
+                    pairs["candidate"],
+                    pairs["amount"],
+                    strict=True,
+                )
+            ]
+        )
+    return plain_upgrade_chains(pairs, policy.upgrade, policy.stacking, paid)
 
 
-def plain_upgrade_chains(options: pd.DataFrame, rule: str, stacking: str) -> pd.DataFrame:
+def plain_upgrade_chains(
+    options: pd.DataFrame, rule: str, stacking: str, paid: np.ndarray | None = None
+) -> pd.DataFrame:
     """``decisions.upgrade_chains`` as a merge of the certain options with every option of
-    the same candidate and matter, filtered (the code of commit 7c96430)."""
+    the same candidate and matter, filtered (the code of commit 7c96430); ``paid``: what
+    each option's award pays in all, where it is more than its amount."""
     empty = options.iloc[0:0].assign(from_key=pd.Series(dtype=int))
     if stacking != "highest" or rule == "none" or options.empty:
         return empty
-    starts = options[options["probability"].to_numpy(dtype=float) >= 1.0]
+    held = options["amount"].to_numpy(dtype=object).copy()
+    if paid is not None:
+        differs = paid != options["amount"].to_numpy(dtype=float)
+        held[differs] = [Decimal(str(round(float(v), 4))) for v in paid[differs]]
+    starts = options.assign(_paid=held)
+    starts = starts[starts["probability"].to_numpy(dtype=float) >= 1.0]
     pairs = starts.merge(options, on=["candidate", "matter"], suffixes=("_a", ""))
     pairs = pairs[
         (pairs["year"].to_numpy() > pairs["year_a"].to_numpy())
-        & (pairs["amount"].to_numpy(dtype=float) > pairs["amount_a"].to_numpy(dtype=float))
+        & (pairs["amount"].to_numpy(dtype=float) > pairs["_paid"].to_numpy(dtype=float))
         & ~pairs["forced"].to_numpy(dtype=bool)
     ]
     if pairs.empty:
         return empty
-    amount_a = pairs["amount_a"].to_numpy(dtype=object)
+    amount_a = pairs["_paid"].to_numpy(dtype=object)
     amount_b = pairs["amount"].to_numpy(dtype=object)
     chains = pairs[list(options.columns)].copy()
     chains["cost"] = [upgrade_price(rule, b, a) for a, b in zip(amount_a, amount_b, strict=True)]

@@ -133,7 +133,7 @@ def test_applications_naming_unknown_things_are_refused_row_by_row():
     said = [str(p) for p in caught.value.problems]
     assert said == [
         "apps.csv row 3: candidate_id 'Z' is not in the candidate table",
-        "apps.csv row 4: programme 'Q' is not in policy test",
+        "apps.csv row 4: programme 'Q' is not in policy test (its programmes: P)",
         "apps.csv row 5: programme 'P' has no level 'national'",
         "apps.csv row 6: year 2031 is outside the years [2024, 2025]",
     ]

@@ -133,7 +133,7 @@ def test_applications(tmp_path):
     text = str(caught.value)
     assert "bad.csv row 2: level '大区级' is not a level" in text
     assert "bad.csv row 3: score 'x' is not a number" in text
-    assert "bad.csv row 5: repeats an earlier application" in text
+    assert "bad.csv row 5: repeats the application of row 4" in text  # the row named
 
 
 def test_units():
