@@ -29,6 +29,7 @@ from .ledger import (
     Instalment,
     Ledger,
     budget_horizon,
+    obligations_by_year,
     options_dues,
     round_budget,
     with_payout_schedule,
@@ -229,21 +230,26 @@ class GovernmentAgent(FirmExpectations, mesa.Agent):
                 "row": "-",
             }
         )
-        ledger = self.ledger
-        budget = round_budget(
-            self.budget,
-            self.horizon,
-            year,
-            ledger.paid,
-            ledger.owed_by_year(),
-            self.round_years(),
-        )
+        ledger, owed = self.ledger, self.ledger.owed_by_year()
+        budget = round_budget(self.budget, self.horizon, year, ledger.paid, owed)
         policy = paced_policy(
             self.policy, year, self.model.table("awards", self.policy.id), self.held_before
         )
         with self.model.stopwatch("problem"):
             problem = build_problem(policy, candidates, budget, self.settings, years, applications)
-        return with_payout_schedule(problem, self.model.params.payout_schedule)
+        problem, full_cost = with_payout_schedule(problem, self.model.params.payout_schedule)
+        # Later years' money paced over the rounds to come, the round's own entitlements
+        # paid whatever its share (``ledger.round_budget``).
+        paced = round_budget(
+            self.budget,
+            self.horizon,
+            year,
+            ledger.paid,
+            owed,
+            self.round_years(),
+            obligations_by_year(problem),
+        )
+        return (problem if paced == budget else problem.with_budget(paced)), full_cost
 
     def step(self) -> None:
         """At the round quarter: hold the year's round, then pay what falls due."""

@@ -92,6 +92,7 @@ def round_budget(
     paid: Mapping[int, float],
     owed: Mapping[int, float],
     rounds: Sequence[int] | None = None,
+    obligations: Mapping[int, float] | None = None,
 ) -> Budget:
     """What a round in ``year`` may still commit, for each year of ``horizon`` from ``year``.
 
@@ -113,6 +114,11 @@ def round_budget(
     design centres where paying at once bought 43), and the next year overran in every
     replication, its own entitlements unpaid for, its round left to pay obligations only
     (review 22). A round knows only this year's applicants; the rounds to come have theirs.
+    What the round owes by right (``obligations``: its entitlements' payments by year, at
+    expected cost) is paid whatever its share: its limits are the share plus those, at most
+    what is left (review 24: a round whose entitlements paid 20 into a next year of 60 was
+    held to 30 and lost its whole plan). With carry-over the limits are cumulative, so the
+    round may still move money of its own year to a later one, as carry-over allows.
 
     Payments after the horizon are commitments outside these limits, as in ``liangye.model``.
     """
@@ -135,14 +141,28 @@ def round_budget(
         spent = sum(paid.get(s, 0.0) for s in horizon if s < year)
         total = _money(float(budget.total) - spent - sum(owed.get(t, 0.0) for t in years))
     if rounds is not None:
+        own = obligations or {}
         for t, money in per_year.items():
             sharing = sum(1 for r in rounds if year <= r <= t)
             if sharing > 1:
-                per_year[t] = _money(float(money) / sharing)
+                per_year[t] = _money(min(float(money), float(money) / sharing + own.get(t, 0.0)))
         left = sum(1 for r in rounds if r >= year)
         if total is not None and left > 1:
-            total = _money(float(total) / left)
+            owed_now = sum(v for t, v in own.items() if t >= year)
+            total = _money(min(float(total), float(total) / left + owed_now))
     return Budget(per_year=per_year, total=total, carry_over=budget.carry_over)
+
+
+def obligations_by_year(problem: AllocationProblem) -> dict[int, float]:
+    """What ``problem``'s entitlements (options forced into every plan) pay, by year, at
+    expected cost: their own years' and their later payments."""
+    option, year, cost = problem.payments()
+    forced = problem.options["forced"].to_numpy(dtype=bool)
+    mine = forced[option]
+    out: dict[int, float] = {}
+    for t, c in zip(year[mine].tolist(), cost[mine].tolist(), strict=True):
+        out[t] = out.get(t, 0.0) + c
+    return out
 
 
 def with_payout_schedule(

@@ -259,6 +259,11 @@ def test_a_round_leaves_later_years_to_their_own_rounds():
     assert as_floats(last) == {2026: 100.0}
     total = round_budget(money(total=Decimal(300)), horizon, 2025, {2024: 90.0}, {}, horizon)
     assert total.total == Decimal(105)
+    # the round's own obligations beside its share, never beyond what is left
+    owing = round_budget(budget, horizon, 2024, {}, {2025: 40.0}, horizon, {2025: 25.0})
+    assert as_floats(owing) == {2024: 100.0, 2025: 55.0, 2026: 33.3333}
+    owing = round_budget(budget, horizon, 2024, {}, {2025: 40.0}, horizon, {2025: 50.0})
+    assert as_floats(owing)[2025] == 60.0
 
 
 def test_a_withdrawn_designation_frees_its_instalments_for_the_round():
@@ -331,3 +336,43 @@ def test_a_holder_of_an_award_paid_in_instalments_is_topped_up_to_the_higher_awa
     pay = government.payables(tiers)
     assert pay[("demo", "provincial")].tolist() == [30.0, 60.0]
     assert np.isnan(pay[("demo", "municipal")][0]) and pay[("demo", "municipal")][1] == 20.0
+
+
+def test_a_round_pays_its_own_entitlements_whatever_its_share_of_later_years():
+    """Pacing held a round to half of next year's 60 while its two entitlements (20 now and
+    20 the year after each) owed 40 there: no plan fitted and the round paid obligations
+    only, its discretionary awards lost (review 24). Its own obligations are paid beside its
+    share: both firms get their entitlement and the city's 10 besides."""
+
+    def levels(amount: float, **extra: object) -> list[dict]:
+        return [{"level": "municipal", "amount": amount, "conferred_by": "municipal", **extra}]
+
+    policy = policy_from_dict(
+        {
+            "id": "mini",
+            "title": "测试",
+            "years": [2024, 2026],
+            "programmes": [
+                {
+                    "id": "E",
+                    "name": "应享",
+                    "reference": "t",
+                    "decision": "entitlement",
+                    "decision_reference": "t",
+                    "levels": levels(20, payouts=[{"amount": 20, "years_after": [1]}]),
+                },
+                {"id": "D", "name": "择优", "reference": "t", "levels": levels(10)},
+            ],
+        }
+    )
+    model = ServitizationModel(
+        firm_table(2),
+        SimulationParameters(quarters=12, **STILL),
+        [GovernmentSetup(policy, money({2024: 100, 2025: 60, 2026: 100}), AllocationSettings())],
+        seed=0,
+    )
+    result = model.run()
+    assert result.rounds[0] == "planned"
+    made = result.awards[result.awards["year"] == 2024]
+    assert sorted(made["programme"]) == ["D", "D", "E", "E"]
+    assert paid_by_year(result)[2025] == 40.0
