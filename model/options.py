@@ -44,7 +44,7 @@ from .problem_checks import (
     refuse_oversize,
 )
 from .settings import AllocationSettings, Budget
-from .unapplied import open_programmes, unclaimed_entitlements
+from .unapplied import open_programmes, owed_tiers, unclaimed_entitlements
 from .units import Level
 from .wording import Note
 
@@ -115,6 +115,9 @@ class AllocationProblem:
     # candidate before applications were read (``unapplied.open_programmes``): what one that
     # applied for nothing could have applied for.
     open_to: dict[str, np.ndarray] | None = None
+    # ... and per entitlement tier, whether its rules owe it to each candidate, titles held
+    # taken into account (``unapplied.owed_tiers``).
+    owed_to: dict[tuple[str, str], np.ndarray] | None = None
 
     @property
     def size(self) -> int:
@@ -335,6 +338,7 @@ def build_problem(
     exclusions.insert(0, excluded.frame())
 
     # Scores and years: from applications, or every year with the candidate's own score.
+    owed_to = None  # with applications: each entitlement tier's candidates by its rules
     if applications is not None:
         pairs, app_problems, app_exclusions = join_applications(
             pairs, candidates, applications, policy, years
@@ -342,7 +346,8 @@ def build_problem(
         problems += app_problems
         exclusions.append(app_exclusions)
         if not app_problems:
-            notes += unclaimed_entitlements(tiers, candidates, applications)
+            owed_to = owed_tiers(tiers, candidates, policy, tier_paid, held_at)
+            notes += unclaimed_entitlements(owed_to, policy, candidates, applications)
     else:
         pairs = pairs.merge(pd.DataFrame({"year": years}), how="cross")
         pairs["dated"] = False
@@ -455,6 +460,7 @@ def build_problem(
         notes=notes,
         applied=None if applications is None else _applicants(candidates, applications),
         open_to=None if applications is None else open_programmes(tiers),
+        owed_to=owed_to,
     )
 
 

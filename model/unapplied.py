@@ -11,6 +11,7 @@ candidate's reason (``explain``), the second as a note of the allocation.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,6 +19,9 @@ import pandas as pd
 
 from .decisions import ENTITLEMENT
 from .eligibility import Tier
+from .option_rules import apply_history
+from .policy import Policy
+from .units import Level
 from .wording import Note, Words
 
 if TYPE_CHECKING:  # options.py imports this module
@@ -37,35 +41,73 @@ def open_programmes(tiers: list[Tier]) -> dict[str, np.ndarray]:
     return open_to
 
 
+def owed_tiers(
+    tiers: list[Tier],
+    candidates: pd.DataFrame,
+    policy: Policy,
+    tier_paid: dict[tuple[str, str], np.ndarray],
+    held_at: list | None,
+) -> dict[tuple[str, str], np.ndarray]:
+    """Per entitlement tier (programme, level), whether its rules owe it to each candidate
+    (by position): open to it, and not ruled out by a title it already holds (就高不重复, as
+    ``option_rules.apply_history`` rules it for the options)."""
+    owed: dict[tuple[str, str], np.ndarray] = {}
+    for tier in tiers:
+        if tier.decision != ENTITLEMENT:
+            continue
+        key = (tier.programme.id, tier.level)
+        mask = np.asarray(tier.eligible, dtype=bool).copy()
+        if mask.any() and "held" in candidates.columns:
+            at = np.flatnonzero(mask)
+            amounts = np.nan_to_num(tier.amounts())[at]
+            pairs = pd.DataFrame(
+                {
+                    "candidate": np.asarray(candidates.index)[at],
+                    "programme": key[0],
+                    "level": key[1],
+                    "amount": [Decimal(str(round(float(a), 4))) for a in amounts],
+                }
+            )
+            kept, _ = apply_history(pairs, candidates, policy, tier_paid, held_at)
+            mask[:] = False
+            mask[candidates.index.get_indexer(kept["candidate"].to_numpy())] = True
+        owed[key] = mask
+    return owed
+
+
 def unclaimed_entitlements(
-    tiers: list[Tier], candidates: pd.DataFrame, applications: pd.DataFrame
+    owed: dict[tuple[str, str], np.ndarray],
+    policy: Policy,
+    candidates: pd.DataFrame,
+    applications: pd.DataFrame,
 ) -> list[Note]:
-    """A note per entitlement (decision "entitlement") some candidate is in the running for
-    but has no application row for: by the applications table it is not paid, and the plan
-    does not count it among what the city owes."""
+    """A note per entitlement tier owed to some candidate (``owed_tiers``) that has no
+    application row for it (that programme at that level): by the applications table it is
+    not paid, and the plan does not count it among what the city owes."""
     notes = []
     ids = candidates["id"].astype(str).to_numpy()
-    applied_for = pd.DataFrame(
+    applied = pd.DataFrame(
         {
             "candidate_id": applications["candidate_id"].astype(str).to_numpy(),
             "programme": applications["programme"].astype(str).to_numpy(),
+            "level": applications["level"].astype(str).to_numpy(),
         }
     )
-    for programme, open_to in open_programmes(
-        [t for t in tiers if t.decision == ENTITLEMENT]
-    ).items():
-        tier = next(t for t in tiers if t.programme.id == programme)
-        names = {programme, tier.programme.name or programme}
-        claimed = set(applied_for.loc[applied_for["programme"].isin(names), "candidate_id"])
-        missing = [c for c in ids[open_to] if c not in claimed]
+    names = {p.id: p.name or p.id for p in policy.programmes}
+    for (programme, level), mask in owed.items():
+        asked = applied["programme"].isin({programme, names.get(programme, programme)}) & (
+            applied["level"] == level
+        )
+        claimed = set(applied.loc[asked, "candidate_id"])
+        missing = [c for c in ids[mask] if c not in claimed]
         if not missing:
             continue
         shown = "、".join(missing[:10]) + ("等" if len(missing) > 10 else "")
-        name = tier.programme.name or programme
+        name = f"{names.get(programme, programme)}（{Level(level).chinese}）"
         notes.append(
             Note(
-                f"{programme}: {len(missing)} candidate(s) in the running for this entitlement "
-                f"have no application for it and are not paid in this plan: "
+                f"{programme} at {level}: {len(missing)} candidate(s) in the running for this "
+                "entitlement have no application for it and are not paid in this plan: "
                 f"{', '.join(missing[:10])}{' …' if len(missing) > 10 else ''}",
                 f"“{name}”为按规定应享的奖励：{len(missing)} 个候选符合其条件，但申报表中没有"
                 f"其申请，本方案未计入应付（{shown}）；如应支付，请在申报表中补上",
@@ -89,12 +131,7 @@ def unapplied_reason(
     open_to = problem.open_to or {}
     order = [p.id for p in policy.programmes]
     opened = [p for p in order if p in open_to and bool(open_to[p][c])]
-    owed = {
-        p.id
-        for p in policy.programmes
-        for award in p.levels
-        if policy.decision(p, award) == ENTITLEMENT
-    }
+    owed = {p for (p, _), mask in (problem.owed_to or {}).items() if mask[c]}
     en = ["did not apply (no row in the applications table)"]
     zh = ["未申报（申报表中没有其申请）"]
     if opened:

@@ -859,3 +859,77 @@ def test_a_tier_above_a_title_held_says_it_pays_the_difference():
     assert "a top-up of 30万元 on its 50万元" in detail
     _, _, zh_a = reason(result, "A")
     assert "补差" not in zh_a  # a first title is paid its amount
+
+
+def test_what_is_owed_by_right_counts_titles_held_and_levels():
+    """Review 24: a holder of a higher title in the matter was told the lower entitlement is
+    owed; a programme whose entitlement is one level of several was called owed to one that
+    could reach only its other level; an application to one level claimed another's
+    entitlement. A holds H (300) in E's matter: not owed E. M's municipal entitlement needs a
+    revenue nobody has: owed to nobody. Z applied to M's provincial tier only: E is still
+    unclaimed by Z, as by B."""
+    from liangye.model.allocation import allocate
+    from liangye.model.options import build_problem
+    from liangye.model.settings import AllocationSettings, Budget
+
+    municipal = {"level": "municipal", "conferred_by": "municipal"}
+    policy = make_policy(
+        [
+            {
+                "id": "E",
+                "name": "应享奖励",
+                "reference": "t",
+                "decision": "entitlement",
+                "decision_reference": "t",
+                "matter": "m1",
+                "levels": [{**municipal, "amount": 30}],
+            },
+            {
+                "id": "H",
+                "name": "高级称号",
+                "reference": "t",
+                "matter": "m1",
+                "levels": [{"level": "provincial", "amount": 300, "conferred_by": "municipal"}],
+            },
+            {
+                "id": "M",
+                "name": "混合项目",
+                "reference": "t",
+                "levels": [
+                    {
+                        **municipal,
+                        "amount": 10,
+                        "decision": "entitlement",
+                        "decision_reference": "t",
+                        "eligibility": ["revenue >= 100000"],
+                    },
+                    {"level": "provincial", "amount": 50, "conferred_by": "municipal"},
+                ],
+            },
+        ]
+    )
+    candidates = make_candidates(
+        [
+            {"id": "A", "score": 70.0, "held": "H:provincial"},
+            {"id": "B", "score": 60.0},
+            {"id": "Z", "score": 60.0},
+        ]
+    )
+    applications = pd.DataFrame(
+        [{"candidate_id": "Z", "programme": "M", "level": "provincial", "score": 60.0}]
+    )
+    problem = build_problem(
+        policy,
+        candidates,
+        Budget(per_year={2024: 1000}),
+        AllocationSettings(),
+        [2024],
+        applications,
+    )
+    result = allocate(problem)
+    reasons = result.reasons.set_index("candidate_id")
+    assert "应享的奖励" not in reasons.at["A", "reason_zh"]
+    b = reasons.at["B", "reason_zh"]
+    assert "其中“应享奖励”为按规定应享的奖励" in b and "“混合项目”为按规定" not in b
+    [note] = [n for n in result.to_dict()["notes_zh"] if "为按规定应享的奖励" in n]
+    assert note.startswith("“应享奖励（市级）”") and "2 个候选" in note and "（B、Z）" in note
