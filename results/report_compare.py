@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -67,6 +68,21 @@ DESIGN_SETTINGS = (
 WORLD_SETTINGS_IN_DESIGN = ("allocation.success_probability", "allocation.seed")
 COMPARED_FROM_SUMMARIES = ("simulation.seed", "simulation.replications")
 NOT_SETTINGS = ("id", "title", "description", "outputs")
+# Settings that name a file: the same when the files hold the same bytes, whatever the path
+# (a run's manifest names the scenario's files by absolute path since review 23, so copies
+# of one scenario in two folders name two paths for one table).
+FILE_SETTINGS = ("candidates.file", "candidates.applications", "simulation.population.file")
+
+
+def same_file_content(first: object, second: object) -> bool:
+    """Whether two recorded file settings name files with the same bytes (both must exist)."""
+    if not isinstance(first, str) or not isinstance(second, str):
+        return False
+    paths = [Path(first), Path(second)]
+    if not all(p.is_file() for p in paths):
+        return False
+    digests = [hashlib.sha256(p.read_bytes()).hexdigest() for p in paths]
+    return digests[0] == digests[1]
 
 
 @dataclass
@@ -214,6 +230,8 @@ def comparability_problems(runs: list[Compared]) -> list[Problem]:
     problems: list[Problem] = []
     for run in runs[1:]:
         for key, mine, theirs in setting_differences(base.scenario, run.scenario):
+            if key in FILE_SETTINGS and same_file_content(mine, theirs):
+                continue  # one table by two paths (manifests name files absolutely)
             if not is_design_setting(key) and key not in COMPARED_FROM_SUMMARIES:
                 problems.append(
                     Problem(

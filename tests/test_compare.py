@@ -222,3 +222,19 @@ def test_shares_in_the_csv_are_in_percent_and_say_so(tmp_path) -> None:
     assert rows.loc["无效激励资金占比（%），门槛 20%", "均值"] == pytest.approx(22.7396)
     assert rows.loc["任一年超支比例（%）", "上限"] == pytest.approx(95.4413)
     assert rows.loc["实际支付（万元）", "均值"] == 8660.0
+
+
+def test_one_table_by_two_paths_is_the_same_world(tmp_path) -> None:
+    """Manifests name a scenario's files by absolute path (review 23), so copies of one
+    scenario in two folders named two tables and compare refused them (review 24): files
+    of the same bytes are the same setting; a table that differs is not."""
+    from liangye.results.report_compare import FILE_SETTINGS, same_file_content
+
+    first, copy, other = (tmp_path / n for n in ("a.csv", "b.csv", "c.csv"))
+    first.write_text("id,score\nA,80\n", encoding="utf-8")
+    copy.write_text("id,score\nA,80\n", encoding="utf-8")
+    other.write_text("id,score\nA,81\n", encoding="utf-8")
+    assert "candidates.file" in FILE_SETTINGS
+    assert same_file_content(str(first), str(copy))
+    assert not same_file_content(str(first), str(other))
+    assert not same_file_content("firms.csv", str(copy))  # a path not found: compared as written
