@@ -348,30 +348,49 @@ def read_toml(path: Path) -> dict:
 
 
 def _toml_hint(text: str, at: re.Match | None) -> tuple[str, str]:
-    """What the two mistakes review 23 met most likely are, where the line shows one: an
-    inline table ``{ … }`` broken over lines (TOML 1.0 keeps it on one), and a key written
-    in Chinese without quotes. ("", "") where neither shows."""
+    """What the mistakes review 23 met most likely are, where the line shows one: a word in
+    Chinese without quotes (as a key or as a value) and an inline table ``{ … }`` broken over
+    lines (TOML 1.0 keeps it on one). ("", "") where none shows."""
     if at is None:
         return "", ""
     lines = text.splitlines()
     row, column = int(at[1]) - 1, int(at[2]) - 1
     line = lines[row] if 0 <= row < len(lines) else ""
     here = line[column] if 0 <= column < len(line) else ""
+    prefix = _STRINGS.sub('""', line[:column]).rstrip()
     if here and not here.isascii() and here.isalpha():
-        key = re.match(r"[^\s=.,{}\[\]\"']+", line[column:])
-        word = key[0] if key else here
-        return (
-            f'; a key written in Chinese needs quotes: "{word}" = …',
-            f'；中文的键须加引号，如 "{word}" = …',
-        )
-    before = "\n".join([*lines[:row], line[:column]])
-    if before.count("{") > before.count("}"):
+        word = re.match(r"[^\s=.,{}\[\]\"']+", line[column:])
+        word = word[0] if word else here
+        if prefix.endswith(("=", "[")) or (prefix.endswith(",") and "[" in prefix):
+            return (
+                f'; text is written in quotes: "{word}"',
+                f'；文字须加引号，如 "{word}"',
+            )
+        if prefix == "" or prefix.endswith(("{", ",")):
+            return (
+                f'; a key written in Chinese needs quotes: "{word}" = …',
+                f'；中文的键须加引号，如 "{word}" = …',
+            )
+        return "", ""
+    # An inline table left open on an earlier line (strings set aside: a "{" in a text is
+    # no table).
+    before = 0
+    for earlier in lines[:row]:
+        plain = _STRINGS.sub('""', earlier.split("#")[0])
+        before += plain.count("{") - plain.count("}")
+    depth = before + prefix.count("{") - prefix.count("}")
+    at_end = line[column:].strip() == "" or line[column:].lstrip().startswith("#")
+    if depth > 0 and (before > 0 or at_end):
         return (
             "; an inline table { … } must stay on one line: write a long one as a table of "
             "its own, e.g. [[programmes.levels]]",
             "；行内表 { … } 须写在同一行：较长的请改写为单独的表，如 [[programmes.levels]]",
         )
     return "", ""
+
+
+# Quoted strings of a TOML line, set aside when counting braces or reading what precedes.
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'')
 
 
 def load_policy(path: str | Path) -> Policy:

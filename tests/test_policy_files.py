@@ -113,6 +113,10 @@ def test_bundled_policies_load():
             "行内表 { … } 须写在同一行",
         ),
         ("[allocation]\nsuccess_probability = { 省级 = 0.4 }\n", '"省级" = …', '"省级" = …'),
+        ("title = 测试\n", 'text is written in quotes: "测试"', '文字须加引号，如 "测试"'),
+        # review 24: a missing comma, and a "{" inside a text, are no table broken over lines
+        ("a = { x = 1 y = 2 }\n", "", ""),
+        ('note = "a { b"\nc = = 2\n', "", ""),
         ("a = 1\nb = [1,\n", "", ""),
     ],
 )
