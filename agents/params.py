@@ -10,7 +10,7 @@ should revisit (docs/calibration.md lists them).
 from __future__ import annotations
 
 import math
-from typing import Any, get_args
+from typing import Any
 
 from pydantic import (
     BaseModel,
@@ -65,14 +65,31 @@ class _Strict(BaseModel):
     def _no_yes_no_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
         """A number key given true or false is refused, not read as 1 or 0 (review 22:
         ``award_scale = true`` ran as 1.0, ``share_noise = false`` as 0.0)."""
-        if isinstance(value, bool) and info.field_name is not None:
-            annotation = cls.model_fields[info.field_name].annotation
-            if annotation is not bool and bool not in get_args(annotation):
-                said = "true" if value else "false"
-                raise InvalidValue(
-                    f"expected a number, not {said}", f"应为数字，不能是 {said}（是/否）"
-                )
-        return value
+        if info.field_name is None or not _holds_yes_no(value):
+            return value
+        annotation = cls.model_fields[info.field_name].annotation
+        if "bool" in str(annotation):
+            return value
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            return value  # a table of its own: its keys are checked there, by name
+        # Lists and tables are searched too (review 24: payout_schedule = {demo = [true]}
+        # and input_gap = [true, 2] ran as 1.0).
+        text = "str" in str(annotation) and not isinstance(value, list | tuple | dict)
+        kind, kind_zh = ("text", "文字") if text else ("a number", "数字")
+        raise InvalidValue(
+            f"expected {kind}, not true or false", f"应为{kind_zh}，不能是 true 或 false（是/否）"
+        )
+
+
+def _holds_yes_no(value: Any) -> bool:
+    """Whether ``value`` is true or false, or a list or table holding one."""
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, list | tuple):
+        return any(_holds_yes_no(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_yes_no(v) for v in value.values())
+    return False
 
 
 class PopulationParameters(_Strict):

@@ -493,11 +493,19 @@ def test_yes_no_for_a_number_and_a_missing_firm_file_are_refused_by_key():
     population file was said once the run had started, by its name alone."""
     from liangye.model.errors import InputError
 
-    for key in ("simulation.award_scale=true", "simulation.share_noise=false"):
+    for key in (
+        "simulation.award_scale=true",
+        "simulation.share_noise=false",
+        "simulation.population.input_gap=[true, 2]",  # inside a list too (review 24)
+    ):
         with pytest.raises(InputError) as caught:
             small(key)
         [problem] = caught.value.problems
-        assert "expected a number, not" in problem.message and "应为数字" in problem.zh
+        assert "expected a number, not true or false" in problem.message, problem
+        assert "应为数字" in problem.zh
+    with pytest.raises(InputError) as caught:
+        small("simulation.population.file=true")
+    assert "expected text" in caught.value.problems[0].message
     assert small("simulation.awards_enabled=false")[0].simulation.awards_enabled is False
     with pytest.raises(InputError) as caught:
         small("simulation.population.file=no-such-firms.csv")
