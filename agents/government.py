@@ -133,10 +133,17 @@ class GovernmentAgent(FirmExpectations, mesa.Agent):
             for index, entries in initial.items():
                 for held in entries:
                     amounts = amount_of.get((held.programme, held.level))
-                    if amounts is not None:
+                    key = (self.policy.id, held.programme)
+                    # A firm holds one title per programme here: of several levels of one
+                    # programme, the one that pays the most (the last listed replaced a
+                    # higher one, and the firm was designated and paid again: review 24).
+                    before = firms.holdings_of(index).get(key)
+                    if amounts is not None and (
+                        before is None or float(amounts[index]) > before.amount
+                    ):
                         firms.hold(
                             index,
-                            (self.policy.id, held.programme),
+                            key,
                             Holding(held.level, float(amounts[index]), model.start_year - 1),
                         )
 

@@ -376,3 +376,32 @@ def test_a_round_pays_its_own_entitlements_whatever_its_share_of_later_years():
     made = result.awards[result.awards["year"] == 2024]
     assert sorted(made["programme"]) == ["D", "D", "E", "E"]
     assert paid_by_year(result)[2025] == 40.0
+
+
+def test_of_two_titles_of_one_programme_a_firm_holds_the_higher():
+    """A firm file's cell "demo:provincial;demo:municipal" kept the last title listed, and
+    the firm was designated provincial again with a top-up (review 24): it holds the
+    provincial title, and nothing of the programme is open to it."""
+    levels = [
+        {"level": "provincial", "amount": 60, "conferred_by": "municipal"},
+        {"level": "municipal", "amount": 30, "conferred_by": "municipal"},
+    ]
+    policy = policy_from_dict(
+        {
+            "id": "mini",
+            "title": "测试",
+            "years": [2024, 2025],
+            "programmes": [{"id": "demo", "name": "示范", "reference": "t", "levels": levels}],
+        }
+    )
+    firms = firm_table(1).assign(held=["demo:provincial;demo:municipal"])
+    model = ServitizationModel(
+        firms,
+        SimulationParameters(quarters=8, **STILL),
+        [GovernmentSetup(policy, money({2024: 100, 2025: 100}), AllocationSettings())],
+        seed=0,
+    )
+    (government,) = list(model.governments)
+    assert model.firms.held[0][("mini", "demo")].level == "provincial"
+    pay = government.payables(government.tiers(model.state_table()))
+    assert all(np.isnan(values[0]) for values in pay.values())
