@@ -20,7 +20,8 @@ _MODE_COLUMN = {mode: k for k, mode in enumerate(SERVICE_MODES)}
 
 @dataclass(frozen=True)
 class Holding:
-    """A designation a firm holds: its level, the tier amount it was worth, and since when."""
+    """A designation a firm holds: its level, what its award pays in all (amount, later
+    payouts, at most its cap: ``later_payments.award_totals``), and since when."""
 
     level: str
     amount: float

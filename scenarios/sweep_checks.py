@@ -101,7 +101,7 @@ def setting_warnings(sweep: Sweep, sweep_file: Path) -> list[str]:
                     )
                     span = _span(scenario, path.parent)
                 except InputError:
-                    continue  # refused: said by check_keys
+                    continue  # refused: said by key_problems
                 whys = [no_round_said(*span), unused_budget_said(*span, scenario.budget)]
                 for why in whys:
                     if why is not None:

@@ -293,7 +293,11 @@ def prepare(sweep_file: Path, quiet: bool = True) -> PreparedSweep:
     if sweep.model == SCENARIO_MODEL:
         from .loader import load_scenario, scenario_inputs_hash
 
-        raise_if_any(problems + key_problems(sweep, path) + outcome_problems(sweep, path))
+        try:
+            keys = key_problems(sweep, path)
+        except InputError as error:  # the base scenario unreadable: said with the rest
+            keys = error.problems
+        raise_if_any(problems + keys + outcome_problems(sweep, path))
         warnings = setting_warnings(sweep, path)
         base_path = scenario_path(sweep, path)
         scenario, folder = load_scenario(base_path, sweep.set)
