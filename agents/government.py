@@ -243,7 +243,10 @@ class GovernmentAgent(FirmExpectations, mesa.Agent):
             self.policy, year, self.model.table("awards", self.policy.id), self.held_before
         )
         with self.model.stopwatch("problem"):
-            problem = build_problem(policy, candidates, budget, self.settings, years, applications)
+            # No reasons are read from a round: what only they need is left out.
+            problem = build_problem(
+                policy, candidates, budget, self.settings, years, applications, for_reasons=False
+            )
         problem, full_cost = with_payout_schedule(problem, self.model.params.payout_schedule)
         # Later years' money paced over the rounds to come, the round's own entitlements
         # paid whatever its share (``ledger.round_budget``).

@@ -57,8 +57,9 @@ def owed_tiers(
             continue
         key = (tier.programme.id, tier.level)
         mask = np.asarray(tier.eligible, dtype=bool).copy()
-        if mask.any() and "held" in candidates.columns:
-            at = np.flatnonzero(mask)
+        at = np.flatnonzero(mask)
+        # Only holders can be ruled out by what they hold (a simulated round's few).
+        if held_at is not None and any(held_at[i] for i in at.tolist()):
             amounts = np.nan_to_num(tier.amounts())[at]
             pairs = pd.DataFrame(
                 {
@@ -84,22 +85,30 @@ def unclaimed_entitlements(
     """A note per entitlement tier owed to some candidate (``owed_tiers``) that has no
     application row for it (that programme at that level): by the applications table it is
     not paid, and the plan does not count it among what the city owes."""
-    notes = []
-    ids = candidates["id"].astype(str).to_numpy()
+    notes: list[Note] = []
+    owed = {key: mask for key, mask in owed.items() if mask.any()}
+    if not owed:
+        return notes
+    names = {p.id: p.name or p.id for p in policy.programmes}
+    # Only the rows of the programmes owed are read as text (a simulated round has
+    # thousands of applications, few of them to entitlements).
+    programme_of = applications["programme"].to_numpy(dtype=object)
+    written = {name for programme, _ in owed for name in (programme, names.get(programme))}
+    rows = np.flatnonzero([p in written for p in programme_of.tolist()])
     applied = pd.DataFrame(
         {
-            "candidate_id": applications["candidate_id"].astype(str).to_numpy(),
-            "programme": applications["programme"].astype(str).to_numpy(),
-            "level": applications["level"].astype(str).to_numpy(),
+            "candidate_id": applications["candidate_id"].to_numpy(dtype=object)[rows],
+            "programme": programme_of[rows],
+            "level": applications["level"].to_numpy(dtype=object)[rows],
         }
-    )
-    names = {p.id: p.name or p.id for p in policy.programmes}
+    ).astype(str)
+    ids = candidates["id"].to_numpy(dtype=object)
     for (programme, level), mask in owed.items():
         asked = applied["programme"].isin({programme, names.get(programme, programme)}) & (
             applied["level"] == level
         )
         claimed = set(applied.loc[asked, "candidate_id"])
-        missing = [c for c in ids[mask] if c not in claimed]
+        missing = [str(c) for c in ids[mask] if str(c) not in claimed]
         if not missing:
             continue
         shown = "、".join(missing[:10]) + ("等" if len(missing) > 10 else "")
