@@ -75,26 +75,22 @@ def award_totals(
 
 
 def option_totals(policy: Policy, candidates: pd.DataFrame, options: pd.DataFrame) -> np.ndarray:
-    """What each option's award pays its candidate in all (``award_totals``: its amount, its
-    later payouts, at most its cap), as floats: what a holder counts as paid in the matter."""
+    """What each option's award pays its candidate in all, as floats: ``award_totals`` read
+    at the option's tier and candidate (its amount, later payouts, at most its cap)."""
     amounts = np.array([float(a) for a in options["amount"].tolist()], dtype=float)
-    payouts = payout_totals(policy, candidates)
-    caps = {
-        (p.id, a.level.value): float(a.cap)
-        for p in policy.programmes
-        for a in p.levels
-        if a.cap is not None
-    }
-    if not payouts and not caps:
+    if len(options) == 0:
         return amounts
-    keys = list(zip(options["programme"].tolist(), options["level"].tolist(), strict=True))
     at = options["candidate"].to_numpy()
+    rows_of = options.groupby(["programme", "level"], sort=False).indices
+    per_tier = {}
+    for key, rows in rows_of.items():
+        tier = np.full(len(candidates), np.nan)
+        tier[at[rows]] = amounts[rows]
+        per_tier[key] = tier
     totals = amounts.copy()
-    for k, (key, candidate) in enumerate(zip(keys, at.tolist(), strict=True)):
-        if key in payouts:
-            totals[k] += payouts[key][candidate]
-        if key in caps:
-            totals[k] = min(totals[k], caps[key])
+    for key, total in award_totals(policy, per_tier, candidates).items():
+        rows = rows_of[key]
+        totals[rows] = total[at[rows]]
     return totals
 
 

@@ -592,3 +592,9 @@ def test_a_cap_holds_over_an_awards_later_payouts():
     b = int(options.index[options["candidate_id"] == "B"][0])
     assert (by.get((a, 2025)), by.get((a, 2026), 0.0)) == (20.0, 0.0)
     assert (by[(b, 2025)], by[(b, 2026)]) == (10.0, 10.0)
+    # what each award pays in all, as a holder of it counts it: at most the cap
+    from liangye.model.later_payments import option_totals
+
+    problem = result.problem
+    totals = option_totals(problem.policy, problem.candidates, problem.options)
+    assert totals[[a, b]].tolist() == [60.0, 60.0]
