@@ -78,20 +78,27 @@ def option_totals(policy: Policy, candidates: pd.DataFrame, options: pd.DataFram
     """What each option's award pays its candidate in all, as floats: ``award_totals`` read
     at the option's tier and candidate (its amount, later payouts, at most its cap)."""
     amounts = np.array([float(a) for a in options["amount"].tolist()], dtype=float)
-    if len(options) == 0:
-        return amounts
     at = options["candidate"].to_numpy()
-    rows_of = options.groupby(["programme", "level"], sort=False).indices
     per_tier = {}
-    for key, rows in rows_of.items():
-        tier = np.full(len(candidates), np.nan)
-        tier[at[rows]] = amounts[rows]
-        per_tier[key] = tier
-    totals = amounts.copy()
-    for key, total in award_totals(policy, per_tier, candidates).items():
-        rows = rows_of[key]
-        totals[rows] = total[at[rows]]
-    return totals
+    for key, rows in options.groupby(["programme", "level"], sort=False).indices.items():
+        per_tier[key] = np.full(len(candidates), np.nan)
+        per_tier[key][at[rows]] = amounts[rows]
+    return tier_values_at(options, award_totals(policy, per_tier, candidates), amounts)
+
+
+def tier_values_at(
+    options: pd.DataFrame, by_tier: dict[tuple[str, str], np.ndarray], default: np.ndarray
+) -> np.ndarray:
+    """``by_tier[(programme, level)][candidate]`` for each option (row) of ``options``;
+    ``default``'s value where its tier has none."""
+    out = np.array(default, dtype=float)
+    if len(options) == 0 or not by_tier:
+        return out
+    at = options["candidate"].to_numpy()
+    for key, rows in options.groupby(["programme", "level"], sort=False).indices.items():
+        if key in by_tier:
+            out[rows] = by_tier[key][at[rows]]
+    return out
 
 
 def later_payments(policy: Policy, candidates: pd.DataFrame, options: pd.DataFrame) -> pd.DataFrame:

@@ -32,7 +32,7 @@ from .decisions import (
 from .eligibility import award_amounts, read_tiers
 from .errors import InputError, Problem
 from .gathered import GatheredColumns, column_at, positions_in
-from .later_payments import LATER_PAYMENT_COLUMNS, award_totals, later_payments
+from .later_payments import LATER_PAYMENT_COLUMNS, award_totals, later_payments, tier_values_at
 from .option_rules import apply_history, rules_in_force, with_no_repeat_keys
 from .policy import Policy
 from .policy_checks import implausible_amounts
@@ -498,15 +498,9 @@ def _upgrade_chains(
     """``decisions.upgrade_chains`` of the pairs (``_chains_possible`` says when to ask),
     each first designation counted at what its tier pays in all (``award_totals``) where a
     tier has later payouts or a cap."""
-    changed = [key for key, paid in tier_paid.items() if paid is not tier_amounts[key]]
-    paid = None
-    if changed:
-        paid = float_values(pairs["amount"]).copy()
-        programme, level = pairs["programme"].to_numpy(), pairs["level"].to_numpy()
-        candidate = pairs["candidate"].to_numpy()
-        for key in changed:
-            rows = np.flatnonzero((programme == key[0]) & (level == key[1]))
-            paid[rows] = np.nan_to_num(tier_paid[key])[candidate[rows]]
+    changed = {key: paid for key, paid in tier_paid.items() if paid is not tier_amounts[key]}
+    amounts = float_values(pairs["amount"])
+    paid = tier_values_at(pairs, changed, amounts) if changed else None
     return upgrade_chains(pairs, policy.upgrade, policy.stacking, paid)
 
 

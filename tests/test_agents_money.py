@@ -111,6 +111,23 @@ def simulate(n: int, policy, budget: Budget, years: int, **params: object):
     return model, model.run()
 
 
+def mini_policy(programmes: list[dict], last_year: int = 2025):
+    """A policy "mini" of ``programmes`` from 2024 to ``last_year``."""
+    return policy_from_dict(
+        {"id": "mini", "title": "测试", "years": [2024, last_year], "programmes": programmes}
+    )
+
+
+def world(policy, firms: pd.DataFrame, budget: Budget, quarters: int = 8):
+    """A model of ``firms`` with one government of ``policy`` under ``budget``."""
+    return ServitizationModel(
+        firms,
+        SimulationParameters(quarters=quarters, **STILL),
+        [GovernmentSetup(policy, budget, AllocationSettings())],
+        seed=0,
+    )
+
+
 def paid_by_year(result) -> dict[int, float]:
     return result.payments.groupby("year")["paid"].sum().to_dict()
 
@@ -314,21 +331,9 @@ def test_a_holder_of_an_award_paid_in_instalments_is_topped_up_to_the_higher_awa
             "payouts": [{"amount": 10, "years_after": [1]}],
         },
     ]
-    policy = policy_from_dict(
-        {
-            "id": "mini",
-            "title": "测试",
-            "years": [2024, 2025],
-            "programmes": [{"id": "demo", "name": "示范", "reference": "t", "levels": levels}],
-        }
-    )
+    policy = mini_policy([{"id": "demo", "name": "示范", "reference": "t", "levels": levels}])
     firms = firm_table(2).assign(held=["demo:municipal", None])
-    model = ServitizationModel(
-        firms,
-        SimulationParameters(quarters=8, **STILL),
-        [GovernmentSetup(policy, money({2024: 100, 2025: 100}), AllocationSettings())],
-        seed=0,
-    )
+    model = world(policy, firms, money({2024: 100, 2025: 100}))
     (government,) = list(model.governments)
     holding = model.firms.held[0][("mini", "demo")]
     assert holding.level == "municipal" and holding.amount == 30.0
@@ -347,30 +352,21 @@ def test_a_round_pays_its_own_entitlements_whatever_its_share_of_later_years():
     def levels(amount: float, **extra: object) -> list[dict]:
         return [{"level": "municipal", "amount": amount, "conferred_by": "municipal", **extra}]
 
-    policy = policy_from_dict(
-        {
-            "id": "mini",
-            "title": "测试",
-            "years": [2024, 2026],
-            "programmes": [
-                {
-                    "id": "E",
-                    "name": "应享",
-                    "reference": "t",
-                    "decision": "entitlement",
-                    "decision_reference": "t",
-                    "levels": levels(20, payouts=[{"amount": 20, "years_after": [1]}]),
-                },
-                {"id": "D", "name": "择优", "reference": "t", "levels": levels(10)},
-            ],
-        }
+    policy = mini_policy(
+        [
+            {
+                "id": "E",
+                "name": "应享",
+                "reference": "t",
+                "decision": "entitlement",
+                "decision_reference": "t",
+                "levels": levels(20, payouts=[{"amount": 20, "years_after": [1]}]),
+            },
+            {"id": "D", "name": "择优", "reference": "t", "levels": levels(10)},
+        ],
+        last_year=2026,
     )
-    model = ServitizationModel(
-        firm_table(2),
-        SimulationParameters(quarters=12, **STILL),
-        [GovernmentSetup(policy, money({2024: 100, 2025: 60, 2026: 100}), AllocationSettings())],
-        seed=0,
-    )
+    model = world(policy, firm_table(2), money({2024: 100, 2025: 60, 2026: 100}), quarters=12)
     result = model.run()
     assert result.rounds[0] == "planned"
     made = result.awards[result.awards["year"] == 2024]
@@ -386,21 +382,9 @@ def test_of_two_titles_of_one_programme_a_firm_holds_the_higher():
         {"level": "provincial", "amount": 60, "conferred_by": "municipal"},
         {"level": "municipal", "amount": 30, "conferred_by": "municipal"},
     ]
-    policy = policy_from_dict(
-        {
-            "id": "mini",
-            "title": "测试",
-            "years": [2024, 2025],
-            "programmes": [{"id": "demo", "name": "示范", "reference": "t", "levels": levels}],
-        }
-    )
+    policy = mini_policy([{"id": "demo", "name": "示范", "reference": "t", "levels": levels}])
     firms = firm_table(1).assign(held=["demo:provincial;demo:municipal"])
-    model = ServitizationModel(
-        firms,
-        SimulationParameters(quarters=8, **STILL),
-        [GovernmentSetup(policy, money({2024: 100, 2025: 100}), AllocationSettings())],
-        seed=0,
-    )
+    model = world(policy, firms, money({2024: 100, 2025: 100}))
     (government,) = list(model.governments)
     assert model.firms.held[0][("mini", "demo")].level == "provincial"
     pay = government.payables(government.tiers(model.state_table()))
